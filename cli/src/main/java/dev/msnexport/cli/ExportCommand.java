@@ -1,0 +1,71 @@
+package dev.msnexport.cli;
+
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.exporter.safetensors.DType;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+    description = "Export a checkpoint to OUT/model.custom.onnx (msn::PKMRetrieval, msn::SparseGather) and OUT/model.reference.onnx "
+        + "(standard ONNX ops, opset 17), with OUT/manifest.json.")
+final class ExportCommand implements Callable<Integer> {
+  @Option(names = "--checkpoint", required = true, description = "Checkpoint directory (config.json + model.safetensors).")
+  Path checkpoint;
+
+  @Option(names = "--out", required = true, description = "Output directory.")
+  Path out;
+
+  @Option(names = "--values-dtype", defaultValue = "fp32", description = "Storage type of the value tables: fp32, fp16 or bf16 "
+      + "(default: ${DEFAULT-VALUE}).")
+  String valuesDtype;
+
+  @Option(names = "--external-data", defaultValue = "auto", description = "auto (when the model would pass 2 GiB), always or never "
+      + "(default: ${DEFAULT-VALUE}).")
+  String externalData;
+
+  @Option(names = "--no-retrieval-outputs", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Add each MSN layer's retrieved slots and weights as graph outputs (retrieval.{l}.slots/weights) so parity can "
+          + "compare them (default: on).")
+  boolean retrievalOutputs;
+
+  @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
+  String profile;
+
+  @Override
+  public Integer call() {
+    run(checkpoint, out, options(valuesDtype, externalData, retrievalOutputs, profile));
+    return ExitCodes.OK;
+  }
+
+  static MsnOnnxExporter.Options options(String valuesDtype, String externalData, boolean retrievalOutputs, String profile) {
+    DType dt;
+    try {
+      dt = DType.parseFloat(valuesDtype);
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException("--values-dtype: " + e.getMessage());
+    }
+    MsnOnnxExporter.ExternalData ext;
+    try {
+      ext = MsnOnnxExporter.ExternalData.valueOf(externalData.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException("--external-data must be auto, always or never, got '" + externalData + "'");
+    }
+    return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);
+  }
+
+  static MsnOnnxExporter.Result run(Path checkpoint, Path out, MsnOnnxExporter.Options opts) {
+    try (Checkpoint ckpt = Checkpoint.open(checkpoint)) {
+      MsnOnnxExporter.Result r = MsnOnnxExporter.export(ckpt, out, opts);
+      double mb = r.bytesWritten() / 1e6;
+      System.out.printf("exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s)%n", checkpoint, r.custom().getFileName(),
+          r.reference().getFileName(), mb, r.externalData() != null ? ", external data " + r.externalData().getFileName() : "",
+          r.seconds(), mb / Math.max(r.seconds(), 1e-9));
+      return r;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.msnexport.cli;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.CodedInputStream;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.checkpoint.TensorLayout;
+import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.exporter.safetensors.SafetensorsFile;
+import dev.msnexport.exporter.safetensors.TensorView;
+import dev.msnexport.profiles.ModelConfig;
+import dev.msnexport.profiles.Profiles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+    description = "Describe a checkpoint directory, a safetensors file, an ONNX model or an export directory: config, parameter "
+        + "counts (dense vs memory), memory tables, op counts, custom nodes, external data.")
+final class InspectCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE", description = "Checkpoint directory, .safetensors, .onnx or export directory.")
+  Path file;
+
+  @Override
+  public Integer call() {
+    if (Files.isDirectory(file)) {
+      if (Files.exists(file.resolve(Checkpoint.CONFIG_FILE))) {
+        inspectCheckpoint(file);
+      } else if (Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE))) {
+        inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE));
+        System.out.println();
+        inspectOnnx(file.resolve(MsnOnnxExporter.CUSTOM_FILE));
+      } else {
+        throw new BadInputException(file + " is neither a checkpoint directory (config.json) nor an export directory (manifest.json)");
+      }
+    } else if (file.toString().endsWith(".onnx")) {
+      inspectOnnx(file);
+    } else if (Files.isRegularFile(file)) {
+      try (SafetensorsFile st = SafetensorsFile.open(file)) {
+        System.out.println("safetensors " + file + ": " + st.tensors().size() + " tensors, metadata " + st.metadata());
+        for (TensorView t : st.tensors().values()) {
+          System.out.printf(Locale.ROOT, "  %-40s %-5s %s%n", t.name(), t.dtype().safetensorsName(), java.util.Arrays.toString(t.shape()));
+        }
+      }
+    } else {
+      throw new BadInputException(file + " does not exist");
+    }
+    return ExitCodes.OK;
+  }
+
+  private static void inspectCheckpoint(Path dir) {
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      ModelConfig m = c.config();
+      long dense = 0;
+      long memory = 0;
+      long memoryBytes = 0;
+      for (TensorView t : c.tensors().values()) {
+        if (TensorLayout.isMemory(t.name())) {
+          memory += t.numel();
+          memoryBytes += t.byteSize();
+        } else {
+          dense += t.numel();
+        }
+      }
+      System.out.println("checkpoint " + dir);
+      System.out.println("config: " + Profiles.toJson(m).replaceAll("\\s+", " "));
+      System.out.printf(Locale.ROOT, "parameters: %,d dense, %,d memory (%.1f%% memory)%n", dense, memory, 100.0 * memory / (dense + memory));
+      System.out.printf(Locale.ROOT, "memory: %d MSN layer(s) %s, %,d slots x %d per table%s, %.1f MiB in all%n", m.msnLayers().size(),
+          m.msnLayers(), m.slots(), m.D(), m.perTokenMemory() ? " (one table per token)" : "", memoryBytes / 1048576.0);
+      System.out.println("sha256: " + c.sha256());
+    }
+  }
+
+  private static void inspectOnnx(Path path) {
+    ModelProto model;
+    try (InputStream in = Files.newInputStream(path)) {
+      CodedInputStream cis = CodedInputStream.newInstance(in);
+      cis.setSizeLimit(Integer.MAX_VALUE);
+      model = ModelProto.parseFrom(cis);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new BadInputException("ONNX model " + path + " does not exist");
+    } catch (IOException e) {
+      throw new BadInputException("ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);
+    }
+    System.out.println("onnx " + path + ": ir_version " + model.getIrVersion() + ", producer " + model.getProducerName() + " "
+        + model.getProducerVersion());
+    model.getOpsetImportList().forEach(o -> System.out.println("  opset " + (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + " v"
+        + o.getVersion()));
+    for (StringStringEntryProto p : model.getMetadataPropsList()) {
+      String v = p.getValue().replaceAll("\\s+", " ");
+      System.out.println("  metadata " + p.getKey() + " = " + (v.length() > 160 ? v.substring(0, 160) + "..." : v));
+    }
+    Map<String, Integer> ops = new TreeMap<>();
+    StringBuilder custom = new StringBuilder();
+    for (NodeProto n : model.getGraph().getNodeList()) {
+      String key = (n.getDomain().isEmpty() ? "" : n.getDomain() + "::") + n.getOpType();
+      ops.merge(key, 1, Integer::sum);
+      if (!n.getDomain().isEmpty()) {
+        custom.append("    ").append(key).append(" ").append(n.getName()).append(" ").append(n.getInputList()).append(" -> ")
+            .append(n.getOutputList()).append('\n');
+      }
+    }
+    System.out.println("  nodes: " + model.getGraph().getNodeCount() + " " + ops);
+    if (custom.length() > 0) {
+      System.out.print("  custom nodes:\n" + custom);
+    }
+    long embedded = 0;
+    long params = 0;
+    Map<String, Long> external = new TreeMap<>();
+    for (TensorProto t : model.getGraph().getInitializerList()) {
+      long n = 1;
+      for (long d : t.getDimsList()) {
+        n *= d;
+      }
+      params += n;
+      if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+        String loc = "";
+        long len = 0;
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+          if (e.getKey().equals("location")) {
+            loc = e.getValue();
+          } else if (e.getKey().equals("length")) {
+            len = Long.parseLong(e.getValue());
+          }
+        }
+        external.merge(loc, len, Long::sum);
+      } else {
+        embedded += t.getRawData().size();
+      }
+    }
+    System.out.printf(Locale.ROOT, "  initializers: %d (%,d elements), %.1f MiB embedded%n", model.getGraph().getInitializerCount(), params,
+        embedded / 1048576.0);
+    external.forEach((loc, bytes) -> System.out.printf(Locale.ROOT, "  external data: %s, %.1f MiB referenced%n", loc, bytes / 1048576.0));
+    model.getGraph().getInputList().forEach(v -> System.out.println("  input  " + v.getName() + " " + shape(v)));
+    model.getGraph().getOutputList().forEach(v -> System.out.println("  output " + v.getName() + " " + shape(v)));
+  }
+
+  private static String shape(ai.onnx.proto.OnnxMl.ValueInfoProto v) {
+    StringBuilder b = new StringBuilder("[");
+    for (var d : v.getType().getTensorType().getShape().getDimList()) {
+      if (b.length() > 1) {
+        b.append(", ");
+      }
+      b.append(d.hasDimParam() ? d.getDimParam() : Long.toString(d.getDimValue()));
+    }
+    return b.append("]").toString();
+  }
+}

@@ -1,0 +1,62 @@
+package dev.msnexport.cli;
+
+import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.profiles.Profile;
+import dev.msnexport.profiles.Profiles;
+import dev.msnexport.verifier.VerifyReport;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+    description = "The main job: init a synthetic checkpoint (unless --checkpoint), export both graphs, verify them against the golden "
+        + "model, write DIR/verify.json.")
+final class PipelineCommand implements Callable<Integer> {
+  @Option(names = "--profile", defaultValue = "tiny", description = "Built-in profile or profile file (default: ${DEFAULT-VALUE}).")
+  String profile;
+
+  @Option(names = "--out", defaultValue = "out", description = "Work directory (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--checkpoint", description = "Use this checkpoint instead of a synthetic one.")
+  Path checkpoint;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Verification batch size (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--values-dtype", defaultValue = "fp32", description = "fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
+  String valuesDtype;
+
+  @Option(names = "--backends", defaultValue = VerifyCommand.DEFAULT_BACKENDS, split = ",",
+      description = "Backends to verify (default: ${DEFAULT-VALUE}).")
+  List<String> backends;
+
+  @Override
+  public Integer call() {
+    Profile p = Profiles.load(profile);
+    AtomicFiles.ensureWritableDirectory(out, "output directory");
+    Path ckpt = checkpoint;
+    if (ckpt == null) {
+      ckpt = out.resolve("checkpoint");
+      long t0 = System.nanoTime();
+      SyntheticCheckpoint.write(p.model(), ckpt, seed);
+      System.out.printf("init: %s checkpoint (seed %d) -> %s in %.1f s%n", p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
+    }
+    Path model = out.resolve("model");
+    System.out.print("export: ");
+    ExportCommand.run(ckpt, model, ExportCommand.options(valuesDtype, "auto", true, profile));
+    VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, List.of(), List.of(), 0);
+    AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
+    VerifyCommand.printSummary(r);
+    System.out.println("report: " + out.resolve("verify.json") + "; models: " + Arrays.asList(model.resolve("model.custom.onnx"),
+        model.resolve("model.reference.onnx")));
+    return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
+  }
+}

@@ -1,0 +1,133 @@
+package dev.msnexport.exporter.checkpoint;
+
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.safetensors.SafetensorsFile;
+import dev.msnexport.exporter.safetensors.TensorView;
+import dev.msnexport.profiles.ModelConfig;
+import dev.msnexport.profiles.Profiles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A checkpoint directory: {@code config.json} (the model config) and {@code model.safetensors}
+ * (the contract's tensors). Opening validates every tensor against the config: presence, no
+ * extras, floating dtype, shape, and NaN/Inf. Tensors stay memory-mapped; close to unmap.
+ */
+public final class Checkpoint implements AutoCloseable {
+  public static final String CONFIG_FILE = "config.json";
+  public static final String WEIGHTS_FILE = "model.safetensors";
+
+  private final Path dir;
+  private final ModelConfig config;
+  private final SafetensorsFile weights;
+
+  private Checkpoint(Path dir, ModelConfig config, SafetensorsFile weights) {
+    this.dir = dir;
+    this.config = config;
+    this.weights = weights;
+  }
+
+  public static Checkpoint open(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new BadInputException("checkpoint directory " + dir + " does not exist or is not a directory");
+    }
+    ModelConfig config = Profiles.readModelConfig(dir.resolve(CONFIG_FILE));
+    SafetensorsFile st = SafetensorsFile.open(dir.resolve(WEIGHTS_FILE));
+    try {
+      validate(config, st);
+      return new Checkpoint(dir, config, st);
+    } catch (RuntimeException e) {
+      st.close();
+      throw e;
+    }
+  }
+
+  static void validate(ModelConfig config, SafetensorsFile st) {
+    String where = "checkpoint " + st.path();
+    Map<String, long[]> expected = TensorLayout.expected(config);
+    List<String> missing = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      TensorView t = st.tensors().get(e.getKey());
+      if (t == null) {
+        missing.add(e.getKey());
+        continue;
+      }
+      if (!t.dtype().isFloating()) {
+        throw new BadInputException(where + ": tensor '" + e.getKey() + "' has dtype " + t.dtype().safetensorsName()
+            + ", expected a floating type (F32, F16, BF16, F64)");
+      }
+      if (!Arrays.equals(t.shape(), e.getValue())) {
+        throw new BadInputException(where + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+            + ", expected " + Arrays.toString(e.getValue()) + " for this config");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new BadInputException(where + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing));
+    }
+    for (String name : st.tensors().keySet()) {
+      if (!expected.containsKey(name)) {
+        throw new BadInputException(where + ": unexpected tensor '" + name + "' (not in the contract for this config)");
+      }
+    }
+    for (TensorView t : st.tensors().values()) {
+      long bad = t.firstNonFinite();
+      if (bad >= 0) {
+        throw new BadInputException(where + ": tensor '" + t.name() + "' holds " + t.getDouble(bad) + " at flat index " + bad);
+      }
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public TensorView tensor(String name) {
+    return weights.tensor(name);
+  }
+
+  public Map<String, TensorView> tensors() {
+    return weights.tensors();
+  }
+
+  public Path weightsFile() {
+    return weights.path();
+  }
+
+  /** SHA-256 (hex) of model.safetensors, streamed. */
+  public String sha256() {
+    return sha256(weights.path());
+  }
+
+  public static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 20];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + file + ": " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}

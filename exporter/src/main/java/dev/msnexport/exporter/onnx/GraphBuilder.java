@@ -1,0 +1,167 @@
+package dev.msnexport.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Emits ONNX nodes with unique, readable names ({@code blocks.0.msn/TopK_3}), small constants
+ * embedded as initializers, and typed graph inputs and outputs. Large weights come from the
+ * shared {@link TensorStore}.
+ */
+final class GraphBuilder {
+  private final GraphProto.Builder graph = GraphProto.newBuilder();
+  private final Map<String, Integer> counters = new HashMap<>();
+  private final Map<String, TensorProto> initializers = new LinkedHashMap<>();
+  private String scope = "";
+
+  GraphBuilder(String name) {
+    graph.setName(name);
+  }
+
+  void scope(String s) {
+    scope = s;
+  }
+
+  private String fresh(String op) {
+    String base = (scope.isEmpty() ? "" : scope + "/") + op;
+    int n = counters.merge(base, 1, Integer::sum);
+    return base + "_" + n;
+  }
+
+  /** A node with one output; returns the output's name. */
+  String op(String opType, List<String> inputs, AttributeProto... attrs) {
+    return ops(opType, "", inputs, 1, attrs)[0];
+  }
+
+  /** A node with {@code nOut} outputs in {@code domain}. */
+  String[] ops(String opType, String domain, List<String> inputs, int nOut, AttributeProto... attrs) {
+    String name = fresh(opType);
+    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addAllInput(inputs);
+    if (!domain.isEmpty()) {
+      n.setDomain(domain);
+    }
+    String[] outs = new String[nOut];
+    for (int i = 0; i < nOut; i++) {
+      outs[i] = name + ":" + i;
+      n.addOutput(outs[i]);
+    }
+    for (AttributeProto a : attrs) {
+      n.addAttribute(a);
+    }
+    graph.addNode(n);
+    return outs;
+  }
+
+  /** Renames the output of the last node that produced {@code tensor} (for graph output names). */
+  void renameOutput(String tensor, String newName) {
+    for (int i = graph.getNodeCount() - 1; i >= 0; i--) {
+      NodeProto n = graph.getNode(i);
+      for (int j = 0; j < n.getOutputCount(); j++) {
+        if (n.getOutput(j).equals(tensor)) {
+          graph.setNode(i, n.toBuilder().setOutput(j, newName));
+          return;
+        }
+      }
+    }
+    throw new IllegalArgumentException("no node produces " + tensor);
+  }
+
+  void initializer(TensorProto t) {
+    initializers.putIfAbsent(t.getName(), t);
+  }
+
+  String int64s(long... values) {
+    return int64Tensor(new long[] {values.length}, values);
+  }
+
+  String int64Tensor(long[] dims, long[] values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      b.putLong(v);
+    }
+    return constant(TensorProto.DataType.INT64_VALUE, dims, b.array());
+  }
+
+  String scalar(float v) {
+    ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v);
+    return constant(TensorProto.DataType.FLOAT_VALUE, new long[0], b.array());
+  }
+
+  String scalarInt64(long v) {
+    return int64Tensor(new long[0], new long[] {v});
+  }
+
+  private String constant(int dtype, long[] dims, byte[] raw) {
+    String name = fresh("const");
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dtype).setRawData(ByteString.copyFrom(raw));
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    initializers.put(name, t.build());
+    return name;
+  }
+
+  void input(String name, int elemType, Object... dims) {
+    graph.addInput(valueInfo(name, elemType, dims));
+  }
+
+  void output(String name, int elemType, Object... dims) {
+    graph.addOutput(valueInfo(name, elemType, dims));
+  }
+
+  /** dims: Long/Integer for fixed sizes, String for symbolic ones. */
+  static ValueInfoProto valueInfo(String name, int elemType, Object... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Object d : dims) {
+      TensorShapeProto.Dimension.Builder dim = TensorShapeProto.Dimension.newBuilder();
+      if (d instanceof String s) {
+        dim.setDimParam(s);
+      } else {
+        dim.setDimValue(((Number) d).longValue());
+      }
+      shape.addDim(dim);
+    }
+    TypeProto type = TypeProto.newBuilder()
+        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))
+        .build();
+    return ValueInfoProto.newBuilder().setName(name).setType(type).build();
+  }
+
+  GraphProto build() {
+    graph.addAllInitializer(initializers.values());
+    return graph.build();
+  }
+
+  static AttributeProto attrInt(String name, long v) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+  }
+
+  static AttributeProto attrFloat(String name, float v) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
+  }
+
+  static AttributeProto attrString(String name, String v) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(v)).build();
+  }
+
+  static AttributeProto attrInts(String name, long... v) {
+    AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    for (long x : v) {
+      a.addInts(x);
+    }
+    return a.build();
+  }
+}

@@ -1,0 +1,495 @@
+package dev.msnexport.exporter.onnx;
+
+import static dev.msnexport.exporter.onnx.GraphBuilder.attrFloat;
+import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
+import static dev.msnexport.exporter.onnx.GraphBuilder.attrInts;
+import static dev.msnexport.exporter.onnx.GraphBuilder.attrString;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.safetensors.DType;
+import dev.msnexport.exporter.safetensors.SafetensorsWriter;
+import dev.msnexport.exporter.safetensors.TensorView;
+import dev.msnexport.profiles.ModelConfig;
+import dev.msnexport.profiles.Profiles;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a checkpoint into two ONNX graphs of the same model (shared/docs/msn-model.md):
+ * {@code model.custom.onnx}, whose retrieval is the custom ops {@code msn::PKMRetrieval} and
+ * {@code msn::SparseGather}, and {@code model.reference.onnx}, standard opset-17 ops only. Both
+ * take {@code tokens [batch, T, D]} and give one {@code [batch, 1]} probability per task.
+ *
+ * <p>Export-time folding: the key over-parameterisation and key LayerNorm ({@code K' =
+ * LN(keys Theta^T)}) and {@code score_scale} become one constant {@code [dk, S]} per half. Large
+ * tensors go to one external data file ({@code model.data}) that both graphs share, streamed from
+ * the memory-mapped checkpoint, so a 2 GiB value table is exported with a small heap.
+ */
+public final class MsnOnnxExporter {
+  public static final String CUSTOM_FILE = "model.custom.onnx";
+  public static final String REFERENCE_FILE = "model.reference.onnx";
+  public static final String DATA_FILE = "model.data";
+  public static final String MANIFEST_FILE = "manifest.json";
+  public static final String INPUT = "tokens";
+  public static final String DOMAIN = "msn";
+  public static final int OPSET = 17;
+  /** Protobuf cannot serialize a message of 2 GiB; stay clear of it. */
+  static final long EMBED_LIMIT = (1L << 31) - (64L << 20);
+
+  public enum ExternalData { AUTO, ALWAYS, NEVER }
+
+  /**
+   * @param valuesDtype storage type of the value tables (fp32, fp16, bf16)
+   * @param externalData where tensors go
+   * @param retrievalOutputs add {@code retrieval.{l}.slots/weights} outputs per MSN layer
+   * @param profile profile name recorded in the metadata (may be null)
+   */
+  public record Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
+    public static Options defaults() {
+      return new Options(DType.F32, ExternalData.AUTO, true, null);
+    }
+  }
+
+  public record Result(Path custom, Path reference, Path externalData, long externalBytes, long embeddedBytes,
+      long bytesWritten, double seconds) {}
+
+  public static String slotsOutput(int layer) {
+    return "retrieval." + layer + ".slots";
+  }
+
+  public static String weightsOutput(int layer) {
+    return "retrieval." + layer + ".weights";
+  }
+
+  public static String toolVersion() {
+    String v = MsnOnnxExporter.class.getPackage().getImplementationVersion();
+    return v != null ? v : "dev";
+  }
+
+  private final Checkpoint ckpt;
+  private final ModelConfig c;
+  private final Options opts;
+  /** Initializers shared by both graphs, by checkpoint-derived name. */
+  private final Map<String, TensorProto> weights = new HashMap<>();
+  private TensorStore store;
+
+  private MsnOnnxExporter(Checkpoint ckpt, Options opts) {
+    this.ckpt = ckpt;
+    this.c = ckpt.config();
+    this.opts = opts;
+  }
+
+  public static Result export(Checkpoint ckpt, Path outDir, Options opts) {
+    if (!opts.valuesDtype().isFloating() || opts.valuesDtype() == DType.F64) {
+      throw new BadInputException("--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
+    }
+    return new MsnOnnxExporter(ckpt, opts).run(outDir);
+  }
+
+  private Result run(Path outDir) {
+    long t0 = System.nanoTime();
+    AtomicFiles.ensureWritableDirectory(outDir, "output directory");
+    boolean external = switch (opts.externalData()) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case AUTO -> estimatedBytes() > EMBED_LIMIT;
+    };
+    if (!external && estimatedBytes() > EMBED_LIMIT) {
+      throw new BadInputException("the model needs " + estimatedBytes() / (1 << 20) + " MiB of tensors, more than an ONNX file "
+          + "can embed (2 GiB): use --external-data auto or always");
+    }
+    Path customPath = outDir.resolve(CUSTOM_FILE);
+    Path refPath = outDir.resolve(REFERENCE_FILE);
+    Path dataPath = outDir.resolve(DATA_FILE);
+    try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
+      Path dataTmp = external ? batch.tempFor(dataPath) : null;
+      try (TensorStore ts = external ? TensorStore.external(dataTmp, DATA_FILE) : TensorStore.embedded()) {
+        this.store = ts;
+        ModelProto custom = model(true);
+        ModelProto reference = model(false);
+        ts.force();
+        writeModel(custom, batch.tempFor(customPath));
+        writeModel(reference, batch.tempFor(refPath));
+        String manifest = manifest(external);
+        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest);
+        batch.commit();
+        if (!external) {
+          Files.deleteIfExists(dataPath); // a stale table from an earlier external export
+        }
+        long written = Files.size(customPath) + Files.size(refPath) + (external ? Files.size(dataPath) : 0);
+        return new Result(customPath, refPath, external ? dataPath : null, ts.externalBytes(), ts.embeddedBytes(), written,
+            (System.nanoTime() - t0) / 1e9);
+      }
+    } catch (IOException e) {
+      throw AtomicFiles.writeFailed(outDir, e);
+    }
+  }
+
+  private long estimatedBytes() {
+    long total = 0;
+    for (TensorView t : ckpt.tensors().values()) {
+      total += t.numel() * (t.name().endsWith(".values") ? opts.valuesDtype().size() : 4);
+    }
+    return total;
+  }
+
+  private static void writeModel(ModelProto m, Path tmp) throws IOException {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+      m.writeTo(out);
+    }
+  }
+
+  private String manifest(boolean external) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("tool", "msn-export");
+    m.put("tool_version", toolVersion());
+    m.put("profile", opts.profile());
+    m.put("checkpoint", ckpt.dir().toAbsolutePath().normalize().toString());
+    m.put("checkpoint_sha256", checkpointSha());
+    m.put("config", c);
+    m.put("values_dtype", opts.valuesDtype().cliName());
+    m.put("external_data", external ? DATA_FILE : null);
+    m.put("retrieval_outputs", opts.retrievalOutputs());
+    m.put("graphs", Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE));
+    return Profiles.toJson(m) + "\n";
+  }
+
+  private String sha;
+
+  private String checkpointSha() {
+    if (sha == null) {
+      sha = ckpt.sha256();
+    }
+    return sha;
+  }
+
+  // ---- the model ----------------------------------------------------------------------------
+
+  private ModelProto model(boolean custom) {
+    GraphBuilder g = new GraphBuilder(custom ? "msn_custom" : "msn_reference");
+    String batch = "batch";
+    g.input(INPUT, TensorProto.DataType.FLOAT_VALUE, batch, c.T(), c.D());
+    String x = INPUT;
+    List<String[]> extraOutputs = new ArrayList<>();
+    for (int l = 0; l < c.L(); l++) {
+      String b = "blocks." + l + ".";
+      g.scope("blocks." + l + ".mix");
+      String mixed = g.op("Reshape", List.of(x, g.int64s(-1, c.T(), c.T(), c.tokenChunk())));
+      mixed = g.op("Transpose", List.of(mixed), attrInts("perm", 0, 2, 1, 3));
+      mixed = g.op("Reshape", List.of(mixed, g.int64s(-1, c.T(), c.D())));
+      x = layerNorm(g, g.op("Add", List.of(x, mixed)), b + "mix_norm");
+      if (c.isMsnLayer(l)) {
+        g.scope("blocks." + l + ".msn");
+        String[] retrieved = custom ? retrievalCustom(g, l, x) : retrievalReference(g, l, x);
+        String v = retrieved[0];
+        if (opts.retrievalOutputs()) {
+          g.renameOutput(retrieved[1], slotsOutput(l));
+          g.renameOutput(retrieved[2], weightsOutput(l));
+          extraOutputs.add(new String[] {slotsOutput(l), weightsOutput(l)});
+        }
+        String act = switch (c.gate()) {
+          case "tanh" -> g.op("Tanh", List.of(v));
+          case "sigmoid" -> g.op("Sigmoid", List.of(v));
+          default -> v;
+        };
+        x = g.op("Mul", List.of(x, act));
+      }
+      g.scope("blocks." + l + ".ffn");
+      String xt = g.op("Transpose", List.of(x), attrInts("perm", 1, 0, 2)); // [T, B, D]
+      String h = g.op("MatMul", List.of(xt, weight(g, b + "ffn.w1", true)));
+      h = g.op("Add", List.of(h, weight3(g, b + "ffn.b1")));
+      h = gelu(g, h);
+      String y = g.op("MatMul", List.of(h, weight(g, b + "ffn.w2", true)));
+      y = g.op("Add", List.of(y, weight3(g, b + "ffn.b2")));
+      y = g.op("Transpose", List.of(y), attrInts("perm", 1, 0, 2));
+      x = layerNorm(g, g.op("Add", List.of(x, y)), b + "ffn_norm");
+    }
+    g.scope("heads");
+    String pooled = g.op("ReduceMean", List.of(x), attrInts("axes", 1), attrInt("keepdims", 0));
+    for (String task : c.tasks()) {
+      String p = "heads." + task + ".";
+      g.scope("heads." + task);
+      String h = g.op("Add", List.of(g.op("MatMul", List.of(pooled, weight(g, p + "w1", true))), weight(g, p + "b1", false)));
+      h = gelu(g, h);
+      String o = g.op("Add", List.of(g.op("MatMul", List.of(h, weight(g, p + "w2", true))), weight(g, p + "b2", false)));
+      o = g.op("Sigmoid", List.of(o));
+      g.renameOutput(o, task);
+      g.output(task, TensorProto.DataType.FLOAT_VALUE, batch, 1);
+    }
+    for (String[] names : extraOutputs) {
+      g.output(names[0], TensorProto.DataType.INT64_VALUE, batch, c.T(), c.k());
+      g.output(names[1], TensorProto.DataType.FLOAT_VALUE, batch, c.T(), c.k());
+    }
+    ModelProto.Builder m = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("msn-export")
+        .setProducerVersion(toolVersion())
+        .setDomain("dev.msnexport")
+        .setDocString("MSN model, " + (custom ? "custom-op" : "reference (standard ops)") + " graph; see shared/docs/msn-model.md")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+        .setGraph(g.build());
+    if (custom) {
+      m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(DOMAIN).setVersion(1));
+    }
+    meta(m, "msn.graph", custom ? "custom" : "reference");
+    meta(m, "msn.config", Profiles.toJson(c));
+    meta(m, "msn.checkpoint_sha256", checkpointSha());
+    meta(m, "msn.tool_version", toolVersion());
+    meta(m, "msn.values_dtype", opts.valuesDtype().cliName());
+    meta(m, "msn.retrieval_outputs", Boolean.toString(opts.retrievalOutputs()));
+    if (opts.profile() != null) {
+      meta(m, "msn.profile", opts.profile());
+    }
+    return m.build();
+  }
+
+  private static void meta(ModelProto.Builder m, String k, String v) {
+    m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v));
+  }
+
+  /** q = LN halves of (x W_q^T + b_q); scores a, b = [B, T, S] against the folded keys. */
+  private String[] scores(GraphBuilder g, int l, String x) {
+    String p = "blocks." + l + ".msn.";
+    String q = g.op("Add", List.of(g.op("MatMul", List.of(x, weight(g, p + "query.weight", true))), weight(g, p + "query.bias", false)));
+    String qRow = g.op("Slice", List.of(q, g.int64s(0), g.int64s(c.dk()), g.int64s(2)));
+    String qCol = g.op("Slice", List.of(q, g.int64s(c.dk()), g.int64s(2L * c.dk()), g.int64s(2)));
+    qRow = layerNorm(g, qRow, p + "query_norm_row");
+    qCol = layerNorm(g, qCol, p + "query_norm_col");
+    String a = g.op("MatMul", List.of(qRow, foldedKeys(g, l, "row")));
+    String b = g.op("MatMul", List.of(qCol, foldedKeys(g, l, "col")));
+    return new String[] {a, b};
+  }
+
+  /** Returns {v [B,T,D] float, slots [B,T,k] int64, weights [B,T,k]}. */
+  private String[] retrievalReference(GraphBuilder g, int l, String x) {
+    String[] ab = scores(g, l, x);
+    String kk = g.int64s(c.k());
+    String[] sortedA = topkByIndex(g, ab[0], kk);
+    String[] sortedB = topkByIndex(g, ab[1], kk);
+    // candidates c_ij = a_i + b_j laid out so that flat position order equals slot order
+    // (both halves sorted by index), so TopK's lower-position-first tie rule is the contract's
+    // lower-slot-first rule
+    String cand = g.op("Add", List.of(g.op("Unsqueeze", List.of(sortedA[0], g.int64s(-1))),
+        g.op("Unsqueeze", List.of(sortedB[0], g.int64s(-2)))));
+    cand = g.op("Reshape", List.of(cand, g.int64s(0, 0, (long) c.k() * c.k())));
+    String grid = g.op("Add", List.of(
+        g.op("Mul", List.of(g.op("Unsqueeze", List.of(sortedA[1], g.int64s(-1))), g.scalarInt64(c.S()))),
+        g.op("Unsqueeze", List.of(sortedB[1], g.int64s(-2)))));
+    grid = g.op("Reshape", List.of(grid, g.int64s(0, 0, (long) c.k() * c.k())));
+    String[] top = g.ops("TopK", "", List.of(cand, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
+    String slots = g.op("GatherElements", List.of(grid, top[1]), attrInt("axis", -1));
+    String w = g.op("Softmax", List.of(top[0]), attrInt("axis", -1));
+    String rows = c.perTokenMemory() ? g.op("Add", List.of(slots, tokenOffsets(g))) : slots;
+    String gathered = g.op("Gather", List.of(values(g, l), rows), attrInt("axis", 0)); // [B,T,k,D]
+    if (opts.valuesDtype() != DType.F32) {
+      gathered = g.op("Cast", List.of(gathered), attrInt("to", TensorProto.DataType.FLOAT_VALUE));
+    }
+    String weighted = g.op("Mul", List.of(gathered, g.op("Unsqueeze", List.of(w, g.int64s(-1)))));
+    String v = g.op("ReduceSum", List.of(weighted, g.int64s(2)), attrInt("keepdims", 0));
+    if (opts.retrievalOutputs()) {
+      slots = g.op("Identity", List.of(slots));
+      w = g.op("Identity", List.of(w));
+    }
+    return new String[] {v, slots, w};
+  }
+
+  /** Top-k of the last axis, then re-ordered by ascending index: {values, indices}. */
+  private String[] topkByIndex(GraphBuilder g, String scores, String kk) {
+    String[] top = g.ops("TopK", "", List.of(scores, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
+    String idxF = g.op("Cast", List.of(top[1]), attrInt("to", TensorProto.DataType.FLOAT_VALUE)); // exact: index < S <= 2^24
+    String[] order = g.ops("TopK", "", List.of(idxF, kk), 2, attrInt("axis", -1), attrInt("largest", 0), attrInt("sorted", 1));
+    String vals = g.op("GatherElements", List.of(top[0], order[1]), attrInt("axis", -1));
+    String idx = g.op("GatherElements", List.of(top[1], order[1]), attrInt("axis", -1));
+    return new String[] {vals, idx};
+  }
+
+  private String[] retrievalCustom(GraphBuilder g, int l, String x) {
+    String[] ab = scores(g, l, x);
+    String flat = g.int64s(-1, c.S());
+    String a = g.op("Reshape", List.of(ab[0], flat));
+    String b = g.op("Reshape", List.of(ab[1], flat));
+    String[] r = g.ops("PKMRetrieval", DOMAIN, List.of(a, b), 2, attrInt("k", c.k()), attrString("plugin_version", "1"),
+        attrString("plugin_namespace", ""));
+    String w = r[0];
+    String slots = r[1];
+    String rows = slots;
+    if (c.perTokenMemory()) {
+      rows = g.op("Reshape", List.of(slots, g.int64s(-1, c.T(), c.k())));
+      rows = g.op("Reshape", List.of(g.op("Add", List.of(rows, tokenOffsets(g))), g.int64s(-1, c.k())));
+    }
+    String v = g.ops("SparseGather", DOMAIN, List.of(values(g, l), rows, w), 1, attrString("plugin_version", "1"),
+        attrString("plugin_namespace", ""))[0];
+    v = g.op("Reshape", List.of(v, g.int64s(-1, c.T(), c.D())));
+    if (!opts.retrievalOutputs()) {
+      return new String[] {v, null, null};
+    }
+    String slotsOut = g.op("Reshape", List.of(slots, g.int64s(-1, c.T(), c.k())));
+    String wOut = g.op("Reshape", List.of(w, g.int64s(-1, c.T(), c.k())));
+    return new String[] {v, slotsOut, wOut};
+  }
+
+  /** [1, T, 1] int64: t*n, the row offset of token t's table in a per-token memory. */
+  private String tokenOffsets(GraphBuilder g) {
+    long[] off = new long[c.T()];
+    for (int t = 0; t < c.T(); t++) {
+      off[t] = t * c.slots();
+    }
+    return g.int64Tensor(new long[] {1, c.T(), 1}, off);
+  }
+
+  private String layerNorm(GraphBuilder g, String x, String prefix) {
+    return g.op("LayerNormalization", List.of(x, weight(g, prefix + ".weight", false), weight(g, prefix + ".bias", false)),
+        attrInt("axis", -1), attrFloat("epsilon", 1e-5f));
+  }
+
+  /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
+  private static String gelu(GraphBuilder g, String x) {
+    String e = g.op("Erf", List.of(g.op("Mul", List.of(x, g.scalar((float) (1 / Math.sqrt(2)))))));
+    return g.op("Mul", List.of(g.op("Mul", List.of(x, g.scalar(0.5f))), g.op("Add", List.of(e, g.scalar(1f)))));
+  }
+
+  // ---- initializers (shared by both graphs) --------------------------------------------------
+
+  /** A checkpoint weight as float32, optionally with its last two axes swapped (for x W^T). */
+  private String weight(GraphBuilder g, String name, boolean transposeLast2) {
+    String key = transposeLast2 ? name + ".T" : name;
+    TensorProto t = weights.computeIfAbsent(key, k -> {
+      TensorView v = ckpt.tensor(name);
+      long[] dims = v.shape();
+      float[] data = v.toFloatArray();
+      if (transposeLast2) {
+        int r = (int) dims[dims.length - 2];
+        int cc = (int) dims[dims.length - 1];
+        int batches = data.length / (r * cc);
+        float[] tr = new float[data.length];
+        for (int bi = 0; bi < batches; bi++) {
+          int base = bi * r * cc;
+          for (int i = 0; i < r; i++) {
+            for (int j = 0; j < cc; j++) {
+              tr[base + j * r + i] = data[base + i * cc + j];
+            }
+          }
+        }
+        data = tr;
+        dims[dims.length - 2] = cc;
+        dims[dims.length - 1] = r;
+      }
+      return store.addFloats(k, dims, data, DType.F32);
+    });
+    g.initializer(t);
+    return t.getName();
+  }
+
+  /** A per-token bias [T, X] as [T, 1, X], to broadcast over the batch in [T, B, X]. */
+  private String weight3(GraphBuilder g, String name) {
+    String key = name + ".bcast";
+    TensorProto t = weights.computeIfAbsent(key, k -> {
+      TensorView v = ckpt.tensor(name);
+      return store.addFloats(k, new long[] {v.dim(0), 1, v.dim(1)}, v.toFloatArray(), DType.F32);
+    });
+    g.initializer(t);
+    return t.getName();
+  }
+
+  /**
+   * score_scale * LN(keys Theta^T)^T as [dk, S], computed in double: the exporter folds what is
+   * constant at inference time.
+   */
+  private String foldedKeys(GraphBuilder g, int l, String half) {
+    String p = "blocks." + l + ".msn.";
+    String key = p + "folded_keys_" + half;
+    TensorProto t = weights.computeIfAbsent(key, k -> {
+      double[] folded = foldKeys(ckpt.tensor(p + "keys_" + half).toDoubleArray(), ckpt.tensor(p + "theta_" + half).toDoubleArray(),
+          ckpt.tensor(p + "key_norm_" + half + ".weight").toDoubleArray(), ckpt.tensor(p + "key_norm_" + half + ".bias").toDoubleArray(),
+          c.S(), c.dk());
+      float[] kt = new float[c.dk() * c.S()];
+      for (int s = 0; s < c.S(); s++) {
+        for (int d = 0; d < c.dk(); d++) {
+          kt[d * c.S() + s] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
+        }
+      }
+      return store.addFloats(k, new long[] {c.dk(), c.S()}, kt, DType.F32);
+    });
+    g.initializer(t);
+    return t.getName();
+  }
+
+  /** K' = LN(keys Theta^T), row-major [S, dk]; LayerNorm per key over dk, eps 1e-5, biased variance. */
+  public static double[] foldKeys(double[] keys, double[] theta, double[] gamma, double[] beta, int s, int dk) {
+    double[] out = new double[s * dk];
+    double[] row = new double[dk];
+    for (int i = 0; i < s; i++) {
+      for (int o = 0; o < dk; o++) {
+        double acc = 0;
+        for (int j = 0; j < dk; j++) {
+          acc += keys[i * dk + j] * theta[o * dk + j];
+        }
+        row[o] = acc;
+      }
+      double mean = 0;
+      for (double v : row) {
+        mean += v;
+      }
+      mean /= dk;
+      double var = 0;
+      for (double v : row) {
+        var += (v - mean) * (v - mean);
+      }
+      var /= dk;
+      double inv = 1 / Math.sqrt(var + 1e-5);
+      for (int o = 0; o < dk; o++) {
+        out[i * dk + o] = (row[o] - mean) * inv * gamma[o] + beta[o];
+      }
+    }
+    return out;
+  }
+
+  /** The value table, in the requested storage type, streamed from the checkpoint. */
+  private String values(GraphBuilder g, int l) {
+    String name = "blocks." + l + ".msn.values";
+    TensorProto t = weights.computeIfAbsent(name, k -> {
+      TensorView v = ckpt.tensor(name);
+      long rows = c.valueRows();
+      long[] dims = {rows, c.D()};
+      DType as = opts.valuesDtype();
+      long bytes = rows * c.D() * as.size();
+      SafetensorsWriter.Source src;
+      if (v.dtype() == as) {
+        src = v::transferTo;
+      } else {
+        src = out -> {
+          int chunk = 1 << 16;
+          float[] buf = new float[chunk];
+          for (long i = 0; i < v.numel(); i += chunk) {
+            int n = (int) Math.min(chunk, v.numel() - i);
+            v.readFloats(i, buf, 0, n);
+            SafetensorsWriter.writeConverted(out, as, buf, 0, n);
+          }
+        };
+      }
+      return store.add(k, as, dims, src, bytes);
+    });
+    g.initializer(t);
+    return t.getName();
+  }
+
+  static ByteBuffer le(int bytes) {
+    return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+  }
+}

@@ -1,0 +1,123 @@
+package dev.msnexport.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.ByteString;
+import dev.msnexport.exporter.safetensors.DType;
+import dev.msnexport.exporter.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Where initializer bytes go: inside the model ({@code raw_data}) or appended to one external
+ * data file that both exported graphs reference (ONNX external data: location, offset, length).
+ * External tensors are streamed straight from their source, so their bytes never sit on the heap.
+ */
+final class TensorStore implements AutoCloseable {
+  /** External-data offsets are aligned so runtimes may map tensors directly. */
+  static final int ALIGN = 64;
+  /** Tensors below this size stay inside the model even in external mode (ONNX's own convention). */
+  static final long EXTERNAL_MIN_BYTES = 1024;
+
+  private final FileChannel external; // null: embed everything
+  private final String location;
+  private long externalBytes;
+  private long embeddedBytes;
+
+  private TensorStore(FileChannel external, String location) {
+    this.external = external;
+    this.location = location;
+  }
+
+  static TensorStore embedded() {
+    return new TensorStore(null, null);
+  }
+
+  /** Appends external tensors to {@code tmpFile}; models name it {@code location} (relative to the model). */
+  static TensorStore external(Path tmpFile, String location) throws IOException {
+    return new TensorStore(FileChannel.open(tmpFile, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), location);
+  }
+
+  boolean isExternal() {
+    return external != null;
+  }
+
+  long externalBytes() {
+    return externalBytes;
+  }
+
+  long embeddedBytes() {
+    return embeddedBytes;
+  }
+
+  TensorProto add(String name, DType dtype, long[] dims, SafetensorsWriter.Source source, long byteSize) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dtype.onnxCode());
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    try {
+      if (external != null && byteSize >= EXTERNAL_MIN_BYTES) {
+        long pad = (ALIGN - external.position() % ALIGN) % ALIGN;
+        if (pad > 0) {
+          external.write(ByteBuffer.allocate((int) pad));
+        }
+        long offset = external.position();
+        source.writeTo(external);
+        long written = external.position() - offset;
+        if (written != byteSize) {
+          throw new IllegalStateException(name + ": wrote " + written + " bytes, expected " + byteSize);
+        }
+        externalBytes += byteSize;
+        t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(entry("location", location))
+            .addExternalData(entry("offset", Long.toString(offset)))
+            .addExternalData(entry("length", Long.toString(byteSize)));
+      } else {
+        ByteString.Output out = ByteString.newOutput((int) byteSize);
+        source.writeTo(Channels.newChannel(out));
+        ByteString bytes = out.toByteString();
+        if (bytes.size() != byteSize) {
+          throw new IllegalStateException(name + ": wrote " + bytes.size() + " bytes, expected " + byteSize);
+        }
+        embeddedBytes += byteSize;
+        t.setRawData(bytes);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing tensor " + name, e);
+    }
+    return t.build();
+  }
+
+  TensorProto addFloats(String name, long[] dims, float[] data, DType as) {
+    long n = 1;
+    for (long d : dims) {
+      n *= d;
+    }
+    if (n != data.length) {
+      throw new IllegalArgumentException(name + ": " + data.length + " values for " + n + " elements");
+    }
+    return add(name, as, dims, out -> SafetensorsWriter.writeConverted(out, as, data, 0, data.length), n * as.size());
+  }
+
+  private static StringStringEntryProto entry(String k, String v) {
+    return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+  }
+
+  void force() throws IOException {
+    if (external != null) {
+      external.force(false);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (external != null) {
+      external.close();
+    }
+  }
+}

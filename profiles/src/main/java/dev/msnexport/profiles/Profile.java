@@ -1,0 +1,76 @@
+package dev.msnexport.profiles;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.msnexport.common.BadInputException;
+import java.util.Map;
+
+/**
+ * A named deployment profile: the model configuration plus how it is served (batch shapes,
+ * precision) and how it is checked (tolerances, latency budgets). Documented in profiles/README.md.
+ */
+@JsonPropertyOrder({"name", "description", "model", "batch", "precision", "tolerances", "latency"})
+public record Profile(
+    @JsonProperty(value = "name", required = true) String name,
+    @JsonProperty("description") String description,
+    @JsonProperty(value = "model", required = true) ModelConfig model,
+    @JsonProperty(value = "batch", required = true) BatchShapes batch,
+    @JsonProperty("precision") String precision,
+    @JsonProperty(value = "tolerances", required = true) Map<String, Tolerance> tolerances,
+    @JsonProperty("latency") LatencyBudget latency) {
+
+  /** Batch sizes for the optimization profile of an engine: smallest, tuned-for and largest. */
+  @JsonPropertyOrder({"min", "opt", "max"})
+  public record BatchShapes(
+      @JsonProperty(value = "min", required = true) int min,
+      @JsonProperty(value = "opt", required = true) int opt,
+      @JsonProperty(value = "max", required = true) int max) {}
+
+  /**
+   * Parity tolerance for one precision: an element passes when {@code |a-b| <= atol + rtol*|b|}.
+   * {@code tie_epsilon} is the score gap below which two retrieved slots count as an exact tie.
+   */
+  @JsonPropertyOrder({"atol", "rtol", "tie_epsilon"})
+  public record Tolerance(
+      @JsonProperty(value = "atol", required = true) double atol,
+      @JsonProperty(value = "rtol", required = true) double rtol,
+      @JsonProperty("tie_epsilon") double tieEpsilon) {}
+
+  /**
+   * Latency gates: {@code max_p99_ratio} bounds p99(candidate) / p99(reference graph) measured in
+   * one run; {@code max_p99_regression} bounds the p99 growth against a saved baseline.
+   */
+  @JsonPropertyOrder({"max_p99_ratio", "max_p99_regression"})
+  public record LatencyBudget(
+      @JsonProperty("max_p99_ratio") double maxP99Ratio,
+      @JsonProperty("max_p99_regression") double maxP99Regression) {}
+
+  /** The tolerance for a precision ("fp32", "fp16", "bf16"), falling back to fp32's. */
+  public Tolerance tolerance(String forPrecision) {
+    Tolerance t = tolerances.get(forPrecision);
+    return t != null ? t : tolerances.get("fp32");
+  }
+
+  public Profile validate(String where) {
+    if (name == null || name.isBlank()) {
+      throw new BadInputException(where + ": field 'name' must not be empty");
+    }
+    model.validate(where + " (field 'model')");
+    if (batch.min() < 1 || batch.opt() < batch.min() || batch.max() < batch.opt()) {
+      throw new BadInputException(where + ": field 'batch' must satisfy 1 <= min <= opt <= max, got " + batch);
+    }
+    if (precision != null && !precision.equals("fp32") && !precision.equals("fp16")) {
+      throw new BadInputException(where + ": field 'precision' is '" + precision + "', expected fp32 or fp16");
+    }
+    if (tolerances == null || !tolerances.containsKey("fp32")) {
+      throw new BadInputException(where + ": field 'tolerances' must hold an 'fp32' entry");
+    }
+    for (Map.Entry<String, Tolerance> e : tolerances.entrySet()) {
+      Tolerance t = e.getValue();
+      if (t == null || !(t.atol() >= 0) || !(t.rtol() >= 0) || !(t.tieEpsilon() >= 0)) {
+        throw new BadInputException(where + ": field 'tolerances." + e.getKey() + "' needs non-negative atol, rtol, tie_epsilon");
+      }
+    }
+    return this;
+  }
+}

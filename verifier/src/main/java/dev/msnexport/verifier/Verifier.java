@@ -1,0 +1,119 @@
+package dev.msnexport.verifier;
+
+import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.profiles.Profile;
+import dev.msnexport.verifier.backend.Backend;
+import dev.msnexport.verifier.backend.BackendException;
+import dev.msnexport.verifier.backend.GoldenBackend;
+import dev.msnexport.verifier.backend.HostTensor;
+import dev.msnexport.verifier.golden.GoldenModel;
+import dev.msnexport.verifier.parity.OutputComparison;
+import dev.msnexport.verifier.parity.RetrievalComparison;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs every backend on the same inputs and compares each one with every backend listed before
+ * it: task outputs and retrieval weights numerically, retrieval slots with tie classification.
+ */
+public final class Verifier {
+  private Verifier() {}
+
+  /** A per-output override of the profile's tolerance ({@code --atol click:1e-4}). */
+  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
+    double atolFor(String output) {
+      return atol.getOrDefault(output, atol.getOrDefault("", base.atol()));
+    }
+
+    double rtolFor(String output) {
+      return rtol.getOrDefault(output, rtol.getOrDefault("", base.rtol()));
+    }
+  }
+
+  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
+      Map<String, HostTensor> inputs, long seed, Tolerances tol) {
+    int batch = (int) inputs.get(MsnOnnxExporter.INPUT).shape()[0];
+    List<VerifyReport.BackendRun> runs = new ArrayList<>();
+    Map<String, Map<String, HostTensor>> results = new LinkedHashMap<>();
+    GoldenModel.Result golden = null;
+    boolean pass = true;
+    for (Backend b : backends) {
+      long t0 = System.nanoTime();
+      try {
+        Map<String, HostTensor> out = b.infer(inputs);
+        results.put(b.name(), out);
+        runs.add(new VerifyReport.BackendRun(b.name(), "ok", (System.nanoTime() - t0) / 1e9, null));
+        if (b instanceof GoldenBackend g) {
+          golden = g.lastResult();
+        }
+      } catch (BackendException e) {
+        runs.add(new VerifyReport.BackendRun(b.name(), "error", (System.nanoTime() - t0) / 1e9, e.getMessage()));
+        pass = false;
+      }
+    }
+    List<VerifyReport.Comparison> comparisons = new ArrayList<>();
+    List<String> names = new ArrayList<>(results.keySet());
+    for (int j = 1; j < names.size(); j++) {
+      for (int i = 0; i < j; i++) {
+        VerifyReport.Comparison c = compare(names.get(j), results.get(names.get(j)), names.get(i), results.get(names.get(i)),
+            names.get(i).equals(GoldenBackend.NAME) ? golden : null, tol);
+        comparisons.add(c);
+        pass &= c.pass();
+      }
+    }
+    if (results.size() < 2) {
+      pass = false; // nothing was compared: never report a pass
+    }
+    return new VerifyReport(VerifyReport.SCHEMA, MsnOnnxExporter.toolVersion(), modelLabel, profile, valuesDtype, batch, seed, pass, runs,
+        comparisons);
+  }
+
+  static VerifyReport.Comparison compare(String candName, Map<String, HostTensor> cand, String refName, Map<String, HostTensor> ref,
+      GoldenModel.Result golden, Tolerances tol) {
+    List<OutputComparison> outs = new ArrayList<>();
+    List<RetrievalComparison> retr = new ArrayList<>();
+    boolean pass = true;
+    for (Map.Entry<String, HostTensor> e : ref.entrySet()) {
+      String name = e.getKey();
+      HostTensor r = e.getValue();
+      HostTensor c = cand.get(name);
+      if (c == null) {
+        continue; // e.g. retrieval outputs exported only into some graphs
+      }
+      if (r.isInteger()) {
+        if (!name.endsWith(".slots")) {
+          continue;
+        }
+        int layer = Integer.parseInt(name.split("\\.")[1]);
+        String wName = MsnOnnxExporter.weightsOutput(layer);
+        HostTensor cw = cand.get(wName);
+        HostTensor rw = ref.get(wName);
+        int k = (int) r.shape()[r.shape().length - 1];
+        GoldenModel.LayerRetrieval gl = golden != null ? golden.retrieval().get(layer) : null;
+        RetrievalComparison rc = RetrievalComparison.of(layer, k, c.ints(), cw.floats(), r.ints(), rw.floats(),
+            gl == null ? null : gl::score, tol.base().tieEpsilon());
+        retr.add(rc);
+        pass &= rc.pass();
+        continue;
+      }
+      double[] cv = c.isInteger() ? toDouble(c.ints()) : c.floats();
+      if (cv.length != r.size()) {
+        throw new BackendException(candName + ": output " + name + " has " + cv.length + " elements, " + refName + " has " + r.size());
+      }
+      OutputComparison oc = OutputComparison.of(name, r.shape(), cv, r.floats(), tol.atolFor(name), tol.rtolFor(name));
+      outs.add(oc);
+      pass &= oc.pass();
+    }
+    return new VerifyReport.Comparison(candName, refName, pass, outs, retr);
+  }
+
+  private static double[] toDouble(long[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return d;
+  }
+}

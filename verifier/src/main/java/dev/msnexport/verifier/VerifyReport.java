@@ -1,0 +1,25 @@
+package dev.msnexport.verifier;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.msnexport.verifier.parity.OutputComparison;
+import dev.msnexport.verifier.parity.RetrievalComparison;
+import java.util.List;
+
+/**
+ * The result of {@code msn-export verify}; its JSON form (schema {@value #SCHEMA}) is documented
+ * in verifier/README.md. Keys are stable: tools may rely on them.
+ */
+@JsonPropertyOrder({"schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons"})
+public record VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,
+    boolean pass, List<BackendRun> backends, List<Comparison> comparisons) {
+  public static final String SCHEMA = "msn-export.verify/1";
+
+  /** One backend's run: status ok, error (it failed) or unavailable (optional and absent). */
+  @JsonPropertyOrder({"name", "status", "seconds", "error"})
+  public record BackendRun(String name, String status, double seconds, String error) {}
+
+  /** A candidate backend against a reference backend. */
+  @JsonPropertyOrder({"candidate", "reference", "pass", "outputs", "retrieval"})
+  public record Comparison(String candidate, String reference, boolean pass, List<OutputComparison> outputs,
+      List<RetrievalComparison> retrieval) {}
+}

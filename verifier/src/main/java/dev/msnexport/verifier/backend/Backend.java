@@ -1,0 +1,34 @@
+package dev.msnexport.verifier.backend;
+
+import java.util.Map;
+
+/**
+ * One way to run the model (in the spirit of Polygraphy's runners): the golden Java model, ONNX
+ * Runtime on either graph, or a TensorRT engine. Comparison and timing are written once on top of
+ * this interface and never know which backend produced a result.
+ *
+ * <p>Inputs are {@code tokens [batch, T, D]}; outputs are every model output by name (task
+ * probabilities {@code [batch, 1]} and, when exported, {@code retrieval.{l}.slots/weights}).
+ */
+public interface Backend extends AutoCloseable {
+  String name();
+
+  /** Runs one batch; the returned map is in the model's output order. */
+  Map<String, HostTensor> infer(Map<String, HostTensor> inputs);
+
+  /**
+   * Prepares {@code inputs} once for repeated timing ({@link #runPrepared()}), so that timing
+   * measures inference and not input conversion; returns false if the backend cannot.
+   */
+  default boolean prepare(Map<String, HostTensor> inputs) {
+    return false;
+  }
+
+  /** Runs the prepared inputs once, discarding outputs. */
+  default void runPrepared() {
+    throw new UnsupportedOperationException(name() + " has no prepared run");
+  }
+
+  @Override
+  void close();
+}

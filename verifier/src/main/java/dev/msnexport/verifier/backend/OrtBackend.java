@@ -1,0 +1,175 @@
+package dev.msnexport.verifier.backend;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.ortops.MsnOrtOps;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * ONNX Runtime (CPU) on one exported graph: {@code ort-reference} runs the standard-op graph,
+ * {@code ort-custom} the custom-op graph with our kernel library registered. Owns its session and
+ * its session options; closing releases the session first, then the options.
+ */
+public final class OrtBackend implements Backend {
+  public static final String REFERENCE = "ort-reference";
+  public static final String CUSTOM = "ort-custom";
+
+  private final String name;
+  private final OrtEnvironment env;
+  private final OrtSession.SessionOptions options;
+  private final OrtSession session;
+  private Map<String, OnnxTensor> prepared;
+
+  /**
+   * @param threads intra-op threads; 0 lets ONNX Runtime choose
+   */
+  public OrtBackend(String name, Path model, boolean customOps, int threads) {
+    if (!Files.isRegularFile(model)) {
+      throw new BadInputException("ONNX model " + model + " does not exist");
+    }
+    this.name = name;
+    this.env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+    OrtSession s = null;
+    try {
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (threads > 0) {
+        opts.setIntraOpNumThreads(threads);
+      }
+      if (customOps) {
+        MsnOrtOps.register(opts);
+      }
+      s = env.createSession(model.toString(), opts);
+    } catch (OrtException e) {
+      opts.close();
+      throw new BackendException(name + ": ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      opts.close();
+      throw e;
+    }
+    this.options = opts;
+    this.session = s;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
+    Map<String, OnnxTensor> in = toOrt(inputs);
+    try (OrtSession.Result r = session.run(in)) {
+      Map<String, HostTensor> out = new LinkedHashMap<>();
+      for (Map.Entry<String, OnnxValue> e : r) {
+        out.put(e.getKey(), fromOrt(e.getKey(), (OnnxTensor) e.getValue()));
+      }
+      return out;
+    } catch (OrtException e) {
+      throw new BackendException(name + ": inference failed: " + e.getMessage(), e);
+    } finally {
+      in.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private Map<String, OnnxTensor> toOrt(Map<String, HostTensor> inputs) {
+    Map<String, OnnxTensor> in = new HashMap<>();
+    try {
+      for (String inputName : session.getInputNames()) {
+        HostTensor t = inputs.get(inputName);
+        if (t == null) {
+          throw new BadInputException(name + ": input '" + inputName + "' is missing");
+        }
+        NodeInfo info = session.getInputInfo().get(inputName);
+        long[] want = ((TensorInfo) info.getInfo()).getShape();
+        long[] have = t.shape();
+        boolean ok = want.length == have.length;
+        for (int i = 0; ok && i < want.length; i++) {
+          ok = want[i] < 0 || want[i] == have[i];
+        }
+        if (!ok) {
+          throw new BadInputException(name + ": input '" + inputName + "' has shape " + java.util.Arrays.toString(have)
+              + ", the model expects " + java.util.Arrays.toString(want) + " (-1: any)");
+        }
+        if (t.isInteger()) {
+          in.put(inputName, OnnxTensor.createTensor(env, LongBuffer.wrap(t.ints()), t.shape()));
+        } else {
+          in.put(inputName, OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape()));
+        }
+      }
+      return in;
+    } catch (OrtException e) {
+      in.values().forEach(OnnxTensor::close);
+      throw new BackendException(name + ": cannot create input tensors: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      in.values().forEach(OnnxTensor::close);
+      throw e;
+    }
+  }
+
+  private static HostTensor fromOrt(String name, OnnxTensor t) {
+    TensorInfo info = t.getInfo();
+    long[] shape = info.getShape();
+    if (info.type == OnnxJavaType.INT64) {
+      LongBuffer b = t.getLongBuffer();
+      long[] v = new long[b.remaining()];
+      b.get(v);
+      return HostTensor.ofInts(name, shape, v);
+    }
+    if (info.type == OnnxJavaType.FLOAT) {
+      FloatBuffer b = t.getFloatBuffer();
+      float[] v = new float[b.remaining()];
+      b.get(v);
+      return HostTensor.ofFloats(name, shape, v);
+    }
+    throw new BackendException("output " + name + " has unsupported type " + info.type);
+  }
+
+  @Override
+  public boolean prepare(Map<String, HostTensor> inputs) {
+    closePrepared();
+    prepared = toOrt(inputs);
+    return true;
+  }
+
+  @Override
+  public void runPrepared() {
+    try (OrtSession.Result r = session.run(prepared)) {
+      // outputs discarded: timing only
+    } catch (OrtException e) {
+      throw new BackendException(name + ": inference failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void closePrepared() {
+    if (prepared != null) {
+      prepared.values().forEach(OnnxTensor::close);
+      prepared = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    closePrepared();
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new BackendException(name + ": cannot close session: " + e.getMessage(), e);
+    } finally {
+      options.close();
+    }
+  }
+}
