@@ -42,6 +42,17 @@ final class ExportCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /** Peak heap use of this JVM so far: the sum of the heap pools' peaks (an upper bound of the true peak). */
+  static long peakHeapBytes() {
+    long sum = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
+  }
+
   static MsnOnnxExporter.Options options(String valuesDtype, String externalData, boolean retrievalOutputs, String profile) {
     DType dt;
     try {
@@ -62,9 +73,10 @@ final class ExportCommand implements Callable<Integer> {
     try (Checkpoint ckpt = Checkpoint.open(checkpoint)) {
       MsnOnnxExporter.Result r = MsnOnnxExporter.export(ckpt, out, opts);
       double mb = r.bytesWritten() / 1e6;
-      System.out.printf("exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s)%n", checkpoint, r.custom().getFileName(),
-          r.reference().getFileName(), mb, r.externalData() != null ? ", external data " + r.externalData().getFileName() : "",
-          r.seconds(), mb / Math.max(r.seconds(), 1e-9));
+      System.out.printf("exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s, peak heap %.0f MiB of %.0f MiB)%n", checkpoint,
+          r.custom().getFileName(), r.reference().getFileName(), mb,
+          r.externalData() != null ? ", external data " + r.externalData().getFileName() : "", r.seconds(),
+          mb / Math.max(r.seconds(), 1e-9), peakHeapBytes() / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
       return r;
     }
   }

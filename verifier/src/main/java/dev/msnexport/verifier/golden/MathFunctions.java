@@ -7,7 +7,7 @@ public final class MathFunctions {
   private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
   /**
-   * The error function, to about 1e-15 absolute: the Maclaurin series for |x| <= 2.5, and the
+   * The error function, to about 1e-15 absolute: the Maclaurin series for |x| <= 2, and the
    * continued fraction of erfc (evaluated with the modified Lentz method) beyond.
    */
   public static double erf(double x) {
@@ -15,7 +15,7 @@ public final class MathFunctions {
       return x;
     }
     double ax = Math.abs(x);
-    if (ax <= 2.5) {
+    if (ax <= 2.0) {
       // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
       double x2 = x * x;
       double term = x;
