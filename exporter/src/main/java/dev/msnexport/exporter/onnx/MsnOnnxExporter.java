@@ -276,47 +276,14 @@ public final class MsnOnnxExporter {
     return new String[] {a, b};
   }
 
+  private RetrievalGraph.Shape retrievalShape() {
+    return new RetrievalGraph.Shape(c.S(), c.k(), c.T(), c.slots(), c.perTokenMemory(), opts.valuesDtype() != DType.F32);
+  }
+
   /** Returns {v [B,T,D] float, slots [B,T,k] int64, weights [B,T,k]}. */
   private String[] retrievalReference(GraphBuilder g, int l, String x) {
     String[] ab = scores(g, l, x);
-    String kk = g.int64s(c.k());
-    String[] sortedA = topkByIndex(g, ab[0], kk);
-    String[] sortedB = topkByIndex(g, ab[1], kk);
-    // candidates c_ij = a_i + b_j laid out so that flat position order equals slot order
-    // (both halves sorted by index), so TopK's lower-position-first tie rule is the contract's
-    // lower-slot-first rule
-    String cand = g.op("Add", List.of(g.op("Unsqueeze", List.of(sortedA[0], g.int64s(-1))),
-        g.op("Unsqueeze", List.of(sortedB[0], g.int64s(-2)))));
-    cand = g.op("Reshape", List.of(cand, g.int64s(0, 0, (long) c.k() * c.k())));
-    String grid = g.op("Add", List.of(
-        g.op("Mul", List.of(g.op("Unsqueeze", List.of(sortedA[1], g.int64s(-1))), g.scalarInt64(c.S()))),
-        g.op("Unsqueeze", List.of(sortedB[1], g.int64s(-2)))));
-    grid = g.op("Reshape", List.of(grid, g.int64s(0, 0, (long) c.k() * c.k())));
-    String[] top = g.ops("TopK", "", List.of(cand, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
-    String slots = g.op("GatherElements", List.of(grid, top[1]), attrInt("axis", -1));
-    String w = g.op("Softmax", List.of(top[0]), attrInt("axis", -1));
-    String rows = c.perTokenMemory() ? g.op("Add", List.of(slots, tokenOffsets(g))) : slots;
-    String gathered = g.op("Gather", List.of(values(g, l), rows), attrInt("axis", 0)); // [B,T,k,D]
-    if (opts.valuesDtype() != DType.F32) {
-      gathered = g.op("Cast", List.of(gathered), attrInt("to", TensorProto.DataType.FLOAT_VALUE));
-    }
-    String weighted = g.op("Mul", List.of(gathered, g.op("Unsqueeze", List.of(w, g.int64s(-1)))));
-    String v = g.op("ReduceSum", List.of(weighted, g.int64s(2)), attrInt("keepdims", 0));
-    if (opts.retrievalOutputs()) {
-      slots = g.op("Identity", List.of(slots));
-      w = g.op("Identity", List.of(w));
-    }
-    return new String[] {v, slots, w};
-  }
-
-  /** Top-k of the last axis, then re-ordered by ascending index: {values, indices}. */
-  private String[] topkByIndex(GraphBuilder g, String scores, String kk) {
-    String[] top = g.ops("TopK", "", List.of(scores, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
-    String idxF = g.op("Cast", List.of(top[1]), attrInt("to", TensorProto.DataType.FLOAT_VALUE)); // exact: index < S <= 2^24
-    String[] order = g.ops("TopK", "", List.of(idxF, kk), 2, attrInt("axis", -1), attrInt("largest", 0), attrInt("sorted", 1));
-    String vals = g.op("GatherElements", List.of(top[0], order[1]), attrInt("axis", -1));
-    String idx = g.op("GatherElements", List.of(top[1], order[1]), attrInt("axis", -1));
-    return new String[] {vals, idx};
+    return RetrievalGraph.reference(g, ab[0], ab[1], values(g, l), retrievalShape(), opts.retrievalOutputs());
   }
 
   private String[] retrievalCustom(GraphBuilder g, int l, String x) {
@@ -324,33 +291,14 @@ public final class MsnOnnxExporter {
     String flat = g.int64s(-1, c.S());
     String a = g.op("Reshape", List.of(ab[0], flat));
     String b = g.op("Reshape", List.of(ab[1], flat));
-    String[] r = g.ops("PKMRetrieval", DOMAIN, List.of(a, b), 2, attrInt("k", c.k()), attrString("plugin_version", "1"),
-        attrString("plugin_namespace", ""));
-    String w = r[0];
-    String slots = r[1];
-    String rows = slots;
-    if (c.perTokenMemory()) {
-      rows = g.op("Reshape", List.of(slots, g.int64s(-1, c.T(), c.k())));
-      rows = g.op("Reshape", List.of(g.op("Add", List.of(rows, tokenOffsets(g))), g.int64s(-1, c.k())));
-    }
-    String v = g.ops("SparseGather", DOMAIN, List.of(values(g, l), rows, w), 1, attrString("plugin_version", "1"),
-        attrString("plugin_namespace", ""))[0];
-    v = g.op("Reshape", List.of(v, g.int64s(-1, c.T(), c.D())));
+    String[] r = RetrievalGraph.custom(g, a, b, values(g, l), retrievalShape());
+    String v = g.op("Reshape", List.of(r[0], g.int64s(-1, c.T(), c.D())));
     if (!opts.retrievalOutputs()) {
       return new String[] {v, null, null};
     }
-    String slotsOut = g.op("Reshape", List.of(slots, g.int64s(-1, c.T(), c.k())));
-    String wOut = g.op("Reshape", List.of(w, g.int64s(-1, c.T(), c.k())));
+    String slotsOut = g.op("Reshape", List.of(r[1], g.int64s(-1, c.T(), c.k())));
+    String wOut = g.op("Reshape", List.of(r[2], g.int64s(-1, c.T(), c.k())));
     return new String[] {v, slotsOut, wOut};
-  }
-
-  /** [1, T, 1] int64: t*n, the row offset of token t's table in a per-token memory. */
-  private String tokenOffsets(GraphBuilder g) {
-    long[] off = new long[c.T()];
-    for (int t = 0; t < c.T(); t++) {
-      off[t] = t * c.slots();
-    }
-    return g.int64Tensor(new long[] {1, c.T(), 1}, off);
   }
 
   private String layerNorm(GraphBuilder g, String x, String prefix) {
