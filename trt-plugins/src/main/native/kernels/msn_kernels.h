@@ -1,0 +1,71 @@
+// CUDA kernels of the two MSN custom ops (docs: shared msn-model.md, "The two custom ops").
+//
+// Plain pointers and sizes, a stream, no TensorRT: the TensorRT plugins call these, and so
+// does the standalone test and timing harness (kernels/test/msn_kernels_test.cu).
+// All tensors are dense row-major; every function only enqueues work on `stream` and
+// returns a status without synchronizing.
+#ifndef MSN_KERNELS_H
+#define MSN_KERNELS_H
+
+#include <stdint.h>
+#include <cuda_runtime_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Element types understood by the kernels (our own numbering, not TensorRT's).
+typedef enum msn_dtype {
+    MSN_FLOAT32 = 0,
+    MSN_FLOAT16 = 1,
+    MSN_BFLOAT16 = 2,
+    MSN_INT32 = 3,
+    MSN_INT64 = 4
+} msn_dtype;
+
+typedef enum msn_status {
+    MSN_OK = 0,
+    MSN_ERR_INVALID_ARGUMENT = 1, // null pointer where data is needed, negative size
+    MSN_ERR_UNSUPPORTED = 2,      // shape or type outside what the kernel supports
+    MSN_ERR_LAUNCH = 3            // the CUDA runtime refused the launch
+} msn_status;
+
+// PKMRetrieval limits: 1 <= S <= MSN_PKM_MAX_S, 1 <= k <= min(S, MSN_PKM_MAX_K).
+#define MSN_PKM_MAX_S 1024
+#define MSN_PKM_MAX_K 64
+
+// Returns MSN_OK when msn_pkm_retrieval supports this shape and these types.
+int msn_pkm_retrieval_check(int32_t s, int32_t k, msn_dtype score_type, msn_dtype weight_type,
+                            msn_dtype index_type);
+
+// PKMRetrieval: row_scores [n,s], col_scores [n,s] (both score_type: FLOAT32 or FLOAT16)
+//   -> weights [n,k] (weight_type: FLOAT32 or FLOAT16), indices [n,k] (index_type: INT64 or INT32).
+// Per query: top-k of each half (ties: lower index first), candidates a_i + b_j (float32 add) over
+// the rank pairs with (i+1)(j+1) <= k, top-k of those (ties: lower slot i*s+j first), softmax over
+// the k kept. Output sorted by descending candidate score. NaN scores are not supported.
+int msn_pkm_retrieval(const void* row_scores, const void* col_scores, msn_dtype score_type,
+                      int64_t n, int32_t s, int32_t k,
+                      void* weights, msn_dtype weight_type,
+                      void* indices, msn_dtype index_type,
+                      cudaStream_t stream);
+
+// SparseGather: values [m,d] (FLOAT32, FLOAT16 or BFLOAT16), indices [n,k] (INT64 or INT32),
+//   weights [n,k] (FLOAT32 or FLOAT16) -> out [n,d] (FLOAT32 or FLOAT16),
+//   out[r] = sum_j weights[r,j] * values[indices[r,j]], accumulated in float32.
+// An index outside [0,m) is never read and contributes zero; when error_flag is not null the
+// kernel then ORs 1 into *error_flag (device memory; the caller clears it).
+int msn_sparse_gather(const void* values, msn_dtype value_type, int64_t m, int64_t d,
+                      const void* indices, msn_dtype index_type,
+                      const void* weights, msn_dtype weight_type,
+                      int64_t n, int64_t k,
+                      void* out, msn_dtype out_type,
+                      int32_t* error_flag, cudaStream_t stream);
+
+// A short English name of a status code.
+const char* msn_status_string(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // MSN_KERNELS_H

@@ -1,0 +1,269 @@
+// SparseGather: out[r] = sum_j weights[r,j] * values[indices[r,j]], float32 accumulation.
+//
+// One warp owns one output row (or a slab of its columns when there are too few rows to fill
+// the GPU). Lane j of the warp loads index/weight j once; each step broadcasts two of them
+// and every lane issues 16-byte loads for its part of both value rows (up to 1024 columns
+// each) before using any of them.
+// Rows whose index is outside [0, m) are skipped (never read) and counted as an error.
+#include "msn_kernels.h"
+#include "msn_kernels_internal.cuh"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+namespace msn {
+namespace {
+
+constexpr int kWarps = 8;
+constexpr int kThreads = kWarps * 32;
+// Column chunks (32 lanes x VEC elements) one warp holds: 32 / VEC, so 1024 columns of any
+// type, 32 float accumulators per lane.
+template <int VEC> __host__ __device__ constexpr int maxChunks() { return 32 / VEC; }
+constexpr int kRowsInFlight = 2;
+constexpr unsigned kFull = 0xffffffffu;
+
+template <typename VT> struct Vec;   // VEC elements as one 16-byte load, or one element
+template <> struct Vec<float> {
+    static constexpr int N = 4;
+    __device__ static void load(const float* p, float (&f)[N]) {
+        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+        f[0] = v.x; f[1] = v.y; f[2] = v.z; f[3] = v.w;
+    }
+};
+template <> struct Vec<__half> {
+    static constexpr int N = 8;
+    __device__ static void load(const __half* p, float (&f)[N]) {
+        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+        const unsigned w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            __half2 h;
+            memcpy(&h, &w[i], 4);
+            const float2 t = __half22float2(h);
+            f[2 * i] = t.x;
+            f[2 * i + 1] = t.y;
+        }
+    }
+};
+template <> struct Vec<__nv_bfloat16> {
+    static constexpr int N = 8;
+    __device__ static void load(const __nv_bfloat16* p, float (&f)[N]) {
+        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+        const unsigned w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            __nv_bfloat162 h;
+            memcpy(&h, &w[i], 4);
+            const float2 t = __bfloat1622float2(h);
+            f[2 * i] = t.x;
+            f[2 * i + 1] = t.y;
+        }
+    }
+};
+
+__device__ __forceinline__ float scalarToFloat(float v) { return v; }
+__device__ __forceinline__ float scalarToFloat(__half v) { return __half2float(v); }
+__device__ __forceinline__ float scalarToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename VT, int VEC>
+__device__ __forceinline__ void loadValues(const VT* p, float (&f)[VEC]) {
+    if constexpr (VEC == 1) f[0] = scalarToFloat(__ldg(p));
+    else Vec<VT>::load(p, f);
+}
+
+// Writes VEC consecutive outputs; vector stores when outVec says the row allows them.
+template <int VEC>
+__device__ __forceinline__ void storeOut(void* out, bool out16, bool outVec, int64_t at,
+                                         const float (&f)[VEC]) {
+    if (out16) {
+        __half* o = static_cast<__half*>(out) + at;
+        if constexpr (VEC % 2 == 0) {
+            if (outVec) {
+                unsigned words[VEC / 2];
+#pragma unroll
+                for (int i = 0; i < VEC / 2; ++i) {
+                    const __half2 h = __floats2half2_rn(f[2 * i], f[2 * i + 1]);
+                    memcpy(&words[i], &h, 4);
+                }
+                if constexpr (VEC == 8)
+                    *reinterpret_cast<uint4*>(o) = make_uint4(words[0], words[1], words[2], words[3]);
+                else if constexpr (VEC == 4)
+                    *reinterpret_cast<uint2*>(o) = make_uint2(words[0], words[1]);
+                else
+#pragma unroll
+                    for (int i = 0; i < VEC / 2; ++i) reinterpret_cast<unsigned*>(o)[i] = words[i];
+                return;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) o[i] = __float2half_rn(f[i]);
+    } else {
+        float* o = static_cast<float*>(out) + at;
+        if constexpr (VEC % 4 == 0) {
+            if (outVec) {
+#pragma unroll
+                for (int i = 0; i < VEC; i += 4)
+                    *reinterpret_cast<float4*>(o + i) = make_float4(f[i], f[i + 1], f[i + 2], f[i + 3]);
+                return;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) o[i] = f[i];
+    }
+}
+
+template <typename VT, int VEC>
+__global__ void __launch_bounds__(kThreads)
+sparseGatherKernel(const VT* __restrict__ values, int64_t m, int64_t d,
+                   const void* __restrict__ indices, int idx32, const void* __restrict__ weights,
+                   int w16, int64_t n, int64_t k, void* __restrict__ out, int out16, int outVec,
+                   int32_t* __restrict__ errorFlag, int nch, int64_t slabs) {
+    constexpr int kMaxChunks = maxChunks<VEC>();
+    const int lane = threadIdx.x & 31;
+    const int64_t item = (int64_t)blockIdx.x * kWarps + (threadIdx.x >> 5);
+    if (item >= n * slabs) return;
+    const int64_t row = item / slabs;
+    const int64_t col0 = (item - row * slabs) * (int64_t)nch * 32 * VEC + (int64_t)lane * VEC;
+
+    float acc[kMaxChunks][VEC];
+#pragma unroll
+    for (int c = 0; c < kMaxChunks; ++c)
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) acc[c][v] = 0.0f;
+
+    for (int64_t j0 = 0; j0 < k; j0 += 32) {
+        // Lane j holds entry j0 + j of this row; a bad index becomes -1 (skipped).
+        int64_t myIdx = -1;
+        float myW = 0.0f;
+        if (j0 + lane < k) {
+            const int64_t at = row * k + j0 + lane;
+            myIdx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at]
+                          : static_cast<const int64_t*>(indices)[at];
+            myW = w16 ? __half2float(static_cast<const __half*>(weights)[at])
+                      : static_cast<const float*>(weights)[at];
+            if (myIdx < 0 || myIdx >= m) {
+                if (errorFlag) atomicOr(errorFlag, 1);
+                myIdx = -1;
+            }
+        }
+        const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
+        for (int j = 0; j < cnt; j += kRowsInFlight) {
+            int64_t r[kRowsInFlight];
+            float w[kRowsInFlight];
+#pragma unroll
+            for (int u = 0; u < kRowsInFlight; ++u) {
+                r[u] = __shfl_sync(kFull, myIdx, (j + u) & 31);
+                w[u] = __shfl_sync(kFull, myW, (j + u) & 31);
+                if (j + u >= cnt) r[u] = -1;
+            }
+            float vals[kRowsInFlight][kMaxChunks][VEC];
+#pragma unroll
+            for (int u = 0; u < kRowsInFlight; ++u) {
+                const VT* base = values + (r[u] < 0 ? 0 : r[u]) * d;
+#pragma unroll
+                for (int c = 0; c < kMaxChunks; ++c) {
+                    const int64_t col = col0 + (int64_t)c * 32 * VEC;
+                    if (c < nch && r[u] >= 0 && col < d) {
+                        loadValues<VT, VEC>(base + col, vals[u][c]);
+                    } else {
+#pragma unroll
+                        for (int v = 0; v < VEC; ++v) vals[u][c][v] = 0.0f;
+                    }
+                }
+            }
+#pragma unroll
+            for (int u = 0; u < kRowsInFlight; ++u)
+#pragma unroll
+                for (int c = 0; c < kMaxChunks; ++c)
+#pragma unroll
+                    for (int v = 0; v < VEC; ++v) acc[c][v] = fmaf(w[u], vals[u][c][v], acc[c][v]);
+        }
+    }
+
+#pragma unroll
+    for (int c = 0; c < kMaxChunks; ++c) {
+        const int64_t col = col0 + (int64_t)c * 32 * VEC;
+        if (c < nch && col < d) storeOut<VEC>(out, out16 != 0, outVec != 0, row * d + col, acc[c]);
+    }
+}
+
+template <typename VT, int VEC>
+cudaError_t launchGather(const void* values, int64_t m, int64_t d, const void* indices, int idx32,
+                         const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
+                         int outVec, int32_t* errorFlag, cudaStream_t stream) {
+    int device = 0, sms = 0;
+    cudaError_t err = cudaGetDevice(&device);
+    if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    if (err != cudaSuccess) return err;
+    const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
+    constexpr int kMaxChunks = maxChunks<VEC>();
+    int nch = (int)(chunks < kMaxChunks ? chunks : kMaxChunks);
+    int64_t slabs = (chunks + nch - 1) / nch;
+    // Few rows: split each row's columns over more warps so that the GPU fills up.
+    const int64_t targetWarps = (int64_t)sms * 16;
+    while (nch > 1 && n * slabs < targetWarps) {
+        nch = (nch + 1) / 2;
+        slabs = (chunks + nch - 1) / nch;
+    }
+    const int64_t blocks = (n * slabs + kWarps - 1) / kWarps;
+    if (blocks > 0x7fffffffLL) return cudaErrorInvalidConfiguration;
+    sparseGatherKernel<VT, VEC><<<(unsigned)blocks, kThreads, 0, stream>>>(
+        static_cast<const VT*>(values), m, d, indices, idx32, weights, w16, n, k, out, out16, outVec,
+        errorFlag, nch, slabs);
+    return cudaGetLastError();
+}
+
+template <typename VT>
+cudaError_t dispatchVec(const void* values, int64_t m, int64_t d, const void* indices, int idx32,
+                        const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
+                        int32_t* errorFlag, cudaStream_t stream) {
+    constexpr int V = Vec<VT>::N;
+    const bool vec = d % V == 0 && isAligned(values, 16);
+    if (vec) {
+        const int outBytes = out16 ? 2 : 4;
+        const int outVec = isAligned(out, (unsigned)(V * outBytes) > 16u ? 16u : (unsigned)(V * outBytes));
+        return launchGather<VT, V>(values, m, d, indices, idx32, weights, w16, n, k, out, out16,
+                                   outVec, errorFlag, stream);
+    }
+    return launchGather<VT, 1>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, 0,
+                               errorFlag, stream);
+}
+
+} // namespace
+} // namespace msn
+
+extern "C" int msn_sparse_gather(const void* values, msn_dtype valueType, int64_t m, int64_t d,
+                                 const void* indices, msn_dtype indexType, const void* weights,
+                                 msn_dtype weightType, int64_t n, int64_t k, void* out,
+                                 msn_dtype outType, int32_t* errorFlag, cudaStream_t stream) {
+    if (valueType != MSN_FLOAT32 && valueType != MSN_FLOAT16 && valueType != MSN_BFLOAT16)
+        return MSN_ERR_UNSUPPORTED;
+    if (indexType != MSN_INT64 && indexType != MSN_INT32) return MSN_ERR_UNSUPPORTED;
+    if (weightType != MSN_FLOAT32 && weightType != MSN_FLOAT16) return MSN_ERR_UNSUPPORTED;
+    if (outType != MSN_FLOAT32 && outType != MSN_FLOAT16) return MSN_ERR_UNSUPPORTED;
+    if (m < 0 || d < 0 || n < 0 || k < 0) return MSN_ERR_INVALID_ARGUMENT;
+    if (n == 0 || d == 0) return MSN_OK;
+    if (!out || (k > 0 && (!indices || !weights)) || (m > 0 && !values)) return MSN_ERR_INVALID_ARGUMENT;
+    const int idx32 = indexType == MSN_INT32;
+    const int w16 = weightType == MSN_FLOAT16;
+    const int out16 = outType == MSN_FLOAT16;
+    cudaError_t err;
+    if (valueType == MSN_FLOAT32)
+        err = msn::dispatchVec<float>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    else if (valueType == MSN_FLOAT16)
+        err = msn::dispatchVec<__half>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    else
+        err = msn::dispatchVec<__nv_bfloat16>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    return err == cudaSuccess ? MSN_OK : MSN_ERR_LAUNCH;
+}
+
+extern "C" const char* msn_status_string(int status) {
+    switch (status) {
+    case MSN_OK: return "ok";
+    case MSN_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case MSN_ERR_UNSUPPORTED: return "unsupported shape or type";
+    case MSN_ERR_LAUNCH: return "CUDA launch failed";
+    default: return "unknown status";
+    }
+}

@@ -1,0 +1,30 @@
+// The library's only two exported symbols, looked up with dlsym by TensorRT's
+// IPluginRegistry::loadLibrary: getCreators and setLoggerFinder.
+#include "msn_trt_abi.h"
+
+#include "../pkm_retrieval/PkmRetrievalPlugin.h"
+#include "../sparse_gather/SparseGatherPlugin.h"
+
+#include <atomic>
+
+#define MSN_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+std::atomic<msn::trt::LoggerFinder*> gLoggerFinder{nullptr};
+} // namespace
+
+// The creators are allocated once and never freed: TensorRT's registry may outlive this
+// library's static destructors at process exit and must still find valid objects.
+MSN_EXPORT msn::trt::PluginCreatorInterface* const* getCreators(int32_t& nbCreators) {
+    static msn::trt::PluginCreatorInterface* const* const creators = [] {
+        auto** list = new msn::trt::PluginCreatorInterface*[2];
+        list[0] = new msn::trt::PkmRetrievalCreator();
+        list[1] = new msn::trt::SparseGatherCreator();
+        return list;
+    }();
+    nbCreators = 2;
+    return creators;
+}
+
+// Stored only: no logging goes through it (see plugin_common.h, reportError).
+MSN_EXPORT void setLoggerFinder(msn::trt::LoggerFinder* finder) { gLoggerFinder.store(finder); }
