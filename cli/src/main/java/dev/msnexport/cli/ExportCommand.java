@@ -2,6 +2,7 @@ package dev.msnexport.cli;
 
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.exporter.safetensors.DType;
 import java.nio.file.Path;
@@ -36,9 +37,15 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
+  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
+      + "{\"from\": \"to\", ...} (null drops a tensor) or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}, ...]} "
+      + "(applied in order; {\"pattern\": REGEX, \"drop\": true} drops). Fails naming the tensors when two map to one name or one "
+      + "is left outside the contract.")
+  Path nameMap;
+
   @Override
   public Integer call() {
-    run(checkpoint, out, options(valuesDtype, externalData, retrievalOutputs, profile));
+    run(checkpoint, nameMap == null ? null : NameMap.read(nameMap), out, options(valuesDtype, externalData, retrievalOutputs, profile));
     return ExitCodes.OK;
   }
 
@@ -70,7 +77,12 @@ final class ExportCommand implements Callable<Integer> {
   }
 
   static MsnOnnxExporter.Result run(Path checkpoint, Path out, MsnOnnxExporter.Options opts) {
-    try (Checkpoint ckpt = Checkpoint.open(checkpoint)) {
+    return run(checkpoint, null, out, opts);
+  }
+
+  /** Exports {@code checkpoint}, its tensor names mapped by {@code names} (null: already the contract's). */
+  static MsnOnnxExporter.Result run(Path checkpoint, NameMap names, Path out, MsnOnnxExporter.Options opts) {
+    try (Checkpoint ckpt = Checkpoint.open(checkpoint, names)) {
       MsnOnnxExporter.Result r = MsnOnnxExporter.export(ckpt, out, opts);
       double mb = r.bytesWritten() / 1e6;
       System.out.printf("exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s, peak heap %.0f MiB of %.0f MiB)%n", checkpoint,

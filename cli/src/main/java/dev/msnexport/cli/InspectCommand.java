@@ -8,13 +8,16 @@ import com.google.protobuf.CodedInputStream;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.TensorLayout;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
+import dev.msnexport.verifier.health.MemoryHealth;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -22,20 +25,36 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
     description = "Describe a checkpoint directory, a safetensors file, an ONNX model or an export directory: config, parameter "
-        + "counts (dense vs memory), memory tables, op counts, custom nodes, external data.")
-final class InspectCommand implements Callable<Integer> {
+        + "counts (dense vs memory), memory tables, memory health (checkpoints), op counts, custom nodes, external data.")
+public final class InspectCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "Checkpoint directory, .safetensors, .onnx or export directory.")
   Path file;
 
+  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
+      + "{\"from\": \"to\"} or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}]} (applied in order).")
+  Path nameMap;
+
+  @Option(names = "--health-samples", defaultValue = "" + MemoryHealth.DEFAULT_SAMPLES, paramLabel = "N",
+      description = "Random inputs for the memory-health figures of a checkpoint; 0 skips them (default: ${DEFAULT-VALUE}).")
+  int healthSamples;
+
+  @Option(names = "--health-seed", defaultValue = "" + MemoryHealth.DEFAULT_SEED, paramLabel = "SEED",
+      description = "Seed of those inputs (default: ${DEFAULT-VALUE}).")
+  long healthSeed;
+
   @Override
   public Integer call() {
+    if (healthSamples < 0) {
+      throw new BadInputException("--health-samples must be 0 or more, got " + healthSamples);
+    }
     if (Files.isDirectory(file)) {
       if (Files.exists(file.resolve(Checkpoint.CONFIG_FILE))) {
-        inspectCheckpoint(file);
+        inspectCheckpoint(file, nameMap == null ? null : NameMap.read(nameMap), healthSamples, healthSeed);
       } else if (Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE))) {
         inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE));
         System.out.println();
@@ -58,8 +77,8 @@ final class InspectCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private static void inspectCheckpoint(Path dir) {
-    try (Checkpoint c = Checkpoint.open(dir)) {
+  private static void inspectCheckpoint(Path dir, NameMap names, int healthSamples, long healthSeed) {
+    try (Checkpoint c = Checkpoint.open(dir, names)) {
       ModelConfig m = c.config();
       long dense = 0;
       long memory = 0;
@@ -78,27 +97,42 @@ final class InspectCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "memory: %d MSN layer(s) %s, %,d slots x %d per table%s, %.1f MiB in all%n", m.msnLayers().size(),
           m.msnLayers(), m.slots(), m.D(), m.perTokenMemory() ? " (one table per token)" : "", memoryBytes / 1048576.0);
       System.out.println("sha256: " + c.sha256());
+      if (healthSamples > 0 && !m.msnLayers().isEmpty()) {
+        MemoryHealth.compute(c, healthSamples, healthSeed).lines().forEach(System.out::println);
+      }
     }
   }
 
   private static void inspectOnnx(Path path) {
-    ModelProto model;
     try (InputStream in = Files.newInputStream(path)) {
-      CodedInputStream cis = CodedInputStream.newInstance(in);
-      cis.setSizeLimit(Integer.MAX_VALUE);
-      model = ModelProto.parseFrom(cis);
+      describeOnnx(in, path.toString(), System.out);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new BadInputException("ONNX model " + path + " does not exist");
     } catch (IOException e) {
+      throw new BadInputException("ONNX model " + path + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Parses an ONNX model and prints its summary to {@code out}; {@code path} names it in messages.
+   * Whatever the bytes, the only failure is a {@link BadInputException} (fuzzed: docs/robustness.md).
+   */
+  public static void describeOnnx(InputStream in, String path, PrintStream out) {
+    ModelProto model;
+    try {
+      CodedInputStream cis = CodedInputStream.newInstance(in);
+      cis.setSizeLimit(Integer.MAX_VALUE);
+      model = ModelProto.parseFrom(cis);
+    } catch (IOException e) {
       throw new BadInputException("ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);
     }
-    System.out.println("onnx " + path + ": ir_version " + model.getIrVersion() + ", producer " + model.getProducerName() + " "
+    out.println("onnx " + path + ": ir_version " + model.getIrVersion() + ", producer " + model.getProducerName() + " "
         + model.getProducerVersion());
-    model.getOpsetImportList().forEach(o -> System.out.println("  opset " + (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + " v"
+    model.getOpsetImportList().forEach(o -> out.println("  opset " + (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + " v"
         + o.getVersion()));
     for (StringStringEntryProto p : model.getMetadataPropsList()) {
       String v = p.getValue().replaceAll("\\s+", " ");
-      System.out.println("  metadata " + p.getKey() + " = " + (v.length() > 160 ? v.substring(0, 160) + "..." : v));
+      out.println("  metadata " + p.getKey() + " = " + (v.length() > 160 ? v.substring(0, 160) + "..." : v));
     }
     Map<String, Integer> ops = new TreeMap<>();
     StringBuilder custom = new StringBuilder();
@@ -110,9 +144,9 @@ final class InspectCommand implements Callable<Integer> {
             .append(n.getOutputList()).append('\n');
       }
     }
-    System.out.println("  nodes: " + model.getGraph().getNodeCount() + " " + ops);
+    out.println("  nodes: " + model.getGraph().getNodeCount() + " " + ops);
     if (custom.length() > 0) {
-      System.out.print("  custom nodes:\n" + custom);
+      out.print("  custom nodes:\n" + custom);
     }
     long embedded = 0;
     long params = 0;
@@ -130,7 +164,12 @@ final class InspectCommand implements Callable<Integer> {
           if (e.getKey().equals("location")) {
             loc = e.getValue();
           } else if (e.getKey().equals("length")) {
-            len = Long.parseLong(e.getValue());
+            try {
+              len = Long.parseLong(e.getValue());
+            } catch (NumberFormatException notANumber) {
+              throw new BadInputException("ONNX model " + path + ": initializer '" + t.getName() + "' has external data length '"
+                  + e.getValue() + "', not a number");
+            }
           }
         }
         external.merge(loc, len, Long::sum);
@@ -138,11 +177,11 @@ final class InspectCommand implements Callable<Integer> {
         embedded += t.getRawData().size();
       }
     }
-    System.out.printf(Locale.ROOT, "  initializers: %d (%,d elements), %.1f MiB embedded%n", model.getGraph().getInitializerCount(), params,
+    out.printf(Locale.ROOT, "  initializers: %d (%,d elements), %.1f MiB embedded%n", model.getGraph().getInitializerCount(), params,
         embedded / 1048576.0);
-    external.forEach((loc, bytes) -> System.out.printf(Locale.ROOT, "  external data: %s, %.1f MiB referenced%n", loc, bytes / 1048576.0));
-    model.getGraph().getInputList().forEach(v -> System.out.println("  input  " + v.getName() + " " + shape(v)));
-    model.getGraph().getOutputList().forEach(v -> System.out.println("  output " + v.getName() + " " + shape(v)));
+    external.forEach((loc, bytes) -> out.printf(Locale.ROOT, "  external data: %s, %.1f MiB referenced%n", loc, bytes / 1048576.0));
+    model.getGraph().getInputList().forEach(v -> out.println("  input  " + v.getName() + " " + shape(v)));
+    model.getGraph().getOutputList().forEach(v -> out.println("  output " + v.getName() + " " + shape(v)));
   }
 
   private static String shape(ai.onnx.proto.OnnxMl.ValueInfoProto v) {

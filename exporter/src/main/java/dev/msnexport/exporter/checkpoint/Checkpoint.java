@@ -1,6 +1,7 @@
 package dev.msnexport.exporter.checkpoint;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
@@ -13,7 +14,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +24,9 @@ import java.util.Map;
  * A checkpoint directory: {@code config.json} (the model config) and {@code model.safetensors}
  * (the contract's tensors). Opening validates every tensor against the config: presence, no
  * extras, floating dtype, shape, and NaN/Inf. Tensors stay memory-mapped; close to unmap.
+ *
+ * <p>Opened through a {@link NameMap}, the tensors are renamed (to the contract's names) before
+ * validation; {@link #tensors()} and {@link #tensor} then answer to the contract's names.
  */
 public final class Checkpoint implements AutoCloseable {
   public static final String CONFIG_FILE = "config.json";
@@ -29,22 +35,41 @@ public final class Checkpoint implements AutoCloseable {
   private final Path dir;
   private final ModelConfig config;
   private final SafetensorsFile weights;
+  private final Map<String, TensorView> tensors;
+  private final NameMap nameMap;
 
-  private Checkpoint(Path dir, ModelConfig config, SafetensorsFile weights) {
+  private Checkpoint(Path dir, ModelConfig config, SafetensorsFile weights, Map<String, TensorView> tensors, NameMap nameMap) {
     this.dir = dir;
     this.config = config;
     this.weights = weights;
+    this.tensors = tensors;
+    this.nameMap = nameMap;
   }
 
   public static Checkpoint open(Path dir) {
+    return open(dir, null);
+  }
+
+  /**
+   * Opens a checkpoint whose tensor names are mapped to the contract's by {@code nameMap} (null:
+   * the names must be the contract's already).
+   */
+  public static Checkpoint open(Path dir, NameMap nameMap) {
     if (!Files.isDirectory(dir)) {
       throw new BadInputException("checkpoint directory " + dir + " does not exist or is not a directory");
     }
     ModelConfig config = Profiles.readModelConfig(dir.resolve(CONFIG_FILE));
     SafetensorsFile st = SafetensorsFile.open(dir.resolve(WEIGHTS_FILE));
     try {
-      validate(config, st);
-      return new Checkpoint(dir, config, st);
+      Map<String, TensorView> tensors = st.tensors();
+      if (nameMap != null) {
+        Map<String, String> mapping = nameMap.apply(st.tensors().keySet(), TensorLayout.expected(config).keySet());
+        Map<String, TensorView> renamed = new LinkedHashMap<>();
+        mapping.forEach((to, from) -> renamed.put(to, st.tensors().get(from).withName(to)));
+        tensors = Collections.unmodifiableMap(renamed);
+      }
+      validate(config, tensors, "checkpoint " + st.path() + (nameMap != null ? " (names mapped by " + nameMap.source() + ")" : ""));
+      return new Checkpoint(dir, config, st, tensors, nameMap);
     } catch (RuntimeException e) {
       st.close();
       throw e;
@@ -52,11 +77,14 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   static void validate(ModelConfig config, SafetensorsFile st) {
-    String where = "checkpoint " + st.path();
+    validate(config, st.tensors(), "checkpoint " + st.path());
+  }
+
+  static void validate(ModelConfig config, Map<String, TensorView> tensors, String where) {
     Map<String, long[]> expected = TensorLayout.expected(config);
     List<String> missing = new ArrayList<>();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      TensorView t = st.tensors().get(e.getKey());
+      TensorView t = tensors.get(e.getKey());
       if (t == null) {
         missing.add(e.getKey());
         continue;
@@ -73,12 +101,12 @@ public final class Checkpoint implements AutoCloseable {
     if (!missing.isEmpty()) {
       throw new BadInputException(where + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing));
     }
-    for (String name : st.tensors().keySet()) {
+    for (String name : tensors.keySet()) {
       if (!expected.containsKey(name)) {
         throw new BadInputException(where + ": unexpected tensor '" + name + "' (not in the contract for this config)");
       }
     }
-    for (TensorView t : st.tensors().values()) {
+    for (TensorView t : tensors.values()) {
       long bad = t.firstNonFinite();
       if (bad >= 0) {
         throw new BadInputException(where + ": tensor '" + t.name() + "' holds " + t.getDouble(bad) + " at flat index " + bad);
@@ -95,11 +123,21 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   public TensorView tensor(String name) {
-    return weights.tensor(name);
+    TensorView t = tensors.get(name);
+    if (t == null) {
+      throw new BadInputException("checkpoint " + weights.path() + ": no tensor '" + name + "'");
+    }
+    return t;
   }
 
+  /** Tensors by contract name (after the name map, if any). */
   public Map<String, TensorView> tensors() {
-    return weights.tensors();
+    return tensors;
+  }
+
+  /** The name map this checkpoint was opened with, or null. */
+  public NameMap nameMap() {
+    return nameMap;
   }
 
   public Path weightsFile() {

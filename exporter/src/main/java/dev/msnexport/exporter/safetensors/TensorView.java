@@ -61,6 +61,21 @@ public final class TensorView {
     this.segments = new ByteBuffer[] {data.slice().order(ByteOrder.LITTLE_ENDIAN)};
   }
 
+  /** The same data under another name (a checkpoint opened through a name map): nothing is copied or mapped again. */
+  public TensorView withName(String newName) {
+    return newName.equals(name) ? this : new TensorView(newName, this);
+  }
+
+  private TensorView(String name, TensorView of) {
+    this.name = name;
+    this.dtype = of.dtype;
+    this.shape = of.shape;
+    this.numel = of.numel;
+    this.channel = of.channel;
+    this.fileOffset = of.fileOffset;
+    this.segments = of.segments;
+  }
+
   public static long numel(long[] shape) {
     long n = 1;
     for (long d : shape) {

@@ -1,0 +1,167 @@
+package dev.msnexport.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.safetensors.SafetensorsFile;
+import dev.msnexport.exporter.safetensors.SafetensorsWriter;
+import dev.msnexport.exporter.safetensors.TensorView;
+import dev.msnexport.profiles.Profiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Bringing trained weights in: memory health in inspect, --name-map on export and inspect. */
+class ImportCliTest {
+  @TempDir Path tmp;
+
+  static final Path TRAINED = Path.of("..", "verifier", "src", "test", "resources", "fixtures", "small-trained");
+
+  record Run(int code, String out, String err) {}
+
+  static synchronized Run run(String... args) {
+    CommandLine cl = MsnExport.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err, true));
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      int code = cl.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(saved);
+    }
+  }
+
+  /** Copies a checkpoint with every tensor renamed and its keys optionally replaced by copies of key 0. */
+  static Path rewrite(Path from, Path to, UnaryOperator<String> rename, boolean identicalKeys) throws Exception {
+    Files.createDirectories(to);
+    try (SafetensorsFile st = SafetensorsFile.open(from.resolve(Checkpoint.WEIGHTS_FILE))) {
+      SafetensorsWriter w = new SafetensorsWriter();
+      for (TensorView t : st.tensors().values()) {
+        float[] v = t.toFloatArray();
+        if (identicalKeys && t.name().contains(".keys_")) {
+          int dk = (int) t.dim(1);
+          for (int s = 1; s < t.dim(0); s++) {
+            System.arraycopy(v, 0, v, s * dk, dk);
+          }
+        }
+        w.addF32(rename.apply(t.name()), t.shape(), v);
+      }
+      w.write(to.resolve(Checkpoint.WEIGHTS_FILE), Map.of());
+    }
+    AtomicFiles.writeString(to.resolve(Checkpoint.CONFIG_FILE), Files.readString(from.resolve(Checkpoint.CONFIG_FILE)));
+    return to;
+  }
+
+  @Test
+  void inspectPrintsMemoryHealthOfTheTrainedCheckpoint() {
+    Run r = run("inspect", TRAINED.toString());
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertTrue(r.out().contains("memory health (256 random samples, seed 0"), r.out());
+    assertTrue(r.out().contains("layer 0: slots used ") && r.out().contains("layer 1: slots used "), r.out());
+    assertTrue(r.out().contains("of log n), top 1% (41 slots) take"), r.out());
+    assertFalse(r.out().contains("WARNING"), r.out());
+    Run skipped = run("inspect", TRAINED.toString(), "--health-samples", "0");
+    assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
+    assertFalse(skipped.out().contains("memory health"), skipped.out());
+  }
+
+  /** The issue's acceptance check at the CLI: export the trained checkpoint, verify against PyTorch's golden file. */
+  @Test
+  void verifyGoldenOfTheTrainedCheckpointMatchesPyTorch() throws Exception {
+    Path model = tmp.resolve("model");
+    Run e = run("export", "--checkpoint", TRAINED.toString(), "--out", model.toString(), "--profile", "small");
+    assertEquals(ExitCodes.OK, e.code(), e.err());
+    Path report = tmp.resolve("verify.json");
+    Run v = run("verify", "--model", model.toString(), "--golden", TRAINED.resolve("golden.safetensors").toString(), "--backends",
+        "golden,ort-reference,ort-custom", "--report", report.toString());
+    assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
+    JsonNode r = Profiles.JSON.readTree(Files.readString(report));
+    int againstPyTorch = 0;
+    for (JsonNode c : r.get("comparisons")) {
+      if (!c.get("reference").asText().equals("golden-file")) {
+        continue;
+      }
+      againstPyTorch++;
+      assertTrue(c.get("pass").asBoolean(), c.toString());
+      assertEquals(4, c.get("outputs").size(), "two tasks and two layers' weights: " + c);
+      for (JsonNode o : c.get("outputs")) {
+        assertTrue(o.get("max_abs").asDouble() <= 1e-5, c.get("candidate") + " " + o);
+      }
+      assertEquals(2, c.get("retrieval").size());
+      for (JsonNode rc : c.get("retrieval")) {
+        assertEquals(rc.get("queries").asInt(), rc.get("identical_queries").asInt(), c.get("candidate") + " slots identical: " + rc);
+      }
+    }
+    assertEquals(3, againstPyTorch, "golden, ort-reference and ort-custom each against PyTorch's outputs");
+  }
+
+  @Test
+  void inspectWarnsOnACollapsedMemory() throws Exception {
+    Path src = tmp.resolve("src");
+    SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
+    Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
+    Run r = run("inspect", collapsed.toString(), "--health-samples", "32");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertTrue(r.out().contains("WARNING: layer 0: retrieval looks collapsed"), r.out());
+    assertTrue(r.out().contains("WARNING: layer 1: retrieval looks collapsed"), r.out());
+    assertTrue(r.out().contains("slots used 16 of 4,096"), r.out());
+  }
+
+  @Test
+  void exportAndInspectWithANameMap() throws Exception {
+    Path src = tmp.resolve("src");
+    SyntheticCheckpoint.write(Profiles.load("tiny").model(), src, 1);
+    Path foreign = rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+    Path map = tmp.resolve("map.json");
+    Files.writeString(map, """
+        {"rules": [
+          {"pattern": "^model\\\\.", "replacement": ""},
+          {"pattern": "\\\\.memory\\\\.", "replacement": ".msn."}
+        ]}""");
+    Run plain = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
+    assertEquals(ExitCodes.BAD_INPUT, plain.code());
+    assertTrue(plain.err().contains("missing tensors"), plain.err());
+
+    Run ok = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("m").toString(), "--name-map", map.toString());
+    assertEquals(ExitCodes.OK, ok.code(), ok.err());
+    assertTrue(Files.size(tmp.resolve("m").resolve("model.reference.onnx")) > 0);
+    Run inspect = run("inspect", foreign.toString(), "--name-map", map.toString(), "--health-samples", "8");
+    assertEquals(ExitCodes.OK, inspect.code(), inspect.err());
+    assertTrue(inspect.out().contains("memory health (8 random samples"), inspect.out());
+
+    // a rule that sends two tensors to one name: exit 4, naming both tensors and the rule
+    Path bad = tmp.resolve("bad.json");
+    Files.writeString(bad, "{\"rules\": [{\"pattern\": \"\\\\.(weight|bias)$\", \"replacement\": \".weight\"}]}");
+    Run clash = run("export", "--checkpoint", src.toString(), "--out", tmp.resolve("y").toString(), "--name-map", bad.toString());
+    assertEquals(ExitCodes.BAD_INPUT, clash.code());
+    assertTrue(clash.err().contains("both map to 'blocks.0.mix_norm.weight'"), clash.err());
+    assertTrue(clash.err().contains("'blocks.0.mix_norm.bias' (by rule 1"), clash.err());
+    assertFalse(Files.exists(tmp.resolve("y").resolve("model.reference.onnx")));
+
+    // a tensor left outside the contract: exit 4, naming it
+    Path partial = tmp.resolve("partial.json");
+    Files.writeString(partial, "{\"rules\": [{\"pattern\": \"^model\\\\.\", \"replacement\": \"\"}]}");
+    Run left = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("z").toString(), "--name-map", partial.toString());
+    assertEquals(ExitCodes.BAD_INPUT, left.code());
+    assertTrue(left.err().contains("left unmapped"), left.err());
+    assertTrue(left.err().contains("'model.blocks.0.memory.query.weight' -> 'blocks.0.memory.query.weight' (by rule 1 '^model\\.' -> '')"),
+        left.err());
+  }
+}
