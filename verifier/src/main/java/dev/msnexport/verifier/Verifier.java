@@ -34,6 +34,15 @@ public final class Verifier {
 
   public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
       Map<String, HostTensor> inputs, long seed, Tolerances tol) {
+    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, null);
+  }
+
+  /**
+   * As above; when {@code outputs} is not null, every backend that ran puts its outputs there
+   * (by backend name, in run order), e.g. to save them as a golden file.
+   */
+  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
+      Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs) {
     int batch = (int) inputs.get(MsnOnnxExporter.INPUT).shape()[0];
     List<VerifyReport.BackendRun> runs = new ArrayList<>();
     Map<String, Map<String, HostTensor>> results = new LinkedHashMap<>();
@@ -62,6 +71,9 @@ public final class Verifier {
         comparisons.add(c);
         pass &= c.pass();
       }
+    }
+    if (outputs != null) {
+      outputs.putAll(results);
     }
     if (results.size() < 2) {
       pass = false; // nothing was compared: never report a pass

@@ -84,7 +84,8 @@ public record OutputComparison(
     }
     List<Bin> hist = new java.util.ArrayList<>();
     for (int i = 0; i < bins.length; i++) {
-      hist.add(new Bin(i == 0 ? "0" : "(" + label(EDGES[i]) + ", " + label(EDGES[i + 1]) + "]", bins[i]));
+      // bin 1 also takes errors below 1e-9 (binOf): its label says so
+      hist.add(new Bin(i == 0 ? "0" : "(" + (i == 1 ? "0" : label(EDGES[i])) + ", " + label(EDGES[i + 1]) + "]", bins[i]));
     }
     double[] sa = abs.clone();
     double[] sr = rel.clone();

@@ -1,0 +1,168 @@
+package dev.msnexport.verifier.report;
+
+import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.latency.BenchReport;
+import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.GateResult;
+import dev.msnexport.verifier.parity.OutputComparison;
+import dev.msnexport.verifier.parity.RetrievalComparison;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * report.html: one self-contained page (plots embedded as PNG data URIs, no script, no external
+ * resource) with the summary tables and the plots a person would rather look at.
+ */
+public final class HtmlReport {
+  private HtmlReport() {}
+
+  private static final String STYLE = """
+      body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;max-width:1120px;color:#222}
+      h1{font-size:22px}h1 .pass{color:#1a7f37}h1 .fail{color:#cf222e}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+      table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+      td.l,th.l{text-align:left}th{background:#f6f8fa;text-align:center}.meta,.wrap{white-space:normal}
+      .bad{color:#cf222e;font-weight:600}
+      .ok{color:#1a7f37}.meta{color:#555}img{max-width:100%;border:1px solid #eee;margin:6px 0}.plots{display:flex;flex-wrap:wrap;gap:8px}
+      .plots img{width:49%}
+      """;
+
+  public static String verify(VerifyReport r) {
+    StringBuilder b = head("msn-export verify", r.pass());
+    b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s, batch %d, seed %d.", esc(r.model()),
+        esc(r.profile()), esc(r.values_dtype()), r.batch(), r.seed())));
+    b.append("<h2>Backends</h2><table><tr><th class=l>backend</th><th>status</th><th>seconds</th></tr>");
+    for (VerifyReport.BackendRun run : r.backends()) {
+      b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%.3f</td></tr>", esc(run.name()), run.status().equals("ok") ? "<span class=ok>ok</span>"
+          : "<span class=bad>" + esc(run.status()) + "</span> <span class=wrap>" + esc(run.error()) + "</span>", run.seconds()));
+    }
+    b.append("</table><h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
+        + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol</th><th>min atol to pass</th><th>result</th></tr>");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      for (OutputComparison o : c.outputs()) {
+        b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
+            + "<td>%.0e / %.0e</td><td>%.2e</td><td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), esc(o.name()),
+            o.max_abs(), o.mean_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
+            o.pass() ? "<span class=ok>pass</span>" : f("<span class=bad>FAIL</span> %d/%d", o.failing_elements(), o.elements())));
+      }
+    }
+    b.append("</table>");
+    if (r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty())) {
+      b.append("<h2>Retrieval</h2><p class=meta>A differing slot is a <em>tie</em> when the two slots' scores differ by at most "
+          + "tie_epsilon (a legitimate order), a <em>mismatch</em> otherwise.</p><table><tr><th class=l>candidate</th><th>reference</th>"
+          + "<th>layer</th><th>queries</th><th>identical</th><th>tie</th><th>mismatched</th><th>result</th></tr>");
+      for (VerifyReport.Comparison c : r.comparisons()) {
+        for (RetrievalComparison rc : c.retrieval()) {
+          b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td class=l>%s</td></tr>",
+              esc(c.candidate()), esc(c.reference()), rc.layer(), rc.queries(), rc.identical_queries(), rc.tie_queries(),
+              rc.mismatched_queries(), rc.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span> <span class=wrap>" + esc(rc.first_mismatch()) + "</span>"));
+        }
+      }
+      b.append("</table>");
+    }
+    b.append("<h2>Absolute-error histograms</h2><div class=plots>");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      if (!c.outputs().isEmpty()) {
+        b.append(img(Charts.dataUri(Charts.errorHistogram(c)), "error histogram " + c.candidate() + " vs " + c.reference()));
+      }
+    }
+    b.append("</div>");
+    return tail(b);
+  }
+
+  public static String bench(BenchReport r) {
+    StringBuilder b = head("msn-export bench", r.pass());
+    BenchReport.Settings s = r.settings();
+    b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s; %s per backend and batch, warm-up %.0f ms, %d "
+        + "round-robin rounds; %s, %s, %d CPUs, Java %s.", esc(r.model()), esc(r.profile()), esc(r.values_dtype()),
+        s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s", s.warmup_ms(), s.rounds(), esc(r.host().os()),
+        esc(r.host().arch()), r.host().cpus(), esc(r.host().java()))));
+    b.append("<h2>Gates</h2>");
+    if (r.gates().isEmpty()) {
+      b.append(p("meta", "No gate ran (no reference-graph pair and no --baseline)."));
+    } else {
+      b.append(p("meta", f("A gate fails only when the whole %.0f%% bootstrap interval (%d resamples) of the p99 ratio lies above its "
+          + "limit.", s.confidence() * 100, s.bootstrap_resamples())));
+      b.append("<table><tr><th class=l>gate</th><th>p99 candidate (ms)</th><th>p99 reference (ms)</th><th>ratio</th><th>interval</th>"
+          + "<th>limit</th><th>verdict</th></tr>");
+      for (GateResult g : r.gates()) {
+        b.append(f("<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.3f</td><td class=l>%s</td></tr>", esc(g.name()),
+            num(g.candidate_p99_ms(), "%.4f"), num(g.reference_p99_ms(), "%.4f"), num(g.ratio(), "%.3f"),
+            g.ci_low() == null ? "-" : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()), g.limit(),
+            g.verdict().equals("fail") ? "<span class=bad>FAIL</span>" : g.verdict().equals("pass") ? "<span class=ok>pass</span>"
+                : esc(g.verdict()) + " <span class=meta>" + esc(g.message()) + "</span>"));
+      }
+      b.append("</table>");
+    }
+    b.append("<h2>Host latency (ms)</h2>").append(p("meta", "Percentiles by trtexec's rule; p50 is trtexec's median."));
+    b.append("<table><tr><th class=l>backend</th><th>batch</th><th>runs</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>"
+        + "<th>p99</th><th>p99.9</th><th>max</th><th>samples/s</th></tr>");
+    TreeSet<Integer> batches = new TreeSet<>(r.results().stream().map(BenchResult::batch).toList());
+    for (int batch : batches) {
+      for (BenchResult x : r.results()) {
+        if (x.batch() == batch) {
+          var h = x.host_ms();
+          b.append(f("<tr><td class=l>%s%s</td><td>%d</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+              + "<td>%.4f</td><td>%.4f</td><td>%.0f</td></tr>", esc(x.backend()), x.prepared() ? "" : " (unprepared)", batch,
+              x.iterations(), h.min(), h.mean(), h.p50(), h.p90(), h.p95(), h.p99(), h.p99_9(), h.max(), x.throughput_samples_per_s()));
+        }
+      }
+    }
+    b.append("</table>");
+    List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
+    if (!gpu.isEmpty()) {
+      b.append("<h2>GPU time (ms)</h2><table><tr><th class=l>backend</th><th>batch</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
+      for (BenchResult x : gpu) {
+        var g = x.gpu_ms();
+        b.append(f("<tr><td class=l>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", esc(x.backend()), x.batch(),
+            g.p50(), g.p90(), g.p99(), g.max()));
+      }
+      b.append("</table>");
+    }
+    b.append("<h2>Latency CDF per backend</h2>");
+    for (int batch : batches) {
+      List<BenchResult> at = r.results().stream().filter(x -> x.batch() == batch).toList();
+      b.append("<div class=plots>");
+      b.append(img(Charts.dataUri(Charts.latencyCdf(at, batch, 0)), "latency CDF batch " + batch));
+      b.append(img(Charts.dataUri(Charts.latencyCdf(at, batch, 90)), "latency CDF tail batch " + batch));
+      b.append("</div>");
+    }
+    return tail(b);
+  }
+
+  private static StringBuilder head(String title, boolean pass) {
+    StringBuilder b = new StringBuilder();
+    b.append("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>").append(esc(title)).append("</title><style>")
+        .append(STYLE).append("</style></head><body>\n");
+    b.append("<h1>").append(esc(title)).append(": ").append(pass ? "<span class=pass>PASS</span>" : "<span class=fail>FAIL</span>")
+        .append("</h1>\n");
+    return b;
+  }
+
+  private static String tail(StringBuilder b) {
+    return b.append("\n</body></html>\n").toString();
+  }
+
+  private static String img(String uri, String alt) {
+    return "<img alt=\"" + esc(alt) + "\" src=\"" + uri + "\">\n";
+  }
+
+  private static String p(String cls, String html) {
+    return "<p class=" + cls + ">" + html + "</p>\n";
+  }
+
+  private static String num(Double v, String fmt) {
+    return v == null ? "-" : f(fmt, v);
+  }
+
+  private static String f(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+
+  static String esc(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
+  }
+}

@@ -1,0 +1,132 @@
+package dev.msnexport.verifier.report;
+
+import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.latency.BenchReport;
+import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.GateResult;
+import dev.msnexport.verifier.parity.OutputComparison;
+import dev.msnexport.verifier.parity.RetrievalComparison;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/** The short Markdown summary (report.md): what passed, the key figures, error histograms as text. */
+public final class MarkdownReport {
+  /** Width of the longest bar of a text histogram. */
+  static final int BAR = 40;
+
+  private MarkdownReport() {}
+
+  public static String verify(VerifyReport r) {
+    StringBuilder b = new StringBuilder();
+    b.append("# msn-export verify: ").append(r.pass() ? "PASS" : "FAIL").append("\n\n");
+    b.append(f("Model `%s`, profile `%s`, values %s, batch %d, seed %d.%n%n", r.model(), r.profile(), r.values_dtype(), r.batch(),
+        r.seed()));
+    b.append("| backend | status | seconds |\n| --- | --- | ---: |\n");
+    for (VerifyReport.BackendRun run : r.backends()) {
+      b.append(f("| %s | %s | %.3f |%n", run.name(), run.status().equals("ok") ? "ok" : "**" + run.status() + "**: " + cell(run.error()),
+          run.seconds()));
+    }
+    b.append("\n## Outputs\n\n");
+    b.append("| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol | min atol to pass | result |\n");
+    b.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      for (OutputComparison o : c.outputs()) {
+        b.append(f("| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.0e / %.0e | %.2e | %s |%n", c.candidate(), c.reference(), o.name(),
+            o.max_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
+            o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")"));
+      }
+    }
+    boolean anyRetrieval = r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty());
+    if (anyRetrieval) {
+      b.append("\n## Retrieval\n\n");
+      b.append("A differing slot is a *tie* when the two slots' scores differ by at most tie_epsilon (a legitimate order), ");
+      b.append("a *mismatch* otherwise.\n\n");
+      b.append("| candidate | reference | layer | queries | identical | tie | mismatched | result |\n");
+      b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+      for (VerifyReport.Comparison c : r.comparisons()) {
+        for (RetrievalComparison rc : c.retrieval()) {
+          b.append(f("| %s | %s | %d | %d | %d | %d | %d | %s |%n", c.candidate(), c.reference(), rc.layer(), rc.queries(),
+              rc.identical_queries(), rc.tie_queries(), rc.mismatched_queries(), rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
+        }
+      }
+    }
+    b.append("\n## Absolute-error histograms\n");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      b.append("\n### ").append(c.candidate()).append(" vs ").append(c.reference()).append("\n\n```text\n");
+      for (OutputComparison o : c.outputs()) {
+        b.append(histogram(o));
+      }
+      b.append("```\n");
+    }
+    return b.toString();
+  }
+
+  /** One output's histogram as text: a line per bin with its count and a bar. */
+  static String histogram(OutputComparison o) {
+    StringBuilder b = new StringBuilder();
+    b.append(o.name()).append(" (").append(o.elements()).append(" elements)\n");
+    int max = o.histogram().stream().mapToInt(OutputComparison.Bin::count).max().orElse(0);
+    for (OutputComparison.Bin bin : o.histogram()) {
+      int len = max == 0 ? 0 : (int) Math.ceil((double) bin.count() * BAR / max);
+      b.append(f("  %-16s %8d %s%n", bin.range(), bin.count(), "#".repeat(len)));
+    }
+    return b.toString();
+  }
+
+  public static String bench(BenchReport r) {
+    StringBuilder b = new StringBuilder();
+    long failed = r.gates().stream().filter(g -> !g.pass()).count();
+    b.append("# msn-export bench: ").append(r.pass() ? "PASS" : "FAIL (" + failed + " gate" + (failed == 1 ? "" : "s") + ")")
+        .append("\n\n");
+    BenchReport.Settings s = r.settings();
+    b.append(f("Model `%s`, profile `%s`, values %s; %s, %s; %s.%n%n", r.model(), r.profile(), r.values_dtype(),
+        s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s", "warm-up " + s.warmup_ms() + " ms, " + s.rounds()
+            + " round-robin rounds per backend and batch", f("%s, %s, %d CPUs, Java %s", r.host().os(), r.host().arch(),
+                r.host().cpus(), r.host().java())));
+    b.append("## Host latency (ms)\n\nPercentiles by trtexec's rule; p50 is trtexec's median.\n\n");
+    b.append("| backend | batch | runs | min | mean | p50 | p90 | p95 | p99 | p99.9 | max | samples/s |\n");
+    b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (int batch : new TreeSet<>(r.results().stream().map(BenchResult::batch).toList())) {
+      for (BenchResult x : r.results()) {
+        if (x.batch() == batch) {
+          var h = x.host_ms();
+          b.append(f("| %s%s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n", x.backend(),
+              x.prepared() ? "" : " (unprepared)", batch, x.iterations(), h.min(), h.mean(), h.p50(), h.p90(), h.p95(), h.p99(),
+              h.p99_9(), h.max(), x.throughput_samples_per_s()));
+        }
+      }
+    }
+    List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
+    if (!gpu.isEmpty()) {
+      b.append("\n## GPU time (ms)\n\n| backend | batch | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+      for (BenchResult x : gpu) {
+        var g = x.gpu_ms();
+        b.append(f("| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
+      }
+    }
+    b.append("\n## Gates\n\n");
+    if (r.gates().isEmpty()) {
+      b.append("No gate ran (no reference-graph pair and no --baseline).\n");
+    } else {
+      b.append(f("A gate fails only when the whole %.0f%% bootstrap interval of the p99 ratio lies above its limit.%n%n",
+          r.settings().confidence() * 100));
+      b.append("| gate | p99 ratio | interval | limit | verdict |\n| --- | ---: | --- | ---: | --- |\n");
+      for (GateResult g : r.gates()) {
+        b.append(f("| %s | %s | %s | %.3f | %s |%n", g.name(), g.ratio() == null ? "-" : f("%.3f", g.ratio()),
+            g.ci_low() == null ? cell(g.message()) : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()), g.limit(),
+            g.verdict().equals("fail") ? "**FAIL**" : g.verdict()));
+      }
+    }
+    return b.toString();
+  }
+
+  static String f(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+
+  /** Text safe inside a Markdown table cell. */
+  static String cell(String s) {
+    return s == null ? "" : s.replace("|", "\\|").replace("\n", " ");
+  }
+}

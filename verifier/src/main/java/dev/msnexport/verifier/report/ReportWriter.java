@@ -1,0 +1,55 @@
+package dev.msnexport.verifier.report;
+
+import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.profiles.Profiles;
+import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.latency.BenchReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes the four report files of {@code --report-dir}: report.json (the schema'd result),
+ * report.md, junit.xml and report.html. All four are rendered first and then renamed into place
+ * together, so the directory never holds a mix of an old and a new run.
+ */
+public final class ReportWriter {
+  public static final String JSON = "report.json";
+  public static final String MARKDOWN = "report.md";
+  public static final String JUNIT = "junit.xml";
+  public static final String HTML = "report.html";
+
+  private ReportWriter() {}
+
+  public static void writeVerify(Path dir, VerifyReport r) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(JSON, Profiles.toJson(r) + "\n");
+    files.put(MARKDOWN, MarkdownReport.verify(r));
+    files.put(JUNIT, JunitXml.verify(r));
+    files.put(HTML, HtmlReport.verify(r));
+    write(dir, files);
+  }
+
+  public static void writeBench(Path dir, BenchReport r) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(JSON, Profiles.toJson(r) + "\n");
+    files.put(MARKDOWN, MarkdownReport.bench(r));
+    files.put(JUNIT, JunitXml.bench(r));
+    files.put(HTML, HtmlReport.bench(r));
+    write(dir, files);
+  }
+
+  private static void write(Path dir, Map<String, String> files) {
+    AtomicFiles.ensureWritableDirectory(dir, "report directory");
+    try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
+      for (Map.Entry<String, String> e : files.entrySet()) {
+        Files.writeString(batch.tempFor(dir.resolve(e.getKey())), e.getValue());
+      }
+      batch.commit();
+    } catch (IOException e) {
+      throw AtomicFiles.writeFailed(dir, e);
+    }
+  }
+}
