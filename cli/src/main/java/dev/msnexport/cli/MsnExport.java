@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
 /** The msn-export command line: one small class per subcommand. */
 @Command(name = "msn-export", mixinStandardHelpOptions = true, versionProvider = MsnExport.Version.class,
     description = "Export MSN recommendation models to ONNX and TensorRT, and verify parity and latency.",
-    subcommands = {PipelineCommand.class, ProfilesCommand.class, InitCommand.class, ExportCommand.class, VerifyCommand.class,
-        InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {PipelineCommand.class, ProfilesCommand.class, InitCommand.class, ExportCommand.class, BuildCommand.class,
+        VerifyCommand.class, BenchCommand.class, CompareCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success, every check passed", "1:parity failure", "2:usage error", "3:latency gate failure",
         "4:bad input (file, tensor or field named in the message)", "70:internal error"})

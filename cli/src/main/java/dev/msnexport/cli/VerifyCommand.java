@@ -11,13 +11,19 @@ import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.GoldenBackend;
+import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
+import dev.msnexport.verifier.io.GoldenFile;
+import dev.msnexport.verifier.io.GoldenFileBackend;
+import dev.msnexport.verifier.io.PolygraphyJson;
 import dev.msnexport.verifier.parity.OutputComparison;
 import dev.msnexport.verifier.parity.RetrievalComparison;
+import dev.msnexport.verifier.report.ReportWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +41,8 @@ final class VerifyCommand implements Callable<Integer> {
   Path model;
 
   @Option(names = "--backends", defaultValue = DEFAULT_BACKENDS, split = ",",
-      description = "Backends, the first is the reference: golden, ort-reference, ort-custom (default: ${DEFAULT-VALUE}).")
+      description = "Backends, the first is the reference: golden, ort-reference, ort-custom, "
+          + BuildCommand.TrtSettings.SPECS + " (TensorRT; needs a GPU) (default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
   @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
@@ -62,30 +69,144 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/1) here.")
   Path report;
 
+  @Option(names = "--report-dir", paramLabel = "DIR",
+      description = "Write report.json, report.md, junit.xml and report.html (plots) into DIR.")
+  Path reportDir;
+
+  @Option(names = "--golden", paramLabel = "FILE", description = "Use the inputs saved in FILE and compare with its outputs (backend "
+      + "golden-file, the reference): our safetensors golden file, or Polygraphy's RunResults JSON (*.json, inputs in *.inputs.json).")
+  Path golden;
+
+  @Option(names = "--save-golden", paramLabel = "FILE", description = "Save the inputs and the first backend's outputs to FILE: "
+      + "safetensors, or Polygraphy's RunResults JSON when FILE ends in .json (inputs in *.inputs.json).")
+  Path saveGolden;
+
+  @Option(names = "--engine", paramLabel = "PLAN", description = "Backend trt: load this engine plan instead of building one; its "
+      + "sidecar PLAN.json must match the export, the plugin library, TensorRT and the GPU (else exit 4).")
+  Path engine;
+
+  @Option(names = "--precision", description = "Backend trt: precision of the engine it builds, fp32 or fp16 (default: the "
+      + "profile's, else fp32). With fp16 the comparisons use the profile's fp16 tolerances.")
+  String precision;
+
+  @Option(names = "--trt-graph", description = "Backend trt: graph it builds, custom (our plugins) or reference (default: custom).")
+  String trtGraph;
+
+  @Option(names = "--timing-cache", paramLabel = "FILE", description = "Backend trt: TensorRT timing cache for builds.")
+  Path timingCache;
+
   @Override
   public Integer call() {
-    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, atol, rtol, threads);
+    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, atol, rtol, threads, golden, saveGolden,
+        new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null));
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
+    if (reportDir != null) {
+      ReportWriter.writeVerify(reportDir, r);
+    }
     printSummary(r);
+    if (reportDir != null) {
+      System.out.println("reports: " + reportDir.resolve(ReportWriter.HTML) + " (and report.json, report.md, junit.xml)");
+    }
     return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
   }
 
   static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
       List<String> atol, List<String> rtol, int threads) {
+    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, null, null);
+  }
+
+  /**
+   * @param golden a golden file: its inputs replace the random ones and its outputs are the first
+   *     backend ({@value GoldenFileBackend#NAME}); or null
+   * @param saveGolden where to save the inputs and the first backend's outputs; or null
+   */
+  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
+      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden) {
+    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, golden, saveGolden,
+        BuildCommand.TrtSettings.DEFAULTS);
+  }
+
+  /** @param trt how backend specs {@code trt[:...]} build or load their engine */
+  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
+      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden, BuildCommand.TrtSettings trtSettings) {
     ExportedModel m = ExportedModel.open(modelDir);
     String profileName = profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
     Profile profile = Profiles.load(profileName);
-    Profile.Tolerance tol = profile.tolerance(m.valuesDtype());
+    BuildCommand.TrtSettings trt = trtSettings.withProfile(profileName);
+    Profile.Tolerance tol = profile.tolerance(trt.toleranceKey(m, backendNames, m.valuesDtype()));
     Verifier.Tolerances tols = new Verifier.Tolerances(tol, parseTolerances("--atol", atol), parseTolerances("--rtol", rtol));
     if (batch < 1) {
       throw new BadInputException("--batch must be at least 1, got " + batch);
     }
+    GoldenFile g = golden == null ? null : GoldenFile.read(golden);
+    Map<String, HostTensor> inputs;
+    if (g != null) {
+      Inputs.tokens(g.inputs(), m.config());
+      inputs = g.inputs();
+      if (g.modelSha256() != null && m.checkpointSha256() != null && !g.modelSha256().equals(m.checkpointSha256())) {
+        System.err.println("msn-export: warning: " + golden + " was saved for checkpoint " + g.modelSha256() + ", " + modelDir
+            + " was exported from " + m.checkpointSha256());
+      }
+    } else {
+      inputs = Inputs.random(m.config(), batch, seed);
+    }
+    long inputBatch = Inputs.tokens(inputs, m.config()).shape()[0];
+    if (inputBatch > profile.batch().max()) {
+      // the same answer for every backend: a trt engine cannot take it, so no backend is asked (docs/robustness.md)
+      throw new BadInputException((g != null ? "golden file " + golden + " holds batch " : "--batch ") + inputBatch
+          + ", more than batch.max " + profile.batch().max() + " of profile '" + profile.name() + "'");
+    }
+    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, threads, trt)) {
+      List<Backend> all = new ArrayList<>();
+      if (g != null) {
+        all.add(new GoldenFileBackend(g));
+      }
+      all.addAll(opened.backends());
+      if (all.size() < 2) {
+        throw new BadInputException("--backends needs at least two backends to compare (or one and --golden), got " + backendNames);
+      }
+      Map<String, Map<String, HostTensor>> outputs = new LinkedHashMap<>();
+      VerifyReport r = Verifier.run(modelDir.toString(), profile.name(), m.valuesDtype(), all, inputs, seed, tols, outputs);
+      if (saveGolden != null) {
+        saveGolden(saveGolden, inputs, outputs, g, m.checkpointSha256());
+      }
+      return r;
+    } catch (BackendException e) {
+      throw new BadInputException(e.getMessage(), e);
+    }
+  }
+
+  /** Opened backends; closing closes every backend, then the golden model's checkpoint. */
+  record OpenedBackends(List<Backend> backends, Checkpoint checkpoint) implements AutoCloseable {
+    @Override
+    public void close() {
+      for (Backend b : backends) {
+        b.close();
+      }
+      if (checkpoint != null) {
+        checkpoint.close();
+      }
+    }
+  }
+
+  /** Opens the named backends in order (verify and bench share this); on failure closes what it opened. */
+  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads) {
+    return openBackends(m, backendNames, checkpointArg, threads, BuildCommand.TrtSettings.DEFAULTS);
+  }
+
+  /** As above; {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}). */
+  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads,
+      BuildCommand.TrtSettings trt) {
     List<Backend> opened = new ArrayList<>();
     Checkpoint ckpt = null;
     try {
       for (String name : backendNames) {
+        if (BuildCommand.TrtSettings.isTrtSpec(name)) { // trt, trt:fp16, trt:reference, ...
+          opened.add(trt.open(m, name));
+          continue;
+        }
         switch (name.trim()) {
           case GoldenBackend.NAME -> {
             ckpt = m.openCheckpoint(checkpointArg);
@@ -93,23 +214,30 @@ final class VerifyCommand implements Callable<Integer> {
           }
           case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads));
           case OrtBackend.CUSTOM -> opened.add(new OrtBackend(OrtBackend.CUSTOM, m.custom(), true, threads));
-          default -> throw new BadInputException("--backends: unknown backend '" + name + "' (known: " + DEFAULT_BACKENDS + ")");
+          default -> throw new BadInputException("--backends: unknown backend '" + name + "' (known: " + DEFAULT_BACKENDS + ", "
+              + BuildCommand.TrtSettings.SPECS + ")");
         }
       }
-      if (opened.size() < 2) {
-        throw new BadInputException("--backends needs at least two backends to compare, got " + backendNames);
-      }
-      return Verifier.run(modelDir.toString(), profile.name(), m.valuesDtype(), opened, Inputs.random(m.config(), batch, seed), seed, tols);
-    } catch (BackendException e) {
-      throw new BadInputException(e.getMessage(), e);
-    } finally {
-      for (Backend b : opened) {
-        b.close();
-      }
-      if (ckpt != null) {
-        ckpt.close();
-      }
+      return new OpenedBackends(opened, ckpt);
+    } catch (RuntimeException e) {
+      new OpenedBackends(opened, ckpt).close();
+      throw e;
     }
+  }
+
+  /** Saves the inputs and the first backend's outputs (a replayed golden file keeps its producer). */
+  static void saveGolden(Path file, Map<String, HostTensor> inputs, Map<String, Map<String, HostTensor>> outputs, GoldenFile loaded,
+      String checkpointSha256) {
+    if (outputs.isEmpty()) {
+      throw new BadInputException("--save-golden " + file + ": no backend ran, nothing to save");
+    }
+    Map.Entry<String, Map<String, HostTensor>> first = outputs.entrySet().iterator().next();
+    boolean replayed = first.getKey().equals(GoldenFileBackend.NAME) && loaded != null;
+    String producer = replayed ? loaded.producer() : first.getKey();
+    String sha = replayed && loaded.modelSha256() != null ? loaded.modelSha256() : checkpointSha256;
+    new GoldenFile(inputs, first.getValue(), producer, sha).write(file);
+    System.out.println("golden: inputs and " + producer + " outputs saved to " + file
+        + (GoldenFile.isPolygraphyJson(file) ? " and " + PolygraphyJson.inputsPathFor(file) : ""));
   }
 
   /** "1e-4" applies to every output (key ""), "click:1e-4" to one. */

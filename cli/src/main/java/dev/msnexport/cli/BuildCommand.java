@@ -1,0 +1,153 @@
+package dev.msnexport.cli;
+
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.profiles.Profile;
+import dev.msnexport.profiles.Profiles;
+import dev.msnexport.trt.EngineBuilder;
+import dev.msnexport.trt.Precision;
+import dev.msnexport.trt.TensorRtUnavailableException;
+import dev.msnexport.trt.TrtException;
+import dev.msnexport.trt.EngineMetadata;
+import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.backend.Backend;
+import dev.msnexport.verifier.backend.TrtBackend;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "build", mixinStandardHelpOptions = true,
+    description = {"Compile an exported graph into a TensorRT engine plan with our plugins (PKMRetrieval, SparseGather), for the "
+        + "profile's batch range, and write PLAN plus its sidecar PLAN.json (TensorRT version, GPU, precision, graph, batch shapes, "
+        + "SHA-256 of the ONNX file and of the plugin library). Plans are loaded only when their sidecar matches.",
+        "Needs an NVIDIA GPU and TensorRT 10.6 (exit 4 with 'TensorRT is not available on this machine: ...' otherwise). "
+            + "cuBLAS/cuDNN tactic sources are never enabled."})
+final class BuildCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
+  Path model;
+
+  @Option(names = "--profile", description = "Profile whose batch min/opt/max the engine accepts (default: the one recorded at export).")
+  String profile;
+
+  @Option(names = "--precision", description = "fp32 (strict, TF32 off) or fp16 (default: the profile's precision, else fp32).")
+  String precision;
+
+  @Option(names = "--graph", defaultValue = "custom",
+      description = "custom (our plugins) or reference (standard ONNX ops, TensorRT's own TopK/Gather) (default: ${DEFAULT-VALUE}).")
+  String graph;
+
+  @Option(names = "--timing-cache", paramLabel = "FILE",
+      description = "TensorRT timing cache: read when it exists, written after the build (speeds up later builds).")
+  Path timingCache;
+
+  @Option(names = "--out", paramLabel = "PLAN",
+      description = "Plan file (default: MODEL/engine.<graph>.<precision>.<profile>.plan); the sidecar is PLAN.json.")
+  Path out;
+
+  @Option(names = "--optimization-level", defaultValue = "-1", paramLabel = "0..5",
+      description = "TensorRT builder optimization level: lower builds faster, higher may find faster kernels; -1: TensorRT's default "
+          + "(3) (default: ${DEFAULT-VALUE}).")
+  int optimizationLevel;
+
+  @Option(names = "--progress-seconds", defaultValue = "10",
+      description = "Print an elapsed-time line this often while TensorRT builds; 0: never (default: ${DEFAULT-VALUE}).")
+  int progressSeconds;
+
+  @Override
+  public Integer call() {
+    ExportedModel m = ExportedModel.open(model);
+    String profileName = profile != null ? profile : m.profile() != null ? m.profile() : null;
+    if (profileName == null) {
+      throw new BadInputException("the manifest of " + model + " names no profile: pass --profile");
+    }
+    Profile p = Profiles.load(profileName);
+    Precision prec = Precision.parse(precision != null ? precision : p.precision() != null ? p.precision() : "fp32");
+    Path onnx = switch (graph) {
+      case EngineBuilder.CUSTOM -> m.custom();
+      case EngineBuilder.REFERENCE -> m.reference();
+      default -> throw new BadInputException("--graph must be custom or reference, got '" + graph + "'");
+    };
+    if (progressSeconds < 0) {
+      throw new BadInputException("--progress-seconds must be >= 0, got " + progressSeconds);
+    }
+    Path plan = out != null ? out : model.resolve("engine." + graph + "." + prec.label() + "." + p.name() + ".plan");
+    try {
+      EngineBuilder.build(new EngineBuilder.Request(onnx, graph, prec, p.name(), p.batch(), timingCache, plan, progressSeconds,
+          optimizationLevel), System.out);
+    } catch (TensorRtUnavailableException | TrtException e) {
+      throw new BadInputException(e.getMessage(), e);
+    }
+    return ExitCodes.OK;
+  }
+
+  /**
+   * How {@code verify} (and {@code bench}) open TensorRT backends. A backend spec is {@code trt}
+   * or {@code trt:OPT[:OPT]} with OPT one of fp32, fp16 (precision) and custom, reference
+   * (graph), e.g. {@code --backends ort-reference,trt,trt:fp16}; options not in the spec come
+   * from {@code --precision}, {@code --trt-graph}, the profile, then fp32/custom. {@code --engine}
+   * makes the spec {@code trt} load that plan instead of building (its sidecar must match the
+   * export). Built engines are cached in the export directory.
+   */
+  record TrtSettings(Path engine, String precision, String graph, Path timingCache, String profile) {
+    static final TrtSettings DEFAULTS = new TrtSettings(null, null, null, null, null);
+    static final String SPECS = "trt[:fp32|fp16][:custom|reference]";
+
+    static boolean isTrtSpec(String name) {
+      String n = name.trim();
+      return n.equals(TrtBackend.NAME) || n.startsWith(TrtBackend.NAME + ":");
+    }
+
+    /** The same settings with the profile verify uses (its --profile, else the export's). */
+    TrtSettings withProfile(String profileName) {
+      return new TrtSettings(engine, precision, graph, timingCache, profile != null ? profile : profileName);
+    }
+
+    /** Opens the backend for one spec; failures (no GPU, no TensorRT, a stale --engine) are exit-4 errors. */
+    Backend open(ExportedModel m, String spec) {
+      Resolved r = resolve(m, spec);
+      return TrtBackend.open(spec.trim(), m, r.profile(), new TrtBackend.Options(r.engine(), r.precision(), r.graph(), timingCache),
+          System.out);
+    }
+
+    /**
+     * The tolerance entry of the profile that comparisons use: fp16 when a TensorRT backend runs
+     * in fp16 on float32 values, else the values' dtype.
+     */
+    String toleranceKey(ExportedModel m, List<String> backendNames, String valuesDtype) {
+      if (!"fp32".equals(valuesDtype)) {
+        return valuesDtype;
+      }
+      for (String b : backendNames) {
+        if (isTrtSpec(b) && resolve(m, b).precision() == Precision.FP16) {
+          return "fp16";
+        }
+      }
+      return valuesDtype;
+    }
+
+    private record Resolved(Profile profile, Precision precision, String graph, Path engine) {}
+
+    private Resolved resolve(ExportedModel m, String spec) {
+      String p = profile != null ? profile : m.profile() != null ? m.profile() : "tiny";
+      Profile prof = Profiles.load(p);
+      String prec = null;
+      String g = null;
+      String[] parts = spec.trim().split(":");
+      for (int i = 1; i < parts.length; i++) {
+        switch (parts[i]) {
+          case "fp32", "fp16" -> prec = parts[i];
+          case EngineBuilder.CUSTOM, EngineBuilder.REFERENCE -> g = parts[i];
+          default -> throw new BadInputException("--backends: '" + spec + "': unknown option '" + parts[i] + "' (use " + SPECS + ")");
+        }
+      }
+      if (engine != null && parts.length == 1) {
+        EngineMetadata meta = EngineMetadata.read(engine);
+        return new Resolved(prof, Precision.parse(meta.precision()), meta.graph(), engine);
+      }
+      Precision resolved = Precision.parse(prec != null ? prec : precision != null ? precision
+          : prof.precision() != null ? prof.precision() : "fp32");
+      return new Resolved(prof, resolved, g != null ? g : graph != null ? graph : EngineBuilder.CUSTOM, null);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The GPU check of the TensorRT half (engine builder, runner, `trt` backend), for the GPU
+# machine, after staging TensorRT as shared/docs/gpu.md says:
+#
+#   bash .device-stage/trt-stage install && eval "$(bash .device-stage/trt-stage env)" \
+#     && bash scripts/gpu-check.sh [STEP...]
+#
+# Steps (default: tests verify paper; also paper-parity):
+#   tests   JUnit tests of trt-plugins (dev.msnexport.trt.*): engines for tiny and small, fp32 and
+#           fp16, custom and reference graph, against ONNX Runtime's reference graph; sidecar
+#           refusal; timing with and without CUDA graphs
+#   verify  the CLI end to end on tiny and small: export, msn-export build, msn-export verify
+#           --backends ort-reference,trt (and trt:fp16, trt:reference), refusal of a plan built
+#           for another model (exit 4)
+#   paper-parity  paper's plugin engine and reference-graph engine against ONNX Runtime and each
+#           other at --atol 1e-4 (batch 4)
+#   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
+#           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
+#           time, plain launches and CUDA graph replay)
+#
+# Needs on the class path (MSN_TRT_JARS, from trt-stage env): the staged JavaCPP/TensorRT/CUDA
+# jars plus the extras given to `trt-stage prepare --extra DIR`: the cli's runtime dependencies
+# (onnxruntime may be cut down to linux-x64), msn-export.jar, msn-trt-plugins-tests.jar (the
+# trt-plugins test classes) and junit-platform-console-standalone. Logs and results go to $OUT
+# (the device tool's folder; at most 8 files come back) or ./gpu-check-out; models and engines to
+# $MSN_GPU_WORK (default /tmp/msn-gpu-check). Knobs: PAPER_PRECISIONS (default "fp32"),
+# LATENCY_ITERATIONS (default 200). Exit status: the number of failed steps.
+# The project's own jars can also travel apart from the staged parts, so that a code change
+# needs no new staging: jars in $MSN_PROJECT_JARS (default: ./.gpu-jars, name it in `carry`) come
+# first on the class path.
+#
+# Here (the dev machine), assemble those extras first, then stage (see gpu.md):
+#   scripts/gpu-check.sh --prepare-extras /tmp/msn-extra
+#   bash ../shared/device/trt-stage prepare --extra /tmp/msn-extra
+# and after a code change (build first), only:
+#   scripts/gpu-check.sh --project-jars .gpu-jars     (.gpu-jars/ is ignored through .git/info/exclude)
+set -uo pipefail
+
+project_jars() { # DIR: the project's jars, the cli and the trt-plugins test classes
+  local dir=$1
+  mkdir -p "$dir" || return 1
+  for m in profiles exporter onnx-custom-ops trt-plugins verifier; do
+    cp "$m"/target/"$m"-*-SNAPSHOT.jar "$dir"/ || return 1
+  done
+  cp cli/target/msn-export.jar "$dir"/ || return 1
+  ./mvnw -B -q -o -pl trt-plugins -Dexec.skip=true test-compile || return 1
+  (cd trt-plugins/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
+  unzip -l "$dir"/trt-plugins-*.jar | grep libmsn_trt_plugins.so >/dev/null || { echo "trt-plugins jar lacks the plugin library" >&2; return 1; }
+}
+
+if [[ ${1:-} == --project-jars ]]; then
+  dir=$(realpath -m "${2:?--project-jars DIR}")
+  cd "$(dirname "$0")/.." || exit 2
+  rm -rf "$dir" && project_jars "$dir" && du -sh "$dir" && ls "$dir"
+  exit
+fi
+
+if [[ ${1:-} == --prepare-extras ]]; then
+  dir=$(realpath -m "${2:?--prepare-extras DIR}")
+  cd "$(dirname "$0")/.." || exit 2
+  rm -rf "$dir" && mkdir -p "$dir" || exit 2
+  ./mvnw -B -q -o -pl cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" || exit 2
+  # staged already by trt-stage (same versions)
+  rm -f "$dir"/tensorrt-*.jar "$dir"/javacpp-*.jar "$dir"/cuda-*.jar
+  # ONNX Runtime for linux-x64 only: 11 MB instead of 54 MB
+  python3 - "$dir"/onnxruntime-*.jar <<'PY' || exit 2
+import os, sys, zipfile
+src = sys.argv[1]
+tmp = src + ".tmp"
+with zipfile.ZipFile(src) as zi, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zo:
+    for info in zi.infolist():
+        n = info.filename
+        if n.startswith("ai/onnxruntime/native/") and not n.endswith("/") and not n.startswith("ai/onnxruntime/native/linux-x64/"):
+            continue
+        zo.writestr(info, zi.read(n))
+os.replace(tmp, src)
+PY
+  project_jars "$dir" || exit 2
+  ./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 -DoutputDirectory="$dir" || exit 2
+  du -sh "$dir" && ls "$dir"
+  exit 0
+fi
+
+OUT=${OUT:-$PWD/gpu-check-out}
+WORK=${MSN_GPU_WORK:-/tmp/msn-gpu-check}
+JARS=${MSN_TRT_JARS:?"run after: eval \"\$(bash .device-stage/trt-stage env)\""}
+PAPER_PRECISIONS=${PAPER_PRECISIONS:-fp32}
+LATENCY_ITERATIONS=${LATENCY_ITERATIONS:-200}
+mkdir -p "$OUT" "$WORK"
+FIRST=${MSN_PROJECT_JARS:-$PWD/.gpu-jars}
+CP=$( (ls "$FIRST"/*.jar 2>/dev/null; ls "$JARS"/*.jar) | tr '\n' ':')
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
+failed=0
+
+note() { echo "$*" | tee -a "$SUMMARY"; }
+msn() { java -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+# run NAME LOG CMD...: runs, logs, records pass/fail in the summary
+run() {
+  local name=$1 log=$2; shift 2
+  local t0=$SECONDS
+  echo "=== $name: $*" >>"$log"
+  if "$@" >>"$log" 2>&1; then note "PASS  $name ($((SECONDS - t0)) s)"; return 0; fi
+  note "FAIL  $name ($((SECONDS - t0)) s; see $(basename "$log"))"; failed=$((failed + 1)); return 1
+}
+# expect_exit CODE TEXT NAME LOG CMD...: passes when the command exits with CODE and prints TEXT
+expect_exit() {
+  local code=$1 text=$2 name=$3 log=$4; shift 4
+  echo "=== $name (expect exit $code and '$text'): $*" >>"$log"
+  local o rc
+  o=$("$@" 2>&1)
+  rc=$?
+  echo "$o" >>"$log"
+  if [[ $rc == "$code" && $o == *"$text"* ]]; then note "PASS  $name (exit $rc)"
+  else note "FAIL  $name (exit $rc, expected $code and '$text')"; failed=$((failed + 1)); fi
+}
+
+export_model() { # PROFILE -> $WORK/PROFILE/model
+  local p=$1 log=$2
+  [[ -f $WORK/$p/model/manifest.json ]] && return 0
+  run "init+export $p" "$log" bash -c "java -cp '$CP' dev.msnexport.cli.MsnExport init --profile $p --out '$WORK/$p/ck' && \
+    java -cp '$CP' dev.msnexport.cli.MsnExport export --checkpoint '$WORK/$p/ck' --out '$WORK/$p/model' --profile $p"
+}
+
+step_tests() {
+  local log=$OUT/tests.log classes=()
+  for c in EngineGpuTest EngineMetadataTest HalfTest TimingTest TensorRtUnavailableTest; do
+    classes+=(--select-class "dev.msnexport.trt.$c")
+  done
+  # Classes are selected by name: the jlink'ed runtime has no zip file system to scan jars with.
+  run "junit dev.msnexport.trt (GPU engines vs ONNX Runtime)" "$log" java -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
+    --class-path "$CP" "${classes[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$WORK/junit" \
+    --fail-if-no-tests
+  cp "$WORK/junit/TEST-junit-jupiter.xml" "$OUT/junit.xml" 2>/dev/null
+  grep -E '^\s+(tiny|small) .*(max abs err|queries identical)|: ok \(gpu|cuda graph|tests (successful|failed|skipped)' "$log" \
+    | sed 's/^ *//' >>"$SUMMARY"
+}
+
+step_verify() {
+  local log=$OUT/verify.log
+  for p in tiny small; do
+    export_model $p "$log" || continue
+    local m=$WORK/$p/model
+    run "build $p custom fp32" "$log" msn build --model "$m" --timing-cache "$WORK/timing.cache"
+    run "verify $p ort-reference,trt" "$log" msn verify --model "$m" --backends ort-reference,trt --batch 64
+    run "verify $p ort-reference,trt:fp16" "$log" msn verify --model "$m" --backends ort-reference,trt:fp16 --batch 64 \
+      --timing-cache "$WORK/timing.cache"
+    run "verify $p ort-reference,trt:reference" "$log" msn verify --model "$m" --backends ort-reference,trt:reference --batch 64 \
+      --timing-cache "$WORK/timing.cache"
+  done
+  expect_exit 4 "the model changed since the build" "verify tiny --engine <small's plan> is refused" "$log" msn verify --model "$WORK/tiny/model" \
+    --backends ort-reference,trt --engine "$WORK/small/model/engine.custom.fp32.small.plan"
+  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)|error:' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
+}
+
+step_paper_parity() { # both TensorRT engines of paper against ONNX Runtime and each other, at the issue's 1e-4
+  local log=$OUT/paper-parity.log m=$WORK/paper/model
+  export_model paper "$log" || return
+  run "verify paper ort-reference,trt:reference,trt --atol 1e-4 (batch 4)" "$log" msn verify --model "$m" \
+    --backends ort-reference,trt:reference,trt --batch 4 --atol 1e-4 --timing-cache "$WORK/timing-paper.cache"
+  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
+}
+
+step_paper() {
+  local log=$OUT/paper.log m=$WORK/paper/model engines=() prec
+  export_model paper "$log" || return
+  for prec in $PAPER_PRECISIONS; do
+    for g in custom reference; do
+      run "build paper $g $prec" "$log" msn build --model "$m" --graph $g --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
+        --progress-seconds 15 && engines+=(--engine "$m/engine.$g.$prec.paper.plan")
+    done
+  done
+  cp "$m/engine.custom.fp32.paper.plan.json" "$OUT/paper-engine.plan.json" 2>/dev/null
+  run "verify paper ort-reference,trt (batch 4)" "$log" msn verify --model "$m" --backends ort-reference,trt --batch 4
+  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
+  ((${#engines[@]})) || return
+  run "latency paper (plain launches)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \
+    --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup 20 --rounds 2 --out "$OUT/latency.json"
+  run "latency paper (CUDA graph replay)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \
+    --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup 20 --rounds 2 --cuda-graph --out "$OUT/latency-graph.json"
+  grep -E '^(engine|engine\.)' "$log" >>"$SUMMARY"
+}
+
+note "gpu-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
+note "plugin library SHA-256: $(python3 -c 'import glob, hashlib, zipfile; z = zipfile.ZipFile((glob.glob("'"$FIRST"'/trt-plugins-*.jar") + glob.glob("'"$JARS"'/trt-plugins-*.jar"))[0]); \
+print(hashlib.sha256(z.read("native/linux-x86_64/libmsn_trt_plugins.so")).hexdigest())' 2>&1 | tail -1)"
+[[ -d $FIRST ]] && note "project jars first on the class path: $FIRST"
+steps=("$@")
+((${#steps[@]})) || steps=(tests verify paper)
+for s in "${steps[@]}"; do
+  case $s in
+    tests) step_tests ;;
+    verify) step_verify ;;
+    paper) step_paper ;;
+    paper-parity) step_paper_parity ;;
+    *) note "unknown step $s"; failed=$((failed + 1)) ;;
+  esac
+done
+note "gpu-check: $failed failed step(s)"
+echo "----- summary -----"
+cat "$SUMMARY"
+exit "$failed"

@@ -1,0 +1,353 @@
+package dev.msnexport.trt;
+
+import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.profiles.Profile;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.tensorrt.global.nvinfer;
+import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.bytedeco.tensorrt.nvinfer.Dims64;
+import org.bytedeco.tensorrt.nvinfer.IBuilder;
+import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
+import org.bytedeco.tensorrt.nvinfer.IHostMemory;
+import org.bytedeco.tensorrt.nvinfer.ILogger;
+import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
+import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
+import org.bytedeco.tensorrt.nvinfer.ITimingCache;
+import org.bytedeco.tensorrt.nvonnxparser.IParser;
+import org.bytedeco.tensorrt.nvonnxparser.IParserError;
+
+/**
+ * Builds a TensorRT engine plan from an exported ONNX graph: loads our plugin library (custom
+ * graph), parses the ONNX file by path (so external data resolves), gives every input one
+ * optimization profile whose batch dimension spans the deployment profile's min/opt/max, sets
+ * the precision, builds, and writes {@code PLAN} and its sidecar {@code PLAN.json} together and
+ * atomically. Only TensorRT's own kernels are used: the cuBLAS, cuBLASLt and cuDNN tactic
+ * sources stay off (the staged GPU machine has only stand-ins for those libraries).
+ */
+public final class EngineBuilder {
+  /** Graph names, as in {@code --graph}: the custom-op graph runs our plugins, the reference graph standard ops only. */
+  public static final String CUSTOM = "custom";
+  public static final String REFERENCE = "reference";
+
+  /**
+   * @param onnx the ONNX file to build from
+   * @param graph {@link #CUSTOM} or {@link #REFERENCE} (recorded; custom loads the plugins)
+   * @param profileName recorded in the sidecar
+   * @param batch the optimization profile's batch range
+   * @param timingCache loaded when it exists and saved after the build (may be null)
+   * @param out the plan file; the sidecar goes to {@code out + ".json"}
+   * @param progressSeconds interval of the progress line (0: none)
+   * @param optimizationLevel TensorRT's builder optimization level 0..5 (lower builds faster, e.g. in
+   *     tests); -1: TensorRT's default (3)
+   */
+  public record Request(Path onnx, String graph, Precision precision, String profileName, Profile.BatchShapes batch, Path timingCache,
+      Path out, int progressSeconds, int optimizationLevel) {
+    public Request(Path onnx, String graph, Precision precision, String profileName, Profile.BatchShapes batch, Path timingCache,
+        Path out, int progressSeconds) {
+      this(onnx, graph, precision, profileName, batch, timingCache, out, progressSeconds, -1);
+    }
+  }
+
+  public record Result(Path plan, EngineMetadata metadata, double seconds, boolean timingCacheWritten) {}
+
+  private EngineBuilder() {}
+
+  public static Result build(Request r, PrintStream log) {
+    if (!CUSTOM.equals(r.graph()) && !REFERENCE.equals(r.graph())) {
+      throw new BadInputException("graph must be custom or reference, got '" + r.graph() + "'");
+    }
+    if (r.optimizationLevel() < -1 || r.optimizationLevel() > 5) {
+      throw new BadInputException("builder optimization level must be 0..5 (or -1 for TensorRT's default), got " + r.optimizationLevel());
+    }
+    Profile.BatchShapes b = r.batch();
+    if (b.min() < 1 || b.opt() < b.min() || b.max() < b.opt()) {
+      throw new BadInputException("batch shapes must satisfy 1 <= min <= opt <= max, got " + b);
+    }
+    EngineMetadata.OnnxInfo onnxInfo = EngineMetadata.digestOnnx(r.onnx());
+    Path outAbs = r.out().toAbsolutePath();
+    AtomicFiles.ensureWritableDirectory(outAbs.getParent(), "engine output directory");
+    TensorRt.require();
+    PluginLibrary.Located plugins = CUSTOM.equals(r.graph()) ? PluginLibrary.load() : null;
+    TrtLogger logger = TrtLogger.get();
+    logger.clearErrors();
+    long t0 = System.nanoTime();
+
+    IBuilder builder = TrtObjects.own(nvinfer.createInferBuilder(logger));
+    if (builder == null || builder.isNull()) {
+      throw new TrtException("createInferBuilder failed" + logger.describeErrors());
+    }
+    INetworkDefinition network = null;
+    IBuilderConfig config = null;
+    IHostMemory plan = null;
+    IHostMemory cacheBlob = null;
+    BytePointer cacheIn = null;
+    try {
+      network = TrtObjects.own(builder.createNetworkV2(0)); // explicit batch (the only mode in TensorRT 10), weakly typed
+      // The parser cannot be freed through these bindings (no JavaCPP allocator for the abstract
+      // IParser): it and its copy of the weights stay allocated until the process exits.
+      IParser parser = nvonnxparser.createParser(network, logger);
+      if (parser == null || parser.isNull()) {
+        throw new TrtException("createParser failed" + logger.describeErrors());
+      }
+      log.printf(Locale.ROOT, "build: parsing %s (%s graph)%n", r.onnx(), r.graph());
+      if (!parser.parseFromFile(r.onnx().toAbsolutePath().toString(), ILogger.Severity.kWARNING.value)) {
+        throw new BadInputException("TensorRT's ONNX parser rejected " + r.onnx() + ": " + parserErrors(parser)
+            + (plugins != null ? " (plugins loaded from " + plugins.source() + ")" : ""));
+      }
+
+      config = TrtObjects.own(builder.createBuilderConfig());
+      IOptimizationProfile profile = builder.createOptimizationProfile(); // owned by the builder
+      EngineMetadata.InputInfo input = setBatchRange(network, profile, b);
+      if (config.addOptimizationProfile(profile) < 0) {
+        throw new TrtException("the optimization profile for batch " + b + " is invalid" + logger.describeErrors());
+      }
+      if (r.precision() == Precision.FP16) {
+        config.setFlag(nvinfer.BuilderFlag.kFP16);
+        config.setFlag(nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
+        int pinned = pinRetrievalScoringToFloat32(network);
+        log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring layers kept in float32%n", pinned);
+      } else {
+        config.clearFlag(nvinfer.BuilderFlag.kTF32); // strict float32, like ONNX Runtime
+      }
+      if (r.optimizationLevel() >= 0) {
+        config.setBuilderOptimizationLevel(r.optimizationLevel());
+      }
+      // TensorRT's own kernels only: never cuBLAS, cuBLASLt or cuDNN.
+      int tactics = (1 << nvinfer.TacticSource.kEDGE_MASK_CONVOLUTIONS.value) | (1 << nvinfer.TacticSource.kJIT_CONVOLUTIONS.value);
+      if (!config.setTacticSources(tactics)) {
+        throw new TrtException("setTacticSources failed" + logger.describeErrors());
+      }
+
+      boolean cacheLoaded = false;
+      if (r.timingCache() != null && Files.isRegularFile(r.timingCache())) {
+        byte[] bytes = Files.readAllBytes(r.timingCache());
+        cacheIn = new BytePointer(bytes);
+        cacheLoaded = true;
+      }
+      ITimingCache cache = config.createTimingCache(cacheIn, cacheIn == null ? 0 : cacheIn.limit()); // owned by the config
+      if (cache == null || cache.isNull() || !config.setTimingCache(cache, false)) {
+        if (cacheLoaded) {
+          throw new BadInputException("timing cache " + r.timingCache() + " is not a TensorRT " + TensorRt.version() + " timing cache"
+              + logger.describeErrors());
+        }
+        throw new TrtException("cannot create a timing cache" + logger.describeErrors());
+      }
+
+      log.printf(Locale.ROOT, "build: %s, %s, batch min/opt/max %d/%d/%d, input %s %s, TensorRT %s on %s (sm %s)%s%n",
+          r.out().getFileName(), r.precision().label(), b.min(), b.opt(), b.max(), input.name(), input.shape(), TensorRt.version(),
+          TensorRt.gpu().name(), TensorRt.gpu().computeCapability(), cacheLoaded ? ", timing cache " + r.timingCache() : "");
+      try (Progress p = new Progress(log, r.progressSeconds(), r.out().getFileName().toString())) {
+        plan = TrtObjects.own(builder.buildSerializedNetwork(network, config));
+      }
+      if (plan == null || plan.isNull() || plan.size() == 0) {
+        throw new TrtException("TensorRT could not build an engine from " + r.onnx() + logger.describeErrors());
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+
+      String planSha;
+      long planBytes = plan.size();
+      TensorRt.Gpu gpu = TensorRt.gpu();
+      EngineMetadata meta;
+      try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
+        Path tmpPlan = batch.tempFor(outAbs);
+        planSha = writeHostMemory(plan, tmpPlan);
+        meta = new EngineMetadata(EngineMetadata.SCHEMA, toolVersion(), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+            TensorRt.version(), new EngineMetadata.GpuInfo(gpu.name(), gpu.computeCapability()), r.precision().label(), r.graph(),
+            r.profileName(), b, input, onnxInfo, plugins == null ? null : new EngineMetadata.PluginInfo(plugins.source(), plugins.sha256()),
+            planSha, planBytes, Math.round(seconds * 10) / 10.0);
+        Files.writeString(batch.tempFor(EngineMetadata.sidecarOf(outAbs)), meta.toJson());
+        batch.commit();
+      } catch (IOException e) {
+        throw AtomicFiles.writeFailed(outAbs, e);
+      }
+
+      boolean cacheWritten = false;
+      if (r.timingCache() != null) {
+        cacheBlob = TrtObjects.own(config.getTimingCache().serialize());
+        if (cacheBlob != null && !cacheBlob.isNull()) {
+          IHostMemory blob = cacheBlob;
+          AtomicFiles.write(r.timingCache().toAbsolutePath(), tmp -> writeHostMemory(blob, tmp));
+          cacheWritten = true;
+        }
+      }
+      log.printf(Locale.ROOT, "build: wrote %s (%.1f MB) and %s in %.1f s%n", r.out(), planBytes / 1e6,
+          EngineMetadata.sidecarOf(r.out()).getFileName(), seconds);
+      return new Result(r.out(), meta, seconds, cacheWritten);
+    } catch (IOException e) {
+      throw new BadInputException("cannot read timing cache " + r.timingCache() + ": " + e.getMessage(), e);
+    } finally {
+      // Reverse order of creation; the builder goes last.
+      TrtObjects.delete(cacheBlob);
+      TrtObjects.delete(plan);
+      TrtObjects.delete(config);
+      TrtObjects.delete(network);
+      TrtObjects.delete(builder);
+      if (cacheIn != null) {
+        cacheIn.close();
+      }
+    }
+  }
+
+  /** Sets min/opt/max for the batch dimension (dim 0, the only dynamic one) of every network input. */
+  private static EngineMetadata.InputInfo setBatchRange(INetworkDefinition network, IOptimizationProfile profile, Profile.BatchShapes b) {
+    EngineMetadata.InputInfo first = null;
+    for (int i = 0; i < network.getNbInputs(); i++) {
+      ITensor t = network.getInput(i);
+      String name = t.getName();
+      Dims64 d = t.getDimensions();
+      int n = d.nbDims();
+      List<Long> shape = new ArrayList<>();
+      for (int j = 0; j < n; j++) {
+        shape.add(d.d(j));
+        if (j > 0 && d.d(j) < 0) {
+          throw new BadInputException("input '" + name + "' has a dynamic dimension " + j + " " + shape
+              + "; only the batch (dimension 0) may be dynamic");
+        }
+      }
+      if (n < 1 || d.d(0) >= 0) {
+        throw new BadInputException("input '" + name + "' has shape " + shape + " without a dynamic batch dimension 0");
+      }
+      for (nvinfer.OptProfileSelector sel : nvinfer.OptProfileSelector.values()) {
+        long batch = sel == nvinfer.OptProfileSelector.kMIN ? b.min() : sel == nvinfer.OptProfileSelector.kOPT ? b.opt() : b.max();
+        try (Dims64 dims = new Dims64()) {
+          dims.nbDims(n);
+          dims.d(0, batch);
+          for (int j = 1; j < n; j++) {
+            dims.d(j, d.d(j));
+          }
+          if (!profile.setDimensions(name, sel, dims)) {
+            throw new TrtException("cannot set the " + sel + " shape of input '" + name + "'" + TrtLogger.get().describeErrors());
+          }
+        }
+      }
+      if (first == null) {
+        first = new EngineMetadata.InputInfo(name, shape);
+      }
+    }
+    if (first == null) {
+      throw new BadInputException("the ONNX graph has no inputs");
+    }
+    return first;
+  }
+
+  private static String parserErrors(IParser parser) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < parser.getNbErrors(); i++) {
+      IParserError e = parser.getError(i);
+      String node = e.nodeName() == null || e.nodeName().isEmpty() ? "node " + e.node() : "node '" + e.nodeName() + "'";
+      String op = e.nodeOperator() == null || e.nodeOperator().isEmpty() ? "" : " (" + e.nodeOperator() + ")";
+      out.add(node + op + ": " + e.desc());
+    }
+    String s = out.isEmpty() ? "no error details" : String.join("; ", out);
+    if (s.contains("Plugin not found") || s.contains("PKMRetrieval") || s.contains("SparseGather")) {
+      s += " (the custom graph needs our plugin library: it is loaded from the trt-plugins jar, or -Dmsn.trt.plugins=PATH)";
+    }
+    return s;
+  }
+
+  /** Copies TensorRT host memory to {@code file}, in chunks; returns its SHA-256. */
+  static String writeHostMemory(IHostMemory mem, Path file) throws IOException {
+    MessageDigest md = Sha256.digest();
+    long size = mem.size();
+    BytePointer src = new BytePointer(mem.data());
+    byte[] buf = new byte[16 << 20];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long off = 0; off < size; off += buf.length) {
+        int n = (int) Math.min(buf.length, size - off);
+        src.position(off).get(buf, 0, n);
+        md.update(buf, 0, n);
+        out.write(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  static String toolVersion() {
+    String v = EngineBuilder.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** A line every few seconds while TensorRT builds (the bindings expose no progress-monitor callback). */
+  private static final class Progress implements AutoCloseable {
+    private final Thread thread;
+
+    Progress(PrintStream log, int everySeconds, String what) {
+      long t0 = System.nanoTime();
+      thread = new Thread(() -> {
+        try {
+          while (true) {
+            Thread.sleep(everySeconds * 1000L);
+            log.printf(Locale.ROOT, "build: %s: building, %.0f s elapsed%n", what, (System.nanoTime() - t0) / 1e9);
+          }
+        } catch (InterruptedException e) {
+          // done
+        }
+      }, "trt-build-progress");
+      thread.setDaemon(true);
+      if (everySeconds > 0) {
+        thread.start();
+      }
+    }
+
+    @Override
+    public void close() {
+      thread.interrupt();
+    }
+  }
+
+  /**
+   * In fp16 engines, keeps the MSN scoring path (query projection, its LayerNorms, the key
+   * products, PKMRetrieval and the gate) in float32. Which slots are retrieved hinges on score
+   * gaps that half precision rounds away: scores of about 10 with fp16's 1e-3 relative error swap
+   * neighbours (seen on the H100: `small` fp16 retrieved different slots than ONNX Runtime). These
+   * layers are small; the per-token FFN, the heads and SparseGather (memory-bound) stay in fp16.
+   * Layers are found by the exporter's node-name scope {@code blocks.{l}.msn/} (TensorRT's ONNX
+   * parser names layers after nodes). Returns how many layers were pinned.
+   */
+  static int pinRetrievalScoringToFloat32(INetworkDefinition network) {
+    int pinned = 0;
+    int fp32 = nvinfer.DataType.kFLOAT.value;
+    int fp16 = nvinfer.DataType.kHALF.value;
+    StringBuilder seen = new StringBuilder();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      String name = layer.getName();
+      if (i < 60) {
+        seen.append(i == 0 ? "" : ", ").append(name);
+      }
+      if (name == null || !name.contains(".msn/") || name.contains("SparseGather")) {
+        continue;
+      }
+      boolean floating = false;
+      for (int o = 0; o < layer.getNbOutputs(); o++) {
+        int t = layer.getOutput(o).getType().value;
+        if (t == fp32 || t == fp16) {
+          layer.setOutputType(o, nvinfer.DataType.kFLOAT);
+          floating = true;
+        }
+      }
+      if (floating) {
+        layer.setPrecision(nvinfer.DataType.kFLOAT);
+        pinned++;
+      }
+    }
+    if (pinned == 0 && Boolean.getBoolean("msn.trt.debugLayers")) {
+      System.err.println("build: no layer named blocks.{l}.msn/...; layers: " + seen);
+    }
+    return pinned;
+  }
+}

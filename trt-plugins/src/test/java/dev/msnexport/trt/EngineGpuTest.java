@@ -1,0 +1,279 @@
+package dev.msnexport.trt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.profiles.Profile;
+import dev.msnexport.profiles.Profiles;
+import java.io.PrintStream;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Engines built from exported models on a real GPU, compared with ONNX Runtime (CPU) on the
+ * reference graph: fp32 max abs error <= 1e-4 and identical retrieved slots except exact ties;
+ * fp16 within the profile's fp16 tolerances. Skipped where there is no GPU and TensorRT (CI);
+ * run by scripts/gpu-check.sh on the GPU machine.
+ */
+@Tag("gpu")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EngineGpuTest {
+  static final double FP32_ATOL = 1e-4;
+
+  /** Builder optimization level of the test engines (low: fast builds; the tests check numbers, not speed). */
+  static final int OPT_LEVEL = Integer.getInteger("msn.trt.test.optimizationLevel", 1);
+  /** fp16 engines score retrieval in float16: near-ties beyond tie_epsilon may flip (see docs/performance.md). */
+  static final double FP16_MIN_SAME_OR_TIE = 0.80;
+
+  Path dir;
+
+  final Map<String, Path> exports = new LinkedHashMap<>();
+  Path timingCache;
+  final PrintStream log = System.out;
+
+  @BeforeAll
+  void exportModels() throws java.io.IOException {
+    assumeTrue(TensorRt.isAvailable(), () -> "no GPU/TensorRT: " + TensorRt.status().reason());
+    assumeTrue(PluginLibrary.isPackaged(), "the plugin library is not built");
+    dir = Files.createTempDirectory("msn-trt-gpu-test-"); // @TempDir fields are injected only per test method
+    timingCache = dir.resolve("timing.cache");
+    for (String name : List.of("tiny", "small")) {
+      Profile p = Profiles.load(name);
+      Path ck = dir.resolve(name + "-ck");
+      SyntheticCheckpoint.write(p.model(), ck, 7);
+      Path out = dir.resolve(name);
+      try (Checkpoint c = Checkpoint.open(ck)) {
+        MsnOnnxExporter.export(c, out, new MsnOnnxExporter.Options(MsnOnnxExporter.Options.defaults().valuesDtype(),
+            MsnOnnxExporter.ExternalData.AUTO, true, name));
+      }
+      exports.put(name, out);
+    }
+  }
+
+  Path build(String profile, String graph, Precision precision) {
+    Profile p = Profiles.load(profile);
+    Path out = exports.get(profile);
+    Path plan = out.resolve("engine." + graph + "." + precision.label() + ".plan");
+    if (!Files.exists(plan)) {
+      EngineBuilder.build(new EngineBuilder.Request(out.resolve("model." + graph + ".onnx"), graph, precision, profile, p.batch(),
+          timingCache, plan, 0, OPT_LEVEL), log);
+    }
+    return plan;
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2}")
+  @CsvSource({"tiny, custom, fp32", "tiny, custom, fp16", "tiny, reference, fp32", "small, custom, fp32", "small, custom, fp16",
+      "small, reference, fp32"})
+  void engineMatchesOnnxRuntimeReference(String profile, String graph, String precision) throws OrtException {
+    Profile p = Profiles.load(profile);
+    Precision prec = Precision.parse(precision);
+    Path plan = build(profile, graph, prec);
+    EngineMetadata meta = EngineMetadata.read(plan);
+    assertEquals(graph, meta.graph());
+    assertEquals(precision, meta.precision());
+    assertEquals(p.batch(), meta.batch());
+    Profile.Tolerance tol = p.tolerance(precision);
+    double atol = prec == Precision.FP32 ? FP32_ATOL : tol.atol();
+    double rtol = prec == Precision.FP32 ? 0 : tol.rtol();
+    double tieEps = tol.tieEpsilon();
+    Path model = exports.get(profile);
+    try (TrtEngine e = TrtEngine.load(plan, model.resolve("model." + graph + ".onnx"))) {
+      for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
+        Map<String, TensorData> in = randomTokens(p, batch, 1000 + batch);
+        e.poisonOutputs(0xff);
+        Map<String, TensorData> got = e.infer(in);
+        Map<String, TensorData> want = ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
+        assertEquals(want.keySet(), got.keySet(), "outputs");
+        String where = String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch);
+        for (TensorData w : want.values()) {
+          TensorData g = got.get(w.name());
+          assertEquals(List.of(box(w.shape())), List.of(box(g.shape())), where + " " + w.name() + " shape");
+          if (w.isInteger()) {
+            compareSlots(where, w, g, want.get(w.name().replace(".slots", ".weights")), got.get(w.name().replace(".slots", ".weights")),
+                tieEps, prec == Precision.FP32 ? 1.0 : FP16_MIN_SAME_OR_TIE);
+          } else if (prec == Precision.FP16 && w.name().endsWith(".weights")) {
+            // fp16: weights of flipped near-ties differ by design; the slots check above bounds them
+            compareFloats(where, w, g, 1.0, 0, null, null);
+          } else {
+            compareFloats(where, w, g, atol, rtol, w.name().endsWith(".weights") ? want.get(w.name().replace(".weights", ".slots")) : null,
+                w.name().endsWith(".weights") ? got.get(w.name().replace(".weights", ".slots")) : null);
+          }
+        }
+        log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", where, e.lastGpuMillis());
+      }
+    }
+  }
+
+  @Test
+  void timesPreparedRunsWithAndWithoutCudaGraphs() {
+    Path plan = build("small", "custom", Precision.FP32);
+    Profile p = Profiles.load("small");
+    try (TrtEngine e = TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+      e.prepare(randomTokens(p, 64, 3));
+      e.runPrepared();
+      for (boolean graph : new boolean[] {false, true}) {
+        TrtEngine.Timing t = e.time(3, 20, graph);
+        assertEquals(20, t.gpuMillis().length);
+        for (int i = 0; i < 20; i++) {
+          assertTrue(t.gpuMillis()[i] > 0 && t.hostMillis()[i] >= t.gpuMillis()[i] * 0.5, "iteration " + i);
+        }
+        log.printf(Locale.ROOT, "small custom fp32 batch 64: gpu p50 %.4f ms p99 %.4f ms, host p50 %.4f ms, cuda graph %s%s%n",
+            t.gpuPercentile(50), t.gpuPercentile(99), t.hostPercentile(50), t.cudaGraph(), t.note() == null ? "" : " (" + t.note() + ")");
+      }
+      assertThrows(BadInputException.class, () -> e.infer(randomTokens(p, p.batch().max() + 1, 1)), "batch above the profile");
+    }
+  }
+
+  @Test
+  void refusesAPlanForAnotherModel() throws Exception {
+    Path plan = build("tiny", "custom", Precision.FP32);
+    // the tiny plan against small's custom graph: the ONNX digest differs
+    BadInputException e = assertThrows(BadInputException.class,
+        () -> TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE)));
+    assertTrue(e.getMessage().contains("the model changed since the build"), e.getMessage());
+    // a plan whose bytes were replaced
+    Path copy = dir.resolve("copy.plan");
+    Files.copy(plan, copy);
+    Files.copy(EngineMetadata.sidecarOf(plan), EngineMetadata.sidecarOf(copy));
+    Files.write(copy, new byte[] {1, 2, 3});
+    BadInputException replaced = assertThrows(BadInputException.class, () -> TrtEngine.load(copy, null));
+    assertTrue(replaced.getMessage().contains("was replaced"), replaced.getMessage());
+  }
+
+  static Map<String, TensorData> randomTokens(Profile p, long batch, long seed) {
+    long[] shape = {batch, p.model().T(), p.model().D()};
+    float[] v = new float[Math.toIntExact(TensorData.volume(shape))];
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return Map.of(MsnOnnxExporter.INPUT, TensorData.ofFloats(MsnOnnxExporter.INPUT, shape, v));
+  }
+
+  static Map<String, TensorData> ortReference(Path onnx, Map<String, TensorData> in) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        OrtSession s = env.createSession(onnx.toString(), o)) {
+      TensorData t = in.get(MsnOnnxExporter.INPUT);
+      try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape());
+          OrtSession.Result r = s.run(Map.of(t.name(), x))) {
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (Map.Entry<String, OnnxValue> e : r) {
+          OnnxTensor v = (OnnxTensor) e.getValue();
+          long[] shape = v.getInfo().getShape();
+          if (v.getInfo().type == ai.onnxruntime.OnnxJavaType.INT64) {
+            LongBuffer b = v.getLongBuffer();
+            long[] a = new long[b.remaining()];
+            b.get(a);
+            out.put(e.getKey(), TensorData.ofLongs(e.getKey(), shape, a));
+          } else {
+            FloatBuffer b = v.getFloatBuffer();
+            float[] a = new float[b.remaining()];
+            b.get(a);
+            out.put(e.getKey(), TensorData.ofFloats(e.getKey(), shape, a));
+          }
+        }
+        return out;
+      }
+    }
+  }
+
+  /**
+   * Float outputs element by element; for retrieval weights, positions whose slots are a tie
+   * swap (checked in {@link #compareSlots}) are compared by value sets, not position.
+   */
+  static void compareFloats(String where, TensorData want, TensorData got, double atol, double rtol, TensorData wantSlots,
+      TensorData gotSlots) {
+    double maxAbs = 0;
+    for (int i = 0; i < want.size(); i++) {
+      float g = got.floats()[i];
+      assertFalse(Float.isNaN(g) || Float.isInfinite(g), where + " " + want.name() + "[" + i + "] = " + g + " (unwritten or overflow)");
+      double d = Math.abs(g - want.floats()[i]);
+      boolean swapped = wantSlots != null && wantSlots.longs()[i] != gotSlots.longs()[i];
+      if (!swapped) {
+        maxAbs = Math.max(maxAbs, d);
+        assertTrue(d <= atol + rtol * Math.abs(want.floats()[i]), String.format(Locale.ROOT, "%s %s[%d]: got %.8g want %.8g (|d| %.3g > %.3g)",
+            where, want.name(), i, g, want.floats()[i], d, atol + rtol * Math.abs(want.floats()[i])));
+      }
+    }
+    System.out.printf(Locale.ROOT, "  %s %-22s max abs err %.3g%n", where, want.name(), maxAbs);
+  }
+
+  /**
+   * Slots [.., k] per query: identical, or differing only where the candidates' scores tie. The
+   * kept scores are log-weights up to one constant per query (softmax), so a differing position
+   * is a tie when ln w differs by at most {@code tieEps} there. At least {@code minSameOrTie} of
+   * the queries must be identical or ties (1.0: all).
+   */
+  static void compareSlots(String where, TensorData want, TensorData got, TensorData wantW, TensorData gotW, double tieEps,
+      double minSameOrTie) {
+    int k = (int) want.shape()[want.shape().length - 1];
+    int queries = want.size() / k;
+    int identical = 0;
+    int ties = 0;
+    List<String> bad = new ArrayList<>();
+    for (int q = 0; q < queries; q++) {
+      boolean same = true;
+      boolean tie = true;
+      for (int m = 0; m < k; m++) {
+        int i = q * k + m;
+        assertTrue(got.longs()[i] >= 0, where + " " + want.name() + "[" + i + "] = " + got.longs()[i] + " (unwritten)");
+        if (want.longs()[i] != got.longs()[i]) {
+          same = false;
+          double lw = Math.log(wantW.floats()[i]);
+          double lg = Math.log(gotW.floats()[i]);
+          tie &= Math.abs(lw - lg) <= tieEps;
+        }
+      }
+      if (same) {
+        identical++;
+      } else if (tie) {
+        ties++;
+      } else if (bad.size() < 3) {
+        bad.add("query " + q);
+      }
+    }
+    System.out.printf(Locale.ROOT, "  %s %-22s %d/%d queries identical, %d ties, %d beyond ties%n", where, want.name(), identical, queries,
+        ties, queries - identical - ties);
+    if (minSameOrTie >= 1.0) {
+      assertEquals(queries, identical + ties, where + " " + want.name() + ": slots differ beyond ties at " + bad);
+    } else {
+      assertTrue(identical + ties >= minSameOrTie * queries, where + " " + want.name() + ": only " + (identical + ties) + "/" + queries
+          + " queries identical or ties, e.g. " + bad);
+    }
+  }
+
+  private static Long[] box(long[] a) {
+    Long[] b = new Long[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = a[i];
+    }
+    return b;
+  }
+}

@@ -1,0 +1,47 @@
+package dev.msnexport.trt;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.msnexport.profiles.Profile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * On a machine without a GPU or TensorRT (CI), every entry point fails with one clear
+ * exception instead of an UnsatisfiedLinkError or a JVM crash.
+ */
+class TensorRtUnavailableTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void everyEntryPointSaysTensorRtIsNotAvailable() throws IOException {
+    assumeFalse(TensorRt.isAvailable(), "TensorRT is available here; this test covers machines without it");
+    TensorRt.Status s = TensorRt.status();
+    assertFalse(s.available());
+    assertNotNull(s.reason());
+
+    TensorRtUnavailableException e = assertThrows(TensorRtUnavailableException.class, TensorRt::require);
+    assertTrue(e.getMessage().startsWith(TensorRtUnavailableException.PREFIX), e.getMessage());
+    assertTrue(e.getMessage().length() > TensorRtUnavailableException.PREFIX.length() + 10, "says why: " + e.getMessage());
+    // the probe is cached: asking again gives the same answer, no second load attempt and no crash
+    assertThrows(TensorRtUnavailableException.class, TensorRt::require);
+    assertThrows(TensorRtUnavailableException.class, TensorRt::version);
+
+    Path onnx = dir.resolve("model.custom.onnx");
+    Files.write(onnx, new byte[] {1});
+    var req = new EngineBuilder.Request(onnx, EngineBuilder.CUSTOM, Precision.FP32, "tiny", new Profile.BatchShapes(1, 2, 4), null,
+        dir.resolve("e.plan"), 0);
+    assertTrue(assertThrows(TensorRtUnavailableException.class, () -> EngineBuilder.build(req, System.out)).getMessage()
+        .startsWith(TensorRtUnavailableException.PREFIX));
+    assertThrows(TensorRtUnavailableException.class, () -> TrtEngine.load(dir.resolve("e.plan"), onnx));
+    assertThrows(TensorRtUnavailableException.class, PluginLibrary::load);
+  }
+}

@@ -1,0 +1,149 @@
+package dev.msnexport.verifier.backend;
+
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.profiles.ModelConfig;
+import dev.msnexport.profiles.Profile;
+import dev.msnexport.trt.EngineBuilder;
+import dev.msnexport.trt.EngineMetadata;
+import dev.msnexport.trt.Precision;
+import dev.msnexport.trt.TensorData;
+import dev.msnexport.trt.TensorRt;
+import dev.msnexport.trt.TensorRtUnavailableException;
+import dev.msnexport.trt.TrtEngine;
+import dev.msnexport.trt.TrtException;
+import dev.msnexport.verifier.ExportedModel;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A TensorRT engine of the export ({@code trt}): an explicit plan ({@code --engine}, checked
+ * against the export through its sidecar), or one built on first use and cached in the export
+ * directory as {@code engine.<graph>.<precision>.<profile>.plan} (rebuilt when its sidecar no
+ * longer matches the model, the plugin library, TensorRT or the GPU). Without a GPU or TensorRT,
+ * {@link #open} fails with a {@link BackendException} whose message starts with "TensorRT is not
+ * available on this machine: ". Owns its engine; closing frees it.
+ */
+public final class TrtBackend implements Backend {
+  public static final String NAME = "trt";
+
+  /**
+   * @param engine a plan to load instead of building (null: build or reuse the cached one)
+   * @param precision precision of a built engine
+   * @param graph {@code custom} (our plugins) or {@code reference} (standard ops)
+   * @param timingCache TensorRT timing cache for builds (null: none)
+   */
+  public record Options(Path engine, Precision precision, String graph, Path timingCache) {
+    public static Options defaults(Profile profile) {
+      return new Options(null, Precision.parse(profile.precision() == null ? "fp32" : profile.precision()), EngineBuilder.CUSTOM, null);
+    }
+  }
+
+  private final String name;
+  private final ModelConfig config;
+  private final TrtEngine engine;
+
+  private TrtBackend(String name, ModelConfig config, TrtEngine engine) {
+    this.name = name;
+    this.config = config;
+    this.engine = engine;
+  }
+
+  /** Loads or builds the engine, named {@value #NAME}; progress lines go to {@code log}. */
+  public static TrtBackend open(ExportedModel m, Profile profile, Options o, PrintStream log) {
+    return open(NAME, m, profile, o, log);
+  }
+
+  /** As {@link #open(ExportedModel, Profile, Options, PrintStream)}, under another name (say "trt:fp16"). */
+  public static TrtBackend open(String name, ExportedModel m, Profile profile, Options o, PrintStream log) {
+    try {
+      TensorRt.require();
+      if (o.engine() != null) {
+        EngineMetadata meta = EngineMetadata.read(o.engine());
+        return new TrtBackend(name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
+      }
+      Path onnx = onnxFor(m, o.graph());
+      String file = "engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".plan";
+      Path plan = Files.isWritable(m.dir()) ? m.dir().resolve(file) : Files.createTempDirectory("msn-trt-").resolve(file);
+      if (Files.isRegularFile(plan)) {
+        try {
+          TrtEngine e = TrtEngine.load(plan, onnx);
+          log.println("trt: using cached engine " + plan);
+          return new TrtBackend(name, m.config(), e);
+        } catch (BadInputException stale) {
+          log.println(name + ": rebuilding " + plan.getFileName() + ": " + stale.getMessage());
+        }
+      }
+      EngineBuilder.build(new EngineBuilder.Request(onnx, o.graph(), o.precision(), profile.name(), profile.batch(), o.timingCache(),
+          plan, 10), log);
+      return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
+    } catch (TensorRtUnavailableException | TrtException e) {
+      throw new BackendException(e.getMessage(), e);
+    } catch (java.io.IOException e) {
+      throw new BackendException(name + ": cannot create a temporary engine directory: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path onnxFor(ExportedModel m, String graph) {
+    return switch (graph) {
+      case EngineBuilder.CUSTOM -> m.custom();
+      case EngineBuilder.REFERENCE -> m.reference();
+      default -> throw new BadInputException("trt graph must be custom or reference, got '" + graph + "'");
+    };
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  public TrtEngine engine() {
+    return engine;
+  }
+
+  @Override
+  public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
+    Map<String, TensorData> in = toEngine(inputs);
+    try {
+      Map<String, HostTensor> out = new LinkedHashMap<>();
+      for (TensorData t : engine.infer(in).values()) {
+        out.put(t.name(), t.isInteger() ? HostTensor.ofInts(t.name(), t.shape(), t.longs())
+            : HostTensor.ofFloats(t.name(), t.shape(), t.floats()));
+      }
+      return out;
+    } catch (TrtException e) {
+      throw new BackendException(name + ": inference failed: " + e.getMessage(), e);
+    }
+  }
+
+  private Map<String, TensorData> toEngine(Map<String, HostTensor> inputs) {
+    HostTensor t = Inputs.tokens(inputs, config);
+    return Map.of(t.name(), TensorData.ofFloats(t.name(), t.shape(), t.toFloatArray()));
+  }
+
+  @Override
+  public boolean prepare(Map<String, HostTensor> inputs) {
+    try {
+      engine.prepare(toEngine(inputs));
+      return true;
+    } catch (TrtException e) {
+      throw new BackendException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void runPrepared() {
+    try {
+      engine.runPrepared();
+    } catch (TrtException e) {
+      throw new BackendException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+  }
+}
