@@ -16,7 +16,6 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.health.MemoryHealth;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,8 +103,13 @@ public final class InspectCommand implements Callable<Integer> {
   }
 
   private static void inspectOnnx(Path path) {
-    try (InputStream in = Files.newInputStream(path)) {
-      describeOnnx(in, path.toString(), System.out);
+    try {
+      long size = Files.size(path);
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new BadInputException("ONNX model " + path + " has " + size + " bytes, more than a protobuf message can hold (2 GiB): "
+            + "large tensors belong in external data");
+      }
+      describeOnnx(Files.readAllBytes(path), path.toString(), System.out);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new BadInputException("ONNX model " + path + " does not exist");
     } catch (IOException e) {
@@ -116,12 +120,16 @@ public final class InspectCommand implements Callable<Integer> {
   /**
    * Parses an ONNX model and prints its summary to {@code out}; {@code path} names it in messages.
    * Whatever the bytes, the only failure is a {@link BadInputException} (fuzzed: docs/robustness.md).
+   * The model is parsed from a heap array on purpose: on malformed input, protobuf-java 3.25's
+   * InputStream decoder throws ArrayIndexOutOfBoundsException and its direct-buffer decoder can
+   * crash the JVM (SIGSEGV), while the array decoder's reads are bounds-checked. Aliasing keeps
+   * tensor bytes in the array instead of copying them.
    */
-  public static void describeOnnx(InputStream in, String path, PrintStream out) {
+  public static void describeOnnx(byte[] data, String path, PrintStream out) {
     ModelProto model;
     try {
-      CodedInputStream cis = CodedInputStream.newInstance(in);
-      cis.setSizeLimit(Integer.MAX_VALUE);
+      CodedInputStream cis = CodedInputStream.newInstance(data);
+      cis.enableAliasing(true);
       model = ModelProto.parseFrom(cis);
     } catch (IOException e) {
       throw new BadInputException("ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);

@@ -1,23 +1,35 @@
 package dev.msnexport.common;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Writes files so that a reader (or an interrupted run) sees either the old file or the complete
  * new one, never a partial file: the content goes to a hidden temporary sibling that is renamed
  * over the target only after it was written and flushed. Several files that belong together (an
  * ONNX model and its external data) are committed together by {@link Batch}.
+ *
+ * <p>A temporary sibling is named {@code .NAME.PID@HOST.RANDOM.tmp}. A run killed with SIGKILL
+ * cannot delete its own, so the next write of the same target deletes those whose process is gone
+ * from this host (docs/robustness.md). Temporary files get the permissions a plain new file would
+ * get (0666 less the umask), so a renamed file is readable like any other output.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -65,6 +77,82 @@ public final class AtomicFiles {
     }
   }
 
+  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+  /** rw-rw-rw- before the umask: what Files.newOutputStream would create (createTempFile alone gives rw-------). */
+  private static final FileAttribute<Set<PosixFilePermission>> PLAIN_FILE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"));
+  /** PID@HOST of this JVM: who owns a temporary file (HOST reduced to letters, digits and '-'). */
+  static final String OWNER = ProcessHandle.current().pid() + "@" + host();
+
+  /** The host name without a DNS lookup (InetAddress.getLocalHost may stall for seconds). */
+  private static String host() {
+    String h = null;
+    try {
+      h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip(); // Linux
+    } catch (IOException | RuntimeException e) {
+      h = System.getenv("HOSTNAME") != null ? System.getenv("HOSTNAME") : System.getenv("COMPUTERNAME");
+    }
+    h = h == null ? "" : h.replaceAll("[^A-Za-z0-9-]", "-");
+    return h.isEmpty() ? "unknown" : h;
+  }
+
+  /**
+   * Deletes the temporary siblings of {@code dir/name} that a killed run left behind: those owned
+   * by a process of this host that is no longer alive (or whose PID now belongs to a process started
+   * after the file was written). Temporary files of live processes and of other hosts are kept.
+   */
+  static void deleteStaleTemps(Path dir, String name) {
+    String prefix = "." + name + ".";
+    String hostSuffix = OWNER.substring(OWNER.indexOf('@'));
+    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, p -> {
+      String f = p.getFileName().toString();
+      return f.startsWith(prefix) && f.endsWith(".tmp");
+    })) {
+      for (Path tmp : temps) {
+        String middle = tmp.getFileName().toString();
+        middle = middle.substring(prefix.length(), middle.length() - ".tmp".length()); // PID@HOST.RANDOM
+        int dot = middle.lastIndexOf('.');
+        int at = middle.indexOf('@');
+        if (dot < 0 || at <= 0 || at > dot || !middle.substring(at, dot).equals(hostSuffix)) {
+          continue; // another host's, or not ours at all
+        }
+        long pid;
+        try {
+          pid = Long.parseLong(middle.substring(0, at));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (!ownerIsGone(pid, tmp)) {
+          continue;
+        }
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort: the file is hidden and named *.tmp
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException ignored) {
+      // best effort: a listing that fails here fails clearly when the temporary file is created
+    }
+  }
+
+  private static boolean ownerIsGone(long pid, Path tmp) {
+    if (pid == ProcessHandle.current().pid()) {
+      return false;
+    }
+    Optional<ProcessHandle> p = ProcessHandle.of(pid);
+    if (p.isEmpty() || !p.get().isAlive()) {
+      return true;
+    }
+    Optional<Instant> started = p.get().info().startInstant();
+    try {
+      // a PID reused by a process that started after the file was last written
+      return started.isPresent() && started.get().isAfter(Files.getLastModifiedTime(tmp).toInstant());
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private static String reason(FileSystemException e) {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
@@ -85,8 +173,11 @@ public final class AtomicFiles {
       Path abs = target.toAbsolutePath();
       Path dir = abs.getParent();
       ensureWritableDirectory(dir, "output directory");
+      String name = abs.getFileName().toString();
+      deleteStaleTemps(dir, name);
       try {
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        String prefix = "." + name + "." + OWNER + ".";
+        Path tmp = POSIX ? Files.createTempFile(dir, prefix, ".tmp", PLAIN_FILE) : Files.createTempFile(dir, prefix, ".tmp");
         tempToTarget.put(tmp, abs);
         return tmp;
       } catch (IOException e) {
@@ -106,7 +197,7 @@ public final class AtomicFiles {
           }
           done.add(e.getKey());
         } catch (IOException ex) {
-          throw new UncheckedIOException("cannot move " + e.getKey() + " to " + e.getValue(), ex);
+          throw writeFailed(e.getValue(), ex); // e.g. the target is a directory
         }
       }
       committed = true;

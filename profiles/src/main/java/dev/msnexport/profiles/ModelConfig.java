@@ -3,6 +3,8 @@ package dev.msnexport.profiles;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import dev.msnexport.common.BadInputException;
 import java.util.List;
 
@@ -34,12 +36,12 @@ public record ModelConfig(
     @JsonProperty(value = "S", required = true) int S,
     @JsonProperty(value = "k", required = true) int k,
     @JsonProperty(value = "dk", required = true) int dk,
-    @JsonProperty("score_scale") double scoreScale,
+    @JsonProperty("score_scale") @JsonSetter(nulls = Nulls.AS_EMPTY) double scoreScale,
     @JsonProperty("gate") String gate,
     @JsonProperty(value = "ffn_mult", required = true) int ffnMult,
     @JsonProperty(value = "head_hidden", required = true) int headHidden,
     @JsonProperty(value = "tasks", required = true) List<String> tasks,
-    @JsonProperty("per_token_memory") boolean perTokenMemory) {
+    @JsonProperty("per_token_memory") @JsonSetter(nulls = Nulls.AS_EMPTY) boolean perTokenMemory) {
 
   public static final List<String> GATES = List.of("tanh", "sigmoid", "identity");
 
@@ -48,6 +50,8 @@ public record ModelConfig(
     msnLayers = msnLayers == null ? List.of() : List.copyOf(msnLayers);
     tasks = tasks == null ? List.of() : List.copyOf(tasks);
     gate = gate == null ? "tanh" : gate;
+    // Optional fields: absent (or null) reads as 0 / false through @JsonSetter(nulls = AS_EMPTY),
+    // not as an error of the strict mapper's FAIL_ON_NULL_FOR_PRIMITIVES.
     if (scoreScale == 0.0) {
       scoreScale = 1.0; // absent in JSON: the contract's default
     }

@@ -2,6 +2,8 @@ package dev.msnexport.profiles;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import dev.msnexport.common.BadInputException;
 import java.util.Map;
 
@@ -34,7 +36,7 @@ public record Profile(
   public record Tolerance(
       @JsonProperty(value = "atol", required = true) double atol,
       @JsonProperty(value = "rtol", required = true) double rtol,
-      @JsonProperty("tie_epsilon") double tieEpsilon) {}
+      @JsonProperty("tie_epsilon") @JsonSetter(nulls = Nulls.AS_EMPTY) double tieEpsilon) {}
 
   /**
    * Latency gates: {@code max_p99_ratio} bounds p99(candidate) / p99(reference graph) measured in
@@ -55,7 +57,13 @@ public record Profile(
     if (name == null || name.isBlank()) {
       throw new BadInputException(where + ": field 'name' must not be empty");
     }
+    if (model == null) {
+      throw new BadInputException(where + ": field 'model' must be an object, got null");
+    }
     model.validate(where + " (field 'model')");
+    if (batch == null) {
+      throw new BadInputException(where + ": field 'batch' must be an object with min, opt and max, got null");
+    }
     if (batch.min() < 1 || batch.opt() < batch.min() || batch.max() < batch.opt()) {
       throw new BadInputException(where + ": field 'batch' must satisfy 1 <= min <= opt <= max, got " + batch);
     }
@@ -70,6 +78,10 @@ public record Profile(
       if (t == null || !(t.atol() >= 0) || !(t.rtol() >= 0) || !(t.tieEpsilon() >= 0)) {
         throw new BadInputException(where + ": field 'tolerances." + e.getKey() + "' needs non-negative atol, rtol, tie_epsilon");
       }
+    }
+    if (latency != null && (!(latency.maxP99Ratio() >= 0) || !(latency.maxP99Regression() >= 0))) {
+      throw new BadInputException(where + ": field 'latency' needs non-negative max_p99_ratio and max_p99_regression, got "
+          + latency);
     }
     return this;
   }

@@ -128,6 +128,10 @@ public final class MsnOnnxExporter {
         writeModel(reference, batch.tempFor(refPath));
         String manifest = manifest(external);
         Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest);
+        // The renames below are atomic one by one, not together: drop the old manifest first and
+        // rename the new one last, so a run killed between two renames leaves no manifest (verify
+        // and inspect refuse the directory) rather than a manifest beside graphs of another export.
+        Files.deleteIfExists(outDir.resolve(MANIFEST_FILE));
         batch.commit();
         if (!external) {
           Files.deleteIfExists(dataPath); // a stale table from an earlier external export
@@ -166,7 +170,8 @@ public final class MsnOnnxExporter {
     m.put("values_dtype", opts.valuesDtype().cliName());
     m.put("external_data", external ? DATA_FILE : null);
     m.put("retrieval_outputs", opts.retrievalOutputs());
-    m.put("graphs", Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE));
+    // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be reproducible
+    m.put("graphs", new java.util.TreeMap<>(Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE)));
     return Profiles.toJson(m) + "\n";
   }
 

@@ -55,7 +55,8 @@ public final class SafetensorsWriter {
     ObjectNode header = SafetensorsFile.json().createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode m = header.putObject("__metadata__");
-      metadata.forEach(m::put);
+      // sorted: the same bytes whatever the map's iteration order (Map.of's varies from JVM to JVM)
+      new java.util.TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
     for (Spec s : specs) {

@@ -38,6 +38,36 @@ public final class Inputs {
     if (t.isInteger()) {
       throw new BadInputException("input '" + MsnOnnxExporter.INPUT + "' must be float, got int64");
     }
+    requireFinite(t);
     return t;
+  }
+
+  /**
+   * Refuses NaN and infinite values, naming the first one by its index (for tokens: candidate,
+   * token, feature). Every backend applies this before inference, so a non-finite input is the
+   * same clear error everywhere (docs/robustness.md) instead of NaN outputs on some backends and a
+   * kernel error on others.
+   */
+  public static void requireFinite(HostTensor t) {
+    if (t.isInteger()) {
+      return;
+    }
+    double[] v = t.floats();
+    for (int i = 0; i < v.length; i++) {
+      if (!Double.isFinite(v[i])) {
+        throw new BadInputException("input '" + t.name() + "' holds " + v[i] + " at " + Arrays.toString(index(t.shape(), i))
+            + ": NaN and infinite inputs are refused");
+      }
+    }
+  }
+
+  /** The multi-dimensional index of row-major flat index {@code flat}. */
+  static long[] index(long[] shape, long flat) {
+    long[] idx = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      idx[d] = shape[d] == 0 ? 0 : flat % shape[d];
+      flat = shape[d] == 0 ? 0 : flat / shape[d];
+    }
+    return idx;
   }
 }

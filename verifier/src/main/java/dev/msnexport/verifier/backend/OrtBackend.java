@@ -104,6 +104,19 @@ public final class OrtBackend implements Backend {
           throw new BadInputException(name + ": input '" + inputName + "' has shape " + java.util.Arrays.toString(have)
               + ", the model expects " + java.util.Arrays.toString(want) + " (-1: any)");
         }
+        // An empty dimension crashes some ONNX Runtime kernels (SIGFPE in the JVM): refuse it here.
+        for (long d : have) {
+          if (d < 1) {
+            throw new BadInputException(name + ": input '" + inputName + "' has shape " + java.util.Arrays.toString(have)
+                + ": every dimension must be at least 1");
+          }
+        }
+        boolean wantsInteger = ((TensorInfo) info.getInfo()).type == OnnxJavaType.INT64;
+        if (t.isInteger() != wantsInteger) {
+          throw new BadInputException(name + ": input '" + inputName + "' is " + t.dtype() + ", the model expects "
+              + ((TensorInfo) info.getInfo()).type.toString().toLowerCase(java.util.Locale.ROOT));
+        }
+        Inputs.requireFinite(t);
         if (t.isInteger()) {
           in.put(inputName, OnnxTensor.createTensor(env, LongBuffer.wrap(t.ints()), t.shape()));
         } else {

@@ -197,7 +197,8 @@ public final class PolygraphyJson {
         throw new BadInputException(where + ": empty npz archive");
       }
       return in.readAllBytes();
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
+      // IllegalArgumentException: ZipInputStream's answer to an entry name that is not UTF-8 (found by fuzzing)
       throw new BadInputException(where + ": bad npz archive: " + e.getMessage(), e);
     }
   }
