@@ -1,5 +1,6 @@
 package dev.msnexport.trt;
 
+import dev.msnexport.common.Sha256;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profile;

@@ -1,5 +1,6 @@
 package dev.msnexport.trt;
 
+import dev.msnexport.common.Sha256;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;

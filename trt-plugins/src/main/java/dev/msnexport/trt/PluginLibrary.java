@@ -1,5 +1,6 @@
 package dev.msnexport.trt;
 
+import dev.msnexport.common.Sha256;
 import dev.msnexport.common.BadInputException;
 import java.io.IOException;
 import java.io.InputStream;

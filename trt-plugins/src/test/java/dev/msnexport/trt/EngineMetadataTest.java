@@ -1,5 +1,6 @@
 package dev.msnexport.trt;
 
+import dev.msnexport.common.Sha256;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

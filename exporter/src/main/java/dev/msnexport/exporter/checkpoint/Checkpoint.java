@@ -1,6 +1,7 @@
 package dev.msnexport.exporter.checkpoint;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.Sha256;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.TensorView;
@@ -10,12 +11,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,16 +149,9 @@ public final class Checkpoint implements AutoCloseable {
 
   public static String sha256(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[1 << 20];
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-      return HexFormat.of().formatHex(md.digest());
+      return Sha256.of(in);
     } catch (IOException e) {
       throw new BadInputException("cannot read " + file + ": " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

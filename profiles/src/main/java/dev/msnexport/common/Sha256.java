@@ -1,4 +1,4 @@
-package dev.msnexport.trt;
+package dev.msnexport.common;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,7 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Lower-case hex SHA-256 of files and streams. */
+/** Lower-case hex SHA-256 of files and streams: checkpoint, ONNX, plugin library and plan fingerprints. */
 public final class Sha256 {
   private Sha256() {}
 
@@ -34,7 +34,7 @@ public final class Sha256 {
     return HexFormat.of().formatHex(digest().digest(data));
   }
 
-  static MessageDigest digest() {
+  public static MessageDigest digest() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
