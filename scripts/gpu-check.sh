@@ -8,12 +8,13 @@
 # Steps (default: tests verify paper; also paper-parity):
 #   tests   JUnit tests of trt-plugins (dev.msnexport.trt.*): engines for tiny and small, fp32 and
 #           fp16, custom and reference graph, against ONNX Runtime's reference graph; sidecar
-#           refusal; timing with and without CUDA graphs
+#           refusal; timing with and without CUDA graphs; and the verifier's bad-input matrix
+#           (BadInputMatrixTest), whose trt rows need the GPU
 #   verify  the CLI end to end on tiny and small: export, msn-export build, msn-export verify
-#           --backends ort-reference,trt (and trt:fp16, trt:reference), refusal of a plan built
+#           --backends ort-reference,trt (and golden,ort-reference,trt:fp16, trt:reference), refusal of a plan built
 #           for another model (exit 4)
-#   paper-parity  paper's plugin engine and reference-graph engine against ONNX Runtime and each
-#           other at --atol 1e-4 (batch 4)
+#   paper-parity  paper's plugin engine and reference-graph engine against the float64 golden model,
+#           ONNX Runtime and each other at --atol 1e-4 (batch 4)
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
@@ -21,7 +22,8 @@
 # Needs on the class path (MSN_TRT_JARS, from trt-stage env): the staged JavaCPP/TensorRT/CUDA
 # jars plus the extras given to `trt-stage prepare --extra DIR`: the cli's runtime dependencies
 # (onnxruntime may be cut down to linux-x64), msn-export.jar, msn-trt-plugins-tests.jar (the
-# trt-plugins test classes) and junit-platform-console-standalone. Logs and results go to $OUT
+# trt-plugins test classes), msn-verifier-tests.jar (BadInputMatrixTest) and
+# junit-platform-console-standalone. Logs and results go to $OUT
 # (the device tool's folder; at most 8 files come back) or ./gpu-check-out; models and engines to
 # $MSN_GPU_WORK (default /tmp/msn-gpu-check). Knobs: PAPER_PRECISIONS (default "fp32"),
 # LATENCY_ITERATIONS (default 200). Exit status: the number of failed steps.
@@ -43,8 +45,10 @@ project_jars() { # DIR: the project's jars, the cli and the trt-plugins test cla
     cp "$m"/target/"$m"-*-SNAPSHOT.jar "$dir"/ || return 1
   done
   cp cli/target/msn-export.jar "$dir"/ || return 1
-  ./mvnw -B -q -o -pl trt-plugins -Dexec.skip=true test-compile || return 1
+  ./mvnw -B -q -o -pl trt-plugins,verifier -Dexec.skip=true test-compile || return 1
   (cd trt-plugins/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
+  # the verifier's bad-input matrix (its trt rows run only where there is a GPU); no fixtures needed
+  (cd verifier/target/test-classes && jar cf "$dir/msn-verifier-tests.jar" dev/msnexport/verifier/robustness/BadInputMatrixTest*.class) || return 1
   unzip -l "$dir"/trt-plugins-*.jar | grep libmsn_trt_plugins.so >/dev/null || { echo "trt-plugins jar lacks the plugin library" >&2; return 1; }
 }
 
@@ -127,6 +131,7 @@ step_tests() {
   for c in EngineGpuTest EngineMetadataTest HalfTest TimingTest TensorRtUnavailableTest; do
     classes+=(--select-class "dev.msnexport.trt.$c")
   done
+  classes+=(--select-class dev.msnexport.verifier.robustness.BadInputMatrixTest)
   # Classes are selected by name: the jlink'ed runtime has no zip file system to scan jars with.
   run "junit dev.msnexport.trt (GPU engines vs ONNX Runtime)" "$log" java -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
     --class-path "$CP" "${classes[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$WORK/junit" \
@@ -143,7 +148,7 @@ step_verify() {
     local m=$WORK/$p/model
     run "build $p custom fp32" "$log" msn build --model "$m" --timing-cache "$WORK/timing.cache"
     run "verify $p ort-reference,trt" "$log" msn verify --model "$m" --backends ort-reference,trt --batch 64
-    run "verify $p ort-reference,trt:fp16" "$log" msn verify --model "$m" --backends ort-reference,trt:fp16 --batch 64 \
+    run "verify $p golden,ort-reference,trt:fp16" "$log" msn verify --model "$m" --backends golden,ort-reference,trt:fp16 --batch 64 \
       --timing-cache "$WORK/timing.cache"
     run "verify $p ort-reference,trt:reference" "$log" msn verify --model "$m" --backends ort-reference,trt:reference --batch 64 \
       --timing-cache "$WORK/timing.cache"
@@ -156,8 +161,8 @@ step_verify() {
 step_paper_parity() { # both TensorRT engines of paper against ONNX Runtime and each other, at the 1e-4
   local log=$OUT/paper-parity.log m=$WORK/paper/model
   export_model paper "$log" || return
-  run "verify paper ort-reference,trt:reference,trt --atol 1e-4 (batch 4)" "$log" msn verify --model "$m" \
-    --backends ort-reference,trt:reference,trt --batch 4 --atol 1e-4 --timing-cache "$WORK/timing-paper.cache"
+  run "verify paper golden,ort-reference,trt:reference,trt --atol 1e-4 (batch 4)" "$log" msn verify --model "$m" \
+    --backends golden,ort-reference,trt:reference,trt --batch 4 --atol 1e-4 --timing-cache "$WORK/timing-paper.cache"
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
 }
 
@@ -172,6 +177,10 @@ step_paper() {
   done
   cp "$m/engine.custom.fp32.paper.plan.json" "$OUT/paper-engine.plan.json" 2>/dev/null
   run "verify paper ort-reference,trt (batch 4)" "$log" msn verify --model "$m" --backends ort-reference,trt --batch 4
+  if [[ " $PAPER_PRECISIONS " == *" fp16 "* ]]; then
+    run "verify paper golden,ort-reference,trt:fp16 (batch 16)" "$log" msn verify --model "$m" --backends golden,ort-reference,trt:fp16 \
+      --batch 16
+  fi
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
   ((${#engines[@]})) || return
   run "latency paper (plain launches)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \

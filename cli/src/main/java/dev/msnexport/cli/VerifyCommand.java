@@ -270,13 +270,15 @@ final class VerifyCommand implements Callable<Integer> {
     for (VerifyReport.Comparison c : r.comparisons()) {
       System.out.printf(Locale.ROOT, "  %-14s vs %-14s %s%n", c.candidate(), c.reference(), c.pass() ? "pass" : "FAIL");
       for (OutputComparison o : c.outputs()) {
-        System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  %s%n", o.name(), o.max_abs(), o.max_rel(),
-            o.cosine(), o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")");
+        System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  %s%s%n", o.name(), o.max_abs(), o.max_rel(),
+            o.cosine(), o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")",
+            o.tie_exempt_elements() == 0 ? ""
+                : String.format(Locale.ROOT, "  (%d tie-exempt, max_abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs()));
       }
       for (RetrievalComparison rc : c.retrieval()) {
-        System.out.printf(Locale.ROOT, "    retrieval layer %d       %d/%d queries identical, %d tie, %d mismatched  %s%n", rc.layer(),
-            rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(),
-            rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
+        System.out.printf(Locale.ROOT, "    retrieval layer %d       %d/%d queries identical, %d tie, %d mismatched (largest gap %.2e, %s)  %s%n",
+            rc.layer(), rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(), rc.min_tie_epsilon_to_pass(),
+            rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
     }
   }

@@ -121,9 +121,11 @@ public final class EngineBuilder {
         config.setFlag(nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
         int pinned = pinRetrievalScoringToFloat32(network);
         log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring layers kept in float32%n", pinned);
-      } else {
-        config.clearFlag(nvinfer.BuilderFlag.kTF32); // strict float32, like ONNX Runtime
       }
+      // Float32 layers are strict float32, like ONNX Runtime: TF32 (on by default) would round the
+      // operands of every float32 matrix product to 10 mantissa bits, fp16's precision, including
+      // the retrieval-scoring layers that fp16 engines keep in float32.
+      config.clearFlag(nvinfer.BuilderFlag.kTF32);
       if (r.optimizationLevel() >= 0) {
         config.setBuilderOptimizationLevel(r.optimizationLevel());
       }

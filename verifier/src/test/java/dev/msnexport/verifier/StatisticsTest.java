@@ -44,6 +44,30 @@ class StatisticsTest {
   }
 
   @Test
+  void tieExemptSamplesAreLeftOutOfVerdictAndStatistics() {
+    // [3, 2]: sample 1 (elements 2, 3) is tie-exempt and holds the only large error
+    double[] ref = {1, 2, 3, 4, 5, 6};
+    double[] cand = {1, 2.01, 3.5, 4, 5, 6};
+    boolean[] exempt = {false, true, false};
+    OutputComparison c = OutputComparison.of("o", new long[] {3, 2}, cand, ref, 0.02, 0, exempt);
+    assertTrue(c.pass());
+    assertEquals(6, c.elements());
+    assertEquals(2, c.tie_exempt_elements());
+    assertEquals(0.5, c.tie_exempt_max_abs(), 1e-12);
+    assertEquals(0.01, c.max_abs(), 1e-12); // statistics over the 4 kept elements
+    assertEquals(4, c.histogram().stream().mapToInt(OutputComparison.Bin::count).sum());
+    assertEquals(1, c.worst_index()); // an index into the full output
+    OutputComparison strict = OutputComparison.of("o", new long[] {3, 2}, cand, ref, 0.02, 0, null);
+    assertFalse(strict.pass());
+    assertEquals(2, strict.worst_index());
+    assertEquals(0, strict.tie_exempt_elements());
+    // a non-finite value is never exempt
+    OutputComparison nan = OutputComparison.of("o", new long[] {3, 2}, new double[] {1, 2, Double.NaN, 4, 5, 6}, ref, 1, 0, exempt);
+    assertFalse(nan.pass());
+    assertEquals(1, nan.tie_exempt_elements());
+  }
+
+  @Test
   void nonFiniteAlwaysFails() {
     OutputComparison c = OutputComparison.of("o", new long[] {2}, new double[] {Double.NaN, 1}, new double[] {1, 1}, 1e9, 1e9);
     assertFalse(c.pass());
@@ -78,6 +102,7 @@ class StatisticsTest {
     assertEquals(1, r.tie_queries());
     assertEquals(1, r.mismatched_queries());
     assertEquals(1, r.tie_positions());
+    assertEquals(3.5, r.min_tie_epsilon_to_pass(), 1e-12); // the mismatch: slot 9 (-3.0) instead of 3 (0.5)
     assertFalse(r.pass());
     assertTrue(r.first_mismatch().contains("query 1"), r.first_mismatch());
 

@@ -8,16 +8,23 @@ import java.util.List;
  * Error statistics of one float output against the reference, Polygraphy-style: an element passes
  * when {@code |a - b| <= atol + rtol * |b|}. Also says the smallest atol (at the given rtol) and
  * the smallest rtol (at the given atol) that would have passed, and a log-scale error histogram.
+ *
+ * <p>Elements of samples whose retrieval differs from the reference's by a tie only (see
+ * {@link RetrievalComparison}) are <em>tie-exempt</em>: a different but equally valid slot moves
+ * everything downstream by a step no tolerance on rounding can bound. They are counted apart
+ * ({@code tie_exempt_elements}, {@code tie_exempt_max_abs}) and left out of the verdict and of
+ * every other statistic, so that the statistics and the verdict always agree. Non-finite values
+ * are never exempt.
  */
 @JsonPropertyOrder({"name", "shape", "elements", "pass", "atol", "rtol", "max_abs", "mean_abs", "median_abs", "p99_abs",
     "max_rel", "mean_rel", "median_rel", "p99_rel", "cosine", "non_finite", "failing_elements", "worst_index",
-    "min_atol_to_pass", "min_rtol_to_pass", "histogram"})
+    "min_atol_to_pass", "min_rtol_to_pass", "tie_exempt_elements", "tie_exempt_max_abs", "histogram"})
 public record OutputComparison(
     String name, long[] shape, int elements, boolean pass, double atol, double rtol,
     double max_abs, double mean_abs, double median_abs, double p99_abs,
     double max_rel, double mean_rel, double median_rel, double p99_rel,
     double cosine, int non_finite, int failing_elements, int worst_index,
-    double min_atol_to_pass, double min_rtol_to_pass, List<Bin> histogram) {
+    double min_atol_to_pass, double min_rtol_to_pass, int tie_exempt_elements, double tie_exempt_max_abs, List<Bin> histogram) {
 
   /** Elements whose absolute error lies in (lower, upper]; the first bin holds exact matches. */
   public record Bin(String range, int count) {}
@@ -26,10 +33,48 @@ public record OutputComparison(
   static final double[] EDGES = {0, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, Double.POSITIVE_INFINITY};
 
   public static OutputComparison of(String name, long[] shape, double[] candidate, double[] reference, double atol, double rtol) {
-    int n = reference.length;
-    if (candidate.length != n) {
-      throw new IllegalArgumentException(name + ": " + candidate.length + " vs " + n + " elements");
+    return of(name, shape, candidate, reference, atol, rtol, null);
+  }
+
+  /**
+   * As above; {@code exemptSamples[b]} marks batch row b as tie-exempt. The output's elements
+   * split evenly over the rows (element i belongs to row {@code i / (elements / rows)}), which
+   * holds for {@code [B, ...]} task outputs and {@code [B*T, k]} retrieval outputs alike.
+   */
+  public static OutputComparison of(String name, long[] shape, double[] candidate, double[] reference, double atol, double rtol,
+      boolean[] exemptSamples) {
+    int total = reference.length;
+    if (candidate.length != total) {
+      throw new IllegalArgumentException(name + ": " + candidate.length + " vs " + total + " elements");
     }
+    int exempt = 0;
+    double exemptMax = 0;
+    int[] original = null; // kept position -> element index, when some were exempt
+    if (exemptSamples != null && exemptSamples.length > 0 && total % exemptSamples.length == 0) {
+      int per = total / exemptSamples.length;
+      int kept = 0;
+      double[] c2 = new double[total];
+      double[] r2 = new double[total];
+      int[] idx = new int[total];
+      for (int i = 0; i < total; i++) {
+        double a = candidate[i];
+        double b = reference[i];
+        if (exemptSamples[i / per] && Double.isFinite(a) && Double.isFinite(b)) {
+          exempt++;
+          exemptMax = Math.max(exemptMax, Math.abs(a - b));
+        } else {
+          c2[kept] = a;
+          r2[kept] = b;
+          idx[kept++] = i;
+        }
+      }
+      if (exempt > 0) {
+        candidate = Arrays.copyOf(c2, kept);
+        reference = Arrays.copyOf(r2, kept);
+        original = Arrays.copyOf(idx, kept);
+      }
+    }
+    int n = reference.length;
     double[] abs = new double[n];
     double[] rel = new double[n];
     int nonFinite = 0;
@@ -91,10 +136,10 @@ public record OutputComparison(
     double[] sr = rel.clone();
     Arrays.sort(sa);
     Arrays.sort(sr);
-    return new OutputComparison(name, shape, n, failing == 0, atol, rtol,
+    return new OutputComparison(name, shape, total, failing == 0, atol, rtol,
         n == 0 ? 0 : sa[n - 1], mean(abs), Stats.percentileSorted(sa, 50), Stats.percentileSorted(sa, 99),
         n == 0 ? 0 : sr[n - 1], mean(rel), Stats.percentileSorted(sr, 50), Stats.percentileSorted(sr, 99),
-        cosine, nonFinite, failing, worst, minAtol, minRtol, hist);
+        cosine, nonFinite, failing, original != null && worst >= 0 ? original[worst] : worst, minAtol, minRtol, exempt, exemptMax, hist);
   }
 
   static int binOf(double e) {

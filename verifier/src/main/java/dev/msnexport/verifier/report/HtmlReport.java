@@ -43,7 +43,8 @@ public final class HtmlReport {
         b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
             + "<td>%.0e / %.0e</td><td>%.2e</td><td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), esc(o.name()),
             o.max_abs(), o.mean_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
-            o.pass() ? "<span class=ok>pass</span>" : f("<span class=bad>FAIL</span> %d/%d", o.failing_elements(), o.elements())));
+            (o.pass() ? "<span class=ok>pass</span>" : f("<span class=bad>FAIL</span> %d/%d", o.failing_elements(), o.elements()))
+                + esc(MarkdownReport.tieExempt(o))));
       }
     }
     b.append("</table>");

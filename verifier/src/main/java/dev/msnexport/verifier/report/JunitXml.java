@@ -50,7 +50,7 @@ public final class JunitXml {
         String figures = String.format(Locale.ROOT, "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, "
             + "failing %d of %d (atol %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)", o.max_abs(), o.max_rel(),
             o.p99_abs(), o.cosine(), o.non_finite(), o.failing_elements(), o.elements(), o.atol(), o.rtol(), o.min_atol_to_pass(),
-            o.min_rtol_to_pass());
+            o.min_rtol_to_pass()) + MarkdownReport.tieExempt(o);
         cases.add(new Case(cls, "output " + o.name(), 0, o.pass() ? "pass" : "failure",
             o.name() + ": " + o.failing_elements() + " of " + o.elements() + " elements out of tolerance", figures));
       }

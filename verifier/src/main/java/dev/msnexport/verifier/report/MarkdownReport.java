@@ -34,14 +34,15 @@ public final class MarkdownReport {
       for (OutputComparison o : c.outputs()) {
         b.append(f("| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.0e / %.0e | %.2e | %s |%n", c.candidate(), c.reference(), o.name(),
             o.max_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
-            o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")"));
+            (o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")") + tieExempt(o)));
       }
     }
     boolean anyRetrieval = r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty());
     if (anyRetrieval) {
       b.append("\n## Retrieval\n\n");
       b.append("A differing slot is a *tie* when the two slots' scores differ by at most tie_epsilon (a legitimate order), ");
-      b.append("a *mismatch* otherwise.\n\n");
+      b.append("a *mismatch* otherwise. The outputs of a sample whose slots differ by ties only are *tie-exempt*: ");
+      b.append("left out of the output checks above and counted apart.\n\n");
       b.append("| candidate | reference | layer | queries | identical | tie | mismatched | result |\n");
       b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
       for (VerifyReport.Comparison c : r.comparisons()) {
@@ -60,6 +61,12 @@ public final class MarkdownReport {
       b.append("```\n");
     }
     return b.toString();
+  }
+
+  /** The result cell's note on elements left out because their sample's retrieval differs by a tie. */
+  static String tieExempt(OutputComparison o) {
+    return o.tie_exempt_elements() == 0 ? ""
+        : f("; %d tie-exempt (max abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs());
   }
 
   /** One output's histogram as text: a line per bin with its count and a bar. */
