@@ -1,15 +1,19 @@
 // PKMRetrieval: two-stage product-key top-k, one warp per query.
 //
 // Every element becomes a unique 64-bit key that sorts like the contract orders it:
-//   stage 1: (ordered score bits << 32) | (1023 - index)       -> higher score, then lower index
-//   stage 2: (ordered score bits << 32) | (0xFFFFF - slot)     -> higher score, then lower slot
+//   stage 1, float32 scores: (ordered score bits << 32) | (1023 - index)
+//   stage 1, float16 scores: ((ordered score bits & ~0x1FFF) | (1023 - index)) << 32: a float16
+//            widened to float32 has 13 constant low bits, so the tie field fits in the high word
+//   stage 2: (ordered candidate score bits << 32) | (0xFFFFF - slot)
 // so "top-k with ties to the lower index" is "the k largest keys", with no ties left.
-// The k-th largest key is found by a radix select over 5-bit digits (one histogram bin per
-// lane, unconditional shared-memory increments, a warp suffix scan), after skipping the leading
-// bits that all candidates share and the always-zero bits between the score and the tie field;
-// the k selected keys are compacted with ballots and ranked by counting (on the 32-bit score
-// alone unless two selected scores are equal). That is AIR top-k's idea (radix select, then
-// filter) sized for one warp: S <= 1024, k <= 64.
+// Before selecting, a cheap lower bound T of the k-th key's high word drops most keys and is
+// subtracted from the rest (stage 1: the smallest of the lanes' largest keys; stage 2: the best
+// corner of the p x (k/p) rank rectangles), so the select starts at the highest set bit of
+// (max - T) instead of the sign bit. The k-th largest key is then found by a radix select over
+// 5-bit digits (one histogram bin per lane, unconditional shared-memory increments, a warp suffix
+// scan); the k selected keys are compacted (lane counts and a scan) and ranked by counting on
+// their high words (on the full keys only when two selected high words are equal). That is AIR
+// top-k's idea (radix select, then filter) sized for one warp: S <= 1024, k <= 64.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
@@ -38,18 +42,18 @@ struct alignas(8) Entry {             // one stage-1 result: score and index in 
 };
 
 struct alignas(16) WarpScratch {
-    u64 buf[MSN_PKM_MAX_K + 2];        // the k selected keys (compacted), padded to even
+    uint32_t hi[MSN_PKM_MAX_K + 4];    // the k selected keys (compacted), high words, zero-padded
+    uint32_t lo[MSN_PKM_MAX_K + 4];    // and low words
     Entry a[MSN_PKM_MAX_K];            // stage-1 results in rank order: a = rows, b = cols
     Entry b[MSN_PKM_MAX_K];
     unsigned bins[64];                 // radix histogram (0..31, zero between uses), spares
 };
 
 // Float bits mapped so that unsigned order is float order; -0 and +0 map alike (they compare
-// equal as floats, so the index decides, as in the reference).
+// equal as floats, so the index decides, as in the reference): adding +0 turns -0 into +0.
 __device__ __forceinline__ uint32_t orderedBits(float f) {
-    uint32_t u = __float_as_uint(f);
-    if ((u << 1) == 0u) u = 0u;
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    const uint32_t u = __float_as_uint(__fadd_rn(f, 0.0f));
+    return u ^ ((uint32_t)((int32_t)u >> 31) | 0x80000000u);
 }
 
 __device__ __forceinline__ float floatFromOrdered(uint32_t o) {
@@ -60,35 +64,42 @@ template <typename T> __device__ __forceinline__ float toFloat(T v);
 template <> __device__ __forceinline__ float toFloat<float>(float v) { return v; }
 template <> __device__ __forceinline__ float toFloat<__half>(__half v) { return __half2float(v); }
 
+template <typename T> struct KeyTraits;
+template <> struct KeyTraits<float> {
+    static constexpr int kLowBits = 10;      // bits [10, 32) of every key are zero
+    static constexpr bool kUniqueHi = false; // equal scores share a high word
+    __device__ __forceinline__ static uint32_t hiWord(float f, int) { return orderedBits(f); }
+    __device__ __forceinline__ static uint32_t loWord(int idx) { return (uint32_t)(1023 - idx); }
+    __device__ __forceinline__ static float score(uint32_t hi) { return floatFromOrdered(hi); }
+    __device__ __forceinline__ static int index(uint32_t, uint32_t lo) { return 1023 - (int)(lo & 1023u); }
+};
+template <> struct KeyTraits<__half> {
+    static constexpr int kLowBits = 0;       // the low word is zero
+    static constexpr bool kUniqueHi = true;
+    __device__ __forceinline__ static uint32_t hiWord(float f, int idx) {
+        return (orderedBits(f) & ~0x1FFFu) | (uint32_t)(1023 - idx);
+    }
+    __device__ __forceinline__ static uint32_t loWord(int) { return 0u; }
+    __device__ __forceinline__ static float score(uint32_t hi) {
+        return floatFromOrdered((hi & ~0x1FFFu) | ((hi & 0x80000000u) ? 0u : 0x1FFFu));
+    }
+    __device__ __forceinline__ static int index(uint32_t hi, uint32_t) { return 1023 - (int)(hi & 1023u); }
+};
+
+// First digit position for keys whose high words are all <= maxHi: bits [start, 64) are zero.
+__device__ __forceinline__ int startShift(uint32_t maxHi) {
+    return maxHi != 0u ? 64 - __clz((int)maxHi) : 32;
+}
+
 // The k-th largest key among the valid ones (valid: bit e of validMask), keys unique, bits
-// [lowBits, 32) zero in every key. Exactly k valid keys are >= the returned threshold.
-// bins: 64 words; 0..31 are the histogram (zero between calls), 32..63 are spare counters that
-// keys no longer in the running increment instead, so every key costs one unconditional
-// shared-memory increment and no branch.
+// [shift, 64) and [lowBits, 32) zero in every valid key. Exactly k valid keys are >= the
+// returned threshold. bins: 64 words; 0..31 are the histogram (zero between calls), 32..63 are
+// spare counters that keys no longer in the running increment instead, so every key costs one
+// unconditional shared-memory increment and no branch.
 template <int E>
 __device__ __forceinline__ u64 radixSelect(const u64 (&key)[E], unsigned validMask, int k, int lowBits,
-                                           unsigned* bins, int lane) {
-    // Leading bits shared by every valid key carry no information: start below them.
-    unsigned orHi = 0u, orLo = 0u, andHi = ~0u, andLo = ~0u;
-#pragma unroll
-    for (int e = 0; e < E; ++e) {
-        if (validMask & (1u << e)) {
-            orHi |= (unsigned)(key[e] >> 32);
-            orLo |= (unsigned)key[e];
-            andHi &= (unsigned)(key[e] >> 32);
-            andLo &= (unsigned)key[e];
-        }
-    }
-    orHi = __reduce_or_sync(kFull, orHi);
-    orLo = __reduce_or_sync(kFull, orLo);
-    andHi = __reduce_and_sync(kFull, andHi);
-    andLo = __reduce_and_sync(kFull, andLo);
-    const u64 orAll = ((u64)orHi << 32) | orLo;
-    const u64 andAll = ((u64)andHi << 32) | andLo;
-    const u64 diff = orAll ^ andAll;
-    if (diff == 0ull) return andAll;                  // a single valid key
-    int shift = 64 - __clzll((long long)diff);        // bits [shift, 64) are common
-    u64 prefix = andAll >> 1 >> (shift - 1);          // (shift may be 64)
+                                           int shift, unsigned* bins, int lane) {
+    u64 prefix = 0ull;
     // off[e]: 0 while key e is still a candidate, else 32 + lane (its digit then lands in the
     // spare counters, spread over lanes to limit bank conflicts).
     const unsigned retired = 32u + (unsigned)lane;
@@ -133,59 +144,74 @@ __device__ __forceinline__ u64 radixSelect(const u64 (&key)[E], unsigned validMa
     }
 }
 
-// Writes the valid keys >= thr (exactly k of them) to buf[0..k), in no particular order,
-// and a zero after them when k is odd (ranking reads pairs).
+// Writes the valid keys >= thr (exactly k of them) to ws.hi/ws.lo[0..k), in no particular
+// order, and zeros at [k, k + 4) (ranking reads groups of four).
 template <int E>
 __device__ __forceinline__ void compact(const u64 (&key)[E], unsigned validMask, u64 thr, int k,
-                                        u64* buf, int lane) {
-    const unsigned below = (1u << lane) - 1u;
-    int base = 0;
+                                        WarpScratch& ws, int lane) {
+    unsigned take = 0u;
+#pragma unroll
+    for (int e = 0; e < E; ++e)
+        if ((validMask & (1u << e)) && key[e] >= thr) take |= 1u << e;
+    const int cnt = __popc(take);
+    int incl = cnt;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        const int t = __shfl_up_sync(kFull, incl, o);
+        if (lane >= o) incl += t;
+    }
+    int pos = incl - cnt;
 #pragma unroll
     for (int e = 0; e < E; ++e) {
-        const bool take = (validMask & (1u << e)) && key[e] >= thr;
-        const unsigned b = __ballot_sync(kFull, take);
-        if (take) buf[base + __popc(b & below)] = key[e];
-        base += __popc(b);
+        if (take & (1u << e)) {
+            ws.hi[pos] = (uint32_t)(key[e] >> 32);
+            ws.lo[pos] = (uint32_t)key[e];
+            ++pos;
+        }
     }
-    if (lane == 0 && (k & 1)) buf[k] = 0ull;
+    if (lane < 4) {
+        ws.hi[k + lane] = 0u;
+        ws.lo[k + lane] = 0u;
+    }
     __syncwarp();
 }
 
-// Rank of buf[r] among buf[0..k) (0 = largest) for r = lane and, when KMAX > 32, r = lane + 32.
-// Counts on the high (score) words first; equal scores among the k would give equal ranks,
-// which the rank sum reveals, and then the full keys are compared.
-template <int KMAX>
-__device__ __forceinline__ void rankKeys(const u64* buf, int k, int lane, u64& k0, int& r0,
-                                         u64& k1, int& r1) {
-    k0 = lane < k ? buf[lane] : 0ull;
-    k1 = (KMAX > 32 && lane + 32 < k) ? buf[lane + 32] : 0ull;
-    const unsigned h0 = (unsigned)(k0 >> 32), h1 = (unsigned)(k1 >> 32);
+// Rank of selected key r among the k (0 = largest) for r = lane and, when KMAX > 32,
+// r = lane + 32. Counts on the high words first; equal high words among the k would give equal
+// ranks, which the rank sum reveals, and then the full keys are compared.
+template <int KMAX, bool UNIQUE_HI>
+__device__ __forceinline__ void rankKeys(const WarpScratch& ws, int k, int lane, uint32_t& h0, uint32_t& l0,
+                                         int& r0, uint32_t& h1, uint32_t& l1, int& r1) {
+    h0 = lane < k ? ws.hi[lane] : 0u;
+    l0 = lane < k ? ws.lo[lane] : 0u;
+    h1 = (KMAX > 32 && lane + 32 < k) ? ws.hi[lane + 32] : 0u;
+    l1 = (KMAX > 32 && lane + 32 < k) ? ws.lo[lane + 32] : 0u;
     r0 = 0;
     r1 = 0;
-    const uint4* quads = reinterpret_cast<const uint4*>(buf);   // .y, .w: high words of two keys
-    const int np = (k + 1) >> 1;
-#pragma unroll 4
-    for (int j = 0; j < np; ++j) {
-        const uint4 v = quads[j];
-        r0 += (int)(v.y > h0) + (int)(v.w > h0);
-        if (KMAX > 32) r1 += (int)(v.y > h1) + (int)(v.w > h1);
+    const uint4* his = reinterpret_cast<const uint4*>(ws.hi);
+    const int nq = (k + 3) >> 2;
+#pragma unroll 2
+    for (int j = 0; j < nq; ++j) {
+        const uint4 v = his[j];
+        r0 += (int)(v.x > h0) + (int)(v.y > h0) + (int)(v.z > h0) + (int)(v.w > h0);
+        if (KMAX > 32) r1 += (int)(v.x > h1) + (int)(v.y > h1) + (int)(v.z > h1) + (int)(v.w > h1);
     }
+    if (UNIQUE_HI) return;
     int sum = (lane < k ? r0 : 0) + ((KMAX > 32 && lane + 32 < k) ? r1 : 0);
     sum = (int)__reduce_add_sync(kFull, (unsigned)sum);
     if (sum != k * (k - 1) / 2) {
         r0 = 0;
         r1 = 0;
-        const ulonglong2* pairs = reinterpret_cast<const ulonglong2*>(buf);
-        for (int j = 0; j < np; ++j) {
-            const ulonglong2 v = pairs[j];
-            r0 += (int)(v.x > k0) + (int)(v.y > k0);
-            if (KMAX > 32) r1 += (int)(v.x > k1) + (int)(v.y > k1);
+        for (int j = 0; j < k; ++j) {
+            const uint32_t vh = ws.hi[j], vl = ws.lo[j];
+            r0 += (int)(vh > h0 || (vh == h0 && vl > l0));
+            if (KMAX > 32) r1 += (int)(vh > h1 || (vh == h1 && vl > l1));
         }
     }
 }
 
 // Loads one half's s scores as stage-1 keys (16-byte loads when the row allows them);
-// returns the mask of valid elements.
+// returns the mask of valid elements. Invalid elements get the key 0.
 template <typename T, int E>
 __device__ __forceinline__ unsigned loadKeys(const T* __restrict__ p, int s, bool vecOk, int lane,
                                              u64 (&key)[E]) {
@@ -202,9 +228,12 @@ __device__ __forceinline__ unsigned loadKeys(const T* __restrict__ p, int s, boo
 #pragma unroll
                 for (int v = 0; v < V; ++v) {
                     const int e = c * V + v;
-                    key[e] = ((u64)orderedBits(toFloat<T>(vals[v])) << 32) |
-                             (u64)(1023 - (base + v));
-                    if (base < s) valid |= 1u << e;
+                    key[e] = 0ull;
+                    if (base < s) {
+                        key[e] = ((u64)KeyTraits<T>::hiWord(toFloat<T>(vals[v]), base + v) << 32) |
+                                 KeyTraits<T>::loWord(base + v);
+                        valid |= 1u << e;
+                    }
                 }
             }
             return valid;
@@ -213,30 +242,56 @@ __device__ __forceinline__ unsigned loadKeys(const T* __restrict__ p, int s, boo
 #pragma unroll
     for (int e = 0; e < E; ++e) {
         const int idx = e * 32 + lane;
-        float f = 0.0f;
+        key[e] = 0ull;
         if (idx < s) {
-            f = toFloat<T>(p[idx]);
+            key[e] = ((u64)KeyTraits<T>::hiWord(toFloat<T>(p[idx]), idx) << 32) | KeyTraits<T>::loWord(idx);
             valid |= 1u << e;
         }
-        key[e] = ((u64)orderedBits(f) << 32) | (u64)(1023 - idx);
     }
     return valid;
 }
 
+// Drops the valid keys whose high word is below thrHi and subtracts thrHi from the high words.
+template <int E>
+__device__ __forceinline__ void applyThreshold(u64 (&key)[E], unsigned& valid, uint32_t thrHi) {
+#pragma unroll
+    for (int e = 0; e < E; ++e) {
+        if ((uint32_t)(key[e] >> 32) < thrHi) valid &= ~(1u << e);
+        key[e] -= (u64)thrHi << 32;
+    }
+}
+
 // Stage 1 for one half: the top k of s scores, written to out[0..k) in rank order.
+// Pre-filter: when at least k lanes hold a score, the smallest of the lanes' largest keys, T,
+// has at least k keys >= T, so every key of the top k is >= T.
 template <typename T, int E, int KMAX>
 __device__ __forceinline__ void selectHalf(const T* __restrict__ p, int s, int k, bool vecOk,
                                            WarpScratch& ws, Entry* out, int lane) {
     u64 key[E];
-    const unsigned valid = loadKeys<T, E>(p, s, vecOk, lane, key);
-    const u64 thr = radixSelect<E>(key, valid, k, 10, ws.bins, lane);
-    compact<E>(key, valid, thr, k, ws.buf, lane);
-    u64 k0, k1;
+    unsigned valid = loadKeys<T, E>(p, s, vecOk, lane, key);
+    uint32_t lmax = 0u;   // invalid keys are 0
+#pragma unroll
+    for (int e = 0; e < E; ++e) lmax = max(lmax, (uint32_t)(key[e] >> 32));
+    const uint32_t maxHi = __reduce_max_sync(kFull, lmax);
+    const unsigned lanesWithKeys = __popc(__ballot_sync(kFull, valid != 0u));
+    uint32_t thrHi = 0u;
+    if ((int)lanesWithKeys >= k) {
+        thrHi = __reduce_min_sync(kFull, valid != 0u ? lmax : ~0u);
+        applyThreshold<E>(key, valid, thrHi);
+    }
+    const u64 thr = radixSelect<E>(key, valid, k, KeyTraits<T>::kLowBits, startShift(maxHi - thrHi), ws.bins, lane);
+    compact<E>(key, valid, thr, k, ws, lane);
+    uint32_t h0, l0, h1, l1;
     int r0, r1;
-    rankKeys<KMAX>(ws.buf, k, lane, k0, r0, k1, r1);
-    if (lane < k) out[r0] = Entry{floatFromOrdered((uint32_t)(k0 >> 32)), 1023 - (int)(k0 & 1023ull)};
-    if (KMAX > 32 && lane + 32 < k)
-        out[r1] = Entry{floatFromOrdered((uint32_t)(k1 >> 32)), 1023 - (int)(k1 & 1023ull)};
+    rankKeys<KMAX, KeyTraits<T>::kUniqueHi>(ws, k, lane, h0, l0, r0, h1, l1, r1);
+    if (lane < k) {
+        const uint32_t hi = h0 + thrHi;
+        out[r0] = Entry{KeyTraits<T>::score(hi), KeyTraits<T>::index(hi, l0)};
+    }
+    if (KMAX > 32 && lane + 32 < k) {
+        const uint32_t hi = h1 + thrHi;
+        out[r1] = Entry{KeyTraits<T>::score(hi), KeyTraits<T>::index(hi, l1)};
+    }
     __syncwarp();
 }
 
@@ -257,6 +312,7 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
     static_assert(E1 <= 32 && E2 <= 32, "per-lane masks are 32 bits");
     __shared__ WarpScratch scratch[kWarps];
     __shared__ uint16_t pairs[kMaxPairs];
+    __shared__ int8_t cornerJ[MSN_PKM_MAX_K];   // p x (k/p) rectangle corners: j for i = p - 1
     __shared__ int pairTotal;
 
     const int lane = threadIdx.x & 31;
@@ -283,17 +339,30 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
         for (int j = 0; j < len1; ++j)
             pairs[total0 + inc1 - len1 + j] = (uint16_t)(((lane + 32) << 8) | j);
         if (lane == 0) pairTotal = total0 + total1;
+        cornerJ[lane] = (int8_t)(lane < k && k % (lane + 1) == 0 ? k / (lane + 1) - 1 : -1);
+        cornerJ[lane + 32] = (int8_t)(lane + 32 < k && k % (lane + 33) == 0 ? k / (lane + 33) - 1 : -1);
     }
     ws.bins[lane] = 0u;
     ws.bins[32 + lane] = 0u;
     __syncthreads();
     const int npairs = pairTotal;
+    const int cj0 = cornerJ[lane];
+    const int cj1 = KMAX > 32 ? cornerJ[lane + 32] : -1;
 
     for (int64_t q = (int64_t)blockIdx.x * kWarps + warp; q < n; q += (int64_t)gridDim.x * kWarps) {
         selectHalf<T, E1, KMAX>(rows + q * s, s, k, vecOk != 0, ws, ws.a, lane);
         selectHalf<T, E1, KMAX>(cols + q * s, s, k, vecOk != 0, ws, ws.b, lane);
 
         // Stage 2: the pruned candidates, scored a_i + b_j in float32.
+        // Pre-filter: for every divisor p of k, the p x (k/p) rank rectangle holds k candidates,
+        // each scoring at least a_{p-1} + b_{k/p-1} (float addition is monotone), so the best
+        // such corner is a lower bound of the k-th candidate score.
+        uint32_t corner = 0u;
+        if (cj0 >= 0) corner = orderedBits(ws.a[lane].score + ws.b[cj0].score);
+        if (KMAX > 32 && cj1 >= 0) corner = max(corner, orderedBits(ws.a[lane + 32].score + ws.b[cj1].score));
+        const uint32_t thrHi = __reduce_max_sync(kFull, corner);
+        // The best candidate is always (0, 0): the softmax shift.
+        const float cmax = ws.a[0].score + ws.b[0].score;
         u64 key[E2];
         unsigned valid = 0u;
 #pragma unroll
@@ -309,27 +378,26 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
                 valid |= 1u << e;
             }
         }
-        // The best candidate is always (0, 0): the softmax shift.
-        const float cmax = ws.a[0].score + ws.b[0].score;
+        applyThreshold<E2>(key, valid, thrHi);
         __syncwarp();
-        const u64 thr = radixSelect<E2>(key, valid, k, 20, ws.bins, lane);
-        compact<E2>(key, valid, thr, k, ws.buf, lane);
-        u64 k0, k1;
+        const u64 thr = radixSelect<E2>(key, valid, k, 20, startShift(orderedBits(cmax) - thrHi), ws.bins, lane);
+        compact<E2>(key, valid, thr, k, ws, lane);
+        uint32_t h0, l0, h1, l1;
         int r0, r1;
-        rankKeys<KMAX>(ws.buf, k, lane, k0, r0, k1, r1);
+        rankKeys<KMAX, false>(ws, k, lane, h0, l0, r0, h1, l1, r1);
         float e0 = 0.0f, e1 = 0.0f;
-        if (lane < k) e0 = expf(floatFromOrdered((uint32_t)(k0 >> 32)) - cmax);
-        if (KMAX > 32 && lane + 32 < k) e1 = expf(floatFromOrdered((uint32_t)(k1 >> 32)) - cmax);
+        if (lane < k) e0 = expf(floatFromOrdered(h0 + thrHi) - cmax);
+        if (KMAX > 32 && lane + 32 < k) e1 = expf(floatFromOrdered(h1 + thrHi) - cmax);
         float sum = e0 + e1;
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(kFull, sum, o);
         const int64_t rowBase = q * k;
         if (lane < k)
             storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + r0, e0 / sum,
-                        (int64_t)(0xFFFFF - (int)(k0 & 0xFFFFFull)));
+                        (int64_t)(0xFFFFF - (int)(l0 & 0xFFFFFu)));
         if (KMAX > 32 && lane + 32 < k)
             storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + r1, e1 / sum,
-                        (int64_t)(0xFFFFF - (int)(k1 & 0xFFFFFull)));
+                        (int64_t)(0xFFFFF - (int)(l1 & 0xFFFFFu)));
         __syncwarp();
     }
 }

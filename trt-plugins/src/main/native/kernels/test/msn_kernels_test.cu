@@ -1,6 +1,8 @@
 // Test and timing harness for the MSN kernels (PKMRetrieval, SparseGather). Needs a GPU.
 //
-//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--profile] [--csv FILE]
+//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]
+//
+// --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
 //
 // Correctness: fresh random inputs for every case, outputs poisoned with 0xFF bytes before every
 // launch, results compared with a CPU reference (double precision where arithmetic is involved;
@@ -112,6 +114,7 @@ float roundTo(msn_dtype t, float f, void* dst, size_t i) {
 
 int gFailures = 0;
 int gCases = 0;
+bool gPkmOnly = false;   // --pkm-only
 bool verbose() { return gFailures <= 20; }   // details for the first failures only
 
 // ------------------------------------------------------------------------------------------
@@ -572,6 +575,7 @@ void timingSuite(FILE* csv) {
     const int64_t nList[5] = {64, 1024, 8192, 16384, 65536};
     const int sets = 4;
 
+    if (!gPkmOnly) {
     std::printf("\nSparseGather: M=%lld rows (S=%d), K=%d, D=%d, int64 indices, fp32 weights, fp32 out;\n"
                 "bytes = N*K*D*sizeof(value) + N*D*4 + N*K*(8+4); L2 flushed before each launch\n",
                 (long long)M, S, K, D);
@@ -648,6 +652,8 @@ void timingSuite(FILE* csv) {
         }
     }
 
+    }   // !gPkmOnly
+
     std::printf("\nPKMRetrieval: S=%d, k=%d, fp32 weights, int64 indices; floor = (2*N*S*sizeof(score) + "
                 "N*k*12) bytes at the copy bandwidth; L2 flushed before each launch\n", S, K);
     std::printf("%-6s %7s %10s %10s %8s\n", "scores", "N", "time_us", "floor_us", "ratio");
@@ -708,9 +714,10 @@ int main(int argc, char** argv) {
         else if (a == "--no-timing") timing = false;
         else if (a == "--timing-only") checks = false;
         else if (a == "--profile") { profileOnly = true; }
+        else if (a == "--pkm-only") gPkmOnly = true;
         else if (a == "--csv" && i + 1 < argc) csvPath = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--profile] [--csv FILE]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -733,7 +740,7 @@ int main(int argc, char** argv) {
         pkmSuite(quick);
         std::printf("PKMRetrieval checks done: %d cases so far, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
-        sgSuite(quick);
+        if (!gPkmOnly) sgSuite(quick);
         std::printf("all checks: %d cases, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
     }
