@@ -144,7 +144,8 @@ final class BenchCommand implements Callable<Integer> {
     List<BenchResult> results;
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
         durationS == null ? 0 : durationS, rounds);
-    try (VerifyCommand.OpenedBackends opened = VerifyCommand.openBackends(m, backends, checkpoint, threads)) {
+    try (VerifyCommand.OpenedBackends opened = VerifyCommand.openBackends(m, backends, checkpoint, null, threads,
+        BuildCommand.TrtSettings.DEFAULTS)) {
       results = LatencyBenchmark.run(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), plan,
           LatencyBenchmark.Clock.SYSTEM, System.out::println);
     } catch (BackendException e) {

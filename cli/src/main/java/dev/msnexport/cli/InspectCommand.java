@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -34,9 +35,8 @@ public final class InspectCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "Checkpoint directory, .safetensors, .onnx or export directory.")
   Path file;
 
-  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
-      + "{\"from\": \"to\"} or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}]} (applied in order).")
-  Path nameMap;
+  @Mixin
+  NameMapOption nameMap;
 
   @Option(names = "--health-samples", defaultValue = "" + MemoryHealth.DEFAULT_SAMPLES, paramLabel = "N",
       description = "Random inputs for the memory-health figures of a checkpoint; 0 skips them (default: ${DEFAULT-VALUE}).")
@@ -53,7 +53,7 @@ public final class InspectCommand implements Callable<Integer> {
     }
     if (Files.isDirectory(file)) {
       if (Files.exists(file.resolve(Checkpoint.CONFIG_FILE))) {
-        inspectCheckpoint(file, nameMap == null ? null : NameMap.read(nameMap), healthSamples, healthSeed);
+        inspectCheckpoint(file, nameMap.read(), healthSamples, healthSeed);
       } else if (Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE))) {
         inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE));
         System.out.println();

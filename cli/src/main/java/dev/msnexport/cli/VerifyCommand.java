@@ -3,6 +3,7 @@ package dev.msnexport.cli;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.ExportedModel;
@@ -29,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -56,6 +58,9 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--checkpoint", description = "Checkpoint for the golden backend (default: the one recorded at export).")
   Path checkpoint;
+
+  @Mixin
+  NameMapOption nameMap;
 
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
@@ -97,7 +102,7 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, atol, rtol, threads, golden, saveGolden,
+    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, nameMap.read(), atol, rtol, threads, golden, saveGolden,
         new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null));
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
@@ -112,25 +117,18 @@ final class VerifyCommand implements Callable<Integer> {
     return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
   }
 
-  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads) {
-    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, null, null);
-  }
-
   /**
+   * Runs the backends and compares them (verify, and pipeline's last step).
+   *
+   * @param nameMap maps the golden backend's checkpoint tensor names to the contract's; or null
    * @param golden a golden file: its inputs replace the random ones and its outputs are the first
    *     backend ({@value GoldenFileBackend#NAME}); or null
    * @param saveGolden where to save the inputs and the first backend's outputs; or null
+   * @param trtSettings how backend specs {@code trt[:...]} build or load their engine
    */
   static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden) {
-    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, golden, saveGolden,
-        BuildCommand.TrtSettings.DEFAULTS);
-  }
-
-  /** @param trt how backend specs {@code trt[:...]} build or load their engine */
-  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden, BuildCommand.TrtSettings trtSettings) {
+      NameMap nameMap, List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden,
+      BuildCommand.TrtSettings trtSettings) {
     ExportedModel m = ExportedModel.open(modelDir);
     String profileName = profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
     Profile profile = Profiles.load(profileName);
@@ -158,7 +156,7 @@ final class VerifyCommand implements Callable<Integer> {
       throw new BadInputException((g != null ? "golden file " + golden + " holds batch " : "--batch ") + inputBatch
           + ", more than batch.max " + profile.batch().max() + " of profile '" + profile.name() + "'");
     }
-    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, threads, trt)) {
+    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, nameMap, threads, trt)) {
       List<Backend> all = new ArrayList<>();
       if (g != null) {
         all.add(new GoldenFileBackend(g));
@@ -191,13 +189,12 @@ final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  /** Opens the named backends in order (verify and bench share this); on failure closes what it opened. */
-  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads) {
-    return openBackends(m, backendNames, checkpointArg, threads, BuildCommand.TrtSettings.DEFAULTS);
-  }
-
-  /** As above; {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}). */
-  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads,
+  /**
+   * Opens the named backends in order (verify and bench share this); on failure closes what it
+   * opened. The golden backend reads {@code checkpointArg} (else the export's checkpoint) through
+   * {@code nameMap} (or null); {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}).
+   */
+  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, NameMap nameMap, int threads,
       BuildCommand.TrtSettings trt) {
     List<Backend> opened = new ArrayList<>();
     Checkpoint ckpt = null;
@@ -209,7 +206,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         switch (name.trim()) {
           case GoldenBackend.NAME -> {
-            ckpt = m.openCheckpoint(checkpointArg);
+            ckpt = m.openCheckpoint(checkpointArg, nameMap);
             opened.add(new GoldenBackend(ckpt));
           }
           case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads));

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bringing trained weights in: memory health in inspect, --name-map on export and inspect. */
+/** Bringing trained weights in: memory health in inspect, --name-map on export, inspect, verify and pipeline. */
 class ImportCliTest {
   @TempDir Path tmp;
 
@@ -124,17 +124,59 @@ class ImportCliTest {
     assertTrue(r.out().contains("slots used 16 of 4,096"), r.out());
   }
 
-  @Test
-  void exportAndInspectWithANameMap() throws Exception {
+  /** A tiny checkpoint whose tensors are named "model.blocks.N.memory..." instead of the contract's "blocks.N.msn...". */
+  Path foreignCheckpoint() throws Exception {
     Path src = tmp.resolve("src");
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), src, 1);
-    Path foreign = rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+    return rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+  }
+
+  /** The name map that undoes {@link #foreignCheckpoint}'s renames. */
+  Path foreignNameMap() throws Exception {
     Path map = tmp.resolve("map.json");
     Files.writeString(map, """
         {"rules": [
           {"pattern": "^model\\\\.", "replacement": ""},
           {"pattern": "\\\\.memory\\\\.", "replacement": ".msn."}
         ]}""");
+    return map;
+  }
+
+  @Test
+  void verifyAndPipelineWithANameMap() throws Exception {
+    Path foreign = foreignCheckpoint();
+    Path map = foreignNameMap();
+    Path model = tmp.resolve("m");
+    Run e = run("export", "--checkpoint", foreign.toString(), "--out", model.toString(), "--name-map", map.toString());
+    assertEquals(ExitCodes.OK, e.code(), e.err());
+
+    // the golden backend opens the export's (foreign) checkpoint: without the map its names are not the contract's
+    Run plain = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom");
+    assertEquals(ExitCodes.BAD_INPUT, plain.code(), plain.out());
+    assertTrue(plain.err().contains("missing tensors"), plain.err());
+    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom", "--name-map", map.toString());
+    assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
+    assertTrue(v.out().contains("ort-custom     vs golden         pass"), v.out());
+
+    Path out = tmp.resolve("pipeline");
+    Run p = run("pipeline", "--checkpoint", foreign.toString(), "--name-map", map.toString(), "--out", out.toString());
+    assertEquals(ExitCodes.OK, p.code(), p.out() + p.err());
+    assertTrue(Profiles.JSON.readTree(Files.readString(out.resolve("verify.json"))).get("pass").asBoolean());
+    Run unmapped = run("pipeline", "--checkpoint", foreign.toString(), "--out", tmp.resolve("p2").toString());
+    assertEquals(ExitCodes.BAD_INPUT, unmapped.code(), unmapped.out());
+    assertTrue(unmapped.err().contains("missing tensors"), unmapped.err());
+
+    // a synthetic checkpoint has the contract's names: a map there is a mistake on the command line
+    Run synthetic = run("pipeline", "--name-map", map.toString(), "--out", tmp.resolve("p3").toString());
+    assertEquals(ExitCodes.USAGE, synthetic.code(), synthetic.out());
+    assertTrue(synthetic.err().contains("--name-map needs --checkpoint"), synthetic.err());
+  }
+
+  @Test
+  void exportAndInspectWithANameMap() throws Exception {
+    Path src = tmp.resolve("src");
+    Path foreign = foreignCheckpoint();
+    Path map = foreignNameMap();
     Run plain = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
     assertEquals(ExitCodes.BAD_INPUT, plain.code());
     assertTrue(plain.err().contains("missing tensors"), plain.err());
