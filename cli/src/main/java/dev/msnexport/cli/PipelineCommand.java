@@ -33,6 +33,9 @@ final class PipelineCommand implements Callable<Integer> {
   @Mixin
   NameMapOption nameMap;
 
+  @Mixin
+  MemoryHealthOptions health;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -55,6 +58,7 @@ final class PipelineCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
           + "names already");
     }
+    health.validate();
     NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);
     AtomicFiles.ensureWritableDirectory(out, "output directory");
@@ -69,7 +73,7 @@ final class PipelineCommand implements Callable<Integer> {
     System.out.print("export: ");
     ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, "auto", true, profile));
     VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, names, List.of(), List.of(), 0, null, null,
-        BuildCommand.TrtSettings.DEFAULTS);
+        BuildCommand.TrtSettings.DEFAULTS, health);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
     VerifyCommand.printSummary(r);
     System.out.println("report: " + out.resolve("verify.json") + "; models: " + Arrays.asList(model.resolve("model.custom.onnx"),

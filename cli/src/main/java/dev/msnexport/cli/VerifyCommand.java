@@ -15,6 +15,7 @@ import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
+import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
 import dev.msnexport.verifier.io.PolygraphyJson;
@@ -62,6 +63,9 @@ final class VerifyCommand implements Callable<Integer> {
   @Mixin
   NameMapOption nameMap;
 
+  @Mixin
+  MemoryHealthOptions health;
+
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
 
@@ -103,7 +107,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, nameMap.read(), atol, rtol, threads, golden, saveGolden,
-        new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null));
+        new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
@@ -125,10 +129,12 @@ final class VerifyCommand implements Callable<Integer> {
    *     backend ({@value GoldenFileBackend#NAME}); or null
    * @param saveGolden where to save the inputs and the first backend's outputs; or null
    * @param trtSettings how backend specs {@code trt[:...]} build or load their engine
+   * @param health how to compute the checkpoint's memory health for the report ({@link #memoryHealth})
    */
   static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
       NameMap nameMap, List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden,
-      BuildCommand.TrtSettings trtSettings) {
+      BuildCommand.TrtSettings trtSettings, MemoryHealthOptions health) {
+    health.validate();
     ExportedModel m = ExportedModel.open(modelDir);
     String profileName = profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
     Profile profile = Profiles.load(profileName);
@@ -170,7 +176,7 @@ final class VerifyCommand implements Callable<Integer> {
       if (saveGolden != null) {
         saveGolden(saveGolden, inputs, outputs, g, m.checkpointSha256());
       }
-      return r;
+      return r.withMemoryHealth(memoryHealth(m, opened.checkpoint(), checkpointArg, nameMap, health));
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
@@ -219,6 +225,27 @@ final class VerifyCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       new OpenedBackends(opened, ckpt).close();
       throw e;
+    }
+  }
+
+  /**
+   * The memory health of the model's checkpoint: the one the golden backend opened, else the
+   * export's (or {@code --checkpoint}) opened for it. Null when skipped, or, with a warning on
+   * stderr, when that checkpoint cannot be opened (verify itself does not need it without golden).
+   */
+  static MemoryHealth.Report memoryHealth(ExportedModel m, Checkpoint opened, Path checkpointArg, NameMap nameMap,
+      MemoryHealthOptions health) {
+    if (!health.enabled()) {
+      return null;
+    }
+    if (opened != null) {
+      return health.compute(opened);
+    }
+    try (Checkpoint c = m.openCheckpoint(checkpointArg, nameMap)) {
+      return health.compute(c);
+    } catch (BadInputException e) {
+      System.err.println("msn-export: warning: no memory health: " + e.getMessage());
+      return null;
     }
   }
 
@@ -275,6 +302,9 @@ final class VerifyCommand implements Callable<Integer> {
             rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(),
             rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
+    }
+    if (r.memory_health() != null) {
+      r.memory_health().lines().forEach(System.out::println);
     }
   }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bringing trained weights in: memory health in inspect, --name-map on export, inspect, verify and pipeline. */
+/** Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect, verify and pipeline. */
 class ImportCliTest {
   @TempDir Path tmp;
 
@@ -110,6 +110,50 @@ class ImportCliTest {
       }
     }
     assertEquals(3, againstPyTorch, "golden, ort-reference and ort-custom each against PyTorch's outputs");
+  }
+
+  @Test
+  void verifyReportsMemoryHealthOnTheConsoleAndInTheReport() throws Exception {
+    Path model = tmp.resolve("model");
+    assertEquals(ExitCodes.OK, run("export", "--checkpoint", TRAINED.toString(), "--out", model.toString(), "--profile", "small").code());
+    // no golden backend: the health comes from the checkpoint the manifest names
+    Path report = tmp.resolve("verify.json");
+    Run v = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString());
+    assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
+    assertTrue(v.out().contains("memory health (256 random samples, seed 0"), v.out());
+    assertTrue(v.out().contains("of log n), top 1% (41 slots) take"), v.out());
+    JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
+    assertEquals(256, h.get("samples").asInt(), h.toString());
+    assertFalse(h.get("collapsed").asBoolean(), h.toString());
+    assertEquals(2, h.get("layers").size());
+    assertEquals(41, h.get("layers").get(1).get("top1_percent_slots").asInt());
+
+    Run skipped = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString(),
+        "--health-samples", "0");
+    assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
+    assertFalse(skipped.out().contains("memory health"), skipped.out());
+    assertFalse(Profiles.JSON.readTree(Files.readString(report)).has("memory_health"));
+    Run negative = run("verify", "--model", model.toString(), "--health-samples", "-1");
+    assertEquals(ExitCodes.BAD_INPUT, negative.code());
+    assertTrue(negative.err().contains("--health-samples must be 0 or more, got -1"), negative.err());
+  }
+
+  @Test
+  void verifyWarnsOnACollapsedMemory() throws Exception {
+    Path src = tmp.resolve("src");
+    SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
+    Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
+    Path model = tmp.resolve("model");
+    assertEquals(ExitCodes.OK, run("export", "--checkpoint", collapsed.toString(), "--out", model.toString(), "--profile", "small").code());
+    Path report = tmp.resolve("verify.json");
+    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--health-samples", "32", "--report",
+        report.toString());
+    assertTrue(v.out().contains("WARNING: layer 0: retrieval looks collapsed"), v.out());
+    assertTrue(v.out().contains("slots used 16 of 4,096"), v.out());
+    JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
+    assertTrue(h.get("collapsed").asBoolean(), h.toString());
+    assertTrue(h.get("layers").get(1).get("warnings").get(0).asText().startsWith("retrieval looks collapsed"), h.toString());
+    assertEquals(ExitCodes.OK, v.code(), "a collapse warns, parity decides the exit code: " + v.out());
   }
 
   @Test
