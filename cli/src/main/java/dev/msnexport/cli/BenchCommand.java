@@ -42,8 +42,13 @@ final class BenchCommand implements Callable<Integer> {
   List<String> backends;
 
   @Option(names = "--batch", split = ",", paramLabel = "N",
-      description = "Batch sizes (default: the profile's min, opt and max batch).")
+      description = "Batch sizes, within the profile's batch range min..max (default: the profile's min, opt and max batch).")
   List<Integer> batches;
+
+  @Option(names = "--allow-batch-outside-profile",
+      description = "Time --batch sizes outside the profile's batch range too (a TensorRT engine of the profile refuses them; "
+          + "without this they are bad input, exit 4).")
+  boolean allowBatchOutsideProfile;
 
   @Option(names = "--warmup-ms", defaultValue = "500", description = "Warm-up per backend and batch size (default: ${DEFAULT-VALUE}).")
   double warmupMs;
@@ -120,11 +125,7 @@ final class BenchCommand implements Callable<Integer> {
     String profileName = profile != null ? profile : m.profile() != null ? m.profile() : "tiny";
     Profile p = Profiles.load(profileName);
     List<Integer> sizes = batches != null ? batches : defaultBatches(p);
-    for (int b : sizes) {
-      if (b < 1) {
-        throw new BadInputException("--batch: batch sizes must be at least 1, got " + b);
-      }
-    }
+    checkBatches(sizes, p, allowBatchOutsideProfile);
     double regression = maxP99Regression != null ? maxP99Regression
         : p.latency() != null && p.latency().maxP99Regression() > 0 ? p.latency().maxP99Regression() : 0.10;
     double ratio = maxP99Ratio != null ? maxP99Ratio : p.latency() != null ? p.latency().maxP99Ratio() : 0;
@@ -184,6 +185,20 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.println("bench: " + (pass ? "PASS" : "FAIL (latency gate)"));
     return pass ? ExitCodes.OK : ExitCodes.LATENCY_GATE;
+  }
+
+  /** Every size at least 1 and, unless {@code allowOutside}, within the profile's batch range (the shapes it is served with). */
+  static void checkBatches(List<Integer> sizes, Profile p, boolean allowOutside) {
+    Profile.BatchShapes range = p.batch();
+    for (int b : sizes) {
+      if (b < 1) {
+        throw new BadInputException("--batch: batch sizes must be at least 1, got " + b);
+      }
+      if (!allowOutside && (b < range.min() || b > range.max())) {
+        throw new BadInputException("--batch " + b + " is outside the batch range " + range.min() + ".." + range.max() + " of profile '"
+            + p.name() + "' (pass --allow-batch-outside-profile to time it anyway)");
+      }
+    }
   }
 
   static List<Integer> defaultBatches(Profile p) {
