@@ -40,28 +40,14 @@ import picocli.CommandLine.Option;
 final class VerifyCommand implements Callable<Integer> {
   static final String DEFAULT_BACKENDS = "golden,ort-reference,ort-custom";
 
-  @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
-  Path model;
-
-  @Option(names = "--backends", defaultValue = DEFAULT_BACKENDS, split = ",",
-      description = "Backends, the first is the reference: golden, ort-reference, ort-custom, "
-          + BuildCommand.TrtSettings.SPECS + " (TensorRT; needs a GPU) (default: ${DEFAULT-VALUE}).")
-  List<String> backends;
+  @Mixin
+  BackendOptions backendOptions = new BackendOptions(DEFAULT_BACKENDS);
 
   @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
   int batch;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
-
-  @Option(names = "--profile", description = "Profile for tolerances (default: the one recorded at export, else tiny's defaults).")
-  String profile;
-
-  @Option(names = "--checkpoint", description = "Checkpoint for the golden backend (default: the one recorded at export).")
-  Path checkpoint;
-
-  @Mixin
-  NameMapOption nameMap;
 
   @Mixin
   MemoryHealthOptions health;
@@ -71,9 +57,6 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
-
-  @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
-  int threads;
 
   @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/1) here.")
   Path report;
@@ -106,8 +89,9 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, nameMap.read(), atol, rtol, threads, golden, saveGolden,
-        new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health);
+    BackendOptions o = backendOptions;
+    VerifyReport r = run(o.model, o.backends, batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
+        saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
@@ -136,7 +120,7 @@ final class VerifyCommand implements Callable<Integer> {
       BuildCommand.TrtSettings trtSettings, MemoryHealthOptions health) {
     health.validate();
     ExportedModel m = ExportedModel.open(modelDir);
-    String profileName = profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
+    String profileName = BackendOptions.profileName(profileArg, m);
     Profile profile = Profiles.load(profileName);
     BuildCommand.TrtSettings trt = trtSettings.withProfile(profileName);
     Profile.Tolerance tol = profile.tolerance(trt.toleranceKey(m, backendNames, m.valuesDtype()));

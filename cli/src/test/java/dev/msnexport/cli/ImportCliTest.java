@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect, verify and pipeline. */
+/** Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect, verify, bench and pipeline. */
 class ImportCliTest {
   @TempDir Path tmp;
 
@@ -187,7 +187,7 @@ class ImportCliTest {
   }
 
   @Test
-  void verifyAndPipelineWithANameMap() throws Exception {
+  void verifyBenchAndPipelineWithANameMap() throws Exception {
     Path foreign = foreignCheckpoint();
     Path map = foreignNameMap();
     Path model = tmp.resolve("m");
@@ -201,6 +201,13 @@ class ImportCliTest {
     Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom", "--name-map", map.toString());
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     assertTrue(v.out().contains("ort-custom     vs golden         pass"), v.out());
+    String[] bench = {"bench", "--model", model.toString(), "--backends", "golden,ort-custom", "--batch", "8", "--iterations", "2",
+        "--warmup-ms", "0", "--rounds", "1"};
+    Run benchPlain = run(bench);
+    assertEquals(ExitCodes.BAD_INPUT, benchPlain.code(), benchPlain.out());
+    assertTrue(benchPlain.err().contains("missing tensors"), benchPlain.err());
+    Run benchMapped = run(VerifierCliTest.cat(bench, "--name-map", map.toString()));
+    assertEquals(ExitCodes.OK, benchMapped.code(), benchMapped.out() + benchMapped.err());
 
     Path out = tmp.resolve("pipeline");
     Run p = run("pipeline", "--checkpoint", foreign.toString(), "--name-map", map.toString(), "--out", out.toString());
