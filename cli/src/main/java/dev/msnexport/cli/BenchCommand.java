@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -34,16 +35,17 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
   static final double DEFAULT_DURATION_S = 2.0;
 
-  @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
-  Path model;
-
-  @Option(names = "--backends", defaultValue = "ort-reference,ort-custom", split = ",",
-      description = "Backends to time: golden, ort-reference, ort-custom (default: ${DEFAULT-VALUE}).")
-  List<String> backends;
+  @Mixin
+  BackendOptions backendOptions = new BackendOptions("ort-reference,ort-custom");
 
   @Option(names = "--batch", split = ",", paramLabel = "N",
-      description = "Batch sizes (default: the profile's min, opt and max batch).")
+      description = "Batch sizes, within the profile's batch range min..max (default: the profile's min, opt and max batch).")
   List<Integer> batches;
+
+  @Option(names = "--allow-batch-outside-profile",
+      description = "Time --batch sizes outside the profile's batch range too (a TensorRT engine of the profile refuses them; "
+          + "without this they are bad input, exit 4).")
+  boolean allowBatchOutsideProfile;
 
   @Option(names = "--warmup-ms", defaultValue = "500", description = "Warm-up per backend and batch size (default: ${DEFAULT-VALUE}).")
   double warmupMs;
@@ -63,18 +65,8 @@ final class BenchCommand implements Callable<Integer> {
       description = "Round-robin rounds the timed runs are split into, so that drift hits every backend alike (default: ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
-  int threads;
-
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the inputs and of the bootstrap (default: ${DEFAULT-VALUE}).")
   long seed;
-
-  @Option(names = "--profile", description = "Profile for the latency budget and default batch sizes (default: the one recorded at export, "
-      + "else tiny).")
-  String profile;
-
-  @Option(names = "--checkpoint", description = "Checkpoint for the golden backend (default: the one recorded at export).")
-  Path checkpoint;
 
   @Option(names = "--report-dir", paramLabel = "DIR", description = "Write report.json, report.md, junit.xml and report.html into DIR.")
   Path reportDir;
@@ -116,15 +108,10 @@ final class BenchCommand implements Callable<Integer> {
     if ((iterations != null && iterations < 1) || (durationS != null && !(durationS > 0))) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--iterations and --duration-s must be positive");
     }
-    ExportedModel m = ExportedModel.open(model);
-    String profileName = profile != null ? profile : m.profile() != null ? m.profile() : "tiny";
-    Profile p = Profiles.load(profileName);
+    ExportedModel m = backendOptions.open();
+    Profile p = Profiles.load(backendOptions.profileName(m));
     List<Integer> sizes = batches != null ? batches : defaultBatches(p);
-    for (int b : sizes) {
-      if (b < 1) {
-        throw new BadInputException("--batch: batch sizes must be at least 1, got " + b);
-      }
-    }
+    checkBatches(sizes, p, allowBatchOutsideProfile);
     double regression = maxP99Regression != null ? maxP99Regression
         : p.latency() != null && p.latency().maxP99Regression() > 0 ? p.latency().maxP99Regression() : 0.10;
     double ratio = maxP99Ratio != null ? maxP99Ratio : p.latency() != null ? p.latency().maxP99Ratio() : 0;
@@ -139,12 +126,13 @@ final class BenchCommand implements Callable<Integer> {
       old = BenchReport.read(baseline);
     }
 
-    System.out.printf(Locale.ROOT, "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n", model,
-        p.name(), m.valuesDtype(), backends, sizes, iterations != null ? iterations + " runs" : durationS + " s", warmupMs);
+    BackendOptions o = backendOptions;
+    System.out.printf(Locale.ROOT, "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n",
+        o.model, p.name(), m.valuesDtype(), o.backends, sizes, iterations != null ? iterations + " runs" : durationS + " s", warmupMs);
     List<BenchResult> results;
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
         durationS == null ? 0 : durationS, rounds);
-    try (VerifyCommand.OpenedBackends opened = VerifyCommand.openBackends(m, backends, checkpoint, threads)) {
+    try (VerifyCommand.OpenedBackends opened = o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS)) {
       results = LatencyBenchmark.run(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), plan,
           LatencyBenchmark.Clock.SYSTEM, System.out::println);
     } catch (BackendException e) {
@@ -164,9 +152,9 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     boolean pass = gates.stream().allMatch(GateResult::pass);
-    BenchReport report = new BenchReport(BenchReport.SCHEMA, MsnOnnxExporter.toolVersion(), model.toString(), p.name(), m.valuesDtype(),
+    BenchReport report = new BenchReport(BenchReport.SCHEMA, MsnOnnxExporter.toolVersion(), o.model.toString(), p.name(), m.valuesDtype(),
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), BenchReport.Host.current(),
-        new BenchReport.Settings(List.copyOf(backends), List.copyOf(sizes), warmupMs, iterations, durationS, rounds, threads, seed,
+        new BenchReport.Settings(List.copyOf(o.backends), List.copyOf(sizes), warmupMs, iterations, durationS, rounds, o.threads, seed,
             "trtexec", resamples, confidence, ratio > 0 ? ratio : null, regression, baseline == null ? null : baseline.toString()),
         pass, results, gates);
 
@@ -183,6 +171,20 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.println("bench: " + (pass ? "PASS" : "FAIL (latency gate)"));
     return pass ? ExitCodes.OK : ExitCodes.LATENCY_GATE;
+  }
+
+  /** Every size at least 1 and, unless {@code allowOutside}, within the profile's batch range (the shapes it is served with). */
+  static void checkBatches(List<Integer> sizes, Profile p, boolean allowOutside) {
+    Profile.BatchShapes range = p.batch();
+    for (int b : sizes) {
+      if (b < 1) {
+        throw new BadInputException("--batch: batch sizes must be at least 1, got " + b);
+      }
+      if (!allowOutside && (b < range.min() || b > range.max())) {
+        throw new BadInputException("--batch " + b + " is outside the batch range " + range.min() + ".." + range.max() + " of profile '"
+            + p.name() + "' (pass --allow-batch-outside-profile to time it anyway)");
+      }
+    }
   }
 
   static List<Integer> defaultBatches(Profile p) {

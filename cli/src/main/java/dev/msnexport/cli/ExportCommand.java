@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -37,15 +38,12 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
-  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
-      + "{\"from\": \"to\", ...} (null drops a tensor) or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}, ...]} "
-      + "(applied in order; {\"pattern\": REGEX, \"drop\": true} drops). Fails naming the tensors when two map to one name or one "
-      + "is left outside the contract.")
-  Path nameMap;
+  @Mixin
+  NameMapOption nameMap;
 
   @Override
   public Integer call() {
-    run(checkpoint, nameMap == null ? null : NameMap.read(nameMap), out, options(valuesDtype, externalData, retrievalOutputs, profile));
+    run(checkpoint, nameMap.read(), out, options(valuesDtype, externalData, retrievalOutputs, profile));
     return ExitCodes.OK;
   }
 
@@ -74,10 +72,6 @@ final class ExportCommand implements Callable<Integer> {
       throw new BadInputException("--external-data must be auto, always or never, got '" + externalData + "'");
     }
     return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);
-  }
-
-  static MsnOnnxExporter.Result run(Path checkpoint, Path out, MsnOnnxExporter.Options opts) {
-    return run(checkpoint, null, out, opts);
   }
 
   /** Exports {@code checkpoint}, its tensor names mapped by {@code names} (null: already the contract's). */

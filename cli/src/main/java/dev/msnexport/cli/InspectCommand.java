@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -34,26 +35,18 @@ public final class InspectCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "Checkpoint directory, .safetensors, .onnx or export directory.")
   Path file;
 
-  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
-      + "{\"from\": \"to\"} or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}]} (applied in order).")
-  Path nameMap;
+  @Mixin
+  NameMapOption nameMap;
 
-  @Option(names = "--health-samples", defaultValue = "" + MemoryHealth.DEFAULT_SAMPLES, paramLabel = "N",
-      description = "Random inputs for the memory-health figures of a checkpoint; 0 skips them (default: ${DEFAULT-VALUE}).")
-  int healthSamples;
-
-  @Option(names = "--health-seed", defaultValue = "" + MemoryHealth.DEFAULT_SEED, paramLabel = "SEED",
-      description = "Seed of those inputs (default: ${DEFAULT-VALUE}).")
-  long healthSeed;
+  @Mixin
+  MemoryHealthOptions health;
 
   @Override
   public Integer call() {
-    if (healthSamples < 0) {
-      throw new BadInputException("--health-samples must be 0 or more, got " + healthSamples);
-    }
+    health.validate();
     if (Files.isDirectory(file)) {
       if (Files.exists(file.resolve(Checkpoint.CONFIG_FILE))) {
-        inspectCheckpoint(file, nameMap == null ? null : NameMap.read(nameMap), healthSamples, healthSeed);
+        inspectCheckpoint(file, nameMap.read(), health);
       } else if (Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE))) {
         inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE));
         System.out.println();
@@ -76,7 +69,7 @@ public final class InspectCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private static void inspectCheckpoint(Path dir, NameMap names, int healthSamples, long healthSeed) {
+  private static void inspectCheckpoint(Path dir, NameMap names, MemoryHealthOptions health) {
     try (Checkpoint c = Checkpoint.open(dir, names)) {
       ModelConfig m = c.config();
       long dense = 0;
@@ -96,8 +89,9 @@ public final class InspectCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "memory: %d MSN layer(s) %s, %,d slots x %d per table%s, %.1f MiB in all%n", m.msnLayers().size(),
           m.msnLayers(), m.slots(), m.D(), m.perTokenMemory() ? " (one table per token)" : "", memoryBytes / 1048576.0);
       System.out.println("sha256: " + c.sha256());
-      if (healthSamples > 0 && !m.msnLayers().isEmpty()) {
-        MemoryHealth.compute(c, healthSamples, healthSeed).lines().forEach(System.out::println);
+      MemoryHealth.Report h = health.compute(c);
+      if (h != null) {
+        h.lines().forEach(System.out::println);
       }
     }
   }

@@ -2,6 +2,7 @@ package dev.msnexport.cli;
 
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
@@ -10,6 +11,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
@@ -25,6 +30,12 @@ final class PipelineCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", description = "Use this checkpoint instead of a synthetic one.")
   Path checkpoint;
 
+  @Mixin
+  NameMapOption nameMap;
+
+  @Mixin
+  MemoryHealthOptions health;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -38,8 +49,17 @@ final class PipelineCommand implements Callable<Integer> {
       description = "Backends to verify (default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() {
+    if (nameMap.file != null && checkpoint == null) {
+      throw new ParameterException(spec.commandLine(), "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
+          + "names already");
+    }
+    health.validate();
+    NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);
     AtomicFiles.ensureWritableDirectory(out, "output directory");
     Path ckpt = checkpoint;
@@ -51,8 +71,9 @@ final class PipelineCommand implements Callable<Integer> {
     }
     Path model = out.resolve("model");
     System.out.print("export: ");
-    ExportCommand.run(ckpt, model, ExportCommand.options(valuesDtype, "auto", true, profile));
-    VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, List.of(), List.of(), 0);
+    ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, "auto", true, profile));
+    VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, names, List.of(), List.of(), 0, null, null,
+        BuildCommand.TrtSettings.DEFAULTS, health);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
     VerifyCommand.printSummary(r);
     System.out.println("report: " + out.resolve("verify.json") + "; models: " + Arrays.asList(model.resolve("model.custom.onnx"),

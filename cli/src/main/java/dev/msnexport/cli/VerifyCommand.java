@@ -3,6 +3,7 @@ package dev.msnexport.cli;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.ExportedModel;
@@ -14,6 +15,7 @@ import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
+import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
 import dev.msnexport.verifier.io.PolygraphyJson;
@@ -29,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
@@ -37,13 +40,8 @@ import picocli.CommandLine.Option;
 final class VerifyCommand implements Callable<Integer> {
   static final String DEFAULT_BACKENDS = "golden,ort-reference,ort-custom";
 
-  @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
-  Path model;
-
-  @Option(names = "--backends", defaultValue = DEFAULT_BACKENDS, split = ",",
-      description = "Backends, the first is the reference: golden, ort-reference, ort-custom, "
-          + BuildCommand.TrtSettings.SPECS + " (TensorRT; needs a GPU) (default: ${DEFAULT-VALUE}).")
-  List<String> backends;
+  @Mixin
+  BackendOptions backendOptions = new BackendOptions(DEFAULT_BACKENDS);
 
   @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
   int batch;
@@ -51,20 +49,14 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--profile", description = "Profile for tolerances (default: the one recorded at export, else tiny's defaults).")
-  String profile;
-
-  @Option(names = "--checkpoint", description = "Checkpoint for the golden backend (default: the one recorded at export).")
-  Path checkpoint;
+  @Mixin
+  MemoryHealthOptions health;
 
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
 
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
-
-  @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
-  int threads;
 
   @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/1) here.")
   Path report;
@@ -97,8 +89,9 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    VerifyReport r = run(model, backends, batch, seed, profile, checkpoint, atol, rtol, threads, golden, saveGolden,
-        new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null));
+    BackendOptions o = backendOptions;
+    VerifyReport r = run(o.model, o.backends, batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
+        saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
@@ -112,27 +105,22 @@ final class VerifyCommand implements Callable<Integer> {
     return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
   }
 
-  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads) {
-    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, null, null);
-  }
-
   /**
+   * Runs the backends and compares them (verify, and pipeline's last step).
+   *
+   * @param nameMap maps the golden backend's checkpoint tensor names to the contract's; or null
    * @param golden a golden file: its inputs replace the random ones and its outputs are the first
    *     backend ({@value GoldenFileBackend#NAME}); or null
    * @param saveGolden where to save the inputs and the first backend's outputs; or null
+   * @param trtSettings how backend specs {@code trt[:...]} build or load their engine
+   * @param health how to compute the checkpoint's memory health for the report ({@link #memoryHealth})
    */
   static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden) {
-    return run(modelDir, backendNames, batch, seed, profileArg, checkpointArg, atol, rtol, threads, golden, saveGolden,
-        BuildCommand.TrtSettings.DEFAULTS);
-  }
-
-  /** @param trt how backend specs {@code trt[:...]} build or load their engine */
-  static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
-      List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden, BuildCommand.TrtSettings trtSettings) {
+      NameMap nameMap, List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden,
+      BuildCommand.TrtSettings trtSettings, MemoryHealthOptions health) {
+    health.validate();
     ExportedModel m = ExportedModel.open(modelDir);
-    String profileName = profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
+    String profileName = BackendOptions.profileName(profileArg, m);
     Profile profile = Profiles.load(profileName);
     BuildCommand.TrtSettings trt = trtSettings.withProfile(profileName);
     Profile.Tolerance tol = profile.tolerance(trt.toleranceKey(m, backendNames, m.valuesDtype()));
@@ -158,7 +146,7 @@ final class VerifyCommand implements Callable<Integer> {
       throw new BadInputException((g != null ? "golden file " + golden + " holds batch " : "--batch ") + inputBatch
           + ", more than batch.max " + profile.batch().max() + " of profile '" + profile.name() + "'");
     }
-    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, threads, trt)) {
+    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, nameMap, threads, trt)) {
       List<Backend> all = new ArrayList<>();
       if (g != null) {
         all.add(new GoldenFileBackend(g));
@@ -172,7 +160,7 @@ final class VerifyCommand implements Callable<Integer> {
       if (saveGolden != null) {
         saveGolden(saveGolden, inputs, outputs, g, m.checkpointSha256());
       }
-      return r;
+      return r.withMemoryHealth(memoryHealth(m, opened.checkpoint(), checkpointArg, nameMap, health));
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
@@ -191,13 +179,12 @@ final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  /** Opens the named backends in order (verify and bench share this); on failure closes what it opened. */
-  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads) {
-    return openBackends(m, backendNames, checkpointArg, threads, BuildCommand.TrtSettings.DEFAULTS);
-  }
-
-  /** As above; {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}). */
-  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, int threads,
+  /**
+   * Opens the named backends in order (verify and bench share this); on failure closes what it
+   * opened. The golden backend reads {@code checkpointArg} (else the export's checkpoint) through
+   * {@code nameMap} (or null); {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}).
+   */
+  static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, NameMap nameMap, int threads,
       BuildCommand.TrtSettings trt) {
     List<Backend> opened = new ArrayList<>();
     Checkpoint ckpt = null;
@@ -209,7 +196,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         switch (name.trim()) {
           case GoldenBackend.NAME -> {
-            ckpt = m.openCheckpoint(checkpointArg);
+            ckpt = m.openCheckpoint(checkpointArg, nameMap);
             opened.add(new GoldenBackend(ckpt));
           }
           case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads));
@@ -222,6 +209,27 @@ final class VerifyCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       new OpenedBackends(opened, ckpt).close();
       throw e;
+    }
+  }
+
+  /**
+   * The memory health of the model's checkpoint: the one the golden backend opened, else the
+   * export's (or {@code --checkpoint}) opened for it. Null when skipped, or, with a warning on
+   * stderr, when that checkpoint cannot be opened (verify itself does not need it without golden).
+   */
+  static MemoryHealth.Report memoryHealth(ExportedModel m, Checkpoint opened, Path checkpointArg, NameMap nameMap,
+      MemoryHealthOptions health) {
+    if (!health.enabled()) {
+      return null;
+    }
+    if (opened != null) {
+      return health.compute(opened);
+    }
+    try (Checkpoint c = m.openCheckpoint(checkpointArg, nameMap)) {
+      return health.compute(c);
+    } catch (BadInputException e) {
+      System.err.println("msn-export: warning: no memory health: " + e.getMessage());
+      return null;
     }
   }
 
@@ -280,6 +288,9 @@ final class VerifyCommand implements Callable<Integer> {
             rc.layer(), rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(), rc.min_tie_epsilon_to_pass(),
             rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
+    }
+    if (r.memory_health() != null) {
+      r.memory_health().lines().forEach(System.out::println);
     }
   }
 }

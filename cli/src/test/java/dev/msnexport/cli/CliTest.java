@@ -43,6 +43,26 @@ class CliTest {
     assertTrue(report.get("pass").asBoolean());
   }
 
+  /** verify and bench take their export and backend options from one mixin; only the default backends differ. */
+  @Test
+  void verifyAndBenchShareTheBackendOptions() {
+    CommandLine cl = MsnExport.commandLine();
+    for (String command : new String[] {"verify", "bench"}) {
+      CommandLine.Model.CommandSpec spec = cl.getSubcommands().get(command).getCommandSpec();
+      CommandLine.Model.CommandSpec mixin = spec.mixins().get("backendOptions");
+      assertTrue(mixin != null, command + " has no backendOptions mixin");
+      for (String option : new String[] {"--model", "--backends", "--profile", "--checkpoint", "--name-map", "--threads"}) {
+        assertTrue(mixin.findOption(option) != null, command + ": " + option + " is not in the mixin");
+        assertTrue(spec.findOption(option) == mixin.findOption(option), command + ": " + option + " declared outside the mixin");
+      }
+      assertTrue(spec.findOption("--model").required(), command + " --model");
+    }
+    assertEquals(java.util.List.of("golden", "ort-reference", "ort-custom"),
+        cl.getSubcommands().get("verify").getCommandSpec().findOption("--backends").getValue());
+    assertEquals(java.util.List.of("ort-reference", "ort-custom"),
+        cl.getSubcommands().get("bench").getCommandSpec().findOption("--backends").getValue());
+  }
+
   @Test
   void initExportVerifyInspect() {
     Path ck = tmp.resolve("ck");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bringing trained weights in: memory health in inspect, --name-map on export and inspect. */
+/** Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect, verify, bench and pipeline. */
 class ImportCliTest {
   @TempDir Path tmp;
 
@@ -113,6 +113,50 @@ class ImportCliTest {
   }
 
   @Test
+  void verifyReportsMemoryHealthOnTheConsoleAndInTheReport() throws Exception {
+    Path model = tmp.resolve("model");
+    assertEquals(ExitCodes.OK, run("export", "--checkpoint", TRAINED.toString(), "--out", model.toString(), "--profile", "small").code());
+    // no golden backend: the health comes from the checkpoint the manifest names
+    Path report = tmp.resolve("verify.json");
+    Run v = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString());
+    assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
+    assertTrue(v.out().contains("memory health (256 random samples, seed 0"), v.out());
+    assertTrue(v.out().contains("of log n), top 1% (41 slots) take"), v.out());
+    JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
+    assertEquals(256, h.get("samples").asInt(), h.toString());
+    assertFalse(h.get("collapsed").asBoolean(), h.toString());
+    assertEquals(2, h.get("layers").size());
+    assertEquals(41, h.get("layers").get(1).get("top1_percent_slots").asInt());
+
+    Run skipped = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString(),
+        "--health-samples", "0");
+    assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
+    assertFalse(skipped.out().contains("memory health"), skipped.out());
+    assertFalse(Profiles.JSON.readTree(Files.readString(report)).has("memory_health"));
+    Run negative = run("verify", "--model", model.toString(), "--health-samples", "-1");
+    assertEquals(ExitCodes.BAD_INPUT, negative.code());
+    assertTrue(negative.err().contains("--health-samples must be 0 or more, got -1"), negative.err());
+  }
+
+  @Test
+  void verifyWarnsOnACollapsedMemory() throws Exception {
+    Path src = tmp.resolve("src");
+    SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
+    Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
+    Path model = tmp.resolve("model");
+    assertEquals(ExitCodes.OK, run("export", "--checkpoint", collapsed.toString(), "--out", model.toString(), "--profile", "small").code());
+    Path report = tmp.resolve("verify.json");
+    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--health-samples", "32", "--report",
+        report.toString());
+    assertTrue(v.out().contains("WARNING: layer 0: retrieval looks collapsed"), v.out());
+    assertTrue(v.out().contains("slots used 16 of 4,096"), v.out());
+    JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
+    assertTrue(h.get("collapsed").asBoolean(), h.toString());
+    assertTrue(h.get("layers").get(1).get("warnings").get(0).asText().startsWith("retrieval looks collapsed"), h.toString());
+    assertEquals(ExitCodes.OK, v.code(), "a collapse warns, parity decides the exit code: " + v.out());
+  }
+
+  @Test
   void inspectWarnsOnACollapsedMemory() throws Exception {
     Path src = tmp.resolve("src");
     SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
@@ -124,17 +168,66 @@ class ImportCliTest {
     assertTrue(r.out().contains("slots used 16 of 4,096"), r.out());
   }
 
-  @Test
-  void exportAndInspectWithANameMap() throws Exception {
+  /** A tiny checkpoint whose tensors are named "model.blocks.N.memory..." instead of the contract's "blocks.N.msn...". */
+  Path foreignCheckpoint() throws Exception {
     Path src = tmp.resolve("src");
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), src, 1);
-    Path foreign = rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+    return rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+  }
+
+  /** The name map that undoes {@link #foreignCheckpoint}'s renames. */
+  Path foreignNameMap() throws Exception {
     Path map = tmp.resolve("map.json");
     Files.writeString(map, """
         {"rules": [
           {"pattern": "^model\\\\.", "replacement": ""},
           {"pattern": "\\\\.memory\\\\.", "replacement": ".msn."}
         ]}""");
+    return map;
+  }
+
+  @Test
+  void verifyBenchAndPipelineWithANameMap() throws Exception {
+    Path foreign = foreignCheckpoint();
+    Path map = foreignNameMap();
+    Path model = tmp.resolve("m");
+    Run e = run("export", "--checkpoint", foreign.toString(), "--out", model.toString(), "--name-map", map.toString());
+    assertEquals(ExitCodes.OK, e.code(), e.err());
+
+    // the golden backend opens the export's (foreign) checkpoint: without the map its names are not the contract's
+    Run plain = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom");
+    assertEquals(ExitCodes.BAD_INPUT, plain.code(), plain.out());
+    assertTrue(plain.err().contains("missing tensors"), plain.err());
+    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom", "--name-map", map.toString());
+    assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
+    assertTrue(v.out().contains("ort-custom     vs golden         pass"), v.out());
+    String[] bench = {"bench", "--model", model.toString(), "--backends", "golden,ort-custom", "--batch", "8", "--iterations", "2",
+        "--warmup-ms", "0", "--rounds", "1"};
+    Run benchPlain = run(bench);
+    assertEquals(ExitCodes.BAD_INPUT, benchPlain.code(), benchPlain.out());
+    assertTrue(benchPlain.err().contains("missing tensors"), benchPlain.err());
+    Run benchMapped = run(VerifierCliTest.cat(bench, "--name-map", map.toString()));
+    assertEquals(ExitCodes.OK, benchMapped.code(), benchMapped.out() + benchMapped.err());
+
+    Path out = tmp.resolve("pipeline");
+    Run p = run("pipeline", "--checkpoint", foreign.toString(), "--name-map", map.toString(), "--out", out.toString());
+    assertEquals(ExitCodes.OK, p.code(), p.out() + p.err());
+    assertTrue(Profiles.JSON.readTree(Files.readString(out.resolve("verify.json"))).get("pass").asBoolean());
+    Run unmapped = run("pipeline", "--checkpoint", foreign.toString(), "--out", tmp.resolve("p2").toString());
+    assertEquals(ExitCodes.BAD_INPUT, unmapped.code(), unmapped.out());
+    assertTrue(unmapped.err().contains("missing tensors"), unmapped.err());
+
+    // a synthetic checkpoint has the contract's names: a map there is a mistake on the command line
+    Run synthetic = run("pipeline", "--name-map", map.toString(), "--out", tmp.resolve("p3").toString());
+    assertEquals(ExitCodes.USAGE, synthetic.code(), synthetic.out());
+    assertTrue(synthetic.err().contains("--name-map needs --checkpoint"), synthetic.err());
+  }
+
+  @Test
+  void exportAndInspectWithANameMap() throws Exception {
+    Path src = tmp.resolve("src");
+    Path foreign = foreignCheckpoint();
+    Path map = foreignNameMap();
     Run plain = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
     assertEquals(ExitCodes.BAD_INPUT, plain.code());
     assertTrue(plain.err().contains("missing tensors"), plain.err());

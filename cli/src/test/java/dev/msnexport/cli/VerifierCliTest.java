@@ -152,6 +152,26 @@ class VerifierCliTest {
     assertEquals(ExitCodes.BAD_INPUT, run("bench", "--model", model.toString(), "--backends", "nope", "--iterations", "1").code());
   }
 
+  @Test
+  void benchRefusesBatchesOutsideTheProfileUnlessAllowed() {
+    // tiny serves batch 1..64
+    Run over = run("bench", "--model", model.toString(), "--batch", "8,65", "--iterations", "1", "--warmup-ms", "0");
+    assertEquals(ExitCodes.BAD_INPUT, over.code(), over.err());
+    assertTrue(over.err().contains("--batch 65 is outside the batch range 1..64 of profile 'tiny'"), over.err());
+    assertTrue(over.err().contains("--allow-batch-outside-profile"), over.err());
+    Run small = run("bench", "--model", model.toString(), "--profile", "small", "--batch", "513", "--iterations", "1");
+    assertEquals(ExitCodes.BAD_INPUT, small.code(), small.err());
+    assertTrue(small.err().contains("1..512 of profile 'small'"), small.err());
+    Run zero = run("bench", "--model", model.toString(), "--batch", "0", "--iterations", "1", "--allow-batch-outside-profile");
+    assertEquals(ExitCodes.BAD_INPUT, zero.code(), "never a batch below 1: " + zero.err());
+
+    Path reports = tmp.resolve("outside");
+    Run allowed = run("bench", "--model", model.toString(), "--backends", "ort-reference", "--batch", "65", "--iterations", "3",
+        "--warmup-ms", "0", "--rounds", "1", "--allow-batch-outside-profile", "--report-dir", reports.toString());
+    assertEquals(ExitCodes.OK, allowed.code(), allowed.err());
+    assertTrue(Files.isRegularFile(reports.resolve("report.json")));
+  }
+
   static String[] cat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

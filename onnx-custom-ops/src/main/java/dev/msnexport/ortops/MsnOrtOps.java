@@ -2,12 +2,11 @@ package dev.msnexport.ortops;
 
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.msnexport.common.NativeLibraryExtractor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -15,8 +14,9 @@ import java.util.Locale;
  * (see shared/docs/msn-model.md and this module's README).
  *
  * <p>The native library {@code libmsn_ort_ops.so} travels inside this jar at {@value #RESOURCE}.
- * The first call to {@link #libraryPath()} copies it, once per JVM, to a private temporary file
- * (owner-only permissions, deleted when the JVM exits); ONNX Runtime loads it from there.
+ * The first call to {@link #libraryPath()} copies it, once per JVM, into a private temporary
+ * directory ({@link NativeLibraryExtractor}: owner-only, renamed into place once complete, deleted
+ * when the JVM exits); ONNX Runtime loads it from there.
  *
  * <p>Ownership: the caller owns the {@link OrtSession.SessionOptions} passed to {@link
  * #register}. The options must stay open for as long as any session created from them is open,
@@ -51,6 +51,9 @@ public final class MsnOrtOps {
 
   /** Where the library sits inside the jar. */
   public static final String RESOURCE = "/native/linux-x86_64/libmsn_ort_ops.so";
+
+  /** The extracted library's file name. */
+  public static final String FILE_NAME = "libmsn_ort_ops.so";
 
   private static Path extracted;
 
@@ -100,10 +103,7 @@ public final class MsnOrtOps {
                 + " is missing from the onnx-custom-ops jar on the class path"
                 + " (was the module built with its native step, on linux-x86_64?)");
       }
-      Path file = Files.createTempFile("libmsn_ort_ops-", ".so"); // rw------- on POSIX
-      file.toFile().deleteOnExit();
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      return file;
+      return NativeLibraryExtractor.extract(in, FILE_NAME, null);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract " + RESOURCE + " to a temporary file", e);
     }

@@ -16,26 +16,15 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad graphs and bad inputs end in an OrtException that names the node (and the tensor), never in
  * a crash; a session that reported an error keeps working.
  */
 class OpErrorTest {
-  private static OrtRunner runner;
-
-  @BeforeAll
-  static void open() throws OrtException {
-    runner = new OrtRunner(2);
-  }
-
-  @AfterAll
-  static void close() throws OrtException {
-    runner.close();
-  }
+  @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
   private static void assertMentions(Exception e, String... parts) {
     String msg = e.getMessage();
@@ -54,8 +43,12 @@ class OpErrorTest {
 
   // ---- SparseGather -------------------------------------------------------------------------------
 
+  private static OrtException gatherFails(OrtSession s, OnnxTensor values, OnnxTensor indices, OnnxTensor weights) {
+    return runFails(s, Map.of("v", values, "i", indices, "w", weights));
+  }
+
   private static OrtSession gather(String node) throws OrtException {
-    return runner.session(node, OnnxGraphs.sparseGather(node, FLOAT, INT64, FLOAT));
+    return ORT.get().session(node, OnnxGraphs.sparseGather(node, FLOAT, INT64, FLOAT));
   }
 
   private static Map<String, OnnxTensor> gatherInputs(long[] idx) throws OrtException {
@@ -93,40 +86,28 @@ class OpErrorTest {
 
   @Test
   void wrongValueTypeIsAnError() throws OrtException {
-    OrtSession s = runner.session("sg_int_values", OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT));
+    OrtSession s = ORT.get().session("sg_int_values", OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT));
     OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "v", OrtRunner.ints(new int[8], 2, 4),
-                "i", OrtRunner.longs(new long[] {0}, 1, 1),
-                "w", OrtRunner.floats(new float[] {1}, 1, 1)));
+        gatherFails(s, OrtRunner.ints(new int[8], 2, 4), OrtRunner.longs(new long[] {0}, 1, 1),
+            OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_int_values", "'values'", "int32", "float32, float16 or bfloat16");
   }
 
   @Test
   void wrongIndexTypeIsAnError() throws OrtException {
-    OrtSession s = runner.session("sg_int_indices", OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT));
+    OrtSession s = ORT.get().session("sg_int_indices", OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT));
     OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "v", OrtRunner.floats(new float[8], 2, 4),
-                "i", OrtRunner.ints(new int[] {0}, 1, 1),
-                "w", OrtRunner.floats(new float[] {1}, 1, 1)));
+        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.ints(new int[] {0}, 1, 1),
+            OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_int_indices", "'indices'", "int32", "expected int64");
   }
 
   @Test
   void wrongWeightTypeIsAnError() throws OrtException {
-    OrtSession s = runner.session("sg_double_w", OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE));
+    OrtSession s = ORT.get().session("sg_double_w", OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE));
     OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "v", OrtRunner.floats(new float[8], 2, 4),
-                "i", OrtRunner.longs(new long[] {0}, 1, 1),
-                "w", OrtRunner.doubles(new double[] {1}, 1, 1)));
+        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.longs(new long[] {0}, 1, 1),
+            OrtRunner.doubles(new double[] {1}, 1, 1));
     assertMentions(e, "sg_double_w", "'weights'", "float64");
   }
 
@@ -134,12 +115,8 @@ class OpErrorTest {
   void weightShapeMustMatchIndices() throws OrtException {
     OrtSession s = gather("sg_shapes");
     OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "v", OrtRunner.floats(new float[8], 2, 4),
-                "i", OrtRunner.longs(new long[] {0, 1}, 1, 2),
-                "w", OrtRunner.floats(new float[] {1, 1}, 2, 1)));
+        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.longs(new long[] {0, 1}, 1, 2),
+            OrtRunner.floats(new float[] {1, 1}, 2, 1));
     assertMentions(e, "sg_shapes", "'weights'", "[2, 1]", "[1, 2]");
   }
 
@@ -147,12 +124,8 @@ class OpErrorTest {
   void valuesMustBeRankTwo() throws OrtException {
     OrtSession s = gather("sg_rank");
     OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "v", OrtRunner.floats(new float[8], 2, 2, 2),
-                "i", OrtRunner.longs(new long[] {0}, 1, 1),
-                "w", OrtRunner.floats(new float[] {1}, 1, 1)));
+        gatherFails(s, OrtRunner.floats(new float[8], 2, 2, 2), OrtRunner.longs(new long[] {0}, 1, 1),
+            OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_rank", "'values'", "rank 2", "[2, 2, 2]");
   }
 
@@ -160,7 +133,7 @@ class OpErrorTest {
 
   @Test
   void kLargerThanSIsAnErrorAtRunTime() throws OrtException {
-    OrtSession s = runner.session("pkm_big_k", OnnxGraphs.pkm("pkm_big_k", FLOAT, withPluginAttrs(intAttr("k", 9))));
+    OrtSession s = ORT.get().session("pkm_big_k", OnnxGraphs.pkm("pkm_big_k", FLOAT, withPluginAttrs(intAttr("k", 9))));
     OrtException e =
         runFails(s, Map.of("r", OrtRunner.floats(new float[16], 2, 8), "c", OrtRunner.floats(new float[16], 2, 8)));
     assertMentions(e, "msn.PKMRetrieval", "pkm_big_k", "k = 9", "S = 8");
@@ -171,20 +144,20 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> runner.newSession(OnnxGraphs.pkm("pkm_zero_k", FLOAT, withPluginAttrs(intAttr("k", 0)))).close());
+            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_zero_k", FLOAT, withPluginAttrs(intAttr("k", 0)))).close());
     assertMentions(e, "pkm_zero_k", "k = 0", ">= 1");
   }
 
   @Test
   void missingKIsRejectedWhenTheSessionIsCreated() {
     OrtException e =
-        assertThrows(OrtException.class, () -> runner.newSession(OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs())).close());
+        assertThrows(OrtException.class, () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs())).close());
     assertMentions(e, "pkm_no_k", "'k'");
   }
 
   @Test
   void scoresMustBeRankTwo() throws OrtException {
-    OrtSession s = runner.session("pkm_rank", OnnxGraphs.pkmAnyRank("pkm_rank", 2));
+    OrtSession s = ORT.get().session("pkm_rank", OnnxGraphs.pkmAnyRank("pkm_rank", 2));
     OrtException e =
         runFails(s, Map.of("r", OrtRunner.floats(new float[8], 2, 1, 4), "c", OrtRunner.floats(new float[8], 2, 1, 4)));
     assertMentions(e, "pkm_rank", "'row_scores'", "rank 2", "[2, 1, 4]");
@@ -192,7 +165,7 @@ class OpErrorTest {
 
   @Test
   void scoreShapesMustMatch() throws OrtException {
-    OrtSession s = runner.session("pkm_mismatch", OnnxGraphs.pkmAnyRank("pkm_mismatch", 2));
+    OrtSession s = ORT.get().session("pkm_mismatch", OnnxGraphs.pkmAnyRank("pkm_mismatch", 2));
     OrtException e =
         runFails(s, Map.of("r", OrtRunner.floats(new float[8], 2, 4), "c", OrtRunner.floats(new float[6], 2, 3)));
     assertMentions(e, "pkm_mismatch", "[2, 4]", "[2, 3]", "same shape");
@@ -200,7 +173,7 @@ class OpErrorTest {
 
   @Test
   void nanScoreIsAnErrorNamingThePosition() throws OrtException {
-    OrtSession s = runner.session("pkm_nan", OnnxGraphs.pkm("pkm_nan", FLOAT, withPluginAttrs(intAttr("k", 2))));
+    OrtSession s = ORT.get().session("pkm_nan", OnnxGraphs.pkm("pkm_nan", FLOAT, withPluginAttrs(intAttr("k", 2))));
     float[] cols = new float[3 * 4];
     cols[2 * 4 + 1] = Float.NaN;
     OrtException e =
@@ -213,7 +186,7 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> runner.newSession(OnnxGraphs.pkm("pkm_double", DOUBLE, withPluginAttrs(intAttr("k", 2)))).close());
+            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_double", DOUBLE, withPluginAttrs(intAttr("k", 2)))).close());
     assertMentions(e, "pkm_double");
   }
 
@@ -222,7 +195,7 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> runner.newSession(OnnxGraphs.pkm("pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2)))).close());
+            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2)))).close());
     assertMentions(e, "pkm_mixed");
   }
 }

@@ -7,7 +7,6 @@ import static dev.msnexport.ortops.OnnxGraphs.withPluginAttrs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -18,34 +17,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** msn.PKMRetrieval in ONNX Runtime against {@link ContractReference}. */
 class PkmRetrievalOpTest {
-  private static OrtRunner runner;
-
-  @BeforeAll
-  static void open() throws OrtException {
-    runner = new OrtRunner(2);
-  }
-
-  @AfterAll
-  static void close() throws OrtException {
-    runner.close();
-  }
+  @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
   /** Outputs of one run: weights as floats (decoded from float16 when needed) and slots. */
   record Output(float[] weights, long[] slots) {}
 
   static Output run(OrtRunner r, int type, int k, float[] rows, float[] cols, int n, int s) throws OrtException {
     OrtSession session = r.session("pkm/" + type + "/" + k, OnnxGraphs.pkm("pkm_k" + k, type, withPluginAttrs(intAttr("k", k))));
-    try (OnnxTensor a = scores(type, rows, n, s);
-        OnnxTensor b = scores(type, cols, n, s);
+    try (OnnxTensor a = OpTestSupport.floats(type, rows, n, s);
+        OnnxTensor b = OpTestSupport.floats(type, cols, n, s);
         OrtSession.Result res = session.run(Map.of("r", a, "c", b))) {
       OnnxTensor w = (OnnxTensor) res.get("w").orElseThrow();
       OnnxTensor i = (OnnxTensor) res.get("i").orElseThrow();
@@ -65,17 +53,6 @@ class PkmRetrievalOpTest {
     }
   }
 
-  private static OnnxTensor scores(int type, float[] x, int n, int s) throws OrtException {
-    if (type == FLOAT16) {
-      short[] bits = new short[x.length];
-      for (int t = 0; t < x.length; t++) {
-        bits[t] = ContractReference.floatToHalf(x[t]);
-      }
-      return OrtRunner.halves(bits, OnnxJavaType.FLOAT16, n, s);
-    }
-    return OrtRunner.floats(x, n, s);
-  }
-
   /** Checks every row against the reference; float16 inputs must already be half-representable. */
   static void assertMatchesContract(Output out, float[] rows, float[] cols, int n, int s, int k, double tol) {
     for (int q = 0; q < n; q++) {
@@ -88,22 +65,6 @@ class PkmRetrievalOpTest {
         assertEquals(ref.weights()[m], out.weights()[q * k + m], tol, "weight " + m + " of query " + q);
       }
     }
-  }
-
-  static float[] gaussian(Random rnd, int count, double scale) {
-    float[] x = new float[count];
-    for (int i = 0; i < count; i++) {
-      x[i] = (float) (rnd.nextGaussian() * scale);
-    }
-    return x;
-  }
-
-  static float[] roundToHalf(float[] x) {
-    float[] y = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      y[i] = ContractReference.halfToFloat(ContractReference.floatToHalf(x[i]));
-    }
-    return y;
   }
 
   static Stream<Arguments> float32Cases() {
@@ -129,9 +90,9 @@ class PkmRetrievalOpTest {
   @MethodSource("float32Cases")
   void float32MatchesContract(int s, int k, int n, long seed) throws OrtException {
     Random rnd = new Random(seed * 1_000_003L + s * 31L + k);
-    float[] rows = gaussian(rnd, n * s, 1.0);
-    float[] cols = gaussian(rnd, n * s, 1.0);
-    Output out = run(runner, FLOAT, k, rows, cols, n, s);
+    float[] rows = OpTestSupport.gaussian(rnd, n * s, 1.0);
+    float[] cols = OpTestSupport.gaussian(rnd, n * s, 1.0);
+    Output out = run(ORT.get(), FLOAT, k, rows, cols, n, s);
     assertMatchesContract(out, rows, cols, n, s, k, 1e-6);
   }
 
@@ -149,9 +110,9 @@ class PkmRetrievalOpTest {
   @MethodSource("float16Cases")
   void float16MatchesContract(int s, int k, int n, long seed) throws OrtException {
     Random rnd = new Random(seed);
-    float[] rows = roundToHalf(gaussian(rnd, n * s, 2.0));
-    float[] cols = roundToHalf(gaussian(rnd, n * s, 2.0));
-    Output out = run(runner, FLOAT16, k, rows, cols, n, s);
+    float[] rows = OpTestSupport.roundToHalf(OpTestSupport.gaussian(rnd, n * s, 2.0));
+    float[] cols = OpTestSupport.roundToHalf(OpTestSupport.gaussian(rnd, n * s, 2.0));
+    Output out = run(ORT.get(), FLOAT16, k, rows, cols, n, s);
     assertMatchesContract(out, rows, cols, n, s, k, 1e-3); // float16 weights: ~2^-11 relative
   }
 
@@ -168,7 +129,7 @@ class PkmRetrievalOpTest {
       rows[i] = rnd.nextInt(4);
       cols[i] = rnd.nextInt(3) - 1;
     }
-    Output out = run(runner, FLOAT, k, rows, cols, n, s);
+    Output out = run(ORT.get(), FLOAT, k, rows, cols, n, s);
     assertMatchesContract(out, rows, cols, n, s, k, 1e-6);
     for (int q = 0; q < 20; q++) {
       float[] a = Arrays.copyOfRange(rows, q * s, (q + 1) * s);
@@ -190,7 +151,7 @@ class PkmRetrievalOpTest {
     // row top-2: indices 1, 2 (both 5); col top-2: indices 0, 2 (both 3); all four sums are 8.
     float[] a = {0, 5, 5, 0};
     float[] b = {3, 0, 3, 3};
-    Output out = run(runner, FLOAT, 2, a, b, 1, 4);
+    Output out = run(ORT.get(), FLOAT, 2, a, b, 1, 4);
     assertArrayEquals(new long[] {1 * 4 + 0, 1 * 4 + 2}, out.slots());
     assertArrayEquals(new float[] {0.5f, 0.5f}, out.weights());
   }
@@ -202,7 +163,7 @@ class PkmRetrievalOpTest {
     // although its rank pair (1, 0) comes after (0, 1) in rank order.
     float[] a = {0, 4, 0, 5};
     float[] b = {1, 0, 2, 0};
-    Output out = run(runner, FLOAT, 2, a, b, 1, 4);
+    Output out = run(ORT.get(), FLOAT, 2, a, b, 1, 4);
     assertArrayEquals(new long[] {14, 6}, out.slots());
     double e = Math.exp(1);
     assertEquals(e / (e + 1), out.weights()[0], 1e-7);
@@ -213,7 +174,7 @@ class PkmRetrievalOpTest {
   void negativeZeroTiesWithPositiveZero() throws OrtException {
     float[] a = {-0.0f, 0.0f, -1, -1};
     float[] b = {0.0f, -0.0f, -1, -1};
-    Output out = run(runner, FLOAT, 2, a, b, 1, 4);
+    Output out = run(ORT.get(), FLOAT, 2, a, b, 1, 4);
     assertArrayEquals(new long[] {0, 1}, out.slots());
   }
 
@@ -225,7 +186,7 @@ class PkmRetrievalOpTest {
     float[] b = new float[s];
     Arrays.fill(a, 1f);
     Arrays.fill(b, 1f);
-    Output out = run(runner, FLOAT, k, a, b, 1, s);
+    Output out = run(ORT.get(), FLOAT, k, a, b, 1, s);
     long[] expected = new long[k];
     for (int m = 0; m < k; m++) {
       expected[m] = m; // (row 0, col m)
@@ -250,7 +211,7 @@ class PkmRetrievalOpTest {
     float[] b = {big + 4f, big, -1e6f};
     Retrieval ref = ContractReference.pkm(a, b, 3);
     assertArrayEquals(new long[] {3, 0, 1}, ref.slots(), "the reference itself");
-    Output out = run(runner, FLOAT, 3, a, b, 1, 3);
+    Output out = run(ORT.get(), FLOAT, 3, a, b, 1, 3);
     assertArrayEquals(new long[] {3, 0, 1}, out.slots());
   }
 
@@ -259,10 +220,10 @@ class PkmRetrievalOpTest {
     float inf = Float.POSITIVE_INFINITY;
     // row top-2: idx1 (1), idx2 (0); col top-2: idx0 (2), idx3 (0).
     // Sums: (1,0)=3 slot 4, (2,0)=2 slot 8, (1,3)=1 slot 7, (2,3)=0 slot 11.
-    Output out = run(runner, FLOAT, 2, new float[] {-inf, 1f, 0f, -inf}, new float[] {2f, -inf, -inf, 0f}, 1, 4);
+    Output out = run(ORT.get(), FLOAT, 2, new float[] {-inf, 1f, 0f, -inf}, new float[] {2f, -inf, -inf, 0f}, 1, 4);
     assertArrayEquals(new long[] {4, 8}, out.slots());
     // A kept -inf candidate gets weight 0.
-    Output masked = run(runner, FLOAT, 2, new float[] {1f, -inf}, new float[] {0f, -inf}, 1, 2);
+    Output masked = run(ORT.get(), FLOAT, 2, new float[] {1f, -inf}, new float[] {0f, -inf}, 1, 2);
     assertArrayEquals(new long[] {0, 1}, masked.slots());
     assertArrayEquals(new float[] {1f, 0f}, masked.weights());
   }
@@ -274,8 +235,8 @@ class PkmRetrievalOpTest {
     int k = 32;
     int n = 300;
     Random rnd = new Random(99);
-    float[] rows = gaussian(rnd, n * s, 1.0);
-    float[] cols = gaussian(rnd, n * s, 1.0);
+    float[] rows = OpTestSupport.gaussian(rnd, n * s, 1.0);
+    float[] cols = OpTestSupport.gaussian(rnd, n * s, 1.0);
     try (OrtRunner single = new OrtRunner(1)) {
       Output out = run(single, FLOAT, k, rows, cols, n, s);
       assertMatchesContract(out, rows, cols, n, s, k, 1e-6);
@@ -284,7 +245,7 @@ class PkmRetrievalOpTest {
 
   @Test
   void emptyBatchGivesEmptyOutputs() throws OrtException {
-    Output out = run(runner, FLOAT, 4, new float[0], new float[0], 0, 16);
+    Output out = run(ORT.get(), FLOAT, 4, new float[0], new float[0], 0, 16);
     assertEquals(0, out.slots().length);
     assertEquals(0, out.weights().length);
   }

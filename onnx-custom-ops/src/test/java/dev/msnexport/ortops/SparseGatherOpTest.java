@@ -15,9 +15,8 @@ import ai.onnxruntime.OrtSession;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,17 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * twice: with the CPU-selected inner loop and with MSN_ORT_OPS_ISA=generic (see the pom).
  */
 class SparseGatherOpTest {
-  private static OrtRunner runner;
-
-  @BeforeAll
-  static void open() throws OrtException {
-    runner = new OrtRunner(2);
-  }
-
-  @AfterAll
-  static void close() throws OrtException {
-    runner.close();
-  }
+  @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
   /** Values as given to the op (raw 16-bit patterns for float16/bfloat16) and as the reference sees them. */
   record Table(int type, float[] exact, short[] bits) {}
@@ -62,30 +51,19 @@ class SparseGatherOpTest {
   static float[] run(int weightType, Table values, int m, int d, long[] idx, float[] weights, int n, int k)
       throws OrtException {
     OrtSession session =
-        runner.session("sg/" + values.type() + "/" + weightType, OnnxGraphs.sparseGather("sg", values.type(), INT64, weightType));
+        ORT.get().session("sg/" + values.type() + "/" + weightType, OnnxGraphs.sparseGather("sg", values.type(), INT64, weightType));
     OnnxTensor v =
         values.type() == FLOAT
             ? OrtRunner.floats(values.exact(), m, d)
             : OrtRunner.halves(values.bits(), values.type() == FLOAT16 ? OnnxJavaType.FLOAT16 : OnnxJavaType.BFLOAT16, m, d);
     try (v;
         OnnxTensor i = OrtRunner.longs(idx, n, k);
-        OnnxTensor w = weights(weightType, weights, n, k);
+        OnnxTensor w = OpTestSupport.floats(weightType, weights, n, k);
         OrtSession.Result res = session.run(Map.of("v", v, "i", i, "w", w))) {
       OnnxTensor o = (OnnxTensor) res.get(0);
       assertArrayEquals(new long[] {n, d}, o.getInfo().getShape(), "output shape");
       return OrtRunner.readFloats(o);
     }
-  }
-
-  private static OnnxTensor weights(int type, float[] w, int n, int k) throws OrtException {
-    if (type == FLOAT16) {
-      short[] bits = new short[w.length];
-      for (int x = 0; x < w.length; x++) {
-        bits[x] = ContractReference.floatToHalf(w[x]);
-      }
-      return OrtRunner.halves(bits, OnnxJavaType.FLOAT16, n, k);
-    }
-    return OrtRunner.floats(w, n, k);
   }
 
   static Stream<Arguments> cases() {

@@ -1,13 +1,13 @@
 package dev.msnexport.trt;
 
-import dev.msnexport.common.Sha256;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.NativeLibraryExtractor;
+import dev.msnexport.common.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.IPluginRegistry;
@@ -17,7 +17,7 @@ import org.bytedeco.tensorrt.nvinfer.IPluginRegistry;
  * namespace ""), packaged in the trt-plugins jar at {@value #RESOURCE}. {@link #locate()} finds
  * it (or the file named by {@code -Dmsn.trt.plugins=PATH} / {@code MSN_TRT_PLUGINS}) and its
  * SHA-256 without needing TensorRT, so plan sidecars can be checked anywhere; {@link #load()}
- * extracts it to a private temporary file and registers it with TensorRT's process-wide plugin
+ * extracts it to a private temporary directory and registers it with TensorRT's process-wide plugin
  * registry, once per process.
  */
 public final class PluginLibrary {
@@ -115,25 +115,18 @@ public final class PluginLibrary {
     return l;
   }
 
-  /** The file TensorRT loads: the override itself, or the jar resource copied to a private temp file. */
+  /**
+   * The file TensorRT loads: the override itself, or the jar resource extracted to a private
+   * temporary directory ({@link NativeLibraryExtractor}), refused unless its SHA-256 is the one
+   * {@link #locate()} recorded (the sidecars name that one).
+   */
   private static Path materialize(Located l) {
     Path override = overridePath();
     if (override != null) {
       return override.toAbsolutePath();
     }
-    try {
-      Path dir = Files.createTempDirectory("msn-trt-plugins-");
-      Path file = dir.resolve(FILE_NAME);
-      try (InputStream in = resource()) {
-        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      file.toFile().deleteOnExit();
-      dir.toFile().deleteOnExit();
-      String sha = Sha256.of(file);
-      if (!sha.equals(l.sha256())) {
-        throw new IllegalStateException("extracted plugin library " + file + " has SHA-256 " + sha + ", expected " + l.sha256());
-      }
-      return file;
+    try (InputStream in = resource()) {
+      return NativeLibraryExtractor.extract(in, FILE_NAME, l.sha256());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract " + RESOURCE + " to a temporary file", e);
     }

@@ -3,6 +3,7 @@ package dev.msnexport.verifier;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
@@ -53,13 +54,16 @@ public record ExportedModel(Path dir, ModelConfig config, String profile, String
     return v == null || v.isNull() ? null : v.asText();
   }
 
-  /** Opens the checkpoint the model was exported from (or {@code override}) and checks its SHA-256. */
-  public Checkpoint openCheckpoint(Path override) {
+  /**
+   * Opens the checkpoint the model was exported from (or {@code override}), its tensor names mapped
+   * by {@code names} (null: the contract's already), and checks its SHA-256.
+   */
+  public Checkpoint openCheckpoint(Path override, NameMap names) {
     Path p = override != null ? override : checkpoint;
     if (p == null) {
       throw new BadInputException("the manifest of " + dir + " names no checkpoint: pass --checkpoint");
     }
-    Checkpoint c = Checkpoint.open(p);
+    Checkpoint c = Checkpoint.open(p, names);
     if (checkpointSha256 != null) {
       String sha = c.sha256();
       if (!sha.equals(checkpointSha256)) {

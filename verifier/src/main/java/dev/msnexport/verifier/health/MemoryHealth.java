@@ -1,5 +1,10 @@
 package dev.msnexport.verifier.health;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;
@@ -56,16 +61,28 @@ public final class MemoryHealth {
 
   private MemoryHealth() {}
 
-  /** One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. */
+  /**
+   * One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. In JSON (verify's
+   * {@code memory_health.layers[]}) the keys are the components in snake_case, then {@code collapsed}
+   * (derived: written, ignored when read back).
+   */
+  @JsonIgnoreProperties(value = "collapsed", allowGetters = true)
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonPropertyOrder({"layer", "slots", "draws", "slots_used", "fraction_used", "uniform_fraction_used", "entropy_nats",
+      "entropy_normalized", "top1_percent_slots", "top1_percent_share", "warnings", "collapsed"})
   public record Layer(int layer, long slots, long draws, long slotsUsed, double fractionUsed, double uniformFractionUsed,
       double entropyNats, double entropyNormalized, int top1PercentSlots, double top1PercentShare, List<String> warnings) {
+    @JsonProperty("collapsed")
     public boolean collapsed() {
       return !warnings.isEmpty();
     }
   }
 
-  /** All MSN layers of one checkpoint. */
+  /** All MSN layers of one checkpoint (JSON: {@code samples}, {@code seed}, {@code collapsed}, {@code layers[]}). */
+  @JsonIgnoreProperties(value = "collapsed", allowGetters = true)
+  @JsonPropertyOrder({"samples", "seed", "collapsed", "layers"})
   public record Report(int samples, long seed, List<Layer> layers) {
+    @JsonProperty("collapsed")
     public boolean collapsed() {
       return layers.stream().anyMatch(Layer::collapsed);
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
@@ -247,6 +248,30 @@ class ReportsTest {
     assertEquals(List.of("layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "identical_fraction",
         "tie_positions", "mismatched_positions", "tie_epsilon", "min_tie_epsilon_to_pass", "score_source", "pass", "first_mismatch"),
         keys(j.get("comparisons").get(0).get("retrieval").get(0)));
+  }
+
+  @Test
+  void verifyJsonHasMemoryHealthLastWhenComputed() throws Exception {
+    MemoryHealth.Layer collapsed = MemoryHealth.fromCounts(0, new long[] {90, 10, 0, 0}, 1);
+    JsonNode j = Profiles.JSON.readTree(Profiles.toJson(verifyReport().withMemoryHealth(new MemoryHealth.Report(100, 7,
+        List.of(collapsed)))));
+    assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons",
+        "memory_health"), keys(j));
+    JsonNode h = j.get("memory_health");
+    assertEquals(List.of("samples", "seed", "collapsed", "layers"), keys(h));
+    assertEquals(100, h.get("samples").asInt());
+    assertTrue(h.get("collapsed").asBoolean());
+    JsonNode l = h.get("layers").get(0);
+    assertEquals(List.of("layer", "slots", "draws", "slots_used", "fraction_used", "uniform_fraction_used", "entropy_nats",
+        "entropy_normalized", "top1_percent_slots", "top1_percent_share", "warnings", "collapsed"), keys(l));
+    assertEquals(2, l.get("slots_used").asInt());
+    assertEquals(0.9, l.get("top1_percent_share").asDouble(), 1e-12);
+    assertTrue(l.get("warnings").get(0).asText().contains("retrieval looks collapsed"), l.toString());
+    // and it reads back strictly (compare reads verify reports)
+    VerifyReport back = Profiles.JSON.readValue(j.toString(), VerifyReport.class);
+    assertEquals(collapsed, back.memory_health().layers().get(0));
+    assertTrue(back.memory_health().collapsed());
+    assertEquals(null, Profiles.JSON.readValue(Profiles.toJson(verifyReport()), VerifyReport.class).memory_health());
   }
 
   @Test
