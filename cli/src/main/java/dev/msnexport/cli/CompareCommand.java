@@ -3,6 +3,7 @@ package dev.msnexport.cli;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profiles;
@@ -54,14 +55,14 @@ final class CompareCommand implements Callable<Integer> {
   public Integer call() {
     String sa = schemaOf(a);
     String sb = schemaOf(b);
-    if (!sa.equals(sb)) {
+    if (!sa.equals(sb) && !(VerifyReport.READABLE.contains(sa) && VerifyReport.READABLE.contains(sb))) {
       throw new BadInputException("cannot compare " + a + " (" + sa + ") with " + b + " (" + sb + "): not the same kind of result");
     }
     if (sa.equals(BenchReport.SCHEMA)) {
       return compareBench(BenchReport.read(a), BenchReport.read(b));
     }
-    if (sa.equals(VerifyReport.SCHEMA)) {
-      return compareVerify(read(a, VerifyReport.class), read(b, VerifyReport.class));
+    if (VerifyReport.READABLE.contains(sa)) {
+      return compareVerify(readVerify(a, sa), readVerify(b, sb));
     }
     throw new BadInputException(a + ": schema '" + sa + "' is neither " + BenchReport.SCHEMA + " nor " + VerifyReport.SCHEMA);
   }
@@ -160,9 +161,16 @@ final class CompareCommand implements Callable<Integer> {
     }
   }
 
-  private static <T> T read(Path p, Class<T> type) {
+  /** verify/1 reports lack the keys /2 added: read those as zeros there, and only there. */
+  private static final ObjectMapper LENIENT_V1 = LENIENT.copy().disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  private static VerifyReport readVerify(Path p, String schema) {
+    return read(p, VerifyReport.class, schema.equals(VerifyReport.SCHEMA) ? LENIENT : LENIENT_V1);
+  }
+
+  private static <T> T read(Path p, Class<T> type, ObjectMapper mapper) {
     try {
-      return LENIENT.readValue(Files.readString(p), type);
+      return mapper.readValue(Files.readString(p), type);
     } catch (JacksonException e) {
       throw new BadInputException(p + ": " + e.getOriginalMessage().replace('\n', ' '), e);
     } catch (IOException e) {

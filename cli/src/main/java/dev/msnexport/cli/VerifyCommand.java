@@ -58,7 +58,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
 
-  @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/1) here.")
+  @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/2) here.")
   Path report;
 
   @Option(names = "--report-dir", paramLabel = "DIR",
@@ -284,9 +284,11 @@ final class VerifyCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "  (%d tie-exempt, max_abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs()));
       }
       for (RetrievalComparison rc : c.retrieval()) {
-        System.out.printf(Locale.ROOT, "    retrieval layer %d       %d/%d queries identical, %d tie, %d mismatched (largest gap %.2e, %s)  %s%n",
-            rc.layer(), rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(), rc.min_tie_epsilon_to_pass(),
-            rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
+        System.out.printf(Locale.ROOT, "    retrieval layer %d       %d/%d queries identical, %d tie (%d change the set), %d mismatched%s"
+            + " (largest gap %.2e, tie_epsilon %.2e, %s)  %s%n",
+            rc.layer(), rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(),
+            rc.downstream_queries() == 0 ? "" : ", " + rc.downstream_queries() + " downstream of a tie", rc.min_tie_epsilon_to_pass(),
+            rc.tie_epsilon(), rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
     }
     if (r.memory_health() != null) {

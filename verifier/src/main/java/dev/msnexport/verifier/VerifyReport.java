@@ -18,7 +18,13 @@ import java.util.List;
 public record VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,
     boolean pass, List<BackendRun> backends, List<Comparison> comparisons,
     @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health) {
-  public static final String SCHEMA = "msn-export.verify/1";
+  public static final String SCHEMA = "msn-export.verify/2";
+
+  /**
+   * Schemas {@code compare} reads: /1 lacks the tie bookkeeping of /2 (tie-exempt elements,
+   * downstream and set-changing tie queries, min tie_epsilon to pass), read as zeros.
+   */
+  public static final java.util.Set<String> READABLE = java.util.Set.of("msn-export.verify/1", SCHEMA);
 
   /** A report without memory health, as the comparisons alone give it. */
   public VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,

@@ -50,13 +50,15 @@ public final class HtmlReport {
     b.append("</table>");
     if (r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty())) {
       b.append("<h2>Retrieval</h2><p class=meta>A differing slot is a <em>tie</em> when the two slots' scores differ by at most "
-          + "tie_epsilon (a legitimate order), a <em>mismatch</em> otherwise.</p><table><tr><th class=l>candidate</th><th>reference</th>"
-          + "<th>layer</th><th>queries</th><th>identical</th><th>tie</th><th>mismatched</th><th>result</th></tr>");
+          + "tie_epsilon (a legitimate order), a <em>mismatch</em> otherwise. A tie that changes a query's slot set makes its sample "
+          + "diverge: its later layers (<em>downstream of a tie</em>) and outputs (<em>tie-exempt</em>) are left out of the checks.</p>"
+          + "<table><tr><th class=l>candidate</th><th>reference</th><th>layer</th><th>queries</th><th>identical</th>"
+          + "<th>tie (set changed)</th><th>mismatched</th><th>downstream of a tie</th><th>result</th></tr>");
       for (VerifyReport.Comparison c : r.comparisons()) {
         for (RetrievalComparison rc : c.retrieval()) {
-          b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td class=l>%s</td></tr>",
-              esc(c.candidate()), esc(c.reference()), rc.layer(), rc.queries(), rc.identical_queries(), rc.tie_queries(),
-              rc.mismatched_queries(), rc.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span> <span class=wrap>" + esc(rc.first_mismatch()) + "</span>"));
+          b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
+              + "<td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), rc.layer(), rc.queries(), rc.identical_queries(),
+              rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span> <span class=wrap>" + esc(rc.first_mismatch()) + "</span>"));
         }
       }
       b.append("</table>");

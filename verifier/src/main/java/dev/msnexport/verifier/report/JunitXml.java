@@ -55,8 +55,10 @@ public final class JunitXml {
             o.name() + ": " + o.failing_elements() + " of " + o.elements() + " elements out of tolerance", figures));
       }
       for (RetrievalComparison rc : c.retrieval()) {
-        String figures = String.format(Locale.ROOT, "%d/%d queries identical, %d tie, %d mismatched (tie_epsilon %.1e, scores from %s)",
-            rc.identical_queries(), rc.queries(), rc.tie_queries(), rc.mismatched_queries(), rc.tie_epsilon(), rc.score_source());
+        String figures = String.format(Locale.ROOT, "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a"
+            + " tie (tie_epsilon %.1e, largest gap %.3e, scores from %s)", rc.identical_queries(), rc.queries(), rc.tie_queries(),
+            rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.tie_epsilon(), rc.min_tie_epsilon_to_pass(),
+            rc.score_source());
         cases.add(new Case(cls, "retrieval layer " + rc.layer(), 0, rc.pass() ? "pass" : "failure",
             "layer " + rc.layer() + ": " + rc.mismatched_queries() + " queries with mismatched slots; first: " + rc.first_mismatch(),
             figures));

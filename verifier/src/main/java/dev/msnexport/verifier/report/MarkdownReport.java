@@ -41,14 +41,15 @@ public final class MarkdownReport {
     if (anyRetrieval) {
       b.append("\n## Retrieval\n\n");
       b.append("A differing slot is a *tie* when the two slots' scores differ by at most tie_epsilon (a legitimate order), ");
-      b.append("a *mismatch* otherwise. The outputs of a sample whose slots differ by ties only are *tie-exempt*: ");
-      b.append("left out of the output checks above and counted apart.\n\n");
-      b.append("| candidate | reference | layer | queries | identical | tie | mismatched | result |\n");
-      b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+      b.append("a *mismatch* otherwise. A tie that changes a query's slot set makes its sample diverge: its later layers ");
+      b.append("(*downstream of a tie*) and its outputs (*tie-exempt*) are left out of the checks and counted apart.\n\n");
+      b.append("| candidate | reference | layer | queries | identical | tie (set changed) | mismatched | downstream of a tie | result |\n");
+      b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
       for (VerifyReport.Comparison c : r.comparisons()) {
         for (RetrievalComparison rc : c.retrieval()) {
-          b.append(f("| %s | %s | %d | %d | %d | %d | %d | %s |%n", c.candidate(), c.reference(), rc.layer(), rc.queries(),
-              rc.identical_queries(), rc.tie_queries(), rc.mismatched_queries(), rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
+          b.append(f("| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n", c.candidate(), c.reference(), rc.layer(), rc.queries(),
+              rc.identical_queries(), rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(),
+              rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
         }
       }
     }

@@ -245,8 +245,9 @@ class ReportsTest {
     assertEquals(List.of("name", "shape", "elements", "pass", "atol", "rtol", "max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel",
         "mean_rel", "median_rel", "p99_rel", "cosine", "non_finite", "failing_elements", "worst_index", "min_atol_to_pass",
         "min_rtol_to_pass", "tie_exempt_elements", "tie_exempt_max_abs", "histogram"), keys(j.get("comparisons").get(0).get("outputs").get(0)));
-    assertEquals(List.of("layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "identical_fraction",
-        "tie_positions", "mismatched_positions", "tie_epsilon", "min_tie_epsilon_to_pass", "score_source", "pass", "first_mismatch"),
+    assertEquals(List.of("layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "downstream_queries",
+        "identical_fraction", "tie_positions", "mismatched_positions", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass",
+        "score_source", "pass", "first_mismatch"),
         keys(j.get("comparisons").get(0).get("retrieval").get(0)));
   }
 
@@ -286,6 +287,6 @@ class ReportsTest {
       }
       assertConsistentJunit(parseXml(Files.readString(d.resolve("junit.xml"))));
     }
-    assertEquals("msn-export.verify/1", Profiles.JSON.readTree(Files.readString(dir.resolve("report.json"))).get("schema").asText());
+    assertEquals("msn-export.verify/2", Profiles.JSON.readTree(Files.readString(dir.resolve("report.json"))).get("schema").asText());
   }
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Probe for the GPU machine (after trt-stage install and env, as scripts/gpu-check.sh): where does
+# TensorRT's fp32 engine of `paper` lose accuracy? Variants of the paper profile that differ in one
+# op (the memory gate: tanh, identity, sigmoid), each verified against the float64 golden model and
+# ONNX Runtime at batch 4. Then paper's fp16 engine against golden (batch 16).
+#   bash bench/trt-fp32-probe.sh [GATE...]
+set -uo pipefail
+OUT=${OUT:-$PWD/probe-out}
+WORK=${MSN_GPU_WORK:-/tmp/msn-probe}
+mkdir -p "$OUT" "$WORK"
+FIRST=${MSN_PROJECT_JARS:-$PWD/.gpu-jars}
+CP=$( (ls "$FIRST"/*.jar 2>/dev/null; ls "${MSN_TRT_JARS:?run after trt-stage env}"/*.jar) | tr '\n' ':')
+msn() { java -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+gates=("$@")
+((${#gates[@]})) || gates=(tanh identity sigmoid)
+for gate in "${gates[@]}"; do
+  p=$WORK/paper-$gate.json
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['name']='paper-'+sys.argv[3]; d['model']['gate']=sys.argv[3]; json.dump(d,open(sys.argv[2],'w'),indent=1)" \
+    profiles/src/main/resources/profiles/paper.json "$p" "$gate"
+  { msn init --profile "$p" --out "$WORK/$gate/ck" && msn export --checkpoint "$WORK/$gate/ck" --out "$WORK/$gate/model" --profile "$p" \
+    && msn verify --model "$WORK/$gate/model" --profile "$p" --backends golden,ort-reference,trt --batch 4 --atol 1e-4; } \
+    >"$OUT/probe-$gate.log" 2>&1
+  echo "== gate $gate (exit $?)"; grep -E "vs |retrieval\.[01]\.weights|click" "$OUT/probe-$gate.log"
+done
+if [[ -d $WORK/tanh/model ]]; then
+  msn verify --model "$WORK/tanh/model" --profile "$WORK/paper-tanh.json" --backends golden,ort-reference,trt:fp16 --batch 16 \
+    >"$OUT/probe-fp16.log" 2>&1
+  echo "== paper fp16 (exit $?)"; grep -E "vs |weights|click|finish|layer" "$OUT/probe-fp16.log"
+fi
