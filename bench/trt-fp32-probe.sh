@@ -4,6 +4,8 @@
 # op (the memory gate: tanh, identity, sigmoid), each verified against the float64 golden model and
 # ONNX Runtime at batch 4. Then paper's fp16 engine against golden (batch 16).
 #   bash bench/trt-fp32-probe.sh [GATE...]
+#   bash bench/trt-fp32-probe.sh levels MODEL_DIR [LEVEL...]   fp32 plugin engines of one export built at
+#        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT
 set -uo pipefail
 OUT=${OUT:-$PWD/probe-out}
 WORK=${MSN_GPU_WORK:-/tmp/msn-probe}
@@ -11,6 +13,19 @@ mkdir -p "$OUT" "$WORK"
 FIRST=${MSN_PROJECT_JARS:-$PWD/.gpu-jars}
 CP=$( (ls "$FIRST"/*.jar 2>/dev/null; ls "${MSN_TRT_JARS:?run after trt-stage env}"/*.jar) | tr '\n' ':')
 msn() { java -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+if [[ ${1:-} == levels ]]; then
+  m=${2:?levels MODEL_DIR}
+  shift 2
+  levels=("$@")
+  ((${#levels[@]})) || levels=(0 1 3 5)
+  for l in "${levels[@]}"; do
+    { msn build --model "$m" --precision fp32 --optimization-level "$l" --out "$WORK/engine.level$l.plan" \
+      && msn verify --model "$m" --backends golden,ort-reference,trt --engine "$WORK/engine.level$l.plan" --batch 4 --atol 1e-4; } \
+      >"$OUT/probe-level$l.log" 2>&1
+    echo "== optimization level $l (exit $?)"; grep -E "^  trt .*vs|retrieval\.[01]\.weights" "$OUT/probe-level$l.log" | grep -A2 "^  trt"
+  done
+  exit 0
+fi
 gates=("$@")
 ((${#gates[@]})) || gates=(tanh identity sigmoid)
 for gate in "${gates[@]}"; do
