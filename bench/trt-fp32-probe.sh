@@ -5,7 +5,8 @@
 # ONNX Runtime at batch 4. Then paper's fp16 engine against golden (batch 16).
 #   bash bench/trt-fp32-probe.sh [GATE...]
 #   bash bench/trt-fp32-probe.sh levels MODEL_DIR [LEVEL...]   fp32 plugin engines of one export built at
-#        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT
+#        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT,
+#        then timed side by side (EngineLatency)
 set -uo pipefail
 OUT=${OUT:-$PWD/probe-out}
 WORK=${MSN_GPU_WORK:-/tmp/msn-probe}
@@ -18,12 +19,17 @@ if [[ ${1:-} == levels ]]; then
   shift 2
   levels=("$@")
   ((${#levels[@]})) || levels=(0 1 3 5)
+  engines=()
   for l in "${levels[@]}"; do
     { msn build --model "$m" --precision fp32 --optimization-level "$l" --out "$WORK/engine.level$l.plan" \
       && msn verify --model "$m" --backends golden,ort-reference,trt --engine "$WORK/engine.level$l.plan" --batch 4 --atol 1e-4; } \
       >"$OUT/probe-level$l.log" 2>&1
     echo "== optimization level $l (exit $?)"; grep -E "^  trt .*vs|retrieval\.[01]\.weights" "$OUT/probe-level$l.log" | grep -A2 "^  trt"
+    engines+=(--engine "$WORK/engine.level$l.plan")
   done
+  # their latency side by side (paper's batches)
+  java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations 100 --warmup 20 \
+    --rounds 2 --out "$OUT/latency-levels.json" 2>&1 | grep -E "^engine"
   exit 0
 fi
 gates=("$@")

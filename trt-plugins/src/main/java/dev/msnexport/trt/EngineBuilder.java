@@ -120,7 +120,7 @@ public final class EngineBuilder {
         config.setFlag(nvinfer.BuilderFlag.kFP16);
         config.setFlag(nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
         int pinned = pinRetrievalScoringToFloat32(network);
-        log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring layers kept in float32%n", pinned);
+        log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring and residual-stream layers kept in float32%n", pinned);
       }
       // Float32 layers are strict float32, like ONNX Runtime: TF32 (on by default) would round the
       // operands of every float32 matrix product to 10 mantissa bits, fp16's precision, including
@@ -313,38 +313,45 @@ public final class EngineBuilder {
   }
 
   /**
-   * In fp16 engines, keeps the MSN scoring path (query projection, its LayerNorms, the key
-   * products, PKMRetrieval and the gate) in float32. Which slots are retrieved hinges on score
-   * gaps that half precision rounds away: scores of about 10 with fp16's 1e-3 relative error swap
-   * neighbours (seen on the H100: `small` fp16 retrieved different slots than ONNX Runtime). These
-   * layers are small; the per-token FFN, the heads and SparseGather (memory-bound) stay in fp16.
-   * Layers are found by the exporter's node-name scope {@code blocks.{l}.msn/} (TensorRT's ONNX
-   * parser names layers after nodes). Returns how many layers were pinned.
+   * In fp16 engines, keeps in float32 what decides which slots are retrieved: the MSN scoring path
+   * (query projection, its LayerNorms, the key products, PKMRetrieval and the gate) and the
+   * residual stream that feeds it (every LayerNorm and the residual Add before it), as mixed
+   * precision training does. Which slots are retrieved hinges on score gaps that half precision
+   * rounds away: scores of about 10 to 100 with fp16's 1e-3 relative error swap neighbours (seen on
+   * the H100). These layers are small; the per-token FFN's matrix products, the heads and
+   * SparseGather (memory-bound) stay in fp16. MSN layers are found by the exporter's node-name
+   * scope {@code blocks.{l}.msn/} (TensorRT's ONNX parser names layers after nodes), LayerNorms by
+   * layer type. Returns how many layers were pinned.
    */
   static int pinRetrievalScoringToFloat32(INetworkDefinition network) {
     int pinned = 0;
-    int fp32 = nvinfer.DataType.kFLOAT.value;
-    int fp16 = nvinfer.DataType.kHALF.value;
     StringBuilder seen = new StringBuilder();
+    java.util.Set<Integer> residual = new java.util.HashSet<>();
+    java.util.Map<Long, Integer> producer = new java.util.HashMap<>();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      for (int o = 0; o < layer.getNbOutputs(); o++) {
+        producer.put(layer.getOutput(o).address(), i);
+      }
+    }
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      if (layer.getType().value == nvinfer.LayerType.kNORMALIZATION.value && layer.getNbInputs() > 0) {
+        Integer p = producer.get(layer.getInput(0).address());
+        if (p != null && network.getLayer(p).getType().value == nvinfer.LayerType.kELEMENTWISE.value) {
+          residual.add(p); // x + mix(x), x + ffn(x)
+        }
+      }
+    }
     for (int i = 0; i < network.getNbLayers(); i++) {
       org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
       String name = layer.getName();
       if (i < 60) {
         seen.append(i == 0 ? "" : ", ").append(name);
       }
-      if (name == null || !name.contains(".msn/") || name.contains("SparseGather")) {
-        continue;
-      }
-      boolean floating = false;
-      for (int o = 0; o < layer.getNbOutputs(); o++) {
-        int t = layer.getOutput(o).getType().value;
-        if (t == fp32 || t == fp16) {
-          layer.setOutputType(o, nvinfer.DataType.kFLOAT);
-          floating = true;
-        }
-      }
-      if (floating) {
-        layer.setPrecision(nvinfer.DataType.kFLOAT);
+      boolean scoring = name != null && name.contains(".msn/") && !name.contains("SparseGather");
+      boolean stream = layer.getType().value == nvinfer.LayerType.kNORMALIZATION.value || residual.contains(i);
+      if ((scoring || stream) && pinToFloat32(layer)) {
         pinned++;
       }
     }
@@ -352,5 +359,23 @@ public final class EngineBuilder {
       System.err.println("build: no layer named blocks.{l}.msn/...; layers: " + seen);
     }
     return pinned;
+  }
+
+  /** Float32 compute and float32 floating outputs for one layer; false when it has no floating output. */
+  private static boolean pinToFloat32(org.bytedeco.tensorrt.nvinfer.ILayer layer) {
+    int fp32 = nvinfer.DataType.kFLOAT.value;
+    int fp16 = nvinfer.DataType.kHALF.value;
+    boolean floating = false;
+    for (int o = 0; o < layer.getNbOutputs(); o++) {
+      int t = layer.getOutput(o).getType().value;
+      if (t == fp32 || t == fp16) {
+        layer.setOutputType(o, nvinfer.DataType.kFLOAT);
+        floating = true;
+      }
+    }
+    if (floating) {
+      layer.setPrecision(nvinfer.DataType.kFLOAT);
+    }
+    return floating;
   }
 }

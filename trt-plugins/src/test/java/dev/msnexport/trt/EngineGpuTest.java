@@ -112,22 +112,23 @@ class EngineGpuTest {
         // Slots first, layer by layer, as the verifier does: a tie that changes a query's slot set makes
         // its sample diverge, and everything downstream of it (later layers, task outputs) is exempt.
         boolean[] diverged = new boolean[(int) batch];
-        Map<String, boolean[]> divergedBefore = new java.util.HashMap<>();
+        Map<String, boolean[]> weightsExempt = new java.util.HashMap<>();
         for (TensorData w : want.values()) {
           TensorData g = got.get(w.name());
           assertEquals(List.of(box(w.shape())), List.of(box(g.shape())), where + " " + w.name() + " shape");
         }
         for (String slots : want.keySet().stream().filter(n -> n.endsWith(".slots")).sorted().toList()) {
           String weights = slots.replace(".slots", ".weights");
-          divergedBefore.put(weights, diverged.clone());
-          compareSlots(where, want.get(slots), got.get(slots), want.get(weights), got.get(weights), tieEps, diverged);
+          boolean[] exempt = new boolean[want.get(slots).size() / (int) want.get(slots).shape()[want.get(slots).shape().length - 1]];
+          compareSlots(where, want.get(slots), got.get(slots), want.get(weights), got.get(weights), tieEps, diverged, exempt);
+          weightsExempt.put(weights, exempt);
         }
         for (TensorData w : want.values()) {
           if (!w.isInteger()) {
             boolean weights = w.name().endsWith(".weights");
             // fp16: scores that move by tie_epsilon move a weight by up to 2 * tie_epsilon * w (as the verifier)
             double r = weights && prec != Precision.FP32 ? Math.max(rtol, 2 * tieEps) : rtol;
-            compareFloats(where, w, got.get(w.name()), atol, r, weights ? divergedBefore.get(w.name()) : diverged);
+            compareFloats(where, w, got.get(w.name()), atol, r, weights ? weightsExempt.get(w.name()) : diverged);
           }
         }
         log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", where, e.lastGpuMillis());
@@ -236,14 +237,17 @@ class EngineGpuTest {
   }
 
   /**
-   * Slots [.., k] per query: identical, or differing only where the candidates' scores tie. The
-   * kept scores are log-weights up to one constant per query (softmax), so a differing position
-   * is a tie when ln w differs by at most {@code tieEps} there. Queries of samples marked in
-   * {@code diverged} (an earlier layer's tie changed their slot set) are skipped; every other
-   * query must be identical or a tie, and a tie that changes the slot set marks its sample.
+   * Slots [.., k] per query: identical, or a tie: a difference that scores within {@code tieEps}
+   * of each other explain. As in the verifier's RetrievalComparison (weights mode): log-weights are
+   * scores up to one offset per list (estimated from the slots both lists hold); the best slot the
+   * candidate left out may beat the worst it took instead by at most tieEps, each list's choice
+   * must hold against the other's weakest slot, and the candidate's list must be non-increasing.
+   * Queries of samples marked in {@code diverged} (an earlier layer's tie changed their slot set)
+   * are skipped; a tie that changes the slot set marks its sample and its query in
+   * {@code setChanged}. Every other query must be identical or a tie.
    */
   static void compareSlots(String where, TensorData want, TensorData got, TensorData wantW, TensorData gotW, double tieEps,
-      boolean[] diverged) {
+      boolean[] diverged, boolean[] setChanged) {
     int k = (int) want.shape()[want.shape().length - 1];
     int queries = want.size() / k;
     int perSample = queries / diverged.length;
@@ -255,33 +259,64 @@ class EngineGpuTest {
     double maxTieGap = 0;
     List<String> bad = new ArrayList<>();
     for (int q = 0; q < queries; q++) {
+      int o = q * k;
       for (int m = 0; m < k; m++) {
-        assertTrue(got.longs()[q * k + m] >= 0, where + " " + want.name() + "[" + (q * k + m) + "] = " + got.longs()[q * k + m] + " (unwritten)");
+        assertTrue(got.longs()[o + m] >= 0, where + " " + want.name() + "[" + (o + m) + "] = " + got.longs()[o + m] + " (unwritten)");
       }
       if (before[q / perSample]) {
         downstream++;
+        setChanged[q] = true; // its weights are not comparable either
         continue;
       }
-      boolean same = true;
-      double gap = 0;
+      if (java.util.Arrays.equals(want.longs(), o, o + k, got.longs(), o, o + k)) {
+        identical++;
+        continue;
+      }
+      double shift = 0;
+      int common = 0;
       for (int m = 0; m < k; m++) {
-        int i = q * k + m;
-        if (want.longs()[i] != got.longs()[i]) {
-          same = false;
-          gap = Math.max(gap, Math.abs(Math.log(wantW.floats()[i]) - Math.log(gotW.floats()[i])));
+        int r = indexOf(want.longs(), o, k, got.longs()[o + m]);
+        if (r >= 0) {
+          shift += Math.log(wantW.floats()[o + r]) - Math.log(gotW.floats()[o + m]);
+          common++;
         }
       }
-      if (same) {
-        identical++;
-      } else if (gap <= tieEps) {
+      shift = common == 0 ? 0 : shift / common;
+      double refMin = Double.POSITIVE_INFINITY;
+      double candMin = Double.POSITIVE_INFINITY;
+      for (int m = 0; m < k; m++) {
+        refMin = Math.min(refMin, Math.log(wantW.floats()[o + m]));
+        candMin = Math.min(candMin, Math.log(gotW.floats()[o + m]) + shift);
+      }
+      double worstIntruder = Double.POSITIVE_INFINITY;
+      double bestMissing = Double.NEGATIVE_INFINITY;
+      double gap = 0;
+      boolean setDiffers = false;
+      for (int m = 0; m < k; m++) {
+        double cand = Math.log(gotW.floats()[o + m]) + shift;
+        double ref = Math.log(wantW.floats()[o + m]);
+        if (indexOf(want.longs(), o, k, got.longs()[o + m]) < 0) {
+          setDiffers = true;
+          worstIntruder = Math.min(worstIntruder, cand);
+          gap = Math.max(gap, cand - refMin);
+        }
+        if (indexOf(got.longs(), o, k, want.longs()[o + m]) < 0) {
+          bestMissing = Math.max(bestMissing, ref);
+          gap = Math.max(gap, ref - candMin);
+        }
+        if (m > 0) {
+          gap = Math.max(gap, Math.log(gotW.floats()[o + m]) - Math.log(gotW.floats()[o + m - 1]));
+        }
+      }
+      if (setDiffers) {
+        gap = Math.max(gap, bestMissing - worstIntruder);
+      }
+      if (gap <= tieEps) {
         ties++;
         maxTieGap = Math.max(maxTieGap, gap);
-        long[] a = java.util.Arrays.copyOfRange(want.longs(), q * k, q * k + k);
-        long[] b = java.util.Arrays.copyOfRange(got.longs(), q * k, q * k + k);
-        java.util.Arrays.sort(a);
-        java.util.Arrays.sort(b);
-        if (!java.util.Arrays.equals(a, b)) {
+        if (setDiffers) {
           setChanging++;
+          setChanged[q] = true;
           diverged[q / perSample] = true;
         }
       } else if (bad.size() < 3) {
@@ -293,6 +328,15 @@ class EngineGpuTest {
         queries - downstream - identical - ties);
     assertEquals(queries - downstream, identical + ties,
         where + " " + want.name() + ": slots differ beyond ties (tie_epsilon " + tieEps + ") at " + bad);
+  }
+
+  private static int indexOf(long[] slots, int from, int k, long slot) {
+    for (int m = 0; m < k; m++) {
+      if (slots[from + m] == slot) {
+        return m;
+      }
+    }
+    return -1;
   }
 
   private static Long[] box(long[] a) {

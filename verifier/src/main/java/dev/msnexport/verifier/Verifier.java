@@ -117,7 +117,7 @@ public final class Verifier {
       }
     }
     boolean[] diverged = new boolean[Math.max(batch, 0)];
-    Map<Integer, boolean[]> divergedBefore = new java.util.HashMap<>();
+    Map<Integer, boolean[]> exemptWeights = new java.util.HashMap<>();
     for (Map.Entry<Integer, String> e : slotOutputs.entrySet()) {
       int layer = e.getKey();
       HostTensor r = ref.get(e.getValue());
@@ -134,13 +134,18 @@ public final class Verifier {
           downstream[q] = diverged[q / perSample];
         }
       }
-      divergedBefore.put(layer, diverged.clone());
       GoldenModel.LayerRetrieval gl = golden != null ? golden.retrieval().get(layer) : null;
       boolean[] setChanged = new boolean[queries];
       RetrievalComparison rc = RetrievalComparison.of(layer, k, c.ints(), cw.floats(), r.ints(), rw.floats(),
           gl == null ? null : gl::score, tol.base().tieEpsilon(), downstream, setChanged);
       retr.add(rc);
       pass &= rc.pass();
+      // this layer's weights: not comparable position by position where the slot set changed or upstream diverged
+      boolean[] weightsExempt = new boolean[queries];
+      for (int q = 0; q < queries; q++) {
+        weightsExempt[q] = downstream[q] || setChanged[q];
+      }
+      exemptWeights.put(layer, weightsExempt);
       if (perSample > 0) {
         for (int q = 0; q < queries; q++) {
           diverged[q / perSample] |= setChanged[q];
@@ -158,8 +163,8 @@ public final class Verifier {
       if (cv.length != r.size()) {
         throw new BackendException(candName + ": output " + name + " has " + cv.length + " elements, " + refName + " has " + r.size());
       }
-      // a layer's weights: exempt where an earlier layer diverged; task outputs: where any layer did
-      boolean[] exempt = isWeights(name) ? divergedBefore.get(Integer.parseInt(name.split("\\.")[1])) : diverged;
+      // a layer's weights: per query (above); task outputs: per sample, where any layer diverged
+      boolean[] exempt = isWeights(name) ? exemptWeights.get(Integer.parseInt(name.split("\\.")[1])) : diverged;
       OutputComparison oc = OutputComparison.of(name, r.shape(), cv, r.floats(), tol.atolFor(name), tol.rtolFor(name), exempt);
       outs.add(oc);
       pass &= oc.pass();

@@ -4,25 +4,32 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.Arrays;
 
 /**
- * Retrieval parity of one MSN layer: per query, the k slots of the candidate against the
- * reference's, position by position (both are sorted by descending score). A differing position
- * is a tie when the two slots' scores differ by at most {@code tie_epsilon} (the reference's
- * scores when the golden model ran, else the log-ratio of the two weights), and a real mismatch
- * otherwise. Ties are reported apart: they are legitimate orderings, not bugs.
- * {@code min_tie_epsilon_to_pass} is the largest score gap at any differing position: the
- * smallest tie_epsilon under which every differing position would have been a tie (0 when all
- * slots are identical).
+ * Retrieval parity of one MSN layer, query by query, on slot sets: a query whose slots differ from
+ * the reference's is a <em>tie</em> when the difference is one that scores within
+ * {@code tie_epsilon} of each other explain, and a <em>mismatch</em> otherwise. Two gaps are
+ * measured, on the reference's scores (the golden model's when it ran, else log-weights, each
+ * list's own softmax offset cancelling within the list):
+ * <ul>
+ *   <li>set: the best slot the candidate left out against the worst slot it took instead
+ *       ({@code max S(missing) - min S(intruder)}); a shift of the list by one near-tie insertion
+ *       costs one gap, not one per shifted position. With log-weights, also each intruder against
+ *       the reference's weakest slot and each missing slot against the candidate's weakest (each
+ *       list's set must be a top-k of the other's scores up to tie_epsilon);</li>
+ *   <li>order: the candidate's list must be non-increasing in score up to tie_epsilon.</li>
+ * </ul>
+ * Ties are reported apart: they are legitimate orderings, not bugs. {@code min_tie_epsilon_to_pass}
+ * is the largest gap seen (0 when all slots are identical).
  *
- * <p>A tie that changes a query's slot <em>set</em> (a different slot at the top-k boundary, not
- * just a different order) makes its sample diverge from the reference: its later layers see other
- * inputs. Queries of samples that diverged in an earlier layer are <em>downstream of a tie</em>:
- * counted in {@code downstream_queries}, neither compared nor failing.
+ * <p>A tie that changes a query's slot <em>set</em> makes its sample diverge from the reference:
+ * its later layers see other inputs. Queries of samples that diverged in an earlier layer are
+ * <em>downstream of a tie</em>: counted in {@code downstream_queries}, neither compared nor
+ * failing.
  */
 @JsonPropertyOrder({"layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "downstream_queries",
-    "identical_fraction", "tie_positions", "mismatched_positions", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass",
-    "score_source", "pass", "first_mismatch"})
+    "identical_fraction", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass", "score_source", "pass",
+    "first_mismatch"})
 public record RetrievalComparison(int layer, int queries, int k, int identical_queries, int tie_queries, int mismatched_queries,
-    int downstream_queries, double identical_fraction, int tie_positions, int mismatched_positions, int set_changing_tie_queries,
+    int downstream_queries, double identical_fraction, int set_changing_tie_queries,
     double tie_epsilon, double min_tie_epsilon_to_pass, String score_source, boolean pass, String first_mismatch) {
 
   /** Scores a slot for query q, or null when no reference scores are available. */
@@ -47,65 +54,121 @@ public record RetrievalComparison(int layer, int queries, int k, int identical_q
     int tieQ = 0;
     int misQ = 0;
     int downQ = 0;
-    int tieP = 0;
-    int misP = 0;
     int setQ = 0;
     String first = null;
     double maxGap = 0;
-    long[] a = new long[k];
-    long[] b = new long[k];
     for (int q = 0; q < queries; q++) {
       if (downstream != null && downstream[q]) {
         downQ++;
         continue;
       }
-      boolean anyTie = false;
-      boolean anyMis = false;
+      int o = q * k;
+      if (Arrays.equals(candSlots, o, o + k, refSlots, o, o + k)) {
+        identical++;
+        continue;
+      }
+      final int query = q;
+      // S(slot): the reference's score, or its log-weight; candidate-only slots without golden
+      // scores take the candidate's log-weight (the two lists' softmax offsets differ by about the
+      // scores' own error, which tie_epsilon bounds).
+      double shift = scores != null ? 0 : offset(candSlots, candWeights, refSlots, refWeights, o, k);
+      java.util.function.IntToDoubleFunction candScore = m -> scores != null ? scores.score(query, candSlots[o + m])
+          : logOf(candWeights[o + m]) + shift;
+      java.util.function.IntToDoubleFunction refScore = m -> scores != null ? scores.score(query, refSlots[o + m]) : logOf(refWeights[o + m]);
+      double worstIntruder = Double.POSITIVE_INFINITY;
+      double bestMissing = Double.NEGATIVE_INFINITY;
+      boolean setDiffers = false;
       for (int m = 0; m < k; m++) {
-        int i = q * k + m;
-        long c = candSlots[i];
-        long r = refSlots[i];
-        if (c == r) {
-          continue;
+        if (!contains(refSlots, o, k, candSlots[o + m])) {
+          worstIntruder = Math.min(worstIntruder, candScore.applyAsDouble(m));
+          setDiffers = true;
         }
-        double gap;
-        if (scores != null && c >= 0) {
-          gap = Math.abs(scores.score(q, r) - scores.score(q, c));
-        } else {
-          gap = Math.abs(Math.log(Math.max(candWeights[i], Double.MIN_NORMAL)) - Math.log(Math.max(refWeights[i], Double.MIN_NORMAL)));
+        if (!contains(candSlots, o, k, refSlots[o + m])) {
+          bestMissing = Math.max(bestMissing, refScore.applyAsDouble(m));
         }
-        maxGap = Math.max(maxGap, Double.isNaN(gap) ? Double.POSITIVE_INFINITY : gap);
-        if (gap <= tieEpsilon) {
-          anyTie = true;
-          tieP++;
-        } else {
-          anyMis = true;
-          misP++;
-          if (first == null) {
-            first = "query " + q + " position " + m + ": slot " + c + " instead of " + r + " (score gap " + gap + ")";
+      }
+      double gap = setDiffers ? Math.max(0, bestMissing - worstIntruder) : 0;
+      if (setDiffers && scores == null) {
+        // log-weights only rank within a list: also hold each list's choice against the other's
+        // boundary (the reference left the intruders out, the candidate left the missing out)
+        double refBoundary = Double.POSITIVE_INFINITY;
+        double candBoundary = Double.POSITIVE_INFINITY;
+        for (int m = 0; m < k; m++) {
+          refBoundary = Math.min(refBoundary, refScore.applyAsDouble(m));
+          candBoundary = Math.min(candBoundary, candScore.applyAsDouble(m));
+        }
+        for (int m = 0; m < k; m++) {
+          if (!contains(refSlots, o, k, candSlots[o + m])) {
+            gap = Math.max(gap, candScore.applyAsDouble(m) - refBoundary);
+          }
+          if (!contains(candSlots, o, k, refSlots[o + m])) {
+            gap = Math.max(gap, refScore.applyAsDouble(m) - candBoundary);
           }
         }
       }
-      if (anyMis) {
-        misQ++;
-      } else if (anyTie) {
+      String where = "query " + q + ": slots " + Arrays.toString(Arrays.copyOfRange(candSlots, o, o + k)) + " instead of "
+          + Arrays.toString(Arrays.copyOfRange(refSlots, o, o + k));
+      for (int m = 0; m + 1 < k; m++) {
+        double rise = candScore.applyAsDouble(m + 1) - candScore.applyAsDouble(m);
+        if (rise > gap) {
+          gap = rise;
+          where = "query " + q + " position " + (m + 1) + ": slot " + candSlots[o + m + 1] + " ranked below slot " + candSlots[o + m]
+              + " but scores higher";
+        }
+      }
+      if (Double.isNaN(gap)) {
+        gap = Double.POSITIVE_INFINITY;
+      }
+      maxGap = Math.max(maxGap, gap);
+      if (gap <= tieEpsilon) {
         tieQ++;
-        System.arraycopy(candSlots, q * k, a, 0, k);
-        System.arraycopy(refSlots, q * k, b, 0, k);
-        Arrays.sort(a);
-        Arrays.sort(b);
-        if (!Arrays.equals(a, b)) {
+        if (setDiffers) {
           setQ++;
           if (setChangingTies != null) {
             setChangingTies[q] = true;
           }
         }
       } else {
-        identical++;
+        misQ++;
+        if (first == null) {
+          first = where + " (gap " + gap + ")";
+        }
       }
     }
     int compared = queries - downQ;
     return new RetrievalComparison(layer, queries, k, identical, tieQ, misQ, downQ, compared == 0 ? 1.0 : identical / (double) compared,
-        tieP, misP, setQ, tieEpsilon, maxGap, scores != null ? "golden" : "weights", misQ == 0, first);
+        setQ, tieEpsilon, maxGap, scores != null ? "golden" : "weights", misQ == 0, first);
+  }
+
+  private static double logOf(double w) {
+    return Math.log(Math.max(w, Double.MIN_NORMAL));
+  }
+
+  private static boolean contains(long[] slots, int from, int k, long slot) {
+    for (int m = from; m < from + k; m++) {
+      if (slots[m] == slot) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Without golden scores: the shift that puts the candidate's log-weights on the reference's
+   * scale, the mean difference over the slots both hold (0 when they share none).
+   */
+  private static double offset(long[] candSlots, double[] candWeights, long[] refSlots, double[] refWeights, int o, int k) {
+    double sum = 0;
+    int n = 0;
+    for (int m = 0; m < k; m++) {
+      for (int r = 0; r < k; r++) {
+        if (refSlots[o + r] == candSlots[o + m]) {
+          sum += logOf(refWeights[o + r]) - logOf(candWeights[o + m]);
+          n++;
+          break;
+        }
+      }
+    }
+    return n == 0 ? 0 : sum / n;
   }
 }

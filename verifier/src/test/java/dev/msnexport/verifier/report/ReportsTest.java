@@ -146,7 +146,7 @@ class ReportsTest {
     NodeList failures = root.getElementsByTagName("failure");
     String messages = ((Element) failures.item(0)).getAttribute("message") + ((Element) failures.item(1)).getAttribute("message");
     assertTrue(messages.contains("finish <&\"'>") && messages.contains("1 of 3"), messages);
-    assertTrue(messages.contains("layer 0") && messages.contains("slot 3 instead of 2"), messages);
+    assertTrue(messages.contains("layer 0") && messages.contains("slots [1, 3] instead of [1, 2]"), messages);
   }
 
   @Test
@@ -246,7 +246,7 @@ class ReportsTest {
         "mean_rel", "median_rel", "p99_rel", "cosine", "non_finite", "failing_elements", "worst_index", "min_atol_to_pass",
         "min_rtol_to_pass", "tie_exempt_elements", "tie_exempt_max_abs", "histogram"), keys(j.get("comparisons").get(0).get("outputs").get(0)));
     assertEquals(List.of("layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "downstream_queries",
-        "identical_fraction", "tie_positions", "mismatched_positions", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass",
+        "identical_fraction", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass",
         "score_source", "pass", "first_mismatch"),
         keys(j.get("comparisons").get(0).get("retrieval").get(0)));
   }
