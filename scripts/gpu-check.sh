@@ -47,8 +47,8 @@ project_jars() { # DIR: the project's jars, the cli and the trt-plugins test cla
   cp cli/target/msn-export.jar "$dir"/ || return 1
   ./mvnw -B -q -o -pl trt-plugins,verifier -Dexec.skip=true test-compile || return 1
   (cd trt-plugins/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
-  # the verifier's bad-input matrix (its trt rows run only where there is a GPU); no fixtures needed
-  (cd verifier/target/test-classes && jar cf "$dir/msn-verifier-tests.jar" dev/msnexport/verifier/robustness/BadInputMatrixTest*.class) || return 1
+  # the verifier's bad-input matrix (its trt rows run only where there is a GPU) and its helpers; no fixtures needed
+  (cd verifier/target/test-classes && jar cf "$dir/msn-verifier-tests.jar" dev/msnexport/verifier/robustness) || return 1
   unzip -l "$dir"/trt-plugins-*.jar | grep libmsn_trt_plugins.so >/dev/null || { echo "trt-plugins jar lacks the plugin library" >&2; return 1; }
 }
 
