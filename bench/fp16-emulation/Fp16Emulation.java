@@ -6,6 +6,7 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.golden.GoldenModel;
+import dev.msnexport.verifier.golden.TopK;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -355,8 +356,8 @@ public final class Fp16Emulation {
         rowScores[n * S + s] = rs.applyAsDouble(scale * a);
         colScores[n * S + s] = rs.applyAsDouble(scale * bb);
       }
-      int[] ti = select(rowScores, n * S, S, k);
-      int[] tj = select(colScores, n * S, S, k);
+      int[] ti = TopK.select(rowScores, n * S, S, k);
+      int[] tj = TopK.select(colScores, n * S, S, k);
       long[] candSlot = new long[k * k];
       double[] candScore = new double[k * k];
       for (int i = 0; i < k; i++) {
@@ -365,7 +366,7 @@ public final class Fp16Emulation {
           candScore[i * k + j] = rc.applyAsDouble(rowScores[n * S + ti[i]] + colScores[n * S + tj[j]]);
         }
       }
-      int[] best = selectBySlot(candScore, candSlot, k);
+      int[] best = TopK.selectBySlot(candScore, candSlot, k);
       double max = Double.NEGATIVE_INFINITY;
       for (int mm = 0; mm < k; mm++) {
         max = Math.max(max, candScore[best[mm]]);
@@ -441,43 +442,6 @@ public final class Fp16Emulation {
     java.util.function.DoubleUnaryOperator rl = m.ln16 ? Fp16Emulation::f16 : rb;
     for (int r = 0; r < batch * T; r++) {
       layerNorm(out, r * D, D, g, be, rl);
-    }
-    return out;
-  }
-
-  // GoldenModel's TopK (package-private there), verbatim.
-  static int[] select(double[] v, int off, int n, int k) {
-    int[] out = new int[k];
-    boolean[] taken = new boolean[n];
-    for (int m = 0; m < k; m++) {
-      int best = -1;
-      for (int i = 0; i < n; i++) {
-        if (!taken[i] && (best < 0 || v[off + i] > v[off + best])) {
-          best = i;
-        }
-      }
-      taken[best] = true;
-      out[m] = best;
-    }
-    return out;
-  }
-
-  static int[] selectBySlot(double[] score, long[] slot, int k) {
-    int n = score.length;
-    int[] out = new int[k];
-    boolean[] taken = new boolean[n];
-    for (int m = 0; m < k; m++) {
-      int best = -1;
-      for (int i = 0; i < n; i++) {
-        if (taken[i]) {
-          continue;
-        }
-        if (best < 0 || score[i] > score[best] || (score[i] == score[best] && slot[i] < slot[best])) {
-          best = i;
-        }
-      }
-      taken[best] = true;
-      out[m] = best;
     }
     return out;
   }

@@ -100,9 +100,10 @@ public final class Verifier {
     List<OutputComparison> outs = new ArrayList<>();
     List<RetrievalComparison> retr = new ArrayList<>();
     boolean pass = true;
-    int batch = (int) ref.get(ref.keySet().iterator().next()).shape()[0];
+    int batch = ref.isEmpty() || ref.values().iterator().next().shape().length == 0 ? 0
+        : (int) ref.values().iterator().next().shape()[0];
     for (HostTensor t : ref.values()) { // the task outputs are [B, 1]
-      if (!t.isInteger() && !t.name().startsWith("retrieval.")) {
+      if (!t.isInteger() && !t.name().startsWith("retrieval.") && t.shape().length > 0) {
         batch = (int) t.shape()[0];
         break;
       }

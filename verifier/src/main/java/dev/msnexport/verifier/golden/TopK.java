@@ -1,11 +1,14 @@
 package dev.msnexport.verifier.golden;
 
-/** The contract's top-k selections, written for clarity (the golden model is not the fast path). */
-final class TopK {
+/**
+ * The contract's top-k selections, written for clarity (the golden model is not the fast path).
+ * Public for tools that instrument the golden forward (bench/fp16-emulation).
+ */
+public final class TopK {
   private TopK() {}
 
   /** Indices of the k largest of v[off, off+n), descending; equal scores: lower index first. */
-  static int[] select(double[] v, int off, int n, int k) {
+  public static int[] select(double[] v, int off, int n, int k) {
     int[] out = new int[k];
     boolean[] taken = new boolean[n];
     for (int m = 0; m < k; m++) {
@@ -22,7 +25,7 @@ final class TopK {
   }
 
   /** Positions of the k best candidates, descending score; equal scores: lower slot first. */
-  static int[] selectBySlot(double[] score, long[] slot, int k) {
+  public static int[] selectBySlot(double[] score, long[] slot, int k) {
     int n = score.length;
     int[] out = new int[k];
     boolean[] taken = new boolean[n];
