@@ -281,7 +281,10 @@ final class VerifyCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  %s%s%n", o.name(), o.max_abs(), o.max_rel(),
             o.cosine(), o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")",
             o.tie_exempt_elements() == 0 ? ""
-                : String.format(Locale.ROOT, "  (%d tie-exempt, max_abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs()));
+                : o.tie_exempt_elements() == o.elements()
+                    ? String.format(Locale.ROOT, "  (all %d tie-exempt, max_abs %.2e: nothing left to compare)", o.elements(),
+                        o.tie_exempt_max_abs())
+                    : String.format(Locale.ROOT, "  (%d tie-exempt, max_abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs()));
       }
       for (RetrievalComparison rc : c.retrieval()) {
         System.out.printf(Locale.ROOT, "    retrieval layer %d       %d/%d queries identical, %d tie (%d change the set), %d mismatched%s"

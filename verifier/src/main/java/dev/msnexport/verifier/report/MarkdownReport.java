@@ -66,7 +66,11 @@ public final class MarkdownReport {
 
   /** The result cell's note on elements left out because their sample's retrieval differs by a tie. */
   static String tieExempt(OutputComparison o) {
-    return o.tie_exempt_elements() == 0 ? ""
+    if (o.tie_exempt_elements() == 0) {
+      return "";
+    }
+    return o.tie_exempt_elements() == o.elements()
+        ? f("; all %d tie-exempt (max abs %.2e): nothing left to compare", o.elements(), o.tie_exempt_max_abs())
         : f("; %d tie-exempt (max abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs());
   }
 

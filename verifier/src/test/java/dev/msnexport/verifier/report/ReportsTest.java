@@ -135,6 +135,19 @@ class ReportsTest {
   }
 
   @Test
+  void tieExemptNoteSaysWhenNothingWasLeftToCompare() {
+    double[] ref = {0.5, 0.25};
+    double[] cand = {0.6, 0.25};
+    OutputComparison some = OutputComparison.of("click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, false});
+    assertTrue(some.pass());
+    assertEquals("; 1 tie-exempt (max abs 1.00e-01)", MarkdownReport.tieExempt(some));
+    OutputComparison all = OutputComparison.of("click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, true});
+    assertTrue(MarkdownReport.tieExempt(all).contains("all 2 tie-exempt") && MarkdownReport.tieExempt(all).contains("nothing left"),
+        MarkdownReport.tieExempt(all));
+    assertEquals("", MarkdownReport.tieExempt(OutputComparison.of("click", new long[] {2, 1}, ref, ref, 1e-5, 0, null)));
+  }
+
+  @Test
   void verifyJunitHasOneCasePerOutputAndRetrievalLayer() throws Exception {
     Document d = parseXml(JunitXml.verify(verifyReport()));
     assertConsistentJunit(d);
