@@ -9,9 +9,9 @@ import java.util.List;
  * when {@code |a - b| <= atol + rtol * |b|}. Also says the smallest atol (at the given rtol) and
  * the smallest rtol (at the given atol) that would have passed, and a log-scale error histogram.
  *
- * <p>Elements of samples whose retrieval differs from the reference's by a tie only (see
- * {@link RetrievalComparison}) are <em>tie-exempt</em>: a different but equally valid slot moves
- * everything downstream by a step no tolerance on rounding can bound. They are counted apart
+ * <p>Elements downstream of a tie that changed a query's slot set (see {@link RetrievalComparison})
+ * are <em>tie-exempt</em>: a different but equally valid slot moves everything downstream by a
+ * step no tolerance on rounding can bound. They are counted apart
  * ({@code tie_exempt_elements}, {@code tie_exempt_max_abs}) and left out of the verdict and of
  * every other statistic, so that the statistics and the verdict always agree. Non-finite values
  * are never exempt.
@@ -37,9 +37,9 @@ public record OutputComparison(
   }
 
   /**
-   * As above; {@code exemptSamples[b]} marks batch row b as tie-exempt. The output's elements
-   * split evenly over the rows (element i belongs to row {@code i / (elements / rows)}), which
-   * holds for {@code [B, ...]} task outputs and {@code [B*T, k]} retrieval outputs alike.
+   * As above; {@code exemptSamples[r]} marks row r as tie-exempt. The output's elements split
+   * evenly over the rows (element i belongs to row {@code i / (elements / rows)}): one row per
+   * sample for {@code [B, ...]} task outputs, one per query for {@code [B*T, k]} retrieval weights.
    */
   public static OutputComparison of(String name, long[] shape, double[] candidate, double[] reference, double atol, double rtol,
       boolean[] exemptSamples) {
