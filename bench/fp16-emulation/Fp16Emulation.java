@@ -6,6 +6,7 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.golden.GoldenModel;
+import dev.msnexport.verifier.golden.MathFunctions;
 import dev.msnexport.verifier.golden.TopK;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,22 +192,28 @@ public final class Fp16Emulation {
     }
   }
 
-  /** Golden's LayerNorm (float64 inside), the result rounded by {@code r}. */
+  /** Golden's LayerNorm (MathFunctions.layerNorm, float64 inside), the result rounded by {@code r}. */
   static void layerNorm(double[] v, int off, int n, float[] g, float[] b, java.util.function.DoubleUnaryOperator r) {
-    double mean = 0;
+    MathFunctions.layerNorm(v, off, n, toDouble(g), toDouble(b));
     for (int i = 0; i < n; i++) {
-      mean += v[off + i];
+      v[off + i] = r.applyAsDouble(v[off + i]);
     }
-    mean /= n;
-    double var = 0;
-    for (int i = 0; i < n; i++) {
-      double d = v[off + i] - mean;
-      var += d * d;
+  }
+
+  private static double[] toDouble(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
     }
-    var /= n;
-    double inv = 1 / Math.sqrt(var + 1e-5);
-    for (int i = 0; i < n; i++) {
-      v[off + i] = r.applyAsDouble((v[off + i] - mean) * inv * g[i] + b[i]);
+    return d;
+  }
+
+  /** LayerNorm of every token row of {@code out} with the norm {@code prefix}.weight/.bias. */
+  void normRows(double[] out, int rows, int width, String prefix, java.util.function.DoubleUnaryOperator r) {
+    float[] g = w(prefix + ".weight");
+    float[] be = w(prefix + ".bias");
+    for (int row = 0; row < rows; row++) {
+      layerNorm(out, row * width, width, g, be, r);
     }
   }
 
@@ -269,12 +276,7 @@ public final class Fp16Emulation {
         }
       }
     }
-    float[] g = w(p + "mix_norm.weight");
-    float[] be = w(p + "mix_norm.bias");
-    java.util.function.DoubleUnaryOperator rl = m.ln16 ? Fp16Emulation::f16 : rb;
-    for (int r = 0; r < batch * T; r++) {
-      layerNorm(out, r * D, D, g, be, rl);
-    }
+    normRows(out, batch * T, D, p + "mix_norm", m.ln16 ? Fp16Emulation::f16 : rb);
     return out;
   }
 
@@ -437,12 +439,7 @@ public final class Fp16Emulation {
         out[xo + d] = rb.applyAsDouble(x[xo + d] + y);
       }
     });
-    float[] g = w(p + "ffn_norm.weight");
-    float[] be = w(p + "ffn_norm.bias");
-    java.util.function.DoubleUnaryOperator rl = m.ln16 ? Fp16Emulation::f16 : rb;
-    for (int r = 0; r < batch * T; r++) {
-      layerNorm(out, r * D, D, g, be, rl);
-    }
+    normRows(out, batch * T, D, p + "ffn_norm", m.ln16 ? Fp16Emulation::f16 : rb);
     return out;
   }
 
