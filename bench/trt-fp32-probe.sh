@@ -6,14 +6,14 @@
 #   bash bench/trt-fp32-probe.sh [GATE...]
 #   bash bench/trt-fp32-probe.sh levels MODEL_DIR [LEVEL...]   fp32 plugin engines of one export built at
 #        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT,
-#        then timed side by side (EngineLatency)
+#        then timed side by side (EngineLatency); each log ends with the plan's layer table (msn-export inspect)
 set -uo pipefail
 OUT=${OUT:-$PWD/probe-out}
 WORK=${MSN_GPU_WORK:-/tmp/msn-probe}
 mkdir -p "$OUT" "$WORK"
 FIRST=${MSN_PROJECT_JARS:-$PWD/.gpu-jars}
 CP=$( (ls "$FIRST"/*.jar 2>/dev/null; ls "${MSN_TRT_JARS:?run after trt-stage env}"/*.jar) | tr '\n' ':')
-msn() { java -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+msn() { java ${MSN_JAVA_OPTS:-} -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
 if [[ ${1:-} == levels ]]; then
   m=${2:?levels MODEL_DIR}
   shift 2
@@ -25,6 +25,7 @@ if [[ ${1:-} == levels ]]; then
       && msn verify --model "$m" --backends golden,ort-reference,trt --engine "$WORK/engine.level$l.plan" --batch 4 --atol 1e-4; } \
       >"$OUT/probe-level$l.log" 2>&1
     echo "== optimization level $l (exit $?)"; grep -E "^  trt .*vs|retrieval\.[01]\.weights" "$OUT/probe-level$l.log" | grep -A2 "^  trt"
+    msn inspect "$WORK/engine.level$l.plan" --layers >>"$OUT/probe-level$l.log" 2>&1
     engines+=(--engine "$WORK/engine.level$l.plan")
   done
   # their latency side by side (paper's batches)

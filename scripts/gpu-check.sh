@@ -25,8 +25,9 @@
 # trt-plugins test classes), msn-verifier-tests.jar (BadInputMatrixTest) and
 # junit-platform-console-standalone. Logs and results go to $OUT
 # (the device tool's folder; at most 8 files come back) or ./gpu-check-out; models and engines to
-# $MSN_GPU_WORK (default /tmp/msn-gpu-check). Knobs: PAPER_PRECISIONS (default "fp32"),
-# LATENCY_ITERATIONS (default 200). Exit status: the number of failed steps.
+# $MSN_GPU_WORK (default /tmp/msn-gpu-check); at the end every log but the summary is packed into
+# gpu-check-logs.tgz. Knobs: PAPER_PRECISIONS (default "fp32"), LATENCY_ITERATIONS (default 200),
+# MSN_JAVA_OPTS (JVM options for msn-export, e.g. -Dmsn.trt.precisionConstraints=prefer). Exit status: the number of failed steps.
 # The project's own jars can also travel apart from the staged parts, so that a code change
 # needs no new staging: jars in $MSN_PROJECT_JARS (default: ./.gpu-jars, name it in `carry`) come
 # first on the class path.
@@ -98,7 +99,22 @@ SUMMARY=$OUT/summary.txt
 failed=0
 
 note() { echo "$*" | tee -a "$SUMMARY"; }
-msn() { java -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+# MSN_JAVA_OPTS: extra JVM options for every msn-export call, e.g. -Dmsn.trt.precisionConstraints=prefer
+msn() { java ${MSN_JAVA_OPTS:-} -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+# inspect_plans LOG PLAN...: TensorRT's layer table of each plan into LOG, its summary (fp16: whether the
+# float32-pinned scoring path touches fp16) into the summary
+inspect_plans() {
+  local log=$1 plan tmp; shift
+  tmp=$(mktemp)
+  for plan in "$@"; do
+    [[ -f $plan ]] || continue
+    if msn inspect "$plan" --layers >"$tmp" 2>&1; then
+      grep -E '^engine |engine layers|scoring path|^    \[' "$tmp" >>"$SUMMARY"
+    else note "FAIL  inspect $plan (see $(basename "$log"))"; failed=$((failed + 1)); fi
+    { echo "=== inspect $plan"; cat "$tmp"; } >>"$log"
+  done
+  rm -f "$tmp"
+}
 # run NAME LOG CMD...: runs, logs, records pass/fail in the summary
 run() {
   local name=$1 log=$2; shift 2
@@ -153,6 +169,7 @@ step_verify() {
     run "verify $p ort-reference,trt:reference" "$log" msn verify --model "$m" --backends ort-reference,trt:reference --batch 64 \
       --timing-cache "$WORK/timing.cache"
   done
+  inspect_plans "$OUT/layers.log" "$WORK"/{tiny,small}/model/engine.custom.fp16.*.plan
   expect_exit 4 "the model changed since the build" "verify tiny --engine <small's plan> is refused" "$log" msn verify --model "$WORK/tiny/model" \
     --backends ort-reference,trt --engine "$WORK/small/model/engine.custom.fp32.small.plan"
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)|error:' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
@@ -182,6 +199,7 @@ step_paper() {
       --batch 16
   fi
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
+  inspect_plans "$OUT/layers.log" "$m"/engine.custom.*.paper.plan
   ((${#engines[@]})) || return
   run "latency paper (plain launches)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \
     --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup 20 --rounds 2 --out "$OUT/latency.json"
@@ -206,6 +224,8 @@ for s in "${steps[@]}"; do
   esac
 done
 note "gpu-check: $failed failed step(s)"
+# the device tool brings back at most 8 files: the summary, and every log in one archive
+(cd "$OUT" && ls | grep -v -e '^summary.txt$' -e '^gpu-check-logs.tgz$' | tar czf gpu-check-logs.tgz -T - --remove-files) 2>/dev/null
 echo "----- summary -----"
 cat "$SUMMARY"
 exit "$failed"

@@ -29,11 +29,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = "Describe a checkpoint directory, a safetensors file, an ONNX model or an export directory: config, parameter "
-        + "counts (dense vs memory), memory tables, memory health (checkpoints), op counts, custom nodes, external data.")
+    description = "Describe a checkpoint directory, a safetensors file, an ONNX model, an export directory or a TensorRT engine plan: "
+        + "config, parameter counts (dense vs memory), memory tables, memory health (checkpoints), op counts, custom nodes, external data; "
+        + "for a plan (GPU needed) its sidecar, IO tensors and layer precisions.")
 public final class InspectCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "Checkpoint directory, .safetensors, .onnx or export directory.")
   Path file;
+
+  @Option(names = "--layers", description = "For an engine plan: print every engine layer (data types in and out, type, name, tactic).")
+  boolean engineLayers;
 
   @Mixin
   NameMapOption nameMap;
@@ -54,6 +58,8 @@ public final class InspectCommand implements Callable<Integer> {
       } else {
         throw new BadInputException(file + " is neither a checkpoint directory (config.json) nor an export directory (manifest.json)");
       }
+    } else if (file.toString().endsWith(".plan")) {
+      EngineInspection.print(file, engineLayers, System.out);
     } else if (file.toString().endsWith(".onnx")) {
       inspectOnnx(file);
     } else if (Files.isRegularFile(file)) {

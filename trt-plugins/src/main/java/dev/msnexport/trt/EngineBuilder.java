@@ -118,10 +118,15 @@ public final class EngineBuilder {
       }
       if (r.precision() == Precision.FP16) {
         config.setFlag(nvinfer.BuilderFlag.kFP16);
-        config.setFlag(nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
-        int pinned = pinRetrievalScoringToFloat32(network);
-        log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring and residual-stream layers kept in float32%n", pinned);
+        boolean obey = obeyPrecisionConstraints();
+        config.setFlag(obey ? nvinfer.BuilderFlag.kOBEY_PRECISION_CONSTRAINTS : nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
+        Pinned pinned = pinRetrievalScoringToFloat32(network);
+        log.printf(Locale.ROOT, "build: fp16, with %d retrieval-scoring and residual-stream layers and %d weight layers feeding them kept"
+            + " in float32 (%s precision constraints)%n", pinned.layers(), pinned.weights(), obey ? "obeyed" : "preferred");
       }
+      // Layer names, types, formats and tactics stay in the plan, for `msn-export inspect PLAN`
+      // (trtexec's --profilingVerbosity=detailed); this changes no kernel choice.
+      config.setProfilingVerbosity(nvinfer.ProfilingVerbosity.kDETAILED);
       // Float32 layers are strict float32, like ONNX Runtime: TF32 (on by default) would round the
       // operands of every float32 matrix product to 10 mantissa bits, fp16's precision, including
       // the retrieval-scoring layers that fp16 engines keep in float32.
@@ -312,6 +317,26 @@ public final class EngineBuilder {
     }
   }
 
+  /** System property choosing how fp16 builds treat the float32 pins: {@code obey} (default) or {@code prefer}. */
+  public static final String PRECISION_CONSTRAINTS_PROPERTY = "msn.trt.precisionConstraints";
+
+  static boolean obeyPrecisionConstraints() {
+    String v = System.getProperty(PRECISION_CONSTRAINTS_PROPERTY, "obey");
+    return switch (v) {
+      case "obey" -> true;
+      case "prefer" -> false;
+      default -> throw new BadInputException("-D" + PRECISION_CONSTRAINTS_PROPERTY + " must be obey or prefer, got '" + v + "'");
+    };
+  }
+
+  /** Whether a layer (network layer, or a fused engine layer named after its nodes) is in the MSN scoring path pinned to float32. */
+  public static boolean inScoringScope(String layerName) {
+    return layerName != null && layerName.contains(".msn/") && !layerName.contains("SparseGather");
+  }
+
+  /** What {@link #pinRetrievalScoringToFloat32} pinned: compute layers, and the weight-only layers that feed them. */
+  record Pinned(int layers, int weights) {}
+
   /**
    * In fp16 engines, keeps in float32 what decides which slots are retrieved: the MSN scoring path
    * (query projection, its LayerNorms, the key products, PKMRetrieval and the gate) and the
@@ -321,20 +346,26 @@ public final class EngineBuilder {
    * the H100). These layers are small; the per-token FFN's matrix products, the heads and
    * SparseGather (memory-bound) stay in fp16. MSN layers are found by the exporter's node-name
    * scope {@code blocks.{l}.msn/} (TensorRT's ONNX parser names layers after nodes), LayerNorms by
-   * layer type. Returns how many layers were pinned.
+   * layer type.
+   *
+   * <p>The weights those layers read (the folded keys {@code K'}, {@code W_q}, LayerNorm affine
+   * parameters) come from constant layers that the parser names after their initializers, not
+   * after a node, so the scope test misses them; a constant layer left free may be stored in fp16
+   * and cast up, which rounds every key to 11 bits. So every weight-only layer (a constant, or a
+   * layer whose inputs all come from weight-only layers) that feeds a pinned layer is pinned too.
    */
-  static int pinRetrievalScoringToFloat32(INetworkDefinition network) {
-    int pinned = 0;
+  static Pinned pinRetrievalScoringToFloat32(INetworkDefinition network) {
+    int n = network.getNbLayers();
     StringBuilder seen = new StringBuilder();
     java.util.Set<Integer> residual = new java.util.HashSet<>();
     java.util.Map<Long, Integer> producer = new java.util.HashMap<>();
-    for (int i = 0; i < network.getNbLayers(); i++) {
+    for (int i = 0; i < n; i++) {
       org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
       for (int o = 0; o < layer.getNbOutputs(); o++) {
         producer.put(layer.getOutput(o).address(), i);
       }
     }
-    for (int i = 0; i < network.getNbLayers(); i++) {
+    for (int i = 0; i < n; i++) {
       org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
       if (layer.getType().value == nvinfer.LayerType.kNORMALIZATION.value && layer.getNbInputs() > 0) {
         Integer p = producer.get(layer.getInput(0).address());
@@ -343,22 +374,61 @@ public final class EngineBuilder {
         }
       }
     }
-    for (int i = 0; i < network.getNbLayers(); i++) {
+    // Weight-only layers, in network order (the parser adds a layer after its inputs' producers).
+    boolean[] weightOnly = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      if (layer.getType().value == nvinfer.LayerType.kCONSTANT.value) {
+        weightOnly[i] = true;
+        continue;
+      }
+      boolean all = layer.getNbInputs() > 0;
+      for (int j = 0; j < layer.getNbInputs() && all; j++) {
+        ITensor in = layer.getInput(j);
+        Integer p = in == null || in.isNull() ? null : producer.get(in.address());
+        all = p != null && weightOnly[p];
+      }
+      weightOnly[i] = all;
+    }
+    boolean[] pin = new boolean[n];
+    for (int i = 0; i < n; i++) {
       org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
       String name = layer.getName();
       if (i < 60) {
         seen.append(i == 0 ? "" : ", ").append(name);
       }
-      boolean scoring = name != null && name.contains(".msn/") && !name.contains("SparseGather");
+      boolean scoring = inScoringScope(name);
       boolean stream = layer.getType().value == nvinfer.LayerType.kNORMALIZATION.value || residual.contains(i);
-      if ((scoring || stream) && pinToFloat32(layer)) {
-        pinned++;
+      pin[i] = (scoring || stream) && !weightOnly[i];
+    }
+    // Walk back from the pinned layers through weight-only producers (consumers come after producers).
+    boolean[] pinWeight = new boolean[n];
+    for (int i = n - 1; i >= 0; i--) {
+      if (!pin[i] && !pinWeight[i]) {
+        continue;
+      }
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      for (int j = 0; j < layer.getNbInputs(); j++) {
+        ITensor in = layer.getInput(j);
+        Integer p = in == null || in.isNull() ? null : producer.get(in.address());
+        if (p != null && weightOnly[p]) {
+          pinWeight[p] = true;
+        }
       }
     }
-    if (pinned == 0 && Boolean.getBoolean("msn.trt.debugLayers")) {
+    int layers = 0;
+    int weights = 0;
+    for (int i = 0; i < n; i++) {
+      if (pin[i] && pinToFloat32(network.getLayer(i))) {
+        layers++;
+      } else if (pinWeight[i] && pinToFloat32(network.getLayer(i))) {
+        weights++;
+      }
+    }
+    if (layers == 0 && Boolean.getBoolean("msn.trt.debugLayers")) {
       System.err.println("build: no layer named blocks.{l}.msn/...; layers: " + seen);
     }
-    return pinned;
+    return new Pinned(layers, weights);
   }
 
   /** Float32 compute and float32 floating outputs for one layer; false when it has no floating output. */

@@ -28,6 +28,7 @@ import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IEngineInspector;
 import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
@@ -223,6 +224,28 @@ public final class TrtEngine implements AutoCloseable {
         throw new TrtException("setTensorAddress('" + s.name + "') failed" + logger.describeErrors());
       }
     }
+  }
+
+  /**
+   * TensorRT's engine inspector on this engine, with the execution context at the profile's
+   * largest shapes (so formats are concrete): every engine layer with its data types and tactic.
+   */
+  public EngineLayers layers() {
+    checkOpen();
+    // IEngineInspector has no JavaCPP deallocator (abstract interface): it stays allocated until exit (small).
+    IEngineInspector inspector = engine.createEngineInspector();
+    if (inspector == null || inspector.isNull()) {
+      throw new TrtException("createEngineInspector failed for " + plan + TrtLogger.get().describeErrors());
+    }
+    inspector.setExecutionContext(context);
+    String json = inspector.getEngineInformation(nvinfer.LayerInformationFormat.kJSON);
+    return EngineLayers.parse(json == null ? "" : json);
+  }
+
+  /** Whether the plan keeps layer detail (built with detailed profiling verbosity). */
+  public boolean detailedLayerInformation() {
+    checkOpen();
+    return engine.getProfilingVerbosity().value == nvinfer.ProfilingVerbosity.kDETAILED.value;
   }
 
   public EngineMetadata metadata() {
