@@ -9,9 +9,8 @@ namespace msn {
 namespace trt {
 
 namespace {
-constexpr int32_t kInputs = 2;
-constexpr int32_t kOutputs = 2;
 constexpr const char* kFieldK = "k";
+const PluginField kFieldNames[] = {{kFieldK, nullptr, PluginFieldType::kINT32, 1}};
 } // namespace
 
 PkmRetrievalPlugin::PkmRetrievalPlugin(int32_t k) noexcept
@@ -22,20 +21,6 @@ PkmRetrievalPlugin::PkmRetrievalPlugin(int32_t k) noexcept
 PkmRetrievalPlugin::PkmRetrievalPlugin(const PkmRetrievalPlugin& other) noexcept
     : PkmRetrievalPlugin(other.mK) {}
 
-PluginCapability* PkmRetrievalPlugin::getCapabilityInterface(PluginCapabilityType type) noexcept {
-    switch (type) {
-    case PluginCapabilityType::kCORE: return static_cast<PluginV3OneCore*>(this);
-    case PluginCapabilityType::kBUILD: return static_cast<PluginV3OneBuild*>(this);
-    case PluginCapabilityType::kRUNTIME: return static_cast<PluginV3OneRuntime*>(this);
-    }
-    return nullptr;
-}
-
-PluginV3* PkmRetrievalPlugin::clone() noexcept { return new (std::nothrow) PkmRetrievalPlugin(*this); }
-
-const char* PkmRetrievalPlugin::getPluginVersion() const noexcept { return kPluginVersion; }
-const char* PkmRetrievalPlugin::getPluginNamespace() const noexcept { return kPluginNamespace; }
-
 // Both score tensors have the same shape [..., S] with 1 <= k <= S <= MSN_PKM_MAX_S.
 bool PkmRetrievalPlugin::checkShapes(const Dims64& rows, const Dims64& cols) const noexcept {
     if (rows.nbDims < 1 || rows.nbDims > kMaxDims || rows.nbDims != cols.nbDims) return false;
@@ -45,9 +30,7 @@ bool PkmRetrievalPlugin::checkShapes(const Dims64& rows, const Dims64& cols) con
     return s < 0 || (s >= mK && s <= MSN_PKM_MAX_S);   // negative: not known yet
 }
 
-int32_t PkmRetrievalPlugin::configurePlugin(const DynamicPluginTensorDesc* in, int32_t nbInputs,
-                                            const DynamicPluginTensorDesc* out, int32_t nbOutputs) noexcept {
-    if (in == nullptr || out == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t PkmRetrievalPlugin::configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].desc.dims, in[1].desc.dims)) {
         reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 1024");
         return -1;
@@ -61,50 +44,42 @@ int32_t PkmRetrievalPlugin::configurePlugin(const DynamicPluginTensorDesc* in, i
     return 0;
 }
 
-int32_t PkmRetrievalPlugin::getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, const DataType* inputTypes,
-                                               int32_t nbInputs) const noexcept {
-    if (outputTypes == nullptr || inputTypes == nullptr || nbOutputs != kOutputs || nbInputs != kInputs) return -1;
-    if (!isFloatOrHalf(inputTypes[0])) {
+int32_t PkmRetrievalPlugin::outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept {
+    if (!isFloatOrHalf(inTypes[0])) {
         reportError(kName, "scores must be float32 or float16");
         return -1;
     }
-    outputTypes[0] = inputTypes[0];     // weights: the scores' type
-    outputTypes[1] = DataType::kINT64;  // indices: slots i*S + j
+    outTypes[0] = inTypes[0];        // weights: the scores' type
+    outTypes[1] = DataType::kINT64;  // indices: slots i*S + j
     return 0;
 }
 
 // [..., S] -> [..., k] for both outputs. k is a constant, so it needs the builder.
-int32_t PkmRetrievalPlugin::getOutputShapes(const DimsExprs* inputs, int32_t nbInputs, const DimsExprs*, int32_t,
-                                            DimsExprs* outputs, int32_t nbOutputs, ExprBuilder& exprBuilder) noexcept {
-    if (inputs == nullptr || outputs == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t PkmRetrievalPlugin::outputShapes(const DimsExprs* inputs, DimsExprs* outputs,
+                                         ExprBuilder& exprBuilder) noexcept {
     const int32_t rank = inputs[0].nbDims;
     if (rank < 1 || rank > kMaxDims || inputs[1].nbDims != rank) return -1;
     const DimensionExpr* k = exprBuilder.constant(mK);
     if (k == nullptr) return -1;
-    for (int32_t o = 0; o < kOutputs; ++o) {
+    for (int32_t o = 0; o < kNbOutputs; ++o) {
         outputs[o] = inputs[0];
         outputs[o].d[rank - 1] = k;
     }
     return 0;
 }
 
-bool PkmRetrievalPlugin::supportsFormatCombination(int32_t pos, const DynamicPluginTensorDesc* inOut,
-                                                   int32_t nbInputs, int32_t nbOutputs) noexcept {
-    if (inOut == nullptr || nbInputs != kInputs || nbOutputs != kOutputs || pos < 0 || pos >= kInputs + kOutputs)
-        return false;
-    const PluginTensorDesc& d = inOut[pos].desc;
-    if (d.format != TensorFormat::kLINEAR) return false;
+// Formats and positions are checked by PluginGlue; the types:
+bool PkmRetrievalPlugin::supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept {
+    const DataType t = inOut[pos].desc.type;
     switch (pos) {
-    case 0: return isFloatOrHalf(d.type);
-    case 1:                                        // col_scores, like row_scores
-    case 2: return d.type == inOut[0].desc.type;   // weights, in the scores' type
-    default: return d.type == DataType::kINT64;    // indices
+    case 0: return isFloatOrHalf(t);
+    case 1:                                   // col_scores, like row_scores
+    case 2: return t == inOut[0].desc.type;   // weights, in the scores' type
+    default: return t == DataType::kINT64;    // indices
     }
 }
 
-int32_t PkmRetrievalPlugin::onShapeChange(const PluginTensorDesc* in, int32_t nbInputs, const PluginTensorDesc* out,
-                                          int32_t nbOutputs) noexcept {
-    if (in == nullptr || out == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t PkmRetrievalPlugin::shapeChange(const PluginTensorDesc* in, const PluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].dims, in[1].dims) || in[0].dims.d[in[0].dims.nbDims - 1] < 0) {
         reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 1024");
         return -1;
@@ -112,10 +87,8 @@ int32_t PkmRetrievalPlugin::onShapeChange(const PluginTensorDesc* in, int32_t nb
     return 0;
 }
 
-int32_t PkmRetrievalPlugin::enqueue(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
-                                    const void* const* inputs, void* const* outputs, void*,
-                                    CudaStream stream) noexcept {
-    if (inputDesc == nullptr || outputDesc == nullptr || inputs == nullptr || outputs == nullptr) return -1;
+int32_t PkmRetrievalPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
+                                   const void* const* inputs, void* const* outputs, void*, CudaStream stream) noexcept {
     const Dims64& dims = inputDesc[0].dims;
     if (dims.nbDims < 1 || dims.nbDims > kMaxDims) return -1;
     const int64_t s = dims.d[dims.nbDims - 1];
@@ -135,12 +108,7 @@ int32_t PkmRetrievalPlugin::enqueue(const PluginTensorDesc* inputDesc, const Plu
     return 0;
 }
 
-PluginV3* PkmRetrievalPlugin::attachToContext(PluginResourceContext*) noexcept { return clone(); }
-
-const PluginFieldCollection* PkmRetrievalPlugin::getFieldsToSerialize() noexcept { return &mFields; }
-
-PkmRetrievalCreator::PkmRetrievalCreator() noexcept
-    : mField{kFieldK, nullptr, PluginFieldType::kINT32, 1}, mFieldNames{1, &mField} {}
+PkmRetrievalCreator::PkmRetrievalCreator() noexcept : CreatorGlue(kFieldNames, 1) {}
 
 PluginV3* PkmRetrievalCreator::createPlugin(const char*, const PluginFieldCollection* fc, TensorRTPhase) noexcept {
     int64_t k = 0;
@@ -154,9 +122,6 @@ PluginV3* PkmRetrievalCreator::createPlugin(const char*, const PluginFieldCollec
     }
     return new (std::nothrow) PkmRetrievalPlugin((int32_t)k);
 }
-
-const char* PkmRetrievalCreator::getPluginVersion() const noexcept { return kPluginVersion; }
-const char* PkmRetrievalCreator::getPluginNamespace() const noexcept { return kPluginNamespace; }
 
 } // namespace trt
 } // namespace msn

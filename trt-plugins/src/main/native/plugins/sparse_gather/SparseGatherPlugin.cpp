@@ -8,9 +8,6 @@ namespace msn {
 namespace trt {
 
 namespace {
-constexpr int32_t kInputs = 3;
-constexpr int32_t kOutputs = 1;
-
 bool isValueType(DataType t) { return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16; }
 
 // values [M, D]; indices and weights alike [..., K]. Unknown (-1) extents pass.
@@ -27,23 +24,7 @@ SparseGatherPlugin::SparseGatherPlugin() noexcept : mFields{0, nullptr} {}
 
 SparseGatherPlugin::SparseGatherPlugin(const SparseGatherPlugin&) noexcept : SparseGatherPlugin() {}
 
-PluginCapability* SparseGatherPlugin::getCapabilityInterface(PluginCapabilityType type) noexcept {
-    switch (type) {
-    case PluginCapabilityType::kCORE: return static_cast<PluginV3OneCore*>(this);
-    case PluginCapabilityType::kBUILD: return static_cast<PluginV3OneBuild*>(this);
-    case PluginCapabilityType::kRUNTIME: return static_cast<PluginV3OneRuntime*>(this);
-    }
-    return nullptr;
-}
-
-PluginV3* SparseGatherPlugin::clone() noexcept { return new (std::nothrow) SparseGatherPlugin(*this); }
-
-const char* SparseGatherPlugin::getPluginVersion() const noexcept { return kPluginVersion; }
-const char* SparseGatherPlugin::getPluginNamespace() const noexcept { return kPluginNamespace; }
-
-int32_t SparseGatherPlugin::configurePlugin(const DynamicPluginTensorDesc* in, int32_t nbInputs,
-                                            const DynamicPluginTensorDesc* out, int32_t nbOutputs) noexcept {
-    if (in == nullptr || out == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t SparseGatherPlugin::configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].desc.dims, in[1].desc.dims, in[2].desc.dims)) {
         reportError(kName, "expected values [M, D], indices [..., K], weights [..., K]");
         return -1;
@@ -51,21 +32,17 @@ int32_t SparseGatherPlugin::configurePlugin(const DynamicPluginTensorDesc* in, i
     return 0;
 }
 
-int32_t SparseGatherPlugin::getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, const DataType* inputTypes,
-                                               int32_t nbInputs) const noexcept {
-    if (outputTypes == nullptr || inputTypes == nullptr || nbOutputs != kOutputs || nbInputs != kInputs) return -1;
-    if (!isValueType(inputTypes[0]) || !isFloatOrHalf(inputTypes[2])) {
+int32_t SparseGatherPlugin::outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept {
+    if (!isValueType(inTypes[0]) || !isFloatOrHalf(inTypes[2])) {
         reportError(kName, "values must be float32/float16/bfloat16 and weights float32/float16");
         return -1;
     }
-    outputTypes[0] = inputTypes[2];   // out: the weights' type
+    outTypes[0] = inTypes[2];   // out: the weights' type
     return 0;
 }
 
 // out = indices' leading dimensions followed by D (values' second dimension).
-int32_t SparseGatherPlugin::getOutputShapes(const DimsExprs* inputs, int32_t nbInputs, const DimsExprs*, int32_t,
-                                            DimsExprs* outputs, int32_t nbOutputs, ExprBuilder&) noexcept {
-    if (inputs == nullptr || outputs == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t SparseGatherPlugin::outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder&) noexcept {
     const int32_t rank = inputs[1].nbDims;
     if (inputs[0].nbDims != 2 || rank < 1 || rank > kMaxDims) return -1;
     outputs[0] = inputs[1];
@@ -73,23 +50,18 @@ int32_t SparseGatherPlugin::getOutputShapes(const DimsExprs* inputs, int32_t nbI
     return 0;
 }
 
-bool SparseGatherPlugin::supportsFormatCombination(int32_t pos, const DynamicPluginTensorDesc* inOut,
-                                                   int32_t nbInputs, int32_t nbOutputs) noexcept {
-    if (inOut == nullptr || nbInputs != kInputs || nbOutputs != kOutputs || pos < 0 || pos >= kInputs + kOutputs)
-        return false;
-    const PluginTensorDesc& d = inOut[pos].desc;
-    if (d.format != TensorFormat::kLINEAR) return false;
+// Formats and positions are checked by PluginGlue; the types:
+bool SparseGatherPlugin::supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept {
+    const DataType t = inOut[pos].desc.type;
     switch (pos) {
-    case 0: return isValueType(d.type);
-    case 1: return d.type == DataType::kINT64;
-    case 2: return isFloatOrHalf(d.type);
-    default: return d.type == inOut[2].desc.type;   // out, in the weights' type
+    case 0: return isValueType(t);
+    case 1: return t == DataType::kINT64;
+    case 2: return isFloatOrHalf(t);
+    default: return t == inOut[2].desc.type;   // out, in the weights' type
     }
 }
 
-int32_t SparseGatherPlugin::onShapeChange(const PluginTensorDesc* in, int32_t nbInputs, const PluginTensorDesc* out,
-                                          int32_t nbOutputs) noexcept {
-    if (in == nullptr || out == nullptr || nbInputs != kInputs || nbOutputs != kOutputs) return -1;
+int32_t SparseGatherPlugin::shapeChange(const PluginTensorDesc* in, const PluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].dims, in[1].dims, in[2].dims)) {
         reportError(kName, "expected values [M, D], indices [..., K], weights [..., K]");
         return -1;
@@ -97,10 +69,8 @@ int32_t SparseGatherPlugin::onShapeChange(const PluginTensorDesc* in, int32_t nb
     return 0;
 }
 
-int32_t SparseGatherPlugin::enqueue(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
-                                    const void* const* inputs, void* const* outputs, void*,
-                                    CudaStream stream) noexcept {
-    if (inputDesc == nullptr || outputDesc == nullptr || inputs == nullptr || outputs == nullptr) return -1;
+int32_t SparseGatherPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
+                                   const void* const* inputs, void* const* outputs, void*, CudaStream stream) noexcept {
     const Dims64& values = inputDesc[0].dims;
     const Dims64& indices = inputDesc[1].dims;
     if (values.nbDims != 2 || indices.nbDims < 1 || indices.nbDims > kMaxDims) return -1;
@@ -123,14 +93,9 @@ int32_t SparseGatherPlugin::enqueue(const PluginTensorDesc* inputDesc, const Plu
     return 0;
 }
 
-PluginV3* SparseGatherPlugin::attachToContext(PluginResourceContext*) noexcept { return clone(); }
-
 PluginV3* SparseGatherCreator::createPlugin(const char*, const PluginFieldCollection*, TensorRTPhase) noexcept {
     return new (std::nothrow) SparseGatherPlugin();
 }
-
-const char* SparseGatherCreator::getPluginVersion() const noexcept { return kPluginVersion; }
-const char* SparseGatherCreator::getPluginNamespace() const noexcept { return kPluginNamespace; }
 
 } // namespace trt
 } // namespace msn
