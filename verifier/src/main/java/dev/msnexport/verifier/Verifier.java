@@ -1,14 +1,14 @@
 package dev.msnexport.verifier;
 
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.parity.OutputComparison;
+import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.golden.GoldenModel;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
