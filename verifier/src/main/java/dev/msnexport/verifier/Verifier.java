@@ -1,14 +1,14 @@
 package dev.msnexport.verifier;
 
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.parity.ParityTolerances;
+import dev.msnexport.parity.RunComparison;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.golden.GoldenModel;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,29 +21,11 @@ import java.util.Map;
 public final class Verifier {
   private Verifier() {}
 
-  /** A per-output override of the profile's tolerance ({@code --atol click:1e-4}). */
-  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
-    double atolFor(String output) {
-      return atol.getOrDefault(output, atol.getOrDefault("", base.atol()));
-    }
-
-    /**
-     * The rtol of an output. For retrieval weights, unless set for that output by name, at least
-     * {@code 2 * tie_epsilon}: when every score moves by at most e (what tie_epsilon allows), the
-     * softmax moves a weight w by at most about 2 e w.
-     */
-    double rtolFor(String output) {
-      if (rtol.containsKey(output)) {
-        return rtol.get(output);
-      }
-      double r = rtol.getOrDefault("", base.rtol());
-      return isWeights(output) ? Math.max(r, 2 * base.tieEpsilon()) : r;
-    }
-  }
-
-  static boolean isWeights(String output) {
-    return output.startsWith("retrieval.") && output.endsWith(".weights");
-  }
+  /**
+   * The profile's tolerance with per-output overrides ({@code --atol click:1e-4}); the rules
+   * (retrieval weights at rtol >= 2 * tie_epsilon) are {@link ParityTolerances}'.
+   */
+  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) implements ParityTolerances {}
 
   public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
       Map<String, HostTensor> inputs, long seed, Tolerances tol) {
@@ -95,89 +77,19 @@ public final class Verifier {
         comparisons);
   }
 
+  /** One pair of backends, by the rules of {@link RunComparison}; golden scores classify ties where the reference is golden. */
   static VerifyReport.Comparison compare(String candName, Map<String, HostTensor> cand, String refName, Map<String, HostTensor> ref,
       GoldenModel.Result golden, Tolerances tol) {
-    List<OutputComparison> outs = new ArrayList<>();
-    List<RetrievalComparison> retr = new ArrayList<>();
-    boolean pass = true;
-    int batch = ref.isEmpty() || ref.values().iterator().next().shape().length == 0 ? 0
-        : (int) ref.values().iterator().next().shape()[0];
-    for (HostTensor t : ref.values()) { // the task outputs are [B, 1]
-      if (!t.isInteger() && !t.name().startsWith("retrieval.") && t.shape().length > 0) {
-        batch = (int) t.shape()[0];
-        break;
-      }
+    RunComparison c;
+    try {
+      c = RunComparison.of(cand, ref, golden == null ? null : layer -> {
+        GoldenModel.LayerRetrieval gl = golden.retrieval().get(layer);
+        return gl == null ? null : gl::score;
+      }, tol);
+    } catch (RunComparison.SizeMismatch e) {
+      throw new BackendException(candName + ": output " + e.output() + " has " + e.candidate() + " elements, " + refName + " has "
+          + e.reference());
     }
-    // Retrieval first, layer by layer. A tie that changes a query's slot set (not just their order)
-    // makes its sample diverge: everything downstream (later layers' retrieval, task outputs)
-    // legitimately differs from the reference and is exempt from the checks, counted apart.
-    java.util.TreeMap<Integer, String> slotOutputs = new java.util.TreeMap<>();
-    for (String name : ref.keySet()) {
-      if (name.startsWith("retrieval.") && name.endsWith(".slots") && ref.get(name).isInteger() && cand.containsKey(name)) {
-        slotOutputs.put(Integer.parseInt(name.split("\\.")[1]), name); // retrieval outputs are exported only into some graphs
-      }
-    }
-    boolean[] diverged = new boolean[Math.max(batch, 0)];
-    Map<Integer, boolean[]> exemptWeights = new java.util.HashMap<>();
-    for (Map.Entry<Integer, String> e : slotOutputs.entrySet()) {
-      int layer = e.getKey();
-      HostTensor r = ref.get(e.getValue());
-      HostTensor c = cand.get(e.getValue());
-      String wName = MsnOnnxExporter.weightsOutput(layer);
-      HostTensor cw = cand.get(wName);
-      HostTensor rw = ref.get(wName);
-      int k = (int) r.shape()[r.shape().length - 1];
-      int queries = (int) (r.size() / k);
-      int perSample = batch > 0 && queries % batch == 0 ? queries / batch : 0;
-      boolean[] downstream = new boolean[queries];
-      if (perSample > 0) {
-        for (int q = 0; q < queries; q++) {
-          downstream[q] = diverged[q / perSample];
-        }
-      }
-      GoldenModel.LayerRetrieval gl = golden != null ? golden.retrieval().get(layer) : null;
-      boolean[] setChanged = new boolean[queries];
-      RetrievalComparison rc = RetrievalComparison.of(layer, k, c.ints(), cw.floats(), r.ints(), rw.floats(),
-          gl == null ? null : gl::score, tol.base().tieEpsilon(), downstream, setChanged);
-      retr.add(rc);
-      pass &= rc.pass();
-      // this layer's weights: not comparable position by position where the slot set changed or upstream diverged
-      boolean[] weightsExempt = new boolean[queries];
-      for (int q = 0; q < queries; q++) {
-        weightsExempt[q] = downstream[q] || setChanged[q];
-      }
-      exemptWeights.put(layer, weightsExempt);
-      if (perSample > 0) {
-        for (int q = 0; q < queries; q++) {
-          diverged[q / perSample] |= setChanged[q];
-        }
-      }
-    }
-    for (Map.Entry<String, HostTensor> e : ref.entrySet()) {
-      String name = e.getKey();
-      HostTensor r = e.getValue();
-      HostTensor c = cand.get(name);
-      if (c == null || r.isInteger()) {
-        continue;
-      }
-      double[] cv = c.isInteger() ? toDouble(c.ints()) : c.floats();
-      if (cv.length != r.size()) {
-        throw new BackendException(candName + ": output " + name + " has " + cv.length + " elements, " + refName + " has " + r.size());
-      }
-      // a layer's weights: per query (above); task outputs: per sample, where any layer diverged
-      boolean[] exempt = isWeights(name) ? exemptWeights.get(Integer.parseInt(name.split("\\.")[1])) : diverged;
-      OutputComparison oc = OutputComparison.of(name, r.shape(), cv, r.floats(), tol.atolFor(name), tol.rtolFor(name), exempt);
-      outs.add(oc);
-      pass &= oc.pass();
-    }
-    return new VerifyReport.Comparison(candName, refName, pass, outs, retr);
-  }
-
-  private static double[] toDouble(long[] v) {
-    double[] d = new double[v.length];
-    for (int i = 0; i < v.length; i++) {
-      d[i] = v[i];
-    }
-    return d;
+    return new VerifyReport.Comparison(candName, refName, c.pass(), c.outputs(), c.retrieval());
   }
 }

@@ -2,9 +2,9 @@ package dev.msnexport.verifier;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.msnexport.parity.OutputComparison;
+import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.health.MemoryHealth;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
 import java.util.List;
 
 /**

@@ -1,12 +1,14 @@
 package dev.msnexport.verifier.backend;
 
+import dev.msnexport.parity.ParityTensor;
 import java.util.Arrays;
 
 /**
  * A named tensor in host memory, the plain data that backends exchange and reports describe:
- * float values (held as double so the golden model loses nothing) or int64 values.
+ * float values (held as double so the golden model loses nothing) or int64 values; what the parity
+ * rules compare ({@link ParityTensor}).
  */
-public record HostTensor(String name, long[] shape, double[] floats, long[] ints) {
+public record HostTensor(String name, long[] shape, double[] floats, long[] ints) implements ParityTensor {
   public HostTensor {
     shape = shape.clone();
     long n = 1;
@@ -35,10 +37,12 @@ public record HostTensor(String name, long[] shape, double[] floats, long[] ints
     return new HostTensor(name, shape, null, data);
   }
 
+  @Override
   public boolean isInteger() {
     return ints != null;
   }
 
+  @Override
   public int size() {
     return floats != null ? floats.length : ints.length;
   }

@@ -1,6 +1,6 @@
 package dev.msnexport.verifier.latency;
 
-import dev.msnexport.verifier.parity.Stats;
+import dev.msnexport.parity.Stats;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

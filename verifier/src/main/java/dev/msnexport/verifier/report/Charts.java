@@ -1,8 +1,8 @@
 package dev.msnexport.verifier.report;
 
+import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchResult;
-import dev.msnexport.verifier.parity.OutputComparison;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,11 +1,11 @@
 package dev.msnexport.verifier.report;
 
+import dev.msnexport.parity.OutputComparison;
+import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;

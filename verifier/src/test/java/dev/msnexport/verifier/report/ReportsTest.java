@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.msnexport.parity.OutputComparison;
+import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
@@ -13,8 +15,6 @@ import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyGate;
 import dev.msnexport.verifier.latency.LatencyStats;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

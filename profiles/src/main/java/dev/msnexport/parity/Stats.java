@@ -1,4 +1,4 @@
-package dev.msnexport.verifier.parity;
+package dev.msnexport.parity;
 
 /** Small statistics helpers shared by parity and latency. */
 public final class Stats {

@@ -1,4 +1,4 @@
-package dev.msnexport.verifier.parity;
+package dev.msnexport.parity;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.Arrays;

@@ -1,13 +1,9 @@
-package dev.msnexport.verifier;
+package dev.msnexport.parity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.verifier.golden.MathFunctions;
-import dev.msnexport.verifier.parity.OutputComparison;
-import dev.msnexport.verifier.parity.RetrievalComparison;
-import dev.msnexport.verifier.parity.Stats;
 import org.junit.jupiter.api.Test;
 
 /** Every statistic against values computed by hand. */
@@ -149,21 +145,5 @@ class StatisticsTest {
     RetrievalComparison dropped = RetrievalComparison.of(0, 4, new long[] {1, 2, 4, 5}, w, new long[] {1, 2, 3, 4}, w, s, 0.02);
     assertFalse(dropped.pass());
     assertEquals(1.0, dropped.min_tie_epsilon_to_pass(), 1e-9); // slot 3 (8) left out for slot 5 (7)
-  }
-
-  @Test
-  void erfAgainstKnownValues() {
-    // reference values: Python's math.erf (correctly rounded libm)
-    assertEquals(0.0, MathFunctions.erf(0), 0);
-    assertEquals(0.5204998778130465, MathFunctions.erf(0.5), 1e-15);
-    assertEquals(0.8427007929497149, MathFunctions.erf(1), 1e-15);
-    assertEquals(0.9953222650189527, MathFunctions.erf(2), 1e-15);
-    assertEquals(0.9999779095030014, MathFunctions.erf(3), 1e-15);
-    assertEquals(0.9999999845827421, MathFunctions.erf(4), 1e-15);
-    assertEquals(-0.9661051464753108, MathFunctions.erf(-1.5), 1e-15);
-    assertEquals(0.9995930479825550, MathFunctions.erf(2.5), 1e-15);
-    assertEquals(0.9996142945182758, MathFunctions.erf(2.51), 1e-15);
-    assertEquals(0.9953222650189527, MathFunctions.erf(2.0000001) - 1.0e-7 * 2 / Math.sqrt(Math.PI) * Math.exp(-4), 1e-13);
-    assertEquals(1.0, MathFunctions.erf(10), 0);
   }
 }
