@@ -91,6 +91,8 @@ public final class Fp16Emulation {
     boolean s16; // only the scores a, b stored in fp16
     boolean c16; // candidate scores c = a_i + b_j rounded to fp16 before top-k and softmax
     boolean ln16; // the outputs of mix_norm and ffn_norm in fp16
+    boolean qAcc64; // fp32 question: the query projection's dot products (K = D) accumulated in float64, q rounded once
+    boolean scoreAcc64; // fp32 question: the key products' dot products (K = dk) accumulated in float64, a and b rounded once
     java.util.Set<Integer> exactRetrieval = java.util.Set.of(); // layers whose slots and weights are the reference's
 
     static Mode fp32(String name, String label) {
@@ -337,14 +339,14 @@ public final class Fp16Emulation {
         xq[d] = rq.applyAsDouble(x[xo + d]);
       }
       for (int o = 0; o < 2 * dk; o++) {
-        q[o] = rq.applyAsDouble(dot(wq, o * D, xq, 0, D, bq[o], acc));
+        q[o] = rq.applyAsDouble(dot(wq, o * D, xq, 0, D, bq[o], m.qAcc64 ? Acc.F64 : acc));
       }
       layerNorm(q, 0, dk, w(p + "query_norm_row.weight"), w(p + "query_norm_row.bias"), rqn);
       layerNorm(q, dk, dk, w(p + "query_norm_col.weight"), w(p + "query_norm_col.bias"), rqn);
       for (int s = 0; s < S; s++) {
         double a = 0;
         double bb = 0;
-        if (m.exact) {
+        if (m.exact || m.scoreAcc64) {
           for (int d = 0; d < dk; d++) {
             a += kr[s * dk + d] * q[d];
             bb += kc[s * dk + d] * q[dk + d];
@@ -578,6 +580,11 @@ public final class Fp16Emulation {
       modes.add(rename.apply(engine, new String[] {"engine+smm16", "described engine + key products fp16"}).with(x -> x.smm16 = true));
       modes.add(rename.apply(engine, new String[] {"engine+q16+smm16", "described engine + query projection and key products fp16"})
           .with(x -> { x.q16 = true; x.smm16 = true; }));
+      // the fp32 engine's question (no fp16): which float32 accumulation moves layer 1's softmax weights
+      modes.add(base.apply("f32-qacc64", "none (fp32); query projection sums in float64").with(x -> x.qAcc64 = true));
+      modes.add(base.apply("f32-sacc64", "none (fp32); key product sums in float64").with(x -> x.scoreAcc64 = true));
+      modes.add(base.apply("f32-qsacc64", "none (fp32); both in float64").with(x -> { x.qAcc64 = true; x.scoreAcc64 = true; }));
+      modes.add(base.apply("f32-ffnacc64", "none (fp32); FFN sums in float64").with(x -> x.ffnAcc = Acc.F64));
       // attribution: the same modes with layer 0's slots and softmax weights taken from the reference
       modes.add(base.apply("mix16+L0-exact", "token mixing fp16, layer-0 retrieval exact").with(x -> { x.mix16 = true; x.exactRetrieval = java.util.Set.of(0); }));
       modes.add(rename.apply(engine, new String[] {"engine+L0-exact", "described engine, layer-0 retrieval exact"}).with(x -> x.exactRetrieval = java.util.Set.of(0)));
@@ -587,12 +594,14 @@ public final class Fp16Emulation {
           .with(x -> { x.s16 = true; x.exactRetrieval = java.util.Set.of(0); }));
 
       StringBuilder md = new StringBuilder();
-      md.append(String.format(Locale.ROOT, "| profile | mode | what is fp16 | L0 max | L0 p99 | L1 max | L1 p99 | L1 top-k slots changed |%n"));
+      md.append(String.format(Locale.ROOT, "| profile | mode | what is fp16 | L0 max | L0 p99 | L1 max | L1 p99 | L1 top-k slots changed "
+          + "| L0 weights max abs err | L1 weights max abs err |%n"));
       for (Mode m : modes) {
         long t1 = System.nanoTime();
         Map<Integer, Layer> got = emu.forward(tokens, batch, m, exact);
         StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %s | %s | %s |", profileName, m.name, m.label));
         String changed = "";
+        StringBuilder weightErrors = new StringBuilder();
         for (var e : exact.entrySet()) {
           Layer ex = e.getValue();
           Layer em = got.get(e.getKey());
@@ -618,13 +627,20 @@ public final class Fp16Emulation {
               slotChanges++;
             }
           }
+          double werr = 0; // softmax weights, where both runs took the same slot at the same position
+          for (int i = 0; i < ex.weights.length; i++) {
+            if (ex.slots[i] == em.slots[i]) {
+              werr = Math.max(werr, Math.abs(ex.weights[i] - em.weights[i]));
+            }
+          }
+          weightErrors.append(String.format(Locale.ROOT, " %.2e |", werr));
           Arrays.sort(per);
           double max = per[queries - 1];
           double p99 = per[(int) Math.ceil(0.99 * queries) - 1];
           row.append(String.format(Locale.ROOT, " %.3f | %.3f |", max, p99));
           changed = slotChanges + "/" + queries;
         }
-        row.append(" ").append(changed).append(" |");
+        row.append(" ").append(changed).append(" |").append(weightErrors);
         System.out.println(row + String.format(Locale.ROOT, "  (%.1f s)", (System.nanoTime() - t1) / 1e9));
         md.append(row).append('\n');
       }

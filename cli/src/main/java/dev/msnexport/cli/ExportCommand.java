@@ -38,12 +38,20 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
+  @Option(names = "--scoring-split-k", defaultValue = "" + MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K, paramLabel = "C",
+      description = "Retrieval-scoring products over 256 or more terms (query projection over D, key products over dk) are summed "
+          + "from C partial products, which keeps float32 rounding of the candidate scores near float64's on wide models; 1: one "
+          + "MatMul each (default: ${DEFAULT-VALUE}).")
+  int scoringSplitK;
+
   @Mixin
   NameMapOption nameMap;
 
   @Override
   public Integer call() {
-    run(checkpoint, nameMap.read(), out, options(valuesDtype, externalData, retrievalOutputs, profile));
+    MsnOnnxExporter.Options o = options(valuesDtype, externalData, retrievalOutputs, profile);
+    run(checkpoint, nameMap.read(), out, new MsnOnnxExporter.Options(o.valuesDtype(), o.externalData(), o.retrievalOutputs(), o.profile(),
+        scoringSplitK));
     return ExitCodes.OK;
   }
 

@@ -60,11 +60,32 @@ public final class MsnOnnxExporter {
    * @param retrievalOutputs add {@code retrieval.{l}.slots/weights} outputs per MSN layer
    * @param profile profile name recorded in the metadata (may be null)
    */
-  public record Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
+  public record Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile, int scoringSplitK) {
+    public Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
+      this(valuesDtype, externalData, retrievalOutputs, profile, DEFAULT_SCORING_SPLIT_K);
+    }
+
     public static Options defaults() {
       return new Options(DType.F32, ExternalData.AUTO, true, null);
     }
   }
+
+  /**
+   * Partial sums of the retrieval-scoring products (query projection, K = D; key products, K = dk)
+   * when K is at least {@link #SPLIT_K_MIN}: each output is the sum of this many float32 dot
+   * products over contiguous quarters of K instead of one dot product over all of K.
+   *
+   * <p>Why: the candidate scores reach ~100 on the paper profile, and which slots are retrieved
+   * and their softmax weights hang on score differences of 1e-6 relative. A float32 dot product
+   * accumulated in one sequential chain (a GEMM tile's K loop) over K = 768 then K = 256 moves
+   * layer 1's weights by up to 1.5e-4 from float64 (CPU emulation, bench/fp16-emulation, modes
+   * fp32 / f32-*); four chains bring that to 2e-5..4e-5, about what float64 accumulation gives.
+   * Same mathematics, same weights (a Reshape of the one initializer); cost: C partial products
+   * written and summed (docs/performance.md).
+   */
+  public static final int DEFAULT_SCORING_SPLIT_K = 4;
+  /** Reductions shorter than this are one product whatever the split (tiny and small: D, dk < 256). */
+  public static final int SPLIT_K_MIN = 256;
 
   public record Result(Path custom, Path reference, Path externalData, long externalBytes, long embeddedBytes,
       long bytesWritten, double seconds) {}
@@ -96,6 +117,9 @@ public final class MsnOnnxExporter {
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {
+    if (opts.scoringSplitK() < 1 || opts.scoringSplitK() > 64) {
+      throw new BadInputException("--scoring-split-k must be 1..64, got " + opts.scoringSplitK());
+    }
     if (!opts.valuesDtype().isFloating() || opts.valuesDtype() == DType.F64) {
       throw new BadInputException("--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
     }
@@ -170,6 +194,7 @@ public final class MsnOnnxExporter {
     m.put("values_dtype", opts.valuesDtype().cliName());
     m.put("external_data", external ? DATA_FILE : null);
     m.put("retrieval_outputs", opts.retrievalOutputs());
+    m.put("scoring_split_k", opts.scoringSplitK());
     // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be reproducible
     m.put("graphs", new java.util.TreeMap<>(Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE)));
     return Profiles.toJson(m) + "\n";
@@ -258,6 +283,7 @@ public final class MsnOnnxExporter {
     meta(m, "msn.tool_version", toolVersion());
     meta(m, "msn.values_dtype", opts.valuesDtype().cliName());
     meta(m, "msn.retrieval_outputs", Boolean.toString(opts.retrievalOutputs()));
+    meta(m, "msn.scoring_split_k", Integer.toString(opts.scoringSplitK()));
     if (opts.profile() != null) {
       meta(m, "msn.profile", opts.profile());
     }
@@ -271,14 +297,45 @@ public final class MsnOnnxExporter {
   /** q = LN halves of (x W_q^T + b_q); scores a, b = [B, T, S] against the folded keys. */
   private String[] scores(GraphBuilder g, int l, String x) {
     String p = "blocks." + l + ".msn.";
-    String q = g.op("Add", List.of(g.op("MatMul", List.of(x, weight(g, p + "query.weight", true))), weight(g, p + "query.bias", false)));
+    String q = g.op("Add", List.of(splitKMatMul(g, x, weight(g, p + "query.weight", true), c.D(), 2 * c.dk()),
+        weight(g, p + "query.bias", false)));
     String qRow = g.op("Slice", List.of(q, g.int64s(0), g.int64s(c.dk()), g.int64s(2)));
     String qCol = g.op("Slice", List.of(q, g.int64s(c.dk()), g.int64s(2L * c.dk()), g.int64s(2)));
     qRow = layerNorm(g, qRow, p + "query_norm_row");
     qCol = layerNorm(g, qCol, p + "query_norm_col");
-    String a = g.op("MatMul", List.of(qRow, foldedKeys(g, l, "row")));
-    String b = g.op("MatMul", List.of(qCol, foldedKeys(g, l, "col")));
+    String a = splitKMatMul(g, qRow, foldedKeys(g, l, "row"), c.dk(), c.S());
+    String b = splitKMatMul(g, qCol, foldedKeys(g, l, "col"), c.dk(), c.S());
     return new String[] {a, b};
+  }
+
+  /** How many partial sums a scoring product over {@code k} terms gets: the option's, or the largest divisor of k below it. */
+  public static int splitK(int k, int requested) {
+    if (k < SPLIT_K_MIN) {
+      return 1;
+    }
+    int s = Math.min(requested, k);
+    while (k % s != 0) {
+      s--;
+    }
+    return s;
+  }
+
+  /**
+   * {@code x [B, T, K] @ w [K, N]} as {@code [B, T, N]}: one MatMul, or (see
+   * {@link #DEFAULT_SCORING_SPLIT_K}) C partial products over contiguous K/C slices, summed:
+   * x as [B*T, C, K/C], transposed to [C, B*T, K/C], times w viewed as [C, K/C, N], ReduceSum over C.
+   */
+  private String splitKMatMul(GraphBuilder g, String x, String w, int k, int n) {
+    int parts = splitK(k, opts.scoringSplitK());
+    if (parts == 1) {
+      return g.op("MatMul", List.of(x, w));
+    }
+    String xs = g.op("Reshape", List.of(x, g.int64s(-1, parts, k / parts)));
+    xs = g.op("Transpose", List.of(xs), attrInts("perm", 1, 0, 2));
+    String ws = g.op("Reshape", List.of(w, g.int64s(parts, k / parts, n)));
+    String partial = g.op("MatMul", List.of(xs, ws));
+    String sum = g.op("ReduceSum", List.of(partial, g.int64s(0)), attrInt("keepdims", 0));
+    return g.op("Reshape", List.of(sum, g.int64s(-1, c.T(), n)));
   }
 
   private RetrievalGraph.Shape retrievalShape() {
