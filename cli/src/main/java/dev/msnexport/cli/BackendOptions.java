@@ -55,6 +55,6 @@ final class BackendOptions {
 
   /** Opens the backends in order ({@link VerifyCommand#openBackends}); {@code trt} opens TensorRT ones. */
   VerifyCommand.OpenedBackends openBackends(ExportedModel m, BuildCommand.TrtSettings trt) {
-    return VerifyCommand.openBackends(m, backends, checkpoint, nameMap.read(), threads, trt);
+    return VerifyCommand.openBackends(m, backends, checkpoint, nameMap.read(), threads, trt, List.of());
   }
 }

@@ -103,11 +103,19 @@ final class BuildCommand implements Callable<Integer> {
       return new TrtSettings(engine, precision, graph, timingCache, profile != null ? profile : profileName);
     }
 
-    /** Opens the backend for one spec; failures (no GPU, no TensorRT, a stale --engine) are exit-4 errors. */
-    Backend open(ExportedModel m, String spec) {
+    /**
+     * Opens the backend for one spec, with the intermediate tensors {@code markOutputs} (may be
+     * empty) as extra outputs; failures (no GPU, no TensorRT, a stale --engine) are exit-4 errors.
+     */
+    Backend open(ExportedModel m, String spec, List<String> markOutputs) {
       Resolved r = resolve(m, spec);
-      return TrtBackend.open(spec.trim(), m, r.profile(), new TrtBackend.Options(r.engine(), r.precision(), r.graph(), timingCache),
-          System.out);
+      return TrtBackend.open(spec.trim(), m, r.profile(), new TrtBackend.Options(r.engine(), r.precision(), r.graph(), timingCache,
+          markOutputs), System.out);
+    }
+
+    /** The graph ({@code custom} or {@code reference}) that the backend of one spec runs. */
+    String graphOf(ExportedModel m, String spec) {
+      return resolve(m, spec).graph();
     }
 
     /**

@@ -4,18 +4,17 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import com.google.protobuf.CodedInputStream;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.TensorLayout;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.health.MemoryHealth;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +23,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
     description = "Describe a checkpoint directory, a safetensors file, an ONNX model, an export directory or a TensorRT engine plan: "
@@ -45,23 +47,33 @@ public final class InspectCommand implements Callable<Integer> {
   @Mixin
   MemoryHealthOptions health;
 
+  @Option(names = "--tensors", description = "ONNX model or export directory: also list every node output (tensor name, element "
+      + "type, op, node), the names 'verify --mark-outputs' takes.")
+  boolean tensors;
+
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() {
     health.validate();
+    if (tensors && !(file.toString().endsWith(".onnx") || Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE)))) {
+      throw new ParameterException(spec.commandLine(), "--tensors needs an .onnx model or an export directory, got " + file);
+    }
     if (Files.isDirectory(file)) {
       if (Files.exists(file.resolve(Checkpoint.CONFIG_FILE))) {
         inspectCheckpoint(file, nameMap.read(), health);
       } else if (Files.exists(file.resolve(MsnOnnxExporter.MANIFEST_FILE))) {
-        inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE));
+        inspectOnnx(file.resolve(MsnOnnxExporter.REFERENCE_FILE), tensors);
         System.out.println();
-        inspectOnnx(file.resolve(MsnOnnxExporter.CUSTOM_FILE));
+        inspectOnnx(file.resolve(MsnOnnxExporter.CUSTOM_FILE), tensors);
       } else {
         throw new BadInputException(file + " is neither a checkpoint directory (config.json) nor an export directory (manifest.json)");
       }
     } else if (file.toString().endsWith(".plan")) {
       EngineInspection.print(file, engineLayers, System.out);
     } else if (file.toString().endsWith(".onnx")) {
-      inspectOnnx(file);
+      inspectOnnx(file, tensors);
     } else if (Files.isRegularFile(file)) {
       try (SafetensorsFile st = SafetensorsFile.open(file)) {
         System.out.println("safetensors " + file + ": " + st.tensors().size() + " tensors, metadata " + st.metadata());
@@ -102,38 +114,35 @@ public final class InspectCommand implements Callable<Integer> {
     }
   }
 
-  private static void inspectOnnx(Path path) {
-    try {
-      long size = Files.size(path);
-      if (size > Integer.MAX_VALUE - 8) {
-        throw new BadInputException("ONNX model " + path + " has " + size + " bytes, more than a protobuf message can hold (2 GiB): "
-            + "large tensors belong in external data");
-      }
-      describeOnnx(Files.readAllBytes(path), path.toString(), System.out);
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new BadInputException("ONNX model " + path + " does not exist");
-    } catch (IOException e) {
-      throw new BadInputException("ONNX model " + path + " cannot be read: " + e.getMessage(), e);
+  private static void inspectOnnx(Path path, boolean tensors) {
+    byte[] data = OnnxTensors.readBytes(path);
+    describeOnnx(data, path.toString(), System.out);
+    if (tensors) {
+      printTensors(OnnxTensors.parse(data, path.toString()), System.out);
+    }
+  }
+
+  /** Every node output of the graph: tensor name, element type, op, node (what verify --mark-outputs takes). */
+  static void printTensors(ModelProto model, PrintStream out) {
+    java.util.List<OnnxTensors.Tensor> all = OnnxTensors.list(model);
+    int width = 6;
+    for (OnnxTensors.Tensor t : all) {
+      width = Math.max(width, t.name().length());
+    }
+    out.printf(Locale.ROOT, "  tensors: %d node outputs (names for verify --mark-outputs)%n", all.size());
+    out.printf(Locale.ROOT, "    %-" + width + "s  %-8s %-22s %s%n", "tensor", "dtype", "op", "node");
+    for (OnnxTensors.Tensor t : all) {
+      out.printf(Locale.ROOT, "    %-" + width + "s  %-8s %-22s %s%n", t.name(), t.dtype(), t.op(), t.node());
     }
   }
 
   /**
    * Parses an ONNX model and prints its summary to {@code out}; {@code path} names it in messages.
-   * Whatever the bytes, the only failure is a {@link BadInputException} (fuzzed: docs/robustness.md).
-   * The model is parsed from a heap array on purpose: on malformed input, protobuf-java 3.25's
-   * InputStream decoder throws ArrayIndexOutOfBoundsException and its direct-buffer decoder can
-   * crash the JVM (SIGSEGV), while the array decoder's reads are bounds-checked. Aliasing keeps
-   * tensor bytes in the array instead of copying them.
+   * Whatever the bytes, the only failure is a {@link BadInputException} (fuzzed: docs/robustness.md;
+   * parsed by {@link OnnxTensors#parse}, which says why from a heap array).
    */
   public static void describeOnnx(byte[] data, String path, PrintStream out) {
-    ModelProto model;
-    try {
-      CodedInputStream cis = CodedInputStream.newInstance(data);
-      cis.enableAliasing(true);
-      model = ModelProto.parseFrom(cis);
-    } catch (IOException e) {
-      throw new BadInputException("ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);
-    }
+    ModelProto model = OnnxTensors.parse(data, path);
     out.println("onnx " + path + ": ir_version " + model.getIrVersion() + ", producer " + model.getProducerName() + " "
         + model.getProducerVersion());
     model.getOpsetImportList().forEach(o -> out.println("  opset " + (o.getDomain().isEmpty() ? "ai.onnx" : o.getDomain()) + " v"

@@ -49,6 +49,10 @@ final class PipelineCommand implements Callable<Integer> {
       description = "Backends to verify (default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
+  @Option(names = "--mark-outputs", split = ",", paramLabel = "TENSOR",
+      description = "As verify's: also output and compare these intermediate tensors (diagnostics, never part of the verdict).")
+  List<String> markOutputs = new java.util.ArrayList<>();
+
   @Spec
   CommandSpec spec;
 
@@ -73,7 +77,7 @@ final class PipelineCommand implements Callable<Integer> {
     System.out.print("export: ");
     ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, "auto", true, profile));
     VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, names, List.of(), List.of(), 0, null, null,
-        BuildCommand.TrtSettings.DEFAULTS, health);
+        BuildCommand.TrtSettings.DEFAULTS, health, markOutputs);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
     VerifyCommand.printSummary(r);
     System.out.println("report: " + out.resolve("verify.json") + "; models: " + Arrays.asList(model.resolve("model.custom.onnx"),

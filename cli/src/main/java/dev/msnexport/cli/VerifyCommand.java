@@ -1,9 +1,11 @@
 package dev.msnexport.cli;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
+import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profile;
@@ -17,6 +19,7 @@ import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
+import dev.msnexport.verifier.backend.TrtBackend;
 import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
@@ -87,11 +90,17 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--timing-cache", paramLabel = "FILE", description = "Backend trt: TensorRT timing cache for builds.")
   Path timingCache;
 
+  @Option(names = "--mark-outputs", split = ",", paramLabel = "TENSOR", description = "Also output these intermediate tensors (ONNX "
+      + "node output names: 'inspect MODEL --tensors' lists them) from ort-reference, ort-custom and trt (an engine built for this "
+      + "run only; not with --engine) and compare them between the backends that produce them (golden does not). Diagnostics: "
+      + "printed and reported as marked_outputs, never part of the verdict.")
+  List<String> markOutputs = new ArrayList<>();
+
   @Override
   public Integer call() {
     BackendOptions o = backendOptions;
     VerifyReport r = run(o.model, o.backends, batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
-        saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health);
+        saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
@@ -114,15 +123,18 @@ final class VerifyCommand implements Callable<Integer> {
    * @param saveGolden where to save the inputs and the first backend's outputs; or null
    * @param trtSettings how backend specs {@code trt[:...]} build or load their engine
    * @param health how to compute the checkpoint's memory health for the report ({@link #memoryHealth})
+   * @param markOutputs intermediate tensors to output and compare too ({@code --mark-outputs}; may be empty)
    */
   static VerifyReport run(Path modelDir, List<String> backendNames, int batch, long seed, String profileArg, Path checkpointArg,
       NameMap nameMap, List<String> atol, List<String> rtol, int threads, Path golden, Path saveGolden,
-      BuildCommand.TrtSettings trtSettings, MemoryHealthOptions health) {
+      BuildCommand.TrtSettings trtSettings, MemoryHealthOptions health, List<String> markOutputs) {
     health.validate();
     ExportedModel m = ExportedModel.open(modelDir);
     String profileName = BackendOptions.profileName(profileArg, m);
     Profile profile = Profiles.load(profileName);
     BuildCommand.TrtSettings trt = trtSettings.withProfile(profileName);
+    List<String> marks = List.copyOf(new java.util.LinkedHashSet<>(markOutputs));
+    checkMarkOutputs(m, backendNames, marks, trt);
     Profile.Tolerance tol = profile.tolerance(trt.toleranceKey(m, backendNames, m.valuesDtype()));
     Verifier.Tolerances tols = new Verifier.Tolerances(tol, parseTolerances("--atol", atol), parseTolerances("--rtol", rtol));
     if (batch < 1) {
@@ -146,7 +158,7 @@ final class VerifyCommand implements Callable<Integer> {
       throw new BadInputException((g != null ? "golden file " + golden + " holds batch " : "--batch ") + inputBatch
           + ", more than batch.max " + profile.batch().max() + " of profile '" + profile.name() + "'");
     }
-    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, nameMap, threads, trt)) {
+    try (OpenedBackends opened = openBackends(m, backendNames, checkpointArg, nameMap, threads, trt, marks)) {
       List<Backend> all = new ArrayList<>();
       if (g != null) {
         all.add(new GoldenFileBackend(g));
@@ -156,7 +168,7 @@ final class VerifyCommand implements Callable<Integer> {
         throw new BadInputException("--backends needs at least two backends to compare (or one and --golden), got " + backendNames);
       }
       Map<String, Map<String, HostTensor>> outputs = new LinkedHashMap<>();
-      VerifyReport r = Verifier.run(modelDir.toString(), profile.name(), m.valuesDtype(), all, inputs, seed, tols, outputs);
+      VerifyReport r = Verifier.run(modelDir.toString(), profile.name(), m.valuesDtype(), all, inputs, seed, tols, outputs, marks);
       if (saveGolden != null) {
         saveGolden(saveGolden, inputs, outputs, g, m.checkpointSha256());
       }
@@ -183,15 +195,16 @@ final class VerifyCommand implements Callable<Integer> {
    * Opens the named backends in order (verify and bench share this); on failure closes what it
    * opened. The golden backend reads {@code checkpointArg} (else the export's checkpoint) through
    * {@code nameMap} (or null); {@code trt} opens TensorRT backends ({@link BuildCommand.TrtSettings}).
+   * The ONNX Runtime and TensorRT backends also output the tensors {@code markOutputs} (may be empty).
    */
   static OpenedBackends openBackends(ExportedModel m, List<String> backendNames, Path checkpointArg, NameMap nameMap, int threads,
-      BuildCommand.TrtSettings trt) {
+      BuildCommand.TrtSettings trt, List<String> markOutputs) {
     List<Backend> opened = new ArrayList<>();
     Checkpoint ckpt = null;
     try {
       for (String name : backendNames) {
         if (BuildCommand.TrtSettings.isTrtSpec(name)) { // trt, trt:fp16, trt:reference, ...
-          opened.add(trt.open(m, name));
+          opened.add(trt.open(m, name, markOutputs));
           continue;
         }
         switch (name.trim()) {
@@ -199,8 +212,8 @@ final class VerifyCommand implements Callable<Integer> {
             ckpt = m.openCheckpoint(checkpointArg, nameMap);
             opened.add(new GoldenBackend(ckpt));
           }
-          case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads));
-          case OrtBackend.CUSTOM -> opened.add(new OrtBackend(OrtBackend.CUSTOM, m.custom(), true, threads));
+          case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads, markOutputs));
+          case OrtBackend.CUSTOM -> opened.add(new OrtBackend(OrtBackend.CUSTOM, m.custom(), true, threads, markOutputs));
           default -> throw new BadInputException("--backends: unknown backend '" + name + "' (known: " + DEFAULT_BACKENDS + ", "
               + BuildCommand.TrtSettings.SPECS + ")");
         }
@@ -209,6 +222,56 @@ final class VerifyCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       new OpenedBackends(opened, ckpt).close();
       throw e;
+    }
+  }
+
+  /**
+   * Checks {@code --mark-outputs} before anything runs: no {@code --engine} with a TensorRT
+   * backend (a prebuilt plan lacks the marked outputs), and every name a node output of every graph
+   * a listed backend runs. The two graphs share the names of the token mixing, the FFN, the
+   * LayerNorms and the MSN query and scoring, but not all inside {@code blocks.{l}.msn} (their
+   * retrieval ops, the gate's Mul): the message says when a name is only in the other graph.
+   */
+  static void checkMarkOutputs(ExportedModel m, List<String> backendNames, List<String> marks, BuildCommand.TrtSettings trt) {
+    if (marks.isEmpty()) {
+      return;
+    }
+    Map<Path, List<String>> graphs = new LinkedHashMap<>();
+    for (String b : backendNames) {
+      Path graph = null;
+      if (BuildCommand.TrtSettings.isTrtSpec(b)) {
+        if (trt.engine() != null) {
+          throw new BadInputException("--engine " + trt.engine() + " cannot be used with --mark-outputs: a prebuilt plan lacks the "
+              + "marked outputs (leave out --engine: " + b.trim() + " then builds a temporary engine that has them)");
+        }
+        graph = TrtBackend.onnxFor(m, trt.graphOf(m, b));
+      } else if (b.trim().equals(OrtBackend.REFERENCE)) {
+        graph = m.reference();
+      } else if (b.trim().equals(OrtBackend.CUSTOM)) {
+        graph = m.custom();
+      }
+      if (graph != null) {
+        graphs.computeIfAbsent(graph, g -> new ArrayList<>()).add(b.trim());
+      }
+    }
+    for (Map.Entry<Path, List<String>> e : graphs.entrySet()) {
+      Path file = e.getKey();
+      ModelProto model = OnnxTensors.read(file);
+      java.util.Set<String> known = new java.util.HashSet<>();
+      OnnxTensors.list(model).forEach(t -> known.add(t.name()));
+      for (String name : marks) {
+        if (!known.contains(name)) {
+          Path other = file.equals(m.custom()) ? m.reference() : m.custom();
+          boolean inOther = java.nio.file.Files.isRegularFile(other)
+              && OnnxTensors.list(OnnxTensors.read(other)).stream().anyMatch(t -> t.name().equals(name));
+          throw new BadInputException("--mark-outputs: tensor '" + name + "' is not a node output of " + file + " (backend "
+              + String.join(", ", e.getValue()) + ")" + (inOther ? "; it is one of " + other + " only (inside blocks.{l}.msn the "
+              + "graphs differ: their retrieval ops, and the names of some nodes such as the gate's Mul), so mark it with backends "
+              + "of that graph only" : "")
+              + " ('msn-export inspect " + file + " --tensors' lists them)");
+        }
+      }
+      OnnxTensors.requireMarkable(model, marks, file.toString());
     }
   }
 
@@ -294,8 +357,29 @@ final class VerifyCommand implements Callable<Integer> {
             rc.tie_epsilon(), rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
     }
+    printMarkedOutputs(r);
     if (r.memory_health() != null) {
       r.memory_health().lines().forEach(System.out::println);
+    }
+  }
+
+  /** The marked tensors' comparisons (verify --mark-outputs), apart from the verdict. */
+  static void printMarkedOutputs(VerifyReport r) {
+    if (r.marked_outputs() == null) {
+      return;
+    }
+    System.out.println("  marked outputs (diagnostics at the same atol/rtol; never part of the verdict):");
+    for (VerifyReport.MarkedOutput mo : r.marked_outputs()) {
+      if (mo.skipped() != null) {
+        System.out.printf(Locale.ROOT, "    %-14s vs %-14s marked output %s: %s, skipped%n", mo.candidate(), mo.reference(), mo.name(),
+            mo.skipped());
+        continue;
+      }
+      OutputComparison o = mo.comparison();
+      System.out.printf(Locale.ROOT, "    %-14s vs %-14s %s %s  max_abs %.2e  max_rel %.2e  max_abs at %s (%.9g vs %.9g)  %s%n",
+          mo.candidate(), mo.reference(), o.name(), java.util.Arrays.toString(o.shape()), o.max_abs(), o.max_rel(),
+          java.util.Arrays.toString(mo.max_abs_at()), mo.candidate_value(), mo.reference_value(),
+          o.pass() ? "within atol/rtol" : "beyond atol/rtol in " + o.failing_elements() + " of " + o.elements() + " elements");
     }
   }
 }

@@ -174,7 +174,8 @@ public record RunComparison(boolean pass, List<OutputComparison> outputs, List<R
     return f;
   }
 
-  private static double[] toDouble(long[] v) {
+  /** Integer outputs (slots) as doubles, for element-wise comparison. */
+  public static double[] toDouble(long[] v) {
     double[] d = new double[v.length];
     for (int i = 0; i < v.length; i++) {
       d[i] = v[i];

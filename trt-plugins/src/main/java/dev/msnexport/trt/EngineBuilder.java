@@ -54,9 +54,21 @@ public final class EngineBuilder {
    * @param progressSeconds interval of the progress line (0: none)
    * @param optimizationLevel TensorRT's builder optimization level 0..5 (lower builds faster, e.g. in
    *     tests); -1: TensorRT's default (3)
+   * @param extraOutputs intermediate tensors (ONNX node output names) to mark as network outputs too
+   *     ({@code verify --mark-outputs}); empty by default. The sidecar does not record them: such a
+   *     plan must not be cached where a normal plan is looked for.
    */
   public record Request(Path onnx, String graph, Precision precision, String profileName, Profile.BatchShapes batch, Path timingCache,
-      Path out, int progressSeconds, int optimizationLevel) {
+      Path out, int progressSeconds, int optimizationLevel, List<String> extraOutputs) {
+    public Request {
+      extraOutputs = extraOutputs == null ? List.of() : List.copyOf(extraOutputs);
+    }
+
+    public Request(Path onnx, String graph, Precision precision, String profileName, Profile.BatchShapes batch, Path timingCache,
+        Path out, int progressSeconds, int optimizationLevel) {
+      this(onnx, graph, precision, profileName, batch, timingCache, out, progressSeconds, optimizationLevel, List.of());
+    }
+
     public Request(Path onnx, String graph, Precision precision, String profileName, Profile.BatchShapes batch, Path timingCache,
         Path out, int progressSeconds) {
       this(onnx, graph, precision, profileName, batch, timingCache, out, progressSeconds, -1);
@@ -109,6 +121,7 @@ public final class EngineBuilder {
         throw new BadInputException("TensorRT's ONNX parser rejected " + r.onnx() + ": " + parserErrors(parser)
             + (plugins != null ? " (plugins loaded from " + plugins.source() + ")" : ""));
       }
+      markExtraOutputs(network, r.extraOutputs(), r.onnx());
 
       config = TrtObjects.own(builder.createBuilderConfig());
       IOptimizationProfile profile = builder.createOptimizationProfile(); // owned by the builder
@@ -206,6 +219,33 @@ public final class EngineBuilder {
       TrtObjects.delete(builder);
       if (cacheIn != null) {
         cacheIn.close();
+      }
+    }
+  }
+
+  /**
+   * Marks the named tensors as network outputs ({@link Request#extraOutputs}): each must be the
+   * output of a layer of the parsed network, which TensorRT's ONNX parser names after the ONNX
+   * node output; an unknown name is bad input naming it and the ONNX file.
+   */
+  private static void markExtraOutputs(INetworkDefinition network, List<String> names, Path onnx) {
+    if (names.isEmpty()) {
+      return;
+    }
+    java.util.Map<String, ITensor> byName = new java.util.HashMap<>();
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      org.bytedeco.tensorrt.nvinfer.ILayer layer = network.getLayer(i);
+      for (int o = 0; o < layer.getNbOutputs(); o++) {
+        byName.putIfAbsent(layer.getOutput(o).getName(), layer.getOutput(o));
+      }
+    }
+    for (String name : names) {
+      ITensor t = byName.get(name);
+      if (t == null) {
+        throw new BadInputException("tensor '" + name + "' is not the output of any layer TensorRT parsed from " + onnx);
+      }
+      if (!t.isNetworkOutput()) {
+        network.markOutput(t);
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.msnexport.verifier;
 
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.parity.RunComparison;
 import dev.msnexport.profiles.Profile;
@@ -38,6 +39,17 @@ public final class Verifier {
    */
   public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
       Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs) {
+    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, outputs, List.of());
+  }
+
+  /**
+   * As above; {@code marked} names intermediate tensors that backends were asked to output too
+   * ({@code verify --mark-outputs}). They are compared apart, between every two backends that
+   * produce them, and reported under {@code marked_outputs} (null when none were marked); they
+   * never change the verdict.
+   */
+  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
+      Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs, List<String> marked) {
     int batch = (int) inputs.get(MsnOnnxExporter.INPUT).shape()[0];
     List<VerifyReport.BackendRun> runs = new ArrayList<>();
     Map<String, Map<String, HostTensor>> results = new LinkedHashMap<>();
@@ -58,13 +70,19 @@ public final class Verifier {
       }
     }
     List<VerifyReport.Comparison> comparisons = new ArrayList<>();
+    List<VerifyReport.MarkedOutput> markedResults = marked.isEmpty() ? null : new ArrayList<>();
     List<String> names = new ArrayList<>(results.keySet());
     for (int j = 1; j < names.size(); j++) {
       for (int i = 0; i < j; i++) {
-        VerifyReport.Comparison c = compare(names.get(j), results.get(names.get(j)), names.get(i), results.get(names.get(i)),
+        Map<String, HostTensor> cand = results.get(names.get(j));
+        Map<String, HostTensor> ref = results.get(names.get(i));
+        VerifyReport.Comparison c = compare(names.get(j), without(cand, marked), names.get(i), without(ref, marked),
             names.get(i).equals(GoldenBackend.NAME) ? golden : null, tol);
         comparisons.add(c);
         pass &= c.pass();
+        for (String name : marked) {
+          markedResults.add(compareMarked(name, names.get(j), cand.get(name), names.get(i), ref.get(name), tol));
+        }
       }
     }
     if (outputs != null) {
@@ -74,7 +92,56 @@ public final class Verifier {
       pass = false; // nothing was compared: never report a pass
     }
     return new VerifyReport(VerifyReport.SCHEMA, MsnOnnxExporter.toolVersion(), modelLabel, profile, valuesDtype, batch, seed, pass, runs,
-        comparisons);
+        comparisons).withMarkedOutputs(markedResults);
+  }
+
+  private static Map<String, HostTensor> without(Map<String, HostTensor> outputs, List<String> marked) {
+    if (marked.isEmpty()) {
+      return outputs;
+    }
+    Map<String, HostTensor> m = new LinkedHashMap<>(outputs);
+    m.keySet().removeAll(marked);
+    return m;
+  }
+
+  /** One marked tensor, candidate against reference (either may be null: that backend does not produce it). */
+  static VerifyReport.MarkedOutput compareMarked(String name, String candName, HostTensor c, String refName, HostTensor r,
+      Tolerances tol) {
+    if (c == null || r == null) {
+      String missing = c == null && r == null ? candName + " and " + refName + " do not" : (c == null ? candName : refName) + " does not";
+      return new VerifyReport.MarkedOutput(name, candName, refName, missing + " produce it", null, null, null, null);
+    }
+    double[] cv = c.isInteger() ? RunComparison.toDouble(c.ints()) : c.floats();
+    double[] rv = r.isInteger() ? RunComparison.toDouble(r.ints()) : r.floats();
+    if (cv.length != rv.length) {
+      return new VerifyReport.MarkedOutput(name, candName, refName, candName + " gives shape " + java.util.Arrays.toString(c.shape()) + ", "
+          + refName + " " + java.util.Arrays.toString(r.shape()), null, null, null, null);
+    }
+    OutputComparison oc = OutputComparison.of(name, r.shape(), cv, rv, tol.atolFor(name), tol.rtolFor(name));
+    int at = -1;
+    double worst = -1;
+    for (int i = 0; i < rv.length; i++) {
+      double e = Math.abs(cv[i] - rv[i]);
+      if (Double.isNaN(e)) {
+        e = Double.POSITIVE_INFINITY;
+      }
+      if (e > worst) {
+        worst = e;
+        at = i;
+      }
+    }
+    return new VerifyReport.MarkedOutput(name, candName, refName, null, at < 0 ? new long[0] : position(at, r.shape()),
+        at < 0 ? null : cv[at], at < 0 ? null : rv[at], oc);
+  }
+
+  /** The multi-index of flat (row-major) index {@code flat} in {@code shape}. */
+  static long[] position(long flat, long[] shape) {
+    long[] p = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      p[d] = shape[d] == 0 ? 0 : flat % shape[d];
+      flat = shape[d] == 0 ? 0 : flat / shape[d];
+    }
+    return p;
   }
 
   /** One pair of backends, by the rules of {@link RunComparison}; golden scores classify ties where the reference is golden. */

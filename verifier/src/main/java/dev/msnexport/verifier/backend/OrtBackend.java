@@ -8,14 +8,21 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.ortops.MsnOrtOps;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,6 +44,17 @@ public final class OrtBackend implements Backend {
    * @param threads intra-op threads; 0 lets ONNX Runtime choose
    */
   public OrtBackend(String name, Path model, boolean customOps, int threads) {
+    this(name, model, customOps, threads, List.of());
+  }
+
+  /**
+   * As above, and the graph also outputs the intermediate tensors {@code markOutputs} (node output
+   * names, {@link OnnxTensors#withOutputs}; a name not in the graph is bad input). The session is
+   * made from a copy of the graph with those outputs, written beside {@code model} (so relative
+   * external-data paths resolve; the external data itself is neither read nor copied) as a hidden
+   * temporary file that is deleted once the session exists, or when creating it fails.
+   */
+  public OrtBackend(String name, Path model, boolean customOps, int threads, List<String> markOutputs) {
     if (!Files.isRegularFile(model)) {
       throw new BadInputException("ONNX model " + model + " does not exist");
     }
@@ -52,7 +70,7 @@ public final class OrtBackend implements Backend {
       if (customOps) {
         MsnOrtOps.register(opts);
       }
-      s = env.createSession(model.toString(), opts);
+      s = markOutputs.isEmpty() ? env.createSession(model.toString(), opts) : createMarkedSession(env, opts, model, markOutputs);
     } catch (OrtException e) {
       opts.close();
       throw new BackendException(name + ": ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
@@ -62,6 +80,20 @@ public final class OrtBackend implements Backend {
     }
     this.options = opts;
     this.session = s;
+  }
+
+  private static OrtSession createMarkedSession(OrtEnvironment env, OrtSession.SessionOptions opts, Path model, List<String> markOutputs)
+      throws OrtException {
+    ModelProto marked = OnnxTensors.withOutputs(OnnxTensors.read(model), markOutputs, model.toString());
+    try (AtomicFiles.Batch tmp = new AtomicFiles.Batch()) { // never committed: closing deletes the copy
+      Path copy = tmp.tempFor(model);
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy), 1 << 20)) {
+        marked.writeTo(out);
+      } catch (IOException e) {
+        throw AtomicFiles.writeFailed(copy, e);
+      }
+      return env.createSession(copy.toString(), opts);
+    }
   }
 
   @Override
@@ -142,8 +174,16 @@ public final class OrtBackend implements Backend {
       b.get(v);
       return HostTensor.ofInts(name, shape, v);
     }
-    if (info.type == OnnxJavaType.FLOAT) {
-      FloatBuffer b = t.getFloatBuffer();
+    if (info.type == OnnxJavaType.INT32) { // only marked intermediates (verify --mark-outputs) can be int32
+      java.nio.IntBuffer b = t.getIntBuffer();
+      long[] v = new long[b.remaining()];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = b.get(i);
+      }
+      return HostTensor.ofInts(name, shape, v);
+    }
+    if (info.type == OnnxJavaType.FLOAT || info.type == OnnxJavaType.FLOAT16 || info.type == OnnxJavaType.BFLOAT16) {
+      FloatBuffer b = t.getFloatBuffer(); // half types widened to float (exactly); only marked intermediates can be half
       float[] v = new float[b.remaining()];
       b.get(v);
       return HostTensor.ofFloats(name, shape, v);

@@ -1,6 +1,7 @@
 package dev.msnexport.verifier.backend;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
@@ -12,10 +13,12 @@ import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.ExportedModel;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,8 +37,19 @@ public final class TrtBackend implements Backend {
    * @param precision precision of a built engine
    * @param graph {@code custom} (our plugins) or {@code reference} (standard ops)
    * @param timingCache TensorRT timing cache for builds (null: none)
+   * @param markOutputs intermediate tensors (ONNX node output names) to mark as extra engine
+   *     outputs ({@code verify --mark-outputs}); such an engine is built into a temporary
+   *     directory, never cached, and cannot come from {@code engine}
    */
-  public record Options(Path engine, Precision precision, String graph, Path timingCache) {
+  public record Options(Path engine, Precision precision, String graph, Path timingCache, List<String> markOutputs) {
+    public Options {
+      markOutputs = markOutputs == null ? List.of() : List.copyOf(markOutputs);
+    }
+
+    public Options(Path engine, Precision precision, String graph, Path timingCache) {
+      this(engine, precision, graph, timingCache, List.of());
+    }
+
     public static Options defaults(Profile profile) {
       return new Options(null, Precision.parse(profile.precision() == null ? "fp32" : profile.precision()), EngineBuilder.CUSTOM, null);
     }
@@ -58,8 +72,20 @@ public final class TrtBackend implements Backend {
 
   /** As {@link #open(ExportedModel, Profile, Options, PrintStream)}, under another name (say "trt:fp16"). */
   public static TrtBackend open(String name, ExportedModel m, Profile profile, Options o, PrintStream log) {
+    if (!o.markOutputs().isEmpty()) {
+      if (o.engine() != null) {
+        throw new BadInputException(name + ": --engine " + o.engine() + " cannot be used with --mark-outputs: a prebuilt plan lacks "
+            + "the marked outputs (leave out --engine to build a temporary engine that has them)");
+      }
+      // before TensorRT and a long build: the names must be node outputs of the graph
+      Path onnx = onnxFor(m, o.graph());
+      OnnxTensors.requireMarkable(OnnxTensors.read(onnx), o.markOutputs(), onnx.toString());
+    }
     try {
       TensorRt.require();
+      if (!o.markOutputs().isEmpty()) {
+        return openMarked(name, m, profile, o, log);
+      }
       if (o.engine() != null) {
         EngineMetadata meta = EngineMetadata.read(o.engine());
         return new TrtBackend(name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
@@ -81,12 +107,38 @@ public final class TrtBackend implements Backend {
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BackendException(e.getMessage(), e);
-    } catch (java.io.IOException e) {
-      throw new BackendException(name + ": cannot create a temporary engine directory: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new BackendException(name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
     }
   }
 
-  private static Path onnxFor(ExportedModel m, String graph) {
+  /**
+   * Builds an engine with the marked outputs into a temporary directory, loads it and deletes the
+   * plan again: it is never cached beside the export, where it would pass for the normal plan.
+   */
+  private static TrtBackend openMarked(String name, ExportedModel m, Profile profile, Options o, PrintStream log) throws IOException {
+    Path onnx = onnxFor(m, o.graph());
+    Path dir = Files.createTempDirectory("msn-trt-marked-");
+    Path plan = dir.resolve("engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".marked.plan");
+    try {
+      log.println(name + ": building an engine with " + o.markOutputs().size() + " marked output(s) " + o.markOutputs()
+          + " (temporary, not cached)");
+      EngineBuilder.build(new EngineBuilder.Request(onnx, o.graph(), o.precision(), profile.name(), profile.batch(), o.timingCache(),
+          plan, 10, -1, o.markOutputs()), log);
+      return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
+    } finally { // loaded engines live in memory; best effort, so as not to hide a build error
+      for (Path p : List.of(EngineMetadata.sidecarOf(plan), plan, dir)) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // a file left in the system's temporary directory
+        }
+      }
+    }
+  }
+
+  /** The ONNX file of the export that graph {@code custom} or {@code reference} names. */
+  public static Path onnxFor(ExportedModel m, String graph) {
     return switch (graph) {
       case EngineBuilder.CUSTOM -> m.custom();
       case EngineBuilder.REFERENCE -> m.reference();

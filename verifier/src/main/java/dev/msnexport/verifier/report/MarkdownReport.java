@@ -53,6 +53,20 @@ public final class MarkdownReport {
         }
       }
     }
+    if (r.marked_outputs() != null) {
+      b.append("\n## Marked outputs\n\n");
+      b.append("Intermediate tensors marked as extra outputs (`--mark-outputs`): diagnostics at the same atol/rtol, never part of ");
+      b.append("the verdict.\n\n");
+      b.append("| candidate | reference | tensor | shape | max abs | max rel | max abs at (candidate vs reference) | atol/rtol |\n");
+      b.append("| --- | --- | --- | --- | ---: | ---: | --- | --- |\n");
+      for (VerifyReport.MarkedOutput m : r.marked_outputs()) {
+        OutputComparison o = m.comparison();
+        b.append(o == null ? f("| %s | %s | `%s` | | | | skipped: %s | |%n", m.candidate(), m.reference(), m.name(), cell(m.skipped()))
+            : f("| %s | %s | `%s` | %s | %.2e | %.2e | %s (%.9g vs %.9g) | %s |%n", m.candidate(), m.reference(), m.name(),
+                java.util.Arrays.toString(o.shape()), o.max_abs(), o.max_rel(), java.util.Arrays.toString(m.max_abs_at()),
+                m.candidate_value(), m.reference_value(), o.pass() ? "within" : "beyond in " + o.failing_elements() + "/" + o.elements()));
+      }
+    }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
       b.append("\n### ").append(c.candidate()).append(" vs ").append(c.reference()).append("\n\n```text\n");
