@@ -4,6 +4,8 @@
 # op (the memory gate: tanh, identity, sigmoid), each verified against the float64 golden model and
 # ONNX Runtime at batch 4. Then paper's fp16 engine against golden (batch 16).
 #   bash bench/trt-fp32-probe.sh [GATE...]
+#   bash bench/trt-fp32-probe.sh splitk CHECKPOINT_DIR [PROFILE]   export with --scoring-split-k 4 and 1, fp32
+#        plugin and reference engines of each, verified against golden and ORT, timed side by side
 #   bash bench/trt-fp32-probe.sh levels MODEL_DIR [LEVEL...]   fp32 plugin engines of one export built at
 #        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT,
 #        then timed side by side (EngineLatency); each log ends with the plan's layer table (msn-export inspect)
@@ -14,6 +16,28 @@ mkdir -p "$OUT" "$WORK"
 FIRST=${MSN_PROJECT_JARS:-$PWD/.gpu-jars}
 CP=$( (ls "$FIRST"/*.jar 2>/dev/null; ls "${MSN_TRT_JARS:?run after trt-stage env}"/*.jar) | tr '\n' ':')
 msn() { java ${MSN_JAVA_OPTS:-} -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+if [[ ${1:-} == splitk ]]; then
+  # the scoring products' split (export --scoring-split-k): the same checkpoint exported with split 4
+  # (the default) and 1, fp32 plugin and reference engines of each at TensorRT's default optimization
+  # level, each verified against golden and ORT at batch 4 (--atol 1e-4), then all timed side by side
+  ck=${2:?splitk CHECKPOINT_DIR [PROFILE]}
+  prof=${3:-paper}
+  engines=()
+  for sk in 4 1; do
+    m=$WORK/splitk/model-split$sk
+    { msn export --checkpoint "$ck" --out "$m" --profile "$prof" --scoring-split-k $sk \
+      && msn build --model "$m" --precision fp32 --timing-cache "$WORK/splitk.cache" \
+      && msn build --model "$m" --precision fp32 --graph reference --timing-cache "$WORK/splitk.cache" \
+      && msn verify --model "$m" --backends golden,ort-reference,trt:reference,trt --batch 4 --atol 1e-4 --timing-cache "$WORK/splitk.cache"; } \
+      >"$OUT/probe-split$sk.log" 2>&1
+    echo "== scoring split-k $sk (exit $?)"; grep -E "^  (trt|ort).*vs|retrieval\.[01]\.weights" "$OUT/probe-split$sk.log"
+    msn inspect "$m/engine.custom.fp32.$prof.plan" --layers >>"$OUT/probe-split$sk.log" 2>&1
+    engines+=(--model "$m" --engine "$m/engine.custom.fp32.$prof.plan" --engine "$m/engine.reference.fp32.$prof.plan")
+  done
+  java -cp "$CP" dev.msnexport.trt.EngineLatency "${engines[@]}" --batch 1,64,512,2048 --iterations 200 --warmup 20 \
+    --rounds 2 --out "$OUT/latency-splitk.json" 2>&1 | grep -E "^(engine|model)"
+  exit 0
+fi
 if [[ ${1:-} == levels ]]; then
   m=${2:?levels MODEL_DIR}
   shift 2

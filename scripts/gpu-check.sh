@@ -171,9 +171,12 @@ step_verify() {
       --timing-cache "$WORK/timing.cache"
   done
   inspect_plans "$OUT/layers.log" "$WORK"/{tiny,small}/model/engine.custom.fp16.*.plan
+  # intermediate tensors as extra outputs (a marked engine is built apart and not kept)
+  run "verify tiny ort-custom,trt --mark-outputs (block 0 output, block 1 query LN)" "$log" msn verify --model "$WORK/tiny/model" \
+    --backends ort-custom,trt --batch 8 --mark-outputs blocks.0.ffn/LayerNormalization_1:0,blocks.1.msn/LayerNormalization_1:0
   expect_exit 4 "the model changed since the build" "verify tiny --engine <small's plan> is refused" "$log" msn verify --model "$WORK/tiny/model" \
     --backends ort-reference,trt --engine "$WORK/small/model/engine.custom.fp32.small.plan"
-  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)|error:' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
+  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)|error:|[Mm]arked|max_abs at' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
 }
 
 step_paper_parity() { # both TensorRT engines of paper against ONNX Runtime and each other, at the 1e-4

@@ -24,7 +24,9 @@ import java.util.SplittableRandom;
  * java -cp ... dev.msnexport.trt.EngineLatency --model DIR --engine A.plan --engine B.plan \
  *     --batch 1,64,512,2048 [--iterations 200] [--warmup 20] [--rounds 2] [--cuda-graph] [--out FILE.json]
  * </pre>
- * Each plan is checked against {@code DIR/model.<graph>.onnx} through its sidecar.
+ * Each plan is checked against {@code DIR/model.<graph>.onnx} through its sidecar, DIR being the
+ * last {@code --model} before that {@code --engine}: engines of two exports (say, two export options)
+ * can be timed side by side; plans of the same file name are then labelled by their folder too.
  */
 public final class EngineLatency {
   @JsonPropertyOrder({"engine", "graph", "precision", "batch", "iterations", "cuda_graph", "gpu_p50_ms", "gpu_p99_ms", "gpu_mean_ms",
@@ -50,7 +52,7 @@ public final class EngineLatency {
   static int run(String[] args, PrintStream out) {
     Path model = null;
     Path json = null;
-    List<Path> plans = new ArrayList<>();
+    List<Path[]> plans = new ArrayList<>(); // {plan, model dir}
     List<Long> batches = new ArrayList<>();
     int iterations = 200;
     int warmup = 20;
@@ -60,7 +62,12 @@ public final class EngineLatency {
       String a = args[i];
       switch (a) {
         case "--model" -> model = Path.of(next(args, ++i, a));
-        case "--engine" -> plans.add(Path.of(next(args, ++i, a)));
+        case "--engine" -> {
+          if (model == null) {
+            throw new BadInputException("--engine needs a --model before it");
+          }
+          plans.add(new Path[] {Path.of(next(args, ++i, a)), model});
+        }
         case "--batch" -> {
           for (String b : next(args, ++i, a).split(",")) {
             batches.add(Long.parseLong(b.trim()));
@@ -75,16 +82,17 @@ public final class EngineLatency {
       }
     }
     if (model == null || plans.isEmpty() || batches.isEmpty() || rounds < 1 || iterations < rounds) {
-      throw new BadInputException("usage: --model DIR --engine PLAN [--engine PLAN]... --batch B[,B]... [--iterations N] [--warmup N] "
+      throw new BadInputException("usage: --model DIR --engine PLAN [[--model DIR] --engine PLAN]... --batch B[,B]... [--iterations N] [--warmup N] "
           + "[--rounds R] [--cuda-graph] [--out FILE]");
     }
     List<TrtEngine> engines = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
     try {
-      for (Path p : plans) {
-        EngineMetadata meta = EngineMetadata.read(p);
-        engines.add(TrtEngine.load(p, model.resolve("model." + meta.graph() + ".onnx")));
+      for (Path[] pm : plans) {
+        EngineMetadata meta = EngineMetadata.read(pm[0]);
+        engines.add(TrtEngine.load(pm[0], pm[1].resolve("model." + meta.graph() + ".onnx")));
       }
+      boolean sameNames = plans.stream().map(pm -> pm[0].getFileName()).distinct().count() < plans.size();
       SplittableRandom rnd = new SplittableRandom(42);
       for (long batch : batches) {
         TrtEngine.IoTensor in = engines.get(0).tensors().stream().filter(TrtEngine.IoTensor::input).findFirst().orElseThrow();
@@ -103,7 +111,7 @@ public final class EngineLatency {
           }
         }
         for (TrtEngine e : engines) {
-          rows.add(row(e, batch, timings.get(e)));
+          rows.add(row(e, batch, timings.get(e), sameNames));
         }
       }
     } finally {
@@ -111,10 +119,10 @@ public final class EngineLatency {
         engines.get(i).close();
       }
     }
-    out.printf(Locale.ROOT, "%-34s %-9s %-5s %6s %10s %10s %10s %10s %12s%n", "engine", "graph", "prec", "batch", "gpu p50", "gpu p99",
+    out.printf(Locale.ROOT, "%-44s %-9s %-5s %6s %10s %10s %10s %10s %12s%n", "engine", "graph", "prec", "batch", "gpu p50", "gpu p99",
         "host p50", "host p99", "samples/s");
     for (Row r : rows) {
-      out.printf(Locale.ROOT, "%-34s %-9s %-5s %6d %8.3fms %8.3fms %8.3fms %8.3fms %12.0f%s%n", r.engine(), r.graph(), r.precision(),
+      out.printf(Locale.ROOT, "%-44s %-9s %-5s %6d %8.3fms %8.3fms %8.3fms %8.3fms %12.0f%s%n", r.engine(), r.graph(), r.precision(),
           r.batch(), r.gpu_p50_ms(), r.gpu_p99_ms(), r.host_p50_ms(), r.host_p99_ms(), r.samples_per_s(),
           r.note() == null ? "" : "  (" + r.note() + ")");
     }
@@ -126,7 +134,7 @@ public final class EngineLatency {
     return 0;
   }
 
-  private static Row row(TrtEngine e, long batch, List<TrtEngine.Timing> ts) {
+  private static Row row(TrtEngine e, long batch, List<TrtEngine.Timing> ts, boolean withFolder) {
     int n = ts.stream().mapToInt(t -> t.gpuMillis().length).sum();
     double[] gpu = new double[n];
     double[] host = new double[n];
@@ -149,7 +157,10 @@ public final class EngineLatency {
       max = Math.max(max, g);
     }
     double p50 = TrtEngine.Timing.percentile(gpu, 50);
-    return new Row(e.plan().getFileName().toString(), e.metadata().graph(), e.metadata().precision(), batch, n, graph, p50,
+    Path parent = e.plan().toAbsolutePath().getParent();
+    String label = withFolder && parent != null && parent.getFileName() != null ? parent.getFileName() + "/" + e.plan().getFileName()
+        : e.plan().getFileName().toString();
+    return new Row(label, e.metadata().graph(), e.metadata().precision(), batch, n, graph, p50,
         TrtEngine.Timing.percentile(gpu, 99), mean, min, max, TrtEngine.Timing.percentile(host, 50),
         TrtEngine.Timing.percentile(host, 99), batch / (mean / 1e3), note);
   }
