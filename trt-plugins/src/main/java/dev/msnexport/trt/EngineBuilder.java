@@ -3,6 +3,8 @@ package dev.msnexport.trt;
 import dev.msnexport.common.Sha256;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.onnx.MixedPrecision;
+import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.global.nvonnxparser;
@@ -108,8 +111,22 @@ public final class EngineBuilder {
     IHostMemory plan = null;
     IHostMemory cacheBlob = null;
     BytePointer cacheIn = null;
-    try {
-      network = TrtObjects.own(builder.createNetworkV2(0)); // explicit batch (the only mode in TensorRT 10), weakly typed
+    boolean stronglyTyped = r.precision() == Precision.FP16 && CUSTOM.equals(r.graph());
+    try (AtomicFiles.Batch scratch = new AtomicFiles.Batch()) { // never committed: closing deletes the fp16 variant
+      Path parsed = r.onnx();
+      if (stronglyTyped) {
+        // fp16 plugin engines: the graph says which layers are half (MixedPrecision), and a strongly
+        // typed network makes TensorRT keep exactly those types, fused regions included.
+        parsed = scratch.tempFor(r.onnx().toAbsolutePath()); // beside the model, so external data resolves
+        ModelProto variant = MixedPrecision.fp16Variant(OnnxTensors.read(r.onnx()), java.util.Set.copyOf(r.extraOutputs()));
+        try (OutputStream os = Files.newOutputStream(parsed)) {
+          variant.writeTo(os);
+        } catch (IOException e) {
+          throw AtomicFiles.writeFailed(parsed, e);
+        }
+      }
+      // explicit batch (the only mode in TensorRT 10); weakly typed unless strongly typed fp16
+      network = TrtObjects.own(builder.createNetworkV2(stronglyTyped ? 1 << nvinfer.NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0));
       // The parser cannot be freed through these bindings (no JavaCPP allocator for the abstract
       // IParser): it and its copy of the weights stay allocated until the process exits.
       IParser parser = nvonnxparser.createParser(network, logger);
@@ -117,7 +134,7 @@ public final class EngineBuilder {
         throw new TrtException("createParser failed" + logger.describeErrors());
       }
       log.printf(Locale.ROOT, "build: parsing %s (%s graph)%n", r.onnx(), r.graph());
-      if (!parser.parseFromFile(r.onnx().toAbsolutePath().toString(), ILogger.Severity.kWARNING.value)) {
+      if (!parser.parseFromFile(parsed.toAbsolutePath().toString(), ILogger.Severity.kWARNING.value)) {
         throw new BadInputException("TensorRT's ONNX parser rejected " + r.onnx() + ": " + parserErrors(parser)
             + (plugins != null ? " (plugins loaded from " + plugins.source() + ")" : ""));
       }
@@ -129,7 +146,10 @@ public final class EngineBuilder {
       if (config.addOptimizationProfile(profile) < 0) {
         throw new TrtException("the optimization profile for batch " + b + " is invalid" + logger.describeErrors());
       }
-      if (r.precision() == Precision.FP16) {
+      if (stronglyTyped) {
+        log.printf(Locale.ROOT, "build: fp16, strongly typed: FFN products and task heads in fp16, SparseGather reading an fp16 value "
+            + "table, everything else (residual stream, LayerNorms, retrieval scoring, gate) in float32%n");
+      } else if (r.precision() == Precision.FP16) {
         config.setFlag(nvinfer.BuilderFlag.kFP16);
         boolean obey = obeyPrecisionConstraints();
         config.setFlag(obey ? nvinfer.BuilderFlag.kOBEY_PRECISION_CONSTRAINTS : nvinfer.BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
@@ -357,11 +377,17 @@ public final class EngineBuilder {
     }
   }
 
-  /** System property choosing how fp16 builds treat the float32 pins: {@code obey} (default) or {@code prefer}. */
+  /**
+   * System property choosing how weakly typed fp16 builds (the reference graph) treat the float32
+   * pins: {@code prefer} (default) or {@code obey}. TensorRT 10.6's Myelin compiler fails on this
+   * graph with {@code obey} (MyelinCheckException in gvn.cpp, seen on the H200) and ignores the pins
+   * inside the regions it fuses with {@code prefer}; the plugin graph is therefore built strongly
+   * typed instead.
+   */
   public static final String PRECISION_CONSTRAINTS_PROPERTY = "msn.trt.precisionConstraints";
 
   static boolean obeyPrecisionConstraints() {
-    String v = System.getProperty(PRECISION_CONSTRAINTS_PROPERTY, "obey");
+    String v = System.getProperty(PRECISION_CONSTRAINTS_PROPERTY, "prefer");
     return switch (v) {
       case "obey" -> true;
       case "prefer" -> false;

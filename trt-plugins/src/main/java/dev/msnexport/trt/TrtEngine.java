@@ -106,6 +106,7 @@ public final class TrtEngine implements AutoCloseable {
   private boolean prepared;
   private float lastGpuMillis = Float.NaN;
   private boolean closed;
+  private boolean inspected;
 
   private TrtEngine(Path plan, EngineMetadata metadata) {
     this.plan = plan;
@@ -232,7 +233,10 @@ public final class TrtEngine implements AutoCloseable {
    */
   public EngineLayers layers() {
     checkOpen();
-    // IEngineInspector has no JavaCPP deallocator (abstract interface): it stays allocated until exit (small).
+    // IEngineInspector has no JavaCPP deallocator (abstract interface), so it cannot be deleted, and
+    // TensorRT forbids deleting an engine while an inspector of it lives: after this call, close()
+    // leaves the context, engine and runtime to the process's exit (meant for one-shot use: inspect).
+    inspected = true;
     IEngineInspector inspector = engine.createEngineInspector();
     if (inspector == null || inspector.isNull()) {
       throw new TrtException("createEngineInspector failed for " + plan + TrtLogger.get().describeErrors());
@@ -602,9 +606,11 @@ public final class TrtEngine implements AutoCloseable {
     if (stream != null && !stream.isNull()) {
       cudart.cudaStreamSynchronize(stream); // nothing may still use what is freed below
     }
-    TrtObjects.delete(context);
-    TrtObjects.delete(engine);
-    TrtObjects.delete(runtime);
+    if (!inspected) {
+      TrtObjects.delete(context);
+      TrtObjects.delete(engine);
+      TrtObjects.delete(runtime);
+    }
     for (Slot s : slots) {
       if (s.device != null && !s.device.isNull()) {
         cudart.cudaFree(s.device);
