@@ -93,6 +93,7 @@ public final class Fp16Emulation {
     boolean ln16; // the outputs of mix_norm and ffn_norm in fp16
     boolean qAcc64; // fp32 question: the query projection's dot products (K = D) accumulated in float64, q rounded once
     boolean scoreAcc64; // fp32 question: the key products' dot products (K = dk) accumulated in float64, a and b rounded once
+    int splitK = 1; // fp32 question: query projection and key products as splitK float32 chains over contiguous slices, then summed (export --scoring-split-k)
     java.util.Set<Integer> exactRetrieval = java.util.Set.of(); // layers whose slots and weights are the reference's
 
     static Mode fp32(String name, String label) {
@@ -153,6 +154,20 @@ public final class Fp16Emulation {
   record Layer(double[] row, double[] col, long[] slots, double[] weights) {}
 
   /** Plain-order dot product sum_d w[wo+d] * x[xo+d], plus bias, under an accumulation mode. */
+  /** {@code parts} float32 chains over contiguous slices of the n terms, their sums added in float32 (a split-K product). */
+  static double chains(int n, int parts, java.util.function.IntToDoubleFunction term) {
+    double total = 0;
+    int len = (n + parts - 1) / parts;
+    for (int c0 = 0; c0 < n; c0 += len) {
+      double s = 0;
+      for (int d = c0; d < Math.min(n, c0 + len); d++) {
+        s = (float) (s + term.applyAsDouble(d));
+      }
+      total = (float) (total + s);
+    }
+    return total;
+  }
+
   static double dot(float[] w, int wo, double[] x, int xo, int n, double bias, Acc acc) {
     switch (acc) {
       case F64: {
@@ -339,7 +354,10 @@ public final class Fp16Emulation {
         xq[d] = rq.applyAsDouble(x[xo + d]);
       }
       for (int o = 0; o < 2 * dk; o++) {
-        q[o] = rq.applyAsDouble(dot(wq, o * D, xq, 0, D, bq[o], m.qAcc64 ? Acc.F64 : acc));
+        int row = o * D;
+        q[o] = rq.applyAsDouble(m.splitK > 1 && !m.exact && !m.qAcc64
+            ? (float) (chains(D, m.splitK, d -> (double) wq[row + d] * xq[d]) + bq[o])
+            : dot(wq, o * D, xq, 0, D, bq[o], m.qAcc64 ? Acc.F64 : acc));
       }
       layerNorm(q, 0, dk, w(p + "query_norm_row.weight"), w(p + "query_norm_row.bias"), rqn);
       layerNorm(q, dk, dk, w(p + "query_norm_col.weight"), w(p + "query_norm_col.bias"), rqn);
@@ -351,6 +369,10 @@ public final class Fp16Emulation {
             a += kr[s * dk + d] * q[d];
             bb += kc[s * dk + d] * q[dk + d];
           }
+        } else if (m.splitK > 1) {
+          int ko = s * dk;
+          a = chains(dk, m.splitK, d -> kr[ko + d] * q[d]);
+          bb = chains(dk, m.splitK, d -> kc[ko + d] * q[dk + d]);
         } else {
           for (int d = 0; d < dk; d++) {
             a = (float) (a + kr[s * dk + d] * q[d]);
@@ -585,6 +607,8 @@ public final class Fp16Emulation {
       modes.add(base.apply("f32-sacc64", "none (fp32); key product sums in float64").with(x -> x.scoreAcc64 = true));
       modes.add(base.apply("f32-qsacc64", "none (fp32); both in float64").with(x -> { x.qAcc64 = true; x.scoreAcc64 = true; }));
       modes.add(base.apply("f32-ffnacc64", "none (fp32); FFN sums in float64").with(x -> x.ffnAcc = Acc.F64));
+      modes.add(base.apply("f32-split2", "none (fp32); query projection and key products split in 2 chains").with(x -> x.splitK = 2));
+      modes.add(base.apply("f32-split4", "none (fp32); query projection and key products split in 4 chains").with(x -> x.splitK = 4));
       // attribution: the same modes with layer 0's slots and softmax weights taken from the reference
       modes.add(base.apply("mix16+L0-exact", "token mixing fp16, layer-0 retrieval exact").with(x -> { x.mix16 = true; x.exactRetrieval = java.util.Set.of(0); }));
       modes.add(rename.apply(engine, new String[] {"engine+L0-exact", "described engine, layer-0 retrieval exact"}).with(x -> x.exactRetrieval = java.util.Set.of(0)));
