@@ -404,7 +404,8 @@ public final class EngineBuilder {
   record Pinned(int layers, int weights) {}
 
   /**
-   * In fp16 engines, keeps in float32 what decides which slots are retrieved: the MSN scoring path
+   * In weakly typed fp16 engines (the reference graph; plugin engines are strongly typed, see
+   * {@link MixedPrecision}), asks TensorRT to keep in float32 what decides which slots are retrieved: the MSN scoring path
    * (query projection, its LayerNorms, the key products, PKMRetrieval and the gate) and the
    * residual stream that feeds it (every LayerNorm and the residual Add before it), as mixed
    * precision training does. Which slots are retrieved hinges on score gaps that half precision
