@@ -39,15 +39,22 @@ import org.junit.jupiter.api.io.TempDir;
 class MixedPrecisionTest {
   @TempDir Path tmp;
 
+  /** Exports a synthetic small checkpoint (seed) to tmp/out; returns the checkpoint directory. */
+  private Path exportSmall(long seed) {
+    Path ck = tmp.resolve("ck");
+    SyntheticCheckpoint.write(Profiles.load("small").model(), ck, seed);
+    try (Checkpoint c = Checkpoint.open(ck)) {
+      MsnOnnxExporter.export(c, tmp.resolve("out"), new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true,
+          "small"));
+    }
+    return ck;
+  }
+
   @Test
   void halfRegionIsTheFfnAndTheHeadsAndTheGraphStaysValid() throws Exception {
     Profile p = Profiles.load("small");
-    Path ck = tmp.resolve("ck");
-    SyntheticCheckpoint.write(p.model(), ck, 5);
+    exportSmall(5);
     Path out = tmp.resolve("out");
-    try (Checkpoint c = Checkpoint.open(ck)) {
-      MsnOnnxExporter.export(c, out, new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
-    }
     for (String f : List.of(MsnOnnxExporter.CUSTOM_FILE, MsnOnnxExporter.REFERENCE_FILE)) {
       ModelProto plain = OnnxTensors.read(out.resolve(f));
       ModelProto mixed = MixedPrecision.fp16Variant(plain);
@@ -97,11 +104,9 @@ class MixedPrecisionTest {
   @Test
   void fp16VariantComputesTheModel() throws Exception {
     Profile p = Profiles.load("small");
-    Path ck = tmp.resolve("ck");
-    SyntheticCheckpoint.write(p.model(), ck, 6);
+    Path ck = exportSmall(6);
     Path out = tmp.resolve("out");
     try (Checkpoint c = Checkpoint.open(ck)) {
-      MsnOnnxExporter.export(c, out, new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
       Path mixed = out.resolve("model.reference.fp16.onnx");
       Files.write(mixed, MixedPrecision.fp16Variant(OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE))).toByteArray());
       List<Backend> backends = List.of(new GoldenBackend(c), new OrtBackend("ort-fp16", mixed, false, 1));
