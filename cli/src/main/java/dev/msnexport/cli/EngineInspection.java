@@ -1,8 +1,11 @@
 package dev.msnexport.cli;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.trt.EngineLayers;
 import dev.msnexport.trt.EngineMetadata;
+import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
+import dev.msnexport.trt.TrtException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -10,18 +13,19 @@ import java.util.Locale;
 
 /**
  * {@code msn-export inspect PLAN}: the sidecar, the IO tensors and TensorRT's layer table of a
- * built engine (needs a GPU and TensorRT, like trtexec's --dumpLayerInfo), and for fp16 engines
- * the layers of the float32-pinned scoring path that still touch half precision.
+ * built engine (the layers need a GPU and TensorRT, like trtexec's --dumpLayerInfo; without them
+ * the sidecar is printed and the command fails with exit 4), and for fp16 engines the layers of the
+ * float32 scoring path that still touch half precision.
  */
 final class EngineInspection {
   private EngineInspection() {}
 
   static void print(Path plan, boolean layers, PrintStream out) {
+    EngineMetadata m = EngineMetadata.read(plan); // the plan must exist with its sidecar, which needs no GPU
+    out.printf(Locale.ROOT, "engine %s: %s graph, %s, profile %s, batch %d..%d (opt %d), TensorRT %s, built on %s (sm %s)%n", plan,
+        m.graph(), m.precision(), m.profile(), m.batch().min(), m.batch().max(), m.batch().opt(), m.tensorRtVersion(), m.gpu().name(),
+        m.gpu().computeCapability());
     try (TrtEngine e = TrtEngine.load(plan, null)) {
-      EngineMetadata m = e.metadata();
-      out.printf(Locale.ROOT, "engine %s: %s graph, %s, profile %s, batch %d..%d (opt %d), TensorRT %s, built on %s (sm %s)%n", plan,
-          m.graph(), m.precision(), m.profile(), m.batch().min(), m.batch().max(), m.batch().opt(), m.tensorRtVersion(), m.gpu().name(),
-          m.gpu().computeCapability());
       out.printf(Locale.ROOT, "  onnx %s (sha256 %s), plan %.1f MB, activations %.1f MB at the largest batch%n", m.onnx().file(),
           m.onnx().sha256(), m.planBytes() / 1e6, e.activationBytes() / 1e6);
       for (TrtEngine.IoTensor t : e.tensors()) {
@@ -42,6 +46,8 @@ final class EngineInspection {
       if (layers) {
         out.print(info.table(160));
       }
+    } catch (TensorRtUnavailableException | TrtException e) {
+      throw new BadInputException("cannot load " + plan + " to list its layers: " + e.getMessage(), e);
     }
   }
 }

@@ -81,6 +81,19 @@ class CliTest {
   }
 
   @Test
+  void inspectOfAnEnginePlanNamesWhatIsMissing() throws Exception {
+    Run none = run("inspect", tmp.resolve("nothing.plan").toString());
+    assertEquals(ExitCodes.BAD_INPUT, none.code(), none.err());
+    assertTrue(none.err().contains("nothing.plan") && none.err().contains("does not exist"), none.err());
+    Path plan = tmp.resolve("bare.plan");
+    Files.write(plan, new byte[] {1, 2, 3});
+    Run bare = run("inspect", plan.toString());
+    assertEquals(ExitCodes.BAD_INPUT, bare.code(), bare.err());
+    assertTrue(bare.err().contains("sidecar"), bare.err());
+    assertFalse(bare.err().contains("internal error"), bare.err());
+  }
+
+  @Test
   void aTighterToleranceFailsWithExitCodeOne() {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
