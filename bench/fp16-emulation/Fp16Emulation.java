@@ -469,6 +469,19 @@ public final class Fp16Emulation {
 
   // ---- checks and driver ---------------------------------------------------------------------
 
+  /** 1 when f16(f) differs from DType's rounding of f (the first five are printed, {@code badSoFar} counting), else 0. */
+  private static int mismatch(float f, int badSoFar) {
+    double mine = f16(f);
+    double ref = DType.halfToFloat(DType.floatToHalf(f));
+    if (Double.doubleToLongBits(mine) == Double.doubleToLongBits(ref)) {
+      return 0;
+    }
+    if (badSoFar < 5) {
+      System.out.printf("f16 mismatch at %s: mine %s, DType %s%n", f, mine, ref);
+    }
+    return 1;
+  }
+
   /** f16 against the project's DType.floatToHalf on every half, every midpoint and its neighbours, and random floats. */
   static void checkF16() {
     int bad = 0;
@@ -479,13 +492,7 @@ public final class Fp16Emulation {
       float mid = (float) (((double) a + b) / 2);
       for (float f : new float[] {a, mid, Math.nextDown(mid), Math.nextUp(mid), -a, -mid, -Math.nextUp(mid)}) {
         tested++;
-        double mine = f16(f);
-        double ref = DType.halfToFloat(DType.floatToHalf(f));
-        if (Double.doubleToLongBits(mine) != Double.doubleToLongBits(ref)) {
-          if (bad++ < 5) {
-            System.out.printf("f16 mismatch at %s: mine %s, DType %s%n", f, mine, ref);
-          }
-        }
+        bad += mismatch(f, bad);
       }
     }
     SplittableRandom r = new SplittableRandom(7);
@@ -495,13 +502,7 @@ public final class Fp16Emulation {
         continue;
       }
       tested++;
-      double mine = f16(f);
-      double ref = DType.halfToFloat(DType.floatToHalf(f));
-      if (Double.doubleToLongBits(mine) != Double.doubleToLongBits(ref)) {
-        if (bad++ < 5) {
-          System.out.printf("f16 mismatch at %s: mine %s, DType %s%n", f, mine, ref);
-        }
-      }
+      bad += mismatch(f, bad);
     }
     // double inputs: a tie in double that is not a tie after a float cast (no double rounding)
     double t = 1 + 0x1p-11 + 0x1p-40; // just above the midpoint between 1 and 1+2^-10
