@@ -1,5 +1,6 @@
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
@@ -299,25 +300,11 @@ public final class Fp16Emulation {
 
   private final Map<String, double[]> exactKeys = new HashMap<>();
 
+  /** K' = LN(keys Theta^T) in float64, [S, dk]: the exporter's own folding (before its float32 store). */
   private synchronized double[] keys64(String p, String half) {
-    return exactKeys.computeIfAbsent(p + half, k -> {
-      int S = c.S();
-      int dk = c.dk();
-      float[] keys = w(p + "keys_" + half);
-      float[] theta = w(p + "theta_" + half);
-      double[] out = new double[S * dk];
-      for (int s = 0; s < S; s++) {
-        for (int o = 0; o < dk; o++) {
-          double acc = 0;
-          for (int j = 0; j < dk; j++) {
-            acc += (double) keys[s * dk + j] * theta[o * dk + j];
-          }
-          out[s * dk + o] = acc;
-        }
-        layerNorm(out, s * dk, dk, w(p + "key_norm_" + half + ".weight"), w(p + "key_norm_" + half + ".bias"), v -> v);
-      }
-      return out;
-    });
+    return exactKeys.computeIfAbsent(p + half, k -> MsnOnnxExporter.foldKeys(toDouble(w(p + "keys_" + half)),
+        toDouble(w(p + "theta_" + half)), toDouble(w(p + "key_norm_" + half + ".weight")), toDouble(w(p + "key_norm_" + half + ".bias")),
+        c.S(), c.dk()));
   }
 
   private Layer memory(double[] x, int batch, int l, Mode m, java.util.function.DoubleUnaryOperator rb, Layer ref) {

@@ -117,13 +117,8 @@ public final class EngineBuilder {
       if (stronglyTyped) {
         // fp16 plugin engines: the graph says which layers are half (MixedPrecision), and a strongly
         // typed network makes TensorRT keep exactly those types, fused regions included.
-        parsed = scratch.tempFor(r.onnx().toAbsolutePath()); // beside the model, so external data resolves
         ModelProto variant = MixedPrecision.fp16Variant(OnnxTensors.read(r.onnx()), java.util.Set.copyOf(r.extraOutputs()));
-        try (OutputStream os = Files.newOutputStream(parsed)) {
-          variant.writeTo(os);
-        } catch (IOException e) {
-          throw AtomicFiles.writeFailed(parsed, e);
-        }
+        parsed = OnnxTensors.writeBeside(variant, r.onnx(), scratch); // beside the model, so external data resolves
       }
       // explicit batch (the only mode in TensorRT 10); weakly typed unless strongly typed fp16
       network = TrtObjects.own(builder.createNetworkV2(stronglyTyped ? 1 << nvinfer.NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0));

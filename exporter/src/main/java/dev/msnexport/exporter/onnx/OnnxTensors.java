@@ -8,8 +8,11 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.CodedInputStream;
+import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -225,6 +228,22 @@ public final class OnnxTensors {
       g.addOutput(v);
     }
     return model.toBuilder().setGraph(g).build();
+  }
+
+  /**
+   * Writes {@code model} to a fresh temporary sibling of {@code original} (so that relative
+   * external-data paths resolve as they do for the original) and returns its path; the file is
+   * deleted when {@code scratch} closes uncommitted. For the modified graphs that runtimes parse
+   * (marked outputs, the fp16 variant), never for results.
+   */
+  public static Path writeBeside(ModelProto model, Path original, AtomicFiles.Batch scratch) {
+    Path copy = scratch.tempFor(original.toAbsolutePath());
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy), 1 << 20)) {
+      model.writeTo(out);
+    } catch (IOException e) {
+      throw AtomicFiles.writeFailed(copy, e);
+    }
+    return copy;
   }
 
   /** Checks that every name is a node output of {@code model} and not already a graph output ({@link #withOutputs}). */

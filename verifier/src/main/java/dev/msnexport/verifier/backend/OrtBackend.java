@@ -13,9 +13,6 @@ import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.ortops.MsnOrtOps;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -86,13 +83,7 @@ public final class OrtBackend implements Backend {
       throws OrtException {
     ModelProto marked = OnnxTensors.withOutputs(OnnxTensors.read(model), markOutputs, model.toString());
     try (AtomicFiles.Batch tmp = new AtomicFiles.Batch()) { // never committed: closing deletes the copy
-      Path copy = tmp.tempFor(model);
-      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy), 1 << 20)) {
-        marked.writeTo(out);
-      } catch (IOException e) {
-        throw AtomicFiles.writeFailed(copy, e);
-      }
-      return env.createSession(copy.toString(), opts);
+      return env.createSession(OnnxTensors.writeBeside(marked, model, tmp).toString(), opts);
     }
   }
 
