@@ -119,19 +119,15 @@ final class BuildCommand implements Callable<Integer> {
     }
 
     /**
-     * The tolerance entry of the profile that comparisons use: fp16 when a TensorRT backend runs
-     * in fp16 on float32 values, else the values' dtype.
+     * The precision of one backend, the key of the profile's tolerance entry for it: the values'
+     * dtype when not fp32 (every backend computes with those tables), else fp16 for a TensorRT
+     * backend that runs in fp16, else fp32. A comparison uses the lower of its two backends'.
      */
-    String toleranceKey(ExportedModel m, List<String> backendNames, String valuesDtype) {
+    String precisionOf(ExportedModel m, String backend, String valuesDtype) {
       if (!"fp32".equals(valuesDtype)) {
         return valuesDtype;
       }
-      for (String b : backendNames) {
-        if (isTrtSpec(b) && resolve(m, b).precision() == Precision.FP16) {
-          return "fp16";
-        }
-      }
-      return valuesDtype;
+      return isTrtSpec(backend) && resolve(m, backend).precision() == Precision.FP16 ? "fp16" : valuesDtype;
     }
 
     private record Resolved(Profile profile, Precision precision, String graph, Path engine) {}

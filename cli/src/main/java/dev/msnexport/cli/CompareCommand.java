@@ -104,6 +104,9 @@ final class CompareCommand implements Callable<Integer> {
           .filter(c -> c.candidate().equals(cb.candidate()) && c.reference().equals(cb.reference())).findFirst().orElse(null);
       System.out.printf(Locale.ROOT, "  %s vs %s: %s -> %s%n", cb.candidate(), cb.reference(), ca == null ? "(not in A)"
           : ca.pass() ? "pass" : "FAIL", cb.pass() ? "pass" : "FAIL");
+      if (cb.output_set() != null) { // null in reports older than verify/3
+        cb.output_set().forEach(x -> System.out.println("    B: " + x.message(cb.candidate(), cb.reference())));
+      }
       for (OutputComparison ob : cb.outputs()) {
         OutputComparison oa = ca == null ? null : ca.outputs().stream().filter(o -> o.name().equals(ob.name())).findFirst().orElse(null);
         System.out.printf(Locale.ROOT, "    %-22s max_abs %s -> %.2e   cosine %s -> %.9f%n", ob.name(),
@@ -165,7 +168,7 @@ final class CompareCommand implements Callable<Integer> {
   private static final ObjectMapper LENIENT_V1 = LENIENT.copy().disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   private static VerifyReport readVerify(Path p, String schema) {
-    return read(p, VerifyReport.class, schema.equals(VerifyReport.SCHEMA) ? LENIENT : LENIENT_V1);
+    return read(p, VerifyReport.class, schema.equals("msn-export.verify/1") ? LENIENT_V1 : LENIENT);
   }
 
   private static <T> T read(Path p, Class<T> type, ObjectMapper mapper) {

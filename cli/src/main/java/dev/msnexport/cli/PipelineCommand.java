@@ -62,6 +62,7 @@ final class PipelineCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
           + "names already");
     }
+    VerifyCommand.requireComparableBackends(spec.commandLine(), backends, false);
     health.validate();
     NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);

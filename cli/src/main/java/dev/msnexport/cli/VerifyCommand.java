@@ -11,6 +11,7 @@ import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.OutputSet;
 import dev.msnexport.verifier.Verifier;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.backend.Backend;
@@ -33,9 +34,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = "Run backends on the same seeded inputs and compare every output and the retrieved slots. Exit 0 when all "
@@ -46,8 +51,10 @@ final class VerifyCommand implements Callable<Integer> {
   @Mixin
   BackendOptions backendOptions = new BackendOptions(DEFAULT_BACKENDS);
 
-  @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
-  int batch;
+  static final int DEFAULT_BATCH = 8;
+
+  @Option(names = "--batch", description = "Batch size of the random inputs (default: 8; not with --golden, whose inputs fix it).")
+  Integer batch;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -61,7 +68,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
 
-  @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/2) here.")
+  @Option(names = "--report", description = "Write the JSON report (schema msn-export.verify/3) here.")
   Path report;
 
   @Option(names = "--report-dir", paramLabel = "DIR",
@@ -81,7 +88,7 @@ final class VerifyCommand implements Callable<Integer> {
   Path engine;
 
   @Option(names = "--precision", description = "Backend trt: precision of the engine it builds, fp32 or fp16 (default: the "
-      + "profile's, else fp32). With fp16 the comparisons use the profile's fp16 tolerances.")
+      + "profile's, else fp32). Comparisons with an fp16 backend use the profile's fp16 tolerances.")
   String precision;
 
   @Option(names = "--trt-graph", description = "Backend trt: graph it builds, custom (our plugins) or reference (default: custom).")
@@ -96,10 +103,18 @@ final class VerifyCommand implements Callable<Integer> {
       + "printed and reported as marked_outputs, never part of the verdict.")
   List<String> markOutputs = new ArrayList<>();
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() {
     BackendOptions o = backendOptions;
-    VerifyReport r = run(o.model, o.backends, batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
+    if (golden != null && batch != null) {
+      throw new ParameterException(spec.commandLine(), "--batch " + batch + " cannot be used with --golden: the golden file's inputs "
+          + "fix the batch (leave out --batch)");
+    }
+    requireComparableBackends(spec.commandLine(), o.backends, golden != null);
+    VerifyReport r = run(o.model, o.backends, batch == null ? DEFAULT_BATCH : batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
         saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
@@ -112,6 +127,24 @@ final class VerifyCommand implements Callable<Integer> {
       System.out.println("reports: " + reportDir.resolve(ReportWriter.HTML) + " (and report.json, report.md, junit.xml)");
     }
     return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
+  }
+
+  /**
+   * Usage errors of a backend list: a backend listed twice, or fewer than two results to compare
+   * ({@code golden}: a golden file adds one).
+   */
+  static void requireComparableBackends(CommandLine cl, List<String> backendNames, boolean golden) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String b : backendNames) {
+      if (!seen.add(b.trim())) {
+        throw new ParameterException(cl, "--backends: '" + b.trim() + "' is listed twice; list each backend once (each is compared with "
+            + "every other)");
+      }
+    }
+    if (seen.size() + (golden ? 1 : 0) < 2) {
+      throw new ParameterException(cl, "--backends " + String.join(",", backendNames) + ": nothing to compare; verify needs at least "
+          + "two backends" + (golden ? " (the golden file counts as one)" : ", or one and --golden FILE"));
+    }
   }
 
   /**
@@ -135,15 +168,22 @@ final class VerifyCommand implements Callable<Integer> {
     BuildCommand.TrtSettings trt = trtSettings.withProfile(profileName);
     List<String> marks = List.copyOf(new java.util.LinkedHashSet<>(markOutputs));
     checkMarkOutputs(m, backendNames, marks, trt);
-    Profile.Tolerance tol = profile.tolerance(trt.toleranceKey(m, backendNames, m.valuesDtype()));
-    Verifier.Tolerances tols = new Verifier.Tolerances(tol, parseTolerances("--atol", atol), parseTolerances("--rtol", rtol));
+    Map<String, String> precisions = new HashMap<>();
+    for (String b : backendNames) {
+      precisions.put(b.trim(), trt.precisionOf(m, b, m.valuesDtype()));
+    }
+    Verifier.PairTolerances tols = Verifier.PairTolerances.byLowerPrecision(profile, new Verifier.Tolerances(
+        profile.tolerance(m.valuesDtype()), parseTolerances("--atol", atol), parseTolerances("--rtol", rtol)), precisions,
+        m.valuesDtype());
     if (batch < 1) {
       throw new BadInputException("--batch must be at least 1, got " + batch);
     }
     GoldenFile g = golden == null ? null : GoldenFile.read(golden);
     Map<String, HostTensor> inputs;
     if (g != null) {
-      Inputs.tokens(g.inputs(), m.config());
+      long goldenBatch = Inputs.tokens(g.inputs(), m.config()).shape()[0];
+      g = new GoldenFile(g.inputs(), OutputSet.checkGolden(golden, g, m.config(), OutputSet.of(m.config(), m.retrievalOutputs(),
+          goldenBatch), marks, w -> System.err.println("msn-export: warning: " + w)), g.producer(), g.modelSha256());
       inputs = g.inputs();
       if (g.modelSha256() != null && m.checkpointSha256() != null && !g.modelSha256().equals(m.checkpointSha256())) {
         System.err.println("msn-export: warning: " + golden + " was saved for checkpoint " + g.modelSha256() + ", " + modelDir
@@ -210,7 +250,7 @@ final class VerifyCommand implements Callable<Integer> {
         switch (name.trim()) {
           case GoldenBackend.NAME -> {
             ckpt = m.openCheckpoint(checkpointArg, nameMap);
-            opened.add(new GoldenBackend(ckpt));
+            opened.add(new GoldenBackend(ckpt, m.retrievalOutputs()));
           }
           case OrtBackend.REFERENCE -> opened.add(new OrtBackend(OrtBackend.REFERENCE, m.reference(), false, threads, markOutputs));
           case OrtBackend.CUSTOM -> opened.add(new OrtBackend(OrtBackend.CUSTOM, m.custom(), true, threads, markOutputs));
@@ -339,10 +379,16 @@ final class VerifyCommand implements Callable<Integer> {
       }
     }
     for (VerifyReport.Comparison c : r.comparisons()) {
-      System.out.printf(Locale.ROOT, "  %-14s vs %-14s %s%n", c.candidate(), c.reference(), c.pass() ? "pass" : "FAIL");
+      System.out.printf(Locale.ROOT, "  %-14s vs %-14s %s%s%n", c.candidate(), c.reference(), c.pass() ? "pass" : "FAIL",
+          c.tolerances() == null ? "" : "  (" + c.tolerances().summary() + ")");
+      for (VerifyReport.OutputSetMismatch x : c.output_set()) {
+        System.out.printf(Locale.ROOT, "    FAIL %s%n", x.message(c.candidate(), c.reference()));
+      }
       for (OutputComparison o : c.outputs()) {
-        System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  %s%s%n", o.name(), o.max_abs(), o.max_rel(),
-            o.cosine(), o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")",
+        System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  atol %.1e rtol %.1e%s  %s%s%n", o.name(),
+            o.max_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null ? ""
+                : " (" + c.tolerances().raisedNote(o.name()) + ")",
+            o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")",
             o.tie_exempt_elements() == 0 ? ""
                 : o.tie_exempt_elements() == o.elements()
                     ? String.format(Locale.ROOT, "  (all %d tie-exempt, max_abs %.2e: nothing left to compare)", o.elements(),

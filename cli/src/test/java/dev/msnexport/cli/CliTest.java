@@ -39,7 +39,7 @@ class CliTest {
     assertTrue(Files.size(out.resolve("model/model.custom.onnx")) > 0);
     assertTrue(Files.size(out.resolve("model/model.reference.onnx")) > 0);
     JsonNode report = Profiles.JSON.readTree(Files.readString(out.resolve("verify.json")));
-    assertEquals("msn-export.verify/2", report.get("schema").asText());
+    assertEquals("msn-export.verify/3", report.get("schema").asText());
     assertTrue(report.get("pass").asBoolean());
   }
 

@@ -26,7 +26,58 @@ public final class Verifier {
    * The profile's tolerance with per-output overrides ({@code --atol click:1e-4}); the rules
    * (retrieval weights at rtol >= 2 * tie_epsilon) are {@link ParityTolerances}'.
    */
-  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) implements ParityTolerances {}
+  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol, String precision)
+      implements ParityTolerances {
+    /** Tolerances whose precision is not named (reports give it as null). */
+    public Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
+      this(base, atol, rtol, null);
+    }
+
+    /** The same overrides on the profile's tolerance {@code base} of precision {@code precision}. */
+    public Tolerances at(String precision, Profile.Tolerance base) {
+      return new Tolerances(base, atol, rtol, precision);
+    }
+
+    /**
+     * What these tolerances apply to {@code outputs}: the global atol/rtol and tie_epsilon, and
+     * every output whose rtol is above the asked one (retrieval weights, {@link #rtolFor}).
+     */
+    public VerifyReport.AppliedTolerances applied(Iterable<String> outputs) {
+      boolean typed = rtol().containsKey("");
+      double asked = rtol().getOrDefault("", base().rtol());
+      List<VerifyReport.RaisedRtol> raised = new ArrayList<>();
+      for (String o : outputs) {
+        double applied = rtolFor(o);
+        if (applied > asked) {
+          raised.add(new VerifyReport.RaisedRtol(o, asked, applied, String.format(java.util.Locale.ROOT,
+              "retrieval weights: rtol at least 2 * tie_epsilon (2 * %.2e), above the %s rtol %.2e, because scores that move by up to "
+                  + "tie_epsilon move a softmax weight w by up to about 2 * tie_epsilon * w; set it for this output by name "
+                  + "(--rtol %s:V) to use another", base().tieEpsilon(), typed ? "--rtol" : "profile's", asked, o)));
+        }
+      }
+      return new VerifyReport.AppliedTolerances(precision, atol().getOrDefault("", base().atol()), asked, base().tieEpsilon(), raised);
+    }
+  }
+
+  /** The tolerances of each pair of backends. */
+  @FunctionalInterface
+  public interface PairTolerances {
+    Tolerances of(String candidate, String reference);
+
+    /**
+     * Each pair at the tolerances of the lower precision of its two backends: a backend's
+     * precision is {@code precisionOf} (by backend name; {@code fallback} for one not there), a
+     * pair's is the candidate's unless that is fp32, then the reference's (so fp16 if either is
+     * fp16); {@code tol} gives the overrides, {@code profile} the tolerance of each precision.
+     */
+    static PairTolerances byLowerPrecision(Profile profile, Tolerances tol, Map<String, String> precisionOf, String fallback) {
+      return (c, r) -> {
+        String pc = precisionOf.getOrDefault(c, fallback);
+        String p = !"fp32".equals(pc) ? pc : precisionOf.getOrDefault(r, fallback);
+        return tol.at(p, profile.tolerance(p));
+      };
+    }
+  }
 
   public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
       Map<String, HostTensor> inputs, long seed, Tolerances tol) {
@@ -50,6 +101,23 @@ public final class Verifier {
    */
   public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
       Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs, List<String> marked) {
+    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, (c, r) -> tol, outputs, marked);
+  }
+
+  /**
+   * As above, each pair of backends at its own tolerances ({@code tol}). Before any value is
+   * compared, the two backends' outputs must agree as a set with their shapes and dtypes: an
+   * output that one lacks or gives otherwise fails the comparison ({@code output_set}), and the
+   * rest is compared. Backend names must be distinct (else IllegalArgumentException).
+   */
+  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
+      Map<String, HostTensor> inputs, long seed, PairTolerances tol, Map<String, Map<String, HostTensor>> outputs, List<String> marked) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Backend b : backends) {
+      if (!seen.add(b.name())) {
+        throw new IllegalArgumentException("backend " + b.name() + " is listed twice: each backend runs once");
+      }
+    }
     int batch = (int) inputs.get(MsnOnnxExporter.INPUT).shape()[0];
     List<VerifyReport.BackendRun> runs = new ArrayList<>();
     Map<String, Map<String, HostTensor>> results = new LinkedHashMap<>();
@@ -76,12 +144,13 @@ public final class Verifier {
       for (int i = 0; i < j; i++) {
         Map<String, HostTensor> cand = results.get(names.get(j));
         Map<String, HostTensor> ref = results.get(names.get(i));
+        Tolerances pairTol = tol.of(names.get(j), names.get(i));
         VerifyReport.Comparison c = compare(names.get(j), without(cand, marked), names.get(i), without(ref, marked),
-            names.get(i).equals(GoldenBackend.NAME) ? golden : null, tol);
+            names.get(i).equals(GoldenBackend.NAME) ? golden : null, pairTol);
         comparisons.add(c);
         pass &= c.pass();
         for (String name : marked) {
-          markedResults.add(compareMarked(name, names.get(j), cand.get(name), names.get(i), ref.get(name), tol));
+          markedResults.add(compareMarked(name, names.get(j), cand.get(name), names.get(i), ref.get(name), pairTol));
         }
       }
     }
@@ -144,12 +213,18 @@ public final class Verifier {
     return p;
   }
 
-  /** One pair of backends, by the rules of {@link RunComparison}; golden scores classify ties where the reference is golden. */
+  /**
+   * One pair of backends: first their output sets ({@link OutputSet#diff}: every output one lacks
+   * or gives with another shape or dtype fails), then the outputs both gave alike by the rules of
+   * {@link RunComparison}; golden scores classify ties where the reference is golden.
+   */
   static VerifyReport.Comparison compare(String candName, Map<String, HostTensor> cand, String refName, Map<String, HostTensor> ref,
       GoldenModel.Result golden, Tolerances tol) {
+    List<VerifyReport.OutputSetMismatch> mismatched = OutputSet.diff(cand, ref);
+    Map<String, HostTensor> comparableRef = OutputSet.comparable(ref, mismatched);
     RunComparison c;
     try {
-      c = RunComparison.of(cand, ref, golden == null ? null : layer -> {
+      c = RunComparison.of(OutputSet.comparable(cand, mismatched), comparableRef, golden == null ? null : layer -> {
         GoldenModel.LayerRetrieval gl = golden.retrieval().get(layer);
         return gl == null ? null : gl::score;
       }, tol);
@@ -157,6 +232,7 @@ public final class Verifier {
       throw new BackendException(candName + ": output " + e.output() + " has " + e.candidate() + " elements, " + refName + " has "
           + e.reference());
     }
-    return new VerifyReport.Comparison(candName, refName, c.pass(), c.outputs(), c.retrieval());
+    return new VerifyReport.Comparison(candName, refName, c.pass() && mismatched.isEmpty(), tol.applied(ref.keySet()), mismatched,
+        c.outputs(), c.retrieval());
   }
 }

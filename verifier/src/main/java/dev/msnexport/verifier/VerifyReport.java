@@ -19,13 +19,14 @@ public record VerifyReport(String schema, String tool_version, String model, Str
     boolean pass, List<BackendRun> backends, List<Comparison> comparisons,
     @JsonInclude(JsonInclude.Include.NON_NULL) List<MarkedOutput> marked_outputs,
     @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health) {
-  public static final String SCHEMA = "msn-export.verify/2";
+  public static final String SCHEMA = "msn-export.verify/3";
 
   /**
    * Schemas {@code compare} reads: /1 lacks the tie bookkeeping of /2 (tie-exempt elements,
-   * downstream and set-changing tie queries, min tie_epsilon to pass), read as zeros.
+   * downstream and set-changing tie queries, min tie_epsilon to pass), read as zeros; /1 and /2
+   * lack each comparison's {@code tolerances} and {@code output_set} (/3), read as null.
    */
-  public static final java.util.Set<String> READABLE = java.util.Set.of("msn-export.verify/1", SCHEMA);
+  public static final java.util.Set<String> READABLE = java.util.Set.of("msn-export.verify/1", "msn-export.verify/2", SCHEMA);
 
   /** A report without memory health, as the comparisons alone give it. */
   public VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,
@@ -62,8 +63,59 @@ public record VerifyReport(String schema, String tool_version, String model, Str
   public record MarkedOutput(String name, String candidate, String reference, String skipped, long[] max_abs_at, Double candidate_value,
       Double reference_value, OutputComparison comparison) {}
 
-  /** A candidate backend against a reference backend. */
-  @JsonPropertyOrder({"candidate", "reference", "pass", "outputs", "retrieval"})
-  public record Comparison(String candidate, String reference, boolean pass, List<OutputComparison> outputs,
-      List<RetrievalComparison> retrieval) {}
+  /**
+   * A candidate backend against a reference backend: {@code tolerances} says which precision's
+   * tolerances applied (null in reports older than /3), {@code output_set} lists every output
+   * that one of the two lacks or gives with another shape or dtype (each fails the comparison;
+   * null in reports older than /3), {@code outputs} and {@code retrieval} the outputs both gave
+   * alike, compared.
+   */
+  @JsonPropertyOrder({"candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"})
+  public record Comparison(String candidate, String reference, boolean pass, AppliedTolerances tolerances,
+      List<OutputSetMismatch> output_set, List<OutputComparison> outputs, List<RetrievalComparison> retrieval) {
+
+    /** A comparison whose two backends gave the same outputs, without a note on tolerances. */
+    public Comparison(String candidate, String reference, boolean pass, List<OutputComparison> outputs,
+        List<RetrievalComparison> retrieval) {
+      this(candidate, reference, pass, null, List.of(), outputs, retrieval);
+    }
+  }
+
+  /**
+   * The tolerances one comparison applied: those of {@code precision} (the lower precision of its
+   * two backends: fp16 when either is fp16) in the profile, with the global {@code --atol}/{@code
+   * --rtol}; {@code raised_rtol} lists the outputs whose rtol is above what was asked (retrieval
+   * weights: at least {@code 2 * tie_epsilon}). Per-output values are in {@code outputs[]}.
+   */
+  @JsonPropertyOrder({"precision", "atol", "rtol", "tie_epsilon", "raised_rtol"})
+  public record AppliedTolerances(String precision, double atol, double rtol, double tie_epsilon, List<RaisedRtol> raised_rtol) {
+    /** "fp16 tolerances: atol 5.00e-03, rtol 1.00e-02, tie_epsilon 2.90e-02". */
+    public String summary() {
+      return String.format(java.util.Locale.ROOT, "%s tolerances: atol %.2e, rtol %.2e, tie_epsilon %.2e",
+          precision == null ? "the run's" : precision, atol, rtol, tie_epsilon);
+    }
+
+    /** "raised from 1e-05 (reason)" when {@code output}'s rtol was raised above the asked one, else null. */
+    public String raisedNote(String output) {
+      return raised_rtol == null ? null : raised_rtol.stream().filter(x -> x.output().equals(output)).findFirst()
+          .map(x -> String.format(java.util.Locale.ROOT, "rtol raised from %.2e to %.2e: %s", x.requested(), x.applied(), x.reason()))
+          .orElse(null);
+    }
+  }
+
+  /** An output whose rtol was raised from {@code requested} to {@code applied}, and why. */
+  @JsonPropertyOrder({"output", "requested", "applied", "reason"})
+  public record RaisedRtol(String output, double requested, double applied, String reason) {}
+
+  /**
+   * An output the two backends do not give alike: each side as {@code "absent"} or its dtype and
+   * shape ({@code "float [8, 1]"}, {@code "int64 [8, 4, 2]"}).
+   */
+  @JsonPropertyOrder({"output", "candidate", "reference"})
+  public record OutputSetMismatch(String output, String candidate, String reference) {
+    /** One line naming the output and what each of the two backends gives. */
+    public String message(String candidateName, String referenceName) {
+      return "output " + output + ": " + candidateName + " gives " + candidate + ", " + referenceName + " gives " + reference;
+    }
+  }
 }

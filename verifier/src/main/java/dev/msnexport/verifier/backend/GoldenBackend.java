@@ -5,6 +5,7 @@ import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.verifier.golden.GoldenModel;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The float64 Java model as a backend; also exposes the last run's retrieval scores for tie checks. */
@@ -12,10 +13,20 @@ public final class GoldenBackend implements Backend {
   public static final String NAME = "golden";
 
   private final GoldenModel model;
+  private final boolean retrievalOutputs;
   private GoldenModel.Result last;
 
   public GoldenBackend(Checkpoint ckpt) {
+    this(ckpt, true);
+  }
+
+  /**
+   * @param retrievalOutputs whether to output each MSN layer's {@code retrieval.L.slots/weights},
+   *     as an export made with them has (without, the outputs are the tasks only, like the graphs')
+   */
+  public GoldenBackend(Checkpoint ckpt, boolean retrievalOutputs) {
     this.model = new GoldenModel(ckpt);
+    this.retrievalOutputs = retrievalOutputs;
   }
 
   @Override
@@ -35,7 +46,7 @@ public final class GoldenBackend implements Backend {
     last = model.forward(tokens.toFloatArray(), batch);
     Map<String, HostTensor> out = new LinkedHashMap<>();
     last.outputs().forEach((task, v) -> out.put(task, HostTensor.ofFloats(task, new long[] {batch, 1}, v)));
-    for (GoldenModel.LayerRetrieval r : last.retrieval().values()) {
+    for (GoldenModel.LayerRetrieval r : retrievalOutputs ? last.retrieval().values() : List.<GoldenModel.LayerRetrieval>of()) {
       long[] shape = {batch, c.T(), c.k()};
       out.put(MsnOnnxExporter.slotsOutput(r.layer()), HostTensor.ofInts(MsnOnnxExporter.slotsOutput(r.layer()), shape, r.slots()));
       out.put(MsnOnnxExporter.weightsOutput(r.layer()), HostTensor.ofFloats(MsnOnnxExporter.weightsOutput(r.layer()), shape, r.weights()));

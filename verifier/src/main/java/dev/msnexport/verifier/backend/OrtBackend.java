@@ -68,15 +68,52 @@ public final class OrtBackend implements Backend {
         MsnOrtOps.register(opts);
       }
       s = markOutputs.isEmpty() ? env.createSession(model.toString(), opts) : createMarkedSession(env, opts, model, markOutputs);
+      requireContractTypes(s, model, markOutputs);
     } catch (OrtException e) {
+      closeQuietly(s);
       opts.close();
       throw new BackendException(name + ": ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
+      closeQuietly(s);
       opts.close();
       throw e;
     }
     this.options = opts;
     this.session = s;
+  }
+
+  /**
+   * The graph's retrieval outputs have the contract's element types: {@code retrieval.L.slots}
+   * int64 (slot indices), {@code retrieval.L.weights} a float type; else bad input naming the
+   * model file and the tensor (other outputs are checked against the other backend's by the
+   * verifier).
+   */
+  static void requireContractTypes(OrtSession s, Path model, List<String> markOutputs) throws OrtException {
+    for (Map.Entry<String, NodeInfo> e : s.getOutputInfo().entrySet()) {
+      String out = e.getKey();
+      boolean slots = out.matches("retrieval\\.[0-9]+\\.slots");
+      if (markOutputs.contains(out) || !slots && !out.matches("retrieval\\.[0-9]+\\.weights")) {
+        continue;
+      }
+      OnnxJavaType type = e.getValue().getInfo() instanceof TensorInfo t ? t.type : null;
+      boolean ok = slots ? type == OnnxJavaType.INT64
+          : type == OnnxJavaType.FLOAT || type == OnnxJavaType.FLOAT16 || type == OnnxJavaType.BFLOAT16;
+      if (!ok) {
+        throw new BadInputException("ONNX model " + model + ": output '" + out + "' is "
+            + (type == null ? "not a tensor" : type.toString().toLowerCase(java.util.Locale.ROOT)) + ", the MSN contract has "
+            + (slots ? "int64 (retrieved slot indices)" : "float (retrieval weights)"));
+      }
+    }
+  }
+
+  private static void closeQuietly(OrtSession s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (OrtException ignored) {
+        // already failing: the first error is the one to report
+      }
+    }
   }
 
   private static OrtSession createMarkedSession(OrtEnvironment env, OrtSession.SessionOptions opts, Path model, List<String> markOutputs)

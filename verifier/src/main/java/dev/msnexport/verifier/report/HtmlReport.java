@@ -36,13 +36,31 @@ public final class HtmlReport {
       b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%.3f</td></tr>", esc(run.name()), run.status().equals("ok") ? "<span class=ok>ok</span>"
           : "<span class=bad>" + esc(run.status()) + "</span> <span class=wrap>" + esc(run.error()) + "</span>", run.seconds()));
     }
-    b.append("</table><h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
-        + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol</th><th>min atol to pass</th><th>result</th></tr>");
+    b.append("</table><h2>Comparisons</h2>").append(p("meta", "Each pair uses the tolerances of the lower precision of its two backends "
+        + "(fp16 when either is fp16). Outputs that one backend lacks or gives with another shape or dtype fail the pair."));
+    b.append("<table><tr><th class=l>candidate</th><th>reference</th><th>tolerances</th><th>outputs not given alike</th><th>result</th></tr>");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td></tr>",
+          esc(c.candidate()), esc(c.reference()), c.tolerances() == null ? "" : esc(c.tolerances().summary()),
+          c.output_set() == null || c.output_set().isEmpty() ? "none" : "<span class=bad>" + esc(String.join("; ", c.output_set().stream()
+              .map(x -> x.message(c.candidate(), c.reference())).toList())) + "</span>",
+          c.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span>"));
+    }
+    b.append("</table>");
+    java.util.List<String> raised = MarkdownReport.raisedNotes(r);
+    if (!raised.isEmpty()) {
+      b.append(p("meta", "Raised tolerances:")).append("<ul>");
+      raised.forEach(line -> b.append("<li>").append(esc(line)).append("</li>"));
+      b.append("</ul>");
+    }
+    b.append("<h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
+        + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol applied</th><th>min atol to pass</th><th>result</th></tr>");
     for (VerifyReport.Comparison c : r.comparisons()) {
       for (OutputComparison o : c.outputs()) {
+        boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
         b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
-            + "<td>%.0e / %.0e</td><td>%.2e</td><td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), esc(o.name()),
-            o.max_abs(), o.mean_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
+            + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), esc(o.name()),
+            o.max_abs(), o.mean_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), up ? " (raised)" : "", o.min_atol_to_pass(),
             (o.pass() ? "<span class=ok>pass</span>" : f("<span class=bad>FAIL</span> %d/%d", o.failing_elements(), o.elements()))
                 + esc(MarkdownReport.tieExempt(o))));
       }
@@ -60,6 +78,19 @@ public final class HtmlReport {
               + "<td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), rc.layer(), rc.queries(), rc.identical_queries(),
               rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span> <span class=wrap>" + esc(rc.first_mismatch()) + "</span>"));
         }
+      }
+      b.append("</table>");
+    }
+    if (r.memory_health() != null) {
+      b.append("<h2>Memory health</h2>").append(p("meta", f("%d random samples (seed %d); a collapse warns and never fails the run.",
+          r.memory_health().samples(), r.memory_health().seed())));
+      b.append("<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
+          + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
+      for (dev.msnexport.verifier.health.MemoryHealth.Layer l : r.memory_health().layers()) {
+        b.append(f("<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
+            l.layer(), l.slotsUsed(), l.slots(), 100 * l.fractionUsed(), 100 * l.uniformFractionUsed(), l.entropyNormalized(),
+            100 * l.top1PercentShare(), l.warnings().isEmpty() ? "none"
+                : "<span class=bad>WARNING</span> <span class=wrap>" + esc(String.join("; ", l.warnings())) + "</span>"));
       }
       b.append("</table>");
     }

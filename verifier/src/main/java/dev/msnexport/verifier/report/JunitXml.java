@@ -46,11 +46,19 @@ public final class JunitXml {
     for (VerifyReport.Comparison c : r.comparisons()) {
       String cls = "msn-export.verify." + c.candidate() + "_vs_" + c.reference();
       List<Case> cases = new ArrayList<>();
+      String tolerances = c.tolerances() == null ? "" : "; " + c.tolerances().summary();
+      if (c.output_set() != null) {
+        for (VerifyReport.OutputSetMismatch x : c.output_set()) {
+          cases.add(new Case(cls, "output " + x.output(), 0, "failure", x.message(c.candidate(), c.reference()),
+              x.message(c.candidate(), c.reference()) + ": an output must be given alike by both backends"));
+        }
+      }
       for (OutputComparison o : c.outputs()) {
         String figures = String.format(Locale.ROOT, "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, "
             + "failing %d of %d (atol %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)", o.max_abs(), o.max_rel(),
             o.p99_abs(), o.cosine(), o.non_finite(), o.failing_elements(), o.elements(), o.atol(), o.rtol(), o.min_atol_to_pass(),
-            o.min_rtol_to_pass()) + MarkdownReport.tieExempt(o);
+            o.min_rtol_to_pass()) + MarkdownReport.tieExempt(o) + tolerances
+            + (c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null ? "" : "; " + c.tolerances().raisedNote(o.name()));
         cases.add(new Case(cls, "output " + o.name(), 0, o.pass() ? "pass" : "failure",
             o.name() + ": " + o.failing_elements() + " of " + o.elements() + " elements out of tolerance", figures));
       }
@@ -58,7 +66,7 @@ public final class JunitXml {
         String figures = String.format(Locale.ROOT, "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a"
             + " tie (tie_epsilon %.1e, largest gap %.3e, scores from %s)", rc.identical_queries(), rc.queries(), rc.tie_queries(),
             rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.tie_epsilon(), rc.min_tie_epsilon_to_pass(),
-            rc.score_source());
+            rc.score_source()) + tolerances;
         cases.add(new Case(cls, "retrieval layer " + rc.layer(), 0, rc.pass() ? "pass" : "failure",
             "layer " + rc.layer() + ": " + rc.mismatched_queries() + " queries with mismatched slots; first: " + rc.first_mismatch(),
             figures));

@@ -3,6 +3,7 @@ package dev.msnexport.verifier.report;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
@@ -27,13 +28,28 @@ public final class MarkdownReport {
       b.append(f("| %s | %s | %.3f |%n", run.name(), run.status().equals("ok") ? "ok" : "**" + run.status() + "**: " + cell(run.error()),
           run.seconds()));
     }
+    b.append("\n## Comparisons\n\n");
+    b.append("Each pair uses the tolerances of the lower precision of its two backends (fp16 when either is fp16). Outputs that "
+        + "one backend lacks or gives with another shape or dtype fail the pair.\n\n");
+    b.append("| candidate | reference | tolerances | outputs not given alike | result |\n| --- | --- | --- | --- | --- |\n");
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      b.append(f("| %s | %s | %s | %s | %s |%n", c.candidate(), c.reference(), c.tolerances() == null ? "" : c.tolerances().summary(),
+          c.output_set() == null || c.output_set().isEmpty() ? "none" : cell(String.join("; ", c.output_set().stream()
+              .map(x -> x.message(c.candidate(), c.reference())).toList())), c.pass() ? "pass" : "**FAIL**"));
+    }
+    List<String> raised = raisedNotes(r);
+    if (!raised.isEmpty()) {
+      b.append("\nRaised tolerances:\n\n");
+      raised.forEach(line -> b.append("- ").append(line).append('\n'));
+    }
     b.append("\n## Outputs\n\n");
-    b.append("| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol | min atol to pass | result |\n");
+    b.append("| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol applied | min atol to pass | result |\n");
     b.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
       for (OutputComparison o : c.outputs()) {
-        b.append(f("| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.0e / %.0e | %.2e | %s |%n", c.candidate(), c.reference(), o.name(),
-            o.max_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), o.min_atol_to_pass(),
+        boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
+        b.append(f("| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.2e / %.2e%s | %.2e | %s |%n", c.candidate(), c.reference(), o.name(),
+            o.max_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), up ? " (raised)" : "", o.min_atol_to_pass(),
             (o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")") + tieExempt(o)));
       }
     }
@@ -67,6 +83,18 @@ public final class MarkdownReport {
                 m.candidate_value(), m.reference_value(), o.pass() ? "within" : "beyond in " + o.failing_elements() + "/" + o.elements()));
       }
     }
+    if (r.memory_health() != null) {
+      b.append("\n## Memory health\n\n");
+      b.append(f("%d random samples (seed %d); a collapse warns and never fails the run.%n%n", r.memory_health().samples(),
+          r.memory_health().seed()));
+      b.append("| layer | slots used | of | fraction | uniform draws would cover | entropy (of log n) | top 1% share | warnings |\n");
+      b.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+      for (MemoryHealth.Layer l : r.memory_health().layers()) {
+        b.append(f("| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n", l.layer(), l.slotsUsed(), l.slots(), 100 * l.fractionUsed(),
+            100 * l.uniformFractionUsed(), l.entropyNormalized(), 100 * l.top1PercentShare(),
+            l.warnings().isEmpty() ? "none" : "**WARNING**: " + cell(String.join("; ", l.warnings()))));
+      }
+    }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
       b.append("\n### ").append(c.candidate()).append(" vs ").append(c.reference()).append("\n\n```text\n");
@@ -76,6 +104,19 @@ public final class MarkdownReport {
       b.append("```\n");
     }
     return b.toString();
+  }
+
+  /** One line per output of a comparison whose rtol was raised above the asked one, saying why. */
+  static List<String> raisedNotes(VerifyReport r) {
+    List<String> notes = new java.util.ArrayList<>();
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      if (c.tolerances() != null) {
+        for (VerifyReport.RaisedRtol x : c.tolerances().raised_rtol()) {
+          notes.add(c.candidate() + " vs " + c.reference() + ", " + x.output() + ": " + c.tolerances().raisedNote(x.output()));
+        }
+      }
+    }
+    return notes;
   }
 
   /** The result cell's note on elements left out because their sample's retrieval differs by a tie. */

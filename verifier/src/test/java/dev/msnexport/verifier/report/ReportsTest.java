@@ -254,7 +254,8 @@ class ReportsTest {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(verifyReport()));
     assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons"),
         keys(j));
-    assertEquals(List.of("candidate", "reference", "pass", "outputs", "retrieval"), keys(j.get("comparisons").get(0)));
+    assertEquals(List.of("candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"),
+        keys(j.get("comparisons").get(0)));
     assertEquals(List.of("name", "shape", "elements", "pass", "atol", "rtol", "max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel",
         "mean_rel", "median_rel", "p99_rel", "cosine", "non_finite", "failing_elements", "worst_index", "min_atol_to_pass",
         "min_rtol_to_pass", "tie_exempt_elements", "tie_exempt_max_abs", "histogram"), keys(j.get("comparisons").get(0).get("outputs").get(0)));
@@ -300,6 +301,6 @@ class ReportsTest {
       }
       assertConsistentJunit(parseXml(Files.readString(d.resolve("junit.xml"))));
     }
-    assertEquals("msn-export.verify/2", Profiles.JSON.readTree(Files.readString(dir.resolve("report.json"))).get("schema").asText());
+    assertEquals("msn-export.verify/3", Profiles.JSON.readTree(Files.readString(dir.resolve("report.json"))).get("schema").asText());
   }
 }
