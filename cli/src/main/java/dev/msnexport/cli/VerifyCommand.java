@@ -25,6 +25,7 @@ import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
 import dev.msnexport.verifier.io.PolygraphyJson;
+import dev.msnexport.verifier.report.MarkdownReport;
 import dev.msnexport.verifier.report.ReportWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -386,8 +387,7 @@ final class VerifyCommand implements Callable<Integer> {
       }
       for (OutputComparison o : c.outputs()) {
         System.out.printf(Locale.ROOT, "    %-22s max_abs %.2e  max_rel %.2e  cosine %.9f  atol %.1e rtol %.1e%s  %s%s%n", o.name(),
-            o.max_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null ? ""
-                : " (" + c.tolerances().raisedNote(o.name()) + ")",
+            o.max_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null ? "" : " (raised: note below)",
             o.pass() ? "ok" : "FAIL (" + o.failing_elements() + " elements; min atol to pass " + o.min_atol_to_pass() + ")",
             o.tie_exempt_elements() == 0 ? ""
                 : o.tie_exempt_elements() == o.elements()
@@ -402,6 +402,9 @@ final class VerifyCommand implements Callable<Integer> {
             rc.downstream_queries() == 0 ? "" : ", " + rc.downstream_queries() + " downstream of a tie", rc.min_tie_epsilon_to_pass(),
             rc.tie_epsilon(), rc.score_source(), rc.pass() ? "ok" : "FAIL: " + rc.first_mismatch());
       }
+    }
+    for (String note : MarkdownReport.raisedNotes(r)) {
+      System.out.println("  note: " + note);
     }
     printMarkedOutputs(r);
     if (r.memory_health() != null) {

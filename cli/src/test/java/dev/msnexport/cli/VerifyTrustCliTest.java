@@ -205,8 +205,8 @@ class VerifyTrustCliTest {
     assertEquals(0, r.code(), r.out() + r.err());
     // tiny's fp32 tolerances: atol 1e-5, tie_epsilon 1e-4; the weights' rtol is raised to 2 * tie_epsilon
     assertTrue(r.out().contains("(fp32 tolerances: atol 1.00e-05, rtol 1.00e-05, tie_epsilon 1.00e-04)"), r.out());
-    assertTrue(r.out().contains("rtol raised from 1.00e-05 to 2.00e-04: retrieval weights: rtol at least 2 * tie_epsilon"), r.out());
-    assertTrue(r.out().contains("above the --rtol rtol"), r.out());
+    assertTrue(r.out().contains("rtol raised from 1.00e-05 to 2.00e-04: retrieval weights get at least 2 * tie_epsilon"), r.out());
+    assertTrue(r.out().contains("above the rtol given with --rtol"), r.out());
     String md = Files.readString(reports.resolve("report.md"));
     String html = Files.readString(reports.resolve("report.html"));
     String junit = Files.readString(reports.resolve("junit.xml"));

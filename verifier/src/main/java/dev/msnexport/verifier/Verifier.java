@@ -50,9 +50,9 @@ public final class Verifier {
         double applied = rtolFor(o);
         if (applied > asked) {
           raised.add(new VerifyReport.RaisedRtol(o, asked, applied, String.format(java.util.Locale.ROOT,
-              "retrieval weights: rtol at least 2 * tie_epsilon (2 * %.2e), above the %s rtol %.2e, because scores that move by up to "
-                  + "tie_epsilon move a softmax weight w by up to about 2 * tie_epsilon * w; set it for this output by name "
-                  + "(--rtol %s:V) to use another", base().tieEpsilon(), typed ? "--rtol" : "profile's", asked, o)));
+              "retrieval weights get at least 2 * tie_epsilon (2 * %.2e), above %s: scores that move by up to tie_epsilon move "
+                  + "a softmax weight w by up to about 2 * tie_epsilon * w; set it for the output by name (--rtol OUTPUT:V) to use "
+                  + "another", base().tieEpsilon(), typed ? "the rtol given with --rtol" : "the profile's rtol")));
         }
       }
       return new VerifyReport.AppliedTolerances(precision, atol().getOrDefault("", base().atol()), asked, base().tieEpsilon(), raised);

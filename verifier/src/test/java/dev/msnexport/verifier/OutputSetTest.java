@@ -152,12 +152,12 @@ class OutputSetTest {
     assertEquals("retrieval.0.weights", x.output());
     assertEquals(1e-5, x.requested());
     assertEquals(2e-4, x.applied());
-    assertTrue(x.reason().contains("2 * tie_epsilon") && x.reason().contains("profile's"), x.reason());
+    assertTrue(x.reason().contains("2 * tie_epsilon") && x.reason().contains("above the profile's rtol"), x.reason());
     assertEquals(2e-4, c.outputs().stream().filter(o -> o.name().equals("retrieval.0.weights")).findFirst().orElseThrow().rtol());
     assertNull(t.raisedNote("click"));
     // a typed global rtol is named as such; one set for the weights by name is never raised
     Verifier.Tolerances typed = new Verifier.Tolerances(TINY.tolerance("fp32"), Map.of(), Map.of("", 1e-6), "fp32");
-    assertTrue(typed.applied(List.of("retrieval.0.weights")).raised_rtol().get(0).reason().contains("--rtol"));
+    assertTrue(typed.applied(List.of("retrieval.0.weights")).raised_rtol().get(0).reason().contains("the rtol given with --rtol"));
     Verifier.Tolerances byName = new Verifier.Tolerances(TINY.tolerance("fp32"), Map.of(), Map.of("retrieval.0.weights", 1e-6), "fp32");
     assertTrue(byName.applied(List.of("retrieval.0.weights", "click")).raised_rtol().isEmpty());
   }

@@ -106,16 +106,21 @@ public final class MarkdownReport {
     return b.toString();
   }
 
-  /** One line per output of a comparison whose rtol was raised above the asked one, saying why. */
-  static List<String> raisedNotes(VerifyReport r) {
-    List<String> notes = new java.util.ArrayList<>();
+  /**
+   * The rtols raised above the asked ones, and why: one line per distinct raise, naming its outputs
+   * ("retrieval.0.weights, retrieval.1.weights: rtol raised from ... to ...: reason").
+   */
+  public static List<String> raisedNotes(VerifyReport r) {
+    java.util.Map<String, java.util.Set<String>> outputsByNote = new java.util.LinkedHashMap<>();
     for (VerifyReport.Comparison c : r.comparisons()) {
       if (c.tolerances() != null) {
         for (VerifyReport.RaisedRtol x : c.tolerances().raised_rtol()) {
-          notes.add(c.candidate() + " vs " + c.reference() + ", " + x.output() + ": " + c.tolerances().raisedNote(x.output()));
+          outputsByNote.computeIfAbsent(c.tolerances().raisedNote(x.output()), k -> new java.util.LinkedHashSet<>()).add(x.output());
         }
       }
     }
+    List<String> notes = new java.util.ArrayList<>();
+    outputsByNote.forEach((note, outputs) -> notes.add(String.join(", ", outputs) + ": " + note));
     return notes;
   }
 
