@@ -116,7 +116,8 @@ public final class OutputSet {
       String tensor = tensorName(json, e.getKey());
       if (t == null) {
         throw new BadInputException("golden file " + file + " lacks tensor " + tensor + " (the export gives output " + e.getKey() + ", "
-            + x.describe() + " for the batch of the file's inputs)");
+            + x.describe() + " for the batch of the file's inputs" + (e.getKey().startsWith("retrieval.") ? "; an export made with "
+            + "--no-retrieval-outputs compares the tasks only" : "") + ")");
       }
       if (t.isInteger() != x.integer() || !Arrays.equals(t.shape(), x.shape())) {
         throw new BadInputException("golden file " + file + ": tensor " + tensor + " is " + describe(t) + ", the export's output "

@@ -198,6 +198,9 @@ class OutputSetTest {
     Map<String, HostTensor> noClick = tinyOutputs(8);
     noClick.remove("click");
     assertGoldenBadInput(tokens(8), noClick, "lacks tensor outputs.click", "float [8, 1]");
+    Map<String, HostTensor> tasksOnly = tinyOutputs(8);
+    tasksOnly.keySet().removeIf(name -> name.startsWith("retrieval."));
+    assertGoldenBadInput(tokens(8), tasksOnly, "lacks tensor outputs.retrieval.0.slots", "int64 [8, 4, 4]", "--no-retrieval-outputs");
     for (long[] shape : new long[][] {{4, 2}, {2, 4, 1}}) {
       Map<String, HostTensor> bad = tinyOutputs(8);
       bad.put("click", floats("click", shape, 0.5));
