@@ -9,7 +9,9 @@ import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.latency.BenchReport;
+import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyBenchmark;
 import dev.msnexport.verifier.latency.LatencyGate;
@@ -19,8 +21,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -130,11 +134,15 @@ final class BenchCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n",
         o.model, p.name(), m.valuesDtype(), o.backends, sizes, iterations != null ? iterations + " runs" : durationS + " s", warmupMs);
     List<BenchResult> results;
+    List<FloorRow> floors;
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
         durationS == null ? 0 : durationS, rounds);
     try (VerifyCommand.OpenedBackends opened = o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS)) {
       results = LatencyBenchmark.run(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), plan,
           LatencyBenchmark.Clock.SYSTEM, System.out::println);
+      Map<String, Backend> byName = new LinkedHashMap<>();
+      opened.backends().forEach(b -> byName.put(b.name(), b));
+      floors = FloorRow.of(m.config(), m.valuesDtype(), results, byName, line -> System.err.println("msn-export: " + line));
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
@@ -156,8 +164,9 @@ final class BenchCommand implements Callable<Integer> {
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), BenchReport.Host.current(),
         new BenchReport.Settings(List.copyOf(o.backends), List.copyOf(sizes), warmupMs, iterations, durationS, rounds, o.threads, seed,
             "trtexec", resamples, confidence, ratio > 0 ? ratio : null, regression, baseline == null ? null : baseline.toString()),
-        pass, results, gates);
+        pass, results, gates, floors);
 
+    FloorRow.table(floors).forEach(System.out::println);
     for (GateResult g : gates) {
       System.out.printf(Locale.ROOT, "  gate %-44s %-7s %s%n", g.name(), g.verdict().toUpperCase(Locale.ROOT), g.message());
     }

@@ -6,6 +6,7 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
 import dev.msnexport.trt.EngineMetadata;
+import dev.msnexport.trt.GpuCeilings;
 import dev.msnexport.trt.Precision;
 import dev.msnexport.trt.TensorData;
 import dev.msnexport.trt.TensorRt;
@@ -13,6 +14,7 @@ import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.latency.FloorModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -63,6 +65,28 @@ public final class TrtBackend implements Backend {
     this.name = name;
     this.config = config;
     this.engine = engine;
+  }
+
+  /** The GPU's measured copy bandwidth and its peak at this engine's precision ({@link GpuCeilings}). */
+  @Override
+  public FloorModel.Ceilings ceilings() {
+    GpuCeilings g = gpuCeilings();
+    boolean fp16 = "fp16".equals(floorPrecision());
+    return new FloorModel.Ceilings(g.copyBytesPerS(), fp16 ? g.fp16FlopsPerS() : g.fp32FlopsPerS(), g.source());
+  }
+
+  @Override
+  public String floorPrecision() {
+    return engine.metadata().precision();
+  }
+
+  private static GpuCeilings gpuCeilings;
+
+  private static synchronized GpuCeilings gpuCeilings() {
+    if (gpuCeilings == null) {
+      gpuCeilings = GpuCeilings.measure();
+    }
+    return gpuCeilings;
   }
 
   /** Loads or builds the engine, named {@value #NAME}; progress lines go to {@code log}. */

@@ -25,6 +25,13 @@ import java.util.SplittableRandom;
 public final class HostCeilings {
   private HostCeilings() {}
 
+  private static final Map<Integer, FloorModel.Ceilings> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** {@link #measure} once per thread count in this process. */
+  public static FloorModel.Ceilings cached(int threads) {
+    return MEASURED.computeIfAbsent(threads, HostCeilings::measure);
+  }
+
   /** Copy bandwidth and ONNX Runtime's MatMul peak at {@code threads} intra-op threads (0: ORT's choice). */
   public static FloorModel.Ceilings measure(int threads) {
     double copy = copyBytesPerSecond(64 << 20, 6);

@@ -5,6 +5,7 @@ import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
 import java.util.List;
 import java.util.Locale;
@@ -130,6 +131,18 @@ public final class MarkdownReport {
         var g = x.gpu_ms();
         b.append(f("| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
       }
+    }
+    if (r.floors() != null && !r.floors().isEmpty()) {
+      b.append("\n## Floor\n\nThe roofline floor of one inference (docs/performance.md, \"Floor model\"): the larger of all bytes over the "
+          + "copy bandwidth and all FLOPs over the peak; the multiples are the measured p50 and p99 over it.\n\n");
+      b.append("| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
+      b.append("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      for (FloorRow x : r.floors()) {
+        b.append(f("| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n", x.backend(), x.batch(), x.precision(),
+            x.timed(), x.work().bytes() / 1e6, x.work().flops() / 1e9, x.bytes_us(), x.flops_us(), x.floor_us(), x.floor_reuse_us(),
+            x.p50_multiple(), x.p99_multiple()));
+      }
+      r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append("\nCeilings: ").append(c).append('\n'));
     }
     b.append("\n## Gates\n\n");
     if (r.gates().isEmpty()) {
