@@ -12,7 +12,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every bench prints and reports each CPU backend's floor and its measured multiple (no timing is judged here). */
+/**
+ * Every bench prints and reports each CPU backend's floor and its measured multiple (no timing is
+ * judged here); --layer-profile on CPU backends reports none.
+ */
 class BenchFloorCliTest {
   @TempDir Path tmp;
 
@@ -25,8 +28,10 @@ class BenchFloorCliTest {
     Path reports = tmp.resolve("bench");
     VerifierCliTest.Run r = VerifierCliTest.run("bench", "--model", model.toString(), "--batch", "1,8", "--iterations", "20",
         "--warmup-ms", "0", "--rounds", "2", "--resamples", "100", "--threads", "1", "--max-p99-ratio", "0", "--report-dir",
-        reports.toString());
+        reports.toString(), "--layer-profile", "--layer-profile-runs", "3");
     assertEquals(0, r.code(), r.err());
+    // ONNX Runtime has no per-layer profiler of ours: an empty list, never a made-up one
+    assertEquals(0, Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("layer_profiles").size());
     JsonNode floors = Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("floors");
     assertEquals(4, floors.size(), "ort-reference and ort-custom at batch 1 and 8");
     Set<String> seen = new HashSet<>();

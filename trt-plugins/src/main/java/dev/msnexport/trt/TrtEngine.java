@@ -350,6 +350,34 @@ public final class TrtEngine implements AutoCloseable {
   }
 
   /**
+   * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
+   * --separateProfileRun}): {@code runs} launches on the prepared inputs with a profiler set, each
+   * waited for, after one unprofiled warm-up launch; the profiler is unset again before this
+   * returns, so timing runs never carry its overhead. Layers come in execution order.
+   */
+  public List<LayerProfiler.Layer> profileLayers(int runs) {
+    checkPrepared();
+    if (runs < 1) {
+      throw new IllegalArgumentException("runs must be >= 1");
+    }
+    runPrepared();
+    try (LayerProfiler p = new LayerProfiler()) {
+      context.setProfiler(p.asTensorRt());
+      try {
+        for (int i = 0; i < runs; i++) {
+          runPrepared();
+        }
+      } finally {
+        context.setProfiler(null);
+      }
+      if (p.dropped() > 0) {
+        throw new TrtException("the layer profiler dropped " + p.dropped() + " reports (out of memory)");
+      }
+      return p.layers();
+    }
+  }
+
+  /**
    * Times {@code iterations} launches on the prepared inputs after {@code warmup} untimed ones.
    * Each launch is waited for before the next (latency, not throughput). With {@code cudaGraph},
    * one launch is captured into a CUDA graph and the graph is replayed; if TensorRT's launch

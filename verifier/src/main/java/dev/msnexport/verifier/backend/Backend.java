@@ -1,6 +1,8 @@
 package dev.msnexport.verifier.backend;
 
 import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.LayerProfile;
+import java.util.List;
 
 import java.util.Map;
 
@@ -42,6 +44,15 @@ public interface Backend extends AutoCloseable {
   /** The precision whose bytes and peak the floor model counts: {@code fp32} or {@code fp16}. */
   default String floorPrecision() {
     return "fp32";
+  }
+
+  /**
+   * Per-layer times of {@code runs} runs on the inputs last given to {@link #prepare}, from the
+   * runtime's own profiler (TensorRT's IProfiler), in execution order; null when the backend has
+   * none.
+   */
+  default List<LayerProfile.Layer> layerProfile(int runs) {
+    return null;
   }
 
   @Override

@@ -15,6 +15,7 @@ import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.LayerProfile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -73,6 +74,15 @@ public final class TrtBackend implements Backend {
     GpuCeilings g = gpuCeilings();
     boolean fp16 = "fp16".equals(floorPrecision());
     return new FloorModel.Ceilings(g.copyBytesPerS(), fp16 ? g.fp16FlopsPerS() : g.fp32FlopsPerS(), g.source());
+  }
+
+  @Override
+  public List<LayerProfile.Layer> layerProfile(int runs) {
+    try {
+      return engine.profileLayers(runs).stream().map(l -> new LayerProfile.Layer(l.name(), l.meanMs(), l.calls())).toList();
+    } catch (TrtException e) {
+      throw new BackendException(name + ": layer profile failed: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.FloorRow;
+import dev.msnexport.verifier.latency.LayerProfile;
 import dev.msnexport.verifier.latency.GateResult;
 import java.util.List;
 import java.util.Locale;
@@ -143,6 +144,16 @@ public final class MarkdownReport {
             x.p50_multiple(), x.p99_multiple()));
       }
       r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append("\nCeilings: ").append(c).append('\n'));
+    }
+    if (r.layer_profiles() != null) {
+      for (LayerProfile lp : r.layer_profiles()) {
+        b.append(f("%n## Layer profile: %s, batch %d%n%n%d profiled runs (TensorRT's IProfiler), %d layers, %.4f ms summed; longest first.%n%n",
+            lp.backend(), lp.batch(), lp.runs(), lp.layers().size(), lp.total_ms()));
+        b.append("| ms | share | layer |\n| ---: | ---: | --- |\n");
+        for (LayerProfile.Layer l : lp.byTime()) {
+          b.append(f("| %.4f | %.1f%% | %s |%n", l.mean_ms(), 100 * lp.share(l), cell(l.name())));
+        }
+      }
     }
     b.append("\n## Gates\n\n");
     if (r.gates().isEmpty()) {
