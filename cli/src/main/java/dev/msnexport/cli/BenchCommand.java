@@ -10,6 +10,7 @@ import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.backend.Backend;
+import dev.msnexport.verifier.backend.TrtBackend;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.LayerProfile;
@@ -96,6 +97,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
+  @Option(names = "--no-cuda-graph", negatable = false,
+      description = "Time TensorRT backends by plain launches instead of replaying each prepared launch as a CUDA graph (the default, "
+          + "as trtexec's --useCudaGraph; GPU time comes from CUDA events around each run either way).")
+  boolean noCudaGraph;
+
   @Option(names = "--layer-profile", description = "After timing, also run each TensorRT backend --layer-profile-runs times per batch "
       + "with TensorRT's profiler and print every layer's time and share, longest first (like trtexec's --dumpProfile "
       + "--separateProfileRun); report.json gets layer_profiles.")
@@ -152,8 +158,18 @@ final class BenchCommand implements Callable<Integer> {
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
         durationS == null ? 0 : durationS, rounds);
     try (VerifyCommand.OpenedBackends opened = o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS)) {
+      opened.backends().forEach(b -> {
+        if (b instanceof TrtBackend t) {
+          t.replayCudaGraph(!noCudaGraph);
+        }
+      });
       results = LatencyBenchmark.run(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), plan,
           LatencyBenchmark.Clock.SYSTEM, System.out::println);
+      opened.backends().forEach(b -> {
+        if (b instanceof TrtBackend t) {
+          System.out.println("  " + t.name() + ": " + t.runMode());
+        }
+      });
       Map<String, Backend> byName = new LinkedHashMap<>();
       opened.backends().forEach(b -> byName.put(b.name(), b));
       floors = FloorRow.of(m.config(), m.valuesDtype(), results, byName, line -> System.err.println("msn-export: " + line));

@@ -130,6 +130,29 @@ class EngineGpuTest {
     }
   }
 
+  /** Prepared runs replay a captured CUDA graph, report device time, and leave infer() exact. */
+  @Test
+  void preparedRunsReplayACudaGraphWithDeviceTime() throws OrtException {
+    Path plan = build("small", "custom", Precision.FP32);
+    Profile p = Profiles.load("small");
+    Path model = exports.get("small");
+    try (TrtEngine e = TrtEngine.load(plan, model.resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+      e.prepare(randomTokens(p, 64, 9), true);
+      assertTrue(e.replaysCudaGraph(), "no CUDA graph: " + e.replayNote());
+      for (int i = 0; i < 5; i++) {
+        e.runPrepared();
+        assertTrue(e.lastGpuMillis() > 0, "run " + i + ": " + e.lastGpuMillis());
+      }
+      e.prepare(randomTokens(p, 8, 10), false); // a new shape drops the graph
+      assertTrue(!e.replaysCudaGraph());
+      e.runPrepared();
+      assertTrue(e.lastGpuMillis() > 0);
+      Map<String, TensorData> in = randomTokens(p, 5, 11);
+      EngineParity.check("small custom fp32 batch 5 after graph replay", ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in),
+          e.infer(in), EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32), log);
+    }
+  }
+
   /**
    * The layer profiler's ABI against the real library: TensorRT calls our object through the
    * first virtual slot once per layer and run, with the engine's own layer names, and the

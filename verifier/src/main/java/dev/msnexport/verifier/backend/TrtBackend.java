@@ -15,6 +15,7 @@ import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.GpuTimed;
 import dev.msnexport.verifier.latency.LayerProfile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,7 +33,7 @@ import java.util.Map;
  * {@link #open} fails with a {@link BackendException} whose message starts with "TensorRT is not
  * available on this machine: ". Owns its engine; closing frees it.
  */
-public final class TrtBackend implements Backend {
+public final class TrtBackend implements Backend, GpuTimed {
   public static final String NAME = "trt";
 
   /**
@@ -61,6 +62,7 @@ public final class TrtBackend implements Backend {
   private final String name;
   private final ModelConfig config;
   private final TrtEngine engine;
+  private boolean cudaGraph = true;
 
   private TrtBackend(String name, ModelConfig config, TrtEngine engine) {
     this.name = name;
@@ -209,10 +211,32 @@ public final class TrtBackend implements Backend {
     return Map.of(t.name(), TensorData.ofFloats(t.name(), t.shape(), t.toFloatArray()));
   }
 
+  /**
+   * Whether {@link #prepare} captures the launch into a CUDA graph that {@link #runPrepared}
+   * replays (default: yes, as a serving runtime would run a fixed-shape engine; trtexec's
+   * {@code --useCudaGraph}). {@code bench --no-cuda-graph} turns it off.
+   */
+  public void replayCudaGraph(boolean on) {
+    this.cudaGraph = on;
+  }
+
+  /** How {@link #runPrepared} runs: "CUDA graph replay", or plain launches and why. */
+  public String runMode() {
+    if (engine.replaysCudaGraph()) {
+      return "CUDA graph replay";
+    }
+    return engine.replayNote() != null ? "plain launches: " + engine.replayNote() : "plain launches";
+  }
+
+  @Override
+  public double lastGpuMillis() {
+    return engine.lastGpuMillis();
+  }
+
   @Override
   public boolean prepare(Map<String, HostTensor> inputs) {
     try {
-      engine.prepare(toEngine(inputs));
+      engine.prepare(toEngine(inputs), cudaGraph);
       return true;
     } catch (TrtException e) {
       throw new BackendException(name + ": " + e.getMessage(), e);
