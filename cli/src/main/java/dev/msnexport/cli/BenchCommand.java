@@ -9,7 +9,11 @@ import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.latency.BenchReport;
+import dev.msnexport.verifier.backend.Backend;
+import dev.msnexport.verifier.backend.TrtBackend;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
+import dev.msnexport.verifier.latency.LayerProfile;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyBenchmark;
 import dev.msnexport.verifier.latency.LatencyGate;
@@ -19,8 +23,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -91,6 +97,20 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
+  @Option(names = "--no-cuda-graph", negatable = false,
+      description = "Time TensorRT backends by plain launches instead of replaying each prepared launch as a CUDA graph (the default, "
+          + "as trtexec's --useCudaGraph; GPU time comes from CUDA events around each run either way).")
+  boolean noCudaGraph;
+
+  @Option(names = "--layer-profile", description = "After timing, also run each TensorRT backend --layer-profile-runs times per batch "
+      + "with TensorRT's profiler and print every layer's time and share, longest first (like trtexec's --dumpProfile "
+      + "--separateProfileRun); report.json gets layer_profiles.")
+  boolean layerProfile;
+
+  @Option(names = "--layer-profile-runs", defaultValue = "20", paramLabel = "N",
+      description = "Profiled runs per backend and batch for --layer-profile (default: ${DEFAULT-VALUE}).")
+  int layerProfileRuns;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -98,6 +118,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     if (updateBaseline && baseline == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--update-baseline needs --baseline FILE");
+    }
+    if (layerProfileRuns < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--layer-profile-runs must be at least 1, got " + layerProfileRuns);
     }
     if (resamples < 1 || !(confidence > 0 && confidence < 1) || rounds < 1 || warmupMs < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
@@ -130,11 +153,29 @@ final class BenchCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n",
         o.model, p.name(), m.valuesDtype(), o.backends, sizes, iterations != null ? iterations + " runs" : durationS + " s", warmupMs);
     List<BenchResult> results;
+    List<FloorRow> floors;
+    List<LayerProfile> profiles = new ArrayList<>();
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
         durationS == null ? 0 : durationS, rounds);
     try (VerifyCommand.OpenedBackends opened = o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS)) {
+      opened.backends().forEach(b -> {
+        if (b instanceof TrtBackend t) {
+          t.replayCudaGraph(!noCudaGraph);
+        }
+      });
       results = LatencyBenchmark.run(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), plan,
           LatencyBenchmark.Clock.SYSTEM, System.out::println);
+      opened.backends().forEach(b -> {
+        if (b instanceof TrtBackend t) {
+          System.out.println("  " + t.name() + ": " + t.runMode());
+        }
+      });
+      Map<String, Backend> byName = new LinkedHashMap<>();
+      opened.backends().forEach(b -> byName.put(b.name(), b));
+      floors = FloorRow.of(m.config(), m.valuesDtype(), results, byName, line -> System.err.println("msn-export: " + line));
+      if (layerProfile) {
+        profiles = layerProfiles(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), layerProfileRuns);
+      }
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
@@ -156,8 +197,10 @@ final class BenchCommand implements Callable<Integer> {
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), BenchReport.Host.current(),
         new BenchReport.Settings(List.copyOf(o.backends), List.copyOf(sizes), warmupMs, iterations, durationS, rounds, o.threads, seed,
             "trtexec", resamples, confidence, ratio > 0 ? ratio : null, regression, baseline == null ? null : baseline.toString()),
-        pass, results, gates);
+        pass, results, gates, floors, layerProfile ? profiles : null);
 
+    FloorRow.table(floors).forEach(System.out::println);
+    profiles.forEach(lp -> lp.table(15).forEach(System.out::println));
     for (GateResult g : gates) {
       System.out.printf(Locale.ROOT, "  gate %-44s %-7s %s%n", g.name(), g.verdict().toUpperCase(Locale.ROOT), g.message());
     }
@@ -171,6 +214,28 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.println("bench: " + (pass ? "PASS" : "FAIL (latency gate)"));
     return pass ? ExitCodes.OK : ExitCodes.LATENCY_GATE;
+  }
+
+  /** The per-layer times of every backend that has a runtime profiler, at every batch; one note per backend without. */
+  static List<LayerProfile> layerProfiles(List<Backend> backends, List<Integer> sizes,
+      java.util.function.IntFunction<Map<String, dev.msnexport.verifier.backend.HostTensor>> inputs, int runs) {
+    List<LayerProfile> out = new ArrayList<>();
+    java.util.Set<String> without = new java.util.LinkedHashSet<>();
+    for (int batch : sizes) {
+      for (Backend b : backends) {
+        if (without.contains(b.name())) {
+          continue;
+        }
+        List<LayerProfile.Layer> layers = b.prepare(inputs.apply(batch)) ? b.layerProfile(runs) : null;
+        if (layers == null) {
+          without.add(b.name());
+        } else {
+          out.add(LayerProfile.of(b.name(), batch, runs, layers));
+        }
+      }
+    }
+    without.forEach(n -> System.out.println("layer profile: " + n + " has none (only TensorRT backends do)"));
+    return out;
   }
 
   /** Every size at least 1 and, unless {@code allowOutside}, within the profile's batch range (the shapes it is served with). */

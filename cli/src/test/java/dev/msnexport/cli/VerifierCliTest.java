@@ -187,7 +187,7 @@ class VerifierCliTest {
     LatencyStats st = LatencyStats.ofNanos(s);
     BenchReport b = new BenchReport(BenchReport.SCHEMA, "test", "m", "tiny", "fp32", "2026-01-01T00:00:00Z", BenchReport.Host.current(),
         new BenchReport.Settings(List.of("ort-custom"), List.of(8), 0, 3000, null, 20, 0, 0, "trtexec", 2000, 0.95, null, 0.1, null), true,
-        List.of(new BenchResult("ort-custom", 8, true, s.length, 0, 8000 / st.mean(), st, null, s, null, "")), List.of());
+        List.of(new BenchResult("ort-custom", 8, true, s.length, 0, 8000 / st.mean(), st, null, s, null, "")), List.of(), List.of(), null);
     Path p = dir.resolve(name);
     Files.writeString(p, Profiles.toJson(b));
     return p;

@@ -104,6 +104,7 @@ public final class TrtEngine implements AutoCloseable {
   private CUevent_st stop;
   private final List<Slot> slots = new ArrayList<>();
   private boolean prepared;
+  private Captured replay; // the prepared launch as a CUDA graph, when prepare(inputs, true) could capture it
   private float lastGpuMillis = Float.NaN;
   private boolean closed;
   private boolean inspected;
@@ -278,7 +279,7 @@ public final class TrtEngine implements AutoCloseable {
     return firstInput().minShape[0];
   }
 
-  /** GPU time of the last {@link #infer} call's engine launch (ms, CUDA events). */
+  /** GPU time of the last {@link #infer} call's engine launch, or of the last {@link #runPrepared} (ms, CUDA events). */
   public float lastGpuMillis() {
     return lastGpuMillis;
   }
@@ -306,6 +307,7 @@ public final class TrtEngine implements AutoCloseable {
   /** Runs one batch: copies the inputs in, launches, copies every output back (engine order). */
   public Map<String, TensorData> infer(Map<String, TensorData> inputs) {
     checkOpen();
+    releaseReplay();
     stage(inputs);
     prepared = false;
     Cuda.check(cudart.cudaEventRecord(start, stream), "cudaEventRecord");
@@ -335,18 +337,82 @@ public final class TrtEngine implements AutoCloseable {
    * TensorRT finish any setup after the shape change), for {@link #runPrepared} and {@link #time}.
    */
   public void prepare(Map<String, TensorData> inputs) {
+    prepare(inputs, false);
+  }
+
+  /**
+   * As {@link #prepare(Map)}; with {@code cudaGraph}, the launch is then captured into a CUDA graph
+   * that {@link #runPrepared} replays (one graph launch instead of TensorRT's many kernel launches).
+   * If TensorRT's launch cannot be captured, runs stay plain launches and {@link #replayNote()}
+   * says why.
+   */
+  public void prepare(Map<String, TensorData> inputs, boolean cudaGraph) {
     checkOpen();
+    releaseReplay();
     stage(inputs);
     launch();
     Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     prepared = true;
+    if (cudaGraph) {
+      replay = capture();
+    }
   }
 
-  /** One launch on the prepared inputs, waited for; outputs stay on the device. */
+  /** True when {@link #runPrepared} replays a CUDA graph. */
+  public boolean replaysCudaGraph() {
+    return replay != null && replay.exec() != null;
+  }
+
+  /** Why a requested CUDA graph is not replayed, or null. */
+  public String replayNote() {
+    return replay == null ? null : replay.note();
+  }
+
+  /**
+   * One run on the prepared inputs (the captured CUDA graph, or a plain launch), waited for;
+   * outputs stay on the device. Its device time, between CUDA events around it, is {@link
+   * #lastGpuMillis()}.
+   */
   public void runPrepared() {
     checkPrepared();
-    launch();
-    Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    Cuda.check(cudart.cudaEventRecord(start, stream), "cudaEventRecord");
+    if (replaysCudaGraph()) {
+      Cuda.check(cudart.cudaGraphLaunch(replay.exec(), stream), "cudaGraphLaunch");
+    } else {
+      launch();
+    }
+    Cuda.check(cudart.cudaEventRecord(stop, stream), "cudaEventRecord");
+    Cuda.check(cudart.cudaEventSynchronize(stop), "cudaEventSynchronize");
+    lastGpuMillis = elapsed();
+  }
+
+  /**
+   * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
+   * --separateProfileRun}): {@code runs} launches on the prepared inputs with a profiler set, each
+   * waited for, after one unprofiled warm-up launch; always plain launches (a CUDA graph replay
+   * would bypass the profiler). The profiler is unset again before this returns, so timing runs
+   * never carry its overhead. Layers come in execution order.
+   */
+  public List<LayerProfiler.Layer> profileLayers(int runs) {
+    checkPrepared();
+    if (runs < 1) {
+      throw new IllegalArgumentException("runs must be >= 1");
+    }
+    launchAndWait();
+    try (LayerProfiler p = new LayerProfiler()) {
+      context.setProfiler(p.asTensorRt());
+      try {
+        for (int i = 0; i < runs; i++) {
+          launchAndWait(); // never the CUDA graph: a replay bypasses TensorRT and its profiler
+        }
+      } finally {
+        context.setProfiler(null);
+      }
+      if (p.dropped() > 0) {
+        throw new TrtException("the layer profiler dropped " + p.dropped() + " reports (out of memory)");
+      }
+      return p.layers();
+    }
   }
 
   /**
@@ -360,28 +426,10 @@ public final class TrtEngine implements AutoCloseable {
     if (iterations < 1 || warmup < 0) {
       throw new IllegalArgumentException("iterations must be >= 1 and warmup >= 0");
     }
-    CUgraph_st graph = null;
-    CUgraphExec_st exec = null;
-    String note = null;
+    Captured c = cudaGraph ? capture() : null;
+    CUgraphExec_st exec = c == null ? null : c.exec();
+    String note = c == null ? null : c.note();
     try {
-      if (cudaGraph) {
-        graph = new CUgraph_st();
-        Cuda.check(cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
-        boolean ok = context.enqueueV3(stream);
-        int st = cudart.cudaStreamEndCapture(stream, graph);
-        if (ok && st == cudart.cudaSuccess && !graph.isNull()) {
-          exec = new CUgraphExec_st();
-          int ist = cudart.cudaGraphInstantiate(exec, graph, 0L);
-          if (ist != cudart.cudaSuccess) {
-            note = "CUDA graph instantiation failed (" + Cuda.errorString(ist) + "); timed plain launches";
-            exec = null;
-          }
-        } else {
-          note = "TensorRT's launch could not be captured into a CUDA graph (" + (ok ? Cuda.errorString(st) : "enqueueV3 failed")
-              + "); timed plain launches";
-        }
-        cudart.cudaGetLastError(); // clear a capture error so later calls do not report it
-      }
       double[] gpu = new double[iterations];
       double[] host = new double[iterations];
       for (int i = -warmup; i < iterations; i++) {
@@ -402,13 +450,56 @@ public final class TrtEngine implements AutoCloseable {
       }
       return new Timing(gpu, host, exec != null, note);
     } finally {
-      if (exec != null) {
-        cudart.cudaGraphExecDestroy(exec);
-      }
-      if (graph != null && !graph.isNull()) {
-        cudart.cudaGraphDestroy(graph);
-      }
+      destroy(c);
     }
+  }
+
+  /** A launch captured into a CUDA graph: {@code exec} null (and {@code note} saying why) when it could not be. */
+  private record Captured(CUgraph_st graph, CUgraphExec_st exec, String note) {}
+
+  /** Captures one launch on the prepared inputs; never throws for a launch TensorRT cannot have captured. */
+  private Captured capture() {
+    CUgraph_st graph = new CUgraph_st();
+    Cuda.check(cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    boolean ok = context.enqueueV3(stream);
+    int st = cudart.cudaStreamEndCapture(stream, graph);
+    CUgraphExec_st exec = null;
+    String note = null;
+    if (ok && st == cudart.cudaSuccess && !graph.isNull()) {
+      exec = new CUgraphExec_st();
+      int ist = cudart.cudaGraphInstantiate(exec, graph, 0L);
+      if (ist != cudart.cudaSuccess) {
+        note = "CUDA graph instantiation failed (" + Cuda.errorString(ist) + "); timed plain launches";
+        exec = null;
+      }
+    } else {
+      note = "TensorRT's launch could not be captured into a CUDA graph (" + (ok ? Cuda.errorString(st) : "enqueueV3 failed")
+          + "); timed plain launches";
+    }
+    cudart.cudaGetLastError(); // clear a capture error so later calls do not report it
+    return new Captured(graph, exec, note);
+  }
+
+  private static void destroy(Captured c) {
+    if (c == null) {
+      return;
+    }
+    if (c.exec() != null) {
+      cudart.cudaGraphExecDestroy(c.exec());
+    }
+    if (c.graph() != null && !c.graph().isNull()) {
+      cudart.cudaGraphDestroy(c.graph());
+    }
+  }
+
+  private void releaseReplay() {
+    destroy(replay);
+    replay = null;
+  }
+
+  private void launchAndWait() {
+    launch();
+    Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
   }
 
   private void stage(Map<String, TensorData> inputs) {
@@ -606,6 +697,7 @@ public final class TrtEngine implements AutoCloseable {
     if (stream != null && !stream.isNull()) {
       cudart.cudaStreamSynchronize(stream); // nothing may still use what is freed below
     }
+    releaseReplay();
     if (!inspected) {
       TrtObjects.delete(context);
       TrtObjects.delete(engine);

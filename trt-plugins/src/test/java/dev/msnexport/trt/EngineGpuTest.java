@@ -130,6 +130,59 @@ class EngineGpuTest {
     }
   }
 
+  /** Prepared runs replay a captured CUDA graph, report device time, and leave infer() exact. */
+  @Test
+  void preparedRunsReplayACudaGraphWithDeviceTime() throws OrtException {
+    Path plan = build("small", "custom", Precision.FP32);
+    Profile p = Profiles.load("small");
+    Path model = exports.get("small");
+    try (TrtEngine e = TrtEngine.load(plan, model.resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+      e.prepare(randomTokens(p, 64, 9), true);
+      assertTrue(e.replaysCudaGraph(), "no CUDA graph: " + e.replayNote());
+      for (int i = 0; i < 5; i++) {
+        e.runPrepared();
+        assertTrue(e.lastGpuMillis() > 0, "run " + i + ": " + e.lastGpuMillis());
+      }
+      e.prepare(randomTokens(p, 8, 10), false); // a new shape drops the graph
+      assertTrue(!e.replaysCudaGraph());
+      e.runPrepared();
+      assertTrue(e.lastGpuMillis() > 0);
+      Map<String, TensorData> in = randomTokens(p, 5, 11);
+      EngineParity.check("small custom fp32 batch 5 after graph replay", ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in),
+          e.infer(in), EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32), log);
+    }
+  }
+
+  /**
+   * The layer profiler's ABI against the real library: TensorRT calls our object through the
+   * first virtual slot once per layer and run, with the engine's own layer names, and the
+   * profiled time is real GPU time.
+   */
+  @Test
+  void layerProfilerReceivesEveryLayerOfEveryRun() {
+    assumeTrue(LayerProfiler.isPackaged(), "the layer profiler library is not built");
+    Path plan = build("small", "custom", Precision.FP32);
+    Profile p = Profiles.load("small");
+    try (TrtEngine e = TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+      e.prepare(randomTokens(p, 64, 5));
+      List<LayerProfiler.Layer> layers = e.profileLayers(4);
+      assertTrue(!layers.isEmpty(), "no layer reported");
+      double total = 0;
+      for (LayerProfiler.Layer l : layers) {
+        assertTrue(!l.name().isBlank() && l.totalMs() >= 0, l.toString());
+        assertEquals(0, l.calls() % 4, "each layer reported once per run: " + l);
+        total += l.meanMs();
+      }
+      java.util.Set<String> engineLayers = new java.util.HashSet<>(e.layers().layers().stream().map(EngineLayers.Layer::name).toList());
+      long known = layers.stream().filter(l -> engineLayers.contains(l.name())).count();
+      assertTrue(known > 0, "no reported name is an engine layer: " + layers + " vs " + engineLayers);
+      TrtEngine.Timing t = e.time(2, 10, false);
+      log.printf(Locale.ROOT, "small custom fp32 batch 64: %d profiled layers (%d named as the inspector names them), %.4f ms summed, "
+          + "unprofiled gpu p50 %.4f ms%n", layers.size(), known, total, t.gpuPercentile(50));
+      assertTrue(total > 0.05 * t.gpuPercentile(50), "profiled time " + total + " ms is far below the run's " + t.gpuPercentile(50));
+    }
+  }
+
   @Test
   void refusesAPlanForAnotherModel() throws Exception {
     Path plan = build("tiny", "custom", Precision.FP32);

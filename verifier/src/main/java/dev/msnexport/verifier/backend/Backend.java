@@ -1,5 +1,9 @@
 package dev.msnexport.verifier.backend;
 
+import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.LayerProfile;
+import java.util.List;
+
 import java.util.Map;
 
 /**
@@ -27,6 +31,28 @@ public interface Backend extends AutoCloseable {
   /** Runs the prepared inputs once, discarding outputs. */
   default void runPrepared() {
     throw new UnsupportedOperationException(name() + " has no prepared run");
+  }
+
+  /**
+   * What the machine this backend runs on can do, for {@code bench}'s floor model, at the precision
+   * this backend computes in; null when no floor applies (the golden model, a saved result).
+   */
+  default FloorModel.Ceilings ceilings() {
+    return null;
+  }
+
+  /** The precision whose bytes and peak the floor model counts: {@code fp32} or {@code fp16}. */
+  default String floorPrecision() {
+    return "fp32";
+  }
+
+  /**
+   * Per-layer times of {@code runs} runs on the inputs last given to {@link #prepare}, from the
+   * runtime's own profiler (TensorRT's IProfiler), in execution order; null when the backend has
+   * none.
+   */
+  default List<LayerProfile.Layer> layerProfile(int runs) {
+    return null;
   }
 
   @Override

@@ -13,6 +13,8 @@ import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.ortops.MsnOrtOps;
+import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.HostCeilings;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -35,6 +37,7 @@ public final class OrtBackend implements Backend {
   private final OrtEnvironment env;
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
+  private final int threads;
   private Map<String, OnnxTensor> prepared;
 
   /**
@@ -80,6 +83,7 @@ public final class OrtBackend implements Backend {
     }
     this.options = opts;
     this.session = s;
+    this.threads = threads;
   }
 
   /**
@@ -122,6 +126,12 @@ public final class OrtBackend implements Backend {
     try (AtomicFiles.Batch tmp = new AtomicFiles.Batch()) { // never committed: closing deletes the copy
       return env.createSession(OnnxTensors.writeBeside(marked, model, tmp).toString(), opts);
     }
+  }
+
+  /** The host's measured copy bandwidth and ONNX Runtime's MatMul rate at this backend's thread count. */
+  @Override
+  public FloorModel.Ceilings ceilings() {
+    return HostCeilings.cached(threads);
   }
 
   @Override

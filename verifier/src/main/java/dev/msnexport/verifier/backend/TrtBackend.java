@@ -6,6 +6,7 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
 import dev.msnexport.trt.EngineMetadata;
+import dev.msnexport.trt.GpuCeilings;
 import dev.msnexport.trt.Precision;
 import dev.msnexport.trt.TensorData;
 import dev.msnexport.trt.TensorRt;
@@ -13,6 +14,9 @@ import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.latency.FloorModel;
+import dev.msnexport.verifier.latency.GpuTimed;
+import dev.msnexport.verifier.latency.LayerProfile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,7 +33,7 @@ import java.util.Map;
  * {@link #open} fails with a {@link BackendException} whose message starts with "TensorRT is not
  * available on this machine: ". Owns its engine; closing frees it.
  */
-public final class TrtBackend implements Backend {
+public final class TrtBackend implements Backend, GpuTimed {
   public static final String NAME = "trt";
 
   /**
@@ -58,11 +62,43 @@ public final class TrtBackend implements Backend {
   private final String name;
   private final ModelConfig config;
   private final TrtEngine engine;
+  private boolean cudaGraph = true;
 
   private TrtBackend(String name, ModelConfig config, TrtEngine engine) {
     this.name = name;
     this.config = config;
     this.engine = engine;
+  }
+
+  /** The GPU's measured copy bandwidth and its peak at this engine's precision ({@link GpuCeilings}). */
+  @Override
+  public FloorModel.Ceilings ceilings() {
+    GpuCeilings g = gpuCeilings();
+    boolean fp16 = "fp16".equals(floorPrecision());
+    return new FloorModel.Ceilings(g.copyBytesPerS(), fp16 ? g.fp16FlopsPerS() : g.fp32FlopsPerS(), g.source());
+  }
+
+  @Override
+  public List<LayerProfile.Layer> layerProfile(int runs) {
+    try {
+      return engine.profileLayers(runs).stream().map(l -> new LayerProfile.Layer(l.name(), l.meanMs(), l.calls())).toList();
+    } catch (TrtException e) {
+      throw new BackendException(name + ": layer profile failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String floorPrecision() {
+    return engine.metadata().precision();
+  }
+
+  private static GpuCeilings gpuCeilings;
+
+  private static synchronized GpuCeilings gpuCeilings() {
+    if (gpuCeilings == null) {
+      gpuCeilings = GpuCeilings.measure();
+    }
+    return gpuCeilings;
   }
 
   /** Loads or builds the engine, named {@value #NAME}; progress lines go to {@code log}. */
@@ -175,10 +211,32 @@ public final class TrtBackend implements Backend {
     return Map.of(t.name(), TensorData.ofFloats(t.name(), t.shape(), t.toFloatArray()));
   }
 
+  /**
+   * Whether {@link #prepare} captures the launch into a CUDA graph that {@link #runPrepared}
+   * replays (default: yes, as a serving runtime would run a fixed-shape engine; trtexec's
+   * {@code --useCudaGraph}). {@code bench --no-cuda-graph} turns it off.
+   */
+  public void replayCudaGraph(boolean on) {
+    this.cudaGraph = on;
+  }
+
+  /** How {@link #runPrepared} runs: "CUDA graph replay", or plain launches and why. */
+  public String runMode() {
+    if (engine.replaysCudaGraph()) {
+      return "CUDA graph replay";
+    }
+    return engine.replayNote() != null ? "plain launches: " + engine.replayNote() : "plain launches";
+  }
+
+  @Override
+  public double lastGpuMillis() {
+    return engine.lastGpuMillis();
+  }
+
   @Override
   public boolean prepare(Map<String, HostTensor> inputs) {
     try {
-      engine.prepare(toEngine(inputs));
+      engine.prepare(toEngine(inputs), cudaGraph);
       return true;
     } catch (TrtException e) {
       throw new BackendException(name + ": " + e.getMessage(), e);

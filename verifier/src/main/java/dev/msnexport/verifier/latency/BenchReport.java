@@ -12,9 +12,10 @@ import java.util.List;
  * verifier/README.md and doubles as the baseline file of the regression gate. Keys are stable.
  */
 @JsonPropertyOrder({"schema", "tool_version", "model", "profile", "values_dtype", "created", "host", "settings", "pass", "results",
-    "gates"})
+    "gates", "floors", "layer_profiles"})
 public record BenchReport(String schema, String tool_version, String model, String profile, String values_dtype, String created,
-    Host host, Settings settings, boolean pass, List<BenchResult> results, List<GateResult> gates) {
+    Host host, Settings settings, boolean pass, List<BenchResult> results, List<GateResult> gates, List<FloorRow> floors,
+    List<LayerProfile> layer_profiles) {
   public static final String SCHEMA = "msn-export.bench/1";
 
   /** The machine the figures come from: compare baselines from the same kind of machine only. */

@@ -5,6 +5,7 @@ import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
 import java.util.List;
 import java.util.Locale;
@@ -152,6 +153,19 @@ public final class HtmlReport {
             g.p50(), g.p90(), g.p99(), g.max()));
       }
       b.append("</table>");
+    }
+    if (r.floors() != null && !r.floors().isEmpty()) {
+      b.append("<h2>Floor</h2>").append(p("meta", "The larger of all bytes over the copy bandwidth and all FLOPs over the peak; "
+          + "the multiples are the measured p50 and p99 over it."));
+      b.append("<table><tr><th class=l>backend</th><th>batch</th><th>precision</th><th>timed</th><th>MB</th><th>GFLOP</th><th>floor us</th>"
+          + "<th>floor us (reuse)</th><th>p50 x</th><th>p99 x</th></tr>");
+      for (FloorRow x : r.floors()) {
+        b.append(f("<tr><td class=l>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>"
+            + "<td>%.2f</td></tr>", esc(x.backend()), x.batch(), x.precision(), x.timed(), x.work().bytes() / 1e6, x.work().flops() / 1e9,
+            x.floor_us(), x.floor_reuse_us(), x.p50_multiple(), x.p99_multiple()));
+      }
+      b.append("</table>");
+      r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append(p("meta", "Ceilings: " + esc(c))));
     }
     b.append("<h2>Latency CDF per backend</h2>");
     for (int batch : batches) {

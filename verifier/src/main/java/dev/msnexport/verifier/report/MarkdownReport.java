@@ -6,6 +6,8 @@ import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
+import dev.msnexport.verifier.latency.LayerProfile;
 import dev.msnexport.verifier.latency.GateResult;
 import java.util.List;
 import java.util.Locale;
@@ -175,6 +177,28 @@ public final class MarkdownReport {
       for (BenchResult x : gpu) {
         var g = x.gpu_ms();
         b.append(f("| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
+      }
+    }
+    if (r.floors() != null && !r.floors().isEmpty()) {
+      b.append("\n## Floor\n\nThe roofline floor of one inference (docs/performance.md, \"Floor model\"): the larger of all bytes over the "
+          + "copy bandwidth and all FLOPs over the peak; the multiples are the measured p50 and p99 over it.\n\n");
+      b.append("| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
+      b.append("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      for (FloorRow x : r.floors()) {
+        b.append(f("| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n", x.backend(), x.batch(), x.precision(),
+            x.timed(), x.work().bytes() / 1e6, x.work().flops() / 1e9, x.bytes_us(), x.flops_us(), x.floor_us(), x.floor_reuse_us(),
+            x.p50_multiple(), x.p99_multiple()));
+      }
+      r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append("\nCeilings: ").append(c).append('\n'));
+    }
+    if (r.layer_profiles() != null) {
+      for (LayerProfile lp : r.layer_profiles()) {
+        b.append(f("%n## Layer profile: %s, batch %d%n%n%d profiled runs (TensorRT's IProfiler), %d layers, %.4f ms summed; longest first.%n%n",
+            lp.backend(), lp.batch(), lp.runs(), lp.layers().size(), lp.total_ms()));
+        b.append("| ms | share | layer |\n| ---: | ---: | --- |\n");
+        for (LayerProfile.Layer l : lp.byTime()) {
+          b.append(f("| %.4f | %.1f%% | %s |%n", l.mean_ms(), 100 * lp.share(l), cell(l.name())));
+        }
       }
     }
     b.append("\n## Gates\n\n");

@@ -85,7 +85,7 @@ class ReportsTest {
     boolean pass = gates.stream().allMatch(GateResult::pass);
     return new BenchReport(BenchReport.SCHEMA, "test", "m", "tiny", "fp32", "2026-01-01T00:00:00Z", BenchReport.Host.current(),
         new BenchReport.Settings(List.of("ort-reference", "ort-custom"), List.of(1, 64), 500, null, 2.0, 20, 0, 0, "trtexec", 500,
-            0.95, 1.0, 0.1, null), pass, results, gates);
+            0.95, 1.0, 0.1, null), pass, results, gates, List.of(), null);
   }
 
   static Document parseXml(String xml) throws Exception {
@@ -229,7 +229,7 @@ class ReportsTest {
   void benchJsonSchemaHasStableKeys() throws Exception {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(benchReport()));
     assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "created", "host", "settings", "pass", "results",
-        "gates"), keys(j));
+        "gates", "floors", "layer_profiles"), keys(j));
     assertEquals("msn-export.bench/1", j.get("schema").asText());
     assertEquals(List.of("os", "arch", "cpus", "java"), keys(j.get("host")));
     assertEquals(List.of("backends", "batches", "warmup_ms", "iterations", "duration_s", "rounds", "threads", "seed", "percentile_rule",
