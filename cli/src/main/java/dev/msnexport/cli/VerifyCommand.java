@@ -46,8 +46,12 @@ final class VerifyCommand implements Callable<Integer> {
   @Mixin
   BackendOptions backendOptions = new BackendOptions(DEFAULT_BACKENDS);
 
+  @Range(min = 1, max = OptionRanges.MAX_BATCH)
+
   @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
   int batch;
+
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -55,8 +59,12 @@ final class VerifyCommand implements Callable<Integer> {
   @Mixin
   MemoryHealthOptions health;
 
+  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
+
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
+
+  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
 
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
@@ -96,9 +104,18 @@ final class VerifyCommand implements Callable<Integer> {
       + "printed and reported as marked_outputs, never part of the verdict.")
   List<String> markOutputs = new ArrayList<>();
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
     BackendOptions o = backendOptions;
+    boolean polygraphyIn = golden != null && GoldenFile.isPolygraphyJson(golden);
+    boolean polygraphyOut = saveGolden != null && GoldenFile.isPolygraphyJson(saveGolden);
+    o.inputs(o.open()).input("--golden", golden).input("--golden", polygraphyIn ? PolygraphyJson.inputsPathFor(golden) : null)
+        .input("--engine", engine).output("--report", report).outputDir("--report-dir", reportDir, OutputAliasing.REPORT_FILES)
+        .output("--save-golden", saveGolden).output("--save-golden", polygraphyOut ? PolygraphyJson.inputsPathFor(saveGolden) : null)
+        .check(spec.commandLine());
     VerifyReport r = run(o.model, o.backends, batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
         saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
     if (report != null) {

@@ -78,15 +78,7 @@ public final class Profiles {
   }
 
   static String readText(Path file, String what) {
-    try {
-      return Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(what + " file " + file + " does not exist");
-    } catch (java.nio.charset.MalformedInputException e) {
-      throw new BadInputException(what + " file " + file + " is not UTF-8 text");
-    } catch (IOException e) {
-      throw new BadInputException(what + " file " + file + " cannot be read: " + e.getMessage(), e);
-    }
+    return dev.msnexport.common.InputFiles.readText(file, what + " file", dev.msnexport.common.InputFiles.MAX_CONFIG_BYTES);
   }
 
   /** Parses JSON into {@code type}, turning Jackson's errors into messages that name the field. */

@@ -2,6 +2,7 @@ package dev.msnexport.verifier.latency;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.profiles.Profiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,15 +48,7 @@ public record BenchReport(String schema, String tool_version, String model, Stri
   }
 
   public static BenchReport read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new BadInputException("bench result " + file + " does not exist");
-    }
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (java.io.IOException e) {
-      throw new BadInputException("bench result " + file + " cannot be read: " + e.getMessage(), e);
-    }
+    String text = InputFiles.readText(file, "bench result", InputFiles.MAX_DATA_BYTES);
     BenchReport r = Profiles.parse(text, "bench result " + file, BenchReport.class);
     if (!SCHEMA.equals(r.schema())) {
       throw new BadInputException("bench result " + file + ": field 'schema' is '" + r.schema() + "', expected '" + SCHEMA + "'");
