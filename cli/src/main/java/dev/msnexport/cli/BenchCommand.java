@@ -175,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  gate %-44s %-7s %s%n", g.name(), g.verdict().toUpperCase(Locale.ROOT), g.message());
     }
     if (reportDir != null) {
-      ReportWriter.writeBench(reportDir, report);
+      VerifyCommand.warnChartsSkipped(ReportWriter.writeBench(reportDir, report));
       System.out.println("reports: " + reportDir.resolve(ReportWriter.HTML) + " (and report.json, report.md, junit.xml)");
     }
     if (updateBaseline) {

@@ -175,7 +175,43 @@ final class CompareCommand implements Callable<Integer> {
   private static final ObjectMapper LENIENT_V1 = LENIENT.copy().disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   private static VerifyReport readVerify(Path p, String schema) {
-    return read(p, VerifyReport.class, schema.equals(VerifyReport.SCHEMA) ? LENIENT : LENIENT_V1);
+    VerifyReport r = read(p, VerifyReport.class, schema.equals(VerifyReport.SCHEMA) ? LENIENT : LENIENT_V1);
+    String where = p + ": field ";
+    if (r.comparisons() == null) {
+      throw new BadInputException(where + "'comparisons' is missing or null: not a complete verify report");
+    }
+    for (int i = 0; i < r.comparisons().size(); i++) {
+      VerifyReport.Comparison c = r.comparisons().get(i);
+      String at = "'comparisons[" + i + "]";
+      if (c == null) {
+        throw new BadInputException(where + at + "' is null");
+      }
+      for (String[] f : new String[][] {{"candidate", c.candidate()}, {"reference", c.reference()}}) {
+        if (f[1] == null) {
+          throw new BadInputException(where + at + "." + f[0] + "' is missing or null");
+        }
+      }
+      requireElements(where + at + ".outputs", c.outputs());
+      requireElements(where + at + ".retrieval", c.retrieval());
+      for (int j = 0; j < c.outputs().size(); j++) {
+        if (c.outputs().get(j).name() == null) {
+          throw new BadInputException(where + at + ".outputs[" + j + "].name' is missing or null");
+        }
+      }
+    }
+    return r;
+  }
+
+  /** A list field that is present and holds no null. */
+  private static void requireElements(String field, List<?> list) {
+    if (list == null) {
+      throw new BadInputException(field + "' is missing or null");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null) {
+        throw new BadInputException(field + "[" + i + "]' is null");
+      }
+    }
   }
 
   private static <T> T read(Path p, Class<T> type, ObjectMapper mapper) {

@@ -122,7 +122,7 @@ final class VerifyCommand implements Callable<Integer> {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
     if (reportDir != null) {
-      ReportWriter.writeVerify(reportDir, r);
+      warnChartsSkipped(ReportWriter.writeVerify(reportDir, r));
     }
     printSummary(r);
     if (reportDir != null) {
@@ -326,6 +326,13 @@ final class VerifyCommand implements Callable<Integer> {
     new GoldenFile(inputs, first.getValue(), producer, sha).write(file);
     System.out.println("golden: inputs and " + producer + " outputs saved to " + file
         + (GoldenFile.isPolygraphyJson(file) ? " and " + PolygraphyJson.inputsPathFor(file) : ""));
+  }
+
+  /** One line on stderr when report.html was written without its plots ({@code why} null: nothing). */
+  static void warnChartsSkipped(String why) {
+    if (why != null) {
+      System.err.println("msn-export: warning: " + dev.msnexport.verifier.report.Plots.skippedLine(why));
+    }
   }
 
   /** "1e-4" applies to every output (key ""), "click:1e-4" to one. */

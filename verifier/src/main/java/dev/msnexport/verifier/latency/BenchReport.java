@@ -53,7 +53,22 @@ public record BenchReport(String schema, String tool_version, String model, Stri
     if (!SCHEMA.equals(r.schema())) {
       throw new BadInputException("bench result " + file + ": field 'schema' is '" + r.schema() + "', expected '" + SCHEMA + "'");
     }
-    for (BenchResult b : r.results()) {
+    String where = "bench result " + file + ": field ";
+    if (r.results() == null) {
+      throw new BadInputException(where + "'results' is missing or null");
+    }
+    for (int i = 0; i < r.results().size(); i++) {
+      BenchResult b = r.results().get(i);
+      String at = "'results[" + i + "]";
+      if (b == null) {
+        throw new BadInputException(where + at + "' is null");
+      }
+      if (b.backend() == null) {
+        throw new BadInputException(where + at + ".backend' is missing or null");
+      }
+      if (b.host_ms() == null) {
+        throw new BadInputException(where + at + ".host_ms' is missing or null");
+      }
       if (b.samples_ns() == null || b.samples_ns().length == 0) {
         throw new BadInputException("bench result " + file + ": " + b.backend() + " batch " + b.batch()
             + " has no samples_ns (the gates need the raw samples)");
