@@ -12,7 +12,8 @@
 # run until `mvn clean`. A finding fails the run and leaves MODULE/target/fuzz/TARGET/crash-*:
 # fix the bug, then copy the file into the target's seed corpus
 # (MODULE/src/test/resources/<package>/<Class>Inputs/<method>/) so every CI run replays it.
-# Logs: target/fuzz-logs/TARGET.log; the executions and coverage per target: target/fuzz-logs/summary.txt.
+# Logs: Maven's in target/fuzz-logs/TARGET.log, libFuzzer's in MODULE/target/fuzz-logs/TARGET.log; the executions and
+# coverage per target: target/fuzz-logs/summary.txt.
 # FUZZ_SKIP_BUILD=1 skips the initial install of the modules (when they are installed already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +51,9 @@ for t in "${targets[@]}"; do
     status=1
     echo "fuzz.sh: $t FAILED: see $log and $m/target/fuzz/$t/crash-*" >&2
   fi
-  runs=$(grep -aE '^Done [0-9]+ runs' "$log" | tail -1 || true)
-  cov=$(grep -aE '(DONE|pulse) +cov:' "$log" | tail -1 || true)
+  fuzzlog=$m/target/fuzz-logs/$t.log # libFuzzer's own output (scripts/fuzz-jvm/bin/java)
+  runs=$(grep -aE '^Done [0-9]+ runs' "$fuzzlog" | tail -1 || true)
+  cov=$(grep -aE '(DONE|pulse) +cov:' "$fuzzlog" | tail -1 || true)
   printf '%s %s: %s | %s\n' "$(date -u +%FT%TZ)" "$t" "${runs:-no summary}" "${cov:-}" | tee -a "$logs/summary.txt"
 done
 exit $status
