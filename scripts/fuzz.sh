@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh [-d DURATION] [TARGET...]
 #
-# Targets (module): safetensors (exporter), profiles (profiles), onnx-inspect (cli),
-# golden-files (verifier). Default: every target, 10m each, one after the other, at nice 19.
+# Targets (module): safetensors (exporter), checkpoint-config (exporter), profiles (profiles),
+# onnx-inspect (cli), golden-verify (cli), golden-files (verifier). Default: every target, 10m each, one after the other, at nice 19.
 #
 # Each target is its module's `fuzz-TARGET` surefire execution, the one `./mvnw verify` runs in CI
 # for ${fuzz.ci.duration} (25s), here with a longer time box (Jazzer's jazzer.max_duration).
@@ -23,10 +23,11 @@ if [[ ${1:-} == -d ]]; then
   duration=$2
   shift 2
 fi
-declare -A module=([safetensors]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-files]=verifier)
+declare -A module=([safetensors]=exporter [checkpoint-config]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-verify]=cli
+  [golden-files]=verifier)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(safetensors profiles onnx-inspect golden-files)
+  targets=(safetensors checkpoint-config profiles onnx-inspect golden-verify golden-files)
 fi
 modules=()
 for t in "${targets[@]}"; do
@@ -40,7 +41,7 @@ done
 logs=target/fuzz-logs
 mkdir -p "$logs"
 # The modules under test and what they need, without their tests.
-[[ ${FUZZ_SKIP_BUILD:-} == 1 ]] || nice -n 19 ./mvnw -B -q install -DskipTests -Dfuzz.skip=true -pl "$(IFS=,; echo "${modules[*]}")" -am
+[[ ${FUZZ_SKIP_BUILD:-} == 1 ]] || nice -n 19 ./mvnw -B -q install -DskipTests -Dfuzz.skip=true -pl "$(printf '%s\n' "${modules[@]}" | sort -u | paste -sd,)" -am
 
 status=0
 for t in "${targets[@]}"; do

@@ -160,7 +160,11 @@ final class VerifyCommand implements Callable<Integer> {
     GoldenFile g = golden == null ? null : GoldenFile.read(golden);
     Map<String, HostTensor> inputs;
     if (g != null) {
-      Inputs.tokens(g.inputs(), m.config());
+      try {
+        Inputs.tokens(g.inputs(), m.config());
+      } catch (BadInputException e) {
+        throw new BadInputException("golden file " + golden + ": " + e.getMessage(), e);
+      }
       inputs = g.inputs();
       if (g.modelSha256() != null && m.checkpointSha256() != null && !g.modelSha256().equals(m.checkpointSha256())) {
         System.err.println("msn-export: warning: " + golden + " was saved for checkpoint " + g.modelSha256() + ", " + modelDir
