@@ -99,6 +99,14 @@ class InputFileHygieneTest {
     Path ex = copy(model, tmp.resolve("fifo-manifest"));
     fifo(ex.resolve(MsnOnnxExporter.MANIFEST_FILE));
     refused("FIFO", ex.resolve(MsnOnnxExporter.MANIFEST_FILE), "verify", "--model", ex.toString());
+    Path graph = copy(model, tmp.resolve("fifo-graph"));
+    fifo(graph.resolve(MsnOnnxExporter.CUSTOM_FILE));
+    refused("ONNX model", graph.resolve(MsnOnnxExporter.CUSTOM_FILE), "verify", "--model", graph.toString(), "--backends",
+        "ort-reference,ort-custom", "--health-samples", "0");
+    Path data = copy(model, tmp.resolve("fifo-data"));
+    fifo(data.resolve(MsnOnnxExporter.DATA_FILE));
+    refused("external data", data.resolve(MsnOnnxExporter.DATA_FILE), "verify", "--model", data.toString(), "--backends",
+        "golden,ort-reference", "--health-samples", "0");
   }
 
   @Test
@@ -114,6 +122,9 @@ class InputFileHygieneTest {
     refused("FIFO", baseline, "bench", "--model", model.toString(), "--baseline", baseline.toString(), "--iterations", "1");
     Path a = VerifierCliTest.benchFile(tmp, "a.json", 1.0);
     refused("FIFO", baseline, "compare", a.toString(), baseline.toString());
+    Path profile = fifo(tmp.resolve("others/profile.json"));
+    refused("profile file " + profile + " is a FIFO", profile, "init", "--profile", profile.toString(), "--out",
+        tmp.resolve("others/init").toString());
     Path plan = fifo(tmp.resolve("others/engine.plan"));
     refused("FIFO", plan, "inspect", plan.toString());
   }

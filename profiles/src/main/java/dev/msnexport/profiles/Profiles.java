@@ -37,8 +37,8 @@ public final class Profiles {
       throw new BadInputException("no profile given (built-in: " + String.join(", ", BUILT_IN) + ")");
     }
     Path path = Path.of(nameOrPath);
-    if (Files.isRegularFile(path)) {
-      return read(path);
+    if (Files.isRegularFile(path) || (Files.exists(path) && !BUILT_IN.contains(nameOrPath))) {
+      return read(path); // a FIFO or a directory is refused there, naming it
     }
     if (BUILT_IN.contains(nameOrPath)) {
       String resource = "/profiles/" + nameOrPath + ".json";
