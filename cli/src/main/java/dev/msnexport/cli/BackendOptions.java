@@ -32,7 +32,6 @@ final class BackendOptions {
   NameMapOption nameMap;
 
   @Range(min = 0, max = OptionRanges.MAX_THREADS)
-
   @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
   int threads;
 

@@ -39,7 +39,6 @@ final class BenchCommand implements Callable<Integer> {
   BackendOptions backendOptions = new BackendOptions("ort-reference,ort-custom");
 
   @Range(min = 1, max = OptionRanges.MAX_BATCH)
-
   @Option(names = "--batch", split = ",", paramLabel = "N",
       description = "Batch sizes, within the profile's batch range min..max (default: the profile's min, opt and max batch).")
   List<Integer> batches;
@@ -50,7 +49,6 @@ final class BenchCommand implements Callable<Integer> {
   boolean allowBatchOutsideProfile;
 
   @Range(min = 0, max = 3_600_000)
-
   @Option(names = "--warmup-ms", defaultValue = "500", description = "Warm-up per backend and batch size (default: ${DEFAULT-VALUE}).")
   double warmupMs;
 
@@ -60,7 +58,6 @@ final class BenchCommand implements Callable<Integer> {
     Integer iterations;
 
     @Range(min = 0, max = 86_400, minExclusive = true)
-
     @Option(names = "--duration-s", paramLabel = "S", description = "Timed seconds per backend and batch size (default: 2).")
     Double durationS;
   }
@@ -69,13 +66,11 @@ final class BenchCommand implements Callable<Integer> {
   Amount amount;
 
   @Range(min = 1, max = 1_000_000)
-
   @Option(names = "--rounds", defaultValue = "20",
       description = "Round-robin rounds the timed runs are split into, so that drift hits every backend alike (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the inputs and of the bootstrap (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -89,24 +84,20 @@ final class BenchCommand implements Callable<Integer> {
   boolean updateBaseline;
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
-
   @Option(names = "--max-p99-regression", paramLabel = "R",
       description = "Fail when p99 grew by more than R against the baseline, with confidence (default: the profile's, else 0.10).")
   Double maxP99Regression;
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
-
   @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when p99(candidate)/p99(reference graph) exceeds R, with "
       + "confidence (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
   @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
-
   @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
   int resamples;
 
   @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
-
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 

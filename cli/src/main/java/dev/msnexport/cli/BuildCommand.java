@@ -46,14 +46,12 @@ final class BuildCommand implements Callable<Integer> {
   Path out;
 
   @Range(min = -1, max = 5)
-
   @Option(names = "--optimization-level", defaultValue = "-1", paramLabel = "0..5",
       description = "TensorRT builder optimization level: lower builds faster, higher may find faster kernels; -1: TensorRT's default "
           + "(3) (default: ${DEFAULT-VALUE}).")
   int optimizationLevel;
 
   @Range(min = 0, max = 86_400)
-
   @Option(names = "--progress-seconds", defaultValue = "10",
       description = "Print an elapsed-time line this often while TensorRT builds; 0: never (default: ${DEFAULT-VALUE}).")
   int progressSeconds;

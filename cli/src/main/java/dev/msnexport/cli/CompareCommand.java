@@ -37,23 +37,19 @@ final class CompareCommand implements Callable<Integer> {
   Path b;
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
-
   @Option(names = "--max-p99-regression", paramLabel = "R",
       description = "Bench: fail when B's p99 exceeds A's by more than R, with confidence (default: B's profile's, else 0.10).")
   Double maxP99Regression;
 
   @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
-
   @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
   int resamples;
 
   @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
-
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the bootstrap (default: ${DEFAULT-VALUE}).")
   long seed;
 

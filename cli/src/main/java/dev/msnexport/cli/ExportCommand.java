@@ -39,7 +39,6 @@ final class ExportCommand implements Callable<Integer> {
   String profile;
 
   @Range(min = 1, max = 64)
-
   @Option(names = "--scoring-split-k", defaultValue = "" + MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K, paramLabel = "C",
       description = "Retrieval-scoring products over 256 or more terms (query projection over D, key products over dk) are summed "
           + "from C partial products, which keeps float32 rounding of the candidate scores near float64's on wide models; 1: one "

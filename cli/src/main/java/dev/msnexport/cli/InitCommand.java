@@ -19,7 +19,6 @@ final class InitCommand implements Callable<Integer> {
   Path out;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 

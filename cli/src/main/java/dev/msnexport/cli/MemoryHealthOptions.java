@@ -13,7 +13,6 @@ final class MemoryHealthOptions {
   int samples;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--health-seed", defaultValue = "" + MemoryHealth.DEFAULT_SEED, paramLabel = "SEED",
       description = "Seed of those inputs (default: ${DEFAULT-VALUE}).")
   long seed;

@@ -38,12 +38,10 @@ final class PipelineCommand implements Callable<Integer> {
   MemoryHealthOptions health;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Range(min = 1, max = OptionRanges.MAX_BATCH)
-
   @Option(names = "--batch", defaultValue = "8", description = "Verification batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 

@@ -47,12 +47,10 @@ final class VerifyCommand implements Callable<Integer> {
   BackendOptions backendOptions = new BackendOptions(DEFAULT_BACKENDS);
 
   @Range(min = 1, max = OptionRanges.MAX_BATCH)
-
   @Option(names = "--batch", defaultValue = "8", description = "Batch size of the random inputs (default: ${DEFAULT-VALUE}).")
   int batch;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -60,12 +58,10 @@ final class VerifyCommand implements Callable<Integer> {
   MemoryHealthOptions health;
 
   @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
-
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
 
   @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
-
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
 
