@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh [-d DURATION] [TARGET...]
 #
-# Targets (module): safetensors (exporter), profiles (profiles), onnx-inspect (cli),
-# golden-files (verifier). Default: every target, 10m each, one after the other, at nice 19.
+# Targets (module): safetensors (exporter), checkpoint-config (exporter), profiles (profiles),
+# onnx-inspect (cli), golden-verify (cli), golden-files (verifier). Default: every target, 10m each, one after the other, at nice 19.
 #
 # Each target is its module's `fuzz-TARGET` surefire execution, the one `./mvnw verify` runs in CI
 # for ${fuzz.ci.duration} (25s), here with a longer time box (Jazzer's jazzer.max_duration).
@@ -12,7 +12,8 @@
 # run until `mvn clean`. A finding fails the run and leaves MODULE/target/fuzz/TARGET/crash-*:
 # fix the bug, then copy the file into the target's seed corpus
 # (MODULE/src/test/resources/<package>/<Class>Inputs/<method>/) so every CI run replays it.
-# Logs: target/fuzz-logs/TARGET.log; the executions and coverage per target: target/fuzz-logs/summary.txt.
+# Logs: Maven's in target/fuzz-logs/TARGET.log, libFuzzer's in MODULE/target/fuzz-logs/TARGET.log; the executions and
+# coverage per target: target/fuzz-logs/summary.txt.
 # FUZZ_SKIP_BUILD=1 skips the initial install of the modules (when they are installed already).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +23,11 @@ if [[ ${1:-} == -d ]]; then
   duration=$2
   shift 2
 fi
-declare -A module=([safetensors]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-files]=verifier)
+declare -A module=([safetensors]=exporter [checkpoint-config]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-verify]=cli
+  [golden-files]=verifier)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(safetensors profiles onnx-inspect golden-files)
+  targets=(safetensors checkpoint-config profiles onnx-inspect golden-verify golden-files)
 fi
 modules=()
 for t in "${targets[@]}"; do
@@ -39,7 +41,7 @@ done
 logs=target/fuzz-logs
 mkdir -p "$logs"
 # The modules under test and what they need, without their tests.
-[[ ${FUZZ_SKIP_BUILD:-} == 1 ]] || nice -n 19 ./mvnw -B -q install -DskipTests -Dfuzz.skip=true -pl "$(IFS=,; echo "${modules[*]}")" -am
+[[ ${FUZZ_SKIP_BUILD:-} == 1 ]] || nice -n 19 ./mvnw -B -q install -DskipTests -Dfuzz.skip=true -pl "$(printf '%s\n' "${modules[@]}" | sort -u | paste -sd,)" -am
 
 status=0
 for t in "${targets[@]}"; do
@@ -50,8 +52,9 @@ for t in "${targets[@]}"; do
     status=1
     echo "fuzz.sh: $t FAILED: see $log and $m/target/fuzz/$t/crash-*" >&2
   fi
-  runs=$(grep -aE '^Done [0-9]+ runs' "$log" | tail -1 || true)
-  cov=$(grep -aE '(DONE|pulse) +cov:' "$log" | tail -1 || true)
+  fuzzlog=$m/target/fuzz-logs/$t.log # libFuzzer's own output (scripts/fuzz-jvm/bin/java)
+  runs=$(grep -aE '^Done [0-9]+ runs' "$fuzzlog" | tail -1 || true)
+  cov=$(grep -aE '(DONE|pulse) +cov:' "$fuzzlog" | tail -1 || true)
   printf '%s %s: %s | %s\n' "$(date -u +%FT%TZ)" "$t" "${runs:-no summary}" "${cov:-}" | tee -a "$logs/summary.txt"
 done
 exit $status

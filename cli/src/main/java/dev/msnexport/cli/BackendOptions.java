@@ -31,6 +31,7 @@ final class BackendOptions {
   @Mixin
   NameMapOption nameMap;
 
+  @Range(min = 0, max = OptionRanges.MAX_THREADS)
   @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
   int threads;
 
@@ -41,6 +42,16 @@ final class BackendOptions {
 
   ExportedModel open() {
     return ExportedModel.open(model);
+  }
+
+  /**
+   * Registers the inputs verify and bench share: the export directory, the golden backend's
+   * checkpoint (--checkpoint, else the export's), the name map and a profile file.
+   */
+  OutputAliasing inputs(ExportedModel m) {
+    return new OutputAliasing().input("--model", model)
+        .input(checkpoint != null ? "--checkpoint" : "the export's checkpoint", checkpoint != null ? checkpoint : m.checkpoint())
+        .input("--name-map", nameMap.file).profile("--profile", profile);
   }
 
   /** --profile, else the profile recorded at export, else tiny. */

@@ -44,6 +44,7 @@ final class BenchCommand implements Callable<Integer> {
   @Mixin
   BackendOptions backendOptions = new BackendOptions("ort-reference,ort-custom");
 
+  @Range(min = 1, max = OptionRanges.MAX_BATCH)
   @Option(names = "--batch", split = ",", paramLabel = "N",
       description = "Batch sizes, within the profile's batch range min..max (default: the profile's min, opt and max batch).")
   List<Integer> batches;
@@ -53,13 +54,16 @@ final class BenchCommand implements Callable<Integer> {
           + "without this they are bad input, exit 4).")
   boolean allowBatchOutsideProfile;
 
+  @Range(min = 0, max = 3_600_000)
   @Option(names = "--warmup-ms", defaultValue = "500", description = "Warm-up per backend and batch size (default: ${DEFAULT-VALUE}).")
   double warmupMs;
 
   static final class Amount {
+    @Range(min = 1, max = OptionRanges.MAX_ITERATIONS)
     @Option(names = "--iterations", paramLabel = "N", description = "Timed runs per backend and batch size.")
     Integer iterations;
 
+    @Range(min = 0, max = 86_400, minExclusive = true)
     @Option(names = "--duration-s", paramLabel = "S", description = "Timed seconds per backend and batch size (default: 2).")
     Double durationS;
   }
@@ -67,10 +71,12 @@ final class BenchCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Amount amount;
 
+  @Range(min = 1, max = 1_000_000)
   @Option(names = "--rounds", defaultValue = "20",
       description = "Round-robin rounds the timed runs are split into, so that drift hits every backend alike (default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the inputs and of the bootstrap (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -83,17 +89,21 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--update-baseline", description = "Write this run's result to --baseline FILE (instead of gating against it).")
   boolean updateBaseline;
 
+  @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-regression", paramLabel = "R",
       description = "Fail when p99 grew by more than R against the baseline, with confidence (default: the profile's, else 0.10).")
   Double maxP99Regression;
 
+  @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when p99(candidate)/p99(reference graph) exceeds R, with "
       + "confidence (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
+  @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
   @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
   int resamples;
 
+  @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
@@ -107,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
       + "--separateProfileRun); report.json gets layer_profiles.")
   boolean layerProfile;
 
+  @Range(min = 1, max = 100_000)
   @Option(names = "--layer-profile-runs", defaultValue = "20", paramLabel = "N",
       description = "Profiled runs per backend and batch for --layer-profile (default: ${DEFAULT-VALUE}).")
   int layerProfileRuns;
@@ -119,31 +130,22 @@ final class BenchCommand implements Callable<Integer> {
     if (updateBaseline && baseline == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--update-baseline needs --baseline FILE");
     }
-    if (layerProfileRuns < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--layer-profile-runs must be at least 1, got " + layerProfileRuns);
-    }
-    if (resamples < 1 || !(confidence > 0 && confidence < 1) || rounds < 1 || warmupMs < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "need --resamples >= 1, 0 < --confidence < 1, --rounds >= 1 and --warmup-ms >= 0");
-    }
+    // every number is in its range already (OptionRanges)
     Integer iterations = amount == null ? null : amount.iterations;
     Double durationS = iterations != null ? null : amount != null && amount.durationS != null ? amount.durationS : DEFAULT_DURATION_S;
-    if ((iterations != null && iterations < 1) || (durationS != null && !(durationS > 0))) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--iterations and --duration-s must be positive");
-    }
     ExportedModel m = backendOptions.open();
+    backendOptions.inputs(m).input("--baseline", updateBaseline ? null : baseline)
+        .outputDir("--report-dir", reportDir, OutputAliasing.REPORT_FILES).output("--baseline", updateBaseline ? baseline : null)
+        .check(spec.commandLine());
     Profile p = Profiles.load(backendOptions.profileName(m));
     List<Integer> sizes = batches != null ? batches : defaultBatches(p);
     checkBatches(sizes, p, allowBatchOutsideProfile);
     double regression = maxP99Regression != null ? maxP99Regression
         : p.latency() != null && p.latency().maxP99Regression() > 0 ? p.latency().maxP99Regression() : 0.10;
     double ratio = maxP99Ratio != null ? maxP99Ratio : p.latency() != null ? p.latency().maxP99Ratio() : 0;
-    if (regression < 0 || ratio < 0) {
-      throw new BadInputException("--max-p99-regression and --max-p99-ratio must not be negative");
-    }
     BenchReport old = null;
     if (baseline != null && !updateBaseline) {
-      if (!Files.isRegularFile(baseline)) {
+      if (!Files.exists(baseline)) {
         throw new BadInputException("baseline " + baseline + " does not exist (write one on purpose with --update-baseline)");
       }
       old = BenchReport.read(baseline);
@@ -205,7 +207,7 @@ final class BenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  gate %-44s %-7s %s%n", g.name(), g.verdict().toUpperCase(Locale.ROOT), g.message());
     }
     if (reportDir != null) {
-      ReportWriter.writeBench(reportDir, report);
+      VerifyCommand.warnChartsSkipped(ReportWriter.writeBench(reportDir, report));
       System.out.println("reports: " + reportDir.resolve(ReportWriter.HTML) + " (and report.json, report.md, junit.xml)");
     }
     if (updateBaseline) {

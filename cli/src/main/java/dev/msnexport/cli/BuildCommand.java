@@ -45,14 +45,19 @@ final class BuildCommand implements Callable<Integer> {
       description = "Plan file (default: MODEL/engine.<graph>.<precision>.<profile>.plan); the sidecar is PLAN.json.")
   Path out;
 
+  @Range(min = -1, max = 5)
   @Option(names = "--optimization-level", defaultValue = "-1", paramLabel = "0..5",
       description = "TensorRT builder optimization level: lower builds faster, higher may find faster kernels; -1: TensorRT's default "
           + "(3) (default: ${DEFAULT-VALUE}).")
   int optimizationLevel;
 
+  @Range(min = 0, max = 86_400)
   @Option(names = "--progress-seconds", defaultValue = "10",
       description = "Print an elapsed-time line this often while TensorRT builds; 0: never (default: ${DEFAULT-VALUE}).")
   int progressSeconds;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
@@ -72,6 +77,11 @@ final class BuildCommand implements Callable<Integer> {
       throw new BadInputException("--progress-seconds must be >= 0, got " + progressSeconds);
     }
     Path plan = out != null ? out : model.resolve("engine." + graph + "." + prec.label() + "." + p.name() + ".plan");
+    OutputAliasing aliasing = new OutputAliasing().profile("--profile", profile); // its default plan lives beside the export's files
+    for (String f : OutputAliasing.EXPORT_FILES) {
+      aliasing.input("--model", model.resolve(f));
+    }
+    aliasing.output("--out", plan).output("--out", EngineMetadata.sidecarOf(plan)).check(spec.commandLine());
     try {
       EngineBuilder.build(new EngineBuilder.Request(onnx, graph, prec, p.name(), p.batch(), timingCache, plan, progressSeconds,
           optimizationLevel), System.out);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profiles;
@@ -35,16 +36,20 @@ final class CompareCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "B", description = "The later result (candidate), of the same kind.")
   Path b;
 
+  @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-regression", paramLabel = "R",
       description = "Bench: fail when B's p99 exceeds A's by more than R, with confidence (default: B's profile's, else 0.10).")
   Double maxP99Regression;
 
+  @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
   @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
   int resamples;
 
+  @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the bootstrap (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -148,11 +153,8 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private static JsonNode readTree(Path p) {
-    if (!Files.isRegularFile(p)) {
-      throw new BadInputException("result file " + p + " does not exist");
-    }
     try {
-      JsonNode n = LENIENT.readTree(Files.readString(p));
+      JsonNode n = LENIENT.readTree(readResult(p));
       if (n == null || !n.isObject()) {
         throw new BadInputException(p + ": not a JSON object");
       }
@@ -164,16 +166,56 @@ final class CompareCommand implements Callable<Integer> {
     }
   }
 
+  private static String readResult(Path p) {
+    return InputFiles.readText(p, "result file", InputFiles.MAX_DATA_BYTES);
+  }
+
   /** verify/1 reports lack the keys /2 added: read those as zeros there, and only there. */
   private static final ObjectMapper LENIENT_V1 = LENIENT.copy().disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   private static VerifyReport readVerify(Path p, String schema) {
-    return read(p, VerifyReport.class, schema.equals("msn-export.verify/1") ? LENIENT_V1 : LENIENT);
+    VerifyReport r = read(p, VerifyReport.class, schema.equals("msn-export.verify/1") ? LENIENT_V1 : LENIENT);
+    String where = p + ": field ";
+    if (r.comparisons() == null) {
+      throw new BadInputException(where + "'comparisons' is missing or null: not a complete verify report");
+    }
+    for (int i = 0; i < r.comparisons().size(); i++) {
+      VerifyReport.Comparison c = r.comparisons().get(i);
+      String at = "'comparisons[" + i + "]";
+      if (c == null) {
+        throw new BadInputException(where + at + "' is null");
+      }
+      for (String[] f : new String[][] {{"candidate", c.candidate()}, {"reference", c.reference()}}) {
+        if (f[1] == null) {
+          throw new BadInputException(where + at + "." + f[0] + "' is missing or null");
+        }
+      }
+      requireElements(where + at + ".outputs", c.outputs());
+      requireElements(where + at + ".retrieval", c.retrieval());
+      for (int j = 0; j < c.outputs().size(); j++) {
+        if (c.outputs().get(j).name() == null) {
+          throw new BadInputException(where + at + ".outputs[" + j + "].name' is missing or null");
+        }
+      }
+    }
+    return r;
+  }
+
+  /** A list field that is present and holds no null. */
+  private static void requireElements(String field, List<?> list) {
+    if (list == null) {
+      throw new BadInputException(field + "' is missing or null");
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null) {
+        throw new BadInputException(field + "[" + i + "]' is null");
+      }
+    }
   }
 
   private static <T> T read(Path p, Class<T> type, ObjectMapper mapper) {
     try {
-      return mapper.readValue(Files.readString(p), type);
+      return mapper.readValue(readResult(p), type);
     } catch (JacksonException e) {
       throw new BadInputException(p + ": " + e.getOriginalMessage().replace('\n', ' '), e);
     } catch (IOException e) {

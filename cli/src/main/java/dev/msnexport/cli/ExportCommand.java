@@ -38,6 +38,7 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
+  @Range(min = 1, max = 64)
   @Option(names = "--scoring-split-k", defaultValue = "" + MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K, paramLabel = "C",
       description = "Retrieval-scoring products over 256 or more terms (query projection over D, key products over dk) are summed "
           + "from C partial products, which keeps float32 rounding of the candidate scores near float64's on wide models; 1: one "
@@ -47,8 +48,13 @@ final class ExportCommand implements Callable<Integer> {
   @Mixin
   NameMapOption nameMap;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    new OutputAliasing().input("--checkpoint", checkpoint).input("--name-map", nameMap.file).profile("--profile", profile)
+        .outputDir("--out", out, OutputAliasing.EXPORT_FILES).check(spec.commandLine());
     MsnOnnxExporter.Options o = options(valuesDtype, externalData, retrievalOutputs, profile);
     run(checkpoint, nameMap.read(), out, new MsnOnnxExporter.Options(o.valuesDtype(), o.externalData(), o.retrievalOutputs(), o.profile(),
         scoringSplitK));

@@ -1,5 +1,6 @@
 package dev.msnexport.cli;
 
+import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
@@ -17,11 +18,17 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Checkpoint directory to write.")
   Path out;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    new OutputAliasing().profile("--profile", profile).outputDir("--out", out, Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE)
+        .check(spec.commandLine());
     Profile p = Profiles.load(profile);
     long t0 = System.nanoTime();
     SyntheticCheckpoint.write(p.model(), out, seed);

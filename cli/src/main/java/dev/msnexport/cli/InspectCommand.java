@@ -74,7 +74,7 @@ public final class InspectCommand implements Callable<Integer> {
       EngineInspection.print(file, engineLayers, System.out);
     } else if (file.toString().endsWith(".onnx")) {
       inspectOnnx(file, tensors);
-    } else if (Files.isRegularFile(file)) {
+    } else if (Files.exists(file)) {
       try (SafetensorsFile st = SafetensorsFile.open(file)) {
         System.out.println("safetensors " + file + ": " + st.tensors().size() + " tensors, metadata " + st.metadata());
         for (TensorView t : st.tensors().values()) {

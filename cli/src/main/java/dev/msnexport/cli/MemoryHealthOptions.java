@@ -7,10 +7,12 @@ import picocli.CommandLine.Option;
 
 /** {@code --health-samples} and {@code --health-seed} of inspect, verify and pipeline (a picocli mixin around {@link MemoryHealth}). */
 final class MemoryHealthOptions {
+  @Range(min = 0, max = OptionRanges.MAX_HEALTH_SAMPLES)
   @Option(names = "--health-samples", defaultValue = "" + MemoryHealth.DEFAULT_SAMPLES, paramLabel = "N",
       description = "Random inputs for the memory-health figures of the checkpoint; 0 skips them (default: ${DEFAULT-VALUE}).")
   int samples;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--health-seed", defaultValue = "" + MemoryHealth.DEFAULT_SEED, paramLabel = "SEED",
       description = "Seed of those inputs (default: ${DEFAULT-VALUE}).")
   long seed;

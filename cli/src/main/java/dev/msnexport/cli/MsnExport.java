@@ -1,10 +1,10 @@
 package dev.msnexport.cli;
 
-import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** The msn-export command line: one small class per subcommand. */
 @Command(name = "msn-export", mixinStandardHelpOptions = true, versionProvider = MsnExport.Version.class,
@@ -15,8 +15,15 @@ import picocli.CommandLine.Command;
     exitCodeList = {"0:success, every check passed", "1:parity failure", "2:usage error", "3:latency gate failure",
         "4:bad input (file, tensor or field named in the message)", "70:internal error"})
 public final class MsnExport implements Runnable {
+  /** Environment variable that, set to anything, makes every error print its stack trace (as {@code --verbose}). */
+  static final String DEBUG_ENV = "MSN_EXPORT_DEBUG";
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+      description = "On an error, also print its stack trace (as the environment variable " + DEBUG_ENV + " does).")
+  boolean verbose;
 
   @Override
   public void run() {
@@ -30,25 +37,21 @@ public final class MsnExport implements Runnable {
   /** Runs the command line and returns its exit code (tests call this). */
   public static int execute(String... args) {
     CommandLine cl = commandLine();
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } catch (Throwable t) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handlers
+      return Errors.report(t, cl.getErr(), Errors.verbose(cl.getParseResult()));
+    }
   }
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MsnExport());
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      PrintWriter err = commandLine.getErr();
-      if (ex instanceof BadInputException) {
-        err.println("msn-export: error: " + ex.getMessage());
-        return ExitCodes.BAD_INPUT;
-      }
-      if (ex instanceof CommandLine.ParameterException pe) {
-        err.println("msn-export: " + pe.getMessage());
-        return ExitCodes.USAGE;
-      }
-      err.println("msn-export: internal error: " + ex);
-      ex.printStackTrace(err);
-      return ExitCodes.INTERNAL;
+    cl.setExecutionStrategy(parseResult -> {
+      OptionRanges.check(parseResult);
+      return new CommandLine.RunLast().execute(parseResult);
     });
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
+        Errors.report(ex, commandLine.getErr(), Errors.verbose(parseResult)));
     cl.setParameterExceptionHandler((ex, args) -> {
       PrintWriter err = ex.getCommandLine().getErr();
       err.println("msn-export: " + ex.getMessage());

@@ -1,6 +1,7 @@
 package dev.msnexport.cli;
 
 import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
@@ -36,9 +37,11 @@ final class PipelineCommand implements Callable<Integer> {
   @Mixin
   MemoryHealthOptions health;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Range(min = 1, max = OptionRanges.MAX_BATCH)
   @Option(names = "--batch", defaultValue = "8", description = "Verification batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
@@ -63,6 +66,10 @@ final class PipelineCommand implements Callable<Integer> {
           + "names already");
     }
     VerifyCommand.requireComparableBackends(spec.commandLine(), backends, false);
+    new OutputAliasing().input("--checkpoint", checkpoint).input("--name-map", nameMap.file).profile("--profile", profile)
+        .outputDir("--out", checkpoint == null ? out.resolve("checkpoint") : null, Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE)
+        .outputDir("--out", out.resolve("model"), OutputAliasing.EXPORT_FILES).output("--out", out.resolve("verify.json"))
+        .check(spec.commandLine());
     health.validate();
     NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);

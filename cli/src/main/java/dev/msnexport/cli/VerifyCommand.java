@@ -54,18 +54,22 @@ final class VerifyCommand implements Callable<Integer> {
 
   static final int DEFAULT_BATCH = 8;
 
+  @Range(min = 1, max = OptionRanges.MAX_BATCH)
   @Option(names = "--batch", description = "Batch size of the random inputs (default: 8; not with --golden, whose inputs fix it).")
   Integer batch;
 
+  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Mixin
   MemoryHealthOptions health;
 
+  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
   @Option(names = "--atol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
 
+  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
   @Option(names = "--rtol", split = ",", paramLabel = "[OUTPUT:]VALUE", description = "Relative tolerance, for all outputs or one.")
   List<String> rtol = new ArrayList<>();
 
@@ -115,13 +119,19 @@ final class VerifyCommand implements Callable<Integer> {
           + "fix the batch (leave out --batch)");
     }
     requireComparableBackends(spec.commandLine(), o.backends, golden != null);
-    VerifyReport r = run(o.model, o.backends, batch == null ? DEFAULT_BATCH : batch, seed, o.profile, o.checkpoint, o.nameMap.read(), atol, rtol, o.threads, golden,
-        saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
+    boolean polygraphyIn = golden != null && GoldenFile.isPolygraphyJson(golden);
+    boolean polygraphyOut = saveGolden != null && GoldenFile.isPolygraphyJson(saveGolden);
+    o.inputs(o.open()).input("--golden", golden).input("--golden", polygraphyIn ? PolygraphyJson.inputsPathFor(golden) : null)
+        .input("--engine", engine).output("--report", report).outputDir("--report-dir", reportDir, OutputAliasing.REPORT_FILES)
+        .output("--save-golden", saveGolden).output("--save-golden", polygraphyOut ? PolygraphyJson.inputsPathFor(saveGolden) : null)
+        .check(spec.commandLine());
+    VerifyReport r = run(o.model, o.backends, batch == null ? DEFAULT_BATCH : batch, seed, o.profile, o.checkpoint, o.nameMap.read(),
+        atol, rtol, o.threads, golden, saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }
     if (reportDir != null) {
-      ReportWriter.writeVerify(reportDir, r);
+      warnChartsSkipped(ReportWriter.writeVerify(reportDir, r));
     }
     printSummary(r);
     if (reportDir != null) {
@@ -182,7 +192,12 @@ final class VerifyCommand implements Callable<Integer> {
     GoldenFile g = golden == null ? null : GoldenFile.read(golden);
     Map<String, HostTensor> inputs;
     if (g != null) {
-      long goldenBatch = Inputs.tokens(g.inputs(), m.config()).shape()[0];
+      long goldenBatch;
+      try {
+        goldenBatch = Inputs.tokens(g.inputs(), m.config()).shape()[0];
+      } catch (BadInputException e) {
+        throw new BadInputException("golden file " + golden + ": " + e.getMessage(), e);
+      }
       g = new GoldenFile(g.inputs(), OutputSet.checkGolden(golden, g, m.config(), OutputSet.of(m.config(), m.retrievalOutputs(),
           goldenBatch), marks, w -> System.err.println("msn-export: warning: " + w)), g.producer(), g.modelSha256());
       inputs = g.inputs();
@@ -350,6 +365,13 @@ final class VerifyCommand implements Callable<Integer> {
     new GoldenFile(inputs, first.getValue(), producer, sha).write(file);
     System.out.println("golden: inputs and " + producer + " outputs saved to " + file
         + (GoldenFile.isPolygraphyJson(file) ? " and " + PolygraphyJson.inputsPathFor(file) : ""));
+  }
+
+  /** One line on stderr when report.html was written without its plots ({@code why} null: nothing). */
+  static void warnChartsSkipped(String why) {
+    if (why != null) {
+      System.err.println("msn-export: warning: " + dev.msnexport.verifier.report.Plots.skippedLine(why));
+    }
   }
 
   /** "1e-4" applies to every output (key ""), "click:1e-4" to one. */

@@ -134,8 +134,8 @@ class ImportCliTest {
     assertFalse(skipped.out().contains("memory health"), skipped.out());
     assertFalse(Profiles.JSON.readTree(Files.readString(report)).has("memory_health"));
     Run negative = run("verify", "--model", model.toString(), "--health-samples", "-1");
-    assertEquals(ExitCodes.BAD_INPUT, negative.code());
-    assertTrue(negative.err().contains("--health-samples must be 0 or more, got -1"), negative.err());
+    assertEquals(ExitCodes.USAGE, negative.code(), "a usage error since options are range-checked at parse time");
+    assertTrue(negative.err().contains("'--health-samples': -1 is outside the accepted range 0.."), negative.err());
   }
 
   @Test

@@ -163,7 +163,7 @@ class VerifierCliTest {
     assertEquals(ExitCodes.BAD_INPUT, small.code(), small.err());
     assertTrue(small.err().contains("1..512 of profile 'small'"), small.err());
     Run zero = run("bench", "--model", model.toString(), "--batch", "0", "--iterations", "1", "--allow-batch-outside-profile");
-    assertEquals(ExitCodes.BAD_INPUT, zero.code(), "never a batch below 1: " + zero.err());
+    assertEquals(ExitCodes.USAGE, zero.code(), "never a batch below 1 (range-checked at parse time): " + zero.err());
 
     Path reports = tmp.resolve("outside");
     Run allowed = run("bench", "--model", model.toString(), "--backends", "ort-reference", "--batch", "65", "--iterations", "3",

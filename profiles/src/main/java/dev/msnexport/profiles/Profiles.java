@@ -37,8 +37,8 @@ public final class Profiles {
       throw new BadInputException("no profile given (built-in: " + String.join(", ", BUILT_IN) + ")");
     }
     Path path = Path.of(nameOrPath);
-    if (Files.isRegularFile(path)) {
-      return read(path);
+    if (Files.isRegularFile(path) || (Files.exists(path) && !BUILT_IN.contains(nameOrPath))) {
+      return read(path); // a FIFO or a directory is refused there, naming it
     }
     if (BUILT_IN.contains(nameOrPath)) {
       String resource = "/profiles/" + nameOrPath + ".json";
@@ -78,15 +78,7 @@ public final class Profiles {
   }
 
   static String readText(Path file, String what) {
-    try {
-      return Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(what + " file " + file + " does not exist");
-    } catch (java.nio.charset.MalformedInputException e) {
-      throw new BadInputException(what + " file " + file + " is not UTF-8 text");
-    } catch (IOException e) {
-      throw new BadInputException(what + " file " + file + " cannot be read: " + e.getMessage(), e);
-    }
+    return dev.msnexport.common.InputFiles.readText(file, what + " file", dev.msnexport.common.InputFiles.MAX_CONFIG_BYTES);
   }
 
   /** Parses JSON into {@code type}, turning Jackson's errors into messages that name the field. */

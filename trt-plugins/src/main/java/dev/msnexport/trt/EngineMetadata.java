@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JacksonException;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import java.io.IOException;
@@ -84,17 +85,15 @@ public record EngineMetadata(
 
   /** Reads the sidecar of {@code plan}; a plan without one is refused. */
   public static EngineMetadata read(Path plan) {
-    if (!Files.isRegularFile(plan)) {
-      throw new BadInputException("engine plan " + plan + " does not exist");
-    }
+    InputFiles.requireRegularFile(plan, "engine plan");
     Path side = sidecarOf(plan);
-    if (!Files.isRegularFile(side)) {
+    if (!Files.exists(side)) {
       throw new BadInputException("engine plan " + plan + " has no sidecar " + side.getFileName() + " (written by 'msn-export build'): "
           + "refusing to load a plan whose model, plugin library and TensorRT version are unknown; rebuild it with msn-export build");
     }
     EngineMetadata m;
     try {
-      m = Profiles.JSON.readValue(Files.readString(side), EngineMetadata.class);
+      m = Profiles.JSON.readValue(InputFiles.readText(side, "engine sidecar", InputFiles.MAX_CONFIG_BYTES), EngineMetadata.class);
     } catch (JacksonException e) {
       throw new BadInputException("engine sidecar " + side + " is not valid: " + e.getOriginalMessage(), e);
     } catch (IOException e) {

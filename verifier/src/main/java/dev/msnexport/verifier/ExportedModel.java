@@ -2,6 +2,7 @@ package dev.msnexport.verifier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -31,12 +32,12 @@ public record ExportedModel(Path dir, ModelConfig config, String profile, String
       throw new BadInputException("model directory " + dir + " does not exist (expected the --out of 'msn-export export')");
     }
     Path manifest = dir.resolve(MsnOnnxExporter.MANIFEST_FILE);
-    if (!Files.isRegularFile(manifest)) {
+    if (!Files.exists(manifest)) {
       throw new BadInputException("model directory " + dir + " has no " + MsnOnnxExporter.MANIFEST_FILE + ": not an export directory");
     }
     JsonNode root;
     try {
-      root = Profiles.JSON.readTree(Files.readString(manifest));
+      root = Profiles.JSON.readTree(InputFiles.readText(manifest, "manifest", InputFiles.MAX_CONFIG_BYTES));
     } catch (IOException e) {
       throw new BadInputException("manifest " + manifest + " is not valid JSON: " + e.getMessage(), e);
     }

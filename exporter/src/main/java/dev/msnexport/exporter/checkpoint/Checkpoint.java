@@ -1,6 +1,7 @@
 package dev.msnexport.exporter.checkpoint;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.common.Sha256;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
@@ -53,6 +54,10 @@ public final class Checkpoint implements AutoCloseable {
    * the names must be the contract's already).
    */
   public static Checkpoint open(Path dir, NameMap nameMap) {
+    return InputFiles.load(dir, "checkpoint", () -> load(dir, nameMap));
+  }
+
+  private static Checkpoint load(Path dir, NameMap nameMap) {
     if (!Files.isDirectory(dir)) {
       throw new BadInputException("checkpoint directory " + dir + " does not exist or is not a directory");
     }
@@ -148,6 +153,7 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   public static String sha256(Path file) {
+    InputFiles.requireRegularFile(file, "checkpoint file");
     try (InputStream in = Files.newInputStream(file)) {
       return Sha256.of(in);
     } catch (IOException e) {

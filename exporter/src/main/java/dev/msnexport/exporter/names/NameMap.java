@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -67,14 +68,7 @@ public final class NameMap {
   }
 
   public static NameMap read(Path file) {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException("name map " + file + " does not exist");
-    } catch (IOException e) {
-      throw new BadInputException("name map " + file + " cannot be read: " + e.getMessage(), e);
-    }
+    String text = InputFiles.readText(file, "name map", InputFiles.MAX_CONFIG_BYTES);
     return parse(text, "name map " + file);
   }
 

@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.CodedInputStream;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -64,11 +65,16 @@ public final class OnnxTensors {
    * input naming it.
    */
   public static ModelProto read(Path onnx) {
-    return parse(readBytes(onnx), onnx.toString());
+    return InputFiles.load(onnx, "ONNX model", () -> parse(readBytes(onnx), onnx.toString()));
   }
 
   /** The bytes of an ONNX model file, or bad input naming it (missing, unreadable, over 2 GiB). */
   public static byte[] readBytes(Path onnx) {
+    return InputFiles.load(onnx, "ONNX model", () -> readAll(onnx));
+  }
+
+  private static byte[] readAll(Path onnx) {
+    InputFiles.requireRegularFile(onnx, "ONNX model");
     try {
       long size = Files.size(onnx);
       if (size > Integer.MAX_VALUE - 8) {

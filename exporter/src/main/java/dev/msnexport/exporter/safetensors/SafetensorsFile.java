@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -48,6 +49,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
   public static SafetensorsFile open(Path path) {
     FileChannel ch;
+    InputFiles.requireRegularFile(path, "safetensors file");
     try {
       ch = FileChannel.open(path, StandardOpenOption.READ);
     } catch (NoSuchFileException e) {

@@ -11,6 +11,7 @@ import ai.onnxruntime.TensorInfo;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.ortops.MsnOrtOps;
 import dev.msnexport.verifier.latency.FloorModel;
@@ -55,8 +56,10 @@ public final class OrtBackend implements Backend {
    * temporary file that is deleted once the session exists, or when creating it fails.
    */
   public OrtBackend(String name, Path model, boolean customOps, int threads, List<String> markOutputs) {
-    if (!Files.isRegularFile(model)) {
-      throw new BadInputException("ONNX model " + model + " does not exist");
+    InputFiles.requireRegularFile(model, "ONNX model");
+    Path externalData = model.resolveSibling(dev.msnexport.exporter.onnx.MsnOnnxExporter.DATA_FILE);
+    if (Files.exists(externalData) || Files.isSymbolicLink(externalData)) { // ONNX Runtime would block on a FIFO there
+      InputFiles.requireRegularFile(externalData, "external data");
     }
     this.name = name;
     this.env = OrtEnvironment.getEnvironment();

@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.io;
 
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.verifier.backend.HostTensor;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -35,7 +36,7 @@ public record GoldenFile(Map<String, HostTensor> inputs, Map<String, HostTensor>
   }
 
   public static GoldenFile read(Path path) {
-    return isPolygraphyJson(path) ? PolygraphyJson.read(path) : SafetensorsGolden.read(path);
+    return InputFiles.load(path, "golden file", () -> isPolygraphyJson(path) ? PolygraphyJson.read(path) : SafetensorsGolden.read(path));
   }
 
   /** Writes atomically (the JSON form writes its inputs file in the same commit). */

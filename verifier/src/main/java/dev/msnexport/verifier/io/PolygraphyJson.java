@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.HostTensor;
 import java.io.ByteArrayInputStream;
@@ -125,7 +126,7 @@ public final class PolygraphyJson {
       outputs.put(e.getKey(), decodeArray(e.getKey(), e.getValue(), where + ": output '" + e.getKey() + "'"));
     }
     Path inputsPath = inputsPathFor(path);
-    if (!Files.isRegularFile(inputsPath)) {
+    if (!Files.exists(inputsPath)) {
       throw new BadInputException(where + ": its inputs file " + inputsPath + " does not exist (Polygraphy saves inputs apart: "
           + "polygraphy run ... --save-inputs " + inputsPath.getFileName() + " --save-outputs " + path.getFileName() + ")");
     }
@@ -150,11 +151,11 @@ public final class PolygraphyJson {
   }
 
   private static JsonNode readTree(Path path, String where) {
-    if (!Files.isRegularFile(path)) {
+    if (!Files.exists(path)) {
       throw new BadInputException(where + " does not exist");
     }
     try {
-      return Profiles.JSON.readTree(Files.readString(path));
+      return Profiles.JSON.readTree(InputFiles.readText(path, where, InputFiles.MAX_DATA_BYTES));
     } catch (JacksonException e) {
       throw new BadInputException(where + ": malformed JSON: " + e.getOriginalMessage().replace('\n', ' '), e);
     } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.msnexport.verifier.latency;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.InputFiles;
 import dev.msnexport.profiles.Profiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,20 +49,27 @@ public record BenchReport(String schema, String tool_version, String model, Stri
   }
 
   public static BenchReport read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new BadInputException("bench result " + file + " does not exist");
-    }
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (java.io.IOException e) {
-      throw new BadInputException("bench result " + file + " cannot be read: " + e.getMessage(), e);
-    }
+    String text = InputFiles.readText(file, "bench result", InputFiles.MAX_DATA_BYTES);
     BenchReport r = Profiles.parse(text, "bench result " + file, BenchReport.class);
     if (!SCHEMA.equals(r.schema())) {
       throw new BadInputException("bench result " + file + ": field 'schema' is '" + r.schema() + "', expected '" + SCHEMA + "'");
     }
-    for (BenchResult b : r.results()) {
+    String where = "bench result " + file + ": field ";
+    if (r.results() == null) {
+      throw new BadInputException(where + "'results' is missing or null");
+    }
+    for (int i = 0; i < r.results().size(); i++) {
+      BenchResult b = r.results().get(i);
+      String at = "'results[" + i + "]";
+      if (b == null) {
+        throw new BadInputException(where + at + "' is null");
+      }
+      if (b.backend() == null) {
+        throw new BadInputException(where + at + ".backend' is missing or null");
+      }
+      if (b.host_ms() == null) {
+        throw new BadInputException(where + at + ".host_ms' is missing or null");
+      }
       if (b.samples_ns() == null || b.samples_ns().length == 0) {
         throw new BadInputException("bench result " + file + ": " + b.backend() + " batch " + b.batch()
             + " has no samples_ns (the gates need the raw samples)");

@@ -40,6 +40,9 @@ public final class LatencyBenchmark {
    */
   public record Plan(double warmupMs, int iterations, double durationS, int rounds) {
     public Plan {
+      if (!Double.isFinite(warmupMs) || !Double.isFinite(durationS)) {
+        throw new IllegalArgumentException("warm-up and duration must be finite, got " + warmupMs + " ms and " + durationS + " s");
+      }
       if ((iterations > 0) == (durationS > 0)) {
         throw new IllegalArgumentException("give exactly one of iterations and duration");
       }
@@ -85,7 +88,7 @@ public final class LatencyBenchmark {
       gpu[i] = backends.get(i) instanceof GpuTimed ? new Samples() : null;
       hist[i] = new Histogram(3);
     }
-    int block = plan.iterations() > 0 ? (plan.iterations() + plan.rounds() - 1) / plan.rounds() : 0;
+    int block = plan.iterations() > 0 ? (int) (((long) plan.iterations() + plan.rounds() - 1) / plan.rounds()) : 0;
     long sliceNs = (long) (plan.durationS() * 1e9 / plan.rounds());
     for (int round = 0; round < plan.rounds(); round++) {
       for (int j = 0; j < nb; j++) {

@@ -14,6 +14,12 @@ import java.util.Locale;
 public final class LatencyGate {
   /** Bootstrap settings shared by every gate of a run. */
   public record Settings(int resamples, double confidence, long seed) {
+    public Settings {
+      if (resamples < 1 || !(confidence > 0 && confidence < 1)) {
+        throw new IllegalArgumentException("need resamples >= 1 and 0 < confidence < 1, got " + resamples + " and " + confidence);
+      }
+    }
+
     public static Settings defaults() {
       return new Settings(2000, 0.95, 0);
     }
@@ -64,6 +70,9 @@ public final class LatencyGate {
 
   static GateResult gate(String name, String kind, String candidate, String reference, int batch, long[] cand, long[] ref,
       double limit, Settings s) {
+    if (!Double.isFinite(limit) || !(limit > 0)) { // a NaN limit would pass every ratio: refuse it whoever asks
+      throw new IllegalArgumentException("gate " + name + ": the limit must be a finite positive number, got " + limit);
+    }
     if (cand.length == 0 || ref.length == 0) {
       return GateResult.skipped(name, kind, candidate, reference, batch, limit, "no samples");
     }

@@ -29,6 +29,11 @@ public final class HtmlReport {
       """;
 
   public static String verify(VerifyReport r) {
+    return verify(r, new Plots(Plots.XCHART));
+  }
+
+  /** report.html of a verify run, its plots drawn by {@code plots} ({@link Plots#skipped()} says when they were not). */
+  public static String verify(VerifyReport r, Plots plots) {
     StringBuilder b = head("msn-export verify", r.pass());
     b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s, batch %d, seed %d.", esc(r.model()),
         esc(r.profile()), esc(r.values_dtype()), r.batch(), r.seed())));
@@ -98,14 +103,20 @@ public final class HtmlReport {
     b.append("<h2>Absolute-error histograms</h2><div class=plots>");
     for (VerifyReport.Comparison c : r.comparisons()) {
       if (!c.outputs().isEmpty()) {
-        b.append(img(Charts.dataUri(Charts.errorHistogram(c)), "error histogram " + c.candidate() + " vs " + c.reference()));
+        b.append(img(plots, src -> src.errorHistogram(c), "error histogram " + c.candidate() + " vs " + c.reference()));
       }
     }
     b.append("</div>");
+    skippedNote(b, plots);
     return tail(b);
   }
 
   public static String bench(BenchReport r) {
+    return bench(r, new Plots(Plots.XCHART));
+  }
+
+  /** report.html of a bench run, its plots drawn by {@code plots} ({@link Plots#skipped()} says when they were not). */
+  public static String bench(BenchReport r, Plots plots) {
     StringBuilder b = head("msn-export bench", r.pass());
     BenchReport.Settings s = r.settings();
     b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s; %s per backend and batch, warm-up %.0f ms, %d "
@@ -171,10 +182,11 @@ public final class HtmlReport {
     for (int batch : batches) {
       List<BenchResult> at = r.results().stream().filter(x -> x.batch() == batch).toList();
       b.append("<div class=plots>");
-      b.append(img(Charts.dataUri(Charts.latencyCdf(at, batch, 0)), "latency CDF batch " + batch));
-      b.append(img(Charts.dataUri(Charts.latencyCdf(at, batch, 90)), "latency CDF tail batch " + batch));
+      b.append(img(plots, src -> src.latencyCdf(at, batch, 0), "latency CDF batch " + batch));
+      b.append(img(plots, src -> src.latencyCdf(at, batch, 90), "latency CDF tail batch " + batch));
       b.append("</div>");
     }
+    skippedNote(b, plots);
     return tail(b);
   }
 
@@ -191,8 +203,15 @@ public final class HtmlReport {
     return b.append("\n</body></html>\n").toString();
   }
 
-  private static String img(String uri, String alt) {
-    return "<img alt=\"" + esc(alt) + "\" src=\"" + uri + "\">\n";
+  private static String img(Plots plots, java.util.function.Function<Plots.Source, String> draw, String alt) {
+    String uri = plots.draw(draw);
+    return uri == null ? "" : "<img alt=\"" + esc(alt) + "\" src=\"" + uri + "\">\n";
+  }
+
+  private static void skippedNote(StringBuilder b, Plots plots) {
+    if (plots.skipped() != null) {
+      b.append(p("meta", esc(Plots.skippedLine(plots.skipped()))));
+    }
   }
 
   private static String p(String cls, String html) {

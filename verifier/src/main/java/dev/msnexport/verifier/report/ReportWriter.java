@@ -23,22 +23,36 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
-  public static void writeVerify(Path dir, VerifyReport r) {
+  /** Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}). */
+  public static String writeVerify(Path dir, VerifyReport r) {
+    return writeVerify(dir, r, new Plots(Plots.XCHART));
+  }
+
+  /** As {@link #writeVerify(Path, VerifyReport)}, the plots drawn by {@code plots}. */
+  public static String writeVerify(Path dir, VerifyReport r, Plots plots) {
     Map<String, String> files = new LinkedHashMap<>();
     files.put(JSON, Profiles.toJson(r) + "\n");
     files.put(MARKDOWN, MarkdownReport.verify(r));
     files.put(JUNIT, JunitXml.verify(r));
-    files.put(HTML, HtmlReport.verify(r));
+    files.put(HTML, HtmlReport.verify(r, plots));
     write(dir, files);
+    return plots.skipped();
   }
 
-  public static void writeBench(Path dir, BenchReport r) {
+  /** Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}). */
+  public static String writeBench(Path dir, BenchReport r) {
+    return writeBench(dir, r, new Plots(Plots.XCHART));
+  }
+
+  /** As {@link #writeBench(Path, BenchReport)}, the plots drawn by {@code plots}. */
+  public static String writeBench(Path dir, BenchReport r, Plots plots) {
     Map<String, String> files = new LinkedHashMap<>();
     files.put(JSON, Profiles.toJson(r) + "\n");
     files.put(MARKDOWN, MarkdownReport.bench(r));
     files.put(JUNIT, JunitXml.bench(r));
-    files.put(HTML, HtmlReport.bench(r));
+    files.put(HTML, HtmlReport.bench(r, plots));
     write(dir, files);
+    return plots.skipped();
   }
 
   private static void write(Path dir, Map<String, String> files) {
