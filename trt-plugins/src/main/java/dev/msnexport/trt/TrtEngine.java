@@ -388,25 +388,55 @@ public final class TrtEngine implements AutoCloseable {
 
   /**
    * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
-   * --separateProfileRun}): {@code runs} launches on the prepared inputs with a profiler set, each
-   * waited for, after one unprofiled warm-up launch; always plain launches (a CUDA graph replay
-   * would bypass the profiler). The profiler is unset again before this returns, so timing runs
-   * never carry its overhead. Layers come in execution order.
+   * --separateProfileRun}): {@code runs} plain launches on the prepared inputs, each waited for,
+   * after one warm-up, on a second execution context that carries the profiler and is deleted
+   * afterwards (TensorRT cannot unset a profiler), so timing runs never carry its overhead.
+   * Layers come in execution order.
    */
   public List<LayerProfiler.Layer> profileLayers(int runs) {
     checkPrepared();
     if (runs < 1) {
       throw new IllegalArgumentException("runs must be >= 1");
     }
-    launchAndWait();
+    TrtLogger logger = TrtLogger.get();
+    logger.clearErrors();
+    // A context of its own: TensorRT 10 refuses setProfiler(null), so a profiler set on the timing
+    // context could never be taken off again; this one is deleted before the profiler it calls.
     try (LayerProfiler p = new LayerProfiler()) {
-      context.setProfiler(p.asTensorRt());
+      IExecutionContext profiled = TrtObjects.own(engine.createExecutionContext());
+      if (profiled == null || profiled.isNull()) {
+        throw new TrtException("createExecutionContext failed for the layer profile of " + plan + logger.describeErrors());
+      }
       try {
-        for (int i = 0; i < runs; i++) {
-          launchAndWait(); // never the CUDA graph: a replay bypasses TensorRT and its profiler
+        for (Slot s : slots) {
+          if (s.input) {
+            try (Dims64 d = new Dims64()) {
+              d.nbDims(s.shape.length);
+              for (int i = 0; i < s.shape.length; i++) {
+                d.d(i, s.shape[i]);
+              }
+              if (!profiled.setInputShape(s.name, d)) {
+                throw new TrtException("setInputShape('" + s.name + "') failed on the profiling context" + logger.describeErrors());
+              }
+            }
+          }
+          if (!profiled.setTensorAddress(s.name, s.device)) {
+            throw new TrtException("setTensorAddress('" + s.name + "') failed on the profiling context" + logger.describeErrors());
+          }
+        }
+        profiled.setProfiler(p.asTensorRt());
+        for (int i = 0; i <= runs; i++) {
+          if (!profiled.enqueueV3(stream)) {
+            throw new TrtException("enqueueV3 failed for the layer profile of " + plan.getFileName() + logger.describeErrors());
+          }
+          Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+          if (i == 0) {
+            p.reset(); // the first run is a warm-up of the new context
+          }
         }
       } finally {
-        context.setProfiler(null);
+        cudart.cudaStreamSynchronize(stream);
+        TrtObjects.delete(profiled);
       }
       if (p.dropped() > 0) {
         throw new TrtException("the layer profiler dropped " + p.dropped() + " reports (out of memory)");
@@ -497,10 +527,6 @@ public final class TrtEngine implements AutoCloseable {
     replay = null;
   }
 
-  private void launchAndWait() {
-    launch();
-    Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  }
 
   private void stage(Map<String, TensorData> inputs) {
     for (Slot s : slots) {
