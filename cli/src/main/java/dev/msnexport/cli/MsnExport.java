@@ -35,6 +35,7 @@ public final class MsnExport implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MsnExport());
+    cl.setCaseInsensitiveEnumValuesAllowed(true); // --precision FP16 as fp16
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       if (ex instanceof BadInputException) {
@@ -52,6 +53,7 @@ public final class MsnExport implements Runnable {
     cl.setParameterExceptionHandler((ex, args) -> {
       PrintWriter err = ex.getCommandLine().getErr();
       err.println("msn-export: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err); // "Did you mean: verify?" for a mistyped command or option
       err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
       return ExitCodes.USAGE;
     });

@@ -31,6 +31,12 @@ class TensorRtUnavailableTest {
     TensorRtUnavailableException e = assertThrows(TensorRtUnavailableException.class, TensorRt::require);
     assertTrue(e.getMessage().startsWith(TensorRtUnavailableException.PREFIX), e.getMessage());
     assertTrue(e.getMessage().length() > TensorRtUnavailableException.PREFIX.length() + 10, "says why: " + e.getMessage());
+    // names the steps a user can take (the GPU distribution, or TensorRT and CUDA installed), nothing of our own lab
+    assertTrue(e.getMessage().contains("-Pgpu") && e.getMessage().contains("LD_LIBRARY_PATH") && e.getMessage().contains("nvidia-smi"),
+        e.getMessage());
+    for (String lab : new String[] {".device-stage", "trt-stage", "shared/"}) {
+      assertFalse(e.getMessage().contains(lab), lab + " in: " + e.getMessage());
+    }
     // the probe is cached: asking again gives the same answer, no second load attempt and no crash
     assertThrows(TensorRtUnavailableException.class, TensorRt::require);
     assertThrows(TensorRtUnavailableException.class, TensorRt::version);
