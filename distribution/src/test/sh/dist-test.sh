@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The release tarball as a user meets it: unpacked into an empty directory, run from another empty
 # directory, directly and through symlinks; its bash completion sourced and asked for candidates.
-#   dist-test.sh TARBALL GPU   (GPU=true for a -Pgpu tarball: also its TensorRT files, and the
-#                               message of `build` on a machine without a GPU)
+#   dist-test.sh TARBALL GPU [CHECKOUT_LAUNCHER]
+#     GPU=true for a -Pgpu tarball: also its TensorRT files, and the message of `build` on a machine
+#     without a GPU; CHECKOUT_LAUNCHER: the checkout's ./msn-export, also run through a symlink
 # Run by Maven's integration-test phase of distribution/ (skipped by -DskipTests).
 set -euo pipefail
-tarball=$1 gpu=${2:-false}
+tarball=$1 gpu=${2:-false} checkout_launcher=${3:-}
 fail() { echo "dist-test: FAIL: $*" >&2; exit 1; }
 ok() { echo "dist-test: ok: $*"; }
 [[ -s $tarball ]] || fail "no tarball at $tarball"
+[[ -z $checkout_launcher ]] || checkout_launcher=$(readlink -f "$checkout_launcher")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/unpack" "$tmp/cwd" "$tmp/links"
@@ -33,7 +35,8 @@ grep -q 'MIT License' "$home/LICENSE" && grep -q 'msn-export contributors' "$hom
 head -20 "$home/share/man/man1/msn-export.1" | grep -q '^\.TH "MSN' || fail "msn-export.1 is not a troff man page"
 grep -q 'pipeline' "$home/share/man/man1/msn-export.1" || fail "msn-export.1 does not list the subcommands"
 # the plugin library is in the tarball exactly when the trt-plugins jar has it (CUDA built)
-if unzip -l "$(compgen -G "$home/lib/trt-plugins-[0-9]*.jar")" | grep -q 'native/linux-x86_64/libmsn_trt_plugins.so'; then
+unzip -l "$(compgen -G "$home/lib/trt-plugins-[0-9]*.jar")" >"$tmp/trt-plugins.list"
+if grep -q 'native/linux-x86_64/libmsn_trt_plugins.so' "$tmp/trt-plugins.list"; then
   [[ -s $home/native/libmsn_trt_plugins.so ]] || fail "native/libmsn_trt_plugins.so is missing"
 else
   [[ ! -e $home/native/libmsn_trt_plugins.so ]] || fail "native/libmsn_trt_plugins.so without CUDA?"
@@ -52,6 +55,10 @@ ln -s real-link "$tmp/links/msn-export"
 [[ -s $tmp/out/verify.json && -s $tmp/out/model/model.custom.onnx ]] || fail "pipeline wrote no verify.json / model"
 "$tmp/links/msn-export" pipeline --out "$tmp/out-link" --backends golden,ort-custom || fail "pipeline through a symlink exited $?"
 [[ -s $tmp/out-link/verify.json ]] || fail "pipeline through a symlink wrote no verify.json"
+if [[ -n $checkout_launcher ]]; then
+  ln -s "$checkout_launcher" "$tmp/links/checkout-msn-export"
+  "$tmp/links/checkout-msn-export" --version >"$tmp/version.txt" && grep -q '^msn-export ' "$tmp/version.txt" || fail "the checkout's ./msn-export through a symlink failed"
+fi
 [[ -z $(ls -A "$tmp/cwd") ]] || fail "the commands wrote into the working directory: $(ls -A "$tmp/cwd")"
 ok "--help and pipeline, directly and through symlinks"
 
@@ -108,9 +115,26 @@ if [[ $gpu == true ]]; then
   for f in libcublas.so.12 libnvrtc.so.12 libcudnn.so.9; do
     (($(stat -c %s "$home/lib/native/$f") < 1000000)) || fail "lib/native/$f is not a small stand-in"
   done
-  nm -D --defined-only "$home/lib/native/libcublas.so.12" | grep -q ' cublasCreate_v2' || fail "the cuBLAS stand-in lacks cublasCreate_v2"
-  # the libraries load from lib/native: the probe gets past TensorRT and stops at the missing GPU/driver
-  ! grep -q 'cannot load the TensorRT libraries' "$tmp/build.err" || fail "TensorRT did not load from lib/native"
+  nm -D --defined-only "$home/lib/native/libcublas.so.12" >"$tmp/cublas.syms"
+  grep -q ' cublasCreate_v2@' "$tmp/cublas.syms" || fail "the cuBLAS stand-in lacks cublasCreate_v2"
+  # The libraries load from lib/native: the probe gets past loading TensorRT and stops at the GPU.
+  # Without a driver (libcuda.so.1) the CUDA bindings cannot load at all, which the message says;
+  # an empty stand-in driver library then lets them load, and the probe must stop at the GPU.
+  ldconfig -p >"$tmp/ldconfig.txt" 2>/dev/null || true
+  if ! grep -q 'libcuda\.so\.1 ' "$tmp/ldconfig.txt"; then
+    grep -q 'no NVIDIA driver: libcuda.so.1 is not found' "$tmp/build.err" || fail "build: the message does not say the driver is missing"
+    mkdir -p "$tmp/fake-driver"
+    echo 'void msn_no_driver(void) {}' >"$tmp/fake-driver/d.c"
+    "${CC:-cc}" -shared -fPIC -o "$tmp/fake-driver/libcuda.so.1" -Wl,-soname,libcuda.so.1 "$tmp/fake-driver/d.c"
+    set +e
+    LD_LIBRARY_PATH=$tmp/fake-driver "$home/bin/msn-export" build --model "$tmp/out/model" --profile tiny 2>"$tmp/build.err"
+    code=$?
+    set -e
+    cat "$tmp/build.err" >&2
+    [[ $code == 4 ]] || fail "build with a stand-in driver exited $code, expected 4"
+  fi
+  ! grep -q 'cannot load the TensorRT libraries\|no NVIDIA driver' "$tmp/build.err" || fail "TensorRT did not load from lib/native"
+  grep -q 'GPU' "$tmp/build.err" || fail "build: the message does not say the GPU is missing"
   ok "GPU files (TensorRT $(ls "$home/lib/native" | wc -l) libraries, linux-x86_64 jars); TensorRT loads, no GPU here"
 fi
 echo "dist-test: PASS ($name)"

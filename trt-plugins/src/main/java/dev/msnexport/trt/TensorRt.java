@@ -34,6 +34,9 @@ public final class TensorRt {
       + "TensorRT 10.x and the CUDA 12 runtime yourself, put their library directories on LD_LIBRARY_PATH and add those jars to "
       + "the class path; README, \"On a GPU machine\", and docs/gpu.md)";
 
+  /** The NVIDIA driver's CUDA library, which the driver installs (never part of a distribution). */
+  static final String DRIVER_LIBRARY = "libcuda.so.1";
+
   private static volatile Status status;
 
   private TensorRt() {}
@@ -85,7 +88,11 @@ public final class TensorRt {
       int v = nvinfer.getInferLibVersion(); // major * 10000 + minor * 100 + patch since TensorRT 10
       version = String.format(Locale.ROOT, "%d.%d.%d", v / 10000, (v / 100) % 100, v % 100);
     } catch (LinkageError | RuntimeException e) { // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError
-      return unavailable("cannot load the TensorRT libraries: " + rootMessage(e) + HINT);
+      String root = rootMessage(e);
+      if (root.contains(DRIVER_LIBRARY)) { // the CUDA bindings link the driver's library: no driver installed
+        return unavailable("no NVIDIA driver: " + DRIVER_LIBRARY + " is not found (" + root + ")" + HINT);
+      }
+      return unavailable("cannot load the TensorRT libraries: " + root + HINT);
     }
     try {
       int[] n = new int[1];
