@@ -22,6 +22,28 @@ for f in "$trt/libnvinfer.so.10" "$trt/libnvinfer_builder_resource.so.10.6.0" "$
   cp "$f" "$out/"
 done
 
+# libnvinfer_builder_resource.so.10.6.0 asks for an executable stack (ELF PT_GNU_STACK with PF_X),
+# which it does not need: the JVM warns when loading it ("might have disabled stack guard") and
+# glibc 2.41 and newer refuse to dlopen it. Clear the flag, as `execstack -c` would.
+clear_execstack() { # ELF64 little-endian file
+  local f=$1 phoff phentsize phnum i off flags
+  [[ $(od -An -tx1 -N6 "$f" | tr -d ' \n') == 7f454c460201 ]] || { echo "gpu-native: $f is not an ELF64 LE file" >&2; exit 1; }
+  phoff=$(od -An -tu8 -j32 -N8 "$f" | tr -d ' ')
+  phentsize=$(od -An -tu2 -j54 -N2 "$f" | tr -d ' ')
+  phnum=$(od -An -tu2 -j56 -N2 "$f" | tr -d ' ')
+  for ((i = 0; i < phnum; i++)); do
+    off=$((phoff + i * phentsize))
+    if [[ $(od -An -tx4 -j$off -N4 "$f" | tr -d ' ') == 6474e551 ]]; then # PT_GNU_STACK
+      flags=$(od -An -tu1 -j$((off + 4)) -N1 "$f" | tr -d ' ')
+      if ((flags & 1)); then
+        printf "\\x$(printf %02x $((flags & ~1)))" | dd of="$f" bs=1 seek=$((off + 4)) conv=notrunc status=none
+        echo "gpu-native: $(basename "$f"): executable-stack flag cleared"
+      fi
+    fi
+  done
+}
+for f in "$out"/*; do clear_execstack "$f"; done
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # JNI binding : library it imports from (the cuDNN 9 sub-libraries, and libcudnn.so.9 itself, which

@@ -27,6 +27,10 @@ for f in bin/msn-export native/libmsn_ort_ops.so share/bash-completion/completio
   [[ -s $home/$f ]] || fail "$f is missing"
 done
 [[ -x $home/bin/msn-export ]] || fail "bin/msn-export is not executable"
+if [[ $gpu != true ]]; then
+  [[ ! -e $home/lib/native ]] || fail "lib/native (the GPU libraries) in a tarball built without -Pgpu"
+  ! compgen -G "$home/lib/*-linux-x86_64.jar" >/dev/null || fail "linux-x86_64 JNI jars in a tarball built without -Pgpu"
+fi
 for j in picocli onnxruntime jackson-databind cli verifier exporter profiles onnx-custom-ops trt-plugins; do
   compgen -G "$home/lib/$j-[0-9]*.jar" >/dev/null || fail "lib/ has no $j jar"
 done
@@ -115,6 +119,10 @@ if [[ $gpu == true ]]; then
   for f in libcublas.so.12 libnvrtc.so.12 libcudnn.so.9; do
     (($(stat -c %s "$home/lib/native/$f") < 1000000)) || fail "lib/native/$f is not a small stand-in"
   done
+  for f in "$home"/lib/native/*; do
+    readelf -lW "$f" >"$tmp/phdrs"
+    ! grep -Eq 'GNU_STACK.* RWE ' "$tmp/phdrs" || fail "lib/native/${f##*/} asks for an executable stack"
+  done
   nm -D --defined-only "$home/lib/native/libcublas.so.12" >"$tmp/cublas.syms"
   grep -q ' cublasCreate_v2@' "$tmp/cublas.syms" || fail "the cuBLAS stand-in lacks cublasCreate_v2"
   # The libraries load from lib/native: the probe gets past loading TensorRT and stops at the GPU.
@@ -135,6 +143,7 @@ if [[ $gpu == true ]]; then
   fi
   ! grep -q 'cannot load the TensorRT libraries\|no NVIDIA driver' "$tmp/build.err" || fail "TensorRT did not load from lib/native"
   grep -q 'GPU' "$tmp/build.err" || fail "build: the message does not say the GPU is missing"
+  ! grep -q 'disabled stack guard' "$tmp/build.err" || fail "the JVM warned about an executable-stack library"
   ok "GPU files (TensorRT $(ls "$home/lib/native" | wc -l) libraries, linux-x86_64 jars); TensorRT loads, no GPU here"
 fi
 echo "dist-test: PASS ($name)"

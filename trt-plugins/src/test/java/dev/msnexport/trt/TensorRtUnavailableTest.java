@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,5 +50,13 @@ class TensorRtUnavailableTest {
         .startsWith(TensorRtUnavailableException.PREFIX));
     assertThrows(TensorRtUnavailableException.class, () -> TrtEngine.load(dir.resolve("e.plan"), onnx));
     assertThrows(TensorRtUnavailableException.class, PluginLibrary::load);
+  }
+
+  @Test
+  void aBuildWithoutCudaSaysHowToGetThePluginLibrary() {
+    assumeFalse(PluginLibrary.isPackaged(), "the plugin library was built here; this test covers builds that skipped CUDA");
+    BadInputException e = assertThrows(BadInputException.class, PluginLibrary::locate);
+    assertTrue(e.getMessage().contains("skipped the CUDA plugin library") && e.getMessage().contains("nvcc")
+        && e.getMessage().contains("MSN_TRT_PLUGINS"), e.getMessage());
   }
 }
