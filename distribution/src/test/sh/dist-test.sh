@@ -144,6 +144,6 @@ if [[ $gpu == true ]]; then
   ! grep -q 'cannot load the TensorRT libraries\|no NVIDIA driver' "$tmp/build.err" || fail "TensorRT did not load from lib/native"
   grep -q 'GPU' "$tmp/build.err" || fail "build: the message does not say the GPU is missing"
   ! grep -q 'disabled stack guard' "$tmp/build.err" || fail "the JVM warned about an executable-stack library"
-  ok "GPU files (TensorRT $(ls "$home/lib/native" | wc -l) libraries, linux-x86_64 jars); TensorRT loads, no GPU here"
+  ok "GPU files ($(ls "$home/lib/native" | wc -l) libraries in lib/native, linux-x86_64 jars); TensorRT loads from lib/native, no GPU here"
 fi
 echo "dist-test: PASS ($name)"
