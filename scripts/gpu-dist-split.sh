@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Moves the -Pgpu distribution (about 1 GB) to a GPU machine in parts of at most 60 MB.
+# Moves the -Pgpu distribution (about 1.2 GB) to a GPU machine in parts of at most 60 MB.
 #
 #   gpu-dist-split.sh split TARBALL [DIR]   here: DIR (default TARBALL without .tar.gz, plus .parts) gets
 #                                           part-000, part-001, ..., SHA256SUMS, this script, and a copy
@@ -19,8 +19,10 @@ sha() { sha256sum | cut -d' ' -f1; }
 split_() {
   local tarball=$1 name dir payload mode tmp
   [[ -s $tarball && $tarball == *.tar.gz ]] || die "split needs a .tar.gz, got '$tarball'"
+  tarball=$(readlink -f "$tarball")
   name=$(basename "$tarball" .tar.gz)
   dir=${2:-$(dirname "$tarball")/$name.parts}
+  dir=$(readlink -m "$dir")
   rm -rf "$dir" && mkdir -p "$dir"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
