@@ -16,12 +16,12 @@ final class BackendOptions {
   @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
   Path model;
 
-  @Option(names = "--backends", split = ",", description = "Backends: golden, ort-reference, ort-custom, "
+  @Option(names = "--backends", split = ",", completionCandidates = Choices.BackendNames.class, description = "Backends: golden, ort-reference, ort-custom, "
       + BuildCommand.TrtSettings.SPECS + " (TensorRT; needs a GPU); verify takes the first as the reference "
       + "(default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
-  @Option(names = "--profile", description = "Profile for tolerances (verify), latency budget and default batch sizes (bench) "
+  @Option(names = "--profile", completionCandidates = Choices.ProfileNames.class, description = "Profile for tolerances (verify), latency budget and default batch sizes (bench) "
       + "(default: the one recorded at export, else tiny).")
   String profile;
 

@@ -27,15 +27,15 @@ final class BuildCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Export directory (the --out of 'export').")
   Path model;
 
-  @Option(names = "--profile", description = "Profile whose batch min/opt/max the engine accepts (default: the one recorded at export).")
+  @Option(names = "--profile", completionCandidates = Choices.ProfileNames.class, description = "Profile whose batch min/opt/max the engine accepts (default: the one recorded at export).")
   String profile;
 
   @Option(names = "--precision", description = "fp32 (strict, TF32 off) or fp16 (default: the profile's precision, else fp32).")
-  String precision;
+  Choices.Precision precision;
 
   @Option(names = "--graph", defaultValue = "custom",
       description = "custom (our plugins) or reference (standard ONNX ops, TensorRT's own TopK/Gather) (default: ${DEFAULT-VALUE}).")
-  String graph;
+  Choices.Graph graph;
 
   @Option(names = "--timing-cache", paramLabel = "FILE",
       description = "TensorRT timing cache: read when it exists, written after the build (speeds up later builds).")
@@ -67,23 +67,22 @@ final class BuildCommand implements Callable<Integer> {
       throw new BadInputException("the manifest of " + model + " names no profile: pass --profile");
     }
     Profile p = Profiles.load(profileName);
-    Precision prec = Precision.parse(precision != null ? precision : p.precision() != null ? p.precision() : "fp32");
+    Precision prec = Precision.parse(precision != null ? precision.name() : p.precision() != null ? p.precision() : "fp32");
     Path onnx = switch (graph) {
-      case EngineBuilder.CUSTOM -> m.custom();
-      case EngineBuilder.REFERENCE -> m.reference();
-      default -> throw new BadInputException("--graph must be custom or reference, got '" + graph + "'");
+      case custom -> m.custom();
+      case reference -> m.reference();
     };
     if (progressSeconds < 0) {
       throw new BadInputException("--progress-seconds must be >= 0, got " + progressSeconds);
     }
-    Path plan = out != null ? out : model.resolve("engine." + graph + "." + prec.label() + "." + p.name() + ".plan");
+    Path plan = out != null ? out : model.resolve("engine." + graph.name() + "." + prec.label() + "." + p.name() + ".plan");
     OutputAliasing aliasing = new OutputAliasing().profile("--profile", profile); // its default plan lives beside the export's files
     for (String f : OutputAliasing.EXPORT_FILES) {
       aliasing.input("--model", model.resolve(f));
     }
     aliasing.output("--out", plan).output("--out", EngineMetadata.sidecarOf(plan)).check(spec.commandLine());
     try {
-      EngineBuilder.build(new EngineBuilder.Request(onnx, graph, prec, p.name(), p.batch(), timingCache, plan, progressSeconds,
+      EngineBuilder.build(new EngineBuilder.Request(onnx, graph.name(), prec, p.name(), p.batch(), timingCache, plan, progressSeconds,
           optimizationLevel), System.out);
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BadInputException(e.getMessage(), e);

@@ -1,6 +1,5 @@
 package dev.msnexport.cli;
 
-import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -22,20 +21,21 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output directory.")
   Path out;
 
-  @Option(names = "--values-dtype", defaultValue = "fp32", description = "Storage type of the value tables: fp32, fp16 or bf16 "
+  @Option(names = "--values-dtype", defaultValue = "fp32", description = "Storage type of the value tables: ${COMPLETION-CANDIDATES} "
       + "(default: ${DEFAULT-VALUE}).")
-  String valuesDtype;
+  Choices.ValuesDtype valuesDtype;
 
   @Option(names = "--external-data", defaultValue = "auto", description = "auto (when the model would pass 2 GiB), always or never "
       + "(default: ${DEFAULT-VALUE}).")
-  String externalData;
+  Choices.ExternalData externalData;
 
   @Option(names = "--no-retrieval-outputs", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Add each MSN layer's retrieved slots and weights as graph outputs (retrieval.{l}.slots/weights) so parity can "
           + "compare them (default: on).")
   boolean retrievalOutputs;
 
-  @Option(names = "--profile", description = "Profile name recorded in the manifest (tolerances for verify).")
+  @Option(names = "--profile", completionCandidates = Choices.ProfileNames.class,
+      description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
   @Range(min = 1, max = 64)
@@ -72,19 +72,10 @@ final class ExportCommand implements Callable<Integer> {
     return sum;
   }
 
-  static MsnOnnxExporter.Options options(String valuesDtype, String externalData, boolean retrievalOutputs, String profile) {
-    DType dt;
-    try {
-      dt = DType.parseFloat(valuesDtype);
-    } catch (IllegalArgumentException e) {
-      throw new BadInputException("--values-dtype: " + e.getMessage());
-    }
-    MsnOnnxExporter.ExternalData ext;
-    try {
-      ext = MsnOnnxExporter.ExternalData.valueOf(externalData.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new BadInputException("--external-data must be auto, always or never, got '" + externalData + "'");
-    }
+  static MsnOnnxExporter.Options options(Choices.ValuesDtype valuesDtype, Choices.ExternalData externalData, boolean retrievalOutputs,
+      String profile) {
+    DType dt = DType.parseFloat(valuesDtype.name());
+    MsnOnnxExporter.ExternalData ext = MsnOnnxExporter.ExternalData.valueOf(externalData.name().toUpperCase(Locale.ROOT));
     return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);
   }
 

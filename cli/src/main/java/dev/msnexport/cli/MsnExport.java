@@ -46,6 +46,7 @@ public final class MsnExport implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MsnExport());
+    cl.setCaseInsensitiveEnumValuesAllowed(true); // --precision FP16 as fp16
     cl.setExecutionStrategy(parseResult -> {
       OptionRanges.check(parseResult);
       return new CommandLine.RunLast().execute(parseResult);
@@ -55,6 +56,7 @@ public final class MsnExport implements Runnable {
     cl.setParameterExceptionHandler((ex, args) -> {
       PrintWriter err = ex.getCommandLine().getErr();
       err.println("msn-export: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err); // "Did you mean: verify?" for a mistyped command or option
       err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
       return ExitCodes.USAGE;
     });

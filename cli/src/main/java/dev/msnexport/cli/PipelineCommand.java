@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
     description = "The main job: init a synthetic checkpoint (unless --checkpoint), export both graphs, verify them against the golden "
         + "model, write DIR/verify.json.")
 final class PipelineCommand implements Callable<Integer> {
-  @Option(names = "--profile", defaultValue = "tiny", description = "Built-in profile or profile file (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--profile", defaultValue = "tiny", completionCandidates = Choices.ProfileNames.class, description = "Built-in profile or profile file (default: ${DEFAULT-VALUE}).")
   String profile;
 
   @Option(names = "--out", defaultValue = "out", description = "Work directory (default: ${DEFAULT-VALUE}).")
@@ -45,10 +45,10 @@ final class PipelineCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "8", description = "Verification batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--values-dtype", defaultValue = "fp32", description = "fp32, fp16 or bf16 (default: ${DEFAULT-VALUE}).")
-  String valuesDtype;
+  @Option(names = "--values-dtype", defaultValue = "fp32", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  Choices.ValuesDtype valuesDtype;
 
-  @Option(names = "--backends", defaultValue = VerifyCommand.DEFAULT_BACKENDS, split = ",",
+  @Option(names = "--backends", defaultValue = VerifyCommand.DEFAULT_BACKENDS, split = ",", completionCandidates = Choices.BackendNames.class,
       description = "Backends to verify (default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
@@ -83,7 +83,7 @@ final class PipelineCommand implements Callable<Integer> {
     }
     Path model = out.resolve("model");
     System.out.print("export: ");
-    ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, "auto", true, profile));
+    ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, Choices.ExternalData.auto, true, profile));
     VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, names, List.of(), List.of(), 0, null, null,
         BuildCommand.TrtSettings.DEFAULTS, health, markOutputs);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");

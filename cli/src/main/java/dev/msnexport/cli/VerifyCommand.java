@@ -94,10 +94,10 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Option(names = "--precision", description = "Backend trt: precision of the engine it builds, fp32 or fp16 (default: the "
       + "profile's, else fp32). Comparisons with an fp16 backend use the profile's fp16 tolerances.")
-  String precision;
+  Choices.Precision precision;
 
   @Option(names = "--trt-graph", description = "Backend trt: graph it builds, custom (our plugins) or reference (default: custom).")
-  String trtGraph;
+  Choices.Graph trtGraph;
 
   @Option(names = "--timing-cache", paramLabel = "FILE", description = "Backend trt: TensorRT timing cache for builds.")
   Path timingCache;
@@ -126,7 +126,8 @@ final class VerifyCommand implements Callable<Integer> {
         .output("--save-golden", saveGolden).output("--save-golden", polygraphyOut ? PolygraphyJson.inputsPathFor(saveGolden) : null)
         .check(spec.commandLine());
     VerifyReport r = run(o.model, o.backends, batch == null ? DEFAULT_BATCH : batch, seed, o.profile, o.checkpoint, o.nameMap.read(),
-        atol, rtol, o.threads, golden, saveGolden, new BuildCommand.TrtSettings(engine, precision, trtGraph, timingCache, null), health, markOutputs);
+        atol, rtol, o.threads, golden, saveGolden, new BuildCommand.TrtSettings(engine,
+        precision == null ? null : precision.name(), trtGraph == null ? null : trtGraph.name(), timingCache, null), health, markOutputs);
     if (report != null) {
       AtomicFiles.writeString(report, Profiles.toJson(r) + "\n");
     }

@@ -63,8 +63,10 @@ public final class PluginLibrary {
     }
     try (InputStream in = resource()) {
       if (in == null) {
-        throw new BadInputException("the plugin library " + RESOURCE + " is not on the class path (build trt-plugins with its "
-            + "native part: ./mvnw -B -pl trt-plugins install)");
+        throw new BadInputException("the plugin library " + RESOURCE + " is not on the class path: this build of msn-export skipped "
+            + "the CUDA plugin library (no nvcc, or -Dmsn.cuda.skip=true); build with nvcc (CUDA 12 or 13) on PATH or named by CUDACXX, "
+            + "or name a built library with -Dmsn.trt.plugins=PATH / MSN_TRT_PLUGINS; engines of the reference graph "
+            + "(--graph reference, trt:reference) need no plugin library");
       }
       return new Located("classpath:" + RESOURCE, Sha256.of(in));
     } catch (IOException e) {

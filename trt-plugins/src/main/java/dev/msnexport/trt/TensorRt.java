@@ -26,9 +26,16 @@ public final class TensorRt {
     }
   }
 
-  static final String HINT = " (needs an NVIDIA GPU, the TensorRT 10.6 libraries (libnvinfer.so.10), the CUDA 12 runtime and the "
-      + "linux-x86_64 JNI jars of org.bytedeco:tensorrt and org.bytedeco:cuda on the class path; on the GPU machine run "
-      + "`eval \"$(bash .device-stage/trt-stage env)\"` first, see shared/docs/gpu.md)";
+  static final String HINT = " (TensorRT needs an NVIDIA GPU with its driver (check: nvidia-smi lists the GPU), the TensorRT 10.x "
+      + "libraries (libnvinfer.so.10), the CUDA 12 runtime (libcudart.so.12) and the linux-x86_64 jars of org.bytedeco:tensorrt, "
+      + "org.bytedeco:cuda and org.bytedeco:javacpp on the class path. The GPU distribution brings all of them but the driver: build "
+      + "it with `./mvnw -B package -Pgpu -DskipTests` and run bin/msn-export of "
+      + "distribution/target/msn-export-VERSION-gpu-linux-x86_64.tar.gz (it puts its lib/native on LD_LIBRARY_PATH); or install "
+      + "TensorRT 10.x and the CUDA 12 runtime yourself, put their library directories on LD_LIBRARY_PATH and add those jars to "
+      + "the class path; README, \"On a GPU machine\", and docs/gpu.md)";
+
+  /** The NVIDIA driver's CUDA library, which the driver installs (never part of a distribution). */
+  static final String DRIVER_LIBRARY = "libcuda.so.1";
 
   private static volatile Status status;
 
@@ -81,7 +88,11 @@ public final class TensorRt {
       int v = nvinfer.getInferLibVersion(); // major * 10000 + minor * 100 + patch since TensorRT 10
       version = String.format(Locale.ROOT, "%d.%d.%d", v / 10000, (v / 100) % 100, v % 100);
     } catch (LinkageError | RuntimeException e) { // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError
-      return unavailable("cannot load the TensorRT libraries: " + rootMessage(e) + HINT);
+      String root = rootMessage(e);
+      if (root.contains(DRIVER_LIBRARY)) { // the CUDA bindings link the driver's library: no driver installed
+        return unavailable("no NVIDIA driver: " + DRIVER_LIBRARY + " is not found (" + root + ")" + HINT);
+      }
+      return unavailable("cannot load the TensorRT libraries: " + root + HINT);
     }
     try {
       int[] n = new int[1];

@@ -57,7 +57,7 @@ class EngineGpuTest {
   @BeforeAll
   void exportModels() throws java.io.IOException {
     assumeTrue(TensorRt.isAvailable(), () -> "no GPU/TensorRT: " + TensorRt.status().reason());
-    assumeTrue(PluginLibrary.isPackaged(), "the plugin library is not built");
+    assumeTrue(PluginLibrary.isPackaged(), "the plugin library is not built (CUDA was skipped: no nvcc, or -Dmsn.cuda.skip=true)");
     dir = Files.createTempDirectory("msn-trt-gpu-test-"); // @TempDir fields are injected only per test method
     timingCache = dir.resolve("timing.cache");
     for (String name : List.of("tiny", "small")) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +32,12 @@ class TensorRtUnavailableTest {
     TensorRtUnavailableException e = assertThrows(TensorRtUnavailableException.class, TensorRt::require);
     assertTrue(e.getMessage().startsWith(TensorRtUnavailableException.PREFIX), e.getMessage());
     assertTrue(e.getMessage().length() > TensorRtUnavailableException.PREFIX.length() + 10, "says why: " + e.getMessage());
+    // names the steps a user can take (the GPU distribution, or TensorRT and CUDA installed), nothing of our own lab
+    assertTrue(e.getMessage().contains("-Pgpu") && e.getMessage().contains("LD_LIBRARY_PATH") && e.getMessage().contains("nvidia-smi"),
+        e.getMessage());
+    for (String lab : new String[] {".device-stage", "trt-stage", "shared/"}) {
+      assertFalse(e.getMessage().contains(lab), lab + " in: " + e.getMessage());
+    }
     // the probe is cached: asking again gives the same answer, no second load attempt and no crash
     assertThrows(TensorRtUnavailableException.class, TensorRt::require);
     assertThrows(TensorRtUnavailableException.class, TensorRt::version);
@@ -43,5 +50,13 @@ class TensorRtUnavailableTest {
         .startsWith(TensorRtUnavailableException.PREFIX));
     assertThrows(TensorRtUnavailableException.class, () -> TrtEngine.load(dir.resolve("e.plan"), onnx));
     assertThrows(TensorRtUnavailableException.class, PluginLibrary::load);
+  }
+
+  @Test
+  void aBuildWithoutCudaSaysHowToGetThePluginLibrary() {
+    assumeFalse(PluginLibrary.isPackaged(), "the plugin library was built here; this test covers builds that skipped CUDA");
+    BadInputException e = assertThrows(BadInputException.class, PluginLibrary::locate);
+    assertTrue(e.getMessage().contains("skipped the CUDA plugin library") && e.getMessage().contains("nvcc")
+        && e.getMessage().contains("MSN_TRT_PLUGINS"), e.getMessage());
   }
 }
