@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The GPU check of the TensorRT half (engine builder, runner, `trt` backend), for the GPU
-# machine, after staging TensorRT as shared/docs/gpu.md says:
+# The GPU check of the TensorRT half (engine builder, runner, `trt` backend), for a machine with
+# an NVIDIA GPU and Java 17, with TensorRT 10.6 and the project's jars in MSN_TRT_JARS
+# (CONTRIBUTING.md, "Getting TensorRT onto the class path"): either an unpacked -Pgpu
+# distribution's lib/ folder,
+#
+#   MSN_TRT_JARS=/path/to/msn-export-<version>/lib bash scripts/gpu-check.sh [STEP...]
+#
+# or, on the maintainers' staged GPU host (trt-stage, CONTRIBUTING.md):
 #
 #   bash .device-stage/trt-stage install && eval "$(bash .device-stage/trt-stage env)" \
 #     && bash scripts/gpu-check.sh [STEP...]
@@ -24,7 +30,7 @@
 # (onnxruntime may be cut down to linux-x64), msn-export.jar, msn-trt-plugins-tests.jar (the
 # trt-plugins test classes), msn-verifier-tests.jar (BadInputMatrixTest) and
 # junit-platform-console-standalone. Logs and results go to $OUT
-# (the device tool's folder; at most 8 files come back) or ./gpu-check-out; models and engines to
+# (default ./gpu-check-out); models and engines to
 # $MSN_GPU_WORK (default /tmp/msn-gpu-check); at the end every log but the summary is packed into
 # gpu-check-logs.tgz. Knobs: PAPER_PRECISIONS (default "fp32"), LATENCY_ITERATIONS (default 200),
 # MSN_JAVA_OPTS (JVM options for msn-export, e.g. -Dmsn.trt.precisionConstraints=prefer). Exit status: the number of failed steps.
@@ -32,9 +38,10 @@
 # needs no new staging: jars in $MSN_PROJECT_JARS (default: ./.gpu-jars, name it in `carry`) come
 # first on the class path.
 #
-# Here (the dev machine), assemble those extras first, then stage (see gpu.md):
+# For the staged host, assemble those extras first on a machine with Maven Central, then stage
+# (trt-stage is the maintainers' staging tool, outside this repository; CONTRIBUTING.md):
 #   scripts/gpu-check.sh --prepare-extras /tmp/msn-extra
-#   bash ../shared/device/trt-stage prepare --extra /tmp/msn-extra
+#   trt-stage prepare --extra /tmp/msn-extra
 # and after a code change (build first), only:
 #   scripts/gpu-check.sh --project-jars .gpu-jars     (.gpu-jars/ is ignored through .git/info/exclude)
 set -uo pipefail
@@ -88,7 +95,7 @@ fi
 
 OUT=${OUT:-$PWD/gpu-check-out}
 WORK=${MSN_GPU_WORK:-/tmp/msn-gpu-check}
-JARS=${MSN_TRT_JARS:?"run after: eval \"\$(bash .device-stage/trt-stage env)\""}
+JARS=${MSN_TRT_JARS:?"set MSN_TRT_JARS to a folder of jars with TensorRT 10.6, CUDA 12 and JavaCPP (an unpacked -Pgpu distribution's lib/, or the staged jars: CONTRIBUTING.md)"}
 PAPER_PRECISIONS=${PAPER_PRECISIONS:-fp32}
 LATENCY_ITERATIONS=${LATENCY_ITERATIONS:-200}
 mkdir -p "$OUT" "$WORK"

@@ -1,4 +1,4 @@
-"""The MSN model of shared/docs/msn-model.md as a PyTorch module.
+"""The MSN model of docs/model-contract.md as a PyTorch module.
 
 Parameter names are the contract's checkpoint tensor names, so ``model.state_dict()`` is a
 contract checkpoint as it stands (export_checkpoint.py only converts and writes it).

@@ -1,4 +1,4 @@
-"""A second, independent forward of shared/docs/msn-model.md in numpy float64, straight from a
+"""A second, independent forward of docs/model-contract.md in numpy float64, straight from a
 checkpoint directory. export_checkpoint.py uses it to cross-check the PyTorch module's golden
 outputs; it also runs where PyTorch is missing:
 

@@ -11,7 +11,7 @@ namespace msn {
 inline constexpr int64_t kMaxSubKeys = 65536;
 
 // Retrieves the top-k memory slots of one query from its two half-score vectors, following
-// shared/docs/msn-model.md:
+// docs/model-contract.md:
 //   1. (a_i, i) = topk(row_scores, k), (b_j, j) = topk(col_scores, k); ties: lower index first.
 //   2. candidates c = a_i + b_j (float32 addition, as the ONNX Add of the reference graph) with
 //      slot i*S + j; keep the top-k; ties: lower slot first.

@@ -14,7 +14,7 @@
 //   * plugins/test/plugin_abi_test.cpp, on any machine: loads the built library with dlopen and
 //     calls every slot we rely on through raw vtable indices (not through these declarations),
 //     so a slot declared in the wrong order fails there;
-//   * on the GPU machine, later, with the real TensorRT 10.6: parse, build, serialize, reload
+//   * on a GPU, with the real TensorRT 10.6: parse, build, serialize, reload
 //     and run an engine that uses both plugins.
 //
 // Rules that make the declarations below line up with TensorRT's (Itanium ABI):

@@ -11,7 +11,7 @@ import java.util.Locale;
 
 /**
  * The msn custom operators for ONNX Runtime: {@code msn.PKMRetrieval} and {@code msn.SparseGather}
- * (see shared/docs/msn-model.md and this module's README).
+ * (see docs/model-contract.md and this module's README).
  *
  * <p>The native library {@code libmsn_ort_ops.so} travels inside this jar at {@value #RESOURCE}.
  * The first call to {@link #libraryPath()} copies it, once per JVM, into a private temporary

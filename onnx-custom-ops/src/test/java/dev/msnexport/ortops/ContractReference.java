@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 
 /**
- * A plain, deliberately naive Java reading of the two ops in shared/docs/msn-model.md, written
+ * A plain, deliberately naive Java reading of the two ops in docs/model-contract.md, written
  * independently of the native kernels: full sorts instead of selection, every k*k pair instead of
  * the pruned set, softmax in double. Candidate scores are float32 sums (c = a_i + b_j of two
  * float32 tensors, as the ONNX Add of the reference graph computes them); everything after that

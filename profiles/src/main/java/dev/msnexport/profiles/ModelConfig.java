@@ -9,7 +9,7 @@ import dev.msnexport.common.BadInputException;
 import java.util.List;
 
 /**
- * The model configuration of shared/docs/msn-model.md, with the contract's key names. It travels
+ * The model configuration of docs/model-contract.md, with the contract's key names. It travels
  * with every checkpoint as {@code config.json} and inside every profile as {@code model}.
  *
  * @param T feature tokens per candidate

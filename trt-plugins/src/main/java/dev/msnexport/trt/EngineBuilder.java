@@ -40,7 +40,7 @@ import org.bytedeco.tensorrt.nvonnxparser.IParserError;
  * optimization profile whose batch dimension spans the deployment profile's min/opt/max, sets
  * the precision, builds, and writes {@code PLAN} and its sidecar {@code PLAN.json} together and
  * atomically. Only TensorRT's own kernels are used: the cuBLAS, cuBLASLt and cuDNN tactic
- * sources stay off (the staged GPU machine has only stand-ins for those libraries).
+ * sources stay off, so TensorRT never calls into those libraries.
  */
 public final class EngineBuilder {
   /** Graph names, as in {@code --graph}: the custom-op graph runs our plugins, the reference graph standard ops only. */

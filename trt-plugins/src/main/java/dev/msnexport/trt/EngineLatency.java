@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * Side-by-side GPU latency of several engines in one process: for each batch size, every engine
  * runs on the same fresh N(0,1) inputs, in alternating rounds (so drift of the machine affects
  * all engines alike), each launch waited for before the next; p50/p99 with trtexec's percentile
- * rule. A tool for the GPU machine (see scripts/gpu-check.sh), not a CI gate; the verifier's
+ * rule. A tool for the maintainers' GPU checks (see scripts/gpu-check.sh), not a CI gate; the verifier's
  * {@code bench} is the user-facing benchmark.
  *
  * <pre>

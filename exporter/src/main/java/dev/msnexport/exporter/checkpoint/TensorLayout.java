@@ -4,7 +4,7 @@ import dev.msnexport.profiles.ModelConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The contract's checkpoint tensor names and shapes for a config (shared/docs/msn-model.md). */
+/** The contract's checkpoint tensor names and shapes for a config (docs/model-contract.md). */
 public final class TensorLayout {
   private TensorLayout() {}
 

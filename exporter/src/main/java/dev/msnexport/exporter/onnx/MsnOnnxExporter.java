@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns a checkpoint into two ONNX graphs of the same model (shared/docs/msn-model.md):
+ * Turns a checkpoint into two ONNX graphs of the same model (docs/model-contract.md):
  * {@code model.custom.onnx}, whose retrieval is the custom ops {@code msn::PKMRetrieval} and
  * {@code msn::SparseGather}, and {@code model.reference.onnx}, standard opset-17 ops only. Both
  * take {@code tokens [batch, T, D]} and give one {@code [batch, 1]} probability per task.
@@ -271,7 +271,7 @@ public final class MsnOnnxExporter {
         .setProducerName("msn-export")
         .setProducerVersion(toolVersion())
         .setDomain("dev.msnexport")
-        .setDocString("MSN model, " + (custom ? "custom-op" : "reference (standard ops)") + " graph; see shared/docs/msn-model.md")
+        .setDocString("MSN model, " + (custom ? "custom-op" : "reference (standard ops)") + " graph; see docs/model-contract.md")
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
         .setGraph(g.build());
     if (custom) {

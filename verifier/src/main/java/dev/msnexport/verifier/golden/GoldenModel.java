@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The model of shared/docs/msn-model.md in plain Java, float64 throughout, written from the
+ * The model of docs/model-contract.md in plain Java, float64 throughout, written from the
  * contract and not from the graph code: the answer every other implementation is checked
  * against. Dense weights are read once into arrays; value tables stay memory-mapped and only the
  * retrieved rows are read.
