@@ -13,7 +13,7 @@
 # Usage: scripts/interrupt-check.sh [RUNS]     (build first: ./mvnw -B package -DskipTests)
 # The work directory is under /tmp (MSN_INTERRUPT_DIR to choose another) and is deleted at the end.
 set -uo pipefail
-set -m # background jobs keep SIGINT (a non-interactive shell would start them with SIGINT ignored)
+set -m # job control: each command in its own process group
 
 runs=${1:-20}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +48,9 @@ interrupt() {
   local sig delay pid rc
   sig=$([[ $((RANDOM % 2)) == 0 ]] && echo INT || echo TERM)
   delay=$(awk -v m="$max" -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.1 + (m - 0.1) * r / 32767 }')
-  "$@" >>"$log" 2>&1 &
+  # as from a terminal: SIGINT and SIGTERM at their defaults (a script started in the background, as
+  # CI does, inherits SIGINT ignored, and a JVM keeps an ignored SIGINT ignored)
+  env --default-signal=INT,TERM "$@" >>"$log" 2>&1 &
   pid=$!
   sleep "$delay"
   kill -s "$sig" "$pid" 2>/dev/null

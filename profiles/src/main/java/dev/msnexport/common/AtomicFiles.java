@@ -146,7 +146,8 @@ public final class AtomicFiles {
       return; // unknown: the write itself fails clearly on a full disk
     }
     if (free < bytes) {
-      throw new BadInputException(what + " needs " + bytes + " bytes but " + dir + " has " + free + " bytes free: nothing was written");
+      throw new BadInputException("cannot write " + dir + ": No space left on device (" + what + " needs " + bytes + " bytes, " + free
+          + " bytes are free); nothing was written");
     }
   }
 

@@ -144,7 +144,7 @@ class ExportSafetyTest {
     long need = 128L << 30;
     assumeTrue(Files.getFileStore(out).getUsableSpace() < need, "this disk has 128 GiB free: the free-space case cannot occur");
     Run r = run("init", "--profile", tinyWith("S", Profiles.JSON.valueToTree(1 << 15)).toString(), "--out", out.toString());
-    assertBadInput(r, out.toString(), "bytes free", "S, D (value tables)", "137438953472 bytes");
+    assertBadInput(r, out.toString(), "No space left on device", "bytes are free", "S, D (value tables)", "137438953472 bytes");
     assertEquals(List.of(), entries(out));
   }
 
