@@ -50,12 +50,17 @@ interrupt() {
   delay=$(awk -v m="$max" -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.1 + (m - 0.1) * r / 32767 }')
   # as from a terminal: SIGINT and SIGTERM at their defaults (a script started in the background, as
   # CI does, inherits SIGINT ignored, and a JVM keeps an ignored SIGINT ignored)
-  env --default-signal=INT,TERM "$@" >>"$log" 2>&1 &
+  env --default-signal=INT,TERM "$@" >"$work/command.log" 2>&1 &
   pid=$!
   sleep "$delay"
   kill -s "$sig" "$pid" 2>/dev/null
   wait "$pid"
   rc=$?
+  cat "$work/command.log" >>"$log"
+  case $rc in
+    0 | 130 | 143) ;; # finished, or ended by SIGINT / SIGTERM
+    *) { echo "unexpected exit $rc of: $*; its last lines:"; tail -n 15 "$work/command.log"; } >&2 ;;
+  esac
   echo "SIG$sig ${delay}s exit=$rc"
 }
 
