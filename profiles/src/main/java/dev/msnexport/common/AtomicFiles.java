@@ -83,13 +83,6 @@ public final class AtomicFiles {
     }
   }
 
-  /** Registered files (for tests). */
-  static List<Path> live() {
-    synchronized (LOCK) {
-      return List.copyOf(LIVE);
-    }
-  }
-
   /** Body that writes the complete content to the given temporary path. */
   @FunctionalInterface
   public interface Writer {
