@@ -7,8 +7,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -83,7 +85,16 @@ public final class AtomicFiles {
     }
   }
 
-  /** Body that writes the complete content to the given temporary path. */
+  /**
+   * How a temporary file is opened for writing: it exists already ({@link Batch#tempFor} created
+   * it), so never with CREATE. A write that opens it after the shutdown hook deleted it then fails
+   * instead of creating a file that nothing deletes any more.
+   */
+  public static OpenOption[] existingTemp() {
+    return new OpenOption[] {StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
+  }
+
+  /** Body that writes the complete content to the given temporary path (opened with {@link #existingTemp()}). */
   @FunctionalInterface
   public interface Writer {
     void write(Path tmp) throws IOException;
@@ -106,7 +117,7 @@ public final class AtomicFiles {
   }
 
   public static void writeString(Path target, String content) {
-    write(target, tmp -> Files.writeString(tmp, content));
+    write(target, tmp -> Files.writeString(tmp, content, existingTemp()));
   }
 
   /** Creates {@code dir} (and parents) or fails with a message naming it. */

@@ -157,7 +157,7 @@ public final class MsnOnnxExporter {
         writeModel(custom, batch.tempFor(customPath));
         writeModel(reference, batch.tempFor(refPath));
         String manifest = manifest(external, outDir);
-        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest);
+        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest, AtomicFiles.existingTemp());
         // Every new file is complete under a temporary name. The commit first checks that every
         // target can be replaced (a directory named model.data fails here, the old export intact),
         // then drops the old manifest and renames the new one last: the renames are atomic one by
@@ -219,7 +219,7 @@ public final class MsnOnnxExporter {
   }
 
   private static void writeModel(ModelProto m, Path tmp) throws IOException {
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, AtomicFiles.existingTemp()), 1 << 20)) {
       m.writeTo(out);
     }
   }
