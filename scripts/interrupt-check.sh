@@ -20,6 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cli=$here/msn-export
 work=$(mktemp -d "${MSN_INTERRUPT_DIR:-/tmp}/msn-interrupt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+cd "$work" # a JVM crash report (hs_err_pid*.log) lands here, not in the caller's directory
 log=$work/log
 mark=blocks.0.msn/LayerNormalization_1:0,blocks.0.ffn/MatMul_1:0
 
