@@ -7,8 +7,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,11 +32,69 @@ import java.util.Set;
  * cannot delete its own, so the next write of the same target deletes those whose process is gone
  * from this host (docs/robustness.md). Temporary files get the permissions a plain new file would
  * get (0666 less the umask), so a renamed file is readable like any other output.
+ *
+ * <p>Every temporary file of an unfinished write is registered here while it exists, and a
+ * shutdown hook (SIGINT, SIGTERM, {@code System.exit}) deletes those still registered. A commit
+ * runs under the same lock, so a signal lands before or after it, never between its renames.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
 
-  /** Body that writes the complete content to the given temporary path. */
+  /** Temporary files of unfinished writes (and held lock files) that the shutdown hook deletes. */
+  private static final Set<Path> LIVE = new java.util.LinkedHashSet<>();
+  /** Guards {@link #LIVE}, {@link #shuttingDown} and every commit. */
+  private static final Object LOCK = new Object();
+  private static boolean shuttingDown;
+  private static boolean hookInstalled;
+
+  /**
+   * Registers a file for deletion at JVM shutdown (until {@link #forget}); refused once the JVM is
+   * shutting down, so no new temporary file outlives the hook.
+   */
+  static void remember(Path file) {
+    synchronized (LOCK) {
+      if (shuttingDown) {
+        throw new BadInputException("interrupted: not creating " + file + " while shutting down");
+      }
+      if (!hookInstalled) {
+        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteLive, "msn-export-temp-cleanup"));
+        hookInstalled = true;
+      }
+      LIVE.add(file);
+    }
+  }
+
+  static void forget(Path file) {
+    synchronized (LOCK) {
+      LIVE.remove(file);
+    }
+  }
+
+  /** The shutdown hook: deletes every registered file (waits for a commit in progress). */
+  static void deleteLive() {
+    synchronized (LOCK) {
+      shuttingDown = true;
+      for (Path p : LIVE) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException ignored) {
+          // best effort: the next write of the same target deletes a leftover
+        }
+      }
+      LIVE.clear();
+    }
+  }
+
+  /**
+   * How a temporary file is opened for writing: it exists already ({@link Batch#tempFor} created
+   * it), so never with CREATE. A write that opens it after the shutdown hook deleted it then fails
+   * instead of creating a file that nothing deletes any more.
+   */
+  public static OpenOption[] existingTemp() {
+    return new OpenOption[] {StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
+  }
+
+  /** Body that writes the complete content to the given temporary path (opened with {@link #existingTemp()}). */
   @FunctionalInterface
   public interface Writer {
     void write(Path tmp) throws IOException;
@@ -57,7 +117,7 @@ public final class AtomicFiles {
   }
 
   public static void writeString(Path target, String content) {
-    write(target, tmp -> Files.writeString(tmp, content));
+    write(target, tmp -> Files.writeString(tmp, content, existingTemp()));
   }
 
   /** Creates {@code dir} (and parents) or fails with a message naming it. */
@@ -74,6 +134,24 @@ public final class AtomicFiles {
     }
     if (!Files.isWritable(dir)) {
       throw new BadInputException(what + " " + dir + " is not writable");
+    }
+  }
+
+  /**
+   * Refuses (before anything is written) a write of {@code bytes} into {@code dir} when its file
+   * system has less usable space; {@code what} says what needs it ("the checkpoint (fields S, D
+   * ...)"). Temporary files need the full size while the old files still exist.
+   */
+  public static void requireFreeSpace(Path dir, long bytes, String what) {
+    long free;
+    try {
+      free = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      return; // unknown: the write itself fails clearly on a full disk
+    }
+    if (free < bytes) {
+      throw new BadInputException("cannot write " + dir + ": No space left on device (" + what + " needs " + bytes + " bytes, " + free
+          + " bytes are free); nothing was written");
     }
   }
 
@@ -177,9 +255,15 @@ public final class AtomicFiles {
       deleteStaleTemps(dir, name);
       try {
         String prefix = "." + name + "." + OWNER + ".";
-        Path tmp = POSIX ? Files.createTempFile(dir, prefix, ".tmp", PLAIN_FILE) : Files.createTempFile(dir, prefix, ".tmp");
-        tempToTarget.put(tmp, abs);
-        return tmp;
+        synchronized (LOCK) { // created and registered in one step: the shutdown hook sees every one
+          if (shuttingDown) {
+            throw new BadInputException("interrupted: not writing " + abs + " while shutting down");
+          }
+          Path tmp = POSIX ? Files.createTempFile(dir, prefix, ".tmp", PLAIN_FILE) : Files.createTempFile(dir, prefix, ".tmp");
+          remember(tmp);
+          tempToTarget.put(tmp, abs);
+          return tmp;
+        }
       } catch (IOException e) {
         throw new BadInputException("cannot create a temporary file next to " + abs + ": " + e.getMessage(), e);
       }
@@ -187,21 +271,52 @@ public final class AtomicFiles {
 
     /** Renames every temporary file over its target, in the order they were created. */
     public void commit() {
-      List<Path> done = new ArrayList<>();
-      for (Map.Entry<Path, Path> e : tempToTarget.entrySet()) {
-        try {
-          try {
-            Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-          } catch (AtomicMoveNotSupportedException notAtomic) {
-            Files.move(e.getKey(), e.getValue(), StandardCopyOption.REPLACE_EXISTING);
-          }
-          done.add(e.getKey());
-        } catch (IOException ex) {
-          throw writeFailed(e.getValue(), ex); // e.g. the target is a directory
+      commit(null);
+    }
+
+    /**
+     * Checks that every target can be replaced (none is a directory or another non-file), then
+     * deletes {@code invalidateFirst} (null: nothing) and renames every temporary file over its
+     * target, in the order they were created. A target that cannot be replaced fails before
+     * anything is renamed or deleted, so what was there stays as it was. The whole commit holds
+     * the lock of the shutdown hook: SIGINT/SIGTERM land before it or after it.
+     */
+    public void commit(Path invalidateFirst) {
+      synchronized (LOCK) {
+        if (shuttingDown) {
+          throw new BadInputException("interrupted: not committing " + tempToTarget.values() + " while shutting down");
         }
+        for (Path target : tempToTarget.values()) {
+          if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target)) {
+            throw new BadInputException("cannot write " + target + ": it exists and is " + (Files.isDirectory(target)
+                ? "a directory" : "not a regular file") + " (nothing was replaced)");
+          }
+        }
+        List<Path> done = new ArrayList<>();
+        try {
+          if (invalidateFirst != null) {
+            Files.deleteIfExists(invalidateFirst);
+          }
+          for (Map.Entry<Path, Path> e : tempToTarget.entrySet()) {
+            try {
+              try {
+                Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+              } catch (AtomicMoveNotSupportedException notAtomic) {
+                Files.move(e.getKey(), e.getValue(), StandardCopyOption.REPLACE_EXISTING);
+              }
+              done.add(e.getKey());
+              LIVE.remove(e.getKey());
+            } catch (IOException ex) {
+              throw writeFailed(e.getValue(), ex);
+            }
+          }
+        } catch (IOException ex) {
+          throw writeFailed(invalidateFirst, ex);
+        } finally {
+          tempToTarget.keySet().removeAll(done);
+        }
+        committed = true;
       }
-      committed = true;
-      tempToTarget.keySet().removeAll(done);
     }
 
     @Override
@@ -213,6 +328,7 @@ public final class AtomicFiles {
           } catch (IOException ignored) {
             // best effort: the file is hidden and named *.tmp
           }
+          forget(tmp);
         }
       }
     }

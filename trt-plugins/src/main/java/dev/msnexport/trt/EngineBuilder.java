@@ -205,7 +205,7 @@ public final class EngineBuilder {
             TensorRt.version(), new EngineMetadata.GpuInfo(gpu.name(), gpu.computeCapability()), r.precision().label(), r.graph(),
             r.profileName(), b, input, onnxInfo, plugins == null ? null : new EngineMetadata.PluginInfo(plugins.source(), plugins.sha256()),
             planSha, planBytes, Math.round(seconds * 10) / 10.0);
-        Files.writeString(batch.tempFor(EngineMetadata.sidecarOf(outAbs)), meta.toJson());
+        Files.writeString(batch.tempFor(EngineMetadata.sidecarOf(outAbs)), meta.toJson(), AtomicFiles.existingTemp());
         batch.commit();
       } catch (IOException e) {
         throw AtomicFiles.writeFailed(outAbs, e);
@@ -322,13 +322,13 @@ public final class EngineBuilder {
     return s;
   }
 
-  /** Copies TensorRT host memory to {@code file}, in chunks; returns its SHA-256. */
+  /** Copies TensorRT host memory to the temporary file {@code file}, in chunks; returns its SHA-256. */
   static String writeHostMemory(IHostMemory mem, Path file) throws IOException {
     MessageDigest md = Sha256.digest();
     long size = mem.size();
     BytePointer src = new BytePointer(mem.data());
     byte[] buf = new byte[16 << 20];
-    try (OutputStream out = Files.newOutputStream(file)) {
+    try (OutputStream out = Files.newOutputStream(file, AtomicFiles.existingTemp())) {
       for (long off = 0; off < size; off += buf.length) {
         int n = (int) Math.min(buf.length, size - off);
         src.position(off).get(buf, 0, n);

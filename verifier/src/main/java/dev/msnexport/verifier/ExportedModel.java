@@ -47,7 +47,16 @@ public record ExportedModel(Path dir, ModelConfig config, String profile, String
     ModelConfig config = Profiles.parseModelConfig(root.get("config").toString(), "manifest " + manifest);
     String ckpt = text(root, "checkpoint");
     return new ExportedModel(dir, config, text(root, "profile"), root.path("values_dtype").asText("fp32"),
-        ckpt == null ? null : Path.of(ckpt), text(root, "checkpoint_sha256"), root.path("retrieval_outputs").asBoolean(false));
+        ckpt == null ? null : checkpointPath(dir, ckpt), text(root, "checkpoint_sha256"), root.path("retrieval_outputs").asBoolean(false));
+  }
+
+  /**
+   * The manifest's checkpoint: a relative path (written since manifests record it so) is resolved
+   * against the export directory; an absolute one (older manifests) is taken as it is.
+   */
+  static Path checkpointPath(Path dir, String recorded) {
+    Path p = Path.of(recorded);
+    return p.isAbsolute() ? p : dir.resolve(p).normalize();
   }
 
   private static String text(JsonNode n, String field) {

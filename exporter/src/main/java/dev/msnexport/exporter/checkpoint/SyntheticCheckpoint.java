@@ -1,6 +1,7 @@
 package dev.msnexport.exporter.checkpoint;
 
 import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
@@ -30,6 +31,16 @@ public final class SyntheticCheckpoint {
 
   public static void write(ModelConfig config, Path dir, long seed, DType dtype) {
     AtomicFiles.ensureWritableDirectory(dir, "checkpoint directory");
+    String where = "checkpoint " + dir;
+    config.validate(where); // sizes in 64-bit arithmetic, before anything is written
+    long bytes = config.totalBytes(where) / 4 * dtype.size();
+    AtomicFiles.requireFreeSpace(dir, bytes, where + " (" + config.largestTerm(where) + " as float32)");
+    try (OutputLock lock = OutputLock.acquire(dir, "checkpoint directory")) {
+      writeLocked(config, dir, seed, dtype);
+    }
+  }
+
+  private static void writeLocked(ModelConfig config, Path dir, long seed, DType dtype) {
     SafetensorsWriter w = new SafetensorsWriter();
     for (Map.Entry<String, long[]> e : TensorLayout.expected(config).entrySet()) {
       String name = e.getKey();

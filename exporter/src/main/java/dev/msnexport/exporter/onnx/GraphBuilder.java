@@ -8,6 +8,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.msnexport.common.BadInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
@@ -139,7 +140,38 @@ final class GraphBuilder {
     return ValueInfoProto.newBuilder().setName(name).setType(type).build();
   }
 
+  /**
+   * The graph; refuses a tensor name defined twice (graph input, initializer, node output) or a
+   * graph output listed twice: ONNX requires unique names, and a task named like the input
+   * ({@code tokens}) would otherwise give an invalid model.
+   */
   GraphProto build() {
+    Map<String, String> defined = new HashMap<>();
+    java.util.function.BiConsumer<String, String> define = (name, what) -> {
+      String before = defined.putIfAbsent(name, what);
+      if (before != null) {
+        throw new BadInputException("graph " + graph.getName() + ": the name '" + name + "' is both " + before + " and " + what
+            + ": task and tensor names must not collide with the graph's input and output names");
+      }
+    };
+    for (ValueInfoProto in : graph.getInputList()) {
+      define.accept(in.getName(), "a graph input");
+    }
+    for (String init : initializers.keySet()) {
+      define.accept(init, "an initializer");
+    }
+    for (NodeProto n : graph.getNodeList()) {
+      for (String out : n.getOutputList()) {
+        define.accept(out, "an output of node " + n.getName());
+      }
+    }
+    java.util.Set<String> outputs = new java.util.HashSet<>();
+    for (ValueInfoProto out : graph.getOutputList()) {
+      if (!outputs.add(out.getName())) {
+        throw new BadInputException("graph " + graph.getName() + ": the output name '" + out.getName() + "' is listed twice: task and "
+            + "tensor names must not collide with the graph's input and output names");
+      }
+    }
     graph.addAllInitializer(initializers.values());
     return graph.build();
   }

@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
@@ -141,7 +142,12 @@ public final class MsnOnnxExporter {
     Path customPath = outDir.resolve(CUSTOM_FILE);
     Path refPath = outDir.resolve(REFERENCE_FILE);
     Path dataPath = outDir.resolve(DATA_FILE);
-    try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
+    refuseOverflow();
+    // external: one table; embedded: each graph holds every tensor. The old files stay until the commit.
+    AtomicFiles.requireFreeSpace(outDir, external ? estimatedBytes() : 2 * estimatedBytes(),
+        "the export of " + ckpt.dir() + " (" + c.largestTerm("config of " + ckpt.dir()) + " as float32)");
+    try (OutputLock lock = OutputLock.acquire(outDir, "output directory");
+        AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
       Path dataTmp = external ? batch.tempFor(dataPath) : null;
       try (TensorStore ts = external ? TensorStore.external(dataTmp, DATA_FILE) : TensorStore.embedded()) {
         this.store = ts;
@@ -150,13 +156,15 @@ public final class MsnOnnxExporter {
         ts.force();
         writeModel(custom, batch.tempFor(customPath));
         writeModel(reference, batch.tempFor(refPath));
-        String manifest = manifest(external);
-        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest);
-        // The renames below are atomic one by one, not together: drop the old manifest first and
-        // rename the new one last, so a run killed between two renames leaves no manifest (verify
-        // and inspect refuse the directory) rather than a manifest beside graphs of another export.
-        Files.deleteIfExists(outDir.resolve(MANIFEST_FILE));
-        batch.commit();
+        String manifest = manifest(external, outDir);
+        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest, AtomicFiles.existingTemp());
+        // Every new file is complete under a temporary name. The commit first checks that every
+        // target can be replaced (a directory named model.data fails here, the old export intact),
+        // then drops the old manifest and renames the new one last: the renames are atomic one by
+        // one, not together, and a run killed (SIGKILL) between two of them leaves no manifest
+        // (verify and inspect refuse the directory) rather than a manifest beside another export's
+        // graphs. SIGINT/SIGTERM wait for the commit (AtomicFiles).
+        batch.commit(outDir.resolve(MANIFEST_FILE));
         if (!external) {
           Files.deleteIfExists(dataPath); // a stale table from an earlier external export
         }
@@ -169,6 +177,39 @@ public final class MsnOnnxExporter {
     }
   }
 
+  /**
+   * Refuses, before anything is written, a checkpoint value that the graph's storage type cannot
+   * hold (F64 1e300 in a float32 graph, 1e6 in an fp16 value table): it would become infinite.
+   */
+  private void refuseOverflow() {
+    float[] buf = new float[1 << 16];
+    for (TensorView t : ckpt.tensors().values()) {
+      DType as = t.name().endsWith(".values") ? opts.valuesDtype() : DType.F32;
+      if (t.dtype() == as || t.dtype().size() == 2 && as != DType.F16) {
+        continue; // the same type, or fp16/bf16 into a wider range: every finite value stays finite
+      }
+      for (long i = 0; i < t.numel(); i += buf.length) {
+        int n = (int) Math.min(buf.length, t.numel() - i);
+        t.readFloats(i, buf, 0, n);
+        for (int j = 0; j < n; j++) {
+          if (!Float.isFinite(stored(buf[j], as))) {
+            throw new BadInputException("checkpoint " + ckpt.weightsFile() + ": tensor '" + t.name() + "' holds " + t.getDouble(i + j)
+                + " at flat index " + (i + j) + ", which overflows " + as.cliName() + " (the type the export stores it in)");
+          }
+        }
+      }
+    }
+  }
+
+  /** {@code v} as the storage type keeps it. */
+  private static float stored(float v, DType as) {
+    return switch (as) {
+      case F16 -> DType.halfToFloat(DType.floatToHalf(v));
+      case BF16 -> DType.bf16ToFloat(DType.floatToBf16(v));
+      default -> v;
+    };
+  }
+
   private long estimatedBytes() {
     long total = 0;
     for (TensorView t : ckpt.tensors().values()) {
@@ -178,17 +219,32 @@ public final class MsnOnnxExporter {
   }
 
   private static void writeModel(ModelProto m, Path tmp) throws IOException {
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, AtomicFiles.existingTemp()), 1 << 20)) {
       m.writeTo(out);
     }
   }
 
-  private String manifest(boolean external) {
+  /**
+   * The checkpoint as the manifest records it: relative to the export directory when both are on
+   * one file-system root (an export moved together with its checkpoint still finds it), else
+   * absolute. Readers resolve it against the manifest's directory.
+   */
+  static String checkpointPath(Path checkpoint, Path outDir) {
+    Path ck = checkpoint.toAbsolutePath().normalize();
+    Path out = outDir.toAbsolutePath().normalize();
+    if (ck.getRoot() != null && ck.getRoot().equals(out.getRoot())) {
+      String rel = out.relativize(ck).toString();
+      return rel.isEmpty() ? "." : rel;
+    }
+    return ck.toString();
+  }
+
+  private String manifest(boolean external, Path outDir) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("tool", "msn-export");
     m.put("tool_version", toolVersion());
     m.put("profile", opts.profile());
-    m.put("checkpoint", ckpt.dir().toAbsolutePath().normalize().toString());
+    m.put("checkpoint", checkpointPath(ckpt.dir(), outDir));
     m.put("checkpoint_sha256", checkpointSha());
     m.put("config", c);
     m.put("values_dtype", opts.valuesDtype().cliName());
@@ -432,6 +488,10 @@ public final class MsnOnnxExporter {
       for (int s = 0; s < c.S(); s++) {
         for (int d = 0; d < c.dk(); d++) {
           kt[d * c.S() + s] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
+          if (!Float.isFinite(kt[d * c.S() + s])) {
+            throw new BadInputException("checkpoint " + ckpt.weightsFile() + ": the folded keys of '" + p + "keys_" + half + "' (score_scale "
+                + c.scoreScale() + " x LN(keys theta^T)) overflow float32 at key " + s + ", index " + d);
+          }
         }
       }
       return store.addFloats(k, new long[] {c.dk(), c.S()}, kt, DType.F32);

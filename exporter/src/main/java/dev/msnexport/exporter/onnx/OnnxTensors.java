@@ -244,7 +244,7 @@ public final class OnnxTensors {
    */
   public static Path writeBeside(ModelProto model, Path original, AtomicFiles.Batch scratch) {
     Path copy = scratch.tempFor(original.toAbsolutePath());
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy, AtomicFiles.existingTemp()), 1 << 20)) {
       model.writeTo(out);
     } catch (IOException e) {
       throw AtomicFiles.writeFailed(copy, e);

@@ -80,8 +80,8 @@ public final class PolygraphyJson {
 
     Path inputsPath = inputsPathFor(path);
     try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
-      Files.writeString(batch.tempFor(path), Profiles.toJson(root) + "\n");
-      Files.writeString(batch.tempFor(inputsPath), Profiles.toJson(inputs) + "\n");
+      Files.writeString(batch.tempFor(path), Profiles.toJson(root) + "\n", AtomicFiles.existingTemp());
+      Files.writeString(batch.tempFor(inputsPath), Profiles.toJson(inputs) + "\n", AtomicFiles.existingTemp());
       batch.commit();
     } catch (IOException e) {
       throw AtomicFiles.writeFailed(path, e);

@@ -59,7 +59,7 @@ public final class ReportWriter {
     AtomicFiles.ensureWritableDirectory(dir, "report directory");
     try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
       for (Map.Entry<String, String> e : files.entrySet()) {
-        Files.writeString(batch.tempFor(dir.resolve(e.getKey())), e.getValue());
+        Files.writeString(batch.tempFor(dir.resolve(e.getKey())), e.getValue(), AtomicFiles.existingTemp());
       }
       batch.commit();
     } catch (IOException e) {
