@@ -59,9 +59,20 @@ final class BackendOptions {
     return profileName(profile, m);
   }
 
-  /** {@code profileArg}, else the profile recorded at export, else tiny. */
+  /**
+   * {@code profileArg}, else the profile recorded at export, else tiny, with a warning on stderr:
+   * its tolerances and batch range were made for another model.
+   */
   static String profileName(String profileArg, ExportedModel m) {
-    return profileArg != null ? profileArg : m.profile() != null ? m.profile() : "tiny";
+    if (profileArg != null) {
+      return profileArg;
+    }
+    if (m.profile() != null) {
+      return m.profile();
+    }
+    System.err.println("msn-export: warning: " + m.dir() + " records no profile and --profile is not given: using tiny's tolerances "
+        + "and batch range, which were made for another model (pass --profile, or export with --profile)");
+    return "tiny";
   }
 
   /** Opens the backends in order ({@link VerifyCommand#openBackends}); {@code trt} opens TensorRT ones. */

@@ -142,7 +142,7 @@ final class BuildCommand implements Callable<Integer> {
     private record Resolved(Profile profile, Precision precision, String graph, Path engine) {}
 
     private Resolved resolve(ExportedModel m, String spec) {
-      String p = profile != null ? profile : m.profile() != null ? m.profile() : "tiny";
+      String p = BackendOptions.profileName(profile, m);
       Profile prof = Profiles.load(p);
       String prec = null;
       String g = null;

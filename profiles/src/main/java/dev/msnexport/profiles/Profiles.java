@@ -31,6 +31,11 @@ public final class Profiles {
 
   private Profiles() {}
 
+  /** The first built-in profile whose model config is exactly {@code model}, if any. */
+  public static java.util.Optional<String> builtInFor(ModelConfig model) {
+    return BUILT_IN.stream().filter(n -> load(n).model().equals(model)).findFirst();
+  }
+
   /** A built-in profile name, or a path to a profile JSON file. */
   public static Profile load(String nameOrPath) {
     if (nameOrPath == null || nameOrPath.isBlank()) {

@@ -114,7 +114,10 @@ public final class MsnOnnxExporter {
   private MsnOnnxExporter(Checkpoint ckpt, Options opts) {
     this.ckpt = ckpt;
     this.c = ckpt.config();
-    this.opts = opts;
+    // no --profile: record the built-in profile whose model this checkpoint is, if any, so that
+    // verify and bench judge it by its own tolerances and batch range rather than a fallback's
+    this.opts = opts.profile() != null ? opts : new Options(opts.valuesDtype(), opts.externalData(), opts.retrievalOutputs(),
+        Profiles.builtInFor(c).orElse(null), opts.scoringSplitK());
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {

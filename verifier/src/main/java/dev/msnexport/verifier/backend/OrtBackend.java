@@ -58,7 +58,10 @@ public final class OrtBackend implements Backend {
   public OrtBackend(String name, Path model, boolean customOps, int threads, List<String> markOutputs) {
     InputFiles.requireRegularFile(model, "ONNX model");
     Path externalData = model.resolveSibling(dev.msnexport.exporter.onnx.MsnOnnxExporter.DATA_FILE);
-    if (Files.exists(externalData) || Files.isSymbolicLink(externalData)) { // ONNX Runtime would block on a FIFO there
+    // ONNX Runtime would block on a FIFO there. A directory cannot block, and an export without
+    // external data never opens the name (a failed later export may have left one: its previous
+    // export must still load)
+    if ((Files.exists(externalData) || Files.isSymbolicLink(externalData)) && !Files.isDirectory(externalData)) {
       InputFiles.requireRegularFile(externalData, "external data");
     }
     this.name = name;
