@@ -6,10 +6,27 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The latency gates CI can trust: a gate fails only when the p99 ratio is above its limit with
- * statistical confidence, i.e. when the lower end of the bootstrap confidence interval of
- * p99(candidate) / p99(reference) is above the limit ({@link Bootstrap}). One noisy p99 never fails
- * a build; a real regression does, once there are enough samples to see it.
+ * The latency gates CI can trust, decided on the ratio of the <em>medians</em> of the two sides,
+ * with the p99 ratio beside it for information (docs/robustness.md, "The latency gate, measured").
+ *
+ * <p>Why the median decides: on a shared or loaded machine the p99 of a sub-millisecond inference
+ * is the time the scheduler kept the process waiting, not the time the code needs; two identical
+ * backends then show p99 ratios far from 1 from run to run, and a 20% slower candidate often shows
+ * none. The median (trtexec's percentile rule at 50) moves with the work each run does and barely
+ * with the machine: measured, it keeps the false alarms at 0% extra work and the catches at 20%
+ * within the targets where the p99 (and several tail statistics) do not.
+ *
+ * <p>The rule, for a limit L on the median ratio (candidate / reference):
+ *
+ * <ul>
+ *   <li>{@code fail} when the measured median ratio is above L, whatever its confidence interval
+ *       (a ratio above the limit is never waved through for lack of certainty);
+ *   <li>{@code suspect} (passes, flagged) when the ratio is within L but the upper end of its
+ *       bootstrap interval is above L (too few samples to be sure it is within), or when the p99
+ *       ratio is above L with confidence (the tail grew while the median did not: a disturbed
+ *       machine, or a regression of a few runs only; look at the p99);
+ *   <li>{@code pass} otherwise.
+ * </ul>
  */
 public final class LatencyGate {
   /** Bootstrap settings shared by every gate of a run. */
@@ -42,8 +59,14 @@ public final class LatencyGate {
     return null;
   }
 
-  /** Percentile the gates look at. */
+  /** Percentile the gates decide on: the median, by trtexec's percentile rule. */
+  public static final double DECIDING_PERCENTILE = 50;
+
+  /** Percentile the gates report beside it (and flag as suspect when it is above the limit with confidence). */
   public static final double PERCENTILE = 99;
+
+  /** The {@code statistic} of a gate decided by {@link #DECIDING_PERCENTILE}. */
+  public static final String STATISTIC = "p50";
 
   private LatencyGate() {}
 
@@ -64,38 +87,51 @@ public final class LatencyGate {
 
   static GateResult gate(String name, String kind, String candidate, String reference, int batch, long[] cand, long[] ref,
       double limit, Settings s) {
+    if (!(Double.isFinite(limit) && limit > 0)) {
+      throw new IllegalArgumentException("gate " + name + ": the limit must be a finite positive ratio, got " + limit);
+    }
     if (cand.length == 0 || ref.length == 0) {
       return GateResult.skipped(name, kind, candidate, reference, batch, limit, "no samples");
     }
     // a different seed per gate, derived from its name, so gates do not share resampling noise
     long seed = s.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
-    Bootstrap.Interval ci = Bootstrap.percentileRatio(cand, ref, PERCENTILE, s.resamples(), s.confidence(), seed);
+    Bootstrap.Interval med = Bootstrap.percentileRatio(cand, ref, DECIDING_PERCENTILE, s.resamples(), s.confidence(), seed);
+    Bootstrap.Interval tail = Bootstrap.percentileRatio(cand, ref, PERCENTILE, s.resamples(), s.confidence(), ~seed);
     long[] c = cand.clone();
     long[] r = ref.clone();
-    java.util.Arrays.sort(c);
-    java.util.Arrays.sort(r);
+    Arrays.sort(c);
+    Arrays.sort(r);
+    double cm = Percentiles.of(c, DECIDING_PERCENTILE) / 1e6;
+    double rm = Percentiles.of(r, DECIDING_PERCENTILE) / 1e6;
     double cp = Percentiles.of(c, PERCENTILE) / 1e6;
     double rp = Percentiles.of(r, PERCENTILE) / 1e6;
+    int pct = (int) Math.round(s.confidence() * 100);
+    String figures = String.format(Locale.ROOT, "median %.4f ms vs %.4f ms: ratio %.3f, %d%% CI [%.3f, %.3f], limit %.3f; p99 ratio %.3f "
+        + "(%.4f ms vs %.4f ms, %d%% CI [%.3f, %.3f])", cm, rm, med.point(), pct, med.low(), med.high(), limit, tail.point(), cp, rp, pct,
+        tail.low(), tail.high());
     String verdict;
-    String msg;
-    String interval = String.format(Locale.ROOT, "ratio %.3f, %.0f%% CI [%.3f, %.3f], limit %.3f", ci.point(), s.confidence() * 100,
-        ci.low(), ci.high(), limit);
-    if (ci.low() > limit) {
+    String why;
+    if (med.point() > limit) {
       verdict = "fail";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s: above the limit with confidence", cp, rp, interval);
-    } else if (ci.point() > limit) {
+      why = "the median ratio is above the limit";
+    } else if (med.high() > limit) {
       verdict = "suspect";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s: above the limit but not significantly (more samples decide)",
-          cp, rp, interval);
+      why = "the median ratio is within the limit, but its interval reaches above it (more samples decide)";
+    } else if (tail.low() > limit) {
+      verdict = "suspect";
+      why = "the median ratio is within the limit, the p99 ratio is above it with confidence (a disturbed machine, or a regression "
+          + "of a few runs only)";
     } else {
       verdict = "pass";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s", cp, rp, interval);
+      why = null;
     }
+    String msg = why == null ? figures : figures + ": " + why;
     int fewest = Math.min(cand.length, ref.length);
     if (Percentiles.index(fewest, PERCENTILE) == fewest - 1) {
-      msg += String.format(Locale.ROOT, " (only %d samples: p99 is the maximum, the interval is wide)", fewest);
+      msg += String.format(Locale.ROOT, " (only %d samples: p99 is the maximum)", fewest);
     }
-    return new GateResult(name, kind, candidate, reference, batch, limit, cp, rp, ci.point(), ci.low(), ci.high(), s.confidence(),
-        s.resamples(), cand.length, ref.length, verdict, !verdict.equals("fail"), msg);
+    return new GateResult(name, kind, candidate, reference, batch, limit, cp, rp, med.point(), med.low(), med.high(), s.confidence(),
+        s.resamples(), cand.length, ref.length, verdict, !verdict.equals("fail"), msg, STATISTIC, cm, rm, tail.point(), tail.low(),
+        tail.high());
   }
 }
