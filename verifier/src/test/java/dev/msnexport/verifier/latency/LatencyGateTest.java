@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.latency;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -141,6 +142,54 @@ class LatencyGateTest {
     assertEquals("suspect", g.verdict(), g.message());
     assertTrue(g.pass());
     assertTrue(g.message().contains("p99 ratio is above it with confidence"), g.message());
+  }
+
+  @Test
+  void blockMinimaAreTheFastestOfEachFiveConsecutiveRuns() {
+    assertArrayEquals(new long[] {1, 6, 11}, LatencyGate.blockMinima(new long[] {5, 4, 3, 2, 1, 6, 7, 8, 9, 10, 11, 12}));
+    assertArrayEquals(new long[] {7}, LatencyGate.blockMinima(new long[] {9, 7, 8}));
+  }
+
+  /** {@code a} with a share {@code p} of its runs (drawn with {@code seed}) made {@code factor} times slower: a loaded machine. */
+  static long[] disturbed(long[] a, double p, double factor, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    long[] out = a.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (r.nextDouble() < p) {
+        out[i] = Math.round(out[i] * factor);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void runsTheMachineInterruptedDoNotDecide() {
+    // a burst of load during the candidate's run only: 60% of its runs three times slower. The runs the machine left alone
+    // vary by 5% (sigma of the log). The median of all runs triples; the median of block minima (a block of 5 is all
+    // disturbed 8% of the time) does not move by 10%, and the gate passes (suspect: the p99 tripled); 20% more work on every
+    // run still fails
+    long[] base = quiet(71, 1.0);
+    long[] noisy = disturbed(quiet(72, 1.0), 0.60, 3, 73);
+    long[] sorted = noisy.clone();
+    Arrays.sort(sorted);
+    long[] baseSorted = base.clone();
+    Arrays.sort(baseSorted);
+    assertTrue(Percentiles.median(sorted) > 2 * Percentiles.median(baseSorted), "the plain median moved");
+    GateResult g = LatencyGate.regression("ort-custom", 8, noisy, base, 0.10, S);
+    assertTrue(g.pass() && g.ratio() < 1.05, g.message());
+    assertEquals("suspect", g.verdict(), g.message());
+    GateResult slow = LatencyGate.regression("ort-custom", 8, disturbed(quiet(74, 1.2), 0.60, 3, 75), base, 0.10, S);
+    assertEquals("fail", slow.verdict(), slow.message());
+  }
+
+  /** N runs of 200 us times {@code scale}, log-normal with a sigma of 0.05, as an undisturbed machine runs one inference. */
+  static long[] quiet(long seed, double scale) {
+    SplittableRandom r = new SplittableRandom(seed);
+    long[] ns = new long[N];
+    for (int i = 0; i < N; i++) {
+      ns[i] = Math.round(200_000 * scale * Math.exp(0.05 * r.nextGaussian()));
+    }
+    return ns;
   }
 
   @Test
