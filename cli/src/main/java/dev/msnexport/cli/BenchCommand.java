@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure host latency (and GPU time where a backend reports it) of backends on the same seeded inputs, "
-        + "interleaved round robin per batch size; gate the median ratio (p99 reported beside it) against the reference graph (profile's "
+        + "interleaved round robin per batch size; gate the ratio of the medians of block minima (the fastest of each 5 consecutive "
+        + "runs; p99 reported beside it) against the reference graph (profile's "
         + "max_p99_ratio) and against a saved baseline (--baseline): a ratio above the limit fails. Exit 0 when every gate passes, 3 "
         + "when one fails.")
 final class BenchCommand implements Callable<Integer> {
@@ -79,11 +80,11 @@ final class BenchCommand implements Callable<Integer> {
   boolean updateBaseline;
 
   @Option(names = "--max-p99-regression", paramLabel = "R",
-      description = "Fail when the median latency grew by more than R against the baseline (default: the profile's, else 0.10).")
+      description = "Fail when the median of block minima grew by more than R against the baseline (default: the profile's, else 0.10).")
   Double maxP99Regression;
 
-  @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when the median latency ratio candidate/reference graph "
-      + "exceeds R (default: the profile's max_p99_ratio; 0 turns the gate off).")
+  @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when the ratio candidate/reference graph of the medians of "
+      + "block minima exceeds R (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
   @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")

@@ -84,10 +84,11 @@ public final class HtmlReport {
     if (r.gates().isEmpty()) {
       b.append(p("meta", "No gate ran (no reference-graph pair and no --baseline)."));
     } else {
-      b.append(p("meta", f("A gate fails when the ratio of the medians is above its limit; suspect (passes) when its %.0f%% bootstrap "
+      b.append(p("meta", f("A gate fails when the ratio of the medians of block minima (the fastest of each 5 consecutive runs) is above "
+          + "its limit; suspect (passes) when its %.0f%% bootstrap "
           + "interval (%d resamples) reaches above the limit, or the p99 ratio is above it with confidence.", s.confidence() * 100,
           s.bootstrap_resamples())));
-      b.append("<table><tr><th class=l>gate</th><th>median candidate (ms)</th><th>median reference (ms)</th><th>median ratio</th>"
+      b.append("<table><tr><th class=l>gate</th><th>candidate (ms)</th><th>reference (ms)</th><th>ratio</th>"
           + "<th>interval</th><th>p99 ratio</th><th>limit</th><th>verdict</th></tr>");
       for (GateResult g : r.gates()) {
         b.append(f("<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.3f</td><td class=l>%s</td></tr>",
