@@ -36,8 +36,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure host latency (and GPU time where a backend reports it) of backends on the same seeded inputs, "
-        + "interleaved round robin per batch size; gate p99 against the reference graph (profile's max_p99_ratio) and against a "
-        + "saved baseline (--baseline) with bootstrap confidence. Exit 0 when every gate passes, 3 when one fails.")
+        + "interleaved round robin per batch size; gate the ratio of the medians of block minima (the fastest of each 5 consecutive "
+        + "runs; p99 reported beside it) against the reference graph (profile's "
+        + "max_p99_ratio) and against a saved baseline (--baseline): a ratio above the limit fails. Exit 0 when every gate passes, 3 "
+        + "when one fails.")
 final class BenchCommand implements Callable<Integer> {
   static final double DEFAULT_DURATION_S = 2.0;
 
@@ -91,12 +93,12 @@ final class BenchCommand implements Callable<Integer> {
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-regression", paramLabel = "R",
-      description = "Fail when p99 grew by more than R against the baseline, with confidence (default: the profile's, else 0.10).")
+      description = "Fail when the median of block minima grew by more than R against the baseline (default: the profile's, else 0.10).")
   Double maxP99Regression;
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
-  @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when p99(candidate)/p99(reference graph) exceeds R, with "
-      + "confidence (default: the profile's max_p99_ratio; 0 turns the gate off).")
+  @Option(names = "--max-p99-ratio", paramLabel = "R", description = "Fail when the ratio candidate/reference graph of the medians of "
+      + "block minima exceeds R (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
   @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)

@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = "Compare two saved results of the same kind: bench (p50/p99 per backend and batch, and the bootstrap regression gate "
-        + "of B against A: exit 3 on a regression) or verify (parity figures side by side: exit 1 when B fails).")
+    description = "Compare two saved results of the same kind: bench (p50/p99 per backend and batch, and the regression gate of B "
+        + "against A on the medians of block minima: exit 3 on a regression) or verify (parity figures side by side: exit 1 when B fails).")
 final class CompareCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "A", description = "The earlier result (baseline): a bench or verify report.json.")
   Path a;
@@ -38,7 +38,7 @@ final class CompareCommand implements Callable<Integer> {
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-regression", paramLabel = "R",
-      description = "Bench: fail when B's p99 exceeds A's by more than R, with confidence (default: B's profile's, else 0.10).")
+      description = "Bench: fail when B's median of block minima exceeds A's by more than R (default: B's profile's, else 0.10).")
   Double maxP99Regression;
 
   @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
@@ -75,8 +75,8 @@ final class CompareCommand implements Callable<Integer> {
   int compareBench(BenchReport ra, BenchReport rb) {
     double regression = maxP99Regression != null ? maxP99Regression : profileRegression(rb.profile());
     LatencyGate.Settings gs = new LatencyGate.Settings(resamples, confidence, seed);
-    System.out.printf(Locale.ROOT, "compare bench %s -> %s (limit: p99 +%.0f%%, %.0f%% bootstrap interval)%n", a, b, regression * 100,
-        confidence * 100);
+    System.out.printf(Locale.ROOT, "compare bench %s -> %s (limit: median of block minima +%.0f%%, %.0f%% bootstrap interval)%n", a, b,
+        regression * 100, confidence * 100);
     System.out.printf(Locale.ROOT, "  %-14s %6s %11s %11s %8s %11s %11s %8s  %s%n", "backend", "batch", "p50 A", "p50 B", "delta", "p99 A",
         "p99 B", "delta", "gate");
     List<GateResult> gates = new ArrayList<>();
@@ -98,7 +98,7 @@ final class CompareCommand implements Callable<Integer> {
       }
     }
     boolean pass = gates.stream().allMatch(GateResult::pass);
-    System.out.println("compare: " + (pass ? "PASS" : "FAIL (p99 regression)"));
+    System.out.println("compare: " + (pass ? "PASS" : "FAIL (latency regression)"));
     return pass ? ExitCodes.OK : ExitCodes.LATENCY_GATE;
   }
 

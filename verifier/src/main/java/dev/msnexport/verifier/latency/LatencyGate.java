@@ -6,10 +6,35 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The latency gates CI can trust: a gate fails only when the p99 ratio is above its limit with
- * statistical confidence, i.e. when the lower end of the bootstrap confidence interval of
- * p99(candidate) / p99(reference) is above the limit ({@link Bootstrap}). One noisy p99 never fails
- * a build; a real regression does, once there are enough samples to see it.
+ * The latency gates CI can trust, decided on the ratio of a quiet summary of each side, the median
+ * of block minima, with the p99 ratio beside it for information (docs/robustness.md, "The latency
+ * gate, measured").
+ *
+ * <p>The summary: a side's samples, in the order they were timed, are cut into blocks of {@value
+ * #BLOCK} consecutive runs (a last, shorter block keeps the rest); each block gives its fastest run;
+ * the summary is the median of those minima (trtexec's percentile rule at 50). A run the machine
+ * interrupted (preempted, cache-thrashed by a neighbour) is almost never the fastest of its block,
+ * so the summary is the latency of the runs the machine left alone: it moves with the work each
+ * run does, and barely with the machine.
+ *
+ * <p>Why not the p99, nor the plain median: on a loaded machine the p99 of a sub-millisecond
+ * inference is how long the scheduler kept the process waiting, not the time the code needs; two
+ * identical backends then show p99 ratios far from 1 from run to run, and a 20% slower candidate
+ * often shows none. In bursts of heavy load more than half the runs are interrupted and even the
+ * median of whole runs moves. Measured with injected slowdowns, only the median of block minima
+ * kept the false alarms at 0% extra work and the catches at 20% within the targets.
+ *
+ * <p>The rule, for a limit L on the ratio candidate / reference of that summary:
+ *
+ * <ul>
+ *   <li>{@code fail} when the measured ratio is above L, whatever its confidence interval (a ratio
+ *       above the limit is never waved through for lack of certainty);
+ *   <li>{@code suspect} (passes, flagged) when the ratio is within L but the upper end of its
+ *       bootstrap interval is above L (too few samples to be sure it is within), or when the p99
+ *       ratio is above L with confidence (the tail grew while the typical run did not: a disturbed
+ *       machine, or a regression of a few runs only; look at the p99);
+ *   <li>{@code pass} otherwise.
+ * </ul>
  */
 public final class LatencyGate {
   /** Bootstrap settings shared by every gate of a run. */
@@ -48,8 +73,17 @@ public final class LatencyGate {
     return null;
   }
 
-  /** Percentile the gates look at. */
+  /** Consecutive runs per block: the gates decide on the median of the blocks' minima. */
+  public static final int BLOCK = 5;
+
+  /** Percentile of the block minima the gates decide on: the median, by trtexec's percentile rule. */
+  public static final double DECIDING_PERCENTILE = 50;
+
+  /** Percentile the gates report beside it (and flag as suspect when it is above the limit with confidence). */
   public static final double PERCENTILE = 99;
+
+  /** The {@code statistic} of a gate decided by the median of block minima. */
+  public static final String STATISTIC = "p50_of_block_minima_" + BLOCK;
 
   private LatencyGate() {}
 
@@ -78,33 +112,60 @@ public final class LatencyGate {
     }
     // a different seed per gate, derived from its name, so gates do not share resampling noise
     long seed = s.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
-    Bootstrap.Interval ci = Bootstrap.percentileRatio(cand, ref, PERCENTILE, s.resamples(), s.confidence(), seed);
+    long[] cmin = blockMinima(cand);
+    long[] rmin = blockMinima(ref);
+    Bootstrap.Interval med = Bootstrap.percentileRatio(cmin, rmin, DECIDING_PERCENTILE, s.resamples(), s.confidence(), seed);
+    Bootstrap.Interval tail = Bootstrap.percentileRatio(cand, ref, PERCENTILE, s.resamples(), s.confidence(), ~seed);
+    Arrays.sort(cmin);
+    Arrays.sort(rmin);
+    double cm = Percentiles.of(cmin, DECIDING_PERCENTILE) / 1e6;
+    double rm = Percentiles.of(rmin, DECIDING_PERCENTILE) / 1e6;
     long[] c = cand.clone();
     long[] r = ref.clone();
-    java.util.Arrays.sort(c);
-    java.util.Arrays.sort(r);
+    Arrays.sort(c);
+    Arrays.sort(r);
     double cp = Percentiles.of(c, PERCENTILE) / 1e6;
     double rp = Percentiles.of(r, PERCENTILE) / 1e6;
+    int pct = (int) Math.round(s.confidence() * 100);
+    String figures = String.format(Locale.ROOT, "median of block minima %.4f ms vs %.4f ms: ratio %.3f, %d%% CI [%.3f, %.3f], limit "
+        + "%.3f; p99 ratio %.3f (%.4f ms vs %.4f ms, %d%% CI [%.3f, %.3f])", cm, rm, med.point(), pct, med.low(), med.high(), limit,
+        tail.point(), cp, rp, pct, tail.low(), tail.high());
     String verdict;
-    String msg;
-    String interval = String.format(Locale.ROOT, "ratio %.3f, %.0f%% CI [%.3f, %.3f], limit %.3f", ci.point(), s.confidence() * 100,
-        ci.low(), ci.high(), limit);
-    if (ci.low() > limit) {
+    String why;
+    if (med.point() > limit) {
       verdict = "fail";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s: above the limit with confidence", cp, rp, interval);
-    } else if (ci.point() > limit) {
+      why = "the ratio is above the limit";
+    } else if (med.high() > limit) {
       verdict = "suspect";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s: above the limit but not significantly (more samples decide)",
-          cp, rp, interval);
+      why = "the ratio is within the limit, but its interval reaches above it (more samples decide)";
+    } else if (tail.low() > limit) {
+      verdict = "suspect";
+      why = "the ratio is within the limit, the p99 ratio is above it with confidence (a disturbed machine, or a regression of "
+          + "a few runs only)";
     } else {
       verdict = "pass";
-      msg = String.format(Locale.ROOT, "p99 %.4f ms vs %.4f ms: %s", cp, rp, interval);
+      why = null;
     }
+    String msg = why == null ? figures : figures + ": " + why;
     int fewest = Math.min(cand.length, ref.length);
     if (Percentiles.index(fewest, PERCENTILE) == fewest - 1) {
-      msg += String.format(Locale.ROOT, " (only %d samples: p99 is the maximum, the interval is wide)", fewest);
+      msg += String.format(Locale.ROOT, " (only %d samples: p99 is the maximum)", fewest);
     }
-    return new GateResult(name, kind, candidate, reference, batch, limit, cp, rp, ci.point(), ci.low(), ci.high(), s.confidence(),
-        s.resamples(), cand.length, ref.length, verdict, !verdict.equals("fail"), msg);
+    return new GateResult(name, kind, candidate, reference, batch, limit, cp, rp, med.point(), med.low(), med.high(), s.confidence(),
+        s.resamples(), cand.length, ref.length, verdict, !verdict.equals("fail"), msg, STATISTIC, cm, rm, tail.point(), tail.low(),
+        tail.high());
+  }
+
+  /** The fastest run of each block of {@link #BLOCK} consecutive samples (a last, shorter block keeps the rest), in order. */
+  static long[] blockMinima(long[] samples) {
+    long[] out = new long[(samples.length + BLOCK - 1) / BLOCK];
+    for (int b = 0; b < out.length; b++) {
+      long m = Long.MAX_VALUE;
+      for (int i = b * BLOCK; i < Math.min(samples.length, (b + 1) * BLOCK); i++) {
+        m = Math.min(m, samples[i]);
+      }
+      out[b] = m;
+    }
+    return out;
   }
 }

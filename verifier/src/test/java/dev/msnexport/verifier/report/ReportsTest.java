@@ -239,8 +239,8 @@ class ReportsTest {
     assertEquals(List.of("count", "min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max", "stddev"),
         keys(j.get("results").get(0).get("host_ms")));
     assertEquals(List.of("name", "kind", "candidate", "reference", "batch", "limit", "candidate_p99_ms", "reference_p99_ms", "ratio",
-        "ci_low", "ci_high", "confidence", "resamples", "candidate_samples", "reference_samples", "verdict", "pass", "message"),
-        keys(j.get("gates").get(0)));
+        "ci_low", "ci_high", "confidence", "resamples", "candidate_samples", "reference_samples", "verdict", "pass", "message", "statistic", "candidate_ms", "reference_ms", "p99_ratio",
+        "p99_ci_low", "p99_ci_high"), keys(j.get("gates").get(0)));
     // and it reads back strictly (the baseline path)
     Path f = tmp.resolve("b.json");
     Files.writeString(f, Profiles.toJson(benchReport()));
