@@ -3,8 +3,8 @@
 // TensorRT's C++ headers are not shipped by any registry we use, and we do not copy other
 // projects' code. A plugin library meets TensorRT only at the binary level: object layouts,
 // vtable slot order, enum values and calling conventions (Itanium C++ ABI, x86_64, LP64).
-// Every fact below comes from shared docs/trt-plugin-abi.md (read from the public TensorRT
-// 10.6 headers and checked against libnvinfer 10.6.0.26 on the H100), except the expression
+// Every fact below was read from the public TensorRT 10.6 headers and checked against libnvinfer
+// 10.6.0.26 on an H100 (trt-plugins/README.md, "The ABI header"), except the expression
 // builder at the end of this file, which we read ourselves from the public TensorRT 10.x
 // NvInferRuntime.h / NvInferImpl.h (see the comment there).
 //

@@ -1,7 +1,7 @@
 // The IPluginV3 glue every plugin of this library shares, written once:
 //   * PluginGlue<Derived>: the plugin base (CRTP). It inherits PluginV3, PluginV3OneCore,
 //     PluginV3OneBuild and PluginV3OneRuntime in that order and has no data members, so a
-//     plugin derived from it has the layout shared docs/trt-plugin-abi.md requires: PluginV3
+//     plugin derived from it has the layout msn_trt_abi.h describes: PluginV3
 //     (primary) at +0, the core, build and runtime capabilities at +8, +16 and +24. It answers
 //     getCapabilityInterface, clone, attachToContext, the core strings and getNbOutputs, and
 //     rejects null pointers, wrong input/output counts, positions out of range and formats

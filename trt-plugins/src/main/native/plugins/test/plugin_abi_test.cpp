@@ -1,5 +1,5 @@
 // Loads the built plugin library the way TensorRT does (dlopen + dlsym) and drives every vtable
-// slot we rely on through raw slot numbers, as listed in shared docs/trt-plugin-abi.md, not
+// slot we rely on through raw slot numbers, as listed in msn_trt_abi.h's comments, not
 // through our own class declarations: a method declared in the wrong order, a wrong "kind"
 // string, a capability at the wrong offset or a wrong enum value fails here.
 //

@@ -32,7 +32,7 @@ public final class TensorRt {
       + "it with `./mvnw -B package -Pgpu -DskipTests` and run bin/msn-export of "
       + "distribution/target/msn-export-VERSION-gpu-linux-x86_64.tar.gz (it puts its lib/native on LD_LIBRARY_PATH); or install "
       + "TensorRT 10.x and the CUDA 12 runtime yourself, put their library directories on LD_LIBRARY_PATH and add those jars to "
-      + "the class path; README, \"On a GPU machine\", and docs/gpu.md)";
+      + "the class path; README, \"With an NVIDIA GPU\", and docs/gpu.md)";
 
   /** The NVIDIA driver's CUDA library, which the driver installs (never part of a distribution). */
   static final String DRIVER_LIBRARY = "libcuda.so.1";
