@@ -18,7 +18,9 @@ import java.util.function.ToDoubleFunction;
  * to choose what the gates decide on: for each summary, level and gate, how often its point ratio
  * is above the 1.10 limit, and the geometric mean and standard deviation of the log ratio across
  * trials. The regression gate's baseline is, as in GateRates, the candidate of the latest earlier
- * trial at level 0.
+ * trial at level 0. A third column replays the regression gate normalized by the machine's drift:
+ * the candidate's ratio to its baseline divided by the reference session's ratio to the reference
+ * of the same earlier trial (both sessions see the same machine, interleaved in one run).
  */
 public final class CompareStatistics {
   static final double LIMIT = 1.10;
@@ -43,9 +45,10 @@ public final class CompareStatistics {
     stats.put("p90 of minima of 5", a -> pct(blockMinima(a, 5), 90));
     stats.put("p50 of minima of 5", a -> pct(blockMinima(a, 5), 50));
 
-    // statistic -> level -> {ratio gate, regression gate} log ratios
+    // statistic -> level -> {ratio gate, regression gate, regression gate normalized by the reference's drift} log ratios
     Map<String, Map<Double, List<double[]>>> out = new LinkedHashMap<>();
     long[] baseline = null;
+    long[] baselineRef = null;
     for (Path f : files) {
       double level;
       long[] ref;
@@ -59,18 +62,22 @@ public final class CompareStatistics {
         double c = e.getValue().applyAsDouble(cand);
         double ratio = Math.log(c / e.getValue().applyAsDouble(ref));
         double reg = baseline == null ? Double.NaN : Math.log(c / e.getValue().applyAsDouble(baseline));
-        out.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).computeIfAbsent(level, k -> new ArrayList<>()).add(new double[] {ratio, reg});
+        double drift = baseline == null ? Double.NaN : Math.log(e.getValue().applyAsDouble(ref) / e.getValue().applyAsDouble(baselineRef));
+        out.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).computeIfAbsent(level, k -> new ArrayList<>())
+            .add(new double[] {ratio, reg, reg - drift});
       }
       if (level == 0) {
         baseline = cand;
+        baselineRef = ref;
       }
     }
-    System.out.printf(Locale.ROOT, "%d trials; per level: ratio gate | regression gate: above %.2f / trials (geometric mean ratio, "
-        + "sd of log ratio)%n", files.size(), LIMIT);
+    System.out.printf(Locale.ROOT, "%d trials; per level: ratio gate | regression gate | regression gate normalized by the "
+        + "reference's drift: above %.2f / trials (geometric mean ratio, sd of log ratio)%n", files.size(), LIMIT);
     for (var e : out.entrySet()) {
       StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-20s", e.getKey()));
       for (var l : e.getValue().entrySet()) {
-        b.append(String.format(Locale.ROOT, "  %+3.0f%%: %s | %s", l.getKey() * 100, summary(l.getValue(), 0), summary(l.getValue(), 1)));
+        b.append(String.format(Locale.ROOT, "  %+3.0f%%: %s | %s | %s", l.getKey() * 100, summary(l.getValue(), 0),
+            summary(l.getValue(), 1), summary(l.getValue(), 2)));
       }
       System.out.println(b);
     }

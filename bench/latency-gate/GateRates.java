@@ -36,7 +36,9 @@ import java.util.Random;
  *       (the profiles' {@code max_p99_ratio} 1.0, scaled so that the true ratio of the unslowed
  *       candidate, 1.0, lies as far below the limit as it does for the regression gate).
  *   <li>regression gate: candidate against a baseline, the candidate's samples of the latest
- *       earlier trial at level 0 (a separate earlier run, as a saved baseline in CI); limit 1.10.
+ *       earlier trial at level 0 (a separate earlier run, as a saved baseline in CI), scaled by the
+ *       machine's drift seen on the reference session against that trial's (bench's default);
+ *       limit 1.10.
  * </ul>
  *
  * Trials run in rounds; each round runs every level {@code weights} times, in a shuffled order, so
@@ -122,6 +124,7 @@ public final class GateRates {
     int[] ratioTrials = new int[levels.length];
     int[] regressionTrials = new int[levels.length];
     long[] baseline = null;
+    long[] baselineRef = null;
     int trial = 0;
     System.out.printf(Locale.ROOT, "# %s batch %d, plan %s, limit %.2f, gate settings %s, %s%n", args[0], batch, plan, LIMIT, gs,
         java.time.Instant.now());
@@ -153,7 +156,9 @@ public final class GateRates {
           ratioFails[l] += ratio.pass() ? 0 : 1;
           GateResult reg = null;
           if (baseline != null) {
-            reg = LatencyGate.regression("candidate", batch, c, baseline, LIMIT - 1, s);
+            // as bench --baseline does by default: the baseline scaled by the machine's drift, seen on the run's other backend
+            double drift = LatencyGate.drift(java.util.Collections.singletonList(new long[][] {r, baselineRef}));
+            reg = LatencyGate.regression("candidate", batch, c, baseline, LIMIT - 1, drift, "drift from the reference session", s);
             regressionTrials[l]++;
             regressionFails[l] += reg.pass() ? 0 : 1;
           }
@@ -174,6 +179,7 @@ public final class GateRates {
           }
           if (levels[l] == 0) {
             baseline = c; // the next trials' saved baseline: an earlier, separate run of the unslowed candidate
+            baselineRef = r;
           }
           trial++;
         }

@@ -109,6 +109,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
+  @Option(names = "--no-drift-correction",
+      description = "Gate against --baseline as measured. By default each backend's baseline is first scaled by how much slower "
+          + "the run's other backends ran than in the baseline (the machine's drift), so a machine that is slower as a whole "
+          + "raises no alarm; a regression of every backend alike then goes unseen, which this option catches.")
+  boolean noDriftCorrection;
+
   @Option(names = "--no-cuda-graph", negatable = false,
       description = "Time TensorRT backends by plain launches instead of replaying each prepared launch as a CUDA graph (the default, "
           + "as trtexec's --useCudaGraph; GPU time comes from CUDA events around each run either way).")
@@ -190,7 +196,7 @@ final class BenchCommand implements Callable<Integer> {
       gates.addAll(ratioGates(results, sizes, ratio, gs));
     }
     if (old != null) {
-      gates.addAll(baselineGates(results, old, regression, gs));
+      gates.addAll(baselineGates(results, old, regression, gs, !noDriftCorrection));
       if (old.host() != null && old.host().cpus() != BenchReport.Host.current().cpus()) {
         System.err.printf(Locale.ROOT, "msn-export: warning: baseline %s was measured with %d CPUs, this machine has %d%n", baseline,
             old.host().cpus(), BenchReport.Host.current().cpus());
@@ -276,8 +282,18 @@ final class BenchCommand implements Callable<Integer> {
     return gates;
   }
 
-  /** Every backend and batch of this run against the same in the baseline; missing pairs are skipped gates. */
+  /** As {@link #baselineGates(List, BenchReport, double, LatencyGate.Settings, boolean)}, drift-corrected. */
   static List<GateResult> baselineGates(List<BenchResult> results, BenchReport old, double maxRegression, LatencyGate.Settings gs) {
+    return baselineGates(results, old, maxRegression, gs, true);
+  }
+
+  /**
+   * Every backend and batch of this run against the same in the baseline; missing pairs are
+   * skipped gates. With {@code driftCorrection}, each baseline is first scaled by the machine's
+   * drift seen on the run's other backends at that batch ({@link LatencyGate#drift}).
+   */
+  static List<GateResult> baselineGates(List<BenchResult> results, BenchReport old, double maxRegression, LatencyGate.Settings gs,
+      boolean driftCorrection) {
     List<GateResult> gates = new ArrayList<>();
     for (BenchResult r : results) {
       BenchResult b = old.result(r.backend(), r.batch());
@@ -286,7 +302,20 @@ final class BenchCommand implements Callable<Integer> {
             GateResult.BASELINE_REGRESSION, r.backend(), "baseline:" + r.backend(), r.batch(), 1 + maxRegression,
             "the baseline has no result for " + r.backend() + " at batch " + r.batch()));
       } else {
-        gates.add(LatencyGate.regression(r.backend(), r.batch(), r.samples_ns(), b.samples_ns(), maxRegression, gs));
+        List<String> names = new ArrayList<>();
+        List<long[][]> others = new ArrayList<>();
+        for (BenchResult o : results) {
+          BenchResult ob = o.batch() == r.batch() && !o.backend().equals(r.backend()) ? old.result(o.backend(), o.batch()) : null;
+          if (driftCorrection && ob != null) {
+            names.add(o.backend());
+            others.add(new long[][] {o.samples_ns(), ob.samples_ns()});
+          }
+        }
+        double drift = LatencyGate.drift(others);
+        String note = !driftCorrection ? null : others.isEmpty()
+            ? "no drift correction: no other backend of this run is in the baseline at this batch"
+            : String.format(Locale.ROOT, "baseline scaled by the machine's drift %.3f (seen on %s)", drift, String.join(", ", names));
+        gates.add(LatencyGate.regression(r.backend(), r.batch(), r.samples_ns(), b.samples_ns(), maxRegression, drift, note, gs));
       }
     }
     return gates;

@@ -36,6 +36,10 @@ final class CompareCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "B", description = "The later result (candidate), of the same kind.")
   Path b;
 
+  @Option(names = "--no-drift-correction", description = "Gate B against A as measured, without scaling A by the machine's drift "
+      + "seen on B's other backends (see bench --no-drift-correction).")
+  boolean noDriftCorrection;
+
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(names = "--max-p99-regression", paramLabel = "R",
       description = "Bench: fail when B's median of block minima exceeds A's by more than R (default: B's profile's, else 0.10).")
@@ -80,13 +84,16 @@ final class CompareCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "  %-14s %6s %11s %11s %8s %11s %11s %8s  %s%n", "backend", "batch", "p50 A", "p50 B", "delta", "p99 A",
         "p99 B", "delta", "gate");
     List<GateResult> gates = new ArrayList<>();
-    for (BenchResult y : rb.results()) {
+    // the same rule as bench --baseline: B against A, drift-corrected by B's other backends unless told not to
+    List<GateResult> byResult = BenchCommand.baselineGates(rb.results(), ra, regression, gs, !noDriftCorrection);
+    for (int i = 0; i < rb.results().size(); i++) {
+      BenchResult y = rb.results().get(i);
       BenchResult x = ra.result(y.backend(), y.batch());
       if (x == null) {
         System.out.printf(Locale.ROOT, "  %-14s %6d  (not in A)%n", y.backend(), y.batch());
         continue;
       }
-      GateResult g = LatencyGate.regression(y.backend(), y.batch(), y.samples_ns(), x.samples_ns(), regression, gs);
+      GateResult g = byResult.get(i);
       gates.add(g);
       System.out.printf(Locale.ROOT, "  %-14s %6d %11.4f %11.4f %+7.1f%% %11.4f %11.4f %+7.1f%%  %s [%.3f, %.3f]%n", y.backend(), y.batch(),
           x.host_ms().p50(), y.host_ms().p50(), pct(y.host_ms().p50(), x.host_ms().p50()), x.host_ms().p99(), y.host_ms().p99(),

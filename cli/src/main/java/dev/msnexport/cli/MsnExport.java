@@ -48,7 +48,13 @@ public final class MsnExport implements Runnable {
     CommandLine cl = new CommandLine(new MsnExport());
     cl.setCaseInsensitiveEnumValuesAllowed(true); // --precision FP16 as fp16
     cl.setExecutionStrategy(parseResult -> {
-      OptionRanges.check(parseResult);
+      try {
+        OptionRanges.check(parseResult);
+      } catch (CommandLine.ParameterException e) {
+        throw e;
+      } catch (RuntimeException e) { // a bug of the check itself: the one error mapping (exit 70), not picocli's raw trace and exit 1
+        throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), "checking the option ranges failed", e);
+      }
       return new CommandLine.RunLast().execute(parseResult);
     });
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) ->

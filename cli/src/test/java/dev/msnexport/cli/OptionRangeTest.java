@@ -45,6 +45,18 @@ class OptionRangeTest {
     return NUMERIC.contains(o.type()) || (aux.length > 0 && NUMERIC.contains(aux[0])) || NUMBER_STRINGS.contains(o.longestName());
   }
 
+  /** A @Range that slid onto a flag (an option inserted between it and its own @Option) would crash the check. */
+  @Test
+  void onlyNumericOptionsCarryARange() {
+    for (CommandLine cl : allCommands()) {
+      for (OptionSpec o : cl.getCommandSpec().options()) {
+        if (OptionRanges.rangeOf(o) != null) {
+          assertTrue(numeric(o), cl.getCommandSpec().qualifiedName() + " " + o.longestName() + " has a @Range but is not numeric");
+        }
+      }
+    }
+  }
+
   @Test
   void everyNumericOptionOfEveryCommandHasARangeThatHoldsItsDefault() {
     int checked = 0;

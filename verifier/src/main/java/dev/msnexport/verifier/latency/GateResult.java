@@ -28,13 +28,13 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 public record GateResult(String name, String kind, String candidate, String reference, int batch, double limit,
     Double candidate_p99_ms, Double reference_p99_ms, Double ratio, Double ci_low, Double ci_high, double confidence, int resamples,
     int candidate_samples, int reference_samples, String verdict, boolean pass, String message, String statistic, Double candidate_ms,
-    Double reference_ms, Double p99_ratio, Double p99_ci_low, Double p99_ci_high) {
+    Double reference_ms, Double p99_ratio, Double p99_ci_low, Double p99_ci_high, Double machine_drift) {
   public static final String BASELINE_REGRESSION = "baseline_regression";
   public static final String REFERENCE_RATIO = "reference_ratio";
 
   public static GateResult skipped(String name, String kind, String candidate, String reference, int batch, double limit,
       String why) {
     return new GateResult(name, kind, candidate, reference, batch, limit, null, null, null, null, null, 0, 0, 0, 0, "skipped", true,
-        why, null, null, null, null, null, null);
+        why, null, null, null, null, null, null, null);
   }
 }

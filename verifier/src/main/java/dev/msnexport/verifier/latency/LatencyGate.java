@@ -90,9 +90,60 @@ public final class LatencyGate {
   /** p99 against the same backend and batch in a saved baseline; fails above {@code 1 + maxRegression}. */
   public static GateResult regression(String backend, int batch, long[] candidateNs, long[] baselineNs, double maxRegression,
       Settings s) {
+    return regression(backend, batch, candidateNs, baselineNs, maxRegression, 1.0, null, s);
+  }
+
+  /**
+   * As {@link #regression(String, int, long[], long[], double, Settings)}, with the baseline scaled
+   * by {@code drift}: how much slower this machine ran now than when the baseline was measured,
+   * seen on the run's other backends ({@link #drift}). A whole machine that runs 1.45x slower for
+   * a while is then no regression of one backend; a regression of every backend alike goes unseen
+   * too (turn the correction off for that: {@code bench --no-drift-correction}). {@code driftNote}
+   * (null: none) says where the drift came from.
+   */
+  public static GateResult regression(String backend, int batch, long[] candidateNs, long[] baselineNs, double maxRegression,
+      double drift, String driftNote, Settings s) {
+    if (!(Double.isFinite(drift) && drift > 0)) {
+      throw new IllegalArgumentException("machine drift must be a finite positive factor, got " + drift);
+    }
     String name = String.format(Locale.ROOT, "p99 regression %s batch %d", backend, batch);
-    return gate(name, GateResult.BASELINE_REGRESSION, backend, "baseline:" + backend, batch, candidateNs, baselineNs,
+    long[] base = baselineNs;
+    if (drift != 1.0) {
+      base = new long[baselineNs.length];
+      for (int i = 0; i < base.length; i++) {
+        base[i] = Math.round(baselineNs[i] * drift);
+      }
+    }
+    GateResult g = gate(name, GateResult.BASELINE_REGRESSION, backend, "baseline:" + backend, batch, candidateNs, base,
         1 + maxRegression, s);
+    if (driftNote == null || g.verdict().equals("skipped")) {
+      return g;
+    }
+    return new GateResult(g.name(), g.kind(), g.candidate(), g.reference(), g.batch(), g.limit(), g.candidate_p99_ms(),
+        g.reference_p99_ms(), g.ratio(), g.ci_low(), g.ci_high(), g.confidence(), g.resamples(), g.candidate_samples(),
+        g.reference_samples(), g.verdict(), g.pass(), g.message() + "; " + driftNote, g.statistic(), g.candidate_ms(), g.reference_ms(),
+        g.p99_ratio(), g.p99_ci_low(), g.p99_ci_high(), drift);
+  }
+
+  /** The typical time of one run, as the gates see it: the median of the block minima (ns). */
+  public static double typical(long[] samplesNs) {
+    long[] m = blockMinima(samplesNs);
+    Arrays.sort(m);
+    return Percentiles.of(m, DECIDING_PERCENTILE);
+  }
+
+  /**
+   * How much slower the machine ran now than at the baseline: the median, over {@code others}
+   * (pairs of {now, baseline} samples of other backends of the same run and batch), of each
+   * one's typical time now over its typical time then; 1 when there are none.
+   */
+  public static double drift(List<long[][]> others) {
+    double[] r = others.stream().filter(o -> o[0].length > 0 && o[1].length > 0).mapToDouble(o -> typical(o[0]) / typical(o[1]))
+        .sorted().toArray();
+    if (r.length == 0) {
+      return 1.0;
+    }
+    return r.length % 2 == 1 ? r[r.length / 2] : Math.sqrt(r[r.length / 2 - 1] * r[r.length / 2]);
   }
 
   /** p99 of a candidate against the reference graph measured in the same run; fails above {@code maxRatio}. */
@@ -153,7 +204,7 @@ public final class LatencyGate {
     }
     return new GateResult(name, kind, candidate, reference, batch, limit, cp, rp, med.point(), med.low(), med.high(), s.confidence(),
         s.resamples(), cand.length, ref.length, verdict, !verdict.equals("fail"), msg, STATISTIC, cm, rm, tail.point(), tail.low(),
-        tail.high());
+        tail.high(), null);
   }
 
   /** The fastest run of each block of {@link #BLOCK} consecutive samples (a last, shorter block keeps the rest), in order. */

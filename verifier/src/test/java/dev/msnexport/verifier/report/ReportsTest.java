@@ -240,7 +240,7 @@ class ReportsTest {
         keys(j.get("results").get(0).get("host_ms")));
     assertEquals(List.of("name", "kind", "candidate", "reference", "batch", "limit", "candidate_p99_ms", "reference_p99_ms", "ratio",
         "ci_low", "ci_high", "confidence", "resamples", "candidate_samples", "reference_samples", "verdict", "pass", "message", "statistic", "candidate_ms", "reference_ms", "p99_ratio",
-        "p99_ci_low", "p99_ci_high"), keys(j.get("gates").get(0)));
+        "p99_ci_low", "p99_ci_high", "machine_drift"), keys(j.get("gates").get(0)));
     // and it reads back strictly (the baseline path)
     Path f = tmp.resolve("b.json");
     Files.writeString(f, Profiles.toJson(benchReport()));
