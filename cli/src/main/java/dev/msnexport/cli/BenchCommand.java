@@ -109,6 +109,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--confidence", defaultValue = "0.95", description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
   double confidence;
 
+  @Option(names = "--no-confirm",
+      description = "Decide every gate on the first run. By default a gate that fails is confirmed by a second interleaved run of "
+          + "every backend at that batch: it fails only if it fails again, else it is suspect (flagged, exit 0).")
+  boolean noConfirm;
+
   @Option(names = "--no-drift-correction",
       description = "Gate against --baseline as measured. By default each backend's baseline is first scaled by how much slower "
           + "the run's other backends ran than in the baseline (the machine's drift), so a machine that is slower as a whole "
@@ -163,6 +168,8 @@ final class BenchCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n",
         o.model, p.name(), m.valuesDtype(), o.backends, sizes, iterations != null ? iterations + " runs" : durationS + " s", warmupMs);
     List<BenchResult> results;
+    List<GateResult> gates;
+    LatencyGate.Settings gs = new LatencyGate.Settings(resamples, confidence, seed);
     List<FloorRow> floors;
     List<LayerProfile> profiles = new ArrayList<>();
     LatencyBenchmark.Plan plan = new LatencyBenchmark.Plan(warmupMs, iterations == null ? 0 : iterations,
@@ -186,17 +193,31 @@ final class BenchCommand implements Callable<Integer> {
       if (layerProfile) {
         profiles = layerProfiles(opened.backends(), sizes, b -> Inputs.random(m.config(), b, seed), layerProfileRuns);
       }
+      BenchReport base = old;
+      java.util.function.BiFunction<List<BenchResult>, List<Integer>, List<GateResult>> gatesOf = (res, at) -> {
+        List<GateResult> g = new ArrayList<>();
+        if (ratio > 0) {
+          g.addAll(ratioGates(res, at, ratio, gs));
+        }
+        if (base != null) {
+          g.addAll(baselineGates(res, base, regression, gs, !noDriftCorrection));
+        }
+        return g;
+      };
+      gates = gatesOf.apply(results, sizes);
+      List<Integer> failed = gates.stream().filter(g -> !g.pass()).map(GateResult::batch).distinct().sorted().toList();
+      if (!noConfirm && !failed.isEmpty()) {
+        System.out.println("gates failed at batch " + failed + ": timing every backend there once more, to confirm (--no-confirm: "
+            + "decide on the first run)");
+        List<BenchResult> again = LatencyBenchmark.run(opened.backends(), failed, b -> Inputs.random(m.config(), b, seed), plan,
+            LatencyBenchmark.Clock.SYSTEM, System.out::println);
+        gates = LatencyGate.confirmed(gates, gatesOf.apply(again, failed));
+      }
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
 
-    LatencyGate.Settings gs = new LatencyGate.Settings(resamples, confidence, seed);
-    List<GateResult> gates = new ArrayList<>();
-    if (ratio > 0) {
-      gates.addAll(ratioGates(results, sizes, ratio, gs));
-    }
     if (old != null) {
-      gates.addAll(baselineGates(results, old, regression, gs, !noDriftCorrection));
       if (old.host() != null && old.host().cpus() != BenchReport.Host.current().cpus()) {
         System.err.printf(Locale.ROOT, "msn-export: warning: baseline %s was measured with %d CPUs, this machine has %d%n", baseline,
             old.host().cpus(), BenchReport.Host.current().cpus());

@@ -207,6 +207,28 @@ public final class LatencyGate {
         tail.high(), null);
   }
 
+  /**
+   * The gates of a run whose failures were timed again ({@code second}: the same gates of the
+   * second run): a gate that failed fails only when it fails again (its message gives both
+   * runs); one that passed the second time is {@code suspect}. Gates that passed are kept.
+   */
+  public static List<GateResult> confirmed(List<GateResult> first, List<GateResult> second) {
+    List<GateResult> out = new ArrayList<>();
+    for (GateResult g : first) {
+      GateResult again = g.pass() ? null : second.stream().filter(x -> x.name().equals(g.name())).findFirst().orElse(null);
+      if (again == null) {
+        out.add(g);
+      } else if (!again.pass()) {
+        out.add(again.with("fail", String.format(Locale.ROOT, "confirmed by a second run (first run: ratio %.3f): %s", g.ratio(),
+            again.message())));
+      } else {
+        out.add(again.with("suspect", String.format(Locale.ROOT, "failed in the first run (ratio %.3f), not in a second run: %s",
+            g.ratio(), again.message())));
+      }
+    }
+    return out;
+  }
+
   /** The fastest run of each block of {@link #BLOCK} consecutive samples (a last, shorter block keeps the rest), in order. */
   static long[] blockMinima(long[] samples) {
     long[] out = new long[(samples.length + BLOCK - 1) / BLOCK];
