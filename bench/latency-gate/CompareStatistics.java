@@ -81,6 +81,34 @@ public final class CompareStatistics {
       }
       System.out.println(b);
     }
+    // bench's confirmation, replayed: a trial's failure counts when the next trial of its level (a later, independent run) fails too
+    System.out.printf(Locale.ROOT, "confirmed (this trial and the next of its level both above %.2f), p50 of minima of 5: "
+        + "ratio gate | regression gate | regression gate normalized by the reference's drift%n", LIMIT);
+    for (var l : out.get("p50 of minima of 5").entrySet()) {
+      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  %+3.0f%%:", l.getKey() * 100));
+      for (int gate = 0; gate < 3; gate++) {
+        b.append(' ').append(confirmed(l.getValue(), gate)).append(gate < 2 ? " |" : "");
+      }
+      System.out.println(b);
+    }
+  }
+
+  /** Consecutive pairs of trials (of one level, in order) with a ratio for {@code gate}, and how many of them are both above the limit. */
+  static String confirmed(List<double[]> v, int gate) {
+    int pairs = 0;
+    int both = 0;
+    double[] prev = null;
+    for (double[] x : v) {
+      if (Double.isNaN(x[gate])) {
+        continue;
+      }
+      if (prev != null) {
+        pairs++;
+        both += prev[gate] > Math.log(LIMIT) && x[gate] > Math.log(LIMIT) ? 1 : 0;
+      }
+      prev = x;
+    }
+    return String.format(Locale.ROOT, "%3d/%3d", both, pairs);
   }
 
   static String summary(List<double[]> v, int gate) {
