@@ -1,5 +1,8 @@
 package dev.msnexport.cli.robustness;
 
+import static dev.msnexport.cli.robustness.BadInputCliTest.assertBadInput;
+import static dev.msnexport.cli.robustness.BadInputCliTest.run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,6 +12,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.cli.ExitCodes;
+import dev.msnexport.cli.robustness.BadInputCliTest.Run;
 import dev.msnexport.cli.MsnExport;
 import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
@@ -16,13 +20,10 @@ import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.profiles.Profiles;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,13 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * target, and an export moved together with its checkpoint.
  */
 class ExportSafetyTest {
-  /** Slow enough to interrupt (~270 MB of graphs), as in AtomicOutputsTest. */
-  static final String MEDIUM = """
-      {"name": "medium", "description": "signal tests: slow enough to interrupt",
-       "model": {"T": 8, "D": 64, "L": 2, "msn_layers": [0, 1], "S": 512, "k": 16, "dk": 32, "ffn_mult": 2, "head_hidden": 64,
-                 "tasks": ["click", "finish"]},
-       "batch": {"min": 1, "opt": 8, "max": 64}, "tolerances": {"fp32": {"atol": 1e-5, "rtol": 1e-5}}}
-      """;
+  /** Slow enough to interrupt (~270 MB of graphs): AtomicOutputsTest's profile. */
+  static final String MEDIUM = AtomicOutputsTest.MEDIUM;
 
   @TempDir static Path tmp;
   static Path mediumProfile;
@@ -62,26 +58,6 @@ class ExportSafetyTest {
     SyntheticCheckpoint.write(Profiles.read(mediumProfile).model(), ckMedium, 1);
     ckTiny = tmp.resolve("ck-tiny");
     assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ckTiny.toString()).code());
-  }
-
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setErr(ps);
-      return new Run(MsnExport.execute(args), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(saved);
-    }
-  }
-
-  static void assertBadInput(Run r, String... named) {
-    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-    for (String s : named) {
-      assertTrue(r.err().contains(s), "'" + s + "' in: " + r.err());
-    }
   }
 
   /** Every entry of {@code dir} (hidden ones included), sorted; empty if it does not exist. */
