@@ -27,15 +27,17 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The MSN retrieval layer in ONNX Runtime (CPU): our two custom ops ({@code custom}) against the
- * standard-op decomposition TopK/Add/GatherElements/Softmax/Gather/Mul/ReduceSum
- * ({@code reference}), built by the exporter's own {@link RetrievalGraph}. Paper size: S=256
- * (65,536 slots), k=32, D=768. Each invocation runs the layer on N queries with fresh-per-trial
- * random scores.
+ * standard-op decomposition TopK/Add/GatherElements/Softmax/Gather/Mul/ReduceSum ({@code
+ * reference}), built by the exporter's own {@link RetrievalGraph}. Paper size: S=256 (65,536
+ * slots), k=32, D=768. Each invocation runs the layer on N queries with fresh-per-trial random
+ * scores.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx6g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MsnLayerBenchmark {
@@ -70,7 +72,8 @@ public class MsnLayerBenchmark {
     for (int i = 0; i < values.length; i++) {
       values[i] = (float) r.nextGaussian();
     }
-    byte[] model = RetrievalGraph.layerModel(s, k, d, values, DType.F32, graph.equals("custom")).toByteArray();
+    byte[] model =
+        RetrievalGraph.layerModel(s, k, d, values, DType.F32, graph.equals("custom")).toByteArray();
     env = OrtEnvironment.getEnvironment();
     options = new OrtSession.SessionOptions();
     options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -84,11 +87,16 @@ public class MsnLayerBenchmark {
     float[] a = new float[n * s];
     float[] b = new float[n * s];
     for (int i = 0; i < a.length; i++) {
-      a[i] = (float) (4 * r.nextGaussian()); // LN'd queries against LN'd keys: scores of a few units
+      a[i] =
+          (float) (4 * r.nextGaussian()); // LN'd queries against LN'd keys: scores of a few units
       b[i] = (float) (4 * r.nextGaussian());
     }
-    inputs = Map.of("row_scores", OnnxTensor.createTensor(env, FloatBuffer.wrap(a), new long[] {n, s}),
-        "col_scores", OnnxTensor.createTensor(env, FloatBuffer.wrap(b), new long[] {n, s}));
+    inputs =
+        Map.of(
+            "row_scores",
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(a), new long[] {n, s}),
+            "col_scores",
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(b), new long[] {n, s}));
   }
 
   @Benchmark

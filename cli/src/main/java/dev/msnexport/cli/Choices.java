@@ -9,25 +9,42 @@ import java.util.List;
 /**
  * The fixed choices of command-line options. Picocli converts an enum-typed option itself: a value
  * outside the choices is a usage error (exit 2) that lists them, and shell completion offers them.
- * The constants are spelled as the user types them (lower case), so help, errors and completion
- * all show the real spelling; {@link MsnExport#commandLine()} also accepts other cases.
+ * The constants are spelled as the user types them (lower case), so help, errors and completion all
+ * show the real spelling; {@link MsnExport#commandLine()} also accepts other cases.
  */
 final class Choices {
   private Choices() {}
 
   /** Storage type of the value tables (export, pipeline). */
-  enum ValuesDtype { fp32, fp16, bf16 }
+  enum ValuesDtype {
+    fp32,
+    fp16,
+    bf16
+  }
 
   /** Whether weights go to a separate model.data file (export). */
-  enum ExternalData { auto, always, never }
+  enum ExternalData {
+    auto,
+    always,
+    never
+  }
 
   /** TensorRT engine precision (build, verify's trt backend). */
-  enum Precision { fp32, fp16 }
+  enum Precision {
+    fp32,
+    fp16
+  }
 
   /** Which exported graph TensorRT compiles (build, verify's trt backend). */
-  enum Graph { custom, reference }
+  enum Graph {
+    custom,
+    reference
+  }
 
-  /** Completion candidates of --backends (parsed as free text: trt takes :precision and :graph suffixes). */
+  /**
+   * Completion candidates of --backends (parsed as free text: trt takes :precision and :graph
+   * suffixes).
+   */
   static final class BackendNames implements Iterable<String> {
     @Override
     public Iterator<String> iterator() {

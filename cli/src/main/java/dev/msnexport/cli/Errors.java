@@ -6,16 +6,18 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /**
- * The one place that turns what a command threw into a message and an exit code, for every
- * command: bad input (exit 4), usage (2), out of memory (4 when an input was too large to load,
- * else 70, with the {@code MSN_EXPORT_JAVA_OPTS=-Xmx...} hint), anything else internal (70).
- * Never 1, the parity-failure code. One line on stderr; the stack trace only with {@code
- * --verbose} or {@link MsnExport#DEBUG_ENV} set.
+ * The one place that turns what a command threw into a message and an exit code, for every command:
+ * bad input (exit 4), usage (2), out of memory (4 when an input was too large to load, else 70,
+ * with the {@code MSN_EXPORT_JAVA_OPTS=-Xmx...} hint), anything else internal (70). Never 1, the
+ * parity-failure code. One line on stderr; the stack trace only with {@code --verbose} or {@link
+ * MsnExport#DEBUG_ENV} set.
  */
 final class Errors {
   private Errors() {}
 
-  /** Prints the one-line message (and, when {@code verbose}, the trace) and returns the exit code. */
+  /**
+   * Prints the one-line message (and, when {@code verbose}, the trace) and returns the exit code.
+   */
   static int report(Throwable t, PrintWriter err, boolean verbose) {
     int code;
     if (t instanceof CommandLine.ParameterException pe) {
@@ -25,13 +27,24 @@ final class Errors {
       err.println("msn-export: error: " + oneLine(t.getMessage()));
       code = ExitCodes.BAD_INPUT;
     } else if (t instanceof OutOfMemoryError) {
-      err.println("msn-export: error: out of memory (" + t.getMessage() + "; the Java heap may grow to "
-          + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): give the JVM more, e.g. " + InputFiles.heapHint()
-          + ", or ask for less (a smaller --batch)");
+      err.println(
+          "msn-export: error: out of memory ("
+              + t.getMessage()
+              + "; the Java heap may grow to "
+              + (Runtime.getRuntime().maxMemory() >> 20)
+              + " MiB): give the JVM more, e.g. "
+              + InputFiles.heapHint()
+              + ", or ask for less (a smaller --batch)");
       code = ExitCodes.INTERNAL;
     } else {
-      err.println("msn-export: internal error: " + oneLine(t.toString()) + (verbose ? "" : " (--verbose or " + MsnExport.DEBUG_ENV
-          + "=1 prints the stack trace; please report it)"));
+      err.println(
+          "msn-export: internal error: "
+              + oneLine(t.toString())
+              + (verbose
+                  ? ""
+                  : " (--verbose or "
+                      + MsnExport.DEBUG_ENV
+                      + "=1 prints the stack trace; please report it)"));
       code = ExitCodes.INTERNAL;
     }
     if (verbose) {

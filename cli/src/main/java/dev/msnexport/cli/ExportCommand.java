@@ -11,60 +11,95 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "export", mixinStandardHelpOptions = true,
-    description = "Export a checkpoint to OUT/model.custom.onnx (msn::PKMRetrieval, msn::SparseGather) and OUT/model.reference.onnx "
-        + "(standard ONNX ops, opset 17), with OUT/manifest.json.")
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description =
+        "Export a checkpoint to OUT/model.custom.onnx (msn::PKMRetrieval, msn::SparseGather) and OUT/model.reference.onnx "
+            + "(standard ONNX ops, opset 17), with OUT/manifest.json.")
 final class ExportCommand implements Callable<Integer> {
-  @Option(names = "--checkpoint", required = true, description = "Checkpoint directory (config.json + model.safetensors).")
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      description = "Checkpoint directory (config.json + model.safetensors).")
   Path checkpoint;
 
   @Option(names = "--out", required = true, description = "Output directory.")
   Path out;
 
-  @Option(names = "--values-dtype", defaultValue = "fp32", description = "Storage type of the value tables: ${COMPLETION-CANDIDATES} "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--values-dtype",
+      defaultValue = "fp32",
+      description =
+          "Storage type of the value tables: ${COMPLETION-CANDIDATES} "
+              + "(default: ${DEFAULT-VALUE}).")
   Choices.ValuesDtype valuesDtype;
 
-  @Option(names = "--external-data", defaultValue = "auto", description = "auto (when the model would pass 2 GiB), always or never "
-      + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--external-data",
+      defaultValue = "auto",
+      description =
+          "auto (when the model would pass 2 GiB), always or never "
+              + "(default: ${DEFAULT-VALUE}).")
   Choices.ExternalData externalData;
 
-  @Option(names = "--no-retrieval-outputs", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Add each MSN layer's retrieved slots and weights as graph outputs (retrieval.{l}.slots/weights) so parity can "
-          + "compare them (default: on).")
+  @Option(
+      names = "--no-retrieval-outputs",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Add each MSN layer's retrieved slots and weights as graph outputs (retrieval.{l}.slots/weights) so parity can "
+              + "compare them (default: on).")
   boolean retrievalOutputs;
 
-  @Option(names = "--profile", completionCandidates = Choices.ProfileNames.class,
+  @Option(
+      names = "--profile",
+      completionCandidates = Choices.ProfileNames.class,
       description = "Profile name recorded in the manifest (tolerances for verify).")
   String profile;
 
   @Range(min = 1, max = 64)
-  @Option(names = "--scoring-split-k", defaultValue = "" + MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K, paramLabel = "C",
-      description = "Retrieval-scoring products over 256 or more terms (query projection over D, key products over dk) are summed "
-          + "from C partial products, which keeps float32 rounding of the candidate scores near float64's on wide models; 1: one "
-          + "MatMul each (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--scoring-split-k",
+      defaultValue = "" + MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K,
+      paramLabel = "C",
+      description =
+          "Retrieval-scoring products over 256 or more terms (query projection over D, key products over dk) are summed "
+              + "from C partial products, which keeps float32 rounding of the candidate scores near float64's on wide models; 1: one "
+              + "MatMul each (default: ${DEFAULT-VALUE}).")
   int scoringSplitK;
 
-  @Mixin
-  NameMapOption nameMap;
+  @Mixin NameMapOption nameMap;
 
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    new OutputAliasing().input("--checkpoint", checkpoint).input("--name-map", nameMap.file).profile("--profile", profile)
-        .outputDir("--out", out, OutputAliasing.EXPORT_FILES).check(spec.commandLine());
+    new OutputAliasing()
+        .input("--checkpoint", checkpoint)
+        .input("--name-map", nameMap.file)
+        .profile("--profile", profile)
+        .outputDir("--out", out, OutputAliasing.EXPORT_FILES)
+        .check(spec.commandLine());
     MsnOnnxExporter.Options o = options(valuesDtype, externalData, retrievalOutputs, profile);
-    run(checkpoint, nameMap.read(), out, new MsnOnnxExporter.Options(o.valuesDtype(), o.externalData(), o.retrievalOutputs(), o.profile(),
-        scoringSplitK));
+    run(
+        checkpoint,
+        nameMap.read(),
+        out,
+        new MsnOnnxExporter.Options(
+            o.valuesDtype(), o.externalData(), o.retrievalOutputs(), o.profile(), scoringSplitK));
     return ExitCodes.OK;
   }
 
-  /** Peak heap use of this JVM so far: the sum of the heap pools' peaks (an upper bound of the true peak). */
+  /**
+   * Peak heap use of this JVM so far: the sum of the heap pools' peaks (an upper bound of the true
+   * peak).
+   */
   static long peakHeapBytes() {
     long sum = 0;
-    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+    for (java.lang.management.MemoryPoolMXBean pool :
+        java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == java.lang.management.MemoryType.HEAP) {
         sum += pool.getPeakUsage().getUsed();
       }
@@ -72,22 +107,37 @@ final class ExportCommand implements Callable<Integer> {
     return sum;
   }
 
-  static MsnOnnxExporter.Options options(Choices.ValuesDtype valuesDtype, Choices.ExternalData externalData, boolean retrievalOutputs,
+  static MsnOnnxExporter.Options options(
+      Choices.ValuesDtype valuesDtype,
+      Choices.ExternalData externalData,
+      boolean retrievalOutputs,
       String profile) {
     DType dt = DType.parseFloat(valuesDtype.name());
-    MsnOnnxExporter.ExternalData ext = MsnOnnxExporter.ExternalData.valueOf(externalData.name().toUpperCase(Locale.ROOT));
+    MsnOnnxExporter.ExternalData ext =
+        MsnOnnxExporter.ExternalData.valueOf(externalData.name().toUpperCase(Locale.ROOT));
     return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);
   }
 
-  /** Exports {@code checkpoint}, its tensor names mapped by {@code names} (null: already the contract's). */
-  static MsnOnnxExporter.Result run(Path checkpoint, NameMap names, Path out, MsnOnnxExporter.Options opts) {
+  /**
+   * Exports {@code checkpoint}, its tensor names mapped by {@code names} (null: already the
+   * contract's).
+   */
+  static MsnOnnxExporter.Result run(
+      Path checkpoint, NameMap names, Path out, MsnOnnxExporter.Options opts) {
     try (Checkpoint ckpt = Checkpoint.open(checkpoint, names)) {
       MsnOnnxExporter.Result r = MsnOnnxExporter.export(ckpt, out, opts);
       double mb = r.bytesWritten() / 1e6;
-      System.out.printf("exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s, peak heap %.0f MiB of %.0f MiB)%n", checkpoint,
-          r.custom().getFileName(), r.reference().getFileName(), mb,
-          r.externalData() != null ? ", external data " + r.externalData().getFileName() : "", r.seconds(),
-          mb / Math.max(r.seconds(), 1e-9), peakHeapBytes() / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0);
+      System.out.printf(
+          "exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s, peak heap %.0f MiB of %.0f MiB)%n",
+          checkpoint,
+          r.custom().getFileName(),
+          r.reference().getFileName(),
+          mb,
+          r.externalData() != null ? ", external data " + r.externalData().getFileName() : "",
+          r.seconds(),
+          mb / Math.max(r.seconds(), 1e-9),
+          peakHeapBytes() / 1048576.0,
+          Runtime.getRuntime().maxMemory() / 1048576.0);
       return r;
     }
   }

@@ -7,22 +7,49 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The msn-export command line: one small class per subcommand. */
-@Command(name = "msn-export", mixinStandardHelpOptions = true, versionProvider = MsnExport.Version.class,
-    description = "Export MSN recommendation models to ONNX and TensorRT, and verify parity and latency.",
-    subcommands = {PipelineCommand.class, ProfilesCommand.class, InitCommand.class, ExportCommand.class, BuildCommand.class,
-        VerifyCommand.class, BenchCommand.class, CompareCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+@Command(
+    name = "msn-export",
+    mixinStandardHelpOptions = true,
+    versionProvider = MsnExport.Version.class,
+    description =
+        "Export MSN recommendation models to ONNX and TensorRT, and verify parity and latency.",
+    subcommands = {
+      PipelineCommand.class,
+      ProfilesCommand.class,
+      InitCommand.class,
+      ExportCommand.class,
+      BuildCommand.class,
+      VerifyCommand.class,
+      BenchCommand.class,
+      CompareCommand.class,
+      InspectCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success, every check passed", "1:parity failure", "2:usage error", "3:latency gate failure",
-        "4:bad input (file, tensor or field named in the message)", "70:internal error"})
+    exitCodeList = {
+      "0:success, every check passed",
+      "1:parity failure",
+      "2:usage error",
+      "3:latency gate failure",
+      "4:bad input (file, tensor or field named in the message)",
+      "70:internal error"
+    })
 public final class MsnExport implements Runnable {
-  /** Environment variable that, set to anything, makes every error print its stack trace (as {@code --verbose}). */
+  /**
+   * Environment variable that, set to anything, makes every error print its stack trace (as {@code
+   * --verbose}).
+   */
   static final String DEBUG_ENV = "MSN_EXPORT_DEBUG";
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-      description = "On an error, also print its stack trace (as the environment variable " + DEBUG_ENV + " does).")
+  @Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description =
+          "On an error, also print its stack trace (as the environment variable "
+              + DEBUG_ENV
+              + " does).")
   boolean verbose;
 
   @Override
@@ -39,7 +66,8 @@ public final class MsnExport implements Runnable {
     CommandLine cl = commandLine();
     try {
       return cl.execute(args);
-    } catch (Throwable t) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handlers
+    } catch (
+        Throwable t) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handlers
       return Errors.report(t, cl.getErr(), Errors.verbose(cl.getParseResult()));
     }
   }
@@ -47,25 +75,33 @@ public final class MsnExport implements Runnable {
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new MsnExport());
     cl.setCaseInsensitiveEnumValuesAllowed(true); // --precision FP16 as fp16
-    cl.setExecutionStrategy(parseResult -> {
-      try {
-        OptionRanges.check(parseResult);
-      } catch (CommandLine.ParameterException e) {
-        throw e;
-      } catch (RuntimeException e) { // a bug of the check itself: the one error mapping (exit 70), not picocli's raw trace and exit 1
-        throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), "checking the option ranges failed", e);
-      }
-      return new CommandLine.RunLast().execute(parseResult);
-    });
-    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
-        Errors.report(ex, commandLine.getErr(), Errors.verbose(parseResult)));
-    cl.setParameterExceptionHandler((ex, args) -> {
-      PrintWriter err = ex.getCommandLine().getErr();
-      err.println("msn-export: " + ex.getMessage());
-      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err); // "Did you mean: verify?" for a mistyped command or option
-      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-      return ExitCodes.USAGE;
-    });
+    cl.setExecutionStrategy(
+        parseResult -> {
+          try {
+            OptionRanges.check(parseResult);
+          } catch (CommandLine.ParameterException e) {
+            throw e;
+          } catch (
+              RuntimeException
+                  e) { // a bug of the check itself: the one error mapping (exit 70), not picocli's
+            // raw trace and exit 1
+            throw new CommandLine.ExecutionException(
+                parseResult.commandSpec().commandLine(), "checking the option ranges failed", e);
+          }
+          return new CommandLine.RunLast().execute(parseResult);
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) ->
+            Errors.report(ex, commandLine.getErr(), Errors.verbose(parseResult)));
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          PrintWriter err = ex.getCommandLine().getErr();
+          err.println("msn-export: " + ex.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(
+              ex, err); // "Did you mean: verify?" for a mistyped command or option
+          err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          return ExitCodes.USAGE;
+        });
     return cl;
   }
 

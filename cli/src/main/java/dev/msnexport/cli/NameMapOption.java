@@ -9,13 +9,20 @@ import picocli.CommandLine.Option;
  * inspect, verify, bench, pipeline): a picocli mixin around {@link NameMap}.
  */
 final class NameMapOption {
-  @Option(names = "--name-map", paramLabel = "FILE", description = "JSON map from the checkpoint's tensor names to the contract's: "
-      + "{\"from\": \"to\", ...} (null drops a tensor) or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}, ...]} "
-      + "(applied in order; {\"pattern\": REGEX, \"drop\": true} drops). Fails naming the tensors when two map to one name or one "
-      + "is left outside the contract.")
+  @Option(
+      names = "--name-map",
+      paramLabel = "FILE",
+      description =
+          "JSON map from the checkpoint's tensor names to the contract's: "
+              + "{\"from\": \"to\", ...} (null drops a tensor) or {\"rules\": [{\"pattern\": REGEX, \"replacement\": ...}, ...]} "
+              + "(applied in order; {\"pattern\": REGEX, \"drop\": true} drops). Fails naming the tensors when two map to one name or one "
+              + "is left outside the contract.")
   Path file;
 
-  /** The map in FILE, or null without the option (the checkpoint's names are the contract's already). */
+  /**
+   * The map in FILE, or null without the option (the checkpoint's names are the contract's
+   * already).
+   */
   NameMap read() {
     return file == null ? null : NameMap.read(file);
   }

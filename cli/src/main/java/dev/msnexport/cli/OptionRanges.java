@@ -18,17 +18,23 @@ import picocli.CommandLine.ParseResult;
 final class OptionRanges {
   static final double MAX_BATCH = 1 << 20;
   static final double MAX_THREADS = 1024;
+
   /** 10 million timed runs (80 MB of samples per backend and batch size). */
   static final double MAX_ITERATIONS = 10_000_000;
+
   static final double MAX_RESAMPLES = 100_000;
   static final double MAX_HEALTH_SAMPLES = 100_000;
+
   /** Latency limits: a p99 ratio or regression beyond a million is no gate. */
   static final double MAX_RATIO = 1e6;
+
   static final double MAX_TOLERANCE = 1e6;
 
   private OptionRanges() {}
 
-  /** Checks the options of every command on the parse path (the command and its subcommand, ...). */
+  /**
+   * Checks the options of every command on the parse path (the command and its subcommand, ...).
+   */
   static void check(ParseResult pr) {
     for (ParseResult p = pr; p != null; p = p.subcommand()) {
       for (OptionSpec o : p.commandSpec().options()) {
@@ -59,15 +65,27 @@ final class OptionRanges {
         try {
           x = Double.parseDouble(s.substring(s.lastIndexOf(':') + 1).strip());
         } catch (NumberFormatException e) {
-          throw new CommandLine.ParameterException(cl, "Invalid value for option '" + option + "': '" + s
-              + "' is not [OUTPUT:]VALUE with VALUE a number in " + describe(r));
+          throw new CommandLine.ParameterException(
+              cl,
+              "Invalid value for option '"
+                  + option
+                  + "': '"
+                  + s
+                  + "' is not [OUTPUT:]VALUE with VALUE a number in "
+                  + describe(r));
         }
       } else {
         x = ((Number) v).doubleValue();
       }
       if (!within(x, r)) {
-        throw new CommandLine.ParameterException(cl, "Invalid value for option '" + option + "': " + v
-            + " is outside the accepted range " + describe(r));
+        throw new CommandLine.ParameterException(
+            cl,
+            "Invalid value for option '"
+                + option
+                + "': "
+                + v
+                + " is outside the accepted range "
+                + describe(r));
       }
     }
   }
@@ -84,7 +102,10 @@ final class OptionRanges {
     if (!r.minExclusive() && !r.maxExclusive()) {
       return format(r.min()) + ".." + format(r.max());
     }
-    return (r.minExclusive() ? "more than " : "at least ") + format(r.min()) + " and " + (r.maxExclusive() ? "less than " : "at most ")
+    return (r.minExclusive() ? "more than " : "at least ")
+        + format(r.min())
+        + " and "
+        + (r.maxExclusive() ? "less than " : "at most ")
         + format(r.max());
   }
 

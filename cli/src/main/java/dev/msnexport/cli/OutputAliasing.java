@@ -11,18 +11,25 @@ import picocli.CommandLine;
 
 /**
  * Refuses a command line whose outputs would overwrite its own inputs ({@code verify --report
- * EXPORT/manifest.json}, {@code --save-golden CKPT/model.safetensors}, {@code export --out CKPT},
- * a report directory inside an export): a usage error (exit 2) naming both options, before
- * anything is read or written. Paths are compared as real paths: existing ones through {@link
+ * EXPORT/manifest.json}, {@code --save-golden CKPT/model.safetensors}, {@code export --out CKPT}, a
+ * report directory inside an export): a usage error (exit 2) naming both options, before anything
+ * is read or written. Paths are compared as real paths: existing ones through {@link
  * Path#toRealPath} (symbolic links, {@code ..}), not yet existing ones as their nearest existing
  * parent's real path plus the rest, normalized.
  */
 final class OutputAliasing {
   /** What export writes into its --out. */
-  static final String[] EXPORT_FILES = {MsnOnnxExporter.CUSTOM_FILE, MsnOnnxExporter.REFERENCE_FILE, MsnOnnxExporter.DATA_FILE,
-      MsnOnnxExporter.MANIFEST_FILE};
+  static final String[] EXPORT_FILES = {
+    MsnOnnxExporter.CUSTOM_FILE,
+    MsnOnnxExporter.REFERENCE_FILE,
+    MsnOnnxExporter.DATA_FILE,
+    MsnOnnxExporter.MANIFEST_FILE
+  };
+
   /** What --report-dir receives. */
-  static final String[] REPORT_FILES = {ReportWriter.JSON, ReportWriter.MARKDOWN, ReportWriter.JUNIT, ReportWriter.HTML};
+  static final String[] REPORT_FILES = {
+    ReportWriter.JSON, ReportWriter.MARKDOWN, ReportWriter.JUNIT, ReportWriter.HTML
+  };
 
   private record Entry(String option, Path path, List<String> files) {}
 
@@ -39,7 +46,9 @@ final class OutputAliasing {
 
   /** {@code --profile} when it names a profile file (not a built-in name); null is ignored. */
   OutputAliasing profile(String option, String nameOrPath) {
-    return nameOrPath != null && Files.isRegularFile(Path.of(nameOrPath)) ? input(option, Path.of(nameOrPath)) : this;
+    return nameOrPath != null && Files.isRegularFile(Path.of(nameOrPath))
+        ? input(option, Path.of(nameOrPath))
+        : this;
   }
 
   /** An output file; null is ignored. */
@@ -50,7 +59,9 @@ final class OutputAliasing {
     return this;
   }
 
-  /** An output directory into which the command writes {@code files} (names in it); null is ignored. */
+  /**
+   * An output directory into which the command writes {@code files} (names in it); null is ignored.
+   */
   OutputAliasing outputDir(String option, Path dir, String... files) {
     if (dir != null) {
       outputs.add(new Entry(option, real(dir), List.of(files)));
@@ -64,8 +75,18 @@ final class OutputAliasing {
       for (Entry in : inputs) {
         String why = conflict(out, in);
         if (why != null) {
-          throw new CommandLine.ParameterException(cl, out.option() + " " + out.path() + " " + why + " " + in.option() + " "
-              + in.path() + ": an output must not overwrite an input; choose another path");
+          throw new CommandLine.ParameterException(
+              cl,
+              out.option()
+                  + " "
+                  + out.path()
+                  + " "
+                  + why
+                  + " "
+                  + in.option()
+                  + " "
+                  + in.path()
+                  + ": an output must not overwrite an input; choose another path");
         }
       }
     }
@@ -80,7 +101,8 @@ final class OutputAliasing {
     }
     if (in.path().startsWith(out.path())) {
       if (out.files().isEmpty()) {
-        return "would replace the directory that holds"; // a file written onto a directory of inputs
+        return "would replace the directory that holds"; // a file written onto a directory of
+        // inputs
       }
       for (String f : out.files()) {
         if (in.path().startsWith(out.path().resolve(f))) {
@@ -91,7 +113,10 @@ final class OutputAliasing {
     return null;
   }
 
-  /** The real path of {@code p}, or of its nearest existing parent with the rest appended (normalized). */
+  /**
+   * The real path of {@code p}, or of its nearest existing parent with the rest appended
+   * (normalized).
+   */
   static Path real(Path p) {
     Path abs = p.toAbsolutePath().normalize();
     Path existing = abs;

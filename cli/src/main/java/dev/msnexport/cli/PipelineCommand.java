@@ -14,61 +14,95 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Option;
 
-@Command(name = "pipeline", mixinStandardHelpOptions = true,
-    description = "The main job: init a synthetic checkpoint (unless --checkpoint), export both graphs, verify them against the golden "
-        + "model, write DIR/verify.json.")
+@Command(
+    name = "pipeline",
+    mixinStandardHelpOptions = true,
+    description =
+        "The main job: init a synthetic checkpoint (unless --checkpoint), export both graphs, verify them against the golden "
+            + "model, write DIR/verify.json.")
 final class PipelineCommand implements Callable<Integer> {
-  @Option(names = "--profile", defaultValue = "tiny", completionCandidates = Choices.ProfileNames.class, description = "Built-in profile or profile file (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--profile",
+      defaultValue = "tiny",
+      completionCandidates = Choices.ProfileNames.class,
+      description = "Built-in profile or profile file (default: ${DEFAULT-VALUE}).")
   String profile;
 
-  @Option(names = "--out", defaultValue = "out", description = "Work directory (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out",
+      defaultValue = "out",
+      description = "Work directory (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Option(names = "--checkpoint", description = "Use this checkpoint instead of a synthetic one.")
   Path checkpoint;
 
-  @Mixin
-  NameMapOption nameMap;
+  @Mixin NameMapOption nameMap;
 
-  @Mixin
-  MemoryHealthOptions health;
+  @Mixin MemoryHealthOptions health;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Range(min = 1, max = OptionRanges.MAX_BATCH)
-  @Option(names = "--batch", defaultValue = "8", description = "Verification batch size (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "8",
+      description = "Verification batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--values-dtype", defaultValue = "fp32", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--values-dtype",
+      defaultValue = "fp32",
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   Choices.ValuesDtype valuesDtype;
 
-  @Option(names = "--backends", defaultValue = VerifyCommand.DEFAULT_BACKENDS, split = ",", completionCandidates = Choices.BackendNames.class,
+  @Option(
+      names = "--backends",
+      defaultValue = VerifyCommand.DEFAULT_BACKENDS,
+      split = ",",
+      completionCandidates = Choices.BackendNames.class,
       description = "Backends to verify (default: ${DEFAULT-VALUE}).")
   List<String> backends;
 
-  @Option(names = "--mark-outputs", split = ",", paramLabel = "TENSOR",
-      description = "As verify's: also output and compare these intermediate tensors (diagnostics, never part of the verdict).")
+  @Option(
+      names = "--mark-outputs",
+      split = ",",
+      paramLabel = "TENSOR",
+      description =
+          "As verify's: also output and compare these intermediate tensors (diagnostics, never part of the verdict).")
   List<String> markOutputs = new java.util.ArrayList<>();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
     if (nameMap.file != null && checkpoint == null) {
-      throw new ParameterException(spec.commandLine(), "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
-          + "names already");
+      throw new ParameterException(
+          spec.commandLine(),
+          "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
+              + "names already");
     }
     VerifyCommand.requireComparableBackends(spec.commandLine(), backends, false);
-    new OutputAliasing().input("--checkpoint", checkpoint).input("--name-map", nameMap.file).profile("--profile", profile)
-        .outputDir("--out", checkpoint == null ? out.resolve("checkpoint") : null, Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE)
-        .outputDir("--out", out.resolve("model"), OutputAliasing.EXPORT_FILES).output("--out", out.resolve("verify.json"))
+    new OutputAliasing()
+        .input("--checkpoint", checkpoint)
+        .input("--name-map", nameMap.file)
+        .profile("--profile", profile)
+        .outputDir(
+            "--out",
+            checkpoint == null ? out.resolve("checkpoint") : null,
+            Checkpoint.CONFIG_FILE,
+            Checkpoint.WEIGHTS_FILE)
+        .outputDir("--out", out.resolve("model"), OutputAliasing.EXPORT_FILES)
+        .output("--out", out.resolve("verify.json"))
         .check(spec.commandLine());
     health.validate();
     NameMap names = nameMap.read();
@@ -79,17 +113,42 @@ final class PipelineCommand implements Callable<Integer> {
       ckpt = out.resolve("checkpoint");
       long t0 = System.nanoTime();
       SyntheticCheckpoint.write(p.model(), ckpt, seed);
-      System.out.printf("init: %s checkpoint (seed %d) -> %s in %.1f s%n", p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
+      System.out.printf(
+          "init: %s checkpoint (seed %d) -> %s in %.1f s%n",
+          p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
     }
     Path model = out.resolve("model");
     System.out.print("export: ");
-    ExportCommand.run(ckpt, names, model, ExportCommand.options(valuesDtype, Choices.ExternalData.auto, true, profile));
-    VerifyReport r = VerifyCommand.run(model, backends, batch, seed, profile, ckpt, names, List.of(), List.of(), 0, null, null,
-        BuildCommand.TrtSettings.DEFAULTS, health, markOutputs);
+    ExportCommand.run(
+        ckpt,
+        names,
+        model,
+        ExportCommand.options(valuesDtype, Choices.ExternalData.auto, true, profile));
+    VerifyReport r =
+        VerifyCommand.run(
+            model,
+            backends,
+            batch,
+            seed,
+            profile,
+            ckpt,
+            names,
+            List.of(),
+            List.of(),
+            0,
+            null,
+            null,
+            BuildCommand.TrtSettings.DEFAULTS,
+            health,
+            markOutputs);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
     VerifyCommand.printSummary(r);
-    System.out.println("report: " + out.resolve("verify.json") + "; models: " + Arrays.asList(model.resolve("model.custom.onnx"),
-        model.resolve("model.reference.onnx")));
+    System.out.println(
+        "report: "
+            + out.resolve("verify.json")
+            + "; models: "
+            + Arrays.asList(
+                model.resolve("model.custom.onnx"), model.resolve("model.reference.onnx")));
     return r.pass() ? ExitCodes.OK : ExitCodes.PARITY_FAILURE;
   }
 }

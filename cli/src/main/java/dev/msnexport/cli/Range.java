@@ -24,6 +24,9 @@ import java.lang.annotation.Target;
   /** The value must be below {@link #max()}, not equal to it (e.g. a confidence). */
   boolean maxExclusive() default false;
 
-  /** A {@code [KEY:]VALUE} string option (verify's {@code --atol click:1e-4}): the number after the last ':' is checked. */
+  /**
+   * A {@code [KEY:]VALUE} string option (verify's {@code --atol click:1e-4}): the number after the
+   * last ':' is checked.
+   */
   boolean keyed() default false;
 }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The baseline gate corrected for the machine's drift (docs/robustness.md section 8): the whole
- * machine 1.45x slower than when the baseline was taken (the false alarms measured on the 2-core
- * CI machine) is no regression; one backend 20% slower while the others are not is one; a run with
- * no other backend in the baseline gates uncorrected and says so. Synthetic samples, no timing.
+ * machine 1.45x slower than when the baseline was taken (the false alarms measured on the 2-core CI
+ * machine) is no regression; one backend 20% slower while the others are not is one; a run with no
+ * other backend in the baseline gates uncorrected and says so. Synthetic samples, no timing.
  */
 class BaselineDriftTest {
   static final LatencyGate.Settings S = new LatencyGate.Settings(500, 0.95, 3);
@@ -35,19 +35,55 @@ class BaselineDriftTest {
 
   static BenchResult result(String backend, long[] ns) {
     LatencyStats st = LatencyStats.ofNanos(ns);
-    return new BenchResult(backend, 64, true, ns.length, 0, 64_000 / st.mean(), st, null, ns, null, "");
+    return new BenchResult(
+        backend, 64, true, ns.length, 0, 64_000 / st.mean(), st, null, ns, null, "");
   }
 
   static BenchReport report(List<BenchResult> results) {
-    return new BenchReport(BenchReport.SCHEMA, "test", "m", "tiny", "fp32", "2026-01-01T00:00:00Z", BenchReport.Host.current(),
-        new BenchReport.Settings(results.stream().map(BenchResult::backend).toList(), List.of(64), 0, 2000, null, 20, 0, 0, "trtexec",
-            500, 0.95, null, 0.1, null), true, results, List.of(), List.of(), null);
+    return new BenchReport(
+        BenchReport.SCHEMA,
+        "test",
+        "m",
+        "tiny",
+        "fp32",
+        "2026-01-01T00:00:00Z",
+        BenchReport.Host.current(),
+        new BenchReport.Settings(
+            results.stream().map(BenchResult::backend).toList(),
+            List.of(64),
+            0,
+            2000,
+            null,
+            20,
+            0,
+            0,
+            "trtexec",
+            500,
+            0.95,
+            null,
+            0.1,
+            null),
+        true,
+        results,
+        List.of(),
+        List.of(),
+        null);
   }
 
-  /** A baseline of ort-reference and ort-custom, and a run where each is {@code ref} and {@code custom} times slower. */
+  /**
+   * A baseline of ort-reference and ort-custom, and a run where each is {@code ref} and {@code
+   * custom} times slower.
+   */
   static List<GateResult> gates(double ref, double custom, boolean correction) {
-    BenchReport base = report(List.of(result("ort-reference", samples(1, 1.0)), result("ort-custom", samples(2, 0.7))));
-    List<BenchResult> now = new ArrayList<>(List.of(result("ort-reference", samples(3, ref)), result("ort-custom", samples(4, 0.7 * custom))));
+    BenchReport base =
+        report(
+            List.of(
+                result("ort-reference", samples(1, 1.0)), result("ort-custom", samples(2, 0.7))));
+    List<BenchResult> now =
+        new ArrayList<>(
+            List.of(
+                result("ort-reference", samples(3, ref)),
+                result("ort-custom", samples(4, 0.7 * custom))));
     return BenchCommand.baselineGates(now, base, 0.10, S, correction);
   }
 
@@ -77,7 +113,10 @@ class BaselineDriftTest {
   @Test
   void withoutAnotherBackendTheGateIsUncorrectedAndSaysSo() {
     BenchReport base = report(List.of(result("ort-custom", samples(2, 1.0))));
-    GateResult g = BenchCommand.baselineGates(List.of(result("ort-custom", samples(4, 1.45))), base, 0.10, S, true).get(0);
+    GateResult g =
+        BenchCommand.baselineGates(
+                List.of(result("ort-custom", samples(4, 1.45))), base, 0.10, S, true)
+            .get(0);
     assertEquals("fail", g.verdict());
     assertTrue(g.message().contains("no drift correction"), g.message());
     assertEquals(1.0, g.machine_drift());
@@ -87,9 +126,16 @@ class BaselineDriftTest {
   void aDriftThatIsNoPositiveFactorIsRefused() {
     long[] a = samples(1, 1.0);
     for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
-      assertThrows(IllegalArgumentException.class, () -> LatencyGate.regression("ort-custom", 1, a, a, 0.10, bad, "x", S), "" + bad);
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> LatencyGate.regression("ort-custom", 1, a, a, 0.10, bad, "x", S),
+          "" + bad);
     }
     assertEquals(1.0, LatencyGate.drift(List.of()));
-    assertEquals(2.0, LatencyGate.drift(java.util.Collections.singletonList(new long[][] {samples(5, 2.0), samples(6, 1.0)})), 0.02);
+    assertEquals(
+        2.0,
+        LatencyGate.drift(
+            java.util.Collections.singletonList(new long[][] {samples(5, 2.0), samples(6, 1.0)})),
+        0.02);
   }
 }

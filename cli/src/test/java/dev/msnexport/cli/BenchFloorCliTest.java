@@ -23,16 +23,47 @@ class BenchFloorCliTest {
   void benchReportsTheFloorOfEveryBackendAndBatch() throws Exception {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
-    assertEquals(0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(0, VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    assertEquals(
+        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    assertEquals(
+        0,
+        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString())
+            .code());
     Path reports = tmp.resolve("bench");
-    VerifierCliTest.Run r = VerifierCliTest.run("bench", "--model", model.toString(), "--batch", "1,8", "--iterations", "20",
-        "--warmup-ms", "0", "--rounds", "2", "--resamples", "100", "--threads", "1", "--max-p99-ratio", "0", "--report-dir",
-        reports.toString(), "--layer-profile", "--layer-profile-runs", "3");
+    VerifierCliTest.Run r =
+        VerifierCliTest.run(
+            "bench",
+            "--model",
+            model.toString(),
+            "--batch",
+            "1,8",
+            "--iterations",
+            "20",
+            "--warmup-ms",
+            "0",
+            "--rounds",
+            "2",
+            "--resamples",
+            "100",
+            "--threads",
+            "1",
+            "--max-p99-ratio",
+            "0",
+            "--report-dir",
+            reports.toString(),
+            "--layer-profile",
+            "--layer-profile-runs",
+            "3");
     assertEquals(0, r.code(), r.err());
     // ONNX Runtime has no per-layer profiler of ours: an empty list, never a made-up one
-    assertEquals(0, Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("layer_profiles").size());
-    JsonNode floors = Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("floors");
+    assertEquals(
+        0,
+        Profiles.JSON
+            .readTree(Files.readString(reports.resolve("report.json")))
+            .get("layer_profiles")
+            .size());
+    JsonNode floors =
+        Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("floors");
     assertEquals(4, floors.size(), "ort-reference and ort-custom at batch 1 and 8");
     Set<String> seen = new HashSet<>();
     for (JsonNode f : floors) {
@@ -40,11 +71,13 @@ class BenchFloorCliTest {
       assertEquals("host", f.get("timed").asText());
       double floor = f.get("floor_us").asDouble();
       assertTrue(floor > 0, f.toString());
-      assertEquals(Math.max(f.get("bytes_us").asDouble(), f.get("flops_us").asDouble()), floor, 1e-9);
+      assertEquals(
+          Math.max(f.get("bytes_us").asDouble(), f.get("flops_us").asDouble()), floor, 1e-9);
       assertEquals(f.get("p99_us").asDouble() / floor, f.get("p99_multiple").asDouble(), 1e-9);
       assertTrue(f.get("ceilings").asText().contains("measured"), f.toString());
     }
-    assertEquals(Set.of("ort-reference@1", "ort-custom@1", "ort-reference@8", "ort-custom@8"), seen);
+    assertEquals(
+        Set.of("ort-reference@1", "ort-custom@1", "ort-reference@8", "ort-custom@8"), seen);
     String md = Files.readString(reports.resolve("report.md"));
     assertTrue(md.contains("## Floor") && md.contains("| ort-custom | 8 | fp32 | host |"), md);
     assertTrue(Files.readString(reports.resolve("report.html")).contains("<h2>Floor</h2>"));

@@ -15,13 +15,15 @@ import picocli.CommandLine;
 
 /**
  * Options with fixed choices: a typo is a usage error (exit 2) that lists the choices, before any
- * file is read or written, and shell completion offers the choices (and the backend and profile names).
+ * file is read or written, and shell completion offers the choices (and the backend and profile
+ * names).
  */
 class ChoiceOptionsTest {
   @TempDir Path tmp;
 
   private static List<String> candidates(String command, String option) {
-    CommandLine.Model.OptionSpec o = MsnExport.commandLine().getSubcommands().get(command).getCommandSpec().findOption(option);
+    CommandLine.Model.OptionSpec o =
+        MsnExport.commandLine().getSubcommands().get(command).getCommandSpec().findOption(option);
     List<String> names = new ArrayList<>();
     o.completionCandidates().forEach(names::add);
     return names;
@@ -31,16 +33,25 @@ class ChoiceOptionsTest {
   void aTypoInAChoiceIsAUsageErrorListingTheChoices() {
     String model = tmp.resolve("no-model").toString();
     String[][] cases = {
-        {"export --checkpoint CK --out OUT --values-dtype int8", "--values-dtype", "[fp32, fp16, bf16]"},
-        {"export --checkpoint CK --out OUT --external-data sometimes", "--external-data", "[auto, always, never]"},
-        {"pipeline --out OUT --values-dtype fp8", "--values-dtype", "[fp32, fp16, bf16]"},
-        {"build --model OUT --precision fp64", "--precision", "[fp32, fp16]"},
-        {"build --model OUT --graph custm", "--graph", "[custom, reference]"},
-        {"verify --model OUT --precision int8", "--precision", "[fp32, fp16]"},
-        {"verify --model OUT --trt-graph refrence", "--trt-graph", "[custom, reference]"},
+      {
+        "export --checkpoint CK --out OUT --values-dtype int8",
+        "--values-dtype",
+        "[fp32, fp16, bf16]"
+      },
+      {
+        "export --checkpoint CK --out OUT --external-data sometimes",
+        "--external-data",
+        "[auto, always, never]"
+      },
+      {"pipeline --out OUT --values-dtype fp8", "--values-dtype", "[fp32, fp16, bf16]"},
+      {"build --model OUT --precision fp64", "--precision", "[fp32, fp16]"},
+      {"build --model OUT --graph custm", "--graph", "[custom, reference]"},
+      {"verify --model OUT --precision int8", "--precision", "[fp32, fp16]"},
+      {"verify --model OUT --trt-graph refrence", "--trt-graph", "[custom, reference]"},
     };
     for (String[] c : cases) {
-      String[] args = c[0].replace("CK", tmp.resolve("ck").toString()).replace("OUT", model).split(" ");
+      String[] args =
+          c[0].replace("CK", tmp.resolve("ck").toString()).replace("OUT", model).split(" ");
       Run r = CliTest.run(args);
       assertEquals(ExitCodes.USAGE, r.code(), c[0] + ": " + r.err());
       assertTrue(r.err().contains(c[1]) && r.err().contains(c[2]), c[0] + ": " + r.err());
@@ -51,12 +62,25 @@ class ChoiceOptionsTest {
   @Test
   void choicesAreAcceptedInAnyCase() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(ExitCodes.OK, CliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    Run r = CliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString(), "--values-dtype", "FP16",
-        "--external-data", "Always");
+    assertEquals(
+        ExitCodes.OK, CliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    Run r =
+        CliTest.run(
+            "export",
+            "--checkpoint",
+            ck.toString(),
+            "--out",
+            tmp.resolve("m").toString(),
+            "--values-dtype",
+            "FP16",
+            "--external-data",
+            "Always");
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    assertTrue(Files.exists(tmp.resolve("m/model.data")), "--external-data Always wrote external data");
-    assertTrue(Files.readString(tmp.resolve("m/manifest.json")).contains("fp16"), "--values-dtype FP16 is fp16");
+    assertTrue(
+        Files.exists(tmp.resolve("m/model.data")), "--external-data Always wrote external data");
+    assertTrue(
+        Files.readString(tmp.resolve("m/manifest.json")).contains("fp16"),
+        "--values-dtype FP16 is fp16");
   }
 
   @Test
@@ -65,23 +89,36 @@ class ChoiceOptionsTest {
     assertEquals(List.of("auto", "always", "never"), candidates("export", "--external-data"));
     assertEquals(List.of("fp32", "fp16"), candidates("build", "--precision"));
     assertEquals(List.of("custom", "reference"), candidates("build", "--graph"));
-    List<String> backends = List.of("golden", "ort-reference", "ort-custom", "trt", "trt:fp16", "trt:reference", "trt:fp16:reference");
+    List<String> backends =
+        List.of(
+            "golden",
+            "ort-reference",
+            "ort-custom",
+            "trt",
+            "trt:fp16",
+            "trt:reference",
+            "trt:fp16:reference");
     for (String command : new String[] {"verify", "bench", "pipeline"}) {
       assertEquals(backends, candidates(command, "--backends"), command);
     }
     for (String command : new String[] {"verify", "bench", "pipeline", "build", "export"}) {
-      assertEquals(List.of("tiny", "small", "paper", "large"), candidates(command, "--profile"), command);
+      assertEquals(
+          List.of("tiny", "small", "paper", "large"), candidates(command, "--profile"), command);
     }
   }
 
   @Test
   void backendsAndProfilesStayFreeText() throws Exception {
-    // completion candidates do not restrict parsing: an unknown backend reaches the command (bad input, exit 4, naming it)
+    // completion candidates do not restrict parsing: an unknown backend reaches the command (bad
+    // input, exit 4, naming it)
     Path ck = tmp.resolve("ck");
     CliTest.run("init", "--profile", "tiny", "--out", ck.toString());
-    Run r = CliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString());
+    Run r =
+        CliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString());
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    r = CliTest.run("verify", "--model", tmp.resolve("m").toString(), "--backends", "golden,ort-nope");
+    r =
+        CliTest.run(
+            "verify", "--model", tmp.resolve("m").toString(), "--backends", "golden,ort-nope");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains("ort-nope"), r.err());
   }
@@ -93,6 +130,8 @@ class ChoiceOptionsTest {
     assertTrue(r.err().contains("--values-dtype"), "suggests the option: " + r.err());
     r = CliTest.run("verfy");
     assertEquals(ExitCodes.USAGE, r.code());
-    assertTrue(r.err().contains("Did you mean") && r.err().contains("verify"), "suggests the command: " + r.err());
+    assertTrue(
+        r.err().contains("Did you mean") && r.err().contains("verify"),
+        "suggests the command: " + r.err());
   }
 }

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The command line as a user meets it: exit codes, messages that name the culprit, no half-written output. */
+/**
+ * The command line as a user meets it: exit codes, messages that name the culprit, no half-written
+ * output.
+ */
 class CliTest {
   @TempDir Path tmp;
 
@@ -43,7 +46,10 @@ class CliTest {
     assertTrue(report.get("pass").asBoolean());
   }
 
-  /** verify and bench take their export and backend options from one mixin; only the default backends differ. */
+  /**
+   * verify and bench take their export and backend options from one mixin; only the default
+   * backends differ.
+   */
   @Test
   void verifyAndBenchShareTheBackendOptions() {
     CommandLine cl = MsnExport.commandLine();
@@ -51,15 +57,23 @@ class CliTest {
       CommandLine.Model.CommandSpec spec = cl.getSubcommands().get(command).getCommandSpec();
       CommandLine.Model.CommandSpec mixin = spec.mixins().get("backendOptions");
       assertTrue(mixin != null, command + " has no backendOptions mixin");
-      for (String option : new String[] {"--model", "--backends", "--profile", "--checkpoint", "--name-map", "--threads"}) {
-        assertTrue(mixin.findOption(option) != null, command + ": " + option + " is not in the mixin");
-        assertTrue(spec.findOption(option) == mixin.findOption(option), command + ": " + option + " declared outside the mixin");
+      for (String option :
+          new String[] {
+            "--model", "--backends", "--profile", "--checkpoint", "--name-map", "--threads"
+          }) {
+        assertTrue(
+            mixin.findOption(option) != null, command + ": " + option + " is not in the mixin");
+        assertTrue(
+            spec.findOption(option) == mixin.findOption(option),
+            command + ": " + option + " declared outside the mixin");
       }
       assertTrue(spec.findOption("--model").required(), command + " --model");
     }
-    assertEquals(java.util.List.of("golden", "ort-reference", "ort-custom"),
+    assertEquals(
+        java.util.List.of("golden", "ort-reference", "ort-custom"),
         cl.getSubcommands().get("verify").getCommandSpec().findOption("--backends").getValue());
-    assertEquals(java.util.List.of("ort-reference", "ort-custom"),
+    assertEquals(
+        java.util.List.of("ort-reference", "ort-custom"),
         cl.getSubcommands().get("bench").getCommandSpec().findOption("--backends").getValue());
   }
 
@@ -68,9 +82,28 @@ class CliTest {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
     assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "4").code());
-    assertEquals(0, run("export", "--checkpoint", ck.toString(), "--out", model.toString(), "--values-dtype", "fp16").code());
-    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--batch", "3", "--report",
-        tmp.resolve("r.json").toString());
+    assertEquals(
+        0,
+        run(
+                "export",
+                "--checkpoint",
+                ck.toString(),
+                "--out",
+                model.toString(),
+                "--values-dtype",
+                "fp16")
+            .code());
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--batch",
+            "3",
+            "--report",
+            tmp.resolve("r.json").toString());
     assertEquals(0, v.code(), v.err());
     assertTrue(Files.exists(tmp.resolve("r.json")));
     assertEquals(0, run("inspect", ck.toString()).code());
@@ -84,7 +117,8 @@ class CliTest {
   void inspectOfAnEnginePlanNamesWhatIsMissing() throws Exception {
     Run none = run("inspect", tmp.resolve("nothing.plan").toString());
     assertEquals(ExitCodes.BAD_INPUT, none.code(), none.err());
-    assertTrue(none.err().contains("nothing.plan") && none.err().contains("does not exist"), none.err());
+    assertTrue(
+        none.err().contains("nothing.plan") && none.err().contains("does not exist"), none.err());
     Path plan = tmp.resolve("bare.plan");
     Files.write(plan, new byte[] {1, 2, 3});
     Run bare = run("inspect", plan.toString());
@@ -98,8 +132,25 @@ class CliTest {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
     run("init", "--profile", "tiny", "--out", ck.toString());
-    run("export", "--checkpoint", ck.toString(), "--out", model.toString(), "--values-dtype", "bf16");
-    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--atol", "click:0", "--rtol", "0");
+    run(
+        "export",
+        "--checkpoint",
+        ck.toString(),
+        "--out",
+        model.toString(),
+        "--values-dtype",
+        "bf16");
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--atol",
+            "click:0",
+            "--rtol",
+            "0");
     assertEquals(ExitCodes.PARITY_FAILURE, v.code());
   }
 
@@ -108,7 +159,8 @@ class CliTest {
     assertEquals(ExitCodes.USAGE, run().code());
     assertEquals(ExitCodes.USAGE, run("export").code());
     assertEquals(ExitCodes.USAGE, run("frobnicate").code());
-    assertEquals(ExitCodes.USAGE, run("init", "--profile", "tiny", "--out", "x", "--seed", "many").code());
+    assertEquals(
+        ExitCodes.USAGE, run("init", "--profile", "tiny", "--out", "x", "--seed", "many").code());
   }
 
   @Test
@@ -127,7 +179,8 @@ class CliTest {
     assertTrue(r.err().contains("model.safetensors") && r.err().contains("truncated"), r.err());
     assertFalse(Files.exists(tmp.resolve("m/model.custom.onnx")), "nothing half-written");
 
-    // an unknown --values-dtype is a usage error (exit 2) since it is a choice option: ChoiceOptionsTest
+    // an unknown --values-dtype is a usage error (exit 2) since it is a choice option:
+    // ChoiceOptionsTest
 
     r = run("verify", "--model", tmp.resolve("missing").toString());
     assertEquals(ExitCodes.BAD_INPUT, r.code());
@@ -162,9 +215,11 @@ class CliTest {
     Run r = run("export", "--checkpoint", ck.toString(), "--out", model.toString());
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("NaN"), r.err());
-    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(model.resolve("model.reference.onnx"))));
+    assertTrue(
+        java.util.Arrays.equals(before, Files.readAllBytes(model.resolve("model.reference.onnx"))));
     try (Stream<Path> s = Files.list(model)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
+      assertTrue(
+          s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
     }
   }
 }

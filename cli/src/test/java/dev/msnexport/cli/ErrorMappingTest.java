@@ -34,7 +34,17 @@ class ErrorMappingTest {
     Path ck = tmp.resolve("ck");
     small = tmp.resolve("small");
     assertEquals(0, ImportCliTest.run("init", "--profile", "small", "--out", ck.toString()).code());
-    assertEquals(0, ImportCliTest.run("export", "--checkpoint", ck.toString(), "--out", small.toString(), "--profile", "small").code());
+    assertEquals(
+        0,
+        ImportCliTest.run(
+                "export",
+                "--checkpoint",
+                ck.toString(),
+                "--out",
+                small.toString(),
+                "--profile",
+                "small")
+            .code());
   }
 
   private static String report(Throwable t, boolean verbose, int expectedCode) {
@@ -47,28 +57,46 @@ class ErrorMappingTest {
   void outOfMemoryIsAnInternalErrorWithTheHeapHintOnOneLine() {
     String err = report(new OutOfMemoryError("Java heap space"), false, ExitCodes.INTERNAL);
     assertEquals(1, err.strip().lines().count(), err);
-    assertTrue(err.contains("out of memory (Java heap space") && err.contains("MSN_EXPORT_JAVA_OPTS=-Xmx"), err);
+    assertTrue(
+        err.contains("out of memory (Java heap space") && err.contains("MSN_EXPORT_JAVA_OPTS=-Xmx"),
+        err);
     assertFalse(err.contains("\tat "), err);
-    assertTrue(report(new OutOfMemoryError("Java heap space"), true, ExitCodes.INTERNAL).contains("\tat "), "--verbose: the trace");
+    assertTrue(
+        report(new OutOfMemoryError("Java heap space"), true, ExitCodes.INTERNAL).contains("\tat "),
+        "--verbose: the trace");
   }
 
   @Test
   void anInternalErrorIsOneLineWithoutItsTraceUnlessVerbose() {
     String err = report(new IllegalStateException("boom\nsecond line"), false, ExitCodes.INTERNAL);
     assertEquals(1, err.strip().lines().count(), err);
-    assertTrue(err.contains("internal error: java.lang.IllegalStateException: boom second line") && err.contains("--verbose"), err);
+    assertTrue(
+        err.contains("internal error: java.lang.IllegalStateException: boom second line")
+            && err.contains("--verbose"),
+        err);
     String verbose = report(new IllegalStateException("boom"), true, ExitCodes.INTERNAL);
     assertTrue(verbose.contains("\tat dev.msnexport.cli.ErrorMappingTest"), verbose);
-    assertEquals(ExitCodes.BAD_INPUT, Errors.report(new BadInputException("x"), new PrintWriter(new StringWriter()), false));
+    assertEquals(
+        ExitCodes.BAD_INPUT,
+        Errors.report(new BadInputException("x"), new PrintWriter(new StringWriter()), false));
   }
 
   @Test
   void runningOutOfMemoryWhileLoadingAnInputIsBadInputNamingIt() {
     Path f = Path.of("/data/config.json");
-    BadInputException e = assertThrows(BadInputException.class, () -> InputFiles.load(f, "config file", () -> {
-      throw new OutOfMemoryError("Java heap space");
-    }));
-    assertTrue(e.getMessage().contains("config file /data/config.json is too large to load"), e.getMessage());
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                InputFiles.load(
+                    f,
+                    "config file",
+                    () -> {
+                      throw new OutOfMemoryError("Java heap space");
+                    }));
+    assertTrue(
+        e.getMessage().contains("config file /data/config.json is too large to load"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("MSN_EXPORT_JAVA_OPTS=-Xmx"), e.getMessage());
     assertEquals(ExitCodes.BAD_INPUT, Errors.report(e, new PrintWriter(new StringWriter()), false));
   }
@@ -85,8 +113,14 @@ class ErrorMappingTest {
 
   /** The CLI in a JVM of its own with {@code heap} (-Xmx) and {@code env}. */
   static Proc cli(String heap, Map<String, String> env, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-cp", System.getProperty("java.class.path"), MsnExport.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap,
+                "-cp",
+                System.getProperty("java.class.path"),
+                MsnExport.class.getName()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
     pb.environment().remove(MsnExport.DEBUG_ENV);
@@ -99,16 +133,30 @@ class ErrorMappingTest {
 
   @Test
   void verifyOutOfHeapExits70WithAHintNever1() throws Exception {
-    // the case: small at batch 512 in a 24 MiB heap (the golden model's activations do not fit)
-    String[] verify = {"verify", "--model", small.toString(), "--batch", "512", "--backends", "golden,ort-reference", "--health-samples",
-        "0"};
+    // the case: small at batch 512 in a 24 MiB heap (the golden model's activations do not
+    // fit)
+    String[] verify = {
+      "verify",
+      "--model",
+      small.toString(),
+      "--batch",
+      "512",
+      "--backends",
+      "golden,ort-reference",
+      "--health-samples",
+      "0"
+    };
     Proc p = cli("24m", Map.of(), verify);
     assertEquals(ExitCodes.INTERNAL, p.code(), p.err());
-    assertTrue(p.err().contains("out of memory") && p.err().contains("MSN_EXPORT_JAVA_OPTS=-Xmx"), p.err());
+    assertTrue(
+        p.err().contains("out of memory") && p.err().contains("MSN_EXPORT_JAVA_OPTS=-Xmx"),
+        p.err());
     assertFalse(p.err().contains("\tat "), "no trace without --verbose: " + p.err());
     Proc debug = cli("24m", Map.of(MsnExport.DEBUG_ENV, "1"), verify);
     assertEquals(ExitCodes.INTERNAL, debug.code(), debug.err());
-    assertTrue(debug.err().contains("java.lang.OutOfMemoryError") && debug.err().contains("\tat "), debug.err());
+    assertTrue(
+        debug.err().contains("java.lang.OutOfMemoryError") && debug.err().contains("\tat "),
+        debug.err());
   }
 
   @Test
@@ -116,7 +164,9 @@ class ErrorMappingTest {
     Path onnx = small.resolve("model.custom.onnx");
     Proc p = cli("8m", Map.of(), "inspect", onnx.toString());
     assertEquals(ExitCodes.BAD_INPUT, p.code(), p.err());
-    assertTrue(p.err().contains("ONNX model " + onnx + " is too large to load") && p.err().contains("MSN_EXPORT_JAVA_OPTS=-Xmx"),
+    assertTrue(
+        p.err().contains("ONNX model " + onnx + " is too large to load")
+            && p.err().contains("MSN_EXPORT_JAVA_OPTS=-Xmx"),
         p.err());
   }
 }

@@ -15,17 +15,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A failing gate is timed once more and fails only when it fails again (docs/robustness.md
- * section 8); an unconfirmed failure is suspect. The rule on synthetic gates, and bench end to end
- * with a limit no run can meet.
+ * A failing gate is timed once more and fails only when it fails again (docs/robustness.md section
+ * 8); an unconfirmed failure is suspect. The rule on synthetic gates, and bench end to end with a
+ * limit no run can meet.
  */
 class GateConfirmationTest {
   static final LatencyGate.Settings S = new LatencyGate.Settings(200, 0.95, 1);
   @TempDir Path tmp;
 
   static GateResult gate(double candidateScale) {
-    return LatencyGate.ratio("ort-custom", "ort-reference", 8, BaselineDriftTest.samples(1, candidateScale),
-        BaselineDriftTest.samples(2, 1.0), 1.10, S);
+    return LatencyGate.ratio(
+        "ort-custom",
+        "ort-reference",
+        8,
+        BaselineDriftTest.samples(1, candidateScale),
+        BaselineDriftTest.samples(2, 1.0),
+        1.10,
+        S);
   }
 
   @Test
@@ -37,24 +43,52 @@ class GateConfirmationTest {
     assertEquals("fail", c.get(0).verdict());
     assertFalse(c.get(0).pass());
     String first = String.format(java.util.Locale.ROOT, "first run: ratio %.3f", fail.ratio());
-    assertTrue(c.get(0).message().startsWith("confirmed by a second run (" + first + ")"), c.get(0).message());
+    assertTrue(
+        c.get(0).message().startsWith("confirmed by a second run (" + first + ")"),
+        c.get(0).message());
     assertEquals(pass, c.get(1), "a gate that passed is kept as it was");
 
     GateResult unconfirmed = LatencyGate.confirmed(List.of(fail), List.of(gate(1.0))).get(0);
     assertEquals("suspect", unconfirmed.verdict());
     assertTrue(unconfirmed.pass());
-    assertTrue(unconfirmed.message().startsWith(String.format(java.util.Locale.ROOT, "failed in the first run (ratio %.3f)",
-        fail.ratio())), unconfirmed.message());
+    assertTrue(
+        unconfirmed
+            .message()
+            .startsWith(
+                String.format(
+                    java.util.Locale.ROOT, "failed in the first run (ratio %.3f)", fail.ratio())),
+        unconfirmed.message());
   }
 
   @Test
   void benchConfirmsAFailureWithASecondRun() {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
-    assertEquals(0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(0, VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
-    String[] common = {"bench", "--model", model.toString(), "--batch", "8", "--iterations", "20", "--warmup-ms", "0", "--rounds", "2",
-        "--resamples", "100", "--threads", "1", "--max-p99-ratio", "0.01"}; // no run is 100x faster than the reference graph
+    assertEquals(
+        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    assertEquals(
+        0,
+        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString())
+            .code());
+    String[] common = {
+      "bench",
+      "--model",
+      model.toString(),
+      "--batch",
+      "8",
+      "--iterations",
+      "20",
+      "--warmup-ms",
+      "0",
+      "--rounds",
+      "2",
+      "--resamples",
+      "100",
+      "--threads",
+      "1",
+      "--max-p99-ratio",
+      "0.01"
+    }; // no run is 100x faster than the reference graph
     PrintStream old = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -70,7 +104,9 @@ class GateConfirmationTest {
       System.setOut(old);
     }
     assertEquals(ExitCodes.LATENCY_GATE, confirmedCode, confirmedOut);
-    assertTrue(confirmedOut.contains("timing every backend there once more") && confirmedOut.contains("confirmed by a second run"),
+    assertTrue(
+        confirmedOut.contains("timing every backend there once more")
+            && confirmedOut.contains("confirmed by a second run"),
         confirmedOut);
     assertEquals(ExitCodes.LATENCY_GATE, firstRunCode);
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("once more"));

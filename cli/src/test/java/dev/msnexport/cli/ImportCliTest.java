@@ -25,11 +25,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect, verify, bench and pipeline. */
+/**
+ * Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect,
+ * verify, bench and pipeline.
+ */
 class ImportCliTest {
   @TempDir Path tmp;
 
-  static final Path TRAINED = Path.of("..", "verifier", "src", "test", "resources", "fixtures", "small-trained");
+  static final Path TRAINED =
+      Path.of("..", "verifier", "src", "test", "resources", "fixtures", "small-trained");
 
   record Run(int code, String out, String err) {}
 
@@ -48,8 +52,12 @@ class ImportCliTest {
     }
   }
 
-  /** Copies a checkpoint with every tensor renamed and its keys optionally replaced by copies of key 0. */
-  static Path rewrite(Path from, Path to, UnaryOperator<String> rename, boolean identicalKeys) throws Exception {
+  /**
+   * Copies a checkpoint with every tensor renamed and its keys optionally replaced by copies of key
+   * 0.
+   */
+  static Path rewrite(Path from, Path to, UnaryOperator<String> rename, boolean identicalKeys)
+      throws Exception {
     Files.createDirectories(to);
     try (SafetensorsFile st = SafetensorsFile.open(from.resolve(Checkpoint.WEIGHTS_FILE))) {
       SafetensorsWriter w = new SafetensorsWriter();
@@ -65,7 +73,8 @@ class ImportCliTest {
       }
       w.write(to.resolve(Checkpoint.WEIGHTS_FILE), Map.of());
     }
-    AtomicFiles.writeString(to.resolve(Checkpoint.CONFIG_FILE), Files.readString(from.resolve(Checkpoint.CONFIG_FILE)));
+    AtomicFiles.writeString(
+        to.resolve(Checkpoint.CONFIG_FILE), Files.readString(from.resolve(Checkpoint.CONFIG_FILE)));
     return to;
   }
 
@@ -74,7 +83,9 @@ class ImportCliTest {
     Run r = run("inspect", TRAINED.toString());
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(r.out().contains("memory health (256 random samples, seed 0"), r.out());
-    assertTrue(r.out().contains("layer 0: slots used ") && r.out().contains("layer 1: slots used "), r.out());
+    assertTrue(
+        r.out().contains("layer 0: slots used ") && r.out().contains("layer 1: slots used "),
+        r.out());
     assertTrue(r.out().contains("of log n), top 1% (41 slots) take"), r.out());
     assertFalse(r.out().contains("WARNING"), r.out());
     Run skipped = run("inspect", TRAINED.toString(), "--health-samples", "0");
@@ -82,15 +93,35 @@ class ImportCliTest {
     assertFalse(skipped.out().contains("memory health"), skipped.out());
   }
 
-  /** The issue's acceptance check at the CLI: export the trained checkpoint, verify against PyTorch's golden file. */
+  /**
+   * The issue's acceptance check at the CLI: export the trained checkpoint, verify against
+   * PyTorch's golden file.
+   */
   @Test
   void verifyGoldenOfTheTrainedCheckpointMatchesPyTorch() throws Exception {
     Path model = tmp.resolve("model");
-    Run e = run("export", "--checkpoint", TRAINED.toString(), "--out", model.toString(), "--profile", "small");
+    Run e =
+        run(
+            "export",
+            "--checkpoint",
+            TRAINED.toString(),
+            "--out",
+            model.toString(),
+            "--profile",
+            "small");
     assertEquals(ExitCodes.OK, e.code(), e.err());
     Path report = tmp.resolve("verify.json");
-    Run v = run("verify", "--model", model.toString(), "--golden", TRAINED.resolve("golden.safetensors").toString(), "--backends",
-        "golden,ort-reference,ort-custom", "--report", report.toString());
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--golden",
+            TRAINED.resolve("golden.safetensors").toString(),
+            "--backends",
+            "golden,ort-reference,ort-custom",
+            "--report",
+            report.toString());
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     JsonNode r = Profiles.JSON.readTree(Files.readString(report));
     int againstPyTorch = 0;
@@ -106,19 +137,41 @@ class ImportCliTest {
       }
       assertEquals(2, c.get("retrieval").size());
       for (JsonNode rc : c.get("retrieval")) {
-        assertEquals(rc.get("queries").asInt(), rc.get("identical_queries").asInt(), c.get("candidate") + " slots identical: " + rc);
+        assertEquals(
+            rc.get("queries").asInt(),
+            rc.get("identical_queries").asInt(),
+            c.get("candidate") + " slots identical: " + rc);
       }
     }
-    assertEquals(3, againstPyTorch, "golden, ort-reference and ort-custom each against PyTorch's outputs");
+    assertEquals(
+        3, againstPyTorch, "golden, ort-reference and ort-custom each against PyTorch's outputs");
   }
 
   @Test
   void verifyReportsMemoryHealthOnTheConsoleAndInTheReport() throws Exception {
     Path model = tmp.resolve("model");
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", TRAINED.toString(), "--out", model.toString(), "--profile", "small").code());
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "export",
+                "--checkpoint",
+                TRAINED.toString(),
+                "--out",
+                model.toString(),
+                "--profile",
+                "small")
+            .code());
     // no golden backend: the health comes from the checkpoint the manifest names
     Path report = tmp.resolve("verify.json");
-    Run v = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString());
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "ort-reference,ort-custom",
+            "--report",
+            report.toString());
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     assertTrue(v.out().contains("memory health (256 random samples, seed 0"), v.out());
     assertTrue(v.out().contains("of log n), top 1% (41 slots) take"), v.out());
@@ -128,14 +181,28 @@ class ImportCliTest {
     assertEquals(2, h.get("layers").size());
     assertEquals(41, h.get("layers").get(1).get("top1_percent_slots").asInt());
 
-    Run skipped = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--report", report.toString(),
-        "--health-samples", "0");
+    Run skipped =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "ort-reference,ort-custom",
+            "--report",
+            report.toString(),
+            "--health-samples",
+            "0");
     assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
     assertFalse(skipped.out().contains("memory health"), skipped.out());
     assertFalse(Profiles.JSON.readTree(Files.readString(report)).has("memory_health"));
     Run negative = run("verify", "--model", model.toString(), "--health-samples", "-1");
-    assertEquals(ExitCodes.USAGE, negative.code(), "a usage error since options are range-checked at parse time");
-    assertTrue(negative.err().contains("'--health-samples': -1 is outside the accepted range 0.."), negative.err());
+    assertEquals(
+        ExitCodes.USAGE,
+        negative.code(),
+        "a usage error since options are range-checked at parse time");
+    assertTrue(
+        negative.err().contains("'--health-samples': -1 is outside the accepted range 0.."),
+        negative.err());
   }
 
   @Test
@@ -144,16 +211,43 @@ class ImportCliTest {
     SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
     Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
     Path model = tmp.resolve("model");
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", collapsed.toString(), "--out", model.toString(), "--profile", "small").code());
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "export",
+                "--checkpoint",
+                collapsed.toString(),
+                "--out",
+                model.toString(),
+                "--profile",
+                "small")
+            .code());
     Path report = tmp.resolve("verify.json");
-    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--health-samples", "32", "--report",
-        report.toString());
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--health-samples",
+            "32",
+            "--report",
+            report.toString());
     assertTrue(v.out().contains("WARNING: layer 0: retrieval looks collapsed"), v.out());
     assertTrue(v.out().contains("slots used 16 of 4,096"), v.out());
     JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
     assertTrue(h.get("collapsed").asBoolean(), h.toString());
-    assertTrue(h.get("layers").get(1).get("warnings").get(0).asText().startsWith("retrieval looks collapsed"), h.toString());
-    assertEquals(ExitCodes.OK, v.code(), "a collapse warns, parity decides the exit code: " + v.out());
+    assertTrue(
+        h.get("layers")
+            .get(1)
+            .get("warnings")
+            .get(0)
+            .asText()
+            .startsWith("retrieval looks collapsed"),
+        h.toString());
+    assertEquals(
+        ExitCodes.OK, v.code(), "a collapse warns, parity decides the exit code: " + v.out());
   }
 
   @Test
@@ -168,17 +262,23 @@ class ImportCliTest {
     assertTrue(r.out().contains("slots used 16 of 4,096"), r.out());
   }
 
-  /** A tiny checkpoint whose tensors are named "model.blocks.N.memory..." instead of the contract's "blocks.N.msn...". */
+  /**
+   * A tiny checkpoint whose tensors are named "model.blocks.N.memory..." instead of the contract's
+   * "blocks.N.msn...".
+   */
   Path foreignCheckpoint() throws Exception {
     Path src = tmp.resolve("src");
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), src, 1);
-    return rewrite(src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
+    return rewrite(
+        src, tmp.resolve("foreign"), n -> "model." + n.replace(".msn.", ".memory."), false);
   }
 
   /** The name map that undoes {@link #foreignCheckpoint}'s renames. */
   Path foreignNameMap() throws Exception {
     Path map = tmp.resolve("map.json");
-    Files.writeString(map, """
+    Files.writeString(
+        map,
+        """
         {"rules": [
           {"pattern": "^model\\\\.", "replacement": ""},
           {"pattern": "\\\\.memory\\\\.", "replacement": ".msn."}
@@ -191,18 +291,48 @@ class ImportCliTest {
     Path foreign = foreignCheckpoint();
     Path map = foreignNameMap();
     Path model = tmp.resolve("m");
-    Run e = run("export", "--checkpoint", foreign.toString(), "--out", model.toString(), "--name-map", map.toString());
+    Run e =
+        run(
+            "export",
+            "--checkpoint",
+            foreign.toString(),
+            "--out",
+            model.toString(),
+            "--name-map",
+            map.toString());
     assertEquals(ExitCodes.OK, e.code(), e.err());
 
-    // the golden backend opens the export's (foreign) checkpoint: without the map its names are not the contract's
+    // the golden backend opens the export's (foreign) checkpoint: without the map its names are not
+    // the contract's
     Run plain = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom");
     assertEquals(ExitCodes.BAD_INPUT, plain.code(), plain.out());
     assertTrue(plain.err().contains("missing tensors"), plain.err());
-    Run v = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom", "--name-map", map.toString());
+    Run v =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-custom",
+            "--name-map",
+            map.toString());
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     assertTrue(v.out().contains("ort-custom     vs golden         pass"), v.out());
-    String[] bench = {"bench", "--model", model.toString(), "--backends", "golden,ort-custom", "--batch", "8", "--iterations", "2",
-        "--warmup-ms", "0", "--rounds", "1"};
+    String[] bench = {
+      "bench",
+      "--model",
+      model.toString(),
+      "--backends",
+      "golden,ort-custom",
+      "--batch",
+      "8",
+      "--iterations",
+      "2",
+      "--warmup-ms",
+      "0",
+      "--rounds",
+      "1"
+    };
     Run benchPlain = run(bench);
     assertEquals(ExitCodes.BAD_INPUT, benchPlain.code(), benchPlain.out());
     assertTrue(benchPlain.err().contains("missing tensors"), benchPlain.err());
@@ -210,15 +340,29 @@ class ImportCliTest {
     assertEquals(ExitCodes.OK, benchMapped.code(), benchMapped.out() + benchMapped.err());
 
     Path out = tmp.resolve("pipeline");
-    Run p = run("pipeline", "--checkpoint", foreign.toString(), "--name-map", map.toString(), "--out", out.toString());
+    Run p =
+        run(
+            "pipeline",
+            "--checkpoint",
+            foreign.toString(),
+            "--name-map",
+            map.toString(),
+            "--out",
+            out.toString());
     assertEquals(ExitCodes.OK, p.code(), p.out() + p.err());
-    assertTrue(Profiles.JSON.readTree(Files.readString(out.resolve("verify.json"))).get("pass").asBoolean());
-    Run unmapped = run("pipeline", "--checkpoint", foreign.toString(), "--out", tmp.resolve("p2").toString());
+    assertTrue(
+        Profiles.JSON
+            .readTree(Files.readString(out.resolve("verify.json")))
+            .get("pass")
+            .asBoolean());
+    Run unmapped =
+        run("pipeline", "--checkpoint", foreign.toString(), "--out", tmp.resolve("p2").toString());
     assertEquals(ExitCodes.BAD_INPUT, unmapped.code(), unmapped.out());
     assertTrue(unmapped.err().contains("missing tensors"), unmapped.err());
 
     // a synthetic checkpoint has the contract's names: a map there is a mistake on the command line
-    Run synthetic = run("pipeline", "--name-map", map.toString(), "--out", tmp.resolve("p3").toString());
+    Run synthetic =
+        run("pipeline", "--name-map", map.toString(), "--out", tmp.resolve("p3").toString());
     assertEquals(ExitCodes.USAGE, synthetic.code(), synthetic.out());
     assertTrue(synthetic.err().contains("--name-map needs --checkpoint"), synthetic.err());
   }
@@ -228,21 +372,40 @@ class ImportCliTest {
     Path src = tmp.resolve("src");
     Path foreign = foreignCheckpoint();
     Path map = foreignNameMap();
-    Run plain = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
+    Run plain =
+        run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
     assertEquals(ExitCodes.BAD_INPUT, plain.code());
     assertTrue(plain.err().contains("missing tensors"), plain.err());
 
-    Run ok = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("m").toString(), "--name-map", map.toString());
+    Run ok =
+        run(
+            "export",
+            "--checkpoint",
+            foreign.toString(),
+            "--out",
+            tmp.resolve("m").toString(),
+            "--name-map",
+            map.toString());
     assertEquals(ExitCodes.OK, ok.code(), ok.err());
     assertTrue(Files.size(tmp.resolve("m").resolve("model.reference.onnx")) > 0);
-    Run inspect = run("inspect", foreign.toString(), "--name-map", map.toString(), "--health-samples", "8");
+    Run inspect =
+        run("inspect", foreign.toString(), "--name-map", map.toString(), "--health-samples", "8");
     assertEquals(ExitCodes.OK, inspect.code(), inspect.err());
     assertTrue(inspect.out().contains("memory health (8 random samples"), inspect.out());
 
     // a rule that sends two tensors to one name: exit 4, naming both tensors and the rule
     Path bad = tmp.resolve("bad.json");
-    Files.writeString(bad, "{\"rules\": [{\"pattern\": \"\\\\.(weight|bias)$\", \"replacement\": \".weight\"}]}");
-    Run clash = run("export", "--checkpoint", src.toString(), "--out", tmp.resolve("y").toString(), "--name-map", bad.toString());
+    Files.writeString(
+        bad, "{\"rules\": [{\"pattern\": \"\\\\.(weight|bias)$\", \"replacement\": \".weight\"}]}");
+    Run clash =
+        run(
+            "export",
+            "--checkpoint",
+            src.toString(),
+            "--out",
+            tmp.resolve("y").toString(),
+            "--name-map",
+            bad.toString());
     assertEquals(ExitCodes.BAD_INPUT, clash.code());
     assertTrue(clash.err().contains("both map to 'blocks.0.mix_norm.weight'"), clash.err());
     assertTrue(clash.err().contains("'blocks.0.mix_norm.bias' (by rule 1"), clash.err());
@@ -250,11 +413,23 @@ class ImportCliTest {
 
     // a tensor left outside the contract: exit 4, naming it
     Path partial = tmp.resolve("partial.json");
-    Files.writeString(partial, "{\"rules\": [{\"pattern\": \"^model\\\\.\", \"replacement\": \"\"}]}");
-    Run left = run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("z").toString(), "--name-map", partial.toString());
+    Files.writeString(
+        partial, "{\"rules\": [{\"pattern\": \"^model\\\\.\", \"replacement\": \"\"}]}");
+    Run left =
+        run(
+            "export",
+            "--checkpoint",
+            foreign.toString(),
+            "--out",
+            tmp.resolve("z").toString(),
+            "--name-map",
+            partial.toString());
     assertEquals(ExitCodes.BAD_INPUT, left.code());
     assertTrue(left.err().contains("left unmapped"), left.err());
-    assertTrue(left.err().contains("'model.blocks.0.memory.query.weight' -> 'blocks.0.memory.query.weight' (by rule 1 '^model\\.' -> '')"),
+    assertTrue(
+        left.err()
+            .contains(
+                "'model.blocks.0.memory.query.weight' -> 'blocks.0.memory.query.weight' (by rule 1 '^model\\.' -> '')"),
         left.err());
   }
 }

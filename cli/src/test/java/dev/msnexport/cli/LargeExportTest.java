@@ -17,18 +17,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code large} profile (one 1,048,576 x 512 float32 table: 2 GiB) goes through init, export
- * (external data) and verify on ONNX Runtime at batch 2 in a child JVM limited to -Xmx1g: the
- * proof that exports stream instead of holding tensors. Skip with -DexcludedTestGroups=large.
+ * (external data) and verify on ONNX Runtime at batch 2 in a child JVM limited to -Xmx1g: the proof
+ * that exports stream instead of holding tensors. Skip with -DexcludedTestGroups=large.
  */
 @Tag("large")
 class LargeExportTest {
   @TempDir Path tmp;
 
   private static String runChild(Path log, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), MsnExport.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-cp",
+                System.getProperty("java.class.path"),
+                MsnExport.class.getName()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(p.waitFor(15, TimeUnit.MINUTES), "child timed out: " + String.join(" ", args));
     String out = Files.readString(log);
     assertEquals(0, p.exitValue(), String.join(" ", args) + " failed:\n" + out);
@@ -39,16 +46,38 @@ class LargeExportTest {
   void largeExportsWithOneGigabyteOfHeapAndRunsInOnnxRuntime() throws Exception {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("model");
-    System.out.println(runChild(tmp.resolve("init.log"), "init", "--profile", "large", "--out", ck.toString()));
-    assertTrue(Files.size(ck.resolve("model.safetensors")) > (2L << 30), "checkpoint larger than 2 GiB");
-    String export = runChild(tmp.resolve("export.log"), "export", "--checkpoint", ck.toString(), "--out", model.toString(),
-        "--profile", "large");
+    System.out.println(
+        runChild(tmp.resolve("init.log"), "init", "--profile", "large", "--out", ck.toString()));
+    assertTrue(
+        Files.size(ck.resolve("model.safetensors")) > (2L << 30), "checkpoint larger than 2 GiB");
+    String export =
+        runChild(
+            tmp.resolve("export.log"),
+            "export",
+            "--checkpoint",
+            ck.toString(),
+            "--out",
+            model.toString(),
+            "--profile",
+            "large");
     System.out.println(export);
     assertTrue(Files.size(model.resolve("model.data")) >= (2L << 30), "values in external data");
-    assertTrue(Files.size(model.resolve("model.reference.onnx")) < (64L << 20), "the graph itself stays small");
+    assertTrue(
+        Files.size(model.resolve("model.reference.onnx")) < (64L << 20),
+        "the graph itself stays small");
     Path report = tmp.resolve("verify.json");
-    System.out.println(runChild(tmp.resolve("verify.log"), "verify", "--model", model.toString(), "--backends", "golden,ort-reference",
-        "--batch", "2", "--report", report.toString()));
+    System.out.println(
+        runChild(
+            tmp.resolve("verify.log"),
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--batch",
+            "2",
+            "--report",
+            report.toString()));
     JsonNode r = Profiles.JSON.readTree(Files.readString(report));
     assertTrue(r.get("pass").asBoolean(), r.toString());
     assertEquals(2, r.get("batch").asInt());

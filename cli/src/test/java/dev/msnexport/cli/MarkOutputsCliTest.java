@@ -42,13 +42,29 @@ class MarkOutputsCliTest {
 
   @Test
   void inspectListsTheTensorsVerifyTakes() {
-    ImportCliTest.Run r = run("inspect", model.resolve("model.custom.onnx").toString(), "--tensors");
+    ImportCliTest.Run r =
+        run("inspect", model.resolve("model.custom.onnx").toString(), "--tensors");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("tensors: "), r.out());
-    assertTrue(r.out().lines().anyMatch(l -> l.contains(FFN_NORM_0) && l.contains("float") && l.contains("LayerNormalization")
-        && l.contains("blocks.0.ffn/LayerNormalization_1")), r.out());
-    assertTrue(r.out().lines().anyMatch(l -> l.contains("blocks.0.msn/PKMRetrieval_1:1") && l.contains("int64")
-        && l.contains("msn::PKMRetrieval")), r.out());
+    assertTrue(
+        r.out()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.contains(FFN_NORM_0)
+                        && l.contains("float")
+                        && l.contains("LayerNormalization")
+                        && l.contains("blocks.0.ffn/LayerNormalization_1")),
+        r.out());
+    assertTrue(
+        r.out()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.contains("blocks.0.msn/PKMRetrieval_1:1")
+                        && l.contains("int64")
+                        && l.contains("msn::PKMRetrieval")),
+        r.out());
     r = run("inspect", model.toString(), "--tensors"); // an export directory: both graphs
     assertEquals(0, r.code(), r.err());
     assertEquals(2, r.out().lines().filter(l -> l.contains("tensors: ")).count(), r.out());
@@ -63,13 +79,37 @@ class MarkOutputsCliTest {
     List<String> before = listing(model);
     Path report = tmp.resolve("r.json");
     Path reports = tmp.resolve("reports");
-    ImportCliTest.Run r = run("verify", "--model", model.toString(), "--batch", "4", "--health-samples", "0", "--mark-outputs",
-        FFN_NORM_0 + "," + QUERY_NORM_1, "--report", report.toString(), "--report-dir", reports.toString());
+    ImportCliTest.Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--batch",
+            "4",
+            "--health-samples",
+            "0",
+            "--mark-outputs",
+            FFN_NORM_0 + "," + QUERY_NORM_1,
+            "--report",
+            report.toString(),
+            "--report-dir",
+            reports.toString());
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals(before, listing(model), "no temporary graph left in the export");
-    assertTrue(r.out().contains("marked output " + FFN_NORM_0 + ": golden does not produce it, skipped"), r.out());
-    assertTrue(r.out().lines().anyMatch(l -> l.contains("ort-custom") && l.contains("ort-reference") && l.contains(QUERY_NORM_1)
-        && l.contains("max_abs") && l.contains("within atol/rtol")), r.out());
+    assertTrue(
+        r.out().contains("marked output " + FFN_NORM_0 + ": golden does not produce it, skipped"),
+        r.out());
+    assertTrue(
+        r.out()
+            .lines()
+            .anyMatch(
+                l ->
+                    l.contains("ort-custom")
+                        && l.contains("ort-reference")
+                        && l.contains(QUERY_NORM_1)
+                        && l.contains("max_abs")
+                        && l.contains("within atol/rtol")),
+        r.out());
     JsonNode j = Profiles.JSON.readTree(Files.readString(report));
     assertTrue(j.get("pass").asBoolean());
     JsonNode marked = j.get("marked_outputs");
@@ -87,30 +127,75 @@ class MarkOutputsCliTest {
     assertEquals(2, compared);
     for (JsonNode c : j.get("comparisons")) {
       for (JsonNode o : c.get("outputs")) {
-        assertTrue(!o.get("name").asText().contains("/"), "marked tensors stay out of the outputs[] of comparisons");
+        assertTrue(
+            !o.get("name").asText().contains("/"),
+            "marked tensors stay out of the outputs[] of comparisons");
       }
     }
     assertTrue(Files.readString(reports.resolve("report.md")).contains("## Marked outputs"));
     // the same through pipeline
-    r = run("pipeline", "--out", tmp.resolve("p").toString(), "--batch", "2", "--health-samples", "0", "--mark-outputs", FFN_NORM_0);
+    r =
+        run(
+            "pipeline",
+            "--out",
+            tmp.resolve("p").toString(),
+            "--batch",
+            "2",
+            "--health-samples",
+            "0",
+            "--mark-outputs",
+            FFN_NORM_0);
     assertEquals(0, r.code(), r.out() + r.err());
-    assertEquals(3, Profiles.JSON.readTree(Files.readString(tmp.resolve("p/verify.json"))).get("marked_outputs").size());
+    assertEquals(
+        3,
+        Profiles.JSON
+            .readTree(Files.readString(tmp.resolve("p/verify.json")))
+            .get("marked_outputs")
+            .size());
   }
 
   @Test
   void unknownTensorIsBadInputNamingItAndTheFile() throws Exception {
     List<String> before = listing(model);
-    ImportCliTest.Run r = run("verify", "--model", model.toString(), "--mark-outputs", FFN_NORM_0 + ",blocks.0.ffn/Nope_7:0");
+    ImportCliTest.Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--mark-outputs",
+            FFN_NORM_0 + ",blocks.0.ffn/Nope_7:0");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
-    assertTrue(r.err().contains("'blocks.0.ffn/Nope_7:0'") && r.err().contains("model.reference.onnx"), r.err());
+    assertTrue(
+        r.err().contains("'blocks.0.ffn/Nope_7:0'") && r.err().contains("model.reference.onnx"),
+        r.err());
     // a name of the reference graph only: the message says so
-    r = run("verify", "--model", model.toString(), "--backends", "ort-reference,ort-custom", "--mark-outputs", "blocks.0.msn/TopK_1:1");
+    r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "ort-reference,ort-custom",
+            "--mark-outputs",
+            "blocks.0.msn/TopK_1:1");
     assertEquals(ExitCodes.BAD_INPUT, r.code());
-    assertTrue(r.err().contains("model.custom.onnx") && r.err().contains("it is one of") && r.err().contains("model.reference.onnx"),
+    assertTrue(
+        r.err().contains("model.custom.onnx")
+            && r.err().contains("it is one of")
+            && r.err().contains("model.reference.onnx"),
         r.err());
     // with only the reference graph it works, int64 and all
-    r = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--health-samples", "0", "--mark-outputs",
-        "blocks.0.msn/TopK_1:1");
+    r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--health-samples",
+            "0",
+            "--mark-outputs",
+            "blocks.0.msn/TopK_1:1");
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals(before, listing(model));
   }
@@ -118,8 +203,17 @@ class MarkOutputsCliTest {
   @Test
   void aPrebuiltEngineCannotHaveMarkedOutputs() {
     // refused before TensorRT is looked for: the same answer with and without a GPU
-    ImportCliTest.Run r = run("verify", "--model", model.toString(), "--backends", "ort-custom,trt", "--engine",
-        tmp.resolve("engine.plan").toString(), "--mark-outputs", FFN_NORM_0);
+    ImportCliTest.Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "ort-custom,trt",
+            "--engine",
+            tmp.resolve("engine.plan").toString(),
+            "--mark-outputs",
+            FFN_NORM_0);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("--engine") && r.err().contains("--mark-outputs"), r.err());
   }

@@ -18,13 +18,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Every numeric option of every command is range-checked at parse time (issue 12): NaN,
- * infinities, negative or zero counts where meaningless, overflowing and absurd values are a usage
- * error (exit 2) naming the option and the accepted range, before any file is read.
+ * Every numeric option of every command is range-checked at parse time (issue 12): NaN, infinities,
+ * negative or zero counts where meaningless, overflowing and absurd values are a usage error (exit
+ * 2) naming the option and the accepted range, before any file is read.
  */
 class OptionRangeTest {
-  private static final Set<Class<?>> NUMERIC = Set.of(int.class, long.class, double.class, float.class, short.class, Integer.class,
-      Long.class, Double.class, Float.class, Short.class);
+  private static final Set<Class<?>> NUMERIC =
+      Set.of(
+          int.class,
+          long.class,
+          double.class,
+          float.class,
+          short.class,
+          Integer.class,
+          Long.class,
+          Double.class,
+          Float.class,
+          Short.class);
 
   /** Options whose String values hold numbers ([OUTPUT:]VALUE). */
   private static final Set<String> NUMBER_STRINGS = Set.of("--atol", "--rtol");
@@ -42,16 +52,26 @@ class OptionRangeTest {
 
   private static boolean numeric(OptionSpec o) {
     Class<?>[] aux = o.auxiliaryTypes();
-    return NUMERIC.contains(o.type()) || (aux.length > 0 && NUMERIC.contains(aux[0])) || NUMBER_STRINGS.contains(o.longestName());
+    return NUMERIC.contains(o.type())
+        || (aux.length > 0 && NUMERIC.contains(aux[0]))
+        || NUMBER_STRINGS.contains(o.longestName());
   }
 
-  /** A @Range that slid onto a flag (an option inserted between it and its own @Option) would crash the check. */
+  /**
+   * A @Range that slid onto a flag (an option inserted between it and its own @Option) would crash
+   * the check.
+   */
   @Test
   void onlyNumericOptionsCarryARange() {
     for (CommandLine cl : allCommands()) {
       for (OptionSpec o : cl.getCommandSpec().options()) {
         if (OptionRanges.rangeOf(o) != null) {
-          assertTrue(numeric(o), cl.getCommandSpec().qualifiedName() + " " + o.longestName() + " has a @Range but is not numeric");
+          assertTrue(
+              numeric(o),
+              cl.getCommandSpec().qualifiedName()
+                  + " "
+                  + o.longestName()
+                  + " has a @Range but is not numeric");
         }
       }
     }
@@ -70,7 +90,9 @@ class OptionRangeTest {
         assertNotNull(r, where + " has no @Range");
         assertTrue(r.min() <= r.max(), where);
         if (o.defaultValue() != null && !r.keyed()) {
-          assertTrue(OptionRanges.within(Double.parseDouble(o.defaultValue()), r), where + " default " + o.defaultValue() + " is out of range");
+          assertTrue(
+              OptionRanges.within(Double.parseDouble(o.defaultValue()), r),
+              where + " default " + o.defaultValue() + " is out of range");
         }
         checked++;
       }
@@ -82,38 +104,106 @@ class OptionRangeTest {
     String m = "/nonexistent/model";
     return Stream.of(
         // the issue's cases
-        Arguments.of(new String[] {"bench", "--model", m, "--max-p99-ratio", "NaN"}, "--max-p99-ratio", "0..1000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--max-p99-regression", "NaN"}, "--max-p99-regression", "0..1000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--iterations", "2147483647"}, "--iterations", "1..10000000"),
-        Arguments.of(new String[] {"verify", "--model", m, "--health-samples", "2000000000"}, "--health-samples", "0..100000"),
-        Arguments.of(new String[] {"inspect", m, "--health-samples", "2000000000"}, "--health-samples", "0..100000"),
-        Arguments.of(new String[] {"pipeline", "--health-samples", "-1"}, "--health-samples", "0..100000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--max-p99-ratio", "NaN"},
+            "--max-p99-ratio",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--max-p99-regression", "NaN"},
+            "--max-p99-regression",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--iterations", "2147483647"},
+            "--iterations",
+            "1..10000000"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--health-samples", "2000000000"},
+            "--health-samples",
+            "0..100000"),
+        Arguments.of(
+            new String[] {"inspect", m, "--health-samples", "2000000000"},
+            "--health-samples",
+            "0..100000"),
+        Arguments.of(
+            new String[] {"pipeline", "--health-samples", "-1"}, "--health-samples", "0..100000"),
         // the other counts and limits
-        Arguments.of(new String[] {"bench", "--model", m, "--max-p99-ratio", "Infinity"}, "--max-p99-ratio", "0..1000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--max-p99-regression", "-0.1"}, "--max-p99-regression", "0..1000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--batch", "1,0"}, "--batch", "1..1048576"),
-        Arguments.of(new String[] {"verify", "--model", m, "--batch", "0"}, "--batch", "1..1048576"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--max-p99-ratio", "Infinity"},
+            "--max-p99-ratio",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--max-p99-regression", "-0.1"},
+            "--max-p99-regression",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--batch", "1,0"}, "--batch", "1..1048576"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--batch", "0"}, "--batch", "1..1048576"),
         Arguments.of(new String[] {"pipeline", "--batch", "-8"}, "--batch", "1..1048576"),
-        Arguments.of(new String[] {"bench", "--model", m, "--warmup-ms", "NaN"}, "--warmup-ms", "0..3600000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--warmup-ms", "-1"}, "--warmup-ms", "0..3600000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--duration-s", "0"}, "--duration-s", "more than 0 and at most 86400"),
-        Arguments.of(new String[] {"bench", "--model", m, "--duration-s", "Infinity"}, "--duration-s", "more than 0 and at most 86400"),
-        Arguments.of(new String[] {"bench", "--model", m, "--iterations", "0"}, "--iterations", "1..10000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--rounds", "0"}, "--rounds", "1..1000000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--resamples", "0"}, "--resamples", "1..100000"),
-        Arguments.of(new String[] {"bench", "--model", m, "--confidence", "1"}, "--confidence", "more than 0 and less than 1"),
-        Arguments.of(new String[] {"bench", "--model", m, "--threads", "-1"}, "--threads", "0..1024"),
-        Arguments.of(new String[] {"verify", "--model", m, "--threads", "100000"}, "--threads", "0..1024"),
-        Arguments.of(new String[] {"verify", "--model", m, "--atol", "NaN"}, "--atol", "0..1000000"),
-        Arguments.of(new String[] {"verify", "--model", m, "--atol", "click:-1e-4"}, "--atol", "0..1000000"),
-        Arguments.of(new String[] {"verify", "--model", m, "--rtol", "click:Infinity"}, "--rtol", "0..1000000"),
-        Arguments.of(new String[] {"verify", "--model", m, "--rtol", "click:x"}, "--rtol", "0..1000000"),
-        Arguments.of(new String[] {"export", "--checkpoint", m, "--out", m, "--scoring-split-k", "0"}, "--scoring-split-k", "1..64"),
-        Arguments.of(new String[] {"build", "--model", m, "--optimization-level", "6"}, "--optimization-level", "-1..5"),
-        Arguments.of(new String[] {"build", "--model", m, "--progress-seconds", "-1"}, "--progress-seconds", "0..86400"),
-        Arguments.of(new String[] {"compare", "a.json", "b.json", "--confidence", "NaN"}, "--confidence", "more than 0 and less than 1"),
-        Arguments.of(new String[] {"compare", "a.json", "b.json", "--max-p99-regression", "NaN"}, "--max-p99-regression", "0..1000000"),
-        Arguments.of(new String[] {"compare", "a.json", "b.json", "--resamples", "-5"}, "--resamples", "1..100000"));
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--warmup-ms", "NaN"},
+            "--warmup-ms",
+            "0..3600000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--warmup-ms", "-1"}, "--warmup-ms", "0..3600000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--duration-s", "0"},
+            "--duration-s",
+            "more than 0 and at most 86400"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--duration-s", "Infinity"},
+            "--duration-s",
+            "more than 0 and at most 86400"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--iterations", "0"},
+            "--iterations",
+            "1..10000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--rounds", "0"}, "--rounds", "1..1000000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--resamples", "0"}, "--resamples", "1..100000"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--confidence", "1"},
+            "--confidence",
+            "more than 0 and less than 1"),
+        Arguments.of(
+            new String[] {"bench", "--model", m, "--threads", "-1"}, "--threads", "0..1024"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--threads", "100000"}, "--threads", "0..1024"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--atol", "NaN"}, "--atol", "0..1000000"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--atol", "click:-1e-4"}, "--atol", "0..1000000"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--rtol", "click:Infinity"},
+            "--rtol",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"verify", "--model", m, "--rtol", "click:x"}, "--rtol", "0..1000000"),
+        Arguments.of(
+            new String[] {"export", "--checkpoint", m, "--out", m, "--scoring-split-k", "0"},
+            "--scoring-split-k",
+            "1..64"),
+        Arguments.of(
+            new String[] {"build", "--model", m, "--optimization-level", "6"},
+            "--optimization-level",
+            "-1..5"),
+        Arguments.of(
+            new String[] {"build", "--model", m, "--progress-seconds", "-1"},
+            "--progress-seconds",
+            "0..86400"),
+        Arguments.of(
+            new String[] {"compare", "a.json", "b.json", "--confidence", "NaN"},
+            "--confidence",
+            "more than 0 and less than 1"),
+        Arguments.of(
+            new String[] {"compare", "a.json", "b.json", "--max-p99-regression", "NaN"},
+            "--max-p99-regression",
+            "0..1000000"),
+        Arguments.of(
+            new String[] {"compare", "a.json", "b.json", "--resamples", "-5"},
+            "--resamples",
+            "1..100000"));
   }
 
   @ParameterizedTest
@@ -139,11 +229,33 @@ class OptionRangeTest {
   @Test
   void valuesAtTheEdgesOfTheirRangePassTheCheck() {
     // in range: the command goes on and fails only on the missing export (exit 4)
-    Run r = ImportCliTest.run("bench", "--model", "/nonexistent", "--duration-s", "86400", "--confidence", "0.999");
+    Run r =
+        ImportCliTest.run(
+            "bench", "--model", "/nonexistent", "--duration-s", "86400", "--confidence", "0.999");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-    r = ImportCliTest.run("bench", "--model", "/nonexistent", "--iterations", "10000000", "--max-p99-ratio", "0", "--threads", "1024");
+    r =
+        ImportCliTest.run(
+            "bench",
+            "--model",
+            "/nonexistent",
+            "--iterations",
+            "10000000",
+            "--max-p99-ratio",
+            "0",
+            "--threads",
+            "1024");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-    r = ImportCliTest.run("verify", "--model", "/nonexistent", "--atol", "click:0,1e6", "--rtol", "0", "--batch", "1048576");
+    r =
+        ImportCliTest.run(
+            "verify",
+            "--model",
+            "/nonexistent",
+            "--atol",
+            "click:0,1e6",
+            "--rtol",
+            "0",
+            "--batch",
+            "1048576");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains("does not exist"), r.err());
   }

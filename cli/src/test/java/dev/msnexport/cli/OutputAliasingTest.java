@@ -54,7 +54,9 @@ class OutputAliasingTest {
     TreeMap<String, String> before = inputs();
     Run r = ImportCliTest.run(args);
     assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
-    assertTrue(r.err().contains(out + " ") && r.err().contains(" " + in + " "), "names " + out + " and " + in + ": " + r.err());
+    assertTrue(
+        r.err().contains(out + " ") && r.err().contains(" " + in + " "),
+        "names " + out + " and " + in + ": " + r.err());
     assertTrue(r.err().contains("an output must not overwrite an input"), r.err());
     assertEquals(before, inputs(), "no input changed");
   }
@@ -63,62 +65,216 @@ class OutputAliasingTest {
   void verifyOutputsNeverOverwriteItsInputs() throws Exception {
     String m = model.toString();
     // the cases
-    refused("--report", "--model", "verify", "--model", m, "--report", model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
-    refused("--save-golden", "the export's checkpoint", "verify", "--model", m, "--save-golden",
+    refused(
+        "--report",
+        "--model",
+        "verify",
+        "--model",
+        m,
+        "--report",
+        model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+    refused(
+        "--save-golden",
+        "the export's checkpoint",
+        "verify",
+        "--model",
+        m,
+        "--save-golden",
         ck.resolve(Checkpoint.WEIGHTS_FILE).toString());
-    refused("--save-golden", "--checkpoint", "verify", "--model", m, "--checkpoint", ck.toString(), "--save-golden",
+    refused(
+        "--save-golden",
+        "--checkpoint",
+        "verify",
+        "--model",
+        m,
+        "--checkpoint",
+        ck.toString(),
+        "--save-golden",
         ck.resolve(Checkpoint.CONFIG_FILE).toString());
     refused("--report-dir", "--model", "verify", "--model", m, "--report-dir", m);
-    refused("--report-dir", "--model", "verify", "--model", m, "--report-dir", model.resolve("reports").toString());
-    refused("--report-dir", "--model", "verify", "--model", m, "--report-dir", model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+    refused(
+        "--report-dir",
+        "--model",
+        "verify",
+        "--model",
+        m,
+        "--report-dir",
+        model.resolve("reports").toString());
+    refused(
+        "--report-dir",
+        "--model",
+        "verify",
+        "--model",
+        m,
+        "--report-dir",
+        model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
     // a golden file replayed and saved onto itself, or its Polygraphy inputs file
     Path golden = tmp.resolve("g/golden.json");
-    assertEquals(ExitCodes.OK, ImportCliTest.run("verify", "--model", m, "--backends", "golden,ort-reference", "--save-golden",
-        golden.toString(), "--health-samples", "0").code());
-    refused("--save-golden", "--golden", "verify", "--model", m, "--golden", golden.toString(), "--save-golden", golden.toString());
-    refused("--report", "--golden", "verify", "--model", m, "--golden", golden.toString(), "--report",
+    assertEquals(
+        ExitCodes.OK,
+        ImportCliTest.run(
+                "verify",
+                "--model",
+                m,
+                "--backends",
+                "golden,ort-reference",
+                "--save-golden",
+                golden.toString(),
+                "--health-samples",
+                "0")
+            .code());
+    refused(
+        "--save-golden",
+        "--golden",
+        "verify",
+        "--model",
+        m,
+        "--golden",
+        golden.toString(),
+        "--save-golden",
+        golden.toString());
+    refused(
+        "--report",
+        "--golden",
+        "verify",
+        "--model",
+        m,
+        "--golden",
+        golden.toString(),
+        "--report",
         tmp.resolve("g/golden.inputs.json").toString());
   }
 
   @Test
   void realPathsAreCompared() throws Exception {
     Path link = Files.createSymbolicLink(tmp.resolve("link-to-model"), model);
-    refused("--report", "--model", "verify", "--model", model.toString(), "--report", link.resolve(MsnOnnxExporter.MANIFEST_FILE)
-        .toString());
-    refused("--report", "--model", "verify", "--model", link.toString(), "--report", model.resolve("..").resolve("model")
-        .resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+    refused(
+        "--report",
+        "--model",
+        "verify",
+        "--model",
+        model.toString(),
+        "--report",
+        link.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+    refused(
+        "--report",
+        "--model",
+        "verify",
+        "--model",
+        link.toString(),
+        "--report",
+        model.resolve("..").resolve("model").resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
   }
 
   @Test
   void otherCommandsOutputsNeverOverwriteTheirInputs() throws Exception {
-    refused("--out", "--checkpoint", "export", "--checkpoint", ck.toString(), "--out", ck.toString());
-    refused("--out", "--checkpoint", "export", "--checkpoint", ck.toString(), "--out", ck.resolve("onnx").toString());
-    refused("--out", "--checkpoint", "pipeline", "--checkpoint", ck.toString(), "--out", ck.toString());
-    refused("--report-dir", "--model", "bench", "--model", model.toString(), "--report-dir", model.toString(), "--iterations", "1");
-    refused("--report-dir", "the export's checkpoint", "bench", "--model", model.toString(), "--report-dir", ck.toString(),
-        "--iterations", "1");
-    refused("--baseline", "--model", "bench", "--model", model.toString(), "--baseline", model.resolve("manifest.json").toString(),
-        "--update-baseline", "--iterations", "1");
-    refused("--out", "--model", "build", "--model", model.toString(), "--profile", "tiny", "--out",
+    refused(
+        "--out", "--checkpoint", "export", "--checkpoint", ck.toString(), "--out", ck.toString());
+    refused(
+        "--out",
+        "--checkpoint",
+        "export",
+        "--checkpoint",
+        ck.toString(),
+        "--out",
+        ck.resolve("onnx").toString());
+    refused(
+        "--out", "--checkpoint", "pipeline", "--checkpoint", ck.toString(), "--out", ck.toString());
+    refused(
+        "--report-dir",
+        "--model",
+        "bench",
+        "--model",
+        model.toString(),
+        "--report-dir",
+        model.toString(),
+        "--iterations",
+        "1");
+    refused(
+        "--report-dir",
+        "the export's checkpoint",
+        "bench",
+        "--model",
+        model.toString(),
+        "--report-dir",
+        ck.toString(),
+        "--iterations",
+        "1");
+    refused(
+        "--baseline",
+        "--model",
+        "bench",
+        "--model",
+        model.toString(),
+        "--baseline",
+        model.resolve("manifest.json").toString(),
+        "--update-baseline",
+        "--iterations",
+        "1");
+    refused(
+        "--out",
+        "--model",
+        "build",
+        "--model",
+        model.toString(),
+        "--profile",
+        "tiny",
+        "--out",
         model.resolve(MsnOnnxExporter.CUSTOM_FILE).toString());
-    refused("--out", "--model", "build", "--model", model.toString(), "--profile", "tiny", "--out", model.toString());
+    refused(
+        "--out",
+        "--model",
+        "build",
+        "--model",
+        model.toString(),
+        "--profile",
+        "tiny",
+        "--out",
+        model.toString());
     Path profile = tmp.resolve("p/config.json");
     Files.createDirectories(profile.getParent());
     Files.writeString(profile, ImportCliTest.run("profiles", "tiny").out());
-    refused("--out", "--profile", "init", "--profile", profile.toString(), "--out", profile.getParent().toString());
+    refused(
+        "--out",
+        "--profile",
+        "init",
+        "--profile",
+        profile.toString(),
+        "--out",
+        profile.getParent().toString());
   }
 
   @Test
   void outputsBesideTheirInputsAreFine() throws Exception {
     Path reports = tmp.resolve("fine/reports");
-    Run r = ImportCliTest.run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--report",
-        tmp.resolve("fine/verify.json").toString(), "--report-dir", reports.toString(), "--health-samples", "0");
+    Run r =
+        ImportCliTest.run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--report",
+            tmp.resolve("fine/verify.json").toString(),
+            "--report-dir",
+            reports.toString(),
+            "--health-samples",
+            "0");
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(Files.isRegularFile(reports.resolve("report.json")));
-    // pipeline writes OUT/model and OUT/verify.json: a checkpoint of its own in OUT/checkpoint is no clash
+    // pipeline writes OUT/model and OUT/verify.json: a checkpoint of its own in OUT/checkpoint is
+    // no clash
     Path out = tmp.resolve("fine/pipe");
     Path own = InputFileHygieneTest.copy(ck, out.resolve("checkpoint"));
-    r = ImportCliTest.run("pipeline", "--checkpoint", own.toString(), "--out", out.toString(), "--health-samples", "0");
+    r =
+        ImportCliTest.run(
+            "pipeline",
+            "--checkpoint",
+            own.toString(),
+            "--out",
+            out.toString(),
+            "--health-samples",
+            "0");
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertFalse(r.err().contains("overwrite"), r.err());
     List<String> names = new ArrayList<>();

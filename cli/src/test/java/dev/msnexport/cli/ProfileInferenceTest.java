@@ -29,33 +29,64 @@ class ProfileInferenceTest {
   @Test
   void aBuiltInModelRecordsItsProfile() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(0, VerifierCliTest.run("init", "--profile", "small", "--out", ck.toString()).code());
-    assertEquals(0, VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString()).code());
+    assertEquals(
+        0, VerifierCliTest.run("init", "--profile", "small", "--out", ck.toString()).code());
+    assertEquals(
+        0,
+        VerifierCliTest.run(
+                "export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString())
+            .code());
     assertEquals("small", manifest(tmp.resolve("m")).get("profile").asText());
     // --profile still wins
-    assertEquals(0, VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("p").toString(), "--profile",
-        "tiny").code());
+    assertEquals(
+        0,
+        VerifierCliTest.run(
+                "export",
+                "--checkpoint",
+                ck.toString(),
+                "--out",
+                tmp.resolve("p").toString(),
+                "--profile",
+                "tiny")
+            .code());
     assertEquals("tiny", manifest(tmp.resolve("p")).get("profile").asText());
   }
 
   @Test
   void anotherModelRecordsNoneAndVerifyWarnsOfTheFallback() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    ObjectNode config = (ObjectNode) Profiles.JSON.readTree(Files.readString(ck.resolve("config.json")));
+    assertEquals(
+        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    ObjectNode config =
+        (ObjectNode) Profiles.JSON.readTree(Files.readString(ck.resolve("config.json")));
     config.put("score_scale", 0.5); // same tensors, another model
     Files.writeString(ck.resolve("config.json"), Profiles.toJson(config));
     Path m = tmp.resolve("m");
-    assertEquals(0, VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", m.toString()).code());
+    assertEquals(
+        0,
+        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", m.toString()).code());
     assertTrue(manifest(m).get("profile").isNull());
     PrintStream old = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
-      assertEquals(0, VerifierCliTest.run("verify", "--model", m.toString(), "--backends", "golden,ort-reference", "--batch", "2").code());
+      assertEquals(
+          0,
+          VerifierCliTest.run(
+                  "verify",
+                  "--model",
+                  m.toString(),
+                  "--backends",
+                  "golden,ort-reference",
+                  "--batch",
+                  "2")
+              .code());
     } finally {
       System.setErr(old);
     }
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("records no profile and --profile is not given: using tiny's"), err.toString());
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8)
+            .contains("records no profile and --profile is not given: using tiny's"),
+        err.toString());
   }
 }

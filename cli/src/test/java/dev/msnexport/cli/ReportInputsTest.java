@@ -31,8 +31,19 @@ class ReportInputsTest {
     model = tmp.resolve("model");
     InputFileHygieneTest.tinyExport(ck, model);
     verify = tmp.resolve("verify.json");
-    assertEquals(ExitCodes.OK, ImportCliTest.run("verify", "--model", model.toString(), "--backends", "golden,ort-reference",
-        "--health-samples", "0", "--report", verify.toString()).code());
+    assertEquals(
+        ExitCodes.OK,
+        ImportCliTest.run(
+                "verify",
+                "--model",
+                model.toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--health-samples",
+                "0",
+                "--report",
+                verify.toString())
+            .code());
   }
 
   /** A copy of {@code from} with {@code edit} applied to its JSON. */
@@ -47,40 +58,96 @@ class ReportInputsTest {
   static void badInput(Path file, String field, String... args) {
     Run r = ImportCliTest.run(args);
     assertEquals(ExitCodes.BAD_INPUT, r.code(), String.join(" ", args) + ": " + r.err());
-    assertTrue(r.err().contains(file.toString()) && r.err().contains("field '" + field + "'"), file + " and " + field + " in: " + r.err());
+    assertTrue(
+        r.err().contains(file.toString()) && r.err().contains("field '" + field + "'"),
+        file + " and " + field + " in: " + r.err());
   }
 
   @Test
   void benchResultsWithNullOrMissingFieldsAreBadInput() throws Exception {
     Path nullResults = edited(bench, "null-results.json", n -> n.putNull("results"));
     Path noResults = edited(bench, "no-results.json", n -> n.remove("results"));
-    Path nullBackend = edited(bench, "null-backend.json", n -> ((ObjectNode) n.get("results").get(0)).putNull("backend"));
-    Path nullEntry = edited(bench, "null-entry.json", n -> ((ArrayNode) n.get("results")).insertNull(0));
-    Path noStats = edited(bench, "no-stats.json", n -> ((ObjectNode) n.get("results").get(0)).remove("host_ms"));
+    Path nullBackend =
+        edited(
+            bench,
+            "null-backend.json",
+            n -> ((ObjectNode) n.get("results").get(0)).putNull("backend"));
+    Path nullEntry =
+        edited(bench, "null-entry.json", n -> ((ArrayNode) n.get("results")).insertNull(0));
+    Path noStats =
+        edited(
+            bench, "no-stats.json", n -> ((ObjectNode) n.get("results").get(0)).remove("host_ms"));
     badInput(nullResults, "results", "compare", bench.toString(), nullResults.toString());
     badInput(noResults, "results", "compare", noResults.toString(), bench.toString());
-    badInput(nullBackend, "results[0].backend", "compare", bench.toString(), nullBackend.toString());
+    badInput(
+        nullBackend, "results[0].backend", "compare", bench.toString(), nullBackend.toString());
     badInput(nullEntry, "results[0]", "compare", bench.toString(), nullEntry.toString());
     badInput(noStats, "results[0].host_ms", "compare", bench.toString(), noStats.toString());
     // bench --baseline reads the baseline before anything runs
-    badInput(nullResults, "results", "bench", "--model", model.toString(), "--baseline", nullResults.toString(), "--iterations", "1");
-    badInput(nullBackend, "results[0].backend", "bench", "--model", model.toString(), "--baseline", nullBackend.toString(),
-        "--iterations", "1");
+    badInput(
+        nullResults,
+        "results",
+        "bench",
+        "--model",
+        model.toString(),
+        "--baseline",
+        nullResults.toString(),
+        "--iterations",
+        "1");
+    badInput(
+        nullBackend,
+        "results[0].backend",
+        "bench",
+        "--model",
+        model.toString(),
+        "--baseline",
+        nullBackend.toString(),
+        "--iterations",
+        "1");
   }
 
   @Test
   void verifyReportsWithoutComparisonsAreBadInput() throws Exception {
     Path none = edited(verify, "no-comparisons.json", n -> n.remove("comparisons"));
     Path nulled = edited(verify, "null-comparisons.json", n -> n.putNull("comparisons"));
-    Path nullOutputs = edited(verify, "null-outputs.json", n -> ((ObjectNode) n.get("comparisons").get(0)).putNull("outputs"));
-    Path noCandidate = edited(verify, "no-candidate.json", n -> ((ObjectNode) n.get("comparisons").get(0)).remove("candidate"));
-    Path nullRetrieval = edited(verify, "null-retrieval.json", n -> ((ArrayNode) n.get("comparisons").get(0).get("retrieval"))
-        .insertNull(0));
+    Path nullOutputs =
+        edited(
+            verify,
+            "null-outputs.json",
+            n -> ((ObjectNode) n.get("comparisons").get(0)).putNull("outputs"));
+    Path noCandidate =
+        edited(
+            verify,
+            "no-candidate.json",
+            n -> ((ObjectNode) n.get("comparisons").get(0)).remove("candidate"));
+    Path nullRetrieval =
+        edited(
+            verify,
+            "null-retrieval.json",
+            n -> ((ArrayNode) n.get("comparisons").get(0).get("retrieval")).insertNull(0));
     badInput(none, "comparisons", "compare", verify.toString(), none.toString());
     badInput(nulled, "comparisons", "compare", nulled.toString(), verify.toString());
-    badInput(nullOutputs, "comparisons[0].outputs", "compare", verify.toString(), nullOutputs.toString());
-    badInput(noCandidate, "comparisons[0].candidate", "compare", verify.toString(), noCandidate.toString());
-    badInput(nullRetrieval, "comparisons[0].retrieval[0]", "compare", verify.toString(), nullRetrieval.toString());
-    assertEquals(ExitCodes.OK, ImportCliTest.run("compare", verify.toString(), verify.toString()).code(), "the intact report compares");
+    badInput(
+        nullOutputs,
+        "comparisons[0].outputs",
+        "compare",
+        verify.toString(),
+        nullOutputs.toString());
+    badInput(
+        noCandidate,
+        "comparisons[0].candidate",
+        "compare",
+        verify.toString(),
+        noCandidate.toString());
+    badInput(
+        nullRetrieval,
+        "comparisons[0].retrieval[0]",
+        "compare",
+        verify.toString(),
+        nullRetrieval.toString());
+    assertEquals(
+        ExitCodes.OK,
+        ImportCliTest.run("compare", verify.toString(), verify.toString()).code(),
+        "the intact report compares");
   }
 }

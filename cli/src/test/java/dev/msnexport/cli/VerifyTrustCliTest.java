@@ -61,7 +61,17 @@ class VerifyTrustCliTest {
     Path ck = tmp.resolve("ck");
     model = tmp.resolve("m");
     assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "4").code());
-    assertEquals(0, run("export", "--checkpoint", ck.toString(), "--out", model.toString(), "--external-data", "never").code());
+    assertEquals(
+        0,
+        run(
+                "export",
+                "--checkpoint",
+                ck.toString(),
+                "--out",
+                model.toString(),
+                "--external-data",
+                "never")
+            .code());
   }
 
   /** Rewrites the graph in {@code file} with {@code edit} applied to it. */
@@ -87,18 +97,30 @@ class VerifyTrustCliTest {
     Path reports = tmp.resolve("reports");
     Run r = run("verify", "--model", model.toString(), "--report-dir", reports.toString());
     assertEquals(ExitCodes.PARITY_FAILURE, r.code(), r.out() + r.err());
-    assertTrue(r.out().contains("FAIL output click: ort-custom gives absent, golden gives float [8, 1]"), r.out());
-    assertTrue(r.out().contains("FAIL output click: ort-custom gives absent, ort-reference gives float [8, 1]"), r.out());
+    assertTrue(
+        r.out().contains("FAIL output click: ort-custom gives absent, golden gives float [8, 1]"),
+        r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "FAIL output click: ort-custom gives absent, ort-reference gives float [8, 1]"),
+        r.out());
     JsonNode j = Profiles.JSON.readTree(Files.readString(reports.resolve("report.json")));
     assertFalse(j.get("pass").asBoolean());
-    assertTrue(j.get("comparisons").get(0).get("pass").asBoolean(), "ort-reference vs golden has every output");
+    assertTrue(
+        j.get("comparisons").get(0).get("pass").asBoolean(),
+        "ort-reference vs golden has every output");
     JsonNode custom = j.get("comparisons").get(1);
     assertEquals("ort-custom", custom.get("candidate").asText());
     assertFalse(custom.get("pass").asBoolean());
     assertEquals("click", custom.get("output_set").get(0).get("output").asText());
     assertEquals("absent", custom.get("output_set").get(0).get("candidate").asText());
-    assertTrue(Files.readString(reports.resolve("report.md")).contains("output click: ort-custom gives absent"));
-    assertTrue(Files.readString(reports.resolve("report.html")).contains("output click: ort-custom gives absent"));
+    assertTrue(
+        Files.readString(reports.resolve("report.md"))
+            .contains("output click: ort-custom gives absent"));
+    assertTrue(
+        Files.readString(reports.resolve("report.html"))
+            .contains("output click: ort-custom gives absent"));
     assertTrue(Files.readString(reports.resolve("junit.xml")).contains("name=\"output click\""));
   }
 
@@ -106,33 +128,60 @@ class VerifyTrustCliTest {
   void aGraphWhoseSlotsAreFloatIsBadInputNamingFileAndTensor() throws Exception {
     Path custom = model.resolve("model.custom.onnx");
     String slots = "retrieval.1.slots";
-    editGraph(custom, g -> { // the slots computed as before, then cast to float
-      for (int i = 0; i < g.getNodeCount(); i++) {
-        NodeProto n = g.getNode(i);
-        for (int o = 0; o < n.getOutputCount(); o++) {
-          if (n.getOutput(o).equals(slots)) {
-            g.setNode(i, n.toBuilder().setOutput(o, slots + ".int64"));
+    editGraph(
+        custom,
+        g -> { // the slots computed as before, then cast to float
+          for (int i = 0; i < g.getNodeCount(); i++) {
+            NodeProto n = g.getNode(i);
+            for (int o = 0; o < n.getOutputCount(); o++) {
+              if (n.getOutput(o).equals(slots)) {
+                g.setNode(i, n.toBuilder().setOutput(o, slots + ".int64"));
+              }
+            }
           }
-        }
-      }
-      g.addNode(NodeProto.newBuilder().setName("cast_slots").setOpType("Cast").addInput(slots + ".int64").addOutput(slots)
-          .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
-              .setI(TensorProto.DataType.FLOAT_VALUE)));
-      int i = outputIndex(g, slots);
-      var vi = g.getOutput(i).toBuilder();
-      vi.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE);
-      g.setOutput(i, vi);
-    });
+          g.addNode(
+              NodeProto.newBuilder()
+                  .setName("cast_slots")
+                  .setOpType("Cast")
+                  .addInput(slots + ".int64")
+                  .addOutput(slots)
+                  .addAttribute(
+                      AttributeProto.newBuilder()
+                          .setName("to")
+                          .setType(AttributeProto.AttributeType.INT)
+                          .setI(TensorProto.DataType.FLOAT_VALUE)));
+          int i = outputIndex(g, slots);
+          var vi = g.getOutput(i).toBuilder();
+          vi.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE);
+          g.setOutput(i, vi);
+        });
     Run r = run("verify", "--model", model.toString());
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
-    assertTrue(r.err().contains(custom.toString()) && r.err().contains("'" + slots + "' is float") && r.err().contains("int64"), r.err());
+    assertTrue(
+        r.err().contains(custom.toString())
+            && r.err().contains("'" + slots + "' is float")
+            && r.err().contains("int64"),
+        r.err());
   }
 
-  /** A golden file of this model (batch 8) with its outputs changed by {@code edit}, saved as {@code name}. */
+  /**
+   * A golden file of this model (batch 8) with its outputs changed by {@code edit}, saved as {@code
+   * name}.
+   */
   Path goldenWith(String name, Consumer<Map<String, HostTensor>> edit) {
     Path g = tmp.resolve("g.safetensors");
     if (!Files.exists(g)) {
-      assertEquals(0, run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--save-golden", g.toString()).code());
+      assertEquals(
+          0,
+          run(
+                  "verify",
+                  "--model",
+                  model.toString(),
+                  "--backends",
+                  "golden,ort-reference",
+                  "--save-golden",
+                  g.toString())
+              .code());
     }
     GoldenFile gf = GoldenFile.read(g);
     Map<String, HostTensor> outs = new LinkedHashMap<>(gf.outputs());
@@ -143,7 +192,15 @@ class VerifyTrustCliTest {
   }
 
   void assertGoldenBadInput(Path golden, String... expected) {
-    Run r = run("verify", "--model", model.toString(), "--golden", golden.toString(), "--backends", "ort-custom");
+    Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--golden",
+            golden.toString(),
+            "--backends",
+            "ort-custom");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
     assertTrue(r.err().contains(golden.toString()), r.err());
     for (String s : expected) {
@@ -152,17 +209,37 @@ class VerifyTrustCliTest {
   }
 
   static HostTensor clickOf(long... shape) {
-    return HostTensor.ofFloats("click", shape, new double[(int) (shape[0] * shape[1] * (shape.length > 2 ? shape[2] : 1))]);
+    return HostTensor.ofFloats(
+        "click",
+        shape,
+        new double[(int) (shape[0] * shape[1] * (shape.length > 2 ? shape[2] : 1))]);
   }
 
   @Test
   void aGoldenFileLackingOrMisshapingAnOutputIsBadInput() throws Exception {
-    assertEquals(0, run("verify", "--model", model.toString(), "--golden", goldenWith("same.safetensors", o -> {}).toString(),
-        "--backends", "ort-custom").code(), "the unedited file passes");
-    assertGoldenBadInput(goldenWith("no-click.safetensors", o -> o.remove("click")), "lacks tensor outputs.click", "float [8, 1]");
-    assertGoldenBadInput(goldenWith("click-4x2.safetensors", o -> o.put("click", clickOf(4, 2))), "outputs.click is float [4, 2]",
+    assertEquals(
+        0,
+        run(
+                "verify",
+                "--model",
+                model.toString(),
+                "--golden",
+                goldenWith("same.safetensors", o -> {}).toString(),
+                "--backends",
+                "ort-custom")
+            .code(),
+        "the unedited file passes");
+    assertGoldenBadInput(
+        goldenWith("no-click.safetensors", o -> o.remove("click")),
+        "lacks tensor outputs.click",
         "float [8, 1]");
-    assertGoldenBadInput(goldenWith("click-2x4x1.safetensors", o -> o.put("click", clickOf(2, 4, 1))), "outputs.click is float [2, 4, 1]");
+    assertGoldenBadInput(
+        goldenWith("click-4x2.safetensors", o -> o.put("click", clickOf(4, 2))),
+        "outputs.click is float [4, 2]",
+        "float [8, 1]");
+    assertGoldenBadInput(
+        goldenWith("click-2x4x1.safetensors", o -> o.put("click", clickOf(2, 4, 1))),
+        "outputs.click is float [2, 4, 1]");
     // inputs of another batch than the outputs (was ArrayIndexOutOfBoundsException, exit 70)
     Path g = goldenWith("x.safetensors", o -> {});
     GoldenFile gf = GoldenFile.read(g);
@@ -170,8 +247,12 @@ class VerifyTrustCliTest {
     long[] s = tokens.shape();
     double[] half = java.util.Arrays.copyOf(tokens.floats(), (int) (4 * s[1] * s[2]));
     Path batch4 = tmp.resolve("inputs-batch-4.safetensors");
-    new GoldenFile(Map.of("tokens", HostTensor.ofFloats("tokens", new long[] {4, s[1], s[2]}, half)), gf.outputs(), gf.producer(),
-        gf.modelSha256()).write(batch4);
+    new GoldenFile(
+            Map.of("tokens", HostTensor.ofFloats("tokens", new long[] {4, s[1], s[2]}, half)),
+            gf.outputs(),
+            gf.producer(),
+            gf.modelSha256())
+        .write(batch4);
     assertGoldenBadInput(batch4, "outputs.", "batch 4");
   }
 
@@ -187,25 +268,53 @@ class VerifyTrustCliTest {
     assertTrue(r.err().contains("nothing to compare"), r.err());
     r = run("pipeline", "--out", tmp.resolve("p").toString(), "--backends", "golden");
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
-    assertTrue(r.err().contains("nothing to compare") && Files.notExists(tmp.resolve("p")), r.err());
+    assertTrue(
+        r.err().contains("nothing to compare") && Files.notExists(tmp.resolve("p")), r.err());
   }
 
   @Test
   void goldenWithAnExplicitBatchIsAUsageError() {
     Path g = goldenWith("g2.safetensors", o -> {});
-    Run r = run("verify", "--model", model.toString(), "--golden", g.toString(), "--backends", "ort-custom", "--batch", "8");
+    Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--golden",
+            g.toString(),
+            "--backends",
+            "ort-custom",
+            "--batch",
+            "8");
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
-    assertTrue(r.err().contains("--batch") && r.err().contains("golden file's inputs fix the batch"), r.err());
+    assertTrue(
+        r.err().contains("--batch") && r.err().contains("golden file's inputs fix the batch"),
+        r.err());
   }
 
   @Test
   void consoleAndEveryReportSayWhichTolerancesApplied() throws Exception {
     Path reports = tmp.resolve("reports");
-    Run r = run("verify", "--model", model.toString(), "--rtol", "1e-5", "--report-dir", reports.toString());
+    Run r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--rtol",
+            "1e-5",
+            "--report-dir",
+            reports.toString());
     assertEquals(0, r.code(), r.out() + r.err());
-    // tiny's fp32 tolerances: atol 1e-5, tie_epsilon 1e-4; the weights' rtol is raised to 2 * tie_epsilon
-    assertTrue(r.out().contains("(fp32 tolerances: atol 1.00e-05, rtol 1.00e-05, tie_epsilon 1.00e-04)"), r.out());
-    assertTrue(r.out().contains("rtol raised from 1.00e-05 to 2.00e-04: retrieval weights get at least 2 * tie_epsilon"), r.out());
+    // tiny's fp32 tolerances: atol 1e-5, tie_epsilon 1e-4; the weights' rtol is raised to 2 *
+    // tie_epsilon
+    assertTrue(
+        r.out().contains("(fp32 tolerances: atol 1.00e-05, rtol 1.00e-05, tie_epsilon 1.00e-04)"),
+        r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "rtol raised from 1.00e-05 to 2.00e-04: retrieval weights get at least 2 * tie_epsilon"),
+        r.out());
     assertTrue(r.out().contains("above the rtol given with --rtol"), r.out());
     String md = Files.readString(reports.resolve("report.md"));
     String html = Files.readString(reports.resolve("report.html"));
@@ -215,7 +324,12 @@ class VerifyTrustCliTest {
       assertTrue(report.contains("rtol raised from 1.00e-05 to 2.00e-04"), report);
     }
     assertTrue(md.contains("| 1.00e-05 / 2.00e-04 (raised) |"), md);
-    JsonNode t = Profiles.JSON.readTree(Files.readString(reports.resolve("report.json"))).get("comparisons").get(0).get("tolerances");
+    JsonNode t =
+        Profiles.JSON
+            .readTree(Files.readString(reports.resolve("report.json")))
+            .get("comparisons")
+            .get(0)
+            .get("tolerances");
     assertEquals("fp32", t.get("precision").asText());
     assertEquals(1e-4, t.get("tie_epsilon").asDouble());
     assertEquals("retrieval.0.weights", t.get("raised_rtol").get(0).get("output").asText());
@@ -229,10 +343,21 @@ class VerifyTrustCliTest {
   @Test
   void compareStillReadsAVerify2Report() throws Exception {
     Path now = tmp.resolve("now.json");
-    assertEquals(0, run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--report", now.toString()).code());
+    assertEquals(
+        0,
+        run(
+                "verify",
+                "--model",
+                model.toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--report",
+                now.toString())
+            .code());
     ObjectNode old = (ObjectNode) Profiles.JSON.readTree(Files.readString(now));
     old.put("schema", "msn-export.verify/2");
-    old.get("comparisons").forEach(c -> ((ObjectNode) c).remove(java.util.List.of("tolerances", "output_set")));
+    old.get("comparisons")
+        .forEach(c -> ((ObjectNode) c).remove(java.util.List.of("tolerances", "output_set")));
     Path v2 = tmp.resolve("v2.json");
     Files.writeString(v2, Profiles.JSON.writeValueAsString(old));
     assertFalse(Files.readString(v2).contains("output_set"));

@@ -47,8 +47,12 @@ class CheckpointTest {
     SyntheticCheckpoint.write(tiny, tmp.resolve("a"), 1);
     SyntheticCheckpoint.write(tiny, tmp.resolve("b"), 1);
     SyntheticCheckpoint.write(tiny, tmp.resolve("c"), 2);
-    assertEquals(Checkpoint.sha256(tmp.resolve("a/model.safetensors")), Checkpoint.sha256(tmp.resolve("b/model.safetensors")));
-    assertNotEquals(Checkpoint.sha256(tmp.resolve("a/model.safetensors")), Checkpoint.sha256(tmp.resolve("c/model.safetensors")));
+    assertEquals(
+        Checkpoint.sha256(tmp.resolve("a/model.safetensors")),
+        Checkpoint.sha256(tmp.resolve("b/model.safetensors")));
+    assertNotEquals(
+        Checkpoint.sha256(tmp.resolve("a/model.safetensors")),
+        Checkpoint.sha256(tmp.resolve("c/model.safetensors")));
   }
 
   @Test
@@ -60,8 +64,12 @@ class CheckpointTest {
     }
   }
 
-  /** Rewrites the checkpoint's tensors through {@code edit} (name -> replacement spec, null to drop). */
-  private Path edited(String name, UnaryOperator<SafetensorsWriter.Spec> edit, String extra) throws IOException {
+  /**
+   * Rewrites the checkpoint's tensors through {@code edit} (name -> replacement spec, null to
+   * drop).
+   */
+  private Path edited(String name, UnaryOperator<SafetensorsWriter.Spec> edit, String extra)
+      throws IOException {
     Path src = tmp.resolve("src");
     if (!Files.exists(src)) {
       SyntheticCheckpoint.write(tiny, src, 3);
@@ -71,7 +79,8 @@ class CheckpointTest {
     SafetensorsWriter w = new SafetensorsWriter();
     try (SafetensorsFile st = SafetensorsFile.open(src.resolve("model.safetensors"))) {
       for (TensorView t : st.tensors().values()) {
-        SafetensorsWriter.Spec s = new SafetensorsWriter.Spec(t.name(), t.dtype(), t.shape(), t::transferTo);
+        SafetensorsWriter.Spec s =
+            new SafetensorsWriter.Spec(t.name(), t.dtype(), t.shape(), t::transferTo);
         if (t.name().equals(name)) {
           s = edit.apply(s);
         }
@@ -106,24 +115,53 @@ class CheckpointTest {
 
   @Test
   void wrongShape() throws IOException {
-    assertBad(edited("blocks.0.msn.keys_row", s -> new SafetensorsWriter.Spec(s.name(), DType.F32, new long[] {4, 8},
-        out -> out.write(ByteBuffer.allocate(4 * 32))), null), "'blocks.0.msn.keys_row'", "shape [4, 8]", "expected [8, 8]");
+    assertBad(
+        edited(
+            "blocks.0.msn.keys_row",
+            s ->
+                new SafetensorsWriter.Spec(
+                    s.name(),
+                    DType.F32,
+                    new long[] {4, 8},
+                    out -> out.write(ByteBuffer.allocate(4 * 32))),
+            null),
+        "'blocks.0.msn.keys_row'",
+        "shape [4, 8]",
+        "expected [8, 8]");
   }
 
   @Test
   void wrongDtype() throws IOException {
-    assertBad(edited("heads.click.b2", s -> new SafetensorsWriter.Spec(s.name(), DType.I32, s.shape(),
-        out -> out.write(ByteBuffer.allocate(4))), null), "'heads.click.b2'", "I32");
+    assertBad(
+        edited(
+            "heads.click.b2",
+            s ->
+                new SafetensorsWriter.Spec(
+                    s.name(), DType.I32, s.shape(), out -> out.write(ByteBuffer.allocate(4))),
+            null),
+        "'heads.click.b2'",
+        "I32");
   }
 
   @Test
   void nanAndInfInWeights() throws IOException {
     for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
-      assertBad(edited("heads.finish.b1", s -> new SafetensorsWriter.Spec(s.name(), DType.F32, s.shape(), out -> {
-        float[] v = new float[16];
-        v[5] = bad;
-        SafetensorsWriter.writeFloats(out, v, 0, 16);
-      }), null), "'heads.finish.b1'", "index 5");
+      assertBad(
+          edited(
+              "heads.finish.b1",
+              s ->
+                  new SafetensorsWriter.Spec(
+                      s.name(),
+                      DType.F32,
+                      s.shape(),
+                      out -> {
+                        float[] v = new float[16];
+                        v[5] = bad;
+                        SafetensorsWriter.writeFloats(out, v, 0, 16);
+                      }),
+              null),
+          "'heads.finish.b1'",
+          "index 5");
     }
   }
 

@@ -37,7 +37,9 @@ class DTypeTest {
       float f = (float) (r.nextGaussian() * Math.pow(2, r.nextInt(-20, 15)));
       float back = DType.halfToFloat(DType.floatToHalf(f));
       float ulp = Math.max(Math.ulp(back), 0x1p-24f); // half ulp spacing bound
-      assertTrue(Math.abs(back - f) <= Math.abs(f) * 0x1p-11 + 0x1p-25, f + " -> " + back + " (" + ulp + ")");
+      assertTrue(
+          Math.abs(back - f) <= Math.abs(f) * 0x1p-11 + 0x1p-25,
+          f + " -> " + back + " (" + ulp + ")");
     }
   }
 

@@ -18,10 +18,10 @@ import java.util.Locale;
  * directory ({@link NativeLibraryExtractor}: owner-only, renamed into place once complete, deleted
  * when the JVM exits); ONNX Runtime loads it from there.
  *
- * <p>Ownership: the caller owns the {@link OrtSession.SessionOptions} passed to {@link
- * #register}. The options must stay open for as long as any session created from them is open,
- * because closing the options unloads the library that those sessions call into. Close the
- * sessions first, then the options:
+ * <p>Ownership: the caller owns the {@link OrtSession.SessionOptions} passed to {@link #register}.
+ * The options must stay open for as long as any session created from them is open, because closing
+ * the options unloads the library that those sessions call into. Close the sessions first, then the
+ * options:
  *
  * <pre>{@code
  * try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -75,8 +75,8 @@ public final class MsnOrtOps {
   }
 
   /**
-   * Registers the msn domain on {@code options}; sessions created from them can run graphs that
-   * use {@code msn.PKMRetrieval} and {@code msn.SparseGather}. Call once per options object.
+   * Registers the msn domain on {@code options}; sessions created from them can run graphs that use
+   * {@code msn.PKMRetrieval} and {@code msn.SparseGather}. Call once per options object.
    *
    * @throws OrtException if ONNX Runtime refuses the library (for example, a runtime older than
    *     1.17, whose C API lacks version {@value #ORT_API_VERSION})

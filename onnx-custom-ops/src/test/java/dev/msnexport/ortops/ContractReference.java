@@ -7,8 +7,8 @@ import java.util.Comparator;
  * A plain, deliberately naive Java reading of the two ops in docs/model-contract.md, written
  * independently of the native kernels: full sorts instead of selection, every k*k pair instead of
  * the pruned set, softmax in double. Candidate scores are float32 sums (c = a_i + b_j of two
- * float32 tensors, as the ONNX Add of the reference graph computes them); everything after that
- * is double.
+ * float32 tensors, as the ONNX Add of the reference graph computes them); everything after that is
+ * double.
  */
 final class ContractReference {
   private ContractReference() {}
@@ -101,7 +101,8 @@ final class ContractReference {
   }
 
   /** out[n] = sum_m weights[n, m] * values[indices[n, m]], in double. */
-  static double[] sparseGather(float[] values, int d, long[] indices, float[] weights, int n, int k) {
+  static double[] sparseGather(
+      float[] values, int d, long[] indices, float[] weights, int n, int k) {
     double[] out = new double[n * d];
     for (int q = 0; q < n; q++) {
       for (int m = 0; m < k; m++) {

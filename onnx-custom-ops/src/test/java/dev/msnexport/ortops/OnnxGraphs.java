@@ -38,7 +38,12 @@ final class OnnxGraphs {
       return this;
     }
 
-    Graph node(String opType, String name, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
+    Graph node(
+        String opType,
+        String name,
+        List<String> inputs,
+        List<String> outputs,
+        AttributeProto... attrs) {
       NodeProto.Builder n =
           NodeProto.newBuilder()
               .setOpType(opType)
@@ -66,7 +71,11 @@ final class OnnxGraphs {
   }
 
   static AttributeProto intAttr(String name, long value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.INT)
+        .setI(value)
+        .build();
   }
 
   static AttributeProto stringAttr(String name, String value) {
@@ -106,7 +115,12 @@ final class OnnxGraphs {
     return new Graph()
         .input("r", FLOAT)
         .input("c", FLOAT)
-        .node(MsnOrtOps.PKM_RETRIEVAL, node, List.of("r", "c"), List.of("w", "i"), withPluginAttrs(intAttr("k", k)))
+        .node(
+            MsnOrtOps.PKM_RETRIEVAL,
+            node,
+            List.of("r", "c"),
+            List.of("w", "i"),
+            withPluginAttrs(intAttr("k", k)))
         .output("w", FLOAT)
         .output("i", INT64)
         .toBytes();
@@ -118,7 +132,8 @@ final class OnnxGraphs {
         .input("v", valueType)
         .input("i", indexType)
         .input("w", weightType)
-        .node(MsnOrtOps.SPARSE_GATHER, node, List.of("v", "i", "w"), List.of("o"), withPluginAttrs())
+        .node(
+            MsnOrtOps.SPARSE_GATHER, node, List.of("v", "i", "w"), List.of("o"), withPluginAttrs())
         .output("o", FLOAT)
         .toBytes();
   }
@@ -129,8 +144,18 @@ final class OnnxGraphs {
         .input("r", FLOAT, "N", "S")
         .input("c", FLOAT, "N", "S")
         .input("v", valueType, "M", "D")
-        .node(MsnOrtOps.PKM_RETRIEVAL, "pkm", List.of("r", "c"), List.of("w", "i"), withPluginAttrs(intAttr("k", k)))
-        .node(MsnOrtOps.SPARSE_GATHER, "gather", List.of("v", "i", "w"), List.of("o"), withPluginAttrs())
+        .node(
+            MsnOrtOps.PKM_RETRIEVAL,
+            "pkm",
+            List.of("r", "c"),
+            List.of("w", "i"),
+            withPluginAttrs(intAttr("k", k)))
+        .node(
+            MsnOrtOps.SPARSE_GATHER,
+            "gather",
+            List.of("v", "i", "w"),
+            List.of("o"),
+            withPluginAttrs())
         .output("o", FLOAT)
         .output("i", INT64)
         .toBytes();
@@ -151,6 +176,9 @@ final class OnnxGraphs {
       }
       t.setShape(shape);
     }
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(t)).build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(t))
+        .build();
   }
 }

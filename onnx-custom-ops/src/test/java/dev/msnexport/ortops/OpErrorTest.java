@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Bad graphs and bad inputs end in an OrtException that names the node (and the tensor), never in
- * a crash; a session that reported an error keeps working.
+ * Bad graphs and bad inputs end in an OrtException that names the node (and the tensor), never in a
+ * crash; a session that reported an error keeps working.
  */
 class OpErrorTest {
   @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
@@ -41,9 +41,11 @@ class OpErrorTest {
     }
   }
 
-  // ---- SparseGather -------------------------------------------------------------------------------
+  // ---- SparseGather
+  // -------------------------------------------------------------------------------
 
-  private static OrtException gatherFails(OrtSession s, OnnxTensor values, OnnxTensor indices, OnnxTensor weights) {
+  private static OrtException gatherFails(
+      OrtSession s, OnnxTensor values, OnnxTensor indices, OnnxTensor weights) {
     return runFails(s, Map.of("v", values, "i", indices, "w", weights));
   }
 
@@ -86,27 +88,44 @@ class OpErrorTest {
 
   @Test
   void wrongValueTypeIsAnError() throws OrtException {
-    OrtSession s = ORT.get().session("sg_int_values", OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT));
+    OrtSession s =
+        ORT.get()
+            .session(
+                "sg_int_values", OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT));
     OrtException e =
-        gatherFails(s, OrtRunner.ints(new int[8], 2, 4), OrtRunner.longs(new long[] {0}, 1, 1),
+        gatherFails(
+            s,
+            OrtRunner.ints(new int[8], 2, 4),
+            OrtRunner.longs(new long[] {0}, 1, 1),
             OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_int_values", "'values'", "int32", "float32, float16 or bfloat16");
   }
 
   @Test
   void wrongIndexTypeIsAnError() throws OrtException {
-    OrtSession s = ORT.get().session("sg_int_indices", OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT));
+    OrtSession s =
+        ORT.get()
+            .session(
+                "sg_int_indices", OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT));
     OrtException e =
-        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.ints(new int[] {0}, 1, 1),
+        gatherFails(
+            s,
+            OrtRunner.floats(new float[8], 2, 4),
+            OrtRunner.ints(new int[] {0}, 1, 1),
             OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_int_indices", "'indices'", "int32", "expected int64");
   }
 
   @Test
   void wrongWeightTypeIsAnError() throws OrtException {
-    OrtSession s = ORT.get().session("sg_double_w", OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE));
+    OrtSession s =
+        ORT.get()
+            .session("sg_double_w", OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE));
     OrtException e =
-        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.longs(new long[] {0}, 1, 1),
+        gatherFails(
+            s,
+            OrtRunner.floats(new float[8], 2, 4),
+            OrtRunner.longs(new long[] {0}, 1, 1),
             OrtRunner.doubles(new double[] {1}, 1, 1));
     assertMentions(e, "sg_double_w", "'weights'", "float64");
   }
@@ -115,7 +134,10 @@ class OpErrorTest {
   void weightShapeMustMatchIndices() throws OrtException {
     OrtSession s = gather("sg_shapes");
     OrtException e =
-        gatherFails(s, OrtRunner.floats(new float[8], 2, 4), OrtRunner.longs(new long[] {0, 1}, 1, 2),
+        gatherFails(
+            s,
+            OrtRunner.floats(new float[8], 2, 4),
+            OrtRunner.longs(new long[] {0, 1}, 1, 2),
             OrtRunner.floats(new float[] {1, 1}, 2, 1));
     assertMentions(e, "sg_shapes", "'weights'", "[2, 1]", "[1, 2]");
   }
@@ -124,18 +146,31 @@ class OpErrorTest {
   void valuesMustBeRankTwo() throws OrtException {
     OrtSession s = gather("sg_rank");
     OrtException e =
-        gatherFails(s, OrtRunner.floats(new float[8], 2, 2, 2), OrtRunner.longs(new long[] {0}, 1, 1),
+        gatherFails(
+            s,
+            OrtRunner.floats(new float[8], 2, 2, 2),
+            OrtRunner.longs(new long[] {0}, 1, 1),
             OrtRunner.floats(new float[] {1}, 1, 1));
     assertMentions(e, "sg_rank", "'values'", "rank 2", "[2, 2, 2]");
   }
 
-  // ---- PKMRetrieval -------------------------------------------------------------------------------
+  // ---- PKMRetrieval
+  // -------------------------------------------------------------------------------
 
   @Test
   void kLargerThanSIsAnErrorAtRunTime() throws OrtException {
-    OrtSession s = ORT.get().session("pkm_big_k", OnnxGraphs.pkm("pkm_big_k", FLOAT, withPluginAttrs(intAttr("k", 9))));
+    OrtSession s =
+        ORT.get()
+            .session(
+                "pkm_big_k", OnnxGraphs.pkm("pkm_big_k", FLOAT, withPluginAttrs(intAttr("k", 9))));
     OrtException e =
-        runFails(s, Map.of("r", OrtRunner.floats(new float[16], 2, 8), "c", OrtRunner.floats(new float[16], 2, 8)));
+        runFails(
+            s,
+            Map.of(
+                "r",
+                OrtRunner.floats(new float[16], 2, 8),
+                "c",
+                OrtRunner.floats(new float[16], 2, 8)));
     assertMentions(e, "msn.PKMRetrieval", "pkm_big_k", "k = 9", "S = 8");
   }
 
@@ -144,14 +179,21 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_zero_k", FLOAT, withPluginAttrs(intAttr("k", 0)))).close());
+            () ->
+                ORT.get()
+                    .newSession(
+                        OnnxGraphs.pkm("pkm_zero_k", FLOAT, withPluginAttrs(intAttr("k", 0))))
+                    .close());
     assertMentions(e, "pkm_zero_k", "k = 0", ">= 1");
   }
 
   @Test
   void missingKIsRejectedWhenTheSessionIsCreated() {
     OrtException e =
-        assertThrows(OrtException.class, () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs())).close());
+        assertThrows(
+            OrtException.class,
+            () ->
+                ORT.get().newSession(OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs())).close());
     assertMentions(e, "pkm_no_k", "'k'");
   }
 
@@ -159,7 +201,13 @@ class OpErrorTest {
   void scoresMustBeRankTwo() throws OrtException {
     OrtSession s = ORT.get().session("pkm_rank", OnnxGraphs.pkmAnyRank("pkm_rank", 2));
     OrtException e =
-        runFails(s, Map.of("r", OrtRunner.floats(new float[8], 2, 1, 4), "c", OrtRunner.floats(new float[8], 2, 1, 4)));
+        runFails(
+            s,
+            Map.of(
+                "r",
+                OrtRunner.floats(new float[8], 2, 1, 4),
+                "c",
+                OrtRunner.floats(new float[8], 2, 1, 4)));
     assertMentions(e, "pkm_rank", "'row_scores'", "rank 2", "[2, 1, 4]");
   }
 
@@ -167,17 +215,27 @@ class OpErrorTest {
   void scoreShapesMustMatch() throws OrtException {
     OrtSession s = ORT.get().session("pkm_mismatch", OnnxGraphs.pkmAnyRank("pkm_mismatch", 2));
     OrtException e =
-        runFails(s, Map.of("r", OrtRunner.floats(new float[8], 2, 4), "c", OrtRunner.floats(new float[6], 2, 3)));
+        runFails(
+            s,
+            Map.of(
+                "r",
+                OrtRunner.floats(new float[8], 2, 4),
+                "c",
+                OrtRunner.floats(new float[6], 2, 3)));
     assertMentions(e, "pkm_mismatch", "[2, 4]", "[2, 3]", "same shape");
   }
 
   @Test
   void nanScoreIsAnErrorNamingThePosition() throws OrtException {
-    OrtSession s = ORT.get().session("pkm_nan", OnnxGraphs.pkm("pkm_nan", FLOAT, withPluginAttrs(intAttr("k", 2))));
+    OrtSession s =
+        ORT.get()
+            .session("pkm_nan", OnnxGraphs.pkm("pkm_nan", FLOAT, withPluginAttrs(intAttr("k", 2))));
     float[] cols = new float[3 * 4];
     cols[2 * 4 + 1] = Float.NaN;
     OrtException e =
-        runFails(s, Map.of("r", OrtRunner.floats(new float[12], 3, 4), "c", OrtRunner.floats(cols, 3, 4)));
+        runFails(
+            s,
+            Map.of("r", OrtRunner.floats(new float[12], 3, 4), "c", OrtRunner.floats(cols, 3, 4)));
     assertMentions(e, "pkm_nan", "'col_scores'", "NaN", "[2, 1]");
   }
 
@@ -186,7 +244,11 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_double", DOUBLE, withPluginAttrs(intAttr("k", 2)))).close());
+            () ->
+                ORT.get()
+                    .newSession(
+                        OnnxGraphs.pkm("pkm_double", DOUBLE, withPluginAttrs(intAttr("k", 2))))
+                    .close());
     assertMentions(e, "pkm_double");
   }
 
@@ -195,7 +257,12 @@ class OpErrorTest {
     OrtException e =
         assertThrows(
             OrtException.class,
-            () -> ORT.get().newSession(OnnxGraphs.pkm("pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2)))).close());
+            () ->
+                ORT.get()
+                    .newSession(
+                        OnnxGraphs.pkm(
+                            "pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2))))
+                    .close());
     assertMentions(e, "pkm_mixed");
   }
 }

@@ -11,7 +11,10 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** What the op tests share: one {@link OrtRunner} per test class, and inputs in the ops' float types. */
+/**
+ * What the op tests share: one {@link OrtRunner} per test class, and inputs in the ops' float
+ * types.
+ */
 final class OpTestSupport {
   private OpTestSupport() {}
 
@@ -36,13 +39,17 @@ final class OpTestSupport {
 
     OrtRunner get() {
       if (runner == null) {
-        throw new IllegalStateException("ClassRunner is used outside its test class (register it with @RegisterExtension static)");
+        throw new IllegalStateException(
+            "ClassRunner is used outside its test class (register it with @RegisterExtension static)");
       }
       return runner;
     }
   }
 
-  /** A float32 tensor, or a float16 one (type {@link OnnxGraphs#FLOAT16}) of the values rounded to half. */
+  /**
+   * A float32 tensor, or a float16 one (type {@link OnnxGraphs#FLOAT16}) of the values rounded to
+   * half.
+   */
   static OnnxTensor floats(int type, float[] x, long... shape) throws OrtException {
     if (type == FLOAT16) {
       short[] bits = new short[x.length];

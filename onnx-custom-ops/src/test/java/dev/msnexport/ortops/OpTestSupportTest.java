@@ -18,7 +18,8 @@ class OpTestSupportTest {
   @Test
   void floatsInBothTypes() throws OrtException {
     float[] x = OpTestSupport.gaussian(new Random(5), 6, 3.0);
-    try (OnnxTensor f = OpTestSupport.floats(FLOAT, x, 2, 3); OnnxTensor h = OpTestSupport.floats(FLOAT16, x, 2, 3)) {
+    try (OnnxTensor f = OpTestSupport.floats(FLOAT, x, 2, 3);
+        OnnxTensor h = OpTestSupport.floats(FLOAT16, x, 2, 3)) {
       assertEquals(OnnxJavaType.FLOAT, f.getInfo().type);
       assertArrayEquals(new long[] {2, 3}, f.getInfo().getShape());
       assertArrayEquals(x, OrtRunner.readFloats(f));

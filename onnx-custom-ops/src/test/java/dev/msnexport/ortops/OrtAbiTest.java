@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ABI facts in src/main/native/include/msn_ort_abi.h, checked against the ONNX Runtime the
- * pom pins: the library registers (so OrtApiBase's layout holds and the API version it requests is
+ * The ABI facts in src/main/native/include/msn_ort_abi.h, checked against the ONNX Runtime the pom
+ * pins: the library registers (so OrtApiBase's layout holds and the API version it requests is
  * served), and both ops run a real retrieval end to end (so the OrtCustomOp layout and every OrtApi
  * slot the kernels call - attributes, node name, inputs, outputs, shapes, ParallelFor - are right).
  */
@@ -44,7 +44,9 @@ class OrtAbiTest {
     int major = Integer.parseInt(parts[0]);
     int minor = Integer.parseInt(parts[1]);
     // Since 1.x the runtime serves API versions 1..minor.
-    assertTrue(major > 1 || minor >= MsnOrtOps.ORT_API_VERSION, "ONNX Runtime " + version + " is older than 1.17");
+    assertTrue(
+        major > 1 || minor >= MsnOrtOps.ORT_API_VERSION,
+        "ONNX Runtime " + version + " is older than 1.17");
   }
 
   @Test
@@ -90,8 +92,11 @@ class OrtAbiTest {
         for (int q = 0; q < n; q++) {
           Retrieval ref =
               ContractReference.pkm(
-                  Arrays.copyOfRange(rows, q * s, (q + 1) * s), Arrays.copyOfRange(cols, q * s, (q + 1) * s), k);
-          assertArrayEquals(ref.slots(), Arrays.copyOfRange(slots, q * k, (q + 1) * k), "slots of query " + q);
+                  Arrays.copyOfRange(rows, q * s, (q + 1) * s),
+                  Arrays.copyOfRange(cols, q * s, (q + 1) * s),
+                  k);
+          assertArrayEquals(
+              ref.slots(), Arrays.copyOfRange(slots, q * k, (q + 1) * k), "slots of query " + q);
           for (int x = 0; x < d; x++) {
             double v = 0;
             for (int m = 0; m < k; m++) {
@@ -125,7 +130,8 @@ class OrtAbiTest {
               "v", OrtRunner.floats(new float[16], 16, 1));
       try (OrtSession.Result res = second.session("chain", model).run(in)) {
         // Top-2 halves: rows (3, 2), cols (0, 1); best sums 6 (slot 12), then 5 at slots 8 and 13.
-        assertArrayEquals(new long[] {12, 8}, OrtRunner.readLongs((OnnxTensor) res.get("i").orElseThrow()));
+        assertArrayEquals(
+            new long[] {12, 8}, OrtRunner.readLongs((OnnxTensor) res.get("i").orElseThrow()));
       } finally {
         in.values().forEach(OnnxValue::close);
       }
@@ -138,7 +144,10 @@ class OrtAbiTest {
     Path lib = MsnOrtOps.libraryPath();
     Process p;
     try {
-      p = new ProcessBuilder("nm", "-D", "--defined-only", lib.toString()).redirectErrorStream(true).start();
+      p =
+          new ProcessBuilder("nm", "-D", "--defined-only", lib.toString())
+              .redirectErrorStream(true)
+              .start();
     } catch (IOException e) {
       assumeTrue(false, "nm (binutils) is not installed");
       return;
@@ -160,6 +169,9 @@ class OrtAbiTest {
     Path a = MsnOrtOps.libraryPath();
     assertEquals(a, MsnOrtOps.libraryPath());
     assertTrue(Files.isRegularFile(a));
-    assertEquals(MsnOrtOps.FILE_NAME, a.getFileName().toString(), "extracted under its own name, in a private directory");
+    assertEquals(
+        MsnOrtOps.FILE_NAME,
+        a.getFileName().toString(),
+        "extracted under its own name, in a private directory");
   }
 }

@@ -30,8 +30,12 @@ class PkmRetrievalOpTest {
   /** Outputs of one run: weights as floats (decoded from float16 when needed) and slots. */
   record Output(float[] weights, long[] slots) {}
 
-  static Output run(OrtRunner r, int type, int k, float[] rows, float[] cols, int n, int s) throws OrtException {
-    OrtSession session = r.session("pkm/" + type + "/" + k, OnnxGraphs.pkm("pkm_k" + k, type, withPluginAttrs(intAttr("k", k))));
+  static Output run(OrtRunner r, int type, int k, float[] rows, float[] cols, int n, int s)
+      throws OrtException {
+    OrtSession session =
+        r.session(
+            "pkm/" + type + "/" + k,
+            OnnxGraphs.pkm("pkm_k" + k, type, withPluginAttrs(intAttr("k", k))));
     try (OnnxTensor a = OpTestSupport.floats(type, rows, n, s);
         OnnxTensor b = OpTestSupport.floats(type, cols, n, s);
         OrtSession.Result res = session.run(Map.of("r", a, "c", b))) {
@@ -54,7 +58,8 @@ class PkmRetrievalOpTest {
   }
 
   /** Checks every row against the reference; float16 inputs must already be half-representable. */
-  static void assertMatchesContract(Output out, float[] rows, float[] cols, int n, int s, int k, double tol) {
+  static void assertMatchesContract(
+      Output out, float[] rows, float[] cols, int n, int s, int k, double tol) {
     for (int q = 0; q < n; q++) {
       float[] a = Arrays.copyOfRange(rows, q * s, (q + 1) * s);
       float[] b = Arrays.copyOfRange(cols, q * s, (q + 1) * s);
@@ -62,7 +67,8 @@ class PkmRetrievalOpTest {
       long[] slots = Arrays.copyOfRange(out.slots(), q * k, (q + 1) * k);
       assertArrayEquals(ref.slots(), slots, "slots of query " + q);
       for (int m = 0; m < k; m++) {
-        assertEquals(ref.weights()[m], out.weights()[q * k + m], tol, "weight " + m + " of query " + q);
+        assertEquals(
+            ref.weights()[m], out.weights()[q * k + m], tol, "weight " + m + " of query " + q);
       }
     }
   }
@@ -116,7 +122,9 @@ class PkmRetrievalOpTest {
     assertMatchesContract(out, rows, cols, n, s, k, 1e-3); // float16 weights: ~2^-11 relative
   }
 
-  /** Small integer scores: ties everywhere, sums exact, so the two-stage search equals brute force. */
+  /**
+   * Small integer scores: ties everywhere, sums exact, so the two-stage search equals brute force.
+   */
   @ParameterizedTest(name = "ties S=64 k={0}")
   @MethodSource("tieKs")
   void integerScoresWithManyTies(int k) throws OrtException {
@@ -198,11 +206,11 @@ class PkmRetrievalOpTest {
   }
 
   /**
-   * A pair outside the pruned set ((i+1)(j+1) > k) that ties the k-th score after float32
-   * rounding and has the lower slot must still win. k=3, S=3; B = 2^25 where floats are 4 apart:
-   * ranks a: idx1 (2), idx0 (1); b: idx0 (B+4), idx1 (B). Sums: (0,0) -> B+8 slot 3,
-   * (1,0) -> B+4 slot 0, (0,1) -> B slot 4, (1,1) = 1 + B -> B slot 1. Rank pair (1,1) is pruned
-   * by the bound but takes third place from (0,1) on the slot rule.
+   * A pair outside the pruned set ((i+1)(j+1) > k) that ties the k-th score after float32 rounding
+   * and has the lower slot must still win. k=3, S=3; B = 2^25 where floats are 4 apart: ranks a:
+   * idx1 (2), idx0 (1); b: idx0 (B+4), idx1 (B). Sums: (0,0) -> B+8 slot 3, (1,0) -> B+4 slot 0,
+   * (0,1) -> B slot 4, (1,1) = 1 + B -> B slot 1. Rank pair (1,1) is pruned by the bound but takes
+   * third place from (0,1) on the slot rule.
    */
   @Test
   void prunedPairThatTiesAfterRoundingStillWins() throws OrtException {
@@ -220,7 +228,15 @@ class PkmRetrievalOpTest {
     float inf = Float.POSITIVE_INFINITY;
     // row top-2: idx1 (1), idx2 (0); col top-2: idx0 (2), idx3 (0).
     // Sums: (1,0)=3 slot 4, (2,0)=2 slot 8, (1,3)=1 slot 7, (2,3)=0 slot 11.
-    Output out = run(ORT.get(), FLOAT, 2, new float[] {-inf, 1f, 0f, -inf}, new float[] {2f, -inf, -inf, 0f}, 1, 4);
+    Output out =
+        run(
+            ORT.get(),
+            FLOAT,
+            2,
+            new float[] {-inf, 1f, 0f, -inf},
+            new float[] {2f, -inf, -inf, 0f},
+            1,
+            4);
     assertArrayEquals(new long[] {4, 8}, out.slots());
     // A kept -inf candidate gets weight 0.
     Output masked = run(ORT.get(), FLOAT, 2, new float[] {1f, -inf}, new float[] {0f, -inf}, 1, 2);

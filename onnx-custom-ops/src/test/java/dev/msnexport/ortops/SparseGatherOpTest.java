@@ -28,7 +28,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SparseGatherOpTest {
   @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
-  /** Values as given to the op (raw 16-bit patterns for float16/bfloat16) and as the reference sees them. */
+  /**
+   * Values as given to the op (raw 16-bit patterns for float16/bfloat16) and as the reference sees
+   * them.
+   */
   record Table(int type, float[] exact, short[] bits) {}
 
   static Table table(int type, Random rnd, int m, int d) {
@@ -48,14 +51,22 @@ class SparseGatherOpTest {
     return new Table(type, exact, bits);
   }
 
-  static float[] run(int weightType, Table values, int m, int d, long[] idx, float[] weights, int n, int k)
+  static float[] run(
+      int weightType, Table values, int m, int d, long[] idx, float[] weights, int n, int k)
       throws OrtException {
     OrtSession session =
-        ORT.get().session("sg/" + values.type() + "/" + weightType, OnnxGraphs.sparseGather("sg", values.type(), INT64, weightType));
+        ORT.get()
+            .session(
+                "sg/" + values.type() + "/" + weightType,
+                OnnxGraphs.sparseGather("sg", values.type(), INT64, weightType));
     OnnxTensor v =
         values.type() == FLOAT
             ? OrtRunner.floats(values.exact(), m, d)
-            : OrtRunner.halves(values.bits(), values.type() == FLOAT16 ? OnnxJavaType.FLOAT16 : OnnxJavaType.BFLOAT16, m, d);
+            : OrtRunner.halves(
+                values.bits(),
+                values.type() == FLOAT16 ? OnnxJavaType.FLOAT16 : OnnxJavaType.BFLOAT16,
+                m,
+                d);
     try (v;
         OnnxTensor i = OrtRunner.longs(idx, n, k);
         OnnxTensor w = OpTestSupport.floats(weightType, weights, n, k);
@@ -83,7 +94,8 @@ class SparseGatherOpTest {
 
   @ParameterizedTest(name = "values={0} weights={1} M={2} D={3} N={4} K={5}")
   @MethodSource("cases")
-  void matchesContract(int valueType, int weightType, int m, int d, int n, int k) throws OrtException {
+  void matchesContract(int valueType, int weightType, int m, int d, int n, int k)
+      throws OrtException {
     Random rnd = new Random(31L * m + 7L * d + n + k + valueType);
     Table values = table(valueType, rnd, m, d);
     long[] idx = new long[n * k];
@@ -91,7 +103,10 @@ class SparseGatherOpTest {
     for (int x = 0; x < n * k; x++) {
       idx[x] = rnd.nextInt(m); // repeats included
       float wx = (float) rnd.nextGaussian();
-      w[x] = weightType == FLOAT16 ? ContractReference.halfToFloat(ContractReference.floatToHalf(wx)) : wx;
+      w[x] =
+          weightType == FLOAT16
+              ? ContractReference.halfToFloat(ContractReference.floatToHalf(wx))
+              : wx;
     }
     float[] out = run(weightType, values, m, d, idx, w, n, k);
     double[] ref = ContractReference.sparseGather(values.exact(), d, idx, w, n, k);
@@ -120,7 +135,8 @@ class SparseGatherOpTest {
   @Test
   void sameRowTwiceAddsUp() throws OrtException {
     Table values = table(FLOAT, new Random(2), 5, 9);
-    float[] out = run(FLOAT, values, 5, 9, new long[] {4, 4, 0}, new float[] {0.25f, 0.5f, 0f}, 1, 3);
+    float[] out =
+        run(FLOAT, values, 5, 9, new long[] {4, 4, 0}, new float[] {0.25f, 0.5f, 0f}, 1, 3);
     for (int x = 0; x < 9; x++) {
       assertEquals(0.75f * values.exact()[4 * 9 + x], out[x], 1e-6f);
     }

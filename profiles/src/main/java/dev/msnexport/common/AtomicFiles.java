@@ -33,17 +33,19 @@ import java.util.Set;
  * from this host (docs/robustness.md). Temporary files get the permissions a plain new file would
  * get (0666 less the umask), so a renamed file is readable like any other output.
  *
- * <p>Every temporary file of an unfinished write is registered here while it exists, and a
- * shutdown hook (SIGINT, SIGTERM, {@code System.exit}) deletes those still registered. A commit
- * runs under the same lock, so a signal lands before or after it, never between its renames.
+ * <p>Every temporary file of an unfinished write is registered here while it exists, and a shutdown
+ * hook (SIGINT, SIGTERM, {@code System.exit}) deletes those still registered. A commit runs under
+ * the same lock, so a signal lands before or after it, never between its renames.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
 
   /** Temporary files of unfinished writes (and held lock files) that the shutdown hook deletes. */
   private static final Set<Path> LIVE = new java.util.LinkedHashSet<>();
+
   /** Guards {@link #LIVE}, {@link #shuttingDown} and every commit. */
   private static final Object LOCK = new Object();
+
   private static boolean shuttingDown;
   private static boolean hookInstalled;
 
@@ -57,7 +59,8 @@ public final class AtomicFiles {
         throw new BadInputException("interrupted: not creating " + file + " while shutting down");
       }
       if (!hookInstalled) {
-        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteLive, "msn-export-temp-cleanup"));
+        Runtime.getRuntime()
+            .addShutdownHook(new Thread(AtomicFiles::deleteLive, "msn-export-temp-cleanup"));
         hookInstalled = true;
       }
       LIVE.add(file);
@@ -94,13 +97,19 @@ public final class AtomicFiles {
     return new OpenOption[] {StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING};
   }
 
-  /** Body that writes the complete content to the given temporary path (opened with {@link #existingTemp()}). */
+  /**
+   * Body that writes the complete content to the given temporary path (opened with {@link
+   * #existingTemp()}).
+   */
   @FunctionalInterface
   public interface Writer {
     void write(Path tmp) throws IOException;
   }
 
-  /** Writes {@code target} atomically: the body writes to a temporary sibling that is renamed at the end. */
+  /**
+   * Writes {@code target} atomically: the body writes to a temporary sibling that is renamed at the
+   * end.
+   */
   public static void write(Path target, Writer body) {
     try (Batch batch = new Batch()) {
       body.write(batch.tempFor(target));
@@ -150,15 +159,29 @@ public final class AtomicFiles {
       return; // unknown: the write itself fails clearly on a full disk
     }
     if (free < bytes) {
-      throw new BadInputException("cannot write " + dir + ": No space left on device (" + what + " needs " + bytes + " bytes, " + free
-          + " bytes are free); nothing was written");
+      throw new BadInputException(
+          "cannot write "
+              + dir
+              + ": No space left on device ("
+              + what
+              + " needs "
+              + bytes
+              + " bytes, "
+              + free
+              + " bytes are free); nothing was written");
     }
   }
 
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-  /** rw-rw-rw- before the umask: what Files.newOutputStream would create (createTempFile alone gives rw-------). */
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
+  /**
+   * rw-rw-rw- before the umask: what Files.newOutputStream would create (createTempFile alone gives
+   * rw-------).
+   */
   private static final FileAttribute<Set<PosixFilePermission>> PLAIN_FILE =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw-rw-"));
+
   /** PID@HOST of this JVM: who owns a temporary file (HOST reduced to letters, digits and '-'). */
   static final String OWNER = ProcessHandle.current().pid() + "@" + host();
 
@@ -168,7 +191,10 @@ public final class AtomicFiles {
     try {
       h = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip(); // Linux
     } catch (IOException | RuntimeException e) {
-      h = System.getenv("HOSTNAME") != null ? System.getenv("HOSTNAME") : System.getenv("COMPUTERNAME");
+      h =
+          System.getenv("HOSTNAME") != null
+              ? System.getenv("HOSTNAME")
+              : System.getenv("COMPUTERNAME");
     }
     h = h == null ? "" : h.replaceAll("[^A-Za-z0-9-]", "-");
     return h.isEmpty() ? "unknown" : h;
@@ -176,19 +202,24 @@ public final class AtomicFiles {
 
   /**
    * Deletes the temporary siblings of {@code dir/name} that a killed run left behind: those owned
-   * by a process of this host that is no longer alive (or whose PID now belongs to a process started
-   * after the file was written). Temporary files of live processes and of other hosts are kept.
+   * by a process of this host that is no longer alive (or whose PID now belongs to a process
+   * started after the file was written). Temporary files of live processes and of other hosts are
+   * kept.
    */
   static void deleteStaleTemps(Path dir, String name) {
     String prefix = "." + name + ".";
     String hostSuffix = OWNER.substring(OWNER.indexOf('@'));
-    try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, p -> {
-      String f = p.getFileName().toString();
-      return f.startsWith(prefix) && f.endsWith(".tmp");
-    })) {
+    try (DirectoryStream<Path> temps =
+        Files.newDirectoryStream(
+            dir,
+            p -> {
+              String f = p.getFileName().toString();
+              return f.startsWith(prefix) && f.endsWith(".tmp");
+            })) {
       for (Path tmp : temps) {
         String middle = tmp.getFileName().toString();
-        middle = middle.substring(prefix.length(), middle.length() - ".tmp".length()); // PID@HOST.RANDOM
+        middle =
+            middle.substring(prefix.length(), middle.length() - ".tmp".length()); // PID@HOST.RANDOM
         int dot = middle.lastIndexOf('.');
         int at = middle.indexOf('@');
         if (dot < 0 || at <= 0 || at > dot || !middle.substring(at, dot).equals(hostSuffix)) {
@@ -225,7 +256,8 @@ public final class AtomicFiles {
     Optional<Instant> started = p.get().info().startInstant();
     try {
       // a PID reused by a process that started after the file was last written
-      return started.isPresent() && started.get().isAfter(Files.getLastModifiedTime(tmp).toInstant());
+      return started.isPresent()
+          && started.get().isAfter(Files.getLastModifiedTime(tmp).toInstant());
     } catch (IOException e) {
       return false;
     }
@@ -255,17 +287,22 @@ public final class AtomicFiles {
       deleteStaleTemps(dir, name);
       try {
         String prefix = "." + name + "." + OWNER + ".";
-        synchronized (LOCK) { // created and registered in one step: the shutdown hook sees every one
+        synchronized (
+            LOCK) { // created and registered in one step: the shutdown hook sees every one
           if (shuttingDown) {
             throw new BadInputException("interrupted: not writing " + abs + " while shutting down");
           }
-          Path tmp = POSIX ? Files.createTempFile(dir, prefix, ".tmp", PLAIN_FILE) : Files.createTempFile(dir, prefix, ".tmp");
+          Path tmp =
+              POSIX
+                  ? Files.createTempFile(dir, prefix, ".tmp", PLAIN_FILE)
+                  : Files.createTempFile(dir, prefix, ".tmp");
           remember(tmp);
           tempToTarget.put(tmp, abs);
           return tmp;
         }
       } catch (IOException e) {
-        throw new BadInputException("cannot create a temporary file next to " + abs + ": " + e.getMessage(), e);
+        throw new BadInputException(
+            "cannot create a temporary file next to " + abs + ": " + e.getMessage(), e);
       }
     }
 
@@ -278,18 +315,24 @@ public final class AtomicFiles {
      * Checks that every target can be replaced (none is a directory or another non-file), then
      * deletes {@code invalidateFirst} (null: nothing) and renames every temporary file over its
      * target, in the order they were created. A target that cannot be replaced fails before
-     * anything is renamed or deleted, so what was there stays as it was. The whole commit holds
-     * the lock of the shutdown hook: SIGINT/SIGTERM land before it or after it.
+     * anything is renamed or deleted, so what was there stays as it was. The whole commit holds the
+     * lock of the shutdown hook: SIGINT/SIGTERM land before it or after it.
      */
     public void commit(Path invalidateFirst) {
       synchronized (LOCK) {
         if (shuttingDown) {
-          throw new BadInputException("interrupted: not committing " + tempToTarget.values() + " while shutting down");
+          throw new BadInputException(
+              "interrupted: not committing " + tempToTarget.values() + " while shutting down");
         }
         for (Path target : tempToTarget.values()) {
-          if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(target)) {
-            throw new BadInputException("cannot write " + target + ": it exists and is " + (Files.isDirectory(target)
-                ? "a directory" : "not a regular file") + " (nothing was replaced)");
+          if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              && !Files.isRegularFile(target)) {
+            throw new BadInputException(
+                "cannot write "
+                    + target
+                    + ": it exists and is "
+                    + (Files.isDirectory(target) ? "a directory" : "not a regular file")
+                    + " (nothing was replaced)");
           }
         }
         List<Path> done = new ArrayList<>();
@@ -300,7 +343,11 @@ public final class AtomicFiles {
           for (Map.Entry<Path, Path> e : tempToTarget.entrySet()) {
             try {
               try {
-                Files.move(e.getKey(), e.getValue(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                    e.getKey(),
+                    e.getValue(),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
               } catch (AtomicMoveNotSupportedException notAtomic) {
                 Files.move(e.getKey(), e.getValue(), StandardCopyOption.REPLACE_EXISTING);
               }

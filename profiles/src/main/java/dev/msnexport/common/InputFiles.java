@@ -13,14 +13,15 @@ import java.util.Locale;
 
 /**
  * The one gate every input file passes before it is opened: it must be a regular file (after
- * symbolic links). A FIFO, a socket or a device would block a reader forever or stream without
- * end, and a directory cannot be read, so each is refused as bad input naming the file. JSON and
- * other text inputs are also held to a size cap, so a huge or endless file is refused before it
- * fills the heap.
+ * symbolic links). A FIFO, a socket or a device would block a reader forever or stream without end,
+ * and a directory cannot be read, so each is refused as bad input naming the file. JSON and other
+ * text inputs are also held to a size cap, so a huge or endless file is refused before it fills the
+ * heap.
  */
 public final class InputFiles {
   /** Cap of small JSON inputs: config.json, manifest.json, profiles, name maps, engine sidecars. */
   public static final long MAX_CONFIG_BYTES = 16L << 20;
+
   /** Cap of JSON data inputs: bench and verify reports, Polygraphy golden files. */
   public static final long MAX_DATA_BYTES = 512L << 20;
 
@@ -40,7 +41,8 @@ public final class InputFiles {
       throw new BadInputException(what + " " + file + " cannot be read: " + e.getMessage(), e);
     }
     if (!a.isRegularFile()) {
-      throw new BadInputException(what + " " + file + " is " + kind(file, a) + ", not a regular file");
+      throw new BadInputException(
+          what + " " + file + " is " + kind(file, a) + ", not a regular file");
     }
     return file;
   }
@@ -59,7 +61,10 @@ public final class InputFiles {
         case 0140000 -> "a socket";
         default -> "a special file";
       };
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+    } catch (IOException
+        | UnsupportedOperationException
+        | IllegalArgumentException
+        | ClassCastException e) {
       return "a special file (FIFO, device or socket)";
     }
   }
@@ -72,8 +77,12 @@ public final class InputFiles {
     requireRegularFile(file, what);
     byte[] bytes = load(file, what, () -> readCapped(file, what, maxBytes));
     try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .toString();
     } catch (CharacterCodingException e) {
       throw new BadInputException(what + " " + file + " is not UTF-8 text");
     }
@@ -104,19 +113,36 @@ public final class InputFiles {
     try {
       return load.get();
     } catch (OutOfMemoryError e) {
-      throw new BadInputException(what + " " + file + " is too large to load into the Java heap (at most "
-          + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): give the JVM more, e.g. " + heapHint(), e);
+      throw new BadInputException(
+          what
+              + " "
+              + file
+              + " is too large to load into the Java heap (at most "
+              + (Runtime.getRuntime().maxMemory() >> 20)
+              + " MiB): give the JVM more, e.g. "
+              + heapHint(),
+          e);
     }
   }
 
-  /** How a user gives the command more heap: {@code MSN_EXPORT_JAVA_OPTS=-Xmx...}, twice this JVM's heap, at least 1 GiB. */
+  /**
+   * How a user gives the command more heap: {@code MSN_EXPORT_JAVA_OPTS=-Xmx...}, twice this JVM's
+   * heap, at least 1 GiB.
+   */
   public static String heapHint() {
     long mib = Math.max(1024, 2 * (Runtime.getRuntime().maxMemory() >> 20));
     return "MSN_EXPORT_JAVA_OPTS=-Xmx" + (mib % 1024 == 0 ? (mib / 1024) + "g" : mib + "m");
   }
 
   private static BadInputException tooLarge(Path file, String what, long size, long maxBytes) {
-    return new BadInputException(String.format(Locale.ROOT, "%s %s has %,d bytes, more than the %,d bytes (%d MiB) such a file may have",
-        what, file, size, maxBytes, maxBytes >> 20));
+    return new BadInputException(
+        String.format(
+            Locale.ROOT,
+            "%s %s has %,d bytes, more than the %,d bytes (%d MiB) such a file may have",
+            what,
+            file,
+            size,
+            maxBytes,
+            maxBytes >> 20));
   }
 }

@@ -14,16 +14,16 @@ import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * One writer per output directory: a hidden lock file {@code DIR/.msn-export.lock} held with an
- * operating-system lock ({@link FileChannel#tryLock}, released by the kernel when the process
- * dies, SIGKILL included) and naming its holder ({@code PID@HOST}). A second writer is refused with
- * a {@link BadInputException} naming the directory and the holder; a lock file left by a dead
- * process holds no lock and is taken over.
+ * operating-system lock ({@link FileChannel#tryLock}, released by the kernel when the process dies,
+ * SIGKILL included) and naming its holder ({@code PID@HOST}). A second writer is refused with a
+ * {@link BadInputException} naming the directory and the holder; a lock file left by a dead process
+ * holds no lock and is taken over.
  *
  * <p>The holder deletes the file when it is done (and the shutdown hook of {@link AtomicFiles} does
- * on SIGINT/SIGTERM). Since a file can be deleted while another process has it open, a process
- * that got the lock checks that the path still names the file it locked (same device and inode
- * before the open and after the lock) and otherwise tries again. The holder never opens the file a
- * second time: closing any descriptor of it would drop a POSIX lock.
+ * on SIGINT/SIGTERM). Since a file can be deleted while another process has it open, a process that
+ * got the lock checks that the path still names the file it locked (same device and inode before
+ * the open and after the lock) and otherwise tries again. The holder never opens the file a second
+ * time: closing any descriptor of it would drop a POSIX lock.
  */
 public final class OutputLock implements AutoCloseable {
   public static final String FILE = ".msn-export.lock";
@@ -48,7 +48,9 @@ public final class OutputLock implements AutoCloseable {
       Object before = fileKey(file);
       FileChannel ch;
       try {
-        ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        ch =
+            FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       } catch (IOException e) {
         throw AtomicFiles.writeFailed(file, e);
       }
@@ -61,8 +63,15 @@ public final class OutputLock implements AutoCloseable {
           l = null; // held by this JVM
         }
         if (l == null) {
-          throw new BadInputException(what + " " + dir + " is in use by another msn-export run (" + holder(file)
-              + ", lock file " + file + "): wait for it to finish or choose another directory");
+          throw new BadInputException(
+              what
+                  + " "
+                  + dir
+                  + " is in use by another msn-export run ("
+                  + holder(file)
+                  + ", lock file "
+                  + file
+                  + "): wait for it to finish or choose another directory");
         }
         // The path named the same file before we opened it and after we locked it: the file we
         // hold is the one at the path (a holder deletes it only while holding it). Else retry.
@@ -85,7 +94,8 @@ public final class OutputLock implements AutoCloseable {
         }
       }
     }
-    throw new BadInputException("cannot lock " + what + " " + dir + ": its lock file " + file + " keeps changing");
+    throw new BadInputException(
+        "cannot lock " + what + " " + dir + ": its lock file " + file + " keeps changing");
   }
 
   /**
@@ -94,7 +104,8 @@ public final class OutputLock implements AutoCloseable {
    */
   private static Object fileKey(Path file) {
     try {
-      return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+      return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
     } catch (IOException e) {
       return null;
     }

@@ -9,7 +9,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Lower-case hex SHA-256 of files and streams: checkpoint, ONNX, plugin library and plan fingerprints. */
+/**
+ * Lower-case hex SHA-256 of files and streams: checkpoint, ONNX, plugin library and plan
+ * fingerprints.
+ */
 public final class Sha256 {
   private Sha256() {}
 
@@ -24,7 +27,7 @@ public final class Sha256 {
   public static String of(InputStream in) throws IOException {
     MessageDigest md = digest();
     byte[] buf = new byte[1 << 20];
-    for (int n; (n = in.read(buf)) > 0;) {
+    for (int n; (n = in.read(buf)) > 0; ) {
       md.update(buf, 0, n);
     }
     return HexFormat.of().formatHex(md.digest());

@@ -4,8 +4,8 @@ import dev.msnexport.profiles.Profile;
 import java.util.Map;
 
 /**
- * The tolerances of one comparison: a profile's for one precision ({@code base}), with overrides
- * by output name ({@code verify --atol click:1e-4}; the key {@code ""} overrides every output).
+ * The tolerances of one comparison: a profile's for one precision ({@code base}), with overrides by
+ * output name ({@code verify --atol click:1e-4}; the key {@code ""} overrides every output).
  */
 public interface ParityTolerances {
   Profile.Tolerance base();
@@ -33,10 +33,12 @@ public interface ParityTolerances {
     return RunComparison.isWeights(output) ? Math.max(r, 2 * base().tieEpsilon()) : r;
   }
 
-  static ParityTolerances of(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
+  static ParityTolerances of(
+      Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
     return new Of(base, atol, rtol);
   }
 
   /** A profile's tolerance with overrides. */
-  record Of(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) implements ParityTolerances {}
+  record Of(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol)
+      implements ParityTolerances {}
 }

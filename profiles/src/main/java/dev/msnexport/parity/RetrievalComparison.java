@@ -5,18 +5,20 @@ import java.util.Arrays;
 
 /**
  * Retrieval parity of one MSN layer, query by query, on slot sets: a query whose slots differ from
- * the reference's is a <em>tie</em> when the difference is one that scores within
- * {@code tie_epsilon} of each other explain, and a <em>mismatch</em> otherwise. Two gaps are
- * measured, on the reference's scores (the golden model's when it ran, else log-weights, each
- * list's own softmax offset cancelling within the list):
+ * the reference's is a <em>tie</em> when the difference is one that scores within {@code
+ * tie_epsilon} of each other explain, and a <em>mismatch</em> otherwise. Two gaps are measured, on
+ * the reference's scores (the golden model's when it ran, else log-weights, each list's own softmax
+ * offset cancelling within the list):
+ *
  * <ul>
- *   <li>set: the best slot the candidate left out against the worst slot it took instead
- *       ({@code max S(missing) - min S(intruder)}); a shift of the list by one near-tie insertion
- *       costs one gap, not one per shifted position. With log-weights, also each intruder against
- *       the reference's weakest slot and each missing slot against the candidate's weakest (each
- *       list's set must be a top-k of the other's scores up to tie_epsilon);</li>
- *   <li>order: the candidate's list must be non-increasing in score up to tie_epsilon.</li>
+ *   <li>set: the best slot the candidate left out against the worst slot it took instead ({@code
+ *       max S(missing) - min S(intruder)}); a shift of the list by one near-tie insertion costs one
+ *       gap, not one per shifted position. With log-weights, also each intruder against the
+ *       reference's weakest slot and each missing slot against the candidate's weakest (each list's
+ *       set must be a top-k of the other's scores up to tie_epsilon);
+ *   <li>order: the candidate's list must be non-increasing in score up to tie_epsilon.
  * </ul>
+ *
  * Ties are reported apart: they are legitimate orderings, not bugs. {@code min_tie_epsilon_to_pass}
  * is the largest gap seen (0 when all slots are identical).
  *
@@ -25,30 +27,72 @@ import java.util.Arrays;
  * <em>downstream of a tie</em>: counted in {@code downstream_queries}, neither compared nor
  * failing.
  */
-@JsonPropertyOrder({"layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "downstream_queries",
-    "identical_fraction", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass", "score_source", "pass",
-    "first_mismatch"})
-public record RetrievalComparison(int layer, int queries, int k, int identical_queries, int tie_queries, int mismatched_queries,
-    int downstream_queries, double identical_fraction, int set_changing_tie_queries,
-    double tie_epsilon, double min_tie_epsilon_to_pass, String score_source, boolean pass, String first_mismatch) {
+@JsonPropertyOrder({
+  "layer",
+  "queries",
+  "k",
+  "identical_queries",
+  "tie_queries",
+  "mismatched_queries",
+  "downstream_queries",
+  "identical_fraction",
+  "set_changing_tie_queries",
+  "tie_epsilon",
+  "min_tie_epsilon_to_pass",
+  "score_source",
+  "pass",
+  "first_mismatch"
+})
+public record RetrievalComparison(
+    int layer,
+    int queries,
+    int k,
+    int identical_queries,
+    int tie_queries,
+    int mismatched_queries,
+    int downstream_queries,
+    double identical_fraction,
+    int set_changing_tie_queries,
+    double tie_epsilon,
+    double min_tie_epsilon_to_pass,
+    String score_source,
+    boolean pass,
+    String first_mismatch) {
 
   /** Scores a slot for query q, or null when no reference scores are available. */
   public interface SlotScores {
     double score(int query, long slot);
   }
 
-  public static RetrievalComparison of(int layer, int k, long[] candSlots, double[] candWeights, long[] refSlots, double[] refWeights,
-      SlotScores scores, double tieEpsilon) {
-    return of(layer, k, candSlots, candWeights, refSlots, refWeights, scores, tieEpsilon, null, null);
+  public static RetrievalComparison of(
+      int layer,
+      int k,
+      long[] candSlots,
+      double[] candWeights,
+      long[] refSlots,
+      double[] refWeights,
+      SlotScores scores,
+      double tieEpsilon) {
+    return of(
+        layer, k, candSlots, candWeights, refSlots, refWeights, scores, tieEpsilon, null, null);
   }
 
   /**
    * As above. {@code downstream[q]} (may be null) marks queries downstream of a tie: skipped.
-   * {@code setChangingTies[q]} (may be null) is set for every query whose slots differ by ties
-   * only and whose slot set differs from the reference's.
+   * {@code setChangingTies[q]} (may be null) is set for every query whose slots differ by ties only
+   * and whose slot set differs from the reference's.
    */
-  public static RetrievalComparison of(int layer, int k, long[] candSlots, double[] candWeights, long[] refSlots, double[] refWeights,
-      SlotScores scores, double tieEpsilon, boolean[] downstream, boolean[] setChangingTies) {
+  public static RetrievalComparison of(
+      int layer,
+      int k,
+      long[] candSlots,
+      double[] candWeights,
+      long[] refSlots,
+      double[] refWeights,
+      SlotScores scores,
+      double tieEpsilon,
+      boolean[] downstream,
+      boolean[] setChangingTies) {
     int queries = refSlots.length / k;
     int identical = 0;
     int tieQ = 0;
@@ -71,10 +115,15 @@ public record RetrievalComparison(int layer, int queries, int k, int identical_q
       // S(slot): the reference's score, or its log-weight; candidate-only slots without golden
       // scores take the candidate's log-weight (the two lists' softmax offsets differ by about the
       // scores' own error, which tie_epsilon bounds).
-      double shift = scores != null ? 0 : offset(candSlots, candWeights, refSlots, refWeights, o, k);
-      java.util.function.IntToDoubleFunction candScore = m -> scores != null ? scores.score(query, candSlots[o + m])
-          : logOf(candWeights[o + m]) + shift;
-      java.util.function.IntToDoubleFunction refScore = m -> scores != null ? scores.score(query, refSlots[o + m]) : logOf(refWeights[o + m]);
+      double shift =
+          scores != null ? 0 : offset(candSlots, candWeights, refSlots, refWeights, o, k);
+      java.util.function.IntToDoubleFunction candScore =
+          m ->
+              scores != null
+                  ? scores.score(query, candSlots[o + m])
+                  : logOf(candWeights[o + m]) + shift;
+      java.util.function.IntToDoubleFunction refScore =
+          m -> scores != null ? scores.score(query, refSlots[o + m]) : logOf(refWeights[o + m]);
       double worstIntruder = Double.POSITIVE_INFINITY;
       double bestMissing = Double.NEGATIVE_INFINITY;
       boolean setDiffers = false;
@@ -106,14 +155,27 @@ public record RetrievalComparison(int layer, int queries, int k, int identical_q
           }
         }
       }
-      String where = "query " + q + ": slots " + Arrays.toString(Arrays.copyOfRange(candSlots, o, o + k)) + " instead of "
-          + Arrays.toString(Arrays.copyOfRange(refSlots, o, o + k));
+      String where =
+          "query "
+              + q
+              + ": slots "
+              + Arrays.toString(Arrays.copyOfRange(candSlots, o, o + k))
+              + " instead of "
+              + Arrays.toString(Arrays.copyOfRange(refSlots, o, o + k));
       for (int m = 0; m + 1 < k; m++) {
         double rise = candScore.applyAsDouble(m + 1) - candScore.applyAsDouble(m);
         if (rise > gap) {
           gap = rise;
-          where = "query " + q + " position " + (m + 1) + ": slot " + candSlots[o + m + 1] + " ranked below slot " + candSlots[o + m]
-              + " but scores higher";
+          where =
+              "query "
+                  + q
+                  + " position "
+                  + (m + 1)
+                  + ": slot "
+                  + candSlots[o + m + 1]
+                  + " ranked below slot "
+                  + candSlots[o + m]
+                  + " but scores higher";
         }
       }
       if (Double.isNaN(gap)) {
@@ -136,8 +198,21 @@ public record RetrievalComparison(int layer, int queries, int k, int identical_q
       }
     }
     int compared = queries - downQ;
-    return new RetrievalComparison(layer, queries, k, identical, tieQ, misQ, downQ, compared == 0 ? 1.0 : identical / (double) compared,
-        setQ, tieEpsilon, maxGap, scores != null ? "golden" : "weights", misQ == 0, first);
+    return new RetrievalComparison(
+        layer,
+        queries,
+        k,
+        identical,
+        tieQ,
+        misQ,
+        downQ,
+        compared == 0 ? 1.0 : identical / (double) compared,
+        setQ,
+        tieEpsilon,
+        maxGap,
+        scores != null ? "golden" : "weights",
+        misQ == 0,
+        first);
   }
 
   private static double logOf(double w) {
@@ -157,7 +232,8 @@ public record RetrievalComparison(int layer, int queries, int k, int identical_q
    * Without golden scores: the shift that puts the candidate's log-weights on the reference's
    * scale, the mean difference over the slots both hold (0 when they share none).
    */
-  private static double offset(long[] candSlots, double[] candWeights, long[] refSlots, double[] refWeights, int o, int k) {
+  private static double offset(
+      long[] candSlots, double[] candWeights, long[] refSlots, double[] refWeights, int o, int k) {
     double sum = 0;
     int n = 0;
     for (int m = 0; m < k; m++) {

@@ -9,8 +9,8 @@ import dev.msnexport.common.BadInputException;
 import java.util.List;
 
 /**
- * The model configuration of docs/model-contract.md, with the contract's key names. It travels
- * with every checkpoint as {@code config.json} and inside every profile as {@code model}.
+ * The model configuration of docs/model-contract.md, with the contract's key names. It travels with
+ * every checkpoint as {@code config.json} and inside every profile as {@code model}.
  *
  * @param T feature tokens per candidate
  * @param D token width (a multiple of T: token mixing splits each token into T chunks)
@@ -26,8 +26,21 @@ import java.util.List;
  * @param tasks output names, one probability each
  * @param perTokenMemory one value table per token ({@code [T, n, D]}) instead of a shared one
  */
-@JsonPropertyOrder({"T", "D", "L", "msn_layers", "S", "k", "dk", "score_scale", "gate", "ffn_mult", "head_hidden",
-    "tasks", "per_token_memory"})
+@JsonPropertyOrder({
+  "T",
+  "D",
+  "L",
+  "msn_layers",
+  "S",
+  "k",
+  "dk",
+  "score_scale",
+  "gate",
+  "ffn_mult",
+  "head_hidden",
+  "tasks",
+  "per_token_memory"
+})
 public record ModelConfig(
     @JsonProperty(value = "T", required = true) int T,
     @JsonProperty(value = "D", required = true) int D,
@@ -94,24 +107,29 @@ public record ModelConfig(
     positive(where, "ffn_mult", ffnMult);
     positive(where, "head_hidden", headHidden);
     if (D % T != 0) {
-      throw new BadInputException(where + ": field 'D' (" + D + ") must be a multiple of 'T' (" + T + ")");
+      throw new BadInputException(
+          where + ": field 'D' (" + D + ") must be a multiple of 'T' (" + T + ")");
     }
     if (k > S) {
-      throw new BadInputException(where + ": field 'k' (" + k + ") must be at most 'S' (" + S + ")");
+      throw new BadInputException(
+          where + ": field 'k' (" + k + ") must be at most 'S' (" + S + ")");
     }
     if ((long) S * S * (perTokenMemory ? T : 1) > (1L << 40)) {
-      throw new BadInputException(where + ": field 'S' (" + S + ") gives an unreasonably large memory");
+      throw new BadInputException(
+          where + ": field 'S' (" + S + ") gives an unreasonably large memory");
     }
     checkSizes(where);
     if (!Double.isFinite(scoreScale)) {
       throw new BadInputException(where + ": field 'score_scale' must be finite");
     }
     if (!GATES.contains(gate)) {
-      throw new BadInputException(where + ": field 'gate' is '" + gate + "', expected one of " + GATES);
+      throw new BadInputException(
+          where + ": field 'gate' is '" + gate + "', expected one of " + GATES);
     }
     for (Integer l : msnLayers) {
       if (l == null || l < 0 || l >= L) {
-        throw new BadInputException(where + ": field 'msn_layers' holds " + l + ", expected layers in [0, " + L + ")");
+        throw new BadInputException(
+            where + ": field 'msn_layers' holds " + l + ", expected layers in [0, " + L + ")");
       }
     }
     if (msnLayers.stream().distinct().count() != msnLayers.size()) {
@@ -122,7 +140,8 @@ public record ModelConfig(
     }
     for (String t : tasks) {
       if (t == null || !t.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        throw new BadInputException(where + ": field 'tasks' holds '" + t + "', expected an identifier");
+        throw new BadInputException(
+            where + ": field 'tasks' holds '" + t + "', expected an identifier");
       }
     }
     if (tasks.stream().distinct().count() != tasks.size()) {
@@ -133,6 +152,7 @@ public record ModelConfig(
 
   /** Most bytes a config may describe (float32 tensors): 1 TiB. */
   public static final long MAX_BYTES = 1L << 40;
+
   /** Most elements of one dense (non-memory) tensor: the exporter holds it in one Java array. */
   public static final long MAX_DENSE_ELEMENTS = Integer.MAX_VALUE - 8;
 
@@ -140,10 +160,10 @@ public record ModelConfig(
   public record SizeTerm(String fields, long bytes) {}
 
   /**
-   * The float32 bytes of the checkpoint this config describes, by group, computed in checked
-   * 64-bit arithmetic: value tables {@code S^2*D} per MSN layer ({@code x T} per token), the
-   * retrieval weights ({@code dk}), the per-token FFNs ({@code ffn_mult*D} per token, {@code x T})
-   * and the heads. Also what {@code init} writes and, about, what {@code export} writes per graph.
+   * The float32 bytes of the checkpoint this config describes, by group, computed in checked 64-bit
+   * arithmetic: value tables {@code S^2*D} per MSN layer ({@code x T} per token), the retrieval
+   * weights ({@code dk}), the per-token FFNs ({@code ffn_mult*D} per token, {@code x T}) and the
+   * heads. Also what {@code init} writes and, about, what {@code export} writes per graph.
    *
    * @throws BadInputException naming the fields when a count overflows 64 bits
    */
@@ -156,26 +176,84 @@ public record ModelConfig(
     String ffn = "ffn_mult, D, T (FFNs)";
     String heads = "head_hidden, D (heads)";
     return List.of(
-        new SizeTerm(values, exact(where, values, () -> Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(
-            Math.multiplyExact((long) S, (long) S), perTokenMemory ? (long) T : 1L), d), 4L), msn))),
-        new SizeTerm(retrieval, exact(where, retrieval, () -> Math.multiplyExact(Math.multiplyExact(Math.addExact(Math.addExact(
-            Math.multiplyExact(2 * dkl, d + 1), Math.multiplyExact(2L * S, dkl)), Math.addExact(Math.multiplyExact(2 * dkl, dkl),
-            8 * dkl)), 4L), msn))),
-        new SizeTerm(ffn, exact(where, ffn, () -> {
-          long hidden = Math.multiplyExact((long) ffnMult, d);
-          long perLayer = Math.multiplyExact((long) T, Math.addExact(Math.multiplyExact(Math.multiplyExact(2L, hidden), d), hidden + d));
-          return Math.multiplyExact(Math.multiplyExact(Math.addExact(perLayer, 4 * d), 4L), (long) L);
-        })),
-        new SizeTerm(heads, exact(where, heads, () -> Math.multiplyExact(Math.multiplyExact(Math.addExact(
-            Math.multiplyExact((long) headHidden, d + 2), 1L), 4L), (long) tasks.size()))));
+        new SizeTerm(
+            values,
+            exact(
+                where,
+                values,
+                () ->
+                    Math.multiplyExact(
+                        Math.multiplyExact(
+                            Math.multiplyExact(
+                                Math.multiplyExact(
+                                    Math.multiplyExact((long) S, (long) S),
+                                    perTokenMemory ? (long) T : 1L),
+                                d),
+                            4L),
+                        msn))),
+        new SizeTerm(
+            retrieval,
+            exact(
+                where,
+                retrieval,
+                () ->
+                    Math.multiplyExact(
+                        Math.multiplyExact(
+                            Math.addExact(
+                                Math.addExact(
+                                    Math.multiplyExact(2 * dkl, d + 1),
+                                    Math.multiplyExact(2L * S, dkl)),
+                                Math.addExact(Math.multiplyExact(2 * dkl, dkl), 8 * dkl)),
+                            4L),
+                        msn))),
+        new SizeTerm(
+            ffn,
+            exact(
+                where,
+                ffn,
+                () -> {
+                  long hidden = Math.multiplyExact((long) ffnMult, d);
+                  long perLayer =
+                      Math.multiplyExact(
+                          (long) T,
+                          Math.addExact(
+                              Math.multiplyExact(Math.multiplyExact(2L, hidden), d), hidden + d));
+                  return Math.multiplyExact(
+                      Math.multiplyExact(Math.addExact(perLayer, 4 * d), 4L), (long) L);
+                })),
+        new SizeTerm(
+            heads,
+            exact(
+                where,
+                heads,
+                () ->
+                    Math.multiplyExact(
+                        Math.multiplyExact(
+                            Math.addExact(Math.multiplyExact((long) headHidden, d + 2), 1L), 4L),
+                        (long) tasks.size()))));
   }
 
   private long exact(String where, String fields, java.util.function.LongSupplier bytes) {
     try {
       return bytes.getAsLong();
     } catch (ArithmeticException e) {
-      throw new BadInputException(where + ": fields " + fields + " describe more than 2^63 bytes of tensors (S=" + S + ", D=" + D
-          + ", T=" + T + ", dk=" + dk + ", ffn_mult=" + ffnMult + ", head_hidden=" + headHidden + ")");
+      throw new BadInputException(
+          where
+              + ": fields "
+              + fields
+              + " describe more than 2^63 bytes of tensors (S="
+              + S
+              + ", D="
+              + D
+              + ", T="
+              + T
+              + ", dk="
+              + dk
+              + ", ffn_mult="
+              + ffnMult
+              + ", head_hidden="
+              + headHidden
+              + ")");
     }
   }
 
@@ -190,25 +268,71 @@ public record ModelConfig(
 
   /** The group that dominates the size, for messages: "S, D (value tables): N bytes". */
   public String largestTerm(String where) {
-    SizeTerm max = sizeTerms(where).stream().max(java.util.Comparator.comparingLong(SizeTerm::bytes)).orElseThrow();
+    SizeTerm max =
+        sizeTerms(where).stream()
+            .max(java.util.Comparator.comparingLong(SizeTerm::bytes))
+            .orElseThrow();
     return "fields " + max.fields() + ": " + max.bytes() + " bytes";
   }
 
   private void checkSizes(String where) {
-    long total = exact(where, "S, D, T, dk, ffn_mult, head_hidden (all tensors)", () -> totalBytes(where));
+    long total =
+        exact(where, "S, D, T, dk, ffn_mult, head_hidden (all tensors)", () -> totalBytes(where));
     if (total > MAX_BYTES) {
-      throw new BadInputException(where + ": the config describes " + total + " bytes (" + human(total) + ") of tensors, more than "
-          + "the limit of " + human(MAX_BYTES) + "; most from " + largestTerm(where));
+      throw new BadInputException(
+          where
+              + ": the config describes "
+              + total
+              + " bytes ("
+              + human(total)
+              + ") of tensors, more than "
+              + "the limit of "
+              + human(MAX_BYTES)
+              + "; most from "
+              + largestTerm(where));
     }
     long hidden = (long) ffnMult * D;
-    long[][] dense = {{hidden}, {(long) T * hidden * D}, {2L * dk * D}, {(long) dk * S}, {(long) dk * dk}, {(long) headHidden * D}};
-    String[] names = {"ffn_mult*D (FFN hidden width)", "T*ffn_mult*D*D (one FFN weight)", "2*dk*D (query weight)",
-        "dk*S (folded keys)", "dk*dk (theta)", "head_hidden*D (head weight)"};
+    long[][] dense = {
+      {hidden},
+      {(long) T * hidden * D},
+      {2L * dk * D},
+      {(long) dk * S},
+      {(long) dk * dk},
+      {(long) headHidden * D}
+    };
+    String[] names = {
+      "ffn_mult*D (FFN hidden width)",
+      "T*ffn_mult*D*D (one FFN weight)",
+      "2*dk*D (query weight)",
+      "dk*S (folded keys)",
+      "dk*dk (theta)",
+      "head_hidden*D (head weight)"
+    };
     for (int i = 0; i < dense.length; i++) {
       if (dense[i][0] > MAX_DENSE_ELEMENTS) {
-        throw new BadInputException(where + ": fields " + names[i] + " give " + dense[i][0] + " elements (" + 4 * dense[i][0]
-            + " bytes) in one tensor, more than " + MAX_DENSE_ELEMENTS + " (T=" + T + ", D=" + D + ", dk=" + dk + ", S=" + S
-            + ", ffn_mult=" + ffnMult + ", head_hidden=" + headHidden + ")");
+        throw new BadInputException(
+            where
+                + ": fields "
+                + names[i]
+                + " give "
+                + dense[i][0]
+                + " elements ("
+                + 4 * dense[i][0]
+                + " bytes) in one tensor, more than "
+                + MAX_DENSE_ELEMENTS
+                + " (T="
+                + T
+                + ", D="
+                + D
+                + ", dk="
+                + dk
+                + ", S="
+                + S
+                + ", ffn_mult="
+                + ffnMult
+                + ", head_hidden="
+                + headHidden
+                + ")");
       }
     }
   }

@@ -62,13 +62,16 @@ public record Profile(
     }
     model.validate(where + " (field 'model')");
     if (batch == null) {
-      throw new BadInputException(where + ": field 'batch' must be an object with min, opt and max, got null");
+      throw new BadInputException(
+          where + ": field 'batch' must be an object with min, opt and max, got null");
     }
     if (batch.min() < 1 || batch.opt() < batch.min() || batch.max() < batch.opt()) {
-      throw new BadInputException(where + ": field 'batch' must satisfy 1 <= min <= opt <= max, got " + batch);
+      throw new BadInputException(
+          where + ": field 'batch' must satisfy 1 <= min <= opt <= max, got " + batch);
     }
     if (precision != null && !precision.equals("fp32") && !precision.equals("fp16")) {
-      throw new BadInputException(where + ": field 'precision' is '" + precision + "', expected fp32 or fp16");
+      throw new BadInputException(
+          where + ": field 'precision' is '" + precision + "', expected fp32 or fp16");
     }
     if (tolerances == null || !tolerances.containsKey("fp32")) {
       throw new BadInputException(where + ": field 'tolerances' must hold an 'fp32' entry");
@@ -76,12 +79,18 @@ public record Profile(
     for (Map.Entry<String, Tolerance> e : tolerances.entrySet()) {
       Tolerance t = e.getValue();
       if (t == null || !(t.atol() >= 0) || !(t.rtol() >= 0) || !(t.tieEpsilon() >= 0)) {
-        throw new BadInputException(where + ": field 'tolerances." + e.getKey() + "' needs non-negative atol, rtol, tie_epsilon");
+        throw new BadInputException(
+            where
+                + ": field 'tolerances."
+                + e.getKey()
+                + "' needs non-negative atol, rtol, tie_epsilon");
       }
     }
     if (latency != null && (!(latency.maxP99Ratio() >= 0) || !(latency.maxP99Regression() >= 0))) {
-      throw new BadInputException(where + ": field 'latency' needs non-negative max_p99_ratio and max_p99_regression, got "
-          + latency);
+      throw new BadInputException(
+          where
+              + ": field 'latency' needs non-negative max_p99_ratio and max_p99_regression, got "
+              + latency);
     }
     return this;
   }

@@ -20,13 +20,22 @@ class RunComparisonTest {
   static final ParityTolerances PLAIN = ParityTolerances.of(TOL, Map.of(), Map.of());
 
   /** A run: task output "finish" [3, 1], then layers 0 and 1 ([3, 3] slots and weights each). */
-  static Map<String, ParityTensor> run(float[] finish, long[] slots0, float[] w0, long[] slots1, float[] w1) {
+  static Map<String, ParityTensor> run(
+      float[] finish, long[] slots0, float[] w0, long[] slots1, float[] w1) {
     Map<String, ParityTensor> m = new LinkedHashMap<>();
     m.put("finish", ParityTensor.ofFloats("finish", new long[] {3, 1}, finish));
-    m.put(RunComparison.slotsOutput(0), ParityTensor.ofInts(RunComparison.slotsOutput(0), new long[] {3, 3}, slots0));
-    m.put(RunComparison.weightsOutput(0), ParityTensor.ofFloats(RunComparison.weightsOutput(0), new long[] {3, 3}, w0));
-    m.put(RunComparison.slotsOutput(1), ParityTensor.ofInts(RunComparison.slotsOutput(1), new long[] {3, 3}, slots1));
-    m.put(RunComparison.weightsOutput(1), ParityTensor.ofFloats(RunComparison.weightsOutput(1), new long[] {3, 3}, w1));
+    m.put(
+        RunComparison.slotsOutput(0),
+        ParityTensor.ofInts(RunComparison.slotsOutput(0), new long[] {3, 3}, slots0));
+    m.put(
+        RunComparison.weightsOutput(0),
+        ParityTensor.ofFloats(RunComparison.weightsOutput(0), new long[] {3, 3}, w0));
+    m.put(
+        RunComparison.slotsOutput(1),
+        ParityTensor.ofInts(RunComparison.slotsOutput(1), new long[] {3, 3}, slots1));
+    m.put(
+        RunComparison.weightsOutput(1),
+        ParityTensor.ofFloats(RunComparison.weightsOutput(1), new long[] {3, 3}, w1));
     return m;
   }
 
@@ -74,7 +83,8 @@ class RunComparisonTest {
     assertEquals(2, l1.identical_queries());
     assertEquals(1, output(c, "finish").tie_exempt_elements());
     assertEquals(0.5, output(c, "finish").tie_exempt_max_abs(), 1e-6);
-    assertEquals(3, output(c, RunComparison.weightsOutput(0)).tie_exempt_elements()); // query 1's row
+    assertEquals(
+        3, output(c, RunComparison.weightsOutput(0)).tie_exempt_elements()); // query 1's row
     assertEquals(3, output(c, RunComparison.weightsOutput(1)).tie_exempt_elements());
     // the same error in a sample without a tie fails, and says where
     float[] finishBad = {0.1f, 0.2f, 0.8f};
@@ -87,7 +97,8 @@ class RunComparisonTest {
 
   @Test
   void reorderingTieExemptsNothing() {
-    // sample 2 swaps two slots of equal weight: a tie within the same set, so its finish must still match
+    // sample 2 swaps two slots of equal weight: a tie within the same set, so its finish must still
+    // match
     long[] slots0 = {10, 11, 12, 20, 21, 22, 31, 30, 32};
     float[] w0 = W0.clone();
     w0[6] = 0.45f;
@@ -96,7 +107,9 @@ class RunComparisonTest {
     wRef[6] = 0.45f;
     wRef[7] = 0.45f;
     Map<String, ParityTensor> ref = run(FINISH, SLOTS0, wRef, SLOTS1, W1);
-    RunComparison c = RunComparison.of(run(new float[] {0.1f, 0.2f, 0.35f}, slots0, w0, SLOTS1, W1), ref, null, PLAIN);
+    RunComparison c =
+        RunComparison.of(
+            run(new float[] {0.1f, 0.2f, 0.35f}, slots0, w0, SLOTS1, W1), ref, null, PLAIN);
     assertEquals(1, c.retrieval().get(0).tie_queries());
     assertEquals(0, c.retrieval().get(0).set_changing_tie_queries());
     assertEquals(0, c.retrieval().get(1).downstream_queries());
@@ -115,7 +128,10 @@ class RunComparisonTest {
     assertEquals(0, c.retrieval().get(1).downstream_queries());
     assertEquals(0, output(c, "finish").tie_exempt_elements());
     List<String> f = c.failures();
-    assertTrue(f.get(0).startsWith("retrieval.0.slots: 1 of 3 queries differ beyond ties (tie_epsilon 0.0100"), f.get(0));
+    assertTrue(
+        f.get(0)
+            .startsWith("retrieval.0.slots: 1 of 3 queries differ beyond ties (tie_epsilon 0.0100"),
+        f.get(0));
     assertTrue(f.get(0).contains("first: query 0"), f.get(0));
   }
 
@@ -126,16 +142,23 @@ class RunComparisonTest {
     float[] w0 = W0.clone();
     w0[5] = 0.01f;
     RetrievalComparison.SlotScores equal = (q, slot) -> slot == 29 || slot == 22 ? 1.0 : 2.0;
-    RunComparison byScores = RunComparison.of(run(FINISH, slots0, w0, SLOTS1, W1), REF, layer -> layer == 0 ? equal : null, PLAIN);
+    RunComparison byScores =
+        RunComparison.of(
+            run(FINISH, slots0, w0, SLOTS1, W1), REF, layer -> layer == 0 ? equal : null, PLAIN);
     assertEquals("golden", byScores.retrieval().get(0).score_source());
     assertEquals("weights", byScores.retrieval().get(1).score_source());
     assertTrue(byScores.retrieval().get(0).pass());
-    assertFalse(RunComparison.of(run(FINISH, slots0, w0, SLOTS1, W1), REF, null, PLAIN).retrieval().get(0).pass());
+    assertFalse(
+        RunComparison.of(run(FINISH, slots0, w0, SLOTS1, W1), REF, null, PLAIN)
+            .retrieval()
+            .get(0)
+            .pass());
   }
 
   @Test
   void weightsToleranceIsAtLeastTwiceTieEpsilon() {
-    // rtol 0, tie_epsilon 0.01: a weight may move by 2% of itself (1.5% passes, 2.5% fails); other outputs not at all
+    // rtol 0, tie_epsilon 0.01: a weight may move by 2% of itself (1.5% passes, 2.5% fails); other
+    // outputs not at all
     float[] w0 = W0.clone();
     w0[0] = 0.5f * 1.015f;
     assertTrue(RunComparison.of(run(FINISH, SLOTS0, w0, SLOTS1, W1), REF, null, PLAIN).pass());
@@ -144,7 +167,8 @@ class RunComparisonTest {
     assertFalse(beyond.pass());
     assertEquals(0.02, output(beyond, RunComparison.weightsOutput(0)).rtol(), 0);
     assertEquals(0, output(beyond, "finish").rtol(), 0);
-    // an rtol for every output still leaves the weights at 2 * tie_epsilon at least; one by name wins
+    // an rtol for every output still leaves the weights at 2 * tie_epsilon at least; one by name
+    // wins
     ParityTolerances all = ParityTolerances.of(TOL, Map.of("", 1e-4), Map.of("", 0.0));
     assertEquals(0.02, all.rtolFor("retrieval.1.weights"), 0);
     assertEquals(1e-4, all.atolFor("finish"), 0);
@@ -167,8 +191,11 @@ class RunComparisonTest {
   @Test
   void sizeMismatchNamesTheOutput() {
     Map<String, ParityTensor> cand = new LinkedHashMap<>(REF);
-    cand.put("finish", ParityTensor.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
-    RunComparison.SizeMismatch e = assertThrows(RunComparison.SizeMismatch.class, () -> RunComparison.of(cand, REF, null, PLAIN));
+    cand.put(
+        "finish", ParityTensor.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
+    RunComparison.SizeMismatch e =
+        assertThrows(
+            RunComparison.SizeMismatch.class, () -> RunComparison.of(cand, REF, null, PLAIN));
     assertEquals("finish", e.output());
     assertEquals(2, e.candidate());
     assertEquals(3, e.reference());
@@ -183,6 +210,8 @@ class RunComparisonTest {
     ParityTensor i = ParityTensor.ofInts("s", new long[] {1, 3}, new long[] {4, 5, 6});
     assertTrue(i.isInteger());
     assertEquals(3, i.size());
-    assertThrows(IllegalArgumentException.class, () -> new ParityTensor.Values("n", new long[] {1}, null, null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new ParityTensor.Values("n", new long[] {1}, null, null));
   }
 }

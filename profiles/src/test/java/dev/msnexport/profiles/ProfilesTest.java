@@ -53,7 +53,9 @@ class ProfilesTest {
     Path f = tmp.resolve("typo.json");
     Files.writeString(f, Profiles.toJson(Profiles.load("tiny")).replace("\"dk\"", "\"dkk\""));
     BadInputException e = assertThrows(BadInputException.class, () -> Profiles.load(f.toString()));
-    assertTrue(e.getMessage().contains("model.dk") && e.getMessage().contains(f.toString()), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("model.dk") && e.getMessage().contains(f.toString()),
+        e.getMessage());
   }
 
   @Test
@@ -62,7 +64,8 @@ class ProfilesTest {
     assertField(tiny.replace("\"k\" : 4", "\"k\" : 9"), "'k'");
     assertField(tiny.replace("\"D\" : 16", "\"D\" : 18"), "'D'");
     assertField(tiny.replace("\"gate\" : \"tanh\"", "\"gate\" : \"relu\""), "'gate'");
-    assertField(tiny.replace("\"msn_layers\" : [ 0, 1 ]", "\"msn_layers\" : [ 0, 5 ]"), "'msn_layers'");
+    assertField(
+        tiny.replace("\"msn_layers\" : [ 0, 1 ]", "\"msn_layers\" : [ 0, 5 ]"), "'msn_layers'");
     assertField(tiny.replace("\"opt\" : 8", "\"opt\" : 100"), "'batch'");
     assertField(tiny.replace("\"T\" : 4", "\"T\" : \"four\""), "T");
     assertField("{ not json", "malformed JSON");
@@ -79,7 +82,11 @@ class ProfilesTest {
   void modelConfigRoundTripsWithContractKeys() {
     ModelConfig c = Profiles.load("small").model();
     String json = Profiles.toJson(c);
-    assertTrue(json.contains("\"msn_layers\"") && json.contains("\"per_token_memory\"") && json.contains("\"score_scale\""), json);
+    assertTrue(
+        json.contains("\"msn_layers\"")
+            && json.contains("\"per_token_memory\"")
+            && json.contains("\"score_scale\""),
+        json);
     assertEquals(c, Profiles.parseModelConfig(json, "test"));
   }
 }

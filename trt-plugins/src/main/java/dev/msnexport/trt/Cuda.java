@@ -9,7 +9,8 @@ final class Cuda {
 
   static void check(int status, String call) {
     if (status != cudart.cudaSuccess) {
-      throw new TrtException(call + " failed: " + errorString(status) + " (cudaError " + status + ")");
+      throw new TrtException(
+          call + " failed: " + errorString(status) + " (cudaError " + status + ")");
     }
   }
 

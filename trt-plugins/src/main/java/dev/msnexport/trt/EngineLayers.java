@@ -11,14 +11,18 @@ import java.util.Set;
 
 /**
  * The layers of a built engine as TensorRT's engine inspector describes them (JSON, one entry per
- * engine layer after fusion): name, type, the data types of its inputs and outputs, and the
- * tactic. Full detail needs a plan built with detailed profiling verbosity (our builds are) and
- * an execution context with concrete shapes; otherwise the formats read "N/A" and only names are
+ * engine layer after fusion): name, type, the data types of its inputs and outputs, and the tactic.
+ * Full detail needs a plan built with detailed profiling verbosity (our builds are) and an
+ * execution context with concrete shapes; otherwise the formats read "N/A" and only names are
  * known. This is what shows whether a layer pinned to float32 really runs in float32.
  */
 public record EngineLayers(List<Layer> layers) {
-  /** One engine layer; {@code inputTypes}/{@code outputTypes} are fp32, fp16, bf16, int8, int32, int64, bool or ? (unknown). */
-  public record Layer(String name, String type, List<String> inputTypes, List<String> outputTypes, String tactic) {
+  /**
+   * One engine layer; {@code inputTypes}/{@code outputTypes} are fp32, fp16, bf16, int8, int32,
+   * int64, bool or ? (unknown).
+   */
+  public record Layer(
+      String name, String type, List<String> inputTypes, List<String> outputTypes, String tactic) {
     /** Every floating input and output type of the layer, in order of first appearance. */
     public Set<String> floatingTypes() {
       Set<String> s = new LinkedHashSet<>();
@@ -48,13 +52,17 @@ public record EngineLayers(List<Layer> layers) {
     return t.equals("fp32") || t.equals("fp16") || t.equals("bf16");
   }
 
-  /** Parses the inspector's JSON ({@code {"Layers": [...]}}; entries are objects, or bare names at low verbosity). */
+  /**
+   * Parses the inspector's JSON ({@code {"Layers": [...]}}; entries are objects, or bare names at
+   * low verbosity).
+   */
   public static EngineLayers parse(String json) {
     JsonNode root;
     try {
       root = JSON.readTree(json);
     } catch (JacksonException e) {
-      throw new TrtException("TensorRT's engine inspector returned no valid JSON: " + e.getOriginalMessage());
+      throw new TrtException(
+          "TensorRT's engine inspector returned no valid JSON: " + e.getOriginalMessage());
     }
     JsonNode layers = root == null ? null : root.get("Layers");
     if (layers == null || !layers.isArray()) {
@@ -66,8 +74,13 @@ public record EngineLayers(List<Layer> layers) {
         out.add(new Layer(l.asText(), "?", List.of(), List.of(), ""));
         continue;
       }
-      out.add(new Layer(l.path("Name").asText("?"), l.path("LayerType").asText("?"), types(l.get("Inputs")), types(l.get("Outputs")),
-          l.path("TacticName").asText(l.path("TacticValue").asText(""))));
+      out.add(
+          new Layer(
+              l.path("Name").asText("?"),
+              l.path("LayerType").asText("?"),
+              types(l.get("Inputs")),
+              types(l.get("Outputs")),
+              l.path("TacticName").asText(l.path("TacticValue").asText(""))));
     }
     return new EngineLayers(List.copyOf(out));
   }
@@ -83,8 +96,8 @@ public record EngineLayers(List<Layer> layers) {
   }
 
   /**
-   * The data type in a "Format/Datatype" text: "Row major linear FP32", "Float", "Half",
-   * "Row major linear FP16 format", "Channel major FP16 format where ...", "Int32", ...
+   * The data type in a "Format/Datatype" text: "Row major linear FP32", "Float", "Half", "Row major
+   * linear FP16 format", "Channel major FP16 format where ...", "Int32", ...
    */
   static String dataType(String format) {
     String f = format.toLowerCase(Locale.ROOT);
@@ -123,17 +136,32 @@ public record EngineLayers(List<Layer> layers) {
    * (the builder pins the path to float32), so each one names where scores lose precision.
    */
   public List<Layer> halfInScoringPath() {
-    return layers.stream().filter(l -> EngineBuilder.inScoringScope(l.name()) && l.touchesHalf()).toList();
+    return layers.stream()
+        .filter(l -> EngineBuilder.inScoringScope(l.name()) && l.touchesHalf())
+        .toList();
   }
 
-  /** A table, one line per layer: types in -> out, layer type, tactic, name (cut to {@code nameWidth}). */
+  /**
+   * A table, one line per layer: types in -> out, layer type, tactic, name (cut to {@code
+   * nameWidth}).
+   */
   public String table(int nameWidth) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%-22s %-22s %-16s %s%n", "inputs", "outputs", "type", "name [tactic]"));
+    sb.append(
+        String.format(
+            Locale.ROOT, "%-22s %-22s %-16s %s%n", "inputs", "outputs", "type", "name [tactic]"));
     for (Layer l : layers) {
-      String name = l.name().length() > nameWidth ? l.name().substring(0, nameWidth - 3) + "..." : l.name();
-      sb.append(String.format(Locale.ROOT, "%-22s %-22s %-16s %s%s%n", String.join(",", l.inputTypes()), String.join(",", l.outputTypes()),
-          l.type(), name, l.tactic().isEmpty() ? "" : " [" + l.tactic() + "]"));
+      String name =
+          l.name().length() > nameWidth ? l.name().substring(0, nameWidth - 3) + "..." : l.name();
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-22s %-22s %-16s %s%s%n",
+              String.join(",", l.inputTypes()),
+              String.join(",", l.outputTypes()),
+              l.type(),
+              name,
+              l.tactic().isEmpty() ? "" : " [" + l.tactic() + "]"));
     }
     return sb.toString();
   }

@@ -1,6 +1,5 @@
 package dev.msnexport.trt;
 
-import dev.msnexport.common.Sha256;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -8,6 +7,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
+import dev.msnexport.common.Sha256;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import java.io.IOException;
@@ -16,14 +16,29 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The sidecar {@code PLAN.json} written next to every engine plan by {@code msn-export build}:
- * what the plan was built from (ONNX file and plugin library, by SHA-256), for which TensorRT
- * and GPU, with which precision, graph and batch range. A plan is only loaded when its sidecar
- * matches what the caller is about to run ({@link #check}); TensorRT itself would happily run a
- * stale plan against a changed model or plugin library.
+ * The sidecar {@code PLAN.json} written next to every engine plan by {@code msn-export build}: what
+ * the plan was built from (ONNX file and plugin library, by SHA-256), for which TensorRT and GPU,
+ * with which precision, graph and batch range. A plan is only loaded when its sidecar matches what
+ * the caller is about to run ({@link #check}); TensorRT itself would happily run a stale plan
+ * against a changed model or plugin library.
  */
-@JsonPropertyOrder({"schema", "tool_version", "created", "tensorrt_version", "gpu", "precision", "graph", "profile", "batch",
-    "input", "onnx", "plugin_library", "plan_sha256", "plan_bytes", "build_seconds"})
+@JsonPropertyOrder({
+  "schema",
+  "tool_version",
+  "created",
+  "tensorrt_version",
+  "gpu",
+  "precision",
+  "graph",
+  "profile",
+  "batch",
+  "input",
+  "onnx",
+  "plugin_library",
+  "plan_sha256",
+  "plan_bytes",
+  "build_seconds"
+})
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record EngineMetadata(
     @JsonProperty(value = "schema", required = true) String schema,
@@ -44,27 +59,37 @@ public record EngineMetadata(
 
   public static final String SCHEMA = "msn-export.engine/1";
   public static final String SUFFIX = ".json";
-  /** The exporter's external data file, shared by both graphs ({@code MsnOnnxExporter.DATA_FILE}). */
+
+  /**
+   * The exporter's external data file, shared by both graphs ({@code MsnOnnxExporter.DATA_FILE}).
+   */
   static final String EXTERNAL_DATA_FILE = "model.data";
 
   @JsonPropertyOrder({"name", "compute_capability"})
-  public record GpuInfo(@JsonProperty("name") String name, @JsonProperty("compute_capability") String computeCapability) {}
+  public record GpuInfo(
+      @JsonProperty("name") String name,
+      @JsonProperty("compute_capability") String computeCapability) {}
 
   /** The batched input and its shape with -1 for the batch. */
   @JsonPropertyOrder({"name", "shape"})
-  public record InputInfo(@JsonProperty("name") String name, @JsonProperty("shape") List<Long> shape) {}
+  public record InputInfo(
+      @JsonProperty("name") String name, @JsonProperty("shape") List<Long> shape) {}
 
   /** The ONNX file by name and SHA-256, and the external data file beside it when there is one. */
   @JsonPropertyOrder({"file", "sha256", "external_data_sha256"})
-  public record OnnxInfo(@JsonProperty("file") String file, @JsonProperty("sha256") String sha256,
+  public record OnnxInfo(
+      @JsonProperty("file") String file,
+      @JsonProperty("sha256") String sha256,
       @JsonProperty("external_data_sha256") String externalDataSha256) {}
 
   /** The plugin library the plan's plugin layers were built with (custom graph only). */
   @JsonPropertyOrder({"source", "sha256"})
-  public record PluginInfo(@JsonProperty("source") String source, @JsonProperty("sha256") String sha256) {}
+  public record PluginInfo(
+      @JsonProperty("source") String source, @JsonProperty("sha256") String sha256) {}
 
   /** What a caller is about to run; null fields are not checked. */
-  public record Expectation(Path onnx, String pluginSha256, String tensorRtVersion, String computeCapability) {
+  public record Expectation(
+      Path onnx, String pluginSha256, String tensorRtVersion, String computeCapability) {
     public static Expectation none() {
       return new Expectation(null, null, null, null);
     }
@@ -74,13 +99,19 @@ public record EngineMetadata(
     return plan.resolveSibling(plan.getFileName() + SUFFIX);
   }
 
-  /** Digest of an ONNX file and of its external data file ({@value #EXTERNAL_DATA_FILE} beside it), if any. */
+  /**
+   * Digest of an ONNX file and of its external data file ({@value #EXTERNAL_DATA_FILE} beside it),
+   * if any.
+   */
   public static OnnxInfo digestOnnx(Path onnx) {
     if (!Files.isRegularFile(onnx)) {
       throw new BadInputException("ONNX model " + onnx + " does not exist");
     }
     Path data = onnx.resolveSibling(EXTERNAL_DATA_FILE);
-    return new OnnxInfo(onnx.getFileName().toString(), Sha256.of(onnx), Files.isRegularFile(data) ? Sha256.of(data) : null);
+    return new OnnxInfo(
+        onnx.getFileName().toString(),
+        Sha256.of(onnx),
+        Files.isRegularFile(data) ? Sha256.of(data) : null);
   }
 
   /** Reads the sidecar of {@code plan}; a plan without one is refused. */
@@ -88,22 +119,42 @@ public record EngineMetadata(
     InputFiles.requireRegularFile(plan, "engine plan");
     Path side = sidecarOf(plan);
     if (!Files.exists(side)) {
-      throw new BadInputException("engine plan " + plan + " has no sidecar " + side.getFileName() + " (written by 'msn-export build'): "
-          + "refusing to load a plan whose model, plugin library and TensorRT version are unknown; rebuild it with msn-export build");
+      throw new BadInputException(
+          "engine plan "
+              + plan
+              + " has no sidecar "
+              + side.getFileName()
+              + " (written by 'msn-export build'): "
+              + "refusing to load a plan whose model, plugin library and TensorRT version are unknown; rebuild it with msn-export build");
     }
     EngineMetadata m;
     try {
-      m = Profiles.JSON.readValue(InputFiles.readText(side, "engine sidecar", InputFiles.MAX_CONFIG_BYTES), EngineMetadata.class);
+      m =
+          Profiles.JSON.readValue(
+              InputFiles.readText(side, "engine sidecar", InputFiles.MAX_CONFIG_BYTES),
+              EngineMetadata.class);
     } catch (JacksonException e) {
-      throw new BadInputException("engine sidecar " + side + " is not valid: " + e.getOriginalMessage(), e);
+      throw new BadInputException(
+          "engine sidecar " + side + " is not valid: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new BadInputException("cannot read engine sidecar " + side + ": " + e.getMessage(), e);
     }
     if (m == null || !SCHEMA.equals(m.schema())) {
-      throw new BadInputException("engine sidecar " + side + " has schema " + (m == null ? null : m.schema()) + ", expected " + SCHEMA);
+      throw new BadInputException(
+          "engine sidecar "
+              + side
+              + " has schema "
+              + (m == null ? null : m.schema())
+              + ", expected "
+              + SCHEMA);
     }
     if (!"custom".equals(m.graph()) && !"reference".equals(m.graph())) {
-      throw new BadInputException("engine sidecar " + side + ": field 'graph' is '" + m.graph() + "', expected custom or reference");
+      throw new BadInputException(
+          "engine sidecar "
+              + side
+              + ": field 'graph' is '"
+              + m.graph()
+              + "', expected custom or reference");
     }
     Precision.parse(m.precision());
     return m;
@@ -122,42 +173,84 @@ public record EngineMetadata(
   }
 
   /**
-   * Refuses (BadInputException, exit 4) a plan whose sidecar does not match {@code e}, naming
-   * what differs. {@code planSha256} is the digest of the plan bytes about to be deserialized.
+   * Refuses (BadInputException, exit 4) a plan whose sidecar does not match {@code e}, naming what
+   * differs. {@code planSha256} is the digest of the plan bytes about to be deserialized.
    */
   public void check(Path plan, String planSha256, Expectation e) {
     String what = "engine " + plan;
     if (planSha256 != null && !planSha256.equals(this.planSha256)) {
-      throw new BadInputException(what + " has SHA-256 " + planSha256 + " but its sidecar " + sidecarOf(plan).getFileName()
-          + " describes a plan with " + this.planSha256 + ": the plan or the sidecar was replaced; rebuild with msn-export build");
+      throw new BadInputException(
+          what
+              + " has SHA-256 "
+              + planSha256
+              + " but its sidecar "
+              + sidecarOf(plan).getFileName()
+              + " describes a plan with "
+              + this.planSha256
+              + ": the plan or the sidecar was replaced; rebuild with msn-export build");
     }
     if (e.onnx() != null) {
       OnnxInfo now = digestOnnx(e.onnx());
       if (!now.sha256().equals(onnx.sha256())) {
-        throw new BadInputException(what + " was built from " + onnx.file() + " with SHA-256 " + onnx.sha256() + ", but " + e.onnx()
-            + " has SHA-256 " + now.sha256() + ": the model changed since the build; rebuild with msn-export build");
+        throw new BadInputException(
+            what
+                + " was built from "
+                + onnx.file()
+                + " with SHA-256 "
+                + onnx.sha256()
+                + ", but "
+                + e.onnx()
+                + " has SHA-256 "
+                + now.sha256()
+                + ": the model changed since the build; rebuild with msn-export build");
       }
       if (!java.util.Objects.equals(now.externalDataSha256(), onnx.externalDataSha256())) {
-        throw new BadInputException(what + " was built with external data " + EXTERNAL_DATA_FILE + " SHA-256 "
-            + onnx.externalDataSha256() + ", but beside " + e.onnx() + " it is " + now.externalDataSha256()
-            + ": the weights changed since the build; rebuild with msn-export build");
+        throw new BadInputException(
+            what
+                + " was built with external data "
+                + EXTERNAL_DATA_FILE
+                + " SHA-256 "
+                + onnx.externalDataSha256()
+                + ", but beside "
+                + e.onnx()
+                + " it is "
+                + now.externalDataSha256()
+                + ": the weights changed since the build; rebuild with msn-export build");
       }
     }
     if (usesPlugins() && e.pluginSha256() != null) {
       String built = pluginLibrary == null ? null : pluginLibrary.sha256();
       if (!e.pluginSha256().equals(built)) {
-        throw new BadInputException(what + " was built with plugin library SHA-256 " + built + ", but this msn-export's plugin "
-            + "library has SHA-256 " + e.pluginSha256() + ": plugin layers would run code they were not built with; rebuild with "
-            + "msn-export build");
+        throw new BadInputException(
+            what
+                + " was built with plugin library SHA-256 "
+                + built
+                + ", but this msn-export's plugin "
+                + "library has SHA-256 "
+                + e.pluginSha256()
+                + ": plugin layers would run code they were not built with; rebuild with "
+                + "msn-export build");
       }
     }
     if (e.tensorRtVersion() != null && !e.tensorRtVersion().equals(tensorRtVersion)) {
-      throw new BadInputException(what + " was built with TensorRT " + tensorRtVersion + ", this process has TensorRT "
-          + e.tensorRtVersion() + ": plans are not portable across TensorRT versions; rebuild with msn-export build");
+      throw new BadInputException(
+          what
+              + " was built with TensorRT "
+              + tensorRtVersion
+              + ", this process has TensorRT "
+              + e.tensorRtVersion()
+              + ": plans are not portable across TensorRT versions; rebuild with msn-export build");
     }
     if (e.computeCapability() != null && !e.computeCapability().equals(gpu.computeCapability())) {
-      throw new BadInputException(what + " was built for compute capability " + gpu.computeCapability() + " (" + gpu.name()
-          + "), this GPU has " + e.computeCapability() + ": rebuild on this GPU with msn-export build");
+      throw new BadInputException(
+          what
+              + " was built for compute capability "
+              + gpu.computeCapability()
+              + " ("
+              + gpu.name()
+              + "), this GPU has "
+              + e.computeCapability()
+              + ": rebuild on this GPU with msn-export build");
     }
   }
 }

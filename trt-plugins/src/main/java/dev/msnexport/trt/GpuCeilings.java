@@ -21,8 +21,12 @@ import org.bytedeco.javacpp.Pointer;
  * @param fp16FlopsPerS dense fp16 tensor-core peak
  * @param source device name, SMs, clock and how each figure was obtained
  */
-public record GpuCeilings(double copyBytesPerS, double fp32FlopsPerS, double fp16FlopsPerS, String source) {
-  /** Per-SM FLOP per clock: {float32 FMA x 2, dense fp16 tensor}, by compute capability; null when unknown. */
+public record GpuCeilings(
+    double copyBytesPerS, double fp32FlopsPerS, double fp16FlopsPerS, String source) {
+  /**
+   * Per-SM FLOP per clock: {float32 FMA x 2, dense fp16 tensor}, by compute capability; null when
+   * unknown.
+   */
   static double[] perSmFlopsPerClock(int major, int minor) {
     return switch (major * 10 + minor) {
       case 70, 72 -> new double[] {128, 1024};
@@ -45,13 +49,28 @@ public record GpuCeilings(double copyBytesPerS, double fp32FlopsPerS, double fp1
     double clockHz = prop.clockRate() * 1e3;
     double[] rate = perSmFlopsPerClock(prop.major(), prop.minor());
     if (rate == null) {
-      throw new TrtException(String.format(Locale.ROOT, "no per-SM arithmetic rates known for compute capability %d.%d (%s)",
-          prop.major(), prop.minor(), name));
+      throw new TrtException(
+          String.format(
+              Locale.ROOT,
+              "no per-SM arithmetic rates known for compute capability %d.%d (%s)",
+              prop.major(),
+              prop.minor(),
+              name));
     }
     double copy = copyBandwidth(512L << 20, 5);
-    String source = String.format(Locale.ROOT, "%s (sm_%d%d, %d SMs at %.2f GHz): device copy %.0f GB/s measured; peaks %.1f TFLOP/s "
-        + "float32, %.1f TFLOP/s fp16 tensor, from SMs x clock x per-SM rate", name, prop.major(), prop.minor(), sms, clockHz / 1e9,
-        copy / 1e9, sms * clockHz * rate[0] / 1e12, sms * clockHz * rate[1] / 1e12);
+    String source =
+        String.format(
+            Locale.ROOT,
+            "%s (sm_%d%d, %d SMs at %.2f GHz): device copy %.0f GB/s measured; peaks %.1f TFLOP/s "
+                + "float32, %.1f TFLOP/s fp16 tensor, from SMs x clock x per-SM rate",
+            name,
+            prop.major(),
+            prop.minor(),
+            sms,
+            clockHz / 1e9,
+            copy / 1e9,
+            sms * clockHz * rate[0] / 1e12,
+            sms * clockHz * rate[1] / 1e12);
     return new GpuCeilings(copy, sms * clockHz * rate[0], sms * clockHz * rate[1], source);
   }
 

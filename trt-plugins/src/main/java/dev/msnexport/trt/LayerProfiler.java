@@ -11,9 +11,9 @@ import org.bytedeco.tensorrt.nvinfer.IProfiler;
 
 /**
  * TensorRT's per-layer times ({@code IProfiler}), like trtexec's {@code --dumpProfile}: an object
- * of our small native library ({@value #RESOURCE}) that TensorRT calls once per layer and
- * inference while it is set on an execution context; {@link #layers()} reads the sums. Owns the
- * native object; close it after unsetting it from every context.
+ * of our small native library ({@value #RESOURCE}) that TensorRT calls once per layer and inference
+ * while it is set on an execution context; {@link #layers()} reads the sums. Owns the native
+ * object; close it after unsetting it from every context.
  */
 public final class LayerProfiler implements AutoCloseable {
   public static final String RESOURCE = "native/linux-x86_64/libmsn_trt_profiler.so";
@@ -47,8 +47,11 @@ public final class LayerProfiler implements AutoCloseable {
     }
     try (InputStream in = LayerProfiler.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new TrtException("the layer profiler library " + RESOURCE + " is not on the class path (trt-plugins was built "
-            + "without the JDK's jni.h)");
+        throw new TrtException(
+            "the layer profiler library "
+                + RESOURCE
+                + " is not on the class path (trt-plugins was built "
+                + "without the JDK's jni.h)");
       }
       System.load(NativeLibraryExtractor.extract(in, "libmsn_trt_profiler.so", null).toString());
       loaded = true;
@@ -60,11 +63,12 @@ public final class LayerProfiler implements AutoCloseable {
   /** The object as TensorRT's interface, for {@code IExecutionContext.setProfiler}. */
   public IProfiler asTensorRt() {
     long address = live();
-    return new IProfiler(new Pointer() {
-      {
-        this.address = address;
-      }
-    });
+    return new IProfiler(
+        new Pointer() {
+          {
+            this.address = address;
+          }
+        });
   }
 
   /** Reports one layer time through the interface, as TensorRT does (for tests). */

@@ -13,12 +13,12 @@ import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.IPluginRegistry;
 
 /**
- * Our TensorRT plugin library ({@code PKMRetrieval}, {@code SparseGather}; version "1",
- * namespace ""), packaged in the trt-plugins jar at {@value #RESOURCE}. {@link #locate()} finds
- * it (or the file named by {@code -Dmsn.trt.plugins=PATH} / {@code MSN_TRT_PLUGINS}) and its
- * SHA-256 without needing TensorRT, so plan sidecars can be checked anywhere; {@link #load()}
- * extracts it to a private temporary directory and registers it with TensorRT's process-wide plugin
- * registry, once per process.
+ * Our TensorRT plugin library ({@code PKMRetrieval}, {@code SparseGather}; version "1", namespace
+ * ""), packaged in the trt-plugins jar at {@value #RESOURCE}. {@link #locate()} finds it (or the
+ * file named by {@code -Dmsn.trt.plugins=PATH} / {@code MSN_TRT_PLUGINS}) and its SHA-256 without
+ * needing TensorRT, so plan sidecars can be checked anywhere; {@link #load()} extracts it to a
+ * private temporary directory and registers it with TensorRT's process-wide plugin registry, once
+ * per process.
  */
 public final class PluginLibrary {
   public static final String RESOURCE = "native/linux-x86_64/libmsn_trt_plugins.so";
@@ -32,6 +32,7 @@ public final class PluginLibrary {
 
   private static volatile Located located;
   private static volatile Path loadedPath;
+
   // Kept for the life of the process: the registry owns the creators, unloading is never needed.
   @SuppressWarnings("unused")
   private static IPluginRegistry.PluginLibraryHandle handle;
@@ -57,16 +58,22 @@ public final class PluginLibrary {
     Path override = overridePath();
     if (override != null) {
       if (!Files.isRegularFile(override)) {
-        throw new BadInputException("plugin library " + override + " (from -Dmsn.trt.plugins / MSN_TRT_PLUGINS) does not exist");
+        throw new BadInputException(
+            "plugin library "
+                + override
+                + " (from -Dmsn.trt.plugins / MSN_TRT_PLUGINS) does not exist");
       }
       return new Located(override.toAbsolutePath().toString(), Sha256.of(override));
     }
     try (InputStream in = resource()) {
       if (in == null) {
-        throw new BadInputException("the plugin library " + RESOURCE + " is not on the class path: this build of msn-export skipped "
-            + "the CUDA plugin library (no nvcc, or -Dmsn.cuda.skip=true); build with nvcc (CUDA 12 or 13) on PATH or named by CUDACXX, "
-            + "or name a built library with -Dmsn.trt.plugins=PATH / MSN_TRT_PLUGINS; engines of the reference graph "
-            + "(--graph reference, trt:reference) need no plugin library");
+        throw new BadInputException(
+            "the plugin library "
+                + RESOURCE
+                + " is not on the class path: this build of msn-export skipped "
+                + "the CUDA plugin library (no nvcc, or -Dmsn.cuda.skip=true); build with nvcc (CUDA 12 or 13) on PATH or named by CUDACXX, "
+                + "or name a built library with -Dmsn.trt.plugins=PATH / MSN_TRT_PLUGINS; engines of the reference graph "
+                + "(--graph reference, trt:reference) need no plugin library");
       }
       return new Located("classpath:" + RESOURCE, Sha256.of(in));
     } catch (IOException e) {
@@ -88,8 +95,8 @@ public final class PluginLibrary {
   }
 
   /**
-   * Registers the library with TensorRT (once per process) and checks that both plugins are
-   * there. Returns the SHA-256 of what was loaded.
+   * Registers the library with TensorRT (once per process) and checks that both plugins are there.
+   * Returns the SHA-256 of what was loaded.
    */
   public static synchronized Located load() {
     TensorRt.require();
@@ -102,14 +109,27 @@ public final class PluginLibrary {
     IPluginRegistry registry = nvinfer.getPluginRegistry();
     IPluginRegistry.PluginLibraryHandle h = registry.loadLibrary(file.toString());
     if (h == null || h.isNull()) {
-      throw new TrtException("TensorRT could not load the plugin library " + file + " (" + l.source() + ")"
-          + TrtLogger.get().describeErrors());
+      throw new TrtException(
+          "TensorRT could not load the plugin library "
+              + file
+              + " ("
+              + l.source()
+              + ")"
+              + TrtLogger.get().describeErrors());
     }
     for (String name : PLUGINS) {
       var creator = registry.getCreator(name, PLUGIN_VERSION, PLUGIN_NAMESPACE);
       if (creator == null || creator.isNull()) {
-        throw new TrtException("the plugin library " + l.source() + " has no plugin '" + name + "' version " + PLUGIN_VERSION
-            + " in namespace \"" + PLUGIN_NAMESPACE + "\"");
+        throw new TrtException(
+            "the plugin library "
+                + l.source()
+                + " has no plugin '"
+                + name
+                + "' version "
+                + PLUGIN_VERSION
+                + " in namespace \""
+                + PLUGIN_NAMESPACE
+                + "\"");
       }
     }
     handle = h;

@@ -3,8 +3,8 @@ package dev.msnexport.trt;
 import java.util.Arrays;
 
 /**
- * A named host tensor exchanged with an engine: float values ({@code floats}; float32, float16
- * and bfloat16 tensors all arrive as float) or integer values ({@code longs}; int32 and int64).
+ * A named host tensor exchanged with an engine: float values ({@code floats}; float32, float16 and
+ * bfloat16 tensors all arrive as float) or integer values ({@code longs}; int32 and int64).
  */
 public record TensorData(String name, long[] shape, float[] floats, long[] longs) {
   public TensorData {
@@ -15,7 +15,8 @@ public record TensorData(String name, long[] shape, float[] floats, long[] longs
     long n = volume(shape);
     long have = floats != null ? floats.length : longs.length;
     if (have != n) {
-      throw new IllegalArgumentException(name + ": " + have + " values for shape " + Arrays.toString(shape));
+      throw new IllegalArgumentException(
+          name + ": " + have + " values for shape " + Arrays.toString(shape));
     }
   }
 
@@ -48,7 +49,10 @@ public record TensorData(String name, long[] shape, float[] floats, long[] longs
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorData t && name.equals(t.name) && Arrays.equals(shape, t.shape) && Arrays.equals(floats, t.floats)
+    return o instanceof TensorData t
+        && name.equals(t.name)
+        && Arrays.equals(shape, t.shape)
+        && Arrays.equals(floats, t.floats)
         && Arrays.equals(longs, t.longs);
   }
 

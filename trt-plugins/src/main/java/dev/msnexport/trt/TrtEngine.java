@@ -1,7 +1,7 @@
 package dev.msnexport.trt;
 
-import dev.msnexport.common.Sha256;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -33,25 +33,33 @@ import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
 /**
- * A deserialized TensorRT engine with everything needed to run it: one execution context, one
- * CUDA stream, device buffers and pinned host staging buffers sized for the profile's largest
- * shapes (so no call allocates), and a pair of CUDA events for GPU time.
+ * A deserialized TensorRT engine with everything needed to run it: one execution context, one CUDA
+ * stream, device buffers and pinned host staging buffers sized for the profile's largest shapes (so
+ * no call allocates), and a pair of CUDA events for GPU time.
  *
- * <p>One owner, one thread: not thread-safe. {@link #close()} frees, in this order, a captured
- * CUDA graph, the execution context, the engine, the runtime (TensorRT requires each to go before
- * the object that created it), then the device buffers, the pinned host buffers, the events and
- * the stream. Plans are loaded only through their sidecar ({@link EngineMetadata#check}).
+ * <p>One owner, one thread: not thread-safe. {@link #close()} frees, in this order, a captured CUDA
+ * graph, the execution context, the engine, the runtime (TensorRT requires each to go before the
+ * object that created it), then the device buffers, the pinned host buffers, the events and the
+ * stream. Plans are loaded only through their sidecar ({@link EngineMetadata#check}).
  */
 public final class TrtEngine implements AutoCloseable {
   /** One input or output: engine shape (-1 for dynamic), profile range (inputs), largest shape. */
-  public record IoTensor(String name, boolean input, String dtype, long[] engineShape, long[] minShape, long[] maxShape) {}
+  public record IoTensor(
+      String name,
+      boolean input,
+      String dtype,
+      long[] engineShape,
+      long[] minShape,
+      long[] maxShape) {}
 
   /**
-   * Per-iteration times of {@link #time}: GPU time between CUDA events around the launch, and
-   * host time from before the launch to after its completion was seen.
+   * Per-iteration times of {@link #time}: GPU time between CUDA events around the launch, and host
+   * time from before the launch to after its completion was seen.
    */
   public record Timing(double[] gpuMillis, double[] hostMillis, boolean cudaGraph, String note) {
-    /** trtexec's percentile rule on ascending values: index max(N - 1 - floor((1 - p/100) N), 0). */
+    /**
+     * trtexec's percentile rule on ascending values: index max(N - 1 - floor((1 - p/100) N), 0).
+     */
     public static double percentile(double[] values, double p) {
       if (values.length == 0) {
         return Double.NaN;
@@ -104,7 +112,8 @@ public final class TrtEngine implements AutoCloseable {
   private CUevent_st stop;
   private final List<Slot> slots = new ArrayList<>();
   private boolean prepared;
-  private Captured replay; // the prepared launch as a CUDA graph, when prepare(inputs, true) could capture it
+  private Captured
+      replay; // the prepared launch as a CUDA graph, when prepare(inputs, true) could capture it
   private float lastGpuMillis = Float.NaN;
   private boolean closed;
   private boolean inspected;
@@ -116,8 +125,8 @@ public final class TrtEngine implements AutoCloseable {
 
   /**
    * Loads {@code plan} after checking its sidecar against {@code onnx} (null: not checked), our
-   * plugin library (custom graph), this TensorRT version and this GPU. A mismatch is refused with
-   * a {@link BadInputException} that says what differs.
+   * plugin library (custom graph), this TensorRT version and this GPU. A mismatch is refused with a
+   * {@link BadInputException} that says what differs.
    */
   public static TrtEngine load(Path plan, Path onnx) {
     TensorRt.require();
@@ -137,7 +146,11 @@ public final class TrtEngine implements AutoCloseable {
     TrtEngine e = new TrtEngine(plan, meta);
     try {
       String sha = readInto(plan, blob, size);
-      meta.check(plan, sha, new EngineMetadata.Expectation(onnx, pluginSha, TensorRt.version(), TensorRt.gpu().computeCapability()));
+      meta.check(
+          plan,
+          sha,
+          new EngineMetadata.Expectation(
+              onnx, pluginSha, TensorRt.version(), TensorRt.gpu().computeCapability()));
       if (meta.usesPlugins()) {
         PluginLibrary.load();
       }
@@ -157,7 +170,9 @@ public final class TrtEngine implements AutoCloseable {
     byte[] buf = new byte[16 << 20];
     long off = 0;
     try (InputStream in = Files.newInputStream(plan)) {
-      for (int n; off < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - off))) > 0; off += n) {
+      for (int n;
+          off < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - off))) > 0;
+          off += n) {
         dst.position(off).put(buf, 0, n);
         md.update(buf, 0, n);
       }
@@ -174,7 +189,9 @@ public final class TrtEngine implements AutoCloseable {
     TrtLogger logger = TrtLogger.get();
     logger.clearErrors();
     stream = new CUstream_st();
-    Cuda.check(cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+    Cuda.check(
+        cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking),
+        "cudaStreamCreateWithFlags");
     start = new CUevent_st();
     Cuda.check(cudart.cudaEventCreate(start), "cudaEventCreate");
     stop = new CUevent_st();
@@ -197,9 +214,20 @@ public final class TrtEngine implements AutoCloseable {
       String name = engine.getIOTensorName(i);
       boolean input = engine.getTensorIOMode(name).value == nvinfer.TensorIOMode.kINPUT.value;
       if (engine.getTensorFormat(name).value != nvinfer.TensorFormat.kLINEAR.value) {
-        throw new TrtException("IO tensor '" + name + "' of " + plan + " is not in linear format: " + engine.getTensorFormatDesc(name));
+        throw new TrtException(
+            "IO tensor '"
+                + name
+                + "' of "
+                + plan
+                + " is not in linear format: "
+                + engine.getTensorFormatDesc(name));
       }
-      Slot s = new Slot(name, input, engine.getTensorDataType(name).intern(), dims(engine.getTensorShape(name)));
+      Slot s =
+          new Slot(
+              name,
+              input,
+              engine.getTensorDataType(name).intern(),
+              dims(engine.getTensorShape(name)));
       if (input) {
         s.minShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMIN));
         s.maxShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMAX));
@@ -212,35 +240,49 @@ public final class TrtEngine implements AutoCloseable {
         s.maxShape = dims(context.getTensorShape(s.name));
         for (long d : s.maxShape) {
           if (d < 0) {
-            throw new TrtException("output '" + s.name + "' of " + plan + " has a data-dependent shape " + Arrays.toString(s.maxShape)
-                + ": not supported");
+            throw new TrtException(
+                "output '"
+                    + s.name
+                    + "' of "
+                    + plan
+                    + " has a data-dependent shape "
+                    + Arrays.toString(s.maxShape)
+                    + ": not supported");
           }
         }
       }
       s.capacityBytes = Math.max(TensorData.volume(s.maxShape) * s.elemBytes, 1);
       s.device = new Pointer();
-      Cuda.check(cudart.cudaMalloc(s.device, s.capacityBytes), "cudaMalloc(" + s.capacityBytes + " bytes for '" + s.name + "')");
+      Cuda.check(
+          cudart.cudaMalloc(s.device, s.capacityBytes),
+          "cudaMalloc(" + s.capacityBytes + " bytes for '" + s.name + "')");
       s.host = new Pointer();
-      Cuda.check(cudart.cudaMallocHost(s.host, s.capacityBytes), "cudaMallocHost(" + s.capacityBytes + " bytes for '" + s.name + "')");
+      Cuda.check(
+          cudart.cudaMallocHost(s.host, s.capacityBytes),
+          "cudaMallocHost(" + s.capacityBytes + " bytes for '" + s.name + "')");
       if (!context.setTensorAddress(s.name, s.device)) {
-        throw new TrtException("setTensorAddress('" + s.name + "') failed" + logger.describeErrors());
+        throw new TrtException(
+            "setTensorAddress('" + s.name + "') failed" + logger.describeErrors());
       }
     }
   }
 
   /**
-   * TensorRT's engine inspector on this engine, with the execution context at the profile's
-   * largest shapes (so formats are concrete): every engine layer with its data types and tactic.
+   * TensorRT's engine inspector on this engine, with the execution context at the profile's largest
+   * shapes (so formats are concrete): every engine layer with its data types and tactic.
    */
   public EngineLayers layers() {
     checkOpen();
-    // IEngineInspector has no JavaCPP deallocator (abstract interface), so it cannot be deleted, and
+    // IEngineInspector has no JavaCPP deallocator (abstract interface), so it cannot be deleted,
+    // and
     // TensorRT forbids deleting an engine while an inspector of it lives: after this call, close()
-    // leaves the context, engine and runtime to the process's exit (meant for one-shot use: inspect).
+    // leaves the context, engine and runtime to the process's exit (meant for one-shot use:
+    // inspect).
     inspected = true;
     IEngineInspector inspector = engine.createEngineInspector();
     if (inspector == null || inspector.isNull()) {
-      throw new TrtException("createEngineInspector failed for " + plan + TrtLogger.get().describeErrors());
+      throw new TrtException(
+          "createEngineInspector failed for " + plan + TrtLogger.get().describeErrors());
     }
     inspector.setExecutionContext(context);
     String json = inspector.getEngineInformation(nvinfer.LayerInformationFormat.kJSON);
@@ -264,8 +306,14 @@ public final class TrtEngine implements AutoCloseable {
   public List<IoTensor> tensors() {
     List<IoTensor> out = new ArrayList<>();
     for (Slot s : slots) {
-      out.add(new IoTensor(s.name, s.input, dtypeName(s.dtype), s.engineShape.clone(), s.minShape == null ? null : s.minShape.clone(),
-          s.maxShape.clone()));
+      out.add(
+          new IoTensor(
+              s.name,
+              s.input,
+              dtypeName(s.dtype),
+              s.engineShape.clone(),
+              s.minShape == null ? null : s.minShape.clone(),
+              s.maxShape.clone()));
     }
     return out;
   }
@@ -279,7 +327,10 @@ public final class TrtEngine implements AutoCloseable {
     return firstInput().minShape[0];
   }
 
-  /** GPU time of the last {@link #infer} call's engine launch, or of the last {@link #runPrepared} (ms, CUDA events). */
+  /**
+   * GPU time of the last {@link #infer} call's engine launch, or of the last {@link #runPrepared}
+   * (ms, CUDA events).
+   */
   public float lastGpuMillis() {
     return lastGpuMillis;
   }
@@ -298,7 +349,9 @@ public final class TrtEngine implements AutoCloseable {
     checkOpen();
     for (Slot s : slots) {
       if (!s.input) {
-        Cuda.check(cudart.cudaMemsetAsync(s.device, byteValue, s.capacityBytes, stream), "cudaMemsetAsync('" + s.name + "')");
+        Cuda.check(
+            cudart.cudaMemsetAsync(s.device, byteValue, s.capacityBytes, stream),
+            "cudaMemsetAsync('" + s.name + "')");
       }
     }
     Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
@@ -317,11 +370,14 @@ public final class TrtEngine implements AutoCloseable {
       if (!s.input) {
         s.shape = dims(context.getTensorShape(s.name));
         long bytes = TensorData.volume(s.shape) * s.elemBytes;
-        Cuda.check(cudart.cudaMemcpyAsync(s.host, s.device, bytes, cudart.cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(D2H '"
-            + s.name + "')");
+        Cuda.check(
+            cudart.cudaMemcpyAsync(s.host, s.device, bytes, cudart.cudaMemcpyDeviceToHost, stream),
+            "cudaMemcpyAsync(D2H '" + s.name + "')");
       }
     }
-    Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize (engine " + plan.getFileName() + ")");
+    Cuda.check(
+        cudart.cudaStreamSynchronize(stream),
+        "cudaStreamSynchronize (engine " + plan.getFileName() + ")");
     lastGpuMillis = elapsed();
     Map<String, TensorData> out = new LinkedHashMap<>();
     for (Slot s : slots) {
@@ -342,9 +398,9 @@ public final class TrtEngine implements AutoCloseable {
 
   /**
    * As {@link #prepare(Map)}; with {@code cudaGraph}, the launch is then captured into a CUDA graph
-   * that {@link #runPrepared} replays (one graph launch instead of TensorRT's many kernel launches).
-   * If TensorRT's launch cannot be captured, runs stay plain launches and {@link #replayNote()}
-   * says why.
+   * that {@link #runPrepared} replays (one graph launch instead of TensorRT's many kernel
+   * launches). If TensorRT's launch cannot be captured, runs stay plain launches and {@link
+   * #replayNote()} says why.
    */
   public void prepare(Map<String, TensorData> inputs, boolean cudaGraph) {
     checkOpen();
@@ -390,8 +446,8 @@ public final class TrtEngine implements AutoCloseable {
    * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
    * --separateProfileRun}): {@code runs} plain launches on the prepared inputs, each waited for,
    * after one warm-up, on a second execution context that carries the profiler and is deleted
-   * afterwards (TensorRT cannot unset a profiler), so timing runs never carry its overhead.
-   * Layers come in execution order.
+   * afterwards (TensorRT cannot unset a profiler), so timing runs never carry its overhead. Layers
+   * come in execution order.
    */
   public List<LayerProfiler.Layer> profileLayers(int runs) {
     checkPrepared();
@@ -405,7 +461,10 @@ public final class TrtEngine implements AutoCloseable {
     try (LayerProfiler p = new LayerProfiler()) {
       IExecutionContext profiled = TrtObjects.own(engine.createExecutionContext());
       if (profiled == null || profiled.isNull()) {
-        throw new TrtException("createExecutionContext failed for the layer profile of " + plan + logger.describeErrors());
+        throw new TrtException(
+            "createExecutionContext failed for the layer profile of "
+                + plan
+                + logger.describeErrors());
       }
       try {
         for (Slot s : slots) {
@@ -416,18 +475,29 @@ public final class TrtEngine implements AutoCloseable {
                 d.d(i, s.shape[i]);
               }
               if (!profiled.setInputShape(s.name, d)) {
-                throw new TrtException("setInputShape('" + s.name + "') failed on the profiling context" + logger.describeErrors());
+                throw new TrtException(
+                    "setInputShape('"
+                        + s.name
+                        + "') failed on the profiling context"
+                        + logger.describeErrors());
               }
             }
           }
           if (!profiled.setTensorAddress(s.name, s.device)) {
-            throw new TrtException("setTensorAddress('" + s.name + "') failed on the profiling context" + logger.describeErrors());
+            throw new TrtException(
+                "setTensorAddress('"
+                    + s.name
+                    + "') failed on the profiling context"
+                    + logger.describeErrors());
           }
         }
         profiled.setProfiler(p.asTensorRt());
         for (int i = 0; i <= runs; i++) {
           if (!profiled.enqueueV3(stream)) {
-            throw new TrtException("enqueueV3 failed for the layer profile of " + plan.getFileName() + logger.describeErrors());
+            throw new TrtException(
+                "enqueueV3 failed for the layer profile of "
+                    + plan.getFileName()
+                    + logger.describeErrors());
           }
           Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
           if (i == 0) {
@@ -439,7 +509,8 @@ public final class TrtEngine implements AutoCloseable {
         TrtObjects.delete(profiled);
       }
       if (p.dropped() > 0) {
-        throw new TrtException("the layer profiler dropped " + p.dropped() + " reports (out of memory)");
+        throw new TrtException(
+            "the layer profiler dropped " + p.dropped() + " reports (out of memory)");
       }
       return p.layers();
     }
@@ -448,8 +519,8 @@ public final class TrtEngine implements AutoCloseable {
   /**
    * Times {@code iterations} launches on the prepared inputs after {@code warmup} untimed ones.
    * Each launch is waited for before the next (latency, not throughput). With {@code cudaGraph},
-   * one launch is captured into a CUDA graph and the graph is replayed; if TensorRT's launch
-   * cannot be captured, plain launches are timed and {@link Timing#note()} says so.
+   * one launch is captured into a CUDA graph and the graph is replayed; if TensorRT's launch cannot
+   * be captured, plain launches are timed and {@link Timing#note()} says so.
    */
   public Timing time(int warmup, int iterations, boolean cudaGraph) {
     checkPrepared();
@@ -484,13 +555,21 @@ public final class TrtEngine implements AutoCloseable {
     }
   }
 
-  /** A launch captured into a CUDA graph: {@code exec} null (and {@code note} saying why) when it could not be. */
+  /**
+   * A launch captured into a CUDA graph: {@code exec} null (and {@code note} saying why) when it
+   * could not be.
+   */
   private record Captured(CUgraph_st graph, CUgraphExec_st exec, String note) {}
 
-  /** Captures one launch on the prepared inputs; never throws for a launch TensorRT cannot have captured. */
+  /**
+   * Captures one launch on the prepared inputs; never throws for a launch TensorRT cannot have
+   * captured.
+   */
   private Captured capture() {
     CUgraph_st graph = new CUgraph_st();
-    Cuda.check(cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    Cuda.check(
+        cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal),
+        "cudaStreamBeginCapture");
     boolean ok = context.enqueueV3(stream);
     int st = cudart.cudaStreamEndCapture(stream, graph);
     CUgraphExec_st exec = null;
@@ -499,12 +578,15 @@ public final class TrtEngine implements AutoCloseable {
       exec = new CUgraphExec_st();
       int ist = cudart.cudaGraphInstantiate(exec, graph, 0L);
       if (ist != cudart.cudaSuccess) {
-        note = "CUDA graph instantiation failed (" + Cuda.errorString(ist) + "); timed plain launches";
+        note =
+            "CUDA graph instantiation failed (" + Cuda.errorString(ist) + "); timed plain launches";
         exec = null;
       }
     } else {
-      note = "TensorRT's launch could not be captured into a CUDA graph (" + (ok ? Cuda.errorString(st) : "enqueueV3 failed")
-          + "); timed plain launches";
+      note =
+          "TensorRT's launch could not be captured into a CUDA graph ("
+              + (ok ? Cuda.errorString(st) : "enqueueV3 failed")
+              + "); timed plain launches";
     }
     cudart.cudaGetLastError(); // clear a capture error so later calls do not report it
     return new Captured(graph, exec, note);
@@ -527,7 +609,6 @@ public final class TrtEngine implements AutoCloseable {
     replay = null;
   }
 
-
   private void stage(Map<String, TensorData> inputs) {
     for (Slot s : slots) {
       if (!s.input) {
@@ -535,23 +616,42 @@ public final class TrtEngine implements AutoCloseable {
       }
       TensorData t = inputs.get(s.name);
       if (t == null) {
-        throw new BadInputException("engine " + plan.getFileName() + ": input '" + s.name + "' is missing (have " + inputs.keySet() + ")");
+        throw new BadInputException(
+            "engine "
+                + plan.getFileName()
+                + ": input '"
+                + s.name
+                + "' is missing (have "
+                + inputs.keySet()
+                + ")");
       }
       checkShape(s, t.shape());
-      boolean floatSlot = s.dtype == nvinfer.DataType.kFLOAT || s.dtype == nvinfer.DataType.kHALF || s.dtype == nvinfer.DataType.kBF16;
+      boolean floatSlot =
+          s.dtype == nvinfer.DataType.kFLOAT
+              || s.dtype == nvinfer.DataType.kHALF
+              || s.dtype == nvinfer.DataType.kBF16;
       if (floatSlot == t.isInteger()) {
-        throw new BadInputException("engine " + plan.getFileName() + ": input '" + s.name + "' is " + dtypeName(s.dtype) + ", got "
-            + (t.isInteger() ? "integers" : "floats"));
+        throw new BadInputException(
+            "engine "
+                + plan.getFileName()
+                + ": input '"
+                + s.name
+                + "' is "
+                + dtypeName(s.dtype)
+                + ", got "
+                + (t.isInteger() ? "integers" : "floats"));
       }
       setShape(s, t.shape());
       writeHost(s, t);
       long bytes = (long) t.size() * s.elemBytes;
-      Cuda.check(cudart.cudaMemcpyAsync(s.device, s.host, bytes, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(H2D '"
-          + s.name + "')");
+      Cuda.check(
+          cudart.cudaMemcpyAsync(s.device, s.host, bytes, cudart.cudaMemcpyHostToDevice, stream),
+          "cudaMemcpyAsync(H2D '" + s.name + "')");
     }
     for (String name : inputs.keySet()) {
       if (slots.stream().noneMatch(s -> s.input && s.name.equals(name))) {
-        throw new BadInputException("engine " + plan.getFileName() + " has no input '" + name + "'");
+        throw new BadInputException(
+            "engine " + plan.getFileName() + " has no input '" + name + "'");
       }
     }
   }
@@ -564,10 +664,23 @@ public final class TrtEngine implements AutoCloseable {
     if (!ok) {
       StringBuilder range = new StringBuilder("[");
       for (int i = 0; i < s.minShape.length; i++) {
-        range.append(i > 0 ? ", " : "").append(s.minShape[i] == s.maxShape[i] ? "" + s.minShape[i] : s.minShape[i] + ".." + s.maxShape[i]);
+        range
+            .append(i > 0 ? ", " : "")
+            .append(
+                s.minShape[i] == s.maxShape[i]
+                    ? "" + s.minShape[i]
+                    : s.minShape[i] + ".." + s.maxShape[i]);
       }
-      throw new BadInputException("engine " + plan.getFileName() + ": input '" + s.name + "' has shape " + Arrays.toString(shape)
-          + ", the engine accepts " + range + "] (its optimization profile; rebuild with a profile whose batch covers it)");
+      throw new BadInputException(
+          "engine "
+              + plan.getFileName()
+              + ": input '"
+              + s.name
+              + "' has shape "
+              + Arrays.toString(shape)
+              + ", the engine accepts "
+              + range
+              + "] (its optimization profile; rebuild with a profile whose batch covers it)");
     }
   }
 
@@ -578,8 +691,15 @@ public final class TrtEngine implements AutoCloseable {
         d.d(i, shape[i]);
       }
       if (!context.setInputShape(s.name, d)) {
-        throw new BadInputException("engine " + plan.getFileName() + ": TensorRT rejected shape " + Arrays.toString(shape) + " for input '"
-            + s.name + "'" + TrtLogger.get().describeErrors());
+        throw new BadInputException(
+            "engine "
+                + plan.getFileName()
+                + ": TensorRT rejected shape "
+                + Arrays.toString(shape)
+                + " for input '"
+                + s.name
+                + "'"
+                + TrtLogger.get().describeErrors());
       }
     }
     s.shape = shape.clone();
@@ -587,7 +707,8 @@ public final class TrtEngine implements AutoCloseable {
 
   private void launch() {
     if (!context.enqueueV3(stream)) {
-      throw new TrtException("enqueueV3 failed for engine " + plan.getFileName() + TrtLogger.get().describeErrors());
+      throw new TrtException(
+          "enqueueV3 failed for engine " + plan.getFileName() + TrtLogger.get().describeErrors());
     }
   }
 
@@ -624,7 +745,9 @@ public final class TrtEngine implements AutoCloseable {
         }
         new IntPointer(s.host).put(v, 0, n);
       }
-      default -> throw new TrtException("input '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
+      default ->
+          throw new TrtException(
+              "input '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
     }
   }
 
@@ -660,7 +783,9 @@ public final class TrtEngine implements AutoCloseable {
         }
         return TensorData.ofLongs(s.name, s.shape, v);
       }
-      default -> throw new TrtException("output '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
+      default ->
+          throw new TrtException(
+              "output '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
     }
   }
 
@@ -698,7 +823,10 @@ public final class TrtEngine implements AutoCloseable {
 
   private Slot firstInput() {
     checkOpen();
-    return slots.stream().filter(s -> s.input).findFirst().orElseThrow(() -> new TrtException("engine " + plan + " has no inputs"));
+    return slots.stream()
+        .filter(s -> s.input)
+        .findFirst()
+        .orElseThrow(() -> new TrtException("engine " + plan + " has no inputs"));
   }
 
   private void checkOpen() {
@@ -710,7 +838,8 @@ public final class TrtEngine implements AutoCloseable {
   private void checkPrepared() {
     checkOpen();
     if (!prepared) {
-      throw new IllegalStateException("engine " + plan.getFileName() + ": call prepare(inputs) first");
+      throw new IllegalStateException(
+          "engine " + plan.getFileName() + ": call prepare(inputs) first");
     }
   }
 

@@ -7,9 +7,9 @@ import java.util.List;
 import org.bytedeco.tensorrt.nvinfer.ILogger;
 
 /**
- * The one TensorRT logger of this process (TensorRT expects every builder and runtime to share
- * one, and it must outlive them, so it is a never-collected singleton). Warnings and errors go to
- * stderr prefixed with {@code [TensorRT]}; info and verbose lines only with {@code
+ * The one TensorRT logger of this process (TensorRT expects every builder and runtime to share one,
+ * and it must outlive them, so it is a never-collected singleton). Warnings and errors go to stderr
+ * prefixed with {@code [TensorRT]}; info and verbose lines only with {@code
  * -Dmsn.trt.verbose=true}. The last errors are kept so a failed call can say why.
  */
 public final class TrtLogger extends ILogger {
@@ -21,7 +21,10 @@ public final class TrtLogger extends ILogger {
 
   private TrtLogger() {}
 
-  /** The process-wide logger; first use loads TensorRT (callers check {@link TensorRt#require()} first). */
+  /**
+   * The process-wide logger; first use loads TensorRT (callers check {@link TensorRt#require()}
+   * first).
+   */
   public static TrtLogger get() {
     TrtLogger l = instance;
     if (l == null) {

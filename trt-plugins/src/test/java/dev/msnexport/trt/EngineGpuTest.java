@@ -45,7 +45,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Tag("gpu")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EngineGpuTest {
-  /** Builder optimization level of the test engines (low: fast builds; the tests check numbers, not speed). */
+  /**
+   * Builder optimization level of the test engines (low: fast builds; the tests check numbers, not
+   * speed).
+   */
   static final int OPT_LEVEL = Integer.getInteger("msn.trt.test.optimizationLevel", 1);
 
   Path dir;
@@ -57,8 +60,12 @@ class EngineGpuTest {
   @BeforeAll
   void exportModels() throws java.io.IOException {
     assumeTrue(TensorRt.isAvailable(), () -> "no GPU/TensorRT: " + TensorRt.status().reason());
-    assumeTrue(PluginLibrary.isPackaged(), "the plugin library is not built (CUDA was skipped: no nvcc, or -Dmsn.cuda.skip=true)");
-    dir = Files.createTempDirectory("msn-trt-gpu-test-"); // @TempDir fields are injected only per test method
+    assumeTrue(
+        PluginLibrary.isPackaged(),
+        "the plugin library is not built (CUDA was skipped: no nvcc, or -Dmsn.cuda.skip=true)");
+    dir =
+        Files.createTempDirectory(
+            "msn-trt-gpu-test-"); // @TempDir fields are injected only per test method
     timingCache = dir.resolve("timing.cache");
     for (String name : List.of("tiny", "small")) {
       Profile p = Profiles.load(name);
@@ -66,8 +73,14 @@ class EngineGpuTest {
       SyntheticCheckpoint.write(p.model(), ck, 7);
       Path out = dir.resolve(name);
       try (Checkpoint c = Checkpoint.open(ck)) {
-        MsnOnnxExporter.export(c, out, new MsnOnnxExporter.Options(MsnOnnxExporter.Options.defaults().valuesDtype(),
-            MsnOnnxExporter.ExternalData.AUTO, true, name));
+        MsnOnnxExporter.export(
+            c,
+            out,
+            new MsnOnnxExporter.Options(
+                MsnOnnxExporter.Options.defaults().valuesDtype(),
+                MsnOnnxExporter.ExternalData.AUTO,
+                true,
+                name));
       }
       exports.put(name, out);
     }
@@ -78,16 +91,33 @@ class EngineGpuTest {
     Path out = exports.get(profile);
     Path plan = out.resolve("engine." + graph + "." + precision.label() + ".plan");
     if (!Files.exists(plan)) {
-      EngineBuilder.build(new EngineBuilder.Request(out.resolve("model." + graph + ".onnx"), graph, precision, profile, p.batch(),
-          timingCache, plan, 0, OPT_LEVEL), log);
+      EngineBuilder.build(
+          new EngineBuilder.Request(
+              out.resolve("model." + graph + ".onnx"),
+              graph,
+              precision,
+              profile,
+              p.batch(),
+              timingCache,
+              plan,
+              0,
+              OPT_LEVEL),
+          log);
     }
     return plan;
   }
 
   @ParameterizedTest(name = "{0} {1} {2}")
-  @CsvSource({"tiny, custom, fp32", "tiny, custom, fp16", "tiny, reference, fp32", "small, custom, fp32", "small, custom, fp16",
-      "small, reference, fp32"})
-  void engineMatchesOnnxRuntimeReference(String profile, String graph, String precision) throws OrtException {
+  @CsvSource({
+    "tiny, custom, fp32",
+    "tiny, custom, fp16",
+    "tiny, reference, fp32",
+    "small, custom, fp32",
+    "small, custom, fp16",
+    "small, reference, fp32"
+  })
+  void engineMatchesOnnxRuntimeReference(String profile, String graph, String precision)
+      throws OrtException {
     Profile p = Profiles.load(profile);
     Precision prec = Precision.parse(precision);
     Path plan = build(profile, graph, prec);
@@ -102,8 +132,10 @@ class EngineGpuTest {
         Map<String, TensorData> in = randomTokens(p, batch, 1000 + batch);
         e.poisonOutputs(0xff);
         Map<String, TensorData> got = e.infer(in);
-        Map<String, TensorData> want = ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
-        String where = String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch);
+        Map<String, TensorData> want =
+            ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
+        String where =
+            String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch);
         EngineParity.check(where, want, got, tols, log);
         log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", where, e.lastGpuMillis());
       }
@@ -114,19 +146,31 @@ class EngineGpuTest {
   void timesPreparedRunsWithAndWithoutCudaGraphs() {
     Path plan = build("small", "custom", Precision.FP32);
     Profile p = Profiles.load("small");
-    try (TrtEngine e = TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+    try (TrtEngine e =
+        TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
       e.prepare(randomTokens(p, 64, 3));
       e.runPrepared();
       for (boolean graph : new boolean[] {false, true}) {
         TrtEngine.Timing t = e.time(3, 20, graph);
         assertEquals(20, t.gpuMillis().length);
         for (int i = 0; i < 20; i++) {
-          assertTrue(t.gpuMillis()[i] > 0 && t.hostMillis()[i] >= t.gpuMillis()[i] * 0.5, "iteration " + i);
+          assertTrue(
+              t.gpuMillis()[i] > 0 && t.hostMillis()[i] >= t.gpuMillis()[i] * 0.5,
+              "iteration " + i);
         }
-        log.printf(Locale.ROOT, "small custom fp32 batch 64: gpu p50 %.4f ms p99 %.4f ms, host p50 %.4f ms, cuda graph %s%s%n",
-            t.gpuPercentile(50), t.gpuPercentile(99), t.hostPercentile(50), t.cudaGraph(), t.note() == null ? "" : " (" + t.note() + ")");
+        log.printf(
+            Locale.ROOT,
+            "small custom fp32 batch 64: gpu p50 %.4f ms p99 %.4f ms, host p50 %.4f ms, cuda graph %s%s%n",
+            t.gpuPercentile(50),
+            t.gpuPercentile(99),
+            t.hostPercentile(50),
+            t.cudaGraph(),
+            t.note() == null ? "" : " (" + t.note() + ")");
       }
-      assertThrows(BadInputException.class, () -> e.infer(randomTokens(p, p.batch().max() + 1, 1)), "batch above the profile");
+      assertThrows(
+          BadInputException.class,
+          () -> e.infer(randomTokens(p, p.batch().max() + 1, 1)),
+          "batch above the profile");
     }
   }
 
@@ -148,22 +192,27 @@ class EngineGpuTest {
       e.runPrepared();
       assertTrue(e.lastGpuMillis() > 0);
       Map<String, TensorData> in = randomTokens(p, 5, 11);
-      EngineParity.check("small custom fp32 batch 5 after graph replay", ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in),
-          e.infer(in), EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32), log);
+      EngineParity.check(
+          "small custom fp32 batch 5 after graph replay",
+          ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in),
+          e.infer(in),
+          EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32),
+          log);
     }
   }
 
   /**
-   * The layer profiler's ABI against the real library: TensorRT calls our object through the
-   * first virtual slot once per layer and run, with the engine's own layer names, and the
-   * profiled time is real GPU time.
+   * The layer profiler's ABI against the real library: TensorRT calls our object through the first
+   * virtual slot once per layer and run, with the engine's own layer names, and the profiled time
+   * is real GPU time.
    */
   @Test
   void layerProfilerReceivesEveryLayerOfEveryRun() {
     assumeTrue(LayerProfiler.isPackaged(), "the layer profiler library is not built");
     Path plan = build("small", "custom", Precision.FP32);
     Profile p = Profiles.load("small");
-    try (TrtEngine e = TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
+    try (TrtEngine e =
+        TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE))) {
       e.prepare(randomTokens(p, 64, 5));
       List<LayerProfiler.Layer> layers = e.profileLayers(4);
       assertTrue(!layers.isEmpty(), "no layer reported");
@@ -173,13 +222,24 @@ class EngineGpuTest {
         assertEquals(0, l.calls() % 4, "each layer reported once per run: " + l);
         total += l.meanMs();
       }
-      java.util.Set<String> engineLayers = new java.util.HashSet<>(e.layers().layers().stream().map(EngineLayers.Layer::name).toList());
+      java.util.Set<String> engineLayers =
+          new java.util.HashSet<>(
+              e.layers().layers().stream().map(EngineLayers.Layer::name).toList());
       long known = layers.stream().filter(l -> engineLayers.contains(l.name())).count();
-      assertTrue(known > 0, "no reported name is an engine layer: " + layers + " vs " + engineLayers);
+      assertTrue(
+          known > 0, "no reported name is an engine layer: " + layers + " vs " + engineLayers);
       TrtEngine.Timing t = e.time(2, 10, false);
-      log.printf(Locale.ROOT, "small custom fp32 batch 64: %d profiled layers (%d named as the inspector names them), %.4f ms summed, "
-          + "unprofiled gpu p50 %.4f ms%n", layers.size(), known, total, t.gpuPercentile(50));
-      assertTrue(total > 0.05 * t.gpuPercentile(50), "profiled time " + total + " ms is far below the run's " + t.gpuPercentile(50));
+      log.printf(
+          Locale.ROOT,
+          "small custom fp32 batch 64: %d profiled layers (%d named as the inspector names them), %.4f ms summed, "
+              + "unprofiled gpu p50 %.4f ms%n",
+          layers.size(),
+          known,
+          total,
+          t.gpuPercentile(50));
+      assertTrue(
+          total > 0.05 * t.gpuPercentile(50),
+          "profiled time " + total + " ms is far below the run's " + t.gpuPercentile(50));
     }
   }
 
@@ -187,15 +247,18 @@ class EngineGpuTest {
   void refusesAPlanForAnotherModel() throws Exception {
     Path plan = build("tiny", "custom", Precision.FP32);
     // the tiny plan against small's custom graph: the ONNX digest differs
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE)));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () -> TrtEngine.load(plan, exports.get("small").resolve(MsnOnnxExporter.CUSTOM_FILE)));
     assertTrue(e.getMessage().contains("the model changed since the build"), e.getMessage());
     // a plan whose bytes were replaced
     Path copy = dir.resolve("copy.plan");
     Files.copy(plan, copy);
     Files.copy(EngineMetadata.sidecarOf(plan), EngineMetadata.sidecarOf(copy));
     Files.write(copy, new byte[] {1, 2, 3});
-    BadInputException replaced = assertThrows(BadInputException.class, () -> TrtEngine.load(copy, null));
+    BadInputException replaced =
+        assertThrows(BadInputException.class, () -> TrtEngine.load(copy, null));
     assertTrue(replaced.getMessage().contains("was replaced"), replaced.getMessage());
   }
 
@@ -209,7 +272,8 @@ class EngineGpuTest {
     return Map.of(MsnOnnxExporter.INPUT, TensorData.ofFloats(MsnOnnxExporter.INPUT, shape, v));
   }
 
-  static Map<String, TensorData> ortReference(Path onnx, Map<String, TensorData> in) throws OrtException {
+  static Map<String, TensorData> ortReference(Path onnx, Map<String, TensorData> in)
+      throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         OrtSession s = env.createSession(onnx.toString(), o)) {

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /** Parsing of TensorRT's engine-inspector JSON (the shapes TensorRT 10 writes); needs no GPU. */
 class EngineLayersTest {
-  private static final String DETAILED = """
+  private static final String DETAILED =
+      """
       {"Layers": [{
         "Name": "blocks.0.msn/q_proj/MatMul + blocks.0.msn/q_norm/LayerNormalization",
         "LayerType": "CaskGemmMatrixMultiply",
@@ -50,15 +51,20 @@ class EngineLayersTest {
     EngineLayers.Layer reformat = e.layers().get(1);
     assertEquals(List.of("fp16"), reformat.inputTypes());
     assertEquals(List.of("fp32"), reformat.outputTypes());
-    assertEquals("0x00000000000003e8", reformat.tactic(), "TacticValue when there is no TacticName");
+    assertEquals(
+        "0x00000000000003e8", reformat.tactic(), "TacticValue when there is no TacticName");
     EngineLayers.Layer pkm = e.layers().get(2);
     assertEquals(List.of("fp32", "fp16"), pkm.inputTypes());
     assertEquals(List.of("fp32", "int64"), pkm.outputTypes());
     assertEquals(Set.of("fp32", "fp16"), pkm.floatingTypes());
     assertTrue(pkm.touchesHalf());
-    assertEquals(List.of("?"), e.layers().get(3).inputTypes(), "dynamic shapes without a context: unknown");
+    assertEquals(
+        List.of("?"), e.layers().get(3).inputTypes(), "dynamic shapes without a context: unknown");
     assertEquals(3, e.named("blocks.0.msn/").size());
-    assertEquals(List.of("Reformatting CopyNode for Input Tensor 0 to blocks.0.msn/PKMRetrieval", "blocks.0.msn/PKMRetrieval"),
+    assertEquals(
+        List.of(
+            "Reformatting CopyNode for Input Tensor 0 to blocks.0.msn/PKMRetrieval",
+            "blocks.0.msn/PKMRetrieval"),
         e.halfInScoringPath().stream().map(EngineLayers.Layer::name).toList());
     String table = e.table(40);
     assertTrue(table.contains("fp32,fp16"), table);
@@ -79,7 +85,8 @@ class EngineLayersTest {
     assertEquals("bf16", EngineLayers.dataType("Row major linear BF16 format"));
     assertEquals("int32", EngineLayers.dataType("Int32"));
     assertEquals("int64", EngineLayers.dataType("Row major linear Int64"));
-    assertEquals("int8", EngineLayers.dataType("Thirty-two wide channel vectorized row major Int8 format."));
+    assertEquals(
+        "int8", EngineLayers.dataType("Thirty-two wide channel vectorized row major Int8 format."));
     assertEquals("?", EngineLayers.dataType("N/A due to dynamic shapes"));
   }
 

@@ -33,7 +33,8 @@ final class EngineParity {
    * profile's for the precision.
    */
   static ParityTolerances tolerances(Profile.Tolerance tol, Precision precision) {
-    return precision == Precision.FP32 ? ParityTolerances.of(tol, Map.of("", FP32_ATOL), Map.of("", 0.0))
+    return precision == Precision.FP32
+        ? ParityTolerances.of(tol, Map.of("", FP32_ATOL), Map.of("", 0.0))
         : ParityTolerances.of(tol, Map.of(), Map.of());
   }
 
@@ -42,27 +43,56 @@ final class EngineParity {
    * per retrieval layer and per float output (scripts/gpu-check.sh greps them), and fails with
    * every failing comparison. Slots the engine left unwritten (negative) fail first.
    */
-  static RunComparison check(String where, Map<String, TensorData> want, Map<String, TensorData> got, ParityTolerances tol,
+  static RunComparison check(
+      String where,
+      Map<String, TensorData> want,
+      Map<String, TensorData> got,
+      ParityTolerances tol,
       PrintStream log) {
     assertEquals(want.keySet(), got.keySet(), where + " outputs");
     for (TensorData w : want.values()) {
       TensorData g = got.get(w.name());
       assertEquals(box(w.shape()), box(g.shape()), where + " " + w.name() + " shape");
       for (int i = 0; g.isInteger() && i < g.size(); i++) {
-        assertTrue(g.longs()[i] >= 0, where + " " + w.name() + "[" + i + "] = " + g.longs()[i] + " (unwritten)");
+        assertTrue(
+            g.longs()[i] >= 0,
+            where + " " + w.name() + "[" + i + "] = " + g.longs()[i] + " (unwritten)");
       }
     }
     RunComparison c = RunComparison.of(parity(got), parity(want), null, tol);
     for (RetrievalComparison r : c.retrieval()) {
-      log.printf(Locale.ROOT, "  %s %-22s %d/%d queries identical, %d ties (%d change the set; largest gap %.3g), %d downstream of a tie,"
-          + " %d beyond ties%n", where, RunComparison.slotsOutput(r.layer()), r.identical_queries(), r.queries(), r.tie_queries(),
-          r.set_changing_tie_queries(), r.min_tie_epsilon_to_pass(), r.downstream_queries(), r.mismatched_queries());
+      log.printf(
+          Locale.ROOT,
+          "  %s %-22s %d/%d queries identical, %d ties (%d change the set; largest gap %.3g), %d downstream of a tie,"
+              + " %d beyond ties%n",
+          where,
+          RunComparison.slotsOutput(r.layer()),
+          r.identical_queries(),
+          r.queries(),
+          r.tie_queries(),
+          r.set_changing_tie_queries(),
+          r.min_tie_epsilon_to_pass(),
+          r.downstream_queries(),
+          r.mismatched_queries());
     }
     for (OutputComparison o : c.outputs()) {
-      log.printf(Locale.ROOT, "  %s %-22s max abs err %.3g%s%s%n", where, o.name(), o.max_abs(),
-          o.tie_exempt_elements() == 0 ? ""
-              : String.format(Locale.ROOT, " (%d tie-exempt elements, max abs %.3g)", o.tie_exempt_elements(), o.tie_exempt_max_abs()),
-          o.non_finite() == 0 ? "" : String.format(Locale.ROOT, " (%d non-finite: unwritten or overflow)", o.non_finite()));
+      log.printf(
+          Locale.ROOT,
+          "  %s %-22s max abs err %.3g%s%s%n",
+          where,
+          o.name(),
+          o.max_abs(),
+          o.tie_exempt_elements() == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  " (%d tie-exempt elements, max abs %.3g)",
+                  o.tie_exempt_elements(),
+                  o.tie_exempt_max_abs()),
+          o.non_finite() == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT, " (%d non-finite: unwritten or overflow)", o.non_finite()));
     }
     assertTrue(c.pass(), () -> where + ": " + String.join("; ", c.failures()));
     return c;
@@ -72,8 +102,11 @@ final class EngineParity {
     Map<String, ParityTensor> m = new LinkedHashMap<>();
     for (Map.Entry<String, TensorData> e : outputs.entrySet()) {
       TensorData t = e.getValue();
-      m.put(e.getKey(), t.isInteger() ? ParityTensor.ofInts(t.name(), t.shape(), t.longs()) : ParityTensor.ofFloats(t.name(), t.shape(),
-          t.floats()));
+      m.put(
+          e.getKey(),
+          t.isInteger()
+              ? ParityTensor.ofInts(t.name(), t.shape(), t.longs())
+              : ParityTensor.ofFloats(t.name(), t.shape(), t.floats()));
     }
     return m;
   }

@@ -22,17 +22,20 @@ import org.junit.jupiter.api.Test;
  */
 class EngineParityTest {
   /** The lines scripts/gpu-check.sh keeps in its summary (its grep -E pattern). */
-  static final Pattern GPU_CHECK_LINES = Pattern.compile("^\\s+(tiny|small) .*(max abs err|queries identical)");
+  static final Pattern GPU_CHECK_LINES =
+      Pattern.compile("^\\s+(tiny|small) .*(max abs err|queries identical)");
 
   static final String WHERE = "tiny custom fp16 batch 2";
-  static final ParityTolerances FP16 = EngineParity.tolerances(Profiles.load("tiny").tolerance("fp16"), Precision.FP16);
+  static final ParityTolerances FP16 =
+      EngineParity.tolerances(Profiles.load("tiny").tolerance("fp16"), Precision.FP16);
 
   static final long[] SLOTS0 = {3, 1, 7, 2, 4, 6, 5, 0};
   static final float[] W0 = {0.55f, 0.45f, 0.8f, 0.2f, 0.65f, 0.35f, 0.75f, 0.25f};
   static final long[] SLOTS1 = {10, 11, 12, 13, 14, 15, 16, 17};
   static final float[] W1 = {0.6f, 0.4f, 0.9f, 0.1f, 0.7f, 0.3f, 0.5f, 0.5f};
 
-  static Map<String, TensorData> outputs(float[] click, long[] slots0, float[] w0, long[] slots1, float[] w1) {
+  static Map<String, TensorData> outputs(
+      float[] click, long[] slots0, float[] w0, long[] slots1, float[] w1) {
     Map<String, TensorData> m = new LinkedHashMap<>();
     m.put("click", TensorData.ofFloats("click", new long[] {2, 1}, click));
     m.put("finish", TensorData.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
@@ -43,7 +46,8 @@ class EngineParityTest {
     return m;
   }
 
-  static final Map<String, TensorData> WANT = outputs(new float[] {0.3f, 0.6f}, SLOTS0, W0, SLOTS1, W1);
+  static final Map<String, TensorData> WANT =
+      outputs(new float[] {0.3f, 0.6f}, SLOTS0, W0, SLOTS1, W1);
 
   /** EngineParity.check's printed lines, and its verdict (null when it passed). */
   record Checked(List<String> lines, AssertionError failure) {}
@@ -61,7 +65,8 @@ class EngineParityTest {
 
   @Test
   void setChangingTiePassesWithItsSampleExemptDownstream() {
-    // query 3 (sample 1), layer 0: slot 9 replaces slot 0 with the same weight, a tie that changes the set;
+    // query 3 (sample 1), layer 0: slot 9 replaces slot 0 with the same weight, a tie that changes
+    // the set;
     // downstream, sample 1's layer-1 slots and weights and its click differ
     long[] slots0 = {3, 1, 7, 2, 4, 6, 5, 9};
     long[] slots1 = {10, 11, 12, 13, 20, 21, 22, 23};
@@ -72,14 +77,25 @@ class EngineParityTest {
     for (String line : c.lines()) {
       assertTrue(GPU_CHECK_LINES.matcher(line).find(), "gpu-check.sh would drop: " + line);
     }
-    assertEquals("  tiny custom fp16 batch 2 retrieval.0.slots      3/4 queries identical, 1 ties (1 change the set; largest gap 0.00),"
-        + " 0 downstream of a tie, 0 beyond ties", c.lines().get(0));
-    assertTrue(c.lines().get(1).contains("2/4 queries identical, 0 ties (0 change the set; largest gap 0.00), 2 downstream of a tie"),
+    assertEquals(
+        "  tiny custom fp16 batch 2 retrieval.0.slots      3/4 queries identical, 1 ties (1 change the set; largest gap 0.00),"
+            + " 0 downstream of a tie, 0 beyond ties",
+        c.lines().get(0));
+    assertTrue(
+        c.lines()
+            .get(1)
+            .contains(
+                "2/4 queries identical, 0 ties (0 change the set; largest gap 0.00), 2 downstream of a tie"),
         c.lines().get(1));
-    assertEquals("  tiny custom fp16 batch 2 click                  max abs err 0.00 (1 tie-exempt elements, max abs 0.300)",
+    assertEquals(
+        "  tiny custom fp16 batch 2 click                  max abs err 0.00 (1 tie-exempt elements, max abs 0.300)",
         c.lines().get(2));
-    assertTrue(c.lines().get(4).contains("retrieval.0.weights    max abs err 0.00 (2 tie-exempt elements"), c.lines().get(4));
-    assertTrue(c.lines().get(5).contains("retrieval.1.weights    max abs err 0.00 (4 tie-exempt elements"), c.lines().get(5));
+    assertTrue(
+        c.lines().get(4).contains("retrieval.0.weights    max abs err 0.00 (2 tie-exempt elements"),
+        c.lines().get(4));
+    assertTrue(
+        c.lines().get(5).contains("retrieval.1.weights    max abs err 0.00 (4 tie-exempt elements"),
+        c.lines().get(5));
   }
 
   @Test
@@ -89,7 +105,12 @@ class EngineParityTest {
     float[] w0 = {0.95f, 0.05f, 0.8f, 0.2f, 0.65f, 0.35f, 0.75f, 0.25f};
     Checked c = check(outputs(new float[] {0.3f, 0.6f}, slots0, w0, SLOTS1, W1));
     assertTrue(c.failure() != null, "passed");
-    assertTrue(c.failure().getMessage().contains(WHERE + ": retrieval.0.slots: 1 of 4 queries differ beyond ties (tie_epsilon 0.0290"),
+    assertTrue(
+        c.failure()
+            .getMessage()
+            .contains(
+                WHERE
+                    + ": retrieval.0.slots: 1 of 4 queries differ beyond ties (tie_epsilon 0.0290"),
         c.failure().getMessage());
     assertTrue(c.lines().get(0).endsWith("1 beyond ties"), c.lines().get(0));
   }
@@ -97,21 +118,34 @@ class EngineParityTest {
   @Test
   void errorOutsideTiesFails() {
     Checked c = check(outputs(new float[] {0.31f, 0.6f}, SLOTS0, W0, SLOTS1, W1));
-    assertTrue(c.failure().getMessage().contains("click: 1 of 2 elements beyond atol 0.00500"), c.failure().getMessage());
+    assertTrue(
+        c.failure().getMessage().contains("click: 1 of 2 elements beyond atol 0.00500"),
+        c.failure().getMessage());
   }
 
   @Test
   void unwrittenSlotsAndValuesFail() {
     long[] slots0 = SLOTS0.clone();
     slots0[5] = -1; // what poisonOutputs(0xff) leaves in an int64 output nobody wrote
-    AssertionError e = assertThrows(AssertionError.class, () -> EngineParity.check(WHERE, WANT,
-        outputs(new float[] {0.3f, 0.6f}, slots0, W0, SLOTS1, W1), FP16, System.out));
+    AssertionError e =
+        assertThrows(
+            AssertionError.class,
+            () ->
+                EngineParity.check(
+                    WHERE,
+                    WANT,
+                    outputs(new float[] {0.3f, 0.6f}, slots0, W0, SLOTS1, W1),
+                    FP16,
+                    System.out));
     assertTrue(e.getMessage().contains("retrieval.0.slots[5] = -1 (unwritten)"), e.getMessage());
     // ... and in a float output: NaN, failing even in a sample that a tie exempts
     long[] tie = {3, 1, 7, 2, 4, 6, 5, 9};
-    Checked c = check(outputs(new float[] {0.3f, Float.intBitsToFloat(0xffffffff)}, tie, W0, SLOTS1, W1));
-    assertTrue(c.failure().getMessage().contains("click: 1 of 2 elements"), c.failure().getMessage());
-    assertTrue(c.lines().get(2).endsWith("(1 non-finite: unwritten or overflow)"), c.lines().get(2));
+    Checked c =
+        check(outputs(new float[] {0.3f, Float.intBitsToFloat(0xffffffff)}, tie, W0, SLOTS1, W1));
+    assertTrue(
+        c.failure().getMessage().contains("click: 1 of 2 elements"), c.failure().getMessage());
+    assertTrue(
+        c.lines().get(2).endsWith("(1 non-finite: unwritten or overflow)"), c.lines().get(2));
   }
 
   @Test
@@ -120,10 +154,13 @@ class EngineParityTest {
     ParityTolerances fp32 = EngineParity.tolerances(tiny.tolerance("fp32"), Precision.FP32);
     assertEquals(1e-4, fp32.atolFor("click"), 0);
     assertEquals(0, fp32.rtolFor("click"), 0);
-    assertEquals(2 * tiny.tolerance("fp32").tieEpsilon(), fp32.rtolFor(RunComparison.weightsOutput(0)), 0);
+    assertEquals(
+        2 * tiny.tolerance("fp32").tieEpsilon(), fp32.rtolFor(RunComparison.weightsOutput(0)), 0);
     assertEquals(tiny.tolerance("fp16").atol(), FP16.atolFor("click"), 0);
     assertEquals(tiny.tolerance("fp16").rtol(), FP16.rtolFor("click"), 0);
-    assertEquals(Math.max(tiny.tolerance("fp16").rtol(), 2 * tiny.tolerance("fp16").tieEpsilon()), FP16.rtolFor("retrieval.1.weights"),
+    assertEquals(
+        Math.max(tiny.tolerance("fp16").rtol(), 2 * tiny.tolerance("fp16").tieEpsilon()),
+        FP16.rtolFor("retrieval.1.weights"),
         0);
   }
 }

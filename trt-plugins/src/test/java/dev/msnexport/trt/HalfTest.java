@@ -11,9 +11,12 @@ class HalfTest {
     for (int h = 0; h < 0x10000; h++) {
       float f = Half.toFloat((short) h);
       if (Float.isNaN(f)) {
-        assertTrue(Float.isNaN(Half.toFloat(Half.fromFloat(f))), "NaN stays NaN: " + Integer.toHexString(h));
+        assertTrue(
+            Float.isNaN(Half.toFloat(Half.fromFloat(f))),
+            "NaN stays NaN: " + Integer.toHexString(h));
       } else {
-        assertEquals(h, Half.fromFloat(f) & 0xffff, "bits " + Integer.toHexString(h) + " (" + f + ")");
+        assertEquals(
+            h, Half.fromFloat(f) & 0xffff, "bits " + Integer.toHexString(h) + " (" + f + ")");
       }
     }
   }

@@ -23,7 +23,8 @@ class LayerProfilerTest {
         p.report("heads.click/Sigmoid_1", 0.125f);
       }
       List<LayerProfiler.Layer> l = p.layers();
-      assertEquals(List.of("blocks.0.msn/PKMRetrieval_1", "blocks.0.ffn/MatMul_1", "heads.click/Sigmoid_1"),
+      assertEquals(
+          List.of("blocks.0.msn/PKMRetrieval_1", "blocks.0.ffn/MatMul_1", "heads.click/Sigmoid_1"),
           l.stream().map(LayerProfiler.Layer::name).toList());
       assertEquals(0.75, l.get(0).totalMs(), 1e-6);
       assertEquals(3, l.get(1).calls());

@@ -15,25 +15,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * On a machine without a GPU or TensorRT (CI), every entry point fails with one clear
- * exception instead of an UnsatisfiedLinkError or a JVM crash.
+ * On a machine without a GPU or TensorRT (CI), every entry point fails with one clear exception
+ * instead of an UnsatisfiedLinkError or a JVM crash.
  */
 class TensorRtUnavailableTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void everyEntryPointSaysTensorRtIsNotAvailable() throws IOException {
-    assumeFalse(TensorRt.isAvailable(), "TensorRT is available here; this test covers machines without it");
+    assumeFalse(
+        TensorRt.isAvailable(), "TensorRT is available here; this test covers machines without it");
     TensorRt.Status s = TensorRt.status();
     assertFalse(s.available());
     assertNotNull(s.reason());
 
-    TensorRtUnavailableException e = assertThrows(TensorRtUnavailableException.class, TensorRt::require);
+    TensorRtUnavailableException e =
+        assertThrows(TensorRtUnavailableException.class, TensorRt::require);
     assertTrue(e.getMessage().startsWith(TensorRtUnavailableException.PREFIX), e.getMessage());
-    assertTrue(e.getMessage().length() > TensorRtUnavailableException.PREFIX.length() + 10, "says why: " + e.getMessage());
-    // names the steps a user can take (the GPU distribution, or TensorRT and CUDA installed), nothing of our own lab
-    assertTrue(e.getMessage().contains("-Pgpu") && e.getMessage().contains("LD_LIBRARY_PATH") && e.getMessage().contains("nvidia-smi"),
+    assertTrue(
+        e.getMessage().length() > TensorRtUnavailableException.PREFIX.length() + 10,
+        "says why: " + e.getMessage());
+    // names the steps a user can take (the GPU distribution, or TensorRT and CUDA installed),
+    // nothing of our own lab
+    assertTrue(
+        e.getMessage().contains("-Pgpu")
+            && e.getMessage().contains("LD_LIBRARY_PATH")
+            && e.getMessage().contains("nvidia-smi"),
         e.getMessage());
     for (String lab : new String[] {".device-stage", "trt-stage", "shared/"}) {
       assertFalse(e.getMessage().contains(lab), lab + " in: " + e.getMessage());
@@ -44,19 +51,35 @@ class TensorRtUnavailableTest {
 
     Path onnx = dir.resolve("model.custom.onnx");
     Files.write(onnx, new byte[] {1});
-    var req = new EngineBuilder.Request(onnx, EngineBuilder.CUSTOM, Precision.FP32, "tiny", new Profile.BatchShapes(1, 2, 4), null,
-        dir.resolve("e.plan"), 0);
-    assertTrue(assertThrows(TensorRtUnavailableException.class, () -> EngineBuilder.build(req, System.out)).getMessage()
-        .startsWith(TensorRtUnavailableException.PREFIX));
-    assertThrows(TensorRtUnavailableException.class, () -> TrtEngine.load(dir.resolve("e.plan"), onnx));
+    var req =
+        new EngineBuilder.Request(
+            onnx,
+            EngineBuilder.CUSTOM,
+            Precision.FP32,
+            "tiny",
+            new Profile.BatchShapes(1, 2, 4),
+            null,
+            dir.resolve("e.plan"),
+            0);
+    assertTrue(
+        assertThrows(TensorRtUnavailableException.class, () -> EngineBuilder.build(req, System.out))
+            .getMessage()
+            .startsWith(TensorRtUnavailableException.PREFIX));
+    assertThrows(
+        TensorRtUnavailableException.class, () -> TrtEngine.load(dir.resolve("e.plan"), onnx));
     assertThrows(TensorRtUnavailableException.class, PluginLibrary::load);
   }
 
   @Test
   void aBuildWithoutCudaSaysHowToGetThePluginLibrary() {
-    assumeFalse(PluginLibrary.isPackaged(), "the plugin library was built here; this test covers builds that skipped CUDA");
+    assumeFalse(
+        PluginLibrary.isPackaged(),
+        "the plugin library was built here; this test covers builds that skipped CUDA");
     BadInputException e = assertThrows(BadInputException.class, PluginLibrary::locate);
-    assertTrue(e.getMessage().contains("skipped the CUDA plugin library") && e.getMessage().contains("nvcc")
-        && e.getMessage().contains("MSN_TRT_PLUGINS"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("skipped the CUDA plugin library")
+            && e.getMessage().contains("nvcc")
+            && e.getMessage().contains("MSN_TRT_PLUGINS"),
+        e.getMessage());
   }
 }

@@ -13,10 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * An export directory as {@code msn-export export} leaves it: both graphs and {@code
- * manifest.json} (config, checkpoint path and SHA-256, values dtype, profile).
+ * An export directory as {@code msn-export export} leaves it: both graphs and {@code manifest.json}
+ * (config, checkpoint path and SHA-256, values dtype, profile).
  */
-public record ExportedModel(Path dir, ModelConfig config, String profile, String valuesDtype, Path checkpoint, String checkpointSha256,
+public record ExportedModel(
+    Path dir,
+    ModelConfig config,
+    String profile,
+    String valuesDtype,
+    Path checkpoint,
+    String checkpointSha256,
     boolean retrievalOutputs) {
 
   public Path custom() {
@@ -29,25 +35,41 @@ public record ExportedModel(Path dir, ModelConfig config, String profile, String
 
   public static ExportedModel open(Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw new BadInputException("model directory " + dir + " does not exist (expected the --out of 'msn-export export')");
+      throw new BadInputException(
+          "model directory " + dir + " does not exist (expected the --out of 'msn-export export')");
     }
     Path manifest = dir.resolve(MsnOnnxExporter.MANIFEST_FILE);
     if (!Files.exists(manifest)) {
-      throw new BadInputException("model directory " + dir + " has no " + MsnOnnxExporter.MANIFEST_FILE + ": not an export directory");
+      throw new BadInputException(
+          "model directory "
+              + dir
+              + " has no "
+              + MsnOnnxExporter.MANIFEST_FILE
+              + ": not an export directory");
     }
     JsonNode root;
     try {
-      root = Profiles.JSON.readTree(InputFiles.readText(manifest, "manifest", InputFiles.MAX_CONFIG_BYTES));
+      root =
+          Profiles.JSON.readTree(
+              InputFiles.readText(manifest, "manifest", InputFiles.MAX_CONFIG_BYTES));
     } catch (IOException e) {
-      throw new BadInputException("manifest " + manifest + " is not valid JSON: " + e.getMessage(), e);
+      throw new BadInputException(
+          "manifest " + manifest + " is not valid JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject() || !root.has("config")) {
       throw new BadInputException("manifest " + manifest + ": field 'config' is missing");
     }
-    ModelConfig config = Profiles.parseModelConfig(root.get("config").toString(), "manifest " + manifest);
+    ModelConfig config =
+        Profiles.parseModelConfig(root.get("config").toString(), "manifest " + manifest);
     String ckpt = text(root, "checkpoint");
-    return new ExportedModel(dir, config, text(root, "profile"), root.path("values_dtype").asText("fp32"),
-        ckpt == null ? null : checkpointPath(dir, ckpt), text(root, "checkpoint_sha256"), root.path("retrieval_outputs").asBoolean(false));
+    return new ExportedModel(
+        dir,
+        config,
+        text(root, "profile"),
+        root.path("values_dtype").asText("fp32"),
+        ckpt == null ? null : checkpointPath(dir, ckpt),
+        text(root, "checkpoint_sha256"),
+        root.path("retrieval_outputs").asBoolean(false));
   }
 
   /**
@@ -71,14 +93,23 @@ public record ExportedModel(Path dir, ModelConfig config, String profile, String
   public Checkpoint openCheckpoint(Path override, NameMap names) {
     Path p = override != null ? override : checkpoint;
     if (p == null) {
-      throw new BadInputException("the manifest of " + dir + " names no checkpoint: pass --checkpoint");
+      throw new BadInputException(
+          "the manifest of " + dir + " names no checkpoint: pass --checkpoint");
     }
     Checkpoint c = Checkpoint.open(p, names);
     if (checkpointSha256 != null) {
       String sha = c.sha256();
       if (!sha.equals(checkpointSha256)) {
         c.close();
-        throw new BadInputException("checkpoint " + p + " has SHA-256 " + sha + " but " + dir + " was exported from " + checkpointSha256);
+        throw new BadInputException(
+            "checkpoint "
+                + p
+                + " has SHA-256 "
+                + sha
+                + " but "
+                + dir
+                + " was exported from "
+                + checkpointSha256);
       }
     }
     return c;

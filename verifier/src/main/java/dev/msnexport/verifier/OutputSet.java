@@ -60,14 +60,18 @@ public final class OutputSet {
 
   /** True when both are present with the same dtype and shape. */
   static boolean alike(HostTensor a, HostTensor b) {
-    return a != null && b != null && a.isInteger() == b.isInteger() && Arrays.equals(a.shape(), b.shape());
+    return a != null
+        && b != null
+        && a.isInteger() == b.isInteger()
+        && Arrays.equals(a.shape(), b.shape());
   }
 
   /**
    * The outputs that {@code cand} and {@code ref} do not give alike (absent on one side, another
    * shape or another dtype): reference's order first, then the candidate's extras.
    */
-  static List<VerifyReport.OutputSetMismatch> diff(Map<String, HostTensor> cand, Map<String, HostTensor> ref) {
+  static List<VerifyReport.OutputSetMismatch> diff(
+      Map<String, HostTensor> cand, Map<String, HostTensor> ref) {
     List<VerifyReport.OutputSetMismatch> m = new ArrayList<>();
     for (Map.Entry<String, HostTensor> e : ref.entrySet()) {
       HostTensor c = cand.get(e.getKey());
@@ -88,7 +92,8 @@ public final class OutputSet {
    * whose weights are among them (slots are classified with their weights; the layer's failure is
    * in {@code mismatched}).
    */
-  static Map<String, HostTensor> comparable(Map<String, HostTensor> outputs, List<VerifyReport.OutputSetMismatch> mismatched) {
+  static Map<String, HostTensor> comparable(
+      Map<String, HostTensor> outputs, List<VerifyReport.OutputSetMismatch> mismatched) {
     Map<String, HostTensor> m = new LinkedHashMap<>(outputs);
     for (VerifyReport.OutputSetMismatch x : mismatched) {
       m.remove(x.output());
@@ -100,28 +105,56 @@ public final class OutputSet {
   }
 
   /**
-   * The outputs of golden file {@code file} to compare with: every output the export gives
-   * ({@code expected}, at the batch of the file's inputs) must be there with that shape and dtype,
-   * else bad input naming the file and the tensor. An output name of the model's kind (a task of
-   * its config, {@code retrieval.L.slots/weights}) that the export does not give is bad input too;
-   * other tensors (intermediates saved with {@code --mark-outputs}) are kept when in {@code
-   * marked}, else left out with a warning on {@code warn}.
+   * The outputs of golden file {@code file} to compare with: every output the export gives ({@code
+   * expected}, at the batch of the file's inputs) must be there with that shape and dtype, else bad
+   * input naming the file and the tensor. An output name of the model's kind (a task of its config,
+   * {@code retrieval.L.slots/weights}) that the export does not give is bad input too; other
+   * tensors (intermediates saved with {@code --mark-outputs}) are kept when in {@code marked}, else
+   * left out with a warning on {@code warn}.
    */
-  public static Map<String, HostTensor> checkGolden(Path file, GoldenFile golden, ModelConfig config, Map<String, Expected> expected,
-      Collection<String> marked, Consumer<String> warn) {
+  public static Map<String, HostTensor> checkGolden(
+      Path file,
+      GoldenFile golden,
+      ModelConfig config,
+      Map<String, Expected> expected,
+      Collection<String> marked,
+      Consumer<String> warn) {
     boolean json = GoldenFile.isPolygraphyJson(file);
     for (Map.Entry<String, Expected> e : expected.entrySet()) {
       HostTensor t = golden.outputs().get(e.getKey());
       Expected x = e.getValue();
       String tensor = tensorName(json, e.getKey());
       if (t == null) {
-        throw new BadInputException("golden file " + file + " lacks tensor " + tensor + " (the export gives output " + e.getKey() + ", "
-            + x.describe() + " for the batch of the file's inputs" + (e.getKey().startsWith("retrieval.") ? "; an export made with "
-            + "--no-retrieval-outputs compares the tasks only" : "") + ")");
+        throw new BadInputException(
+            "golden file "
+                + file
+                + " lacks tensor "
+                + tensor
+                + " (the export gives output "
+                + e.getKey()
+                + ", "
+                + x.describe()
+                + " for the batch of the file's inputs"
+                + (e.getKey().startsWith("retrieval.")
+                    ? "; an export made with " + "--no-retrieval-outputs compares the tasks only"
+                    : "")
+                + ")");
       }
       if (t.isInteger() != x.integer() || !Arrays.equals(t.shape(), x.shape())) {
-        throw new BadInputException("golden file " + file + ": tensor " + tensor + " is " + describe(t) + ", the export's output "
-            + e.getKey() + " is " + x.describe() + " (batch " + x.shape()[0] + ", as the file's inputs)");
+        throw new BadInputException(
+            "golden file "
+                + file
+                + ": tensor "
+                + tensor
+                + " is "
+                + describe(t)
+                + ", the export's output "
+                + e.getKey()
+                + " is "
+                + x.describe()
+                + " (batch "
+                + x.shape()[0]
+                + ", as the file's inputs)");
       }
     }
     Map<String, HostTensor> kept = new LinkedHashMap<>();
@@ -130,11 +163,25 @@ public final class OutputSet {
       if (expected.containsKey(name) || marked.contains(name)) {
         kept.put(name, e.getValue());
       } else if (isModelOutputName(config, name)) {
-        throw new BadInputException("golden file " + file + ": tensor " + tensorName(json, name) + " is not an output of this export"
-            + (name.startsWith("retrieval.") ? " (exported without retrieval outputs, or the layer is not an MSN layer)" : ""));
+        throw new BadInputException(
+            "golden file "
+                + file
+                + ": tensor "
+                + tensorName(json, name)
+                + " is not an output of this export"
+                + (name.startsWith("retrieval.")
+                    ? " (exported without retrieval outputs, or the layer is not an MSN layer)"
+                    : ""));
       } else {
-        warn.accept("golden file " + file + ": tensor " + tensorName(json, name) + " is not an output of the export, not compared "
-            + "(an intermediate tensor: compare it with --mark-outputs " + name + ")");
+        warn.accept(
+            "golden file "
+                + file
+                + ": tensor "
+                + tensorName(json, name)
+                + " is not an output of the export, not compared "
+                + "(an intermediate tensor: compare it with --mark-outputs "
+                + name
+                + ")");
       }
     }
     return kept;

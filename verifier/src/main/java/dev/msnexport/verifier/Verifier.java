@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs every backend on the same inputs and compares each one with every backend listed before
- * it: task outputs and retrieval weights numerically, retrieval slots with tie classification.
+ * Runs every backend on the same inputs and compares each one with every backend listed before it:
+ * task outputs and retrieval weights numerically, retrieval slots with tie classification.
  */
 public final class Verifier {
   private Verifier() {}
@@ -26,14 +26,17 @@ public final class Verifier {
    * The profile's tolerance with per-output overrides ({@code --atol click:1e-4}); the rules
    * (retrieval weights at rtol >= 2 * tie_epsilon) are {@link ParityTolerances}'.
    */
-  public record Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol, String precision)
+  public record Tolerances(
+      Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol, String precision)
       implements ParityTolerances {
     /** Tolerances whose precision is not named (reports give it as null). */
     public Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
       this(base, atol, rtol, null);
     }
 
-    /** The same overrides on the profile's tolerance {@code base} of precision {@code precision}. */
+    /**
+     * The same overrides on the profile's tolerance {@code base} of precision {@code precision}.
+     */
     public Tolerances at(String precision, Profile.Tolerance base) {
       return new Tolerances(base, atol, rtol, precision);
     }
@@ -49,13 +52,22 @@ public final class Verifier {
       for (String o : outputs) {
         double applied = rtolFor(o);
         if (applied > asked) {
-          raised.add(new VerifyReport.RaisedRtol(o, asked, applied, String.format(java.util.Locale.ROOT,
-              "retrieval weights get at least 2 * tie_epsilon (2 * %.2e), above %s: scores that move by up to tie_epsilon move "
-                  + "a softmax weight w by up to about 2 * tie_epsilon * w; set it for the output by name (--rtol OUTPUT:V) to use "
-                  + "another", base().tieEpsilon(), typed ? "the rtol given with --rtol" : "the profile's rtol")));
+          raised.add(
+              new VerifyReport.RaisedRtol(
+                  o,
+                  asked,
+                  applied,
+                  String.format(
+                      java.util.Locale.ROOT,
+                      "retrieval weights get at least 2 * tie_epsilon (2 * %.2e), above %s: scores that move by up to tie_epsilon move "
+                          + "a softmax weight w by up to about 2 * tie_epsilon * w; set it for the output by name (--rtol OUTPUT:V) to use "
+                          + "another",
+                      base().tieEpsilon(),
+                      typed ? "the rtol given with --rtol" : "the profile's rtol")));
         }
       }
-      return new VerifyReport.AppliedTolerances(precision, atol().getOrDefault("", base().atol()), asked, base().tieEpsilon(), raised);
+      return new VerifyReport.AppliedTolerances(
+          precision, atol().getOrDefault("", base().atol()), asked, base().tieEpsilon(), raised);
     }
   }
 
@@ -65,12 +77,13 @@ public final class Verifier {
     Tolerances of(String candidate, String reference);
 
     /**
-     * Each pair at the tolerances of the lower precision of its two backends: a backend's
-     * precision is {@code precisionOf} (by backend name; {@code fallback} for one not there), a
-     * pair's is the candidate's unless that is fp32, then the reference's (so fp16 if either is
-     * fp16); {@code tol} gives the overrides, {@code profile} the tolerance of each precision.
+     * Each pair at the tolerances of the lower precision of its two backends: a backend's precision
+     * is {@code precisionOf} (by backend name; {@code fallback} for one not there), a pair's is the
+     * candidate's unless that is fp32, then the reference's (so fp16 if either is fp16); {@code
+     * tol} gives the overrides, {@code profile} the tolerance of each precision.
      */
-    static PairTolerances byLowerPrecision(Profile profile, Tolerances tol, Map<String, String> precisionOf, String fallback) {
+    static PairTolerances byLowerPrecision(
+        Profile profile, Tolerances tol, Map<String, String> precisionOf, String fallback) {
       return (c, r) -> {
         String pc = precisionOf.getOrDefault(c, fallback);
         String p = !"fp32".equals(pc) ? pc : precisionOf.getOrDefault(r, fallback);
@@ -79,17 +92,30 @@ public final class Verifier {
     }
   }
 
-  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
-      Map<String, HostTensor> inputs, long seed, Tolerances tol) {
+  public static VerifyReport run(
+      String modelLabel,
+      String profile,
+      String valuesDtype,
+      List<Backend> backends,
+      Map<String, HostTensor> inputs,
+      long seed,
+      Tolerances tol) {
     return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, null);
   }
 
   /**
-   * As above; when {@code outputs} is not null, every backend that ran puts its outputs there
-   * (by backend name, in run order), e.g. to save them as a golden file.
+   * As above; when {@code outputs} is not null, every backend that ran puts its outputs there (by
+   * backend name, in run order), e.g. to save them as a golden file.
    */
-  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
-      Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs) {
+  public static VerifyReport run(
+      String modelLabel,
+      String profile,
+      String valuesDtype,
+      List<Backend> backends,
+      Map<String, HostTensor> inputs,
+      long seed,
+      Tolerances tol,
+      Map<String, Map<String, HostTensor>> outputs) {
     return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, outputs, List.of());
   }
 
@@ -99,23 +125,41 @@ public final class Verifier {
    * produce them, and reported under {@code marked_outputs} (null when none were marked); they
    * never change the verdict.
    */
-  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
-      Map<String, HostTensor> inputs, long seed, Tolerances tol, Map<String, Map<String, HostTensor>> outputs, List<String> marked) {
-    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, (c, r) -> tol, outputs, marked);
+  public static VerifyReport run(
+      String modelLabel,
+      String profile,
+      String valuesDtype,
+      List<Backend> backends,
+      Map<String, HostTensor> inputs,
+      long seed,
+      Tolerances tol,
+      Map<String, Map<String, HostTensor>> outputs,
+      List<String> marked) {
+    return run(
+        modelLabel, profile, valuesDtype, backends, inputs, seed, (c, r) -> tol, outputs, marked);
   }
 
   /**
    * As above, each pair of backends at its own tolerances ({@code tol}). Before any value is
-   * compared, the two backends' outputs must agree as a set with their shapes and dtypes: an
-   * output that one lacks or gives otherwise fails the comparison ({@code output_set}), and the
-   * rest is compared. Backend names must be distinct (else IllegalArgumentException).
+   * compared, the two backends' outputs must agree as a set with their shapes and dtypes: an output
+   * that one lacks or gives otherwise fails the comparison ({@code output_set}), and the rest is
+   * compared. Backend names must be distinct (else IllegalArgumentException).
    */
-  public static VerifyReport run(String modelLabel, String profile, String valuesDtype, List<Backend> backends,
-      Map<String, HostTensor> inputs, long seed, PairTolerances tol, Map<String, Map<String, HostTensor>> outputs, List<String> marked) {
+  public static VerifyReport run(
+      String modelLabel,
+      String profile,
+      String valuesDtype,
+      List<Backend> backends,
+      Map<String, HostTensor> inputs,
+      long seed,
+      PairTolerances tol,
+      Map<String, Map<String, HostTensor>> outputs,
+      List<String> marked) {
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (Backend b : backends) {
       if (!seen.add(b.name())) {
-        throw new IllegalArgumentException("backend " + b.name() + " is listed twice: each backend runs once");
+        throw new IllegalArgumentException(
+            "backend " + b.name() + " is listed twice: each backend runs once");
       }
     }
     int batch = (int) inputs.get(MsnOnnxExporter.INPUT).shape()[0];
@@ -133,7 +177,9 @@ public final class Verifier {
           golden = g.lastResult();
         }
       } catch (BackendException e) {
-        runs.add(new VerifyReport.BackendRun(b.name(), "error", (System.nanoTime() - t0) / 1e9, e.getMessage()));
+        runs.add(
+            new VerifyReport.BackendRun(
+                b.name(), "error", (System.nanoTime() - t0) / 1e9, e.getMessage()));
         pass = false;
       }
     }
@@ -145,12 +191,20 @@ public final class Verifier {
         Map<String, HostTensor> cand = results.get(names.get(j));
         Map<String, HostTensor> ref = results.get(names.get(i));
         Tolerances pairTol = tol.of(names.get(j), names.get(i));
-        VerifyReport.Comparison c = compare(names.get(j), without(cand, marked), names.get(i), without(ref, marked),
-            names.get(i).equals(GoldenBackend.NAME) ? golden : null, pairTol);
+        VerifyReport.Comparison c =
+            compare(
+                names.get(j),
+                without(cand, marked),
+                names.get(i),
+                without(ref, marked),
+                names.get(i).equals(GoldenBackend.NAME) ? golden : null,
+                pairTol);
         comparisons.add(c);
         pass &= c.pass();
         for (String name : marked) {
-          markedResults.add(compareMarked(name, names.get(j), cand.get(name), names.get(i), ref.get(name), pairTol));
+          markedResults.add(
+              compareMarked(
+                  name, names.get(j), cand.get(name), names.get(i), ref.get(name), pairTol));
         }
       }
     }
@@ -160,11 +214,22 @@ public final class Verifier {
     if (results.size() < 2) {
       pass = false; // nothing was compared: never report a pass
     }
-    return new VerifyReport(VerifyReport.SCHEMA, MsnOnnxExporter.toolVersion(), modelLabel, profile, valuesDtype, batch, seed, pass, runs,
-        comparisons).withMarkedOutputs(markedResults);
+    return new VerifyReport(
+            VerifyReport.SCHEMA,
+            MsnOnnxExporter.toolVersion(),
+            modelLabel,
+            profile,
+            valuesDtype,
+            batch,
+            seed,
+            pass,
+            runs,
+            comparisons)
+        .withMarkedOutputs(markedResults);
   }
 
-  private static Map<String, HostTensor> without(Map<String, HostTensor> outputs, List<String> marked) {
+  private static Map<String, HostTensor> without(
+      Map<String, HostTensor> outputs, List<String> marked) {
     if (marked.isEmpty()) {
       return outputs;
     }
@@ -173,20 +238,41 @@ public final class Verifier {
     return m;
   }
 
-  /** One marked tensor, candidate against reference (either may be null: that backend does not produce it). */
-  static VerifyReport.MarkedOutput compareMarked(String name, String candName, HostTensor c, String refName, HostTensor r,
-      Tolerances tol) {
+  /**
+   * One marked tensor, candidate against reference (either may be null: that backend does not
+   * produce it).
+   */
+  static VerifyReport.MarkedOutput compareMarked(
+      String name, String candName, HostTensor c, String refName, HostTensor r, Tolerances tol) {
     if (c == null || r == null) {
-      String missing = c == null && r == null ? candName + " and " + refName + " do not" : (c == null ? candName : refName) + " does not";
-      return new VerifyReport.MarkedOutput(name, candName, refName, missing + " produce it", null, null, null, null);
+      String missing =
+          c == null && r == null
+              ? candName + " and " + refName + " do not"
+              : (c == null ? candName : refName) + " does not";
+      return new VerifyReport.MarkedOutput(
+          name, candName, refName, missing + " produce it", null, null, null, null);
     }
     double[] cv = c.isInteger() ? RunComparison.toDouble(c.ints()) : c.floats();
     double[] rv = r.isInteger() ? RunComparison.toDouble(r.ints()) : r.floats();
     if (cv.length != rv.length) {
-      return new VerifyReport.MarkedOutput(name, candName, refName, candName + " gives shape " + java.util.Arrays.toString(c.shape()) + ", "
-          + refName + " " + java.util.Arrays.toString(r.shape()), null, null, null, null);
+      return new VerifyReport.MarkedOutput(
+          name,
+          candName,
+          refName,
+          candName
+              + " gives shape "
+              + java.util.Arrays.toString(c.shape())
+              + ", "
+              + refName
+              + " "
+              + java.util.Arrays.toString(r.shape()),
+          null,
+          null,
+          null,
+          null);
     }
-    OutputComparison oc = OutputComparison.of(name, r.shape(), cv, rv, tol.atolFor(name), tol.rtolFor(name));
+    OutputComparison oc =
+        OutputComparison.of(name, r.shape(), cv, rv, tol.atolFor(name), tol.rtolFor(name));
     int at = -1;
     double worst = -1;
     for (int i = 0; i < rv.length; i++) {
@@ -199,8 +285,15 @@ public final class Verifier {
         at = i;
       }
     }
-    return new VerifyReport.MarkedOutput(name, candName, refName, null, at < 0 ? new long[0] : position(at, r.shape()),
-        at < 0 ? null : cv[at], at < 0 ? null : rv[at], oc);
+    return new VerifyReport.MarkedOutput(
+        name,
+        candName,
+        refName,
+        null,
+        at < 0 ? new long[0] : position(at, r.shape()),
+        at < 0 ? null : cv[at],
+        at < 0 ? null : rv[at],
+        oc);
   }
 
   /** The multi-index of flat (row-major) index {@code flat} in {@code shape}. */
@@ -218,21 +311,47 @@ public final class Verifier {
    * or gives with another shape or dtype fails), then the outputs both gave alike by the rules of
    * {@link RunComparison}; golden scores classify ties where the reference is golden.
    */
-  static VerifyReport.Comparison compare(String candName, Map<String, HostTensor> cand, String refName, Map<String, HostTensor> ref,
-      GoldenModel.Result golden, Tolerances tol) {
+  static VerifyReport.Comparison compare(
+      String candName,
+      Map<String, HostTensor> cand,
+      String refName,
+      Map<String, HostTensor> ref,
+      GoldenModel.Result golden,
+      Tolerances tol) {
     List<VerifyReport.OutputSetMismatch> mismatched = OutputSet.diff(cand, ref);
     Map<String, HostTensor> comparableRef = OutputSet.comparable(ref, mismatched);
     RunComparison c;
     try {
-      c = RunComparison.of(OutputSet.comparable(cand, mismatched), comparableRef, golden == null ? null : layer -> {
-        GoldenModel.LayerRetrieval gl = golden.retrieval().get(layer);
-        return gl == null ? null : gl::score;
-      }, tol);
+      c =
+          RunComparison.of(
+              OutputSet.comparable(cand, mismatched),
+              comparableRef,
+              golden == null
+                  ? null
+                  : layer -> {
+                    GoldenModel.LayerRetrieval gl = golden.retrieval().get(layer);
+                    return gl == null ? null : gl::score;
+                  },
+              tol);
     } catch (RunComparison.SizeMismatch e) {
-      throw new BackendException(candName + ": output " + e.output() + " has " + e.candidate() + " elements, " + refName + " has "
-          + e.reference());
+      throw new BackendException(
+          candName
+              + ": output "
+              + e.output()
+              + " has "
+              + e.candidate()
+              + " elements, "
+              + refName
+              + " has "
+              + e.reference());
     }
-    return new VerifyReport.Comparison(candName, refName, c.pass() && mismatched.isEmpty(), tol.applied(ref.keySet()), mismatched,
-        c.outputs(), c.retrieval());
+    return new VerifyReport.Comparison(
+        candName,
+        refName,
+        c.pass() && mismatched.isEmpty(),
+        tol.applied(ref.keySet()),
+        mismatched,
+        c.outputs(),
+        c.retrieval());
   }
 }

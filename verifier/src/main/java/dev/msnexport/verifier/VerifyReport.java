@@ -8,15 +8,36 @@ import dev.msnexport.verifier.health.MemoryHealth;
 import java.util.List;
 
 /**
- * The result of {@code msn-export verify}; its JSON form (schema {@value #SCHEMA}) is documented
- * in verifier/README.md. Keys are stable: tools may rely on them. {@code marked_outputs} (only
- * with {@code --mark-outputs}) and {@code memory_health} (absent when no checkpoint was at hand or
- * it was not asked for) are optional and never affect {@code pass}.
+ * The result of {@code msn-export verify}; its JSON form (schema {@value #SCHEMA}) is documented in
+ * verifier/README.md. Keys are stable: tools may rely on them. {@code marked_outputs} (only with
+ * {@code --mark-outputs}) and {@code memory_health} (absent when no checkpoint was at hand or it
+ * was not asked for) are optional and never affect {@code pass}.
  */
-@JsonPropertyOrder({"schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons",
-    "marked_outputs", "memory_health"})
-public record VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,
-    boolean pass, List<BackendRun> backends, List<Comparison> comparisons,
+@JsonPropertyOrder({
+  "schema",
+  "tool_version",
+  "model",
+  "profile",
+  "values_dtype",
+  "batch",
+  "seed",
+  "pass",
+  "backends",
+  "comparisons",
+  "marked_outputs",
+  "memory_health"
+})
+public record VerifyReport(
+    String schema,
+    String tool_version,
+    String model,
+    String profile,
+    String values_dtype,
+    int batch,
+    long seed,
+    boolean pass,
+    List<BackendRun> backends,
+    List<Comparison> comparisons,
     @JsonInclude(JsonInclude.Include.NON_NULL) List<MarkedOutput> marked_outputs,
     @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health) {
   public static final String SCHEMA = "msn-export.verify/3";
@@ -26,23 +47,69 @@ public record VerifyReport(String schema, String tool_version, String model, Str
    * downstream and set-changing tie queries, min tie_epsilon to pass), read as zeros; /1 and /2
    * lack each comparison's {@code tolerances} and {@code output_set} (/3), read as null.
    */
-  public static final java.util.Set<String> READABLE = java.util.Set.of("msn-export.verify/1", "msn-export.verify/2", SCHEMA);
+  public static final java.util.Set<String> READABLE =
+      java.util.Set.of("msn-export.verify/1", "msn-export.verify/2", SCHEMA);
 
   /** A report without memory health, as the comparisons alone give it. */
-  public VerifyReport(String schema, String tool_version, String model, String profile, String values_dtype, int batch, long seed,
-      boolean pass, List<BackendRun> backends, List<Comparison> comparisons) {
-    this(schema, tool_version, model, profile, values_dtype, batch, seed, pass, backends, comparisons, null, null);
+  public VerifyReport(
+      String schema,
+      String tool_version,
+      String model,
+      String profile,
+      String values_dtype,
+      int batch,
+      long seed,
+      boolean pass,
+      List<BackendRun> backends,
+      List<Comparison> comparisons) {
+    this(
+        schema,
+        tool_version,
+        model,
+        profile,
+        values_dtype,
+        batch,
+        seed,
+        pass,
+        backends,
+        comparisons,
+        null,
+        null);
   }
 
   /** The same report with the memory health of the checkpoint (null: none). */
   public VerifyReport withMemoryHealth(MemoryHealth.Report health) {
-    return new VerifyReport(schema, tool_version, model, profile, values_dtype, batch, seed, pass, backends, comparisons, marked_outputs,
+    return new VerifyReport(
+        schema,
+        tool_version,
+        model,
+        profile,
+        values_dtype,
+        batch,
+        seed,
+        pass,
+        backends,
+        comparisons,
+        marked_outputs,
         health);
   }
 
-  /** The same report with the comparisons of marked intermediate tensors (null: none were marked). */
+  /**
+   * The same report with the comparisons of marked intermediate tensors (null: none were marked).
+   */
   public VerifyReport withMarkedOutputs(List<MarkedOutput> marked) {
-    return new VerifyReport(schema, tool_version, model, profile, values_dtype, batch, seed, pass, backends, comparisons, marked,
+    return new VerifyReport(
+        schema,
+        tool_version,
+        model,
+        profile,
+        values_dtype,
+        batch,
+        seed,
+        pass,
+        backends,
+        comparisons,
+        marked,
         memory_health);
   }
 
@@ -56,26 +123,60 @@ public record VerifyReport(String schema, String tool_version, String model, Str
    * was not compared (a backend that does not produce it, such as golden) and the rest is null;
    * else {@code comparison} holds the statistics at the run's tolerances (its {@code pass} says
    * whether they were met, nothing more), and {@code max_abs_at} the position of the largest
-   * absolute error with both values there. Not tie-exempt: a sample whose slot set changed at a
-   * tie differs downstream of that layer (see {@code retrieval[]}).
+   * absolute error with both values there. Not tie-exempt: a sample whose slot set changed at a tie
+   * differs downstream of that layer (see {@code retrieval[]}).
    */
-  @JsonPropertyOrder({"name", "candidate", "reference", "skipped", "max_abs_at", "candidate_value", "reference_value", "comparison"})
-  public record MarkedOutput(String name, String candidate, String reference, String skipped, long[] max_abs_at, Double candidate_value,
-      Double reference_value, OutputComparison comparison) {}
+  @JsonPropertyOrder({
+    "name",
+    "candidate",
+    "reference",
+    "skipped",
+    "max_abs_at",
+    "candidate_value",
+    "reference_value",
+    "comparison"
+  })
+  public record MarkedOutput(
+      String name,
+      String candidate,
+      String reference,
+      String skipped,
+      long[] max_abs_at,
+      Double candidate_value,
+      Double reference_value,
+      OutputComparison comparison) {}
 
   /**
    * A candidate backend against a reference backend: {@code tolerances} says which precision's
-   * tolerances applied (null in reports older than /3), {@code output_set} lists every output
-   * that one of the two lacks or gives with another shape or dtype (each fails the comparison;
-   * null in reports older than /3), {@code outputs} and {@code retrieval} the outputs both gave
-   * alike, compared.
+   * tolerances applied (null in reports older than /3), {@code output_set} lists every output that
+   * one of the two lacks or gives with another shape or dtype (each fails the comparison; null in
+   * reports older than /3), {@code outputs} and {@code retrieval} the outputs both gave alike,
+   * compared.
    */
-  @JsonPropertyOrder({"candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"})
-  public record Comparison(String candidate, String reference, boolean pass, AppliedTolerances tolerances,
-      List<OutputSetMismatch> output_set, List<OutputComparison> outputs, List<RetrievalComparison> retrieval) {
+  @JsonPropertyOrder({
+    "candidate",
+    "reference",
+    "pass",
+    "tolerances",
+    "output_set",
+    "outputs",
+    "retrieval"
+  })
+  public record Comparison(
+      String candidate,
+      String reference,
+      boolean pass,
+      AppliedTolerances tolerances,
+      List<OutputSetMismatch> output_set,
+      List<OutputComparison> outputs,
+      List<RetrievalComparison> retrieval) {
 
     /** A comparison whose two backends gave the same outputs, without a note on tolerances. */
-    public Comparison(String candidate, String reference, boolean pass, List<OutputComparison> outputs,
+    public Comparison(
+        String candidate,
+        String reference,
+        boolean pass,
+        List<OutputComparison> outputs,
         List<RetrievalComparison> retrieval) {
       this(candidate, reference, pass, null, List.of(), outputs, retrieval);
     }
@@ -88,18 +189,42 @@ public record VerifyReport(String schema, String tool_version, String model, Str
    * weights: at least {@code 2 * tie_epsilon}). Per-output values are in {@code outputs[]}.
    */
   @JsonPropertyOrder({"precision", "atol", "rtol", "tie_epsilon", "raised_rtol"})
-  public record AppliedTolerances(String precision, double atol, double rtol, double tie_epsilon, List<RaisedRtol> raised_rtol) {
+  public record AppliedTolerances(
+      String precision,
+      double atol,
+      double rtol,
+      double tie_epsilon,
+      List<RaisedRtol> raised_rtol) {
     /** "fp16 tolerances: atol 5.00e-03, rtol 1.00e-02, tie_epsilon 2.90e-02". */
     public String summary() {
-      return String.format(java.util.Locale.ROOT, "%s tolerances: atol %.2e, rtol %.2e, tie_epsilon %.2e",
-          precision == null ? "the run's" : precision, atol, rtol, tie_epsilon);
+      return String.format(
+          java.util.Locale.ROOT,
+          "%s tolerances: atol %.2e, rtol %.2e, tie_epsilon %.2e",
+          precision == null ? "the run's" : precision,
+          atol,
+          rtol,
+          tie_epsilon);
     }
 
-    /** "raised from 1e-05 (reason)" when {@code output}'s rtol was raised above the asked one, else null. */
+    /**
+     * "raised from 1e-05 (reason)" when {@code output}'s rtol was raised above the asked one, else
+     * null.
+     */
     public String raisedNote(String output) {
-      return raised_rtol == null ? null : raised_rtol.stream().filter(x -> x.output().equals(output)).findFirst()
-          .map(x -> String.format(java.util.Locale.ROOT, "rtol raised from %.2e to %.2e: %s", x.requested(), x.applied(), x.reason()))
-          .orElse(null);
+      return raised_rtol == null
+          ? null
+          : raised_rtol.stream()
+              .filter(x -> x.output().equals(output))
+              .findFirst()
+              .map(
+                  x ->
+                      String.format(
+                          java.util.Locale.ROOT,
+                          "rtol raised from %.2e to %.2e: %s",
+                          x.requested(),
+                          x.applied(),
+                          x.reason()))
+              .orElse(null);
     }
   }
 
@@ -115,7 +240,16 @@ public record VerifyReport(String schema, String tool_version, String model, Str
   public record OutputSetMismatch(String output, String candidate, String reference) {
     /** One line naming the output and what each of the two backends gives. */
     public String message(String candidateName, String referenceName) {
-      return "output " + output + ": " + candidateName + " gives " + candidate + ", " + referenceName + " gives " + reference;
+      return "output "
+          + output
+          + ": "
+          + candidateName
+          + " gives "
+          + candidate
+          + ", "
+          + referenceName
+          + " gives "
+          + reference;
     }
   }
 }

@@ -41,8 +41,12 @@ import org.junit.jupiter.api.io.TempDir;
  * from the verdict; golden skips them.
  */
 class MarkOutputsTest {
-  /** Block 0's residual-stream LayerNorm (its output) and block 1's row-query LayerNorm: named alike in both graphs. */
+  /**
+   * Block 0's residual-stream LayerNorm (its output) and block 1's row-query LayerNorm: named alike
+   * in both graphs.
+   */
   static final String FFN_NORM_0 = "blocks.0.ffn/LayerNormalization_1:0";
+
   static final String QUERY_NORM_1 = "blocks.1.msn/LayerNormalization_1:0";
   static final List<String> MARKS = List.of(FFN_NORM_0, QUERY_NORM_1);
 
@@ -66,10 +70,26 @@ class MarkOutputsTest {
       List<Backend> backends = new ArrayList<>();
       try {
         backends.add(new GoldenBackend(c));
-        backends.add(new OrtBackend(OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1, marks));
-        backends.add(new OrtBackend(OrtBackend.CUSTOM, out.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1, marks));
-        return Verifier.run(out.toString(), "tiny", "fp32", backends, Inputs.random(p.model(), 6, 11), 11,
-            new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()), null, marks);
+        backends.add(
+            new OrtBackend(
+                OrtBackend.REFERENCE,
+                out.resolve(MsnOnnxExporter.REFERENCE_FILE),
+                false,
+                1,
+                marks));
+        backends.add(
+            new OrtBackend(
+                OrtBackend.CUSTOM, out.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1, marks));
+        return Verifier.run(
+            out.toString(),
+            "tiny",
+            "fp32",
+            backends,
+            Inputs.random(p.model(), 6, 11),
+            11,
+            new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()),
+            null,
+            marks);
       } finally {
         backends.forEach(Backend::close);
       }
@@ -91,7 +111,8 @@ class MarkOutputsTest {
     assertEquals(before, listing(out), "the temporary graph copies are gone");
     // the model outputs are compared as without marks: no marked tensor among them
     for (VerifyReport.Comparison c : r.comparisons()) {
-      assertTrue(c.outputs().stream().noneMatch(o -> MARKS.contains(o.name())), c.outputs().toString());
+      assertTrue(
+          c.outputs().stream().noneMatch(o -> MARKS.contains(o.name())), c.outputs().toString());
     }
     List<VerifyReport.MarkedOutput> m = r.marked_outputs();
     assertEquals(6, m.size(), "3 pairs x 2 tensors");
@@ -104,30 +125,63 @@ class MarkOutputsTest {
       assertEquals(OrtBackend.CUSTOM, mo.candidate());
       assertNull(mo.skipped());
       assertTrue(mo.comparison().pass(), mo.toString());
-      assertTrue(mo.comparison().max_abs() < 1e-5, mo.name() + " max_abs " + mo.comparison().max_abs());
+      assertTrue(
+          mo.comparison().max_abs() < 1e-5, mo.name() + " max_abs " + mo.comparison().max_abs());
       assertEquals(3, mo.max_abs_at().length);
-      assertEquals(Math.abs(mo.candidate_value() - mo.reference_value()), mo.comparison().max_abs(), 0);
+      assertEquals(
+          Math.abs(mo.candidate_value() - mo.reference_value()), mo.comparison().max_abs(), 0);
     }
-    VerifyReport.MarkedOutput ffn = m.stream().filter(mo -> mo.comparison() != null && mo.name().equals(FFN_NORM_0)).findFirst()
-        .orElseThrow();
-    assertArrayEquals(new long[] {6, 4, 16}, ffn.comparison().shape(), "the residual stream [B, T, D] of tiny");
-    VerifyReport.MarkedOutput q = m.stream().filter(mo -> mo.comparison() != null && mo.name().equals(QUERY_NORM_1)).findFirst()
-        .orElseThrow();
-    assertArrayEquals(new long[] {6, 4, 8}, q.comparison().shape(), "the row query [B, T, dk] of tiny");
+    VerifyReport.MarkedOutput ffn =
+        m.stream()
+            .filter(mo -> mo.comparison() != null && mo.name().equals(FFN_NORM_0))
+            .findFirst()
+            .orElseThrow();
+    assertArrayEquals(
+        new long[] {6, 4, 16}, ffn.comparison().shape(), "the residual stream [B, T, D] of tiny");
+    VerifyReport.MarkedOutput q =
+        m.stream()
+            .filter(mo -> mo.comparison() != null && mo.name().equals(QUERY_NORM_1))
+            .findFirst()
+            .orElseThrow();
+    assertArrayEquals(
+        new long[] {6, 4, 8}, q.comparison().shape(), "the row query [B, T, dk] of tiny");
 
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(r));
     List<String> keys = new ArrayList<>();
     j.fieldNames().forEachRemaining(keys::add);
-    assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons",
-        "marked_outputs"), keys);
+    assertEquals(
+        List.of(
+            "schema",
+            "tool_version",
+            "model",
+            "profile",
+            "values_dtype",
+            "batch",
+            "seed",
+            "pass",
+            "backends",
+            "comparisons",
+            "marked_outputs"),
+        keys);
     List<String> markedKeys = new ArrayList<>();
     j.get("marked_outputs").get(0).fieldNames().forEachRemaining(markedKeys::add);
-    assertEquals(List.of("name", "candidate", "reference", "skipped", "max_abs_at", "candidate_value", "reference_value", "comparison"),
+    assertEquals(
+        List.of(
+            "name",
+            "candidate",
+            "reference",
+            "skipped",
+            "max_abs_at",
+            "candidate_value",
+            "reference_value",
+            "comparison"),
         markedKeys);
     // and it reads back strictly (compare reads verify reports)
     VerifyReport back = Profiles.JSON.readValue(j.toString(), VerifyReport.class);
     assertEquals(6, back.marked_outputs().size());
-    assertFalse(Profiles.JSON.readTree(Profiles.toJson(verify(out, List.of()))).has("marked_outputs"), "absent without marks");
+    assertFalse(
+        Profiles.JSON.readTree(Profiles.toJson(verify(out, List.of()))).has("marked_outputs"),
+        "absent without marks");
   }
 
   @Test
@@ -140,15 +194,28 @@ class MarkOutputsTest {
     VerifyReport r = verify(out, MARKS);
     assertEquals(before, listing(out));
     assertEquals(sha, Sha256.of(data));
-    assertTrue(r.backends().stream().allMatch(b -> b.status().equals("ok")), () -> Profiles.toJson(r.backends()));
+    assertTrue(
+        r.backends().stream().allMatch(b -> b.status().equals("ok")),
+        () -> Profiles.toJson(r.backends()));
     assertEquals(2, r.marked_outputs().stream().filter(mo -> mo.comparison() != null).count());
 
-    // a float16 intermediate (the reference graph gathers fp16 value rows, then casts) comes back widened to float
+    // a float16 intermediate (the reference graph gathers fp16 value rows, then casts) comes back
+    // widened to float
     String gathered = "blocks.0.msn/Gather_1:0";
-    assertEquals("float16", OnnxTensors.list(OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE))).stream()
-        .filter(t -> t.name().equals(gathered)).findFirst().orElseThrow().dtype());
-    try (OrtBackend ort = new OrtBackend(OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1,
-        List.of(gathered))) {
+    assertEquals(
+        "float16",
+        OnnxTensors.list(OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE))).stream()
+            .filter(t -> t.name().equals(gathered))
+            .findFirst()
+            .orElseThrow()
+            .dtype());
+    try (OrtBackend ort =
+        new OrtBackend(
+            OrtBackend.REFERENCE,
+            out.resolve(MsnOnnxExporter.REFERENCE_FILE),
+            false,
+            1,
+            List.of(gathered))) {
       HostTensor g = ort.infer(Inputs.random(Profiles.load("tiny").model(), 2, 1)).get(gathered);
       assertNotNull(g);
       assertArrayEquals(new long[] {2, 4, 4, 16}, g.shape(), "[B, T, k, D]");
@@ -162,10 +229,24 @@ class MarkOutputsTest {
     Path out = export(MsnOnnxExporter.ExternalData.NEVER, DType.F32);
     List<String> before = listing(out);
     Path onnx = out.resolve(MsnOnnxExporter.CUSTOM_FILE);
-    BadInputException e = assertThrows(BadInputException.class,
-        () -> new OrtBackend(OrtBackend.CUSTOM, onnx, true, 1, List.of(FFN_NORM_0, "blocks.9.ffn/Nope_1:0")));
-    assertTrue(e.getMessage().contains("'blocks.9.ffn/Nope_1:0'") && e.getMessage().contains(onnx.toString()), e.getMessage());
-    e = assertThrows(BadInputException.class, () -> new OrtBackend(OrtBackend.CUSTOM, onnx, true, 1, List.of("click")));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                new OrtBackend(
+                    OrtBackend.CUSTOM,
+                    onnx,
+                    true,
+                    1,
+                    List.of(FFN_NORM_0, "blocks.9.ffn/Nope_1:0")));
+    assertTrue(
+        e.getMessage().contains("'blocks.9.ffn/Nope_1:0'")
+            && e.getMessage().contains(onnx.toString()),
+        e.getMessage());
+    e =
+        assertThrows(
+            BadInputException.class,
+            () -> new OrtBackend(OrtBackend.CUSTOM, onnx, true, 1, List.of("click")));
     assertTrue(e.getMessage().contains("already an output"), e.getMessage());
     assertEquals(before, listing(out));
   }
@@ -183,7 +264,9 @@ class MarkOutputsTest {
     assertEquals("msn::PKMRetrieval", byName.get("blocks.0.msn/PKMRetrieval_1:1").op());
     assertEquals("float", byName.get("blocks.0.msn/SparseGather_1:0").dtype());
     assertEquals("int64", byName.get("retrieval.0.slots").dtype());
-    assertTrue(byName.values().stream().allMatch(t -> t.elemType() != 0), "every tensor of our exports has a derived type");
+    assertTrue(
+        byName.values().stream().allMatch(t -> t.elemType() != 0),
+        "every tensor of our exports has a derived type");
     ModelProto reference = OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE));
     OnnxTensors.list(reference).forEach(t -> byName.put(t.name(), t));
     assertEquals("int64", byName.get("blocks.0.msn/TopK_1:1").dtype());
@@ -211,10 +294,20 @@ class MarkOutputsTest {
     a.put("x:0", HostTensor.ofFloats("x:0", new long[] {2, 3}, new double[] {0, 1, 2, 3, 4, 5}));
     Map<String, HostTensor> b = new LinkedHashMap<>(a);
     b.put("x:0", HostTensor.ofFloats("x:0", new long[] {2, 3}, new double[] {0, 1, 2, 3, 9, 5}));
-    VerifyReport r = Verifier.run("m", "tiny", "fp32", List.of(new Fixed("a", a), new Fixed("b", b)), inputs, 0,
-        new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()), null, List.of("x:0"));
+    VerifyReport r =
+        Verifier.run(
+            "m",
+            "tiny",
+            "fp32",
+            List.of(new Fixed("a", a), new Fixed("b", b)),
+            inputs,
+            0,
+            new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()),
+            null,
+            List.of("x:0"));
     assertTrue(r.pass(), "a marked tensor far off leaves the verdict alone");
-    assertEquals(List.of("click"), r.comparisons().get(0).outputs().stream().map(o -> o.name()).toList());
+    assertEquals(
+        List.of("click"), r.comparisons().get(0).outputs().stream().map(o -> o.name()).toList());
     VerifyReport.MarkedOutput m = r.marked_outputs().get(0);
     assertFalse(m.comparison().pass());
     assertEquals(5.0, m.comparison().max_abs(), 0);

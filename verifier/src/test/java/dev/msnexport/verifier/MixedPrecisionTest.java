@@ -44,8 +44,11 @@ class MixedPrecisionTest {
     Path ck = tmp.resolve("ck");
     SyntheticCheckpoint.write(Profiles.load("small").model(), ck, seed);
     try (Checkpoint c = Checkpoint.open(ck)) {
-      MsnOnnxExporter.export(c, tmp.resolve("out"), new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true,
-          "small"));
+      MsnOnnxExporter.export(
+          c,
+          tmp.resolve("out"),
+          new MsnOnnxExporter.Options(
+              DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
     }
     return ck;
   }
@@ -64,7 +67,9 @@ class MixedPrecisionTest {
       int halfMatMuls = 0;
       for (NodeProto n : mixed.getGraph().getNodeList()) {
         for (String in : n.getInputList()) {
-          assertTrue(in.isEmpty() || defined.contains(in), f + ": " + n.getName() + " reads " + in + " before it is defined");
+          assertTrue(
+              in.isEmpty() || defined.contains(in),
+              f + ": " + n.getName() + " reads " + in + " before it is defined");
         }
         defined.addAll(n.getOutputList());
         boolean readsHalf = n.getInputList().stream().anyMatch(s -> s.endsWith(".fp16"));
@@ -73,29 +78,38 @@ class MixedPrecisionTest {
           continue;
         }
         if (name.contains(".msn/") && !n.getOpType().equals("SparseGather")) {
-          assertFalse(readsHalf, f + ": the scoring path stays float32: " + name + " " + n.getInputList());
+          assertFalse(
+              readsHalf, f + ": the scoring path stays float32: " + name + " " + n.getInputList());
         }
         if (n.getOpType().equals("SparseGather")) {
           assertTrue(n.getInput(0).endsWith(".fp16"), "SparseGather reads an fp16 value table");
-          assertFalse(n.getInput(2).endsWith(".fp16"), "and float32 weights (so its output stays float32)");
+          assertFalse(
+              n.getInput(2).endsWith(".fp16"), "and float32 weights (so its output stays float32)");
         }
-        if (n.getOpType().equals("LayerNormalization") || name.startsWith("blocks.") && name.contains(".mix/")) {
+        if (n.getOpType().equals("LayerNormalization")
+            || name.startsWith("blocks.") && name.contains(".mix/")) {
           assertFalse(readsHalf, f + ": the residual stream stays float32: " + name);
         }
-        if (name.contains(".ffn/MatMul") || name.startsWith("heads.") && n.getOpType().equals("MatMul")) {
-          assertTrue(n.getInputList().stream().allMatch(s -> s.endsWith(".fp16")), f + ": " + name + " " + n.getInputList());
+        if (name.contains(".ffn/MatMul")
+            || name.startsWith("heads.") && n.getOpType().equals("MatMul")) {
+          assertTrue(
+              n.getInputList().stream().allMatch(s -> s.endsWith(".fp16")),
+              f + ": " + name + " " + n.getInputList());
           halfMatMuls++;
         }
       }
       assertEquals(2 * p.model().L() + 2 * p.model().tasks().size(), halfMatMuls, f);
-      assertEquals(plain.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList(),
-          mixed.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList(), "graph outputs unchanged");
+      assertEquals(
+          plain.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList(),
+          mixed.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList(),
+          "graph outputs unchanged");
       Set<String> plainTensors = new HashSet<>();
       OnnxTensors.list(plain).forEach(t -> plainTensors.add(t.name()));
       for (OnnxTensors.Tensor t : OnnxTensors.list(mixed)) {
         if (!t.name().endsWith(".fp16")) {
           assertTrue(plainTensors.contains(t.name()), "no new float32 tensor names: " + t.name());
-          assertTrue(t.elemType() != TensorProto.DataType.FLOAT16_VALUE, t.name() + " keeps its type");
+          assertTrue(
+              t.elemType() != TensorProto.DataType.FLOAT16_VALUE, t.name() + " keeps its type");
         }
       }
     }
@@ -108,14 +122,29 @@ class MixedPrecisionTest {
     Path out = tmp.resolve("out");
     try (Checkpoint c = Checkpoint.open(ck)) {
       Path mixed = out.resolve("model.reference.fp16.onnx");
-      Files.write(mixed, MixedPrecision.fp16Variant(OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE))).toByteArray());
-      List<Backend> backends = List.of(new GoldenBackend(c), new OrtBackend("ort-fp16", mixed, false, 1));
+      Files.write(
+          mixed,
+          MixedPrecision.fp16Variant(OnnxTensors.read(out.resolve(MsnOnnxExporter.REFERENCE_FILE)))
+              .toByteArray());
+      List<Backend> backends =
+          List.of(new GoldenBackend(c), new OrtBackend("ort-fp16", mixed, false, 1));
       try {
-        VerifyReport r = Verifier.run(out.toString(), "small", "fp16", backends, Inputs.random(p.model(), 32, 6), 6,
-            new Verifier.Tolerances(p.tolerance("fp16"), Map.of(), Map.of()));
+        VerifyReport r =
+            Verifier.run(
+                out.toString(),
+                "small",
+                "fp16",
+                backends,
+                Inputs.random(p.model(), 32, 6),
+                6,
+                new Verifier.Tolerances(p.tolerance("fp16"), Map.of(), Map.of()));
         for (VerifyReport.Comparison cmp : r.comparisons()) {
           for (OutputComparison o : cmp.outputs()) {
-            System.out.printf(java.util.Locale.ROOT, "fp16 variant vs golden %s max_abs %.3g%n", o.name(), o.max_abs());
+            System.out.printf(
+                java.util.Locale.ROOT,
+                "fp16 variant vs golden %s max_abs %.3g%n",
+                o.name(),
+                o.max_abs());
           }
         }
         assertTrue(r.pass(), () -> Profiles.toJson(r));

@@ -26,10 +26,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Cross-framework parity on weights that were really trained: the {@code small} checkpoint
- * trained by examples/pytorch (fixtures/small-trained, see its NOTE.md) and PyTorch's own golden
- * outputs (float64) on 16 inputs. The Java golden model and both exported graphs in ONNX Runtime
- * must reproduce them: max abs error at most 1e-5 and identical slots, in order.
+ * Cross-framework parity on weights that were really trained: the {@code small} checkpoint trained
+ * by examples/pytorch (fixtures/small-trained, see its NOTE.md) and PyTorch's own golden outputs
+ * (float64) on 16 inputs. The Java golden model and both exported graphs in ONNX Runtime must
+ * reproduce them: max abs error at most 1e-5 and identical slots, in order.
  */
 class TrainedCheckpointTest {
   static final double ATOL = 1e-5;
@@ -38,7 +38,11 @@ class TrainedCheckpointTest {
 
   static Path fixture() {
     try {
-      return Path.of(TrainedCheckpointTest.class.getResource("/fixtures/small-trained/config.json").toURI()).getParent();
+      return Path.of(
+              TrainedCheckpointTest.class
+                  .getResource("/fixtures/small-trained/config.json")
+                  .toURI())
+          .getParent();
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
@@ -46,7 +50,8 @@ class TrainedCheckpointTest {
 
   @Test
   void goldenFileHasTheAgreedFormat() {
-    try (Checkpoint c = Checkpoint.open(fixture()); SafetensorsFile g = SafetensorsFile.open(fixture().resolve("golden.safetensors"))) {
+    try (Checkpoint c = Checkpoint.open(fixture());
+        SafetensorsFile g = SafetensorsFile.open(fixture().resolve("golden.safetensors"))) {
       ModelConfig m = c.config();
       assertEquals(Profiles.load("small").model(), m, "the fixture is the small profile's model");
       assertEquals("msn-export.golden/1", g.metadata().get("format"));
@@ -60,7 +65,8 @@ class TrainedCheckpointTest {
       }
       for (int l : m.msnLayers()) {
         assertEquals(DType.I64, g.tensor("outputs.retrieval." + l + ".slots").dtype());
-        assertArrayEquals(new long[] {16, m.T(), m.k()}, g.tensor("outputs.retrieval." + l + ".slots").shape());
+        assertArrayEquals(
+            new long[] {16, m.T(), m.k()}, g.tensor("outputs.retrieval." + l + ".slots").shape());
         assertEquals(DType.F32, g.tensor("outputs.retrieval." + l + ".weights").dtype());
       }
       assertEquals(3 + 2 * m.msnLayers().size(), g.tensors().size());
@@ -68,19 +74,37 @@ class TrainedCheckpointTest {
   }
 
   /** Which implementation reproduces PyTorch's outputs. */
-  enum Impl { GOLDEN, ORT_REFERENCE, ORT_CUSTOM }
+  enum Impl {
+    GOLDEN,
+    ORT_REFERENCE,
+    ORT_CUSTOM
+  }
 
   @ParameterizedTest
   @EnumSource(Impl.class)
   void matchesPyTorchOnTheGoldenInputs(Impl impl) {
     Path model = tmp.resolve("model");
-    try (Checkpoint c = Checkpoint.open(fixture()); SafetensorsFile g = SafetensorsFile.open(fixture().resolve("golden.safetensors"))) {
-      MsnOnnxExporter.export(c, model, new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
-      Function<Path, Backend> open = dir -> switch (impl) {
-        case GOLDEN -> new GoldenBackend(c);
-        case ORT_REFERENCE -> new OrtBackend(OrtBackend.REFERENCE, dir.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1);
-        case ORT_CUSTOM -> new OrtBackend(OrtBackend.CUSTOM, dir.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1);
-      };
+    try (Checkpoint c = Checkpoint.open(fixture());
+        SafetensorsFile g = SafetensorsFile.open(fixture().resolve("golden.safetensors"))) {
+      MsnOnnxExporter.export(
+          c,
+          model,
+          new MsnOnnxExporter.Options(
+              DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
+      Function<Path, Backend> open =
+          dir ->
+              switch (impl) {
+                case GOLDEN -> new GoldenBackend(c);
+                case ORT_REFERENCE ->
+                    new OrtBackend(
+                        OrtBackend.REFERENCE,
+                        dir.resolve(MsnOnnxExporter.REFERENCE_FILE),
+                        false,
+                        1);
+                case ORT_CUSTOM ->
+                    new OrtBackend(
+                        OrtBackend.CUSTOM, dir.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1);
+              };
       try (Backend b = open.apply(model)) {
         Map<String, HostTensor> out = b.infer(goldenInputs(g));
         // the golden model is float64 like PyTorch's outputs: only their float32 storage differs
@@ -91,11 +115,14 @@ class TrainedCheckpointTest {
 
   static Map<String, HostTensor> goldenInputs(SafetensorsFile g) {
     TensorView t = g.tensor("inputs.tokens");
-    return Map.of(MsnOnnxExporter.INPUT, HostTensor.ofFloats(MsnOnnxExporter.INPUT, t.shape(), t.toFloatArray()));
+    return Map.of(
+        MsnOnnxExporter.INPUT,
+        HostTensor.ofFloats(MsnOnnxExporter.INPUT, t.shape(), t.toFloatArray()));
   }
 
   /** Task outputs and retrieval weights within {@code atol}; slots identical, in order. */
-  static void assertMatches(ModelConfig m, SafetensorsFile g, Map<String, HostTensor> out, double atol, String who) {
+  static void assertMatches(
+      ModelConfig m, SafetensorsFile g, Map<String, HostTensor> out, double atol, String who) {
     for (String task : m.tasks()) {
       double err = maxAbs(g.tensor("outputs." + task), out.get(task));
       assertTrue(err <= atol, who + " " + task + ": max abs error " + err + " vs PyTorch");
@@ -106,11 +133,29 @@ class TrainedCheckpointTest {
       assertArrayEquals(slots.shape(), got.shape(), who + " slots shape");
       for (int i = 0; i < got.size(); i++) {
         int q = i / m.k();
-        assertEquals(slots.getLong(i), (long) got.get(i), who + " layer " + l + " query " + q + " (sample " + q / m.T() + ", token "
-            + q % m.T() + ") position " + i % m.k() + ": slot differs from PyTorch's");
+        assertEquals(
+            slots.getLong(i),
+            (long) got.get(i),
+            who
+                + " layer "
+                + l
+                + " query "
+                + q
+                + " (sample "
+                + q / m.T()
+                + ", token "
+                + q % m.T()
+                + ") position "
+                + i % m.k()
+                + ": slot differs from PyTorch's");
       }
-      double err = maxAbs(g.tensor("outputs.retrieval." + l + ".weights"), out.get(MsnOnnxExporter.weightsOutput(l)));
-      assertTrue(err <= atol, who + " layer " + l + " retrieval weights: max abs error " + err + " vs PyTorch");
+      double err =
+          maxAbs(
+              g.tensor("outputs.retrieval." + l + ".weights"),
+              out.get(MsnOnnxExporter.weightsOutput(l)));
+      assertTrue(
+          err <= atol,
+          who + " layer " + l + " retrieval weights: max abs error " + err + " vs PyTorch");
     }
   }
 
@@ -123,9 +168,14 @@ class TrainedCheckpointTest {
     return m;
   }
 
-  /** A bf16 (and an fp16) checkpoint exports, and its graph computes what the golden model computes from the same weights. */
+  /**
+   * A bf16 (and an fp16) checkpoint exports, and its graph computes what the golden model computes
+   * from the same weights.
+   */
   @ParameterizedTest
-  @EnumSource(value = DType.class, names = {"BF16", "F16"})
+  @EnumSource(
+      value = DType.class,
+      names = {"BF16", "F16"})
   void halfPrecisionCheckpointExportsWithParity(DType dtype) {
     Path ck = tmp.resolve("ck-" + dtype);
     SyntheticCheckpoint.write(Profiles.load("small").model(), ck, 11, dtype);
@@ -133,12 +183,25 @@ class TrainedCheckpointTest {
       assertEquals(dtype, c.tensor("blocks.0.msn.values").dtype());
       assertEquals(dtype, c.tensor("blocks.1.ffn.w1").dtype());
       Path out = tmp.resolve("m-" + dtype);
-      MsnOnnxExporter.export(c, out, new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
+      MsnOnnxExporter.export(
+          c,
+          out,
+          new MsnOnnxExporter.Options(
+              DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, "small"));
       try (Backend golden = new GoldenBackend(c);
-          Backend ort = new OrtBackend(OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1)) {
-        var report = Verifier.run(out.toString(), "small", "fp32", java.util.List.of(golden, ort),
-            dev.msnexport.verifier.backend.Inputs.random(c.config(), 8, 3), 3,
-            new Verifier.Tolerances(Profiles.load("small").tolerance("fp32"), Map.of(), Map.of()));
+          Backend ort =
+              new OrtBackend(
+                  OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1)) {
+        var report =
+            Verifier.run(
+                out.toString(),
+                "small",
+                "fp32",
+                java.util.List.of(golden, ort),
+                dev.msnexport.verifier.backend.Inputs.random(c.config(), 8, 3),
+                3,
+                new Verifier.Tolerances(
+                    Profiles.load("small").tolerance("fp32"), Map.of(), Map.of()));
         // half-precision weights are exact in float32, so the fp32 tolerance holds
         ParityTest.assertExact(report, ATOL);
       }

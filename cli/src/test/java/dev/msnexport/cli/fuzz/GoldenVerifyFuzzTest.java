@@ -35,9 +35,17 @@ class GoldenVerifyFuzzTest {
       Path dir = Files.createTempDirectory("msn-fuzz-golden-verify");
       dir.toFile().deleteOnExit();
       quietly("init", "--profile", "tiny", "--out", dir.resolve("ck").toString());
-      quietly("export", "--checkpoint", dir.resolve("ck").toString(), "--out", dir.resolve("model").toString(), "--profile", "tiny");
+      quietly(
+          "export",
+          "--checkpoint",
+          dir.resolve("ck").toString(),
+          "--out",
+          dir.resolve("model").toString(),
+          "--profile",
+          "tiny");
       // the inputs that Polygraphy's results file points to (the seeds' own)
-      try (InputStream in = GoldenVerifyFuzzTest.class.getResourceAsStream("golden-tiny-batch2.inputs.json")) {
+      try (InputStream in =
+          GoldenVerifyFuzzTest.class.getResourceAsStream("golden-tiny-batch2.inputs.json")) {
         Files.write(dir.resolve("golden.inputs.json"), in.readAllBytes());
       }
       return dir;
@@ -57,7 +65,8 @@ class GoldenVerifyFuzzTest {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try (PrintStream sink = new PrintStream(OutputStreamSink.INSTANCE, false, StandardCharsets.UTF_8);
+    try (PrintStream sink =
+            new PrintStream(OutputStreamSink.INSTANCE, false, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
       System.setOut(sink);
       System.setErr(e);
@@ -80,20 +89,56 @@ class GoldenVerifyFuzzTest {
   }
 
   private static void replay(Path golden) {
-    Result r = cli("verify", "--model", MODEL.toString(), "--backends", "golden", "--golden", golden.toString(), "--health-samples",
-        "0", "--verbose");
+    Result r =
+        cli(
+            "verify",
+            "--model",
+            MODEL.toString(),
+            "--backends",
+            "golden",
+            "--golden",
+            golden.toString(),
+            "--health-samples",
+            "0",
+            "--verbose");
     if (r.code() == ExitCodes.BAD_INPUT) {
-      assertTrue(r.err().contains(golden.toString()), "the message names the golden file: " + r.err());
+      assertTrue(
+          r.err().contains(golden.toString()), "the message names the golden file: " + r.err());
     } else {
-      assertTrue(r.code() == ExitCodes.OK || r.code() == ExitCodes.PARITY_FAILURE, "exit " + r.code() + ": " + r.err());
+      assertTrue(
+          r.code() == ExitCodes.OK || r.code() == ExitCodes.PARITY_FAILURE,
+          "exit " + r.code() + ": " + r.err());
     }
   }
 
   @FuzzTest
-  @DictionaryEntries({"\"__metadata__\"", "\"format\"", "\"msn-export.golden/1\"", "\"inputs.tokens\"", "\"outputs.click\"",
-      "\"outputs.finish\"", "\"outputs.retrieval.0.slots\"", "\"outputs.retrieval.0.weights\"", "\"dtype\"", "\"shape\"",
-      "\"data_offsets\"", "\"F32\"", "\"F64\"", "\"I64\"", "\"polygraphy_class\"", "\"RunResults\"", "\"lst\"", "\"IterationResult\"",
-      "\"outputs\"", "\"ndarray\"", "\"array\"", "\u0093NUMPY", "'shape'", "'<f4'", "'<i8'"})
+  @DictionaryEntries({
+    "\"__metadata__\"",
+    "\"format\"",
+    "\"msn-export.golden/1\"",
+    "\"inputs.tokens\"",
+    "\"outputs.click\"",
+    "\"outputs.finish\"",
+    "\"outputs.retrieval.0.slots\"",
+    "\"outputs.retrieval.0.weights\"",
+    "\"dtype\"",
+    "\"shape\"",
+    "\"data_offsets\"",
+    "\"F32\"",
+    "\"F64\"",
+    "\"I64\"",
+    "\"polygraphy_class\"",
+    "\"RunResults\"",
+    "\"lst\"",
+    "\"IterationResult\"",
+    "\"outputs\"",
+    "\"ndarray\"",
+    "\"array\"",
+    "\u0093NUMPY",
+    "'shape'",
+    "'<f4'",
+    "'<i8'"
+  })
   void goldenFile(byte[] data) throws IOException {
     Files.write(SAFETENSORS, data);
     replay(SAFETENSORS);

@@ -13,14 +13,23 @@ import java.nio.charset.StandardCharsets;
 /**
  * Coverage-guided fuzzing of the ONNX model loader behind {@code msn-export inspect}
  * (docs/robustness.md): the bytes go through {@link InspectCommand#describeOnnx}, the protobuf
- * parse and the whole summary that {@code inspect model.onnx} prints. The only allowed failure is
- * a {@link BadInputException} naming the model.
+ * parse and the whole summary that {@code inspect model.onnx} prints. The only allowed failure is a
+ * {@link BadInputException} naming the model.
  */
 class OnnxInspectFuzzTest {
   private static final String WHERE = "fuzz-input.onnx";
 
   @FuzzTest
-  @DictionaryEntries({"msn", "PKMRetrieval", "SparseGather", "location", "length", "offset", "model.data", "ai.onnx"})
+  @DictionaryEntries({
+    "msn",
+    "PKMRetrieval",
+    "SparseGather",
+    "location",
+    "length",
+    "offset",
+    "model.data",
+    "ai.onnx"
+  })
   void describeOnnx(byte[] data) {
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(sink, false, StandardCharsets.UTF_8);

@@ -35,13 +35,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Nothing half-written (docs/robustness.md): a child JVM running {@code msn-export export} or
  * {@code init} is killed with SIGKILL at chosen moments of its writes; afterwards every visible
- * file in the output directory is a complete file of the old export or of the new one, the
- * manifest never sits beside graphs of another export, and the next run deletes the hidden
- * leftovers. A full disk (a 1 MiB tmpfs, where mounting is permitted) is a clear error (exit 4).
+ * file in the output directory is a complete file of the old export or of the new one, the manifest
+ * never sits beside graphs of another export, and the next run deletes the hidden leftovers. A full
+ * disk (a 1 MiB tmpfs, where mounting is permitted) is a clear error (exit 4).
  */
 class AtomicOutputsTest {
   /** Large enough that writing takes a while (two 262,144 x 64 value tables: ~270 MB of graphs). */
-  static final String MEDIUM = """
+  static final String MEDIUM =
+      """
       {"name": "medium", "description": "kill -9 tests: slow enough to interrupt",
        "model": {"T": 8, "D": 64, "L": 2, "msn_layers": [0, 1], "S": 512, "k": 16, "dk": 32, "ffn_mult": 2, "head_hidden": 64,
                  "tasks": ["click", "finish"]},
@@ -52,8 +53,10 @@ class AtomicOutputsTest {
   static Profile medium;
   static Path ckOld;
   static Path ckNew;
+
   /** Complete exports of the old and the new checkpoint: what a reader may ever see. */
   static Map<String, String> oldFiles;
+
   static Map<String, String> newFiles;
   static Path oldExport;
 
@@ -96,7 +99,10 @@ class AtomicOutputsTest {
 
   static List<String> hidden(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).sorted().toList();
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("."))
+          .sorted()
+          .toList();
     }
   }
 
@@ -114,15 +120,21 @@ class AtomicOutputsTest {
   }
 
   static Process child(Path log, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-cp", System.getProperty("java.class.path"), MsnExport.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                MsnExport.class.getName()));
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /**
-   * Polls {@code dir} until {@code trigger} holds for one of its file names, then kills the
-   * child with SIGKILL. Returns true if it was killed, false if it finished first.
+   * Polls {@code dir} until {@code trigger} holds for one of its file names, then kills the child
+   * with SIGKILL. Returns true if it was killed, false if it finished first.
    */
   static boolean killWhen(Process p, Path dir, Predicate<Path> trigger) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
@@ -145,7 +157,9 @@ class AtomicOutputsTest {
   }
 
   static Predicate<Path> temp(String target) {
-    return p -> p.getFileName().toString().startsWith("." + target + ".") && p.getFileName().toString().endsWith(".tmp");
+    return p ->
+        p.getFileName().toString().startsWith("." + target + ".")
+            && p.getFileName().toString().endsWith(".tmp");
   }
 
   static Predicate<Path> tempLargerThan(String target, long bytes) {
@@ -158,19 +172,25 @@ class AtomicOutputsTest {
     };
   }
 
-  /** Every visible file is complete (old or new), and a manifest only stands beside its own graphs. */
+  /**
+   * Every visible file is complete (old or new), and a manifest only stands beside its own graphs.
+   */
   static void assertOldOrNewNeverPartial(Path out, String when) throws IOException {
     Map<String, String> now = visible(out);
     for (Map.Entry<String, String> e : now.entrySet()) {
       String name = e.getKey();
       boolean isOld = e.getValue().equals(oldFiles.get(name));
       boolean isNew = e.getValue().equals(newFiles.get(name));
-      assertTrue(isOld || isNew, when + ": " + name + " is neither the old nor the new complete file (partial?)");
+      assertTrue(
+          isOld || isNew,
+          when + ": " + name + " is neither the old nor the new complete file (partial?)");
     }
     String manifest = now.get(MsnOnnxExporter.MANIFEST_FILE);
     if (manifest != null) {
-      Map<String, String> generation = manifest.equals(oldFiles.get(MsnOnnxExporter.MANIFEST_FILE)) ? oldFiles : newFiles;
-      assertEquals(generation, now, when + ": the manifest stands beside the graphs of its own export");
+      Map<String, String> generation =
+          manifest.equals(oldFiles.get(MsnOnnxExporter.MANIFEST_FILE)) ? oldFiles : newFiles;
+      assertEquals(
+          generation, now, when + ": the manifest stands beside the graphs of its own export");
     }
   }
 
@@ -194,29 +214,56 @@ class AtomicOutputsTest {
   void killedExportsLeaveTheOldCompleteFilesOrNone() throws Exception {
     // 1. a fresh directory, killed while the first graph is being written: nothing visible
     Path fresh = tmp.resolve("fresh");
-    Process p = child(tmp.resolve("fresh.log"), "export", "--checkpoint", ckNew.toString(), "--out", fresh.toString());
-    assertTrue(killWhen(p, fresh, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)), "killed while writing");
+    Process p =
+        child(
+            tmp.resolve("fresh.log"),
+            "export",
+            "--checkpoint",
+            ckNew.toString(),
+            "--out",
+            fresh.toString());
+    assertTrue(
+        killWhen(p, fresh, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)),
+        "killed while writing");
     assertEquals(Map.of(), visible(fresh), "no visible file after a killed first export");
     assertFalse(hidden(fresh).isEmpty(), "SIGKILL leaves its hidden temporary files");
 
     // 2. over an old export, killed at three moments: first graph, second graph, manifest
     Path out = tmp.resolve("out");
-    String[][] moments = {{MsnOnnxExporter.CUSTOM_FILE, "1048576"}, {MsnOnnxExporter.REFERENCE_FILE, "1048576"},
-        {MsnOnnxExporter.MANIFEST_FILE, "-1"}};
+    String[][] moments = {
+      {MsnOnnxExporter.CUSTOM_FILE, "1048576"},
+      {MsnOnnxExporter.REFERENCE_FILE, "1048576"},
+      {MsnOnnxExporter.MANIFEST_FILE, "-1"}
+    };
     int killedBeforeCommit = 0;
     for (String[] m : moments) {
       resetToOldExport(out);
-      p = child(tmp.resolve("kill-" + m[0] + ".log"), "export", "--checkpoint", ckNew.toString(), "--out", out.toString());
+      p =
+          child(
+              tmp.resolve("kill-" + m[0] + ".log"),
+              "export",
+              "--checkpoint",
+              ckNew.toString(),
+              "--out",
+              out.toString());
       boolean killed = killWhen(p, out, tempLargerThan(m[0], Long.parseLong(m[1])));
       assertOldOrNewNeverPartial(out, "killed while writing " + m[0]);
       if (killed && visible(out).equals(oldFiles)) {
         killedBeforeCommit++;
       }
     }
-    assertTrue(killedBeforeCommit >= 2, "the kills landed before the commit: " + killedBeforeCommit);
+    assertTrue(
+        killedBeforeCommit >= 2, "the kills landed before the commit: " + killedBeforeCommit);
 
     // 3. the next export completes, and deletes the leftovers of the killed ones
-    p = child(tmp.resolve("complete.log"), "export", "--checkpoint", ckNew.toString(), "--out", out.toString());
+    p =
+        child(
+            tmp.resolve("complete.log"),
+            "export",
+            "--checkpoint",
+            ckNew.toString(),
+            "--out",
+            out.toString());
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("complete.log")));
     assertEquals(newFiles, visible(out));
@@ -227,12 +274,30 @@ class AtomicOutputsTest {
   void aKilledExportWithExternalDataLeavesNoPartialTable() throws Exception {
     Path out = tmp.resolve("external");
     Files.createDirectories(out);
-    Process p = child(tmp.resolve("external.log"), "export", "--checkpoint", ckNew.toString(), "--out", out.toString(),
-        "--external-data", "always");
-    assertTrue(killWhen(p, out, tempLargerThan(MsnOnnxExporter.DATA_FILE, 16 << 20)), "killed while writing model.data");
+    Process p =
+        child(
+            tmp.resolve("external.log"),
+            "export",
+            "--checkpoint",
+            ckNew.toString(),
+            "--out",
+            out.toString(),
+            "--external-data",
+            "always");
+    assertTrue(
+        killWhen(p, out, tempLargerThan(MsnOnnxExporter.DATA_FILE, 16 << 20)),
+        "killed while writing model.data");
     assertEquals(Map.of(), visible(out));
-    p = child(tmp.resolve("external2.log"), "export", "--checkpoint", ckNew.toString(), "--out", out.toString(),
-        "--external-data", "always");
+    p =
+        child(
+            tmp.resolve("external2.log"),
+            "export",
+            "--checkpoint",
+            ckNew.toString(),
+            "--out",
+            out.toString(),
+            "--external-data",
+            "always");
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("external2.log")));
     assertTrue(Files.size(out.resolve(MsnOnnxExporter.DATA_FILE)) > (64 << 20));
@@ -242,12 +307,30 @@ class AtomicOutputsTest {
   @Test
   void aKilledInitLeavesNoCheckpointThatLooksComplete() throws Exception {
     Path ck = tmp.resolve("ck-killed");
-    Process p = child(tmp.resolve("init.log"), "init", "--profile", tmp.resolve("medium.json").toString(), "--out", ck.toString(),
-        "--seed", "2");
-    assertTrue(killWhen(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)), "killed while writing the weights");
+    Process p =
+        child(
+            tmp.resolve("init.log"),
+            "init",
+            "--profile",
+            tmp.resolve("medium.json").toString(),
+            "--out",
+            ck.toString(),
+            "--seed",
+            "2");
+    assertTrue(
+        killWhen(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)),
+        "killed while writing the weights");
     assertEquals(Map.of(), visible(ck), "neither weights nor config.json: not a checkpoint");
-    p = child(tmp.resolve("init2.log"), "init", "--profile", tmp.resolve("medium.json").toString(), "--out", ck.toString(),
-        "--seed", "2");
+    p =
+        child(
+            tmp.resolve("init2.log"),
+            "init",
+            "--profile",
+            tmp.resolve("medium.json").toString(),
+            "--out",
+            ck.toString(),
+            "--seed",
+            "2");
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("init2.log")));
     assertEquals(visible(ckNew), visible(ck), "the same seed gives the same bytes in another JVM");
@@ -271,12 +354,15 @@ class AtomicOutputsTest {
   @Test
   void aFullDiskIsExitCodeFourAndLeavesNothing() throws Exception {
     Path mnt = Files.createDirectories(tmp.resolve("full"));
-    assumeTrue(Tmpfs.mount(mnt, "1m"), "mounting a 1 MiB tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)");
+    assumeTrue(
+        Tmpfs.mount(mnt, "1m"),
+        "mounting a 1 MiB tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)");
     try {
       Path out = mnt.resolve("model");
       Run r = run("export", "--checkpoint", ckOld.toString(), "--out", out.toString());
       assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-      assertTrue(r.err().contains(out.toString()) && r.err().contains("No space left on device"), r.err());
+      assertTrue(
+          r.err().contains(out.toString()) && r.err().contains("No space left on device"), r.err());
       assertEquals(Map.of(), visible(out));
       assertEquals(List.of(), hidden(out), "temporary files are deleted when a write fails");
     } finally {
@@ -293,20 +379,37 @@ class AtomicOutputsTest {
     Path ck = tmp.resolve("ck-tiny");
     Path model = tmp.resolve("model-tiny");
     assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    assertEquals(
+        ExitCodes.OK,
+        run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
     Path reportDir = Files.createDirectories(tmp.resolve("report-is-a-directory"));
-    r = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference", "--report", reportDir.toString());
+    r =
+        run(
+            "verify",
+            "--model",
+            model.toString(),
+            "--backends",
+            "golden,ort-reference",
+            "--report",
+            reportDir.toString());
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains(reportDir.toString()), r.err());
-    assertEquals(List.of(), hidden(tmp.resolve("report-is-a-directory").getParent()).stream().filter(n -> n.endsWith(".tmp")).toList());
+    assertEquals(
+        List.of(),
+        hidden(tmp.resolve("report-is-a-directory").getParent()).stream()
+            .filter(n -> n.endsWith(".tmp"))
+            .toList());
   }
 
   /** mount/umount through the command line, as root. */
   static final class Tmpfs {
     static boolean mount(Path dir, String size) throws InterruptedException {
       try {
-        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
-            .redirectErrorStream(true).start();
+        Process p =
+            new ProcessBuilder(
+                    "mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
+                .redirectErrorStream(true)
+                .start();
         return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
       } catch (IOException e) {
         return false;
@@ -314,7 +417,10 @@ class AtomicOutputsTest {
     }
 
     static void unmount(Path dir) throws IOException, InterruptedException {
-      new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
+      new ProcessBuilder("umount", dir.toString())
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
     }
   }
 }

@@ -2,7 +2,6 @@ package dev.msnexport.cli.robustness;
 
 import static dev.msnexport.cli.robustness.BadInputCliTest.assertBadInput;
 import static dev.msnexport.cli.robustness.BadInputCliTest.run;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -12,8 +11,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.cli.ExitCodes;
-import dev.msnexport.cli.robustness.BadInputCliTest.Run;
 import dev.msnexport.cli.MsnExport;
+import dev.msnexport.cli.robustness.BadInputCliTest.Run;
 import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
@@ -76,10 +75,13 @@ class ExportSafetyTest {
 
   /** The tiny profile with one model field replaced, as a profile file. */
   static Path tinyWith(String field, JsonNode value) throws IOException {
-    ObjectNode p = (ObjectNode) Profiles.JSON.readTree(Profiles.class.getResourceAsStream("/profiles/tiny.json"));
+    ObjectNode p =
+        (ObjectNode)
+            Profiles.JSON.readTree(Profiles.class.getResourceAsStream("/profiles/tiny.json"));
     ((ObjectNode) p.get("model")).set(field, value);
     p.put("name", "tiny-" + field);
-    return Files.writeString(tmp.resolve("tiny-" + field + "-" + value.toString().hashCode() + ".json"), p.toString());
+    return Files.writeString(
+        tmp.resolve("tiny-" + field + "-" + value.toString().hashCode() + ".json"), p.toString());
   }
 
   // ---- 1. sizes -------------------------------------------------------------------------------
@@ -87,13 +89,22 @@ class ExportSafetyTest {
   @Test
   void initRefusesConfigsOfAbsurdSizeBeforeWritingAnything() throws IOException {
     Object[][] cases = {
-        {"S", 1 << 20, "S, D (value tables)", "bytes"}, // 2^40 slots x D 16 x 4 B x 2 layers: 128 TiB
-        {"dk", 1 << 30, "dk", "2^63 bytes"},
-        {"ffn_mult", 1 << 29, "ffn_mult, D, T (FFNs)", "bytes"}, // before: IllegalStateException, exit 70
-        {"ffn_mult", 1 << 30, "ffn_mult", "bytes"}};
+      {"S", 1 << 20, "S, D (value tables)", "bytes"}, // 2^40 slots x D 16 x 4 B x 2 layers: 128 TiB
+      {"dk", 1 << 30, "dk", "2^63 bytes"},
+      {
+        "ffn_mult", 1 << 29, "ffn_mult, D, T (FFNs)", "bytes"
+      }, // before: IllegalStateException, exit 70
+      {"ffn_mult", 1 << 30, "ffn_mult", "bytes"}
+    };
     for (Object[] c : cases) {
       Path out = tmp.resolve("init-" + c[0] + "-" + c[1]);
-      Run r = run("init", "--profile", tinyWith((String) c[0], Profiles.JSON.valueToTree(c[1])).toString(), "--out", out.toString());
+      Run r =
+          run(
+              "init",
+              "--profile",
+              tinyWith((String) c[0], Profiles.JSON.valueToTree(c[1])).toString(),
+              "--out",
+              out.toString());
       assertBadInput(r, (String) c[2], (String) c[3]);
       assertEquals(List.of(), entries(out), c[0] + "=" + c[1] + ": nothing written");
     }
@@ -104,11 +115,16 @@ class ExportSafetyTest {
     Path ck = tmp.resolve("ck-ffn30");
     Files.createDirectories(ck);
     Files.copy(ckTiny.resolve(Checkpoint.WEIGHTS_FILE), ck.resolve(Checkpoint.WEIGHTS_FILE));
-    ObjectNode config = (ObjectNode) Profiles.JSON.readTree(ckTiny.resolve(Checkpoint.CONFIG_FILE).toFile());
-    config.put("ffn_mult", 1 << 30); // ffn_mult * D wrapped to 0 in int arithmetic: "/ by zero", exit 70
+    ObjectNode config =
+        (ObjectNode) Profiles.JSON.readTree(ckTiny.resolve(Checkpoint.CONFIG_FILE).toFile());
+    config.put(
+        "ffn_mult", 1 << 30); // ffn_mult * D wrapped to 0 in int arithmetic: "/ by zero", exit 70
     Files.writeString(ck.resolve(Checkpoint.CONFIG_FILE), config.toString());
     Path out = tmp.resolve("model-ffn30");
-    assertBadInput(run("export", "--checkpoint", ck.toString(), "--out", out.toString()), ck.resolve("config.json").toString(), "ffn_mult",
+    assertBadInput(
+        run("export", "--checkpoint", ck.toString(), "--out", out.toString()),
+        ck.resolve("config.json").toString(),
+        "ffn_mult",
         "bytes");
     assertEquals(List.of(), entries(out));
   }
@@ -118,9 +134,23 @@ class ExportSafetyTest {
     // S 2^15: 2^30 slots x D 16 x 4 B x 2 layers = 128 GiB, under the 1 TiB limit
     Path out = Files.createDirectories(tmp.resolve("init-disk"));
     long need = 128L << 30;
-    assumeTrue(Files.getFileStore(out).getUsableSpace() < need, "this disk has 128 GiB free: the free-space case cannot occur");
-    Run r = run("init", "--profile", tinyWith("S", Profiles.JSON.valueToTree(1 << 15)).toString(), "--out", out.toString());
-    assertBadInput(r, out.toString(), "No space left on device", "bytes are free", "S, D (value tables)", "137438953472 bytes");
+    assumeTrue(
+        Files.getFileStore(out).getUsableSpace() < need,
+        "this disk has 128 GiB free: the free-space case cannot occur");
+    Run r =
+        run(
+            "init",
+            "--profile",
+            tinyWith("S", Profiles.JSON.valueToTree(1 << 15)).toString(),
+            "--out",
+            out.toString());
+    assertBadInput(
+        r,
+        out.toString(),
+        "No space left on device",
+        "bytes are free",
+        "S, D (value tables)",
+        "137438953472 bytes");
     assertEquals(List.of(), entries(out));
   }
 
@@ -129,16 +159,24 @@ class ExportSafetyTest {
   static Process child(Path log, String signalToReset, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     if (signalToReset != null) {
-      // a JVM started with SIGINT ignored (a background job of a script or of Maven) keeps it ignored
+      // a JVM started with SIGINT ignored (a background job of a script or of Maven) keeps it
+      // ignored
       cmd.addAll(List.of("env", "--default-signal=" + signalToReset));
     }
-    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-cp",
-        System.getProperty("java.class.path"), MsnExport.class.getName()));
+    cmd.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx512m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            MsnExport.class.getName()));
     cmd.addAll(List.of(args));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
-  /** Waits until a file of {@code dir} satisfies {@code trigger}; false if the child ended first. */
+  /**
+   * Waits until a file of {@code dir} satisfies {@code trigger}; false if the child ended first.
+   */
   static boolean waitFor(Process p, Path dir, Predicate<Path> trigger) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (p.isAlive() && System.nanoTime() < deadline) {
@@ -178,20 +216,45 @@ class ExportSafetyTest {
   void sigtermAndSigintDuringExportAndInitLeaveNoTemporaryFile() throws Exception {
     for (String sig : List.of("TERM", "INT")) {
       Path out = tmp.resolve("signal-export-" + sig);
-      Process p = child(tmp.resolve("signal-export-" + sig + ".log"), sig, "export", "--checkpoint", ckMedium.toString(), "--out",
-          out.toString());
-      assertTrue(waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)), "the child was writing its first graph");
+      Process p =
+          child(
+              tmp.resolve("signal-export-" + sig + ".log"),
+              sig,
+              "export",
+              "--checkpoint",
+              ckMedium.toString(),
+              "--out",
+              out.toString());
+      assertTrue(
+          waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)),
+          "the child was writing its first graph");
       assertFalse(hidden(out).isEmpty(), "temporary files and the lock exist while it writes");
       signal(p, sig);
       assertNotEquals(0, p.exitValue(), "interrupted, not finished");
-      assertEquals(List.of(), entries(out), "SIG" + sig + ": no temporary file, no lock file, nothing visible");
+      assertEquals(
+          List.of(),
+          entries(out),
+          "SIG" + sig + ": no temporary file, no lock file, nothing visible");
 
       Path ck = tmp.resolve("signal-init-" + sig);
-      p = child(tmp.resolve("signal-init-" + sig + ".log"), sig, "init", "--profile", mediumProfile.toString(), "--out", ck.toString());
-      assertTrue(waitFor(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)), "the child was writing the weights");
+      p =
+          child(
+              tmp.resolve("signal-init-" + sig + ".log"),
+              sig,
+              "init",
+              "--profile",
+              mediumProfile.toString(),
+              "--out",
+              ck.toString());
+      assertTrue(
+          waitFor(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)),
+          "the child was writing the weights");
       signal(p, sig);
       assertNotEquals(0, p.exitValue());
-      assertEquals(List.of(), entries(ck), "SIG" + sig + ": no temporary file, no lock file, nothing visible");
+      assertEquals(
+          List.of(),
+          entries(ck),
+          "SIG" + sig + ": no temporary file, no lock file, nothing visible");
     }
   }
 
@@ -200,42 +263,86 @@ class ExportSafetyTest {
   @Test
   void aSecondWriterIntoOneDirectoryIsRefusedAndTheFirstCompletesUnmixed() throws Exception {
     Path out = tmp.resolve("concurrent");
-    Process p = child(tmp.resolve("concurrent.log"), null, "export", "--checkpoint", ckMedium.toString(), "--out", out.toString());
-    assertTrue(waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 0)), "the first export is writing");
+    Process p =
+        child(
+            tmp.resolve("concurrent.log"),
+            null,
+            "export",
+            "--checkpoint",
+            ckMedium.toString(),
+            "--out",
+            out.toString());
+    assertTrue(
+        waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 0)),
+        "the first export is writing");
     Run second = run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString());
     assertBadInput(second, out.toString(), "in use", "pid " + p.pid());
-    Run init = run("init", "--profile", "tiny", "--out", out.toString()); // any writer of the directory
+    Run init =
+        run("init", "--profile", "tiny", "--out", out.toString()); // any writer of the directory
     assertBadInput(init, out.toString(), "pid " + p.pid());
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("concurrent.log")));
-    // the directory holds the first export only: its manifest names its checkpoint, and it loads against it
+    // the directory holds the first export only: its manifest names its checkpoint, and it loads
+    // against it
     JsonNode manifest = Profiles.JSON.readTree(out.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
-    assertEquals(Checkpoint.sha256(ckMedium.resolve(Checkpoint.WEIGHTS_FILE)), manifest.get("checkpoint_sha256").asText());
+    assertEquals(
+        Checkpoint.sha256(ckMedium.resolve(Checkpoint.WEIGHTS_FILE)),
+        manifest.get("checkpoint_sha256").asText());
     assertEquals(List.of(), hidden(out), "the lock file is removed when the export is done");
-    assertEquals(ExitCodes.OK, run("verify", "--model", out.toString(), "--backends", "golden,ort-reference", "--batch", "2").code());
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "verify",
+                "--model",
+                out.toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--batch",
+                "2")
+            .code());
   }
 
   @Test
   void aLockLeftByAKilledRunIsTakenOver() throws Exception {
     Path out = tmp.resolve("stale");
-    Process p = child(tmp.resolve("stale.log"), null, "export", "--checkpoint", ckMedium.toString(), "--out", out.toString());
+    Process p =
+        child(
+            tmp.resolve("stale.log"),
+            null,
+            "export",
+            "--checkpoint",
+            ckMedium.toString(),
+            "--out",
+            out.toString());
     assertTrue(waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)));
     p.destroyForcibly(); // SIGKILL: no hook runs, the lock file stays, the kernel drops the lock
     assertTrue(p.waitFor(1, TimeUnit.MINUTES));
     assertTrue(Files.exists(out.resolve(OutputLock.FILE)), "SIGKILL leaves the lock file");
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
-    assertEquals(List.of(), hidden(out), "taken over, then removed; the killed run's temporary files deleted");
+    assertEquals(
+        ExitCodes.OK,
+        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(
+        List.of(),
+        hidden(out),
+        "taken over, then removed; the killed run's temporary files deleted");
   }
 
   @Test
   void aLockHeldInThisProcessRefusesAWriterNamingTheDirectory() throws IOException {
     Path out = Files.createDirectories(tmp.resolve("held"));
     try (OutputLock held = OutputLock.acquire(out, "output directory")) {
-      assertBadInput(run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()), out.toString(),
+      assertBadInput(
+          run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()),
+          out.toString(),
           "pid " + ProcessHandle.current().pid());
     }
-    assertEquals(List.of(), entries(out), "refused before anything was written; the released lock leaves no file");
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(
+        List.of(),
+        entries(out),
+        "refused before anything was written; the released lock leaves no file");
+    assertEquals(
+        ExitCodes.OK,
+        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
   }
 
   // ---- 4. failed commit -----------------------------------------------------------------------
@@ -243,14 +350,38 @@ class ExportSafetyTest {
   @Test
   void aCommitThatCannotReplaceATargetLeavesThePreviousExportLoadable() throws IOException {
     Path out = tmp.resolve("commit");
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(
+        ExitCodes.OK,
+        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
     String manifest = Files.readString(out.resolve(MsnOnnxExporter.MANIFEST_FILE));
-    Files.createDirectories(out.resolve(MsnOnnxExporter.DATA_FILE).resolve("x")); // model.data is a directory
-    Run r = run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString(), "--external-data", "always");
+    Files.createDirectories(
+        out.resolve(MsnOnnxExporter.DATA_FILE).resolve("x")); // model.data is a directory
+    Run r =
+        run(
+            "export",
+            "--checkpoint",
+            ckTiny.toString(),
+            "--out",
+            out.toString(),
+            "--external-data",
+            "always");
     assertBadInput(r, out.resolve(MsnOnnxExporter.DATA_FILE).toString(), "directory");
-    assertEquals(manifest, Files.readString(out.resolve(MsnOnnxExporter.MANIFEST_FILE)), "the previous manifest is kept");
+    assertEquals(
+        manifest,
+        Files.readString(out.resolve(MsnOnnxExporter.MANIFEST_FILE)),
+        "the previous manifest is kept");
     assertEquals(List.of(), hidden(out));
-    assertEquals(ExitCodes.OK, run("verify", "--model", out.toString(), "--backends", "golden,ort-reference", "--batch", "2").code(),
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "verify",
+                "--model",
+                out.toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--batch",
+                "2")
+            .code(),
         "the previous export still loads and verifies");
   }
 
@@ -259,10 +390,20 @@ class ExportSafetyTest {
   @Test
   void aTaskNamedLikeTheGraphInputIsRefused() throws IOException {
     Path ck = tmp.resolve("ck-tokens");
-    assertEquals(ExitCodes.OK, run("init", "--profile",
-        tinyWith("tasks", Profiles.JSON.valueToTree(List.of("click", "tokens"))).toString(), "--out", ck.toString()).code());
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "init",
+                "--profile",
+                tinyWith("tasks", Profiles.JSON.valueToTree(List.of("click", "tokens"))).toString(),
+                "--out",
+                ck.toString())
+            .code());
     Path out = tmp.resolve("model-tokens");
-    assertBadInput(run("export", "--checkpoint", ck.toString(), "--out", out.toString()), "'tokens'", "graph input");
+    assertBadInput(
+        run("export", "--checkpoint", ck.toString(), "--out", out.toString()),
+        "'tokens'",
+        "graph input");
     assertEquals(List.of(), entries(out));
   }
 
@@ -294,8 +435,12 @@ class ExportSafetyTest {
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), ck64, 0, DType.F64);
     patch(ck64.resolve(Checkpoint.WEIGHTS_FILE), "blocks.1.ffn.w2", 37, 1e300);
     Path out = tmp.resolve("model-f64");
-    assertBadInput(run("export", "--checkpoint", ck64.toString(), "--out", out.toString()), "blocks.1.ffn.w2", "1.0E300",
-        "flat index 37", "fp32");
+    assertBadInput(
+        run("export", "--checkpoint", ck64.toString(), "--out", out.toString()),
+        "blocks.1.ffn.w2",
+        "1.0E300",
+        "flat index 37",
+        "fp32");
     assertEquals(List.of(), entries(out));
 
     // 1e6 is a float32 but not an fp16: +Inf in an fp16 value table
@@ -303,10 +448,31 @@ class ExportSafetyTest {
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), ck, 0);
     patch(ck.resolve(Checkpoint.WEIGHTS_FILE), "blocks.0.msn.values", 1000, 1e6);
     out = tmp.resolve("model-fp16");
-    assertBadInput(run("export", "--checkpoint", ck.toString(), "--out", out.toString(), "--values-dtype", "fp16"),
-        "blocks.0.msn.values", "1000000.0", "flat index 1000", "fp16");
+    assertBadInput(
+        run(
+            "export",
+            "--checkpoint",
+            ck.toString(),
+            "--out",
+            out.toString(),
+            "--values-dtype",
+            "fp16"),
+        "blocks.0.msn.values",
+        "1000000.0",
+        "flat index 1000",
+        "fp16");
     assertEquals(List.of(), entries(out));
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ck.toString(), "--out", out.toString(), "--values-dtype", "bf16").code(),
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "export",
+                "--checkpoint",
+                ck.toString(),
+                "--out",
+                out.toString(),
+                "--values-dtype",
+                "bf16")
+            .code(),
         "bf16 holds 1e6");
   }
 
@@ -318,24 +484,49 @@ class ExportSafetyTest {
     Path ck = before.resolve("checkpoint");
     Path model = before.resolve("exports").resolve("model");
     assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(ExitCodes.OK, run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
-    JsonNode manifest = Profiles.JSON.readTree(model.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
+    assertEquals(
+        ExitCodes.OK,
+        run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    JsonNode manifest =
+        Profiles.JSON.readTree(model.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
     assertEquals("../../checkpoint", manifest.get("checkpoint").asText());
-    assertEquals(Checkpoint.sha256(ck.resolve(Checkpoint.WEIGHTS_FILE)), manifest.get("checkpoint_sha256").asText());
+    assertEquals(
+        Checkpoint.sha256(ck.resolve(Checkpoint.WEIGHTS_FILE)),
+        manifest.get("checkpoint_sha256").asText());
 
     Path after = tmp.resolve("pair-after");
     Files.move(before, after);
     Path moved = after.resolve("exports").resolve("model");
-    assertEquals(ExitCodes.OK, run("verify", "--model", moved.toString(), "--backends", "golden,ort-reference", "--batch", "2").code(),
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "verify",
+                "--model",
+                moved.toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--batch",
+                "2")
+            .code(),
         "the moved export finds its moved checkpoint");
 
     // an older manifest with an absolute path is still read as it is
-    ObjectNode old = (ObjectNode) Profiles.JSON.readTree(moved.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
+    ObjectNode old =
+        (ObjectNode) Profiles.JSON.readTree(moved.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
     old.put("checkpoint", after.resolve("checkpoint").toAbsolutePath().toString());
     Files.writeString(moved.resolve(MsnOnnxExporter.MANIFEST_FILE), old.toString());
     Path elsewhere = tmp.resolve("elsewhere");
     Files.move(after.resolve("exports"), elsewhere);
-    assertEquals(ExitCodes.OK, run("verify", "--model", elsewhere.resolve("model").toString(), "--backends", "golden,ort-reference",
-        "--batch", "2").code());
+    assertEquals(
+        ExitCodes.OK,
+        run(
+                "verify",
+                "--model",
+                elsewhere.resolve("model").toString(),
+                "--backends",
+                "golden,ort-reference",
+                "--batch",
+                "2")
+            .code());
   }
 }

@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A checkpoint directory: {@code config.json} (the model config) and {@code model.safetensors}
- * (the contract's tensors). Opening validates every tensor against the config: presence, no
- * extras, floating dtype, shape, and NaN/Inf. Tensors stay memory-mapped; close to unmap.
+ * A checkpoint directory: {@code config.json} (the model config) and {@code model.safetensors} (the
+ * contract's tensors). Opening validates every tensor against the config: presence, no extras,
+ * floating dtype, shape, and NaN/Inf. Tensors stay memory-mapped; close to unmap.
  *
  * <p>Opened through a {@link NameMap}, the tensors are renamed (to the contract's names) before
  * validation; {@link #tensors()} and {@link #tensor} then answer to the contract's names.
@@ -37,7 +37,12 @@ public final class Checkpoint implements AutoCloseable {
   private final Map<String, TensorView> tensors;
   private final NameMap nameMap;
 
-  private Checkpoint(Path dir, ModelConfig config, SafetensorsFile weights, Map<String, TensorView> tensors, NameMap nameMap) {
+  private Checkpoint(
+      Path dir,
+      ModelConfig config,
+      SafetensorsFile weights,
+      Map<String, TensorView> tensors,
+      NameMap nameMap) {
     this.dir = dir;
     this.config = config;
     this.weights = weights;
@@ -59,19 +64,26 @@ public final class Checkpoint implements AutoCloseable {
 
   private static Checkpoint load(Path dir, NameMap nameMap) {
     if (!Files.isDirectory(dir)) {
-      throw new BadInputException("checkpoint directory " + dir + " does not exist or is not a directory");
+      throw new BadInputException(
+          "checkpoint directory " + dir + " does not exist or is not a directory");
     }
     ModelConfig config = Profiles.readModelConfig(dir.resolve(CONFIG_FILE));
     SafetensorsFile st = SafetensorsFile.open(dir.resolve(WEIGHTS_FILE));
     try {
       Map<String, TensorView> tensors = st.tensors();
       if (nameMap != null) {
-        Map<String, String> mapping = nameMap.apply(st.tensors().keySet(), TensorLayout.expected(config).keySet());
+        Map<String, String> mapping =
+            nameMap.apply(st.tensors().keySet(), TensorLayout.expected(config).keySet());
         Map<String, TensorView> renamed = new LinkedHashMap<>();
         mapping.forEach((to, from) -> renamed.put(to, st.tensors().get(from).withName(to)));
         tensors = Collections.unmodifiableMap(renamed);
       }
-      validate(config, tensors, "checkpoint " + st.path() + (nameMap != null ? " (names mapped by " + nameMap.source() + ")" : ""));
+      validate(
+          config,
+          tensors,
+          "checkpoint "
+              + st.path()
+              + (nameMap != null ? " (names mapped by " + nameMap.source() + ")" : ""));
       return new Checkpoint(dir, config, st, tensors, nameMap);
     } catch (RuntimeException e) {
       st.close();
@@ -93,26 +105,50 @@ public final class Checkpoint implements AutoCloseable {
         continue;
       }
       if (!t.dtype().isFloating()) {
-        throw new BadInputException(where + ": tensor '" + e.getKey() + "' has dtype " + t.dtype().safetensorsName()
-            + ", expected a floating type (F32, F16, BF16, F64)");
+        throw new BadInputException(
+            where
+                + ": tensor '"
+                + e.getKey()
+                + "' has dtype "
+                + t.dtype().safetensorsName()
+                + ", expected a floating type (F32, F16, BF16, F64)");
       }
       if (!Arrays.equals(t.shape(), e.getValue())) {
-        throw new BadInputException(where + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-            + ", expected " + Arrays.toString(e.getValue()) + " for this config");
+        throw new BadInputException(
+            where
+                + ": tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(t.shape())
+                + ", expected "
+                + Arrays.toString(e.getValue())
+                + " for this config");
       }
     }
     if (!missing.isEmpty()) {
-      throw new BadInputException(where + ": missing tensor" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing));
+      throw new BadInputException(
+          where
+              + ": missing tensor"
+              + (missing.size() > 1 ? "s " : " ")
+              + String.join(", ", missing));
     }
     for (String name : tensors.keySet()) {
       if (!expected.containsKey(name)) {
-        throw new BadInputException(where + ": unexpected tensor '" + name + "' (not in the contract for this config)");
+        throw new BadInputException(
+            where + ": unexpected tensor '" + name + "' (not in the contract for this config)");
       }
     }
     for (TensorView t : tensors.values()) {
       long bad = t.firstNonFinite();
       if (bad >= 0) {
-        throw new BadInputException(where + ": tensor '" + t.name() + "' holds " + t.getDouble(bad) + " at flat index " + bad);
+        throw new BadInputException(
+            where
+                + ": tensor '"
+                + t.name()
+                + "' holds "
+                + t.getDouble(bad)
+                + " at flat index "
+                + bad);
       }
     }
   }

@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  * Writes a deterministic synthetic checkpoint for a config: every tensor of the contract, with
  * realistic scales (LayerNorm weights near 1, Xavier-uniform matrices, unit-normal keys and
  * values). Each tensor draws from its own stream seeded by (seed, name), so a tensor's values do
- * not depend on which other tensors exist. Streamed: the 2 GiB table of {@code large} never sits
- * in memory.
+ * not depend on which other tensors exist. Streamed: the 2 GiB table of {@code large} never sits in
+ * memory.
  */
 public final class SyntheticCheckpoint {
   private static final int CHUNK = 1 << 16;
@@ -34,7 +34,8 @@ public final class SyntheticCheckpoint {
     String where = "checkpoint " + dir;
     config.validate(where); // sizes in 64-bit arithmetic, before anything is written
     long bytes = config.totalBytes(where) / 4 * dtype.size();
-    AtomicFiles.requireFreeSpace(dir, bytes, where + " (" + config.largestTerm(where) + " as float32)");
+    AtomicFiles.requireFreeSpace(
+        dir, bytes, where + " (" + config.largestTerm(where) + " as float32)");
     try (OutputLock lock = OutputLock.acquire(dir, "checkpoint directory")) {
       writeLocked(config, dir, seed, dtype);
     }
@@ -46,34 +47,42 @@ public final class SyntheticCheckpoint {
       String name = e.getKey();
       long[] shape = e.getValue();
       Init init = initFor(name, shape);
-      w.add(name, dtype, shape, out -> {
-        SplittableRandom rnd = new SplittableRandom(mix(seed, name));
-        long n = TensorView.numel(shape);
-        int bytesPer = dtype.size();
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK * bytesPer).order(ByteOrder.LITTLE_ENDIAN);
-        for (long i = 0; i < n; ) {
-          buf.clear();
-          int m = (int) Math.min(CHUNK, n - i);
-          for (int j = 0; j < m; j++) {
-            float v = init.sample(rnd, i + j);
-            switch (dtype) {
-              case F32 -> buf.putFloat(v);
-              case F16 -> buf.putShort(DType.floatToHalf(v));
-              case BF16 -> buf.putShort(DType.floatToBf16(v));
-              case F64 -> buf.putDouble(v);
-              default -> throw new IllegalArgumentException("checkpoint dtype must be a float type: " + dtype);
+      w.add(
+          name,
+          dtype,
+          shape,
+          out -> {
+            SplittableRandom rnd = new SplittableRandom(mix(seed, name));
+            long n = TensorView.numel(shape);
+            int bytesPer = dtype.size();
+            ByteBuffer buf = ByteBuffer.allocate(CHUNK * bytesPer).order(ByteOrder.LITTLE_ENDIAN);
+            for (long i = 0; i < n; ) {
+              buf.clear();
+              int m = (int) Math.min(CHUNK, n - i);
+              for (int j = 0; j < m; j++) {
+                float v = init.sample(rnd, i + j);
+                switch (dtype) {
+                  case F32 -> buf.putFloat(v);
+                  case F16 -> buf.putShort(DType.floatToHalf(v));
+                  case BF16 -> buf.putShort(DType.floatToBf16(v));
+                  case F64 -> buf.putDouble(v);
+                  default ->
+                      throw new IllegalArgumentException(
+                          "checkpoint dtype must be a float type: " + dtype);
+                }
+              }
+              buf.flip();
+              while (buf.hasRemaining()) {
+                out.write(buf);
+              }
+              i += m;
             }
-          }
-          buf.flip();
-          while (buf.hasRemaining()) {
-            out.write(buf);
-          }
-          i += m;
-        }
-      });
+          });
     }
     // config.json last: a directory with config.json always has its weights beside it
-    w.write(dir.resolve(Checkpoint.WEIGHTS_FILE), Map.of("format", "pt", "generator", "msn-export init", "seed", Long.toString(seed)));
+    w.write(
+        dir.resolve(Checkpoint.WEIGHTS_FILE),
+        Map.of("format", "pt", "generator", "msn-export init", "seed", Long.toString(seed)));
     AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), Profiles.toJson(config) + "\n");
   }
 

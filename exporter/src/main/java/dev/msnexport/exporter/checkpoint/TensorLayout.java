@@ -32,7 +32,9 @@ public final class TensorLayout {
           m.put(p + "key_norm_" + half + ".weight", new long[] {c.dk()});
           m.put(p + "key_norm_" + half + ".bias", new long[] {c.dk()});
         }
-        m.put(p + "values", c.perTokenMemory() ? new long[] {t, c.slots(), d} : new long[] {c.slots(), d});
+        m.put(
+            p + "values",
+            c.perTokenMemory() ? new long[] {t, c.slots(), d} : new long[] {c.slots(), d});
       }
       m.put(b + "ffn.w1", new long[] {t, h, d});
       m.put(b + "ffn.b1", new long[] {t, h});

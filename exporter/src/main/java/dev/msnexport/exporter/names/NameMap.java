@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -21,8 +18,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Maps a training framework's tensor names to the contract's ({@code --name-map FILE}). The file
- * is JSON, one of two forms:
+ * Maps a training framework's tensor names to the contract's ({@code --name-map FILE}). The file is
+ * JSON, one of two forms:
  *
  * <ul>
  *   <li>exact renames: {@code {"model.mem.v": "blocks.0.msn.values", ...}}; a name that is not a
@@ -43,7 +40,12 @@ public final class NameMap {
   /** One rule; {@code replacement == null} means drop. {@code index} is 1-based, for messages. */
   public record Rule(int index, Pattern pattern, String replacement) {
     String describe() {
-      return "rule " + index + " '" + pattern.pattern() + "'" + (replacement == null ? " (drop)" : " -> '" + replacement + "'");
+      return "rule "
+          + index
+          + " '"
+          + pattern.pattern()
+          + "'"
+          + (replacement == null ? " (drop)" : " -> '" + replacement + "'");
     }
   }
 
@@ -78,10 +80,12 @@ public final class NameMap {
     try {
       root = JSON.readTree(text);
     } catch (JacksonException e) {
-      throw new BadInputException(where + ": not valid JSON: " + e.getOriginalMessage().replace('\n', ' '));
+      throw new BadInputException(
+          where + ": not valid JSON: " + e.getOriginalMessage().replace('\n', ' '));
     }
     if (root == null || !root.isObject()) {
-      throw new BadInputException(where + ": must be a JSON object: {\"from\": \"to\", ...} or {\"rules\": [...]}");
+      throw new BadInputException(
+          where + ": must be a JSON object: {\"from\": \"to\", ...} or {\"rules\": [...]}");
     }
     if (root.has("rules")) {
       if (root.size() != 1) {
@@ -89,7 +93,8 @@ public final class NameMap {
       }
       JsonNode arr = root.get("rules");
       if (!arr.isArray()) {
-        throw new BadInputException(where + ": 'rules' must be an array of {\"pattern\": ..., \"replacement\": ...}");
+        throw new BadInputException(
+            where + ": 'rules' must be an array of {\"pattern\": ..., \"replacement\": ...}");
       }
       List<Rule> rules = new ArrayList<>();
       for (int i = 0; i < arr.size(); i++) {
@@ -101,12 +106,14 @@ public final class NameMap {
         for (Iterator<String> it = r.fieldNames(); it.hasNext(); ) {
           String f = it.next();
           if (!Set.of("pattern", "replacement", "drop").contains(f)) {
-            throw new BadInputException(rw + ": unknown field '" + f + "' (known: pattern, replacement, drop)");
+            throw new BadInputException(
+                rw + ": unknown field '" + f + "' (known: pattern, replacement, drop)");
           }
         }
         boolean drop = r.path("drop").asBoolean(false);
         if (drop == r.has("replacement")) {
-          throw new BadInputException(rw + " needs exactly one of 'replacement' (a string) or \"drop\": true");
+          throw new BadInputException(
+              rw + " needs exactly one of 'replacement' (a string) or \"drop\": true");
         }
         if (!drop && !r.get("replacement").isTextual()) {
           throw new BadInputException(rw + ": 'replacement' must be a string");
@@ -115,7 +122,13 @@ public final class NameMap {
         try {
           p = Pattern.compile(r.get("pattern").asText());
         } catch (PatternSyntaxException e) {
-          throw new BadInputException(rw + ": invalid regular expression: " + e.getDescription() + " in '" + e.getPattern() + "'");
+          throw new BadInputException(
+              rw
+                  + ": invalid regular expression: "
+                  + e.getDescription()
+                  + " in '"
+                  + e.getPattern()
+                  + "'");
         }
         String repl = drop ? null : r.get("replacement").asText();
         if (repl != null) {
@@ -125,7 +138,8 @@ public final class NameMap {
             m.find();
             m.appendReplacement(new StringBuilder(), repl);
           } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-            throw new BadInputException(rw + ": invalid replacement '" + repl + "': " + e.getMessage());
+            throw new BadInputException(
+                rw + ": invalid replacement '" + repl + "': " + e.getMessage());
           }
         }
         rules.add(new Rule(i + 1, p, repl));
@@ -137,7 +151,11 @@ public final class NameMap {
       Map.Entry<String, JsonNode> e = it.next();
       JsonNode v = e.getValue();
       if (!v.isTextual() && !v.isNull()) {
-        throw new BadInputException(where + ": the value for '" + e.getKey() + "' must be a tensor name (a string) or null (drop)");
+        throw new BadInputException(
+            where
+                + ": the value for '"
+                + e.getKey()
+                + "' must be a tensor name (a string) or null (drop)");
       }
       exact.put(e.getKey(), v.isNull() ? null : v.asText());
     }
@@ -193,19 +211,40 @@ public final class NameMap {
       }
       String before = out.putIfAbsent(to, name);
       if (before != null) {
-        throw new BadInputException(source + ": tensors '" + before + "' (" + (how.get(to) == null ? "kept as is" : "by " + how.get(to))
-            + ") and '" + name + "' (" + (by == null ? "kept as is" : "by " + by) + ") both map to '" + to + "'");
+        throw new BadInputException(
+            source
+                + ": tensors '"
+                + before
+                + "' ("
+                + (how.get(to) == null ? "kept as is" : "by " + how.get(to))
+                + ") and '"
+                + name
+                + "' ("
+                + (by == null ? "kept as is" : "by " + by)
+                + ") both map to '"
+                + to
+                + "'");
       }
       how.put(to, by);
       if (!contract.contains(to)) {
-        unmapped.add("'" + name + "'" + (by == null ? " (no rule matches it)" : " -> '" + to + "' (by " + by + ")"));
+        unmapped.add(
+            "'"
+                + name
+                + "'"
+                + (by == null ? " (no rule matches it)" : " -> '" + to + "' (by " + by + ")"));
       }
     }
     if (!unmapped.isEmpty()) {
       int shown = Math.min(unmapped.size(), 5);
-      throw new BadInputException(source + ": " + unmapped.size() + " tensor" + (unmapped.size() > 1 ? "s are" : " is")
-          + " left unmapped (not a contract tensor name for this config): " + String.join("; ", unmapped.subList(0, shown))
-          + (unmapped.size() > shown ? "; and " + (unmapped.size() - shown) + " more" : ""));
+      throw new BadInputException(
+          source
+              + ": "
+              + unmapped.size()
+              + " tensor"
+              + (unmapped.size() > 1 ? "s are" : " is")
+              + " left unmapped (not a contract tensor name for this config): "
+              + String.join("; ", unmapped.subList(0, shown))
+              + (unmapped.size() > shown ? "; and " + (unmapped.size() - shown) + " more" : ""));
     }
     return out;
   }

@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * Emits ONNX nodes with unique, readable names ({@code blocks.0.msn/TopK_3}), small constants
- * embedded as initializers, and typed graph inputs and outputs. Large weights come from the
- * shared {@link TensorStore}.
+ * embedded as initializers, and typed graph inputs and outputs. Large weights come from the shared
+ * {@link TensorStore}.
  */
 final class GraphBuilder {
   private final GraphProto.Builder graph = GraphProto.newBuilder();
@@ -47,9 +47,11 @@ final class GraphBuilder {
   }
 
   /** A node with {@code nOut} outputs in {@code domain}. */
-  String[] ops(String opType, String domain, List<String> inputs, int nOut, AttributeProto... attrs) {
+  String[] ops(
+      String opType, String domain, List<String> inputs, int nOut, AttributeProto... attrs) {
     String name = fresh(opType);
-    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addAllInput(inputs);
+    NodeProto.Builder n =
+        NodeProto.newBuilder().setOpType(opType).setName(name).addAllInput(inputs);
     if (!domain.isEmpty()) {
       n.setDomain(domain);
     }
@@ -106,7 +108,11 @@ final class GraphBuilder {
 
   private String constant(int dtype, long[] dims, byte[] raw) {
     String name = fresh("const");
-    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dtype).setRawData(ByteString.copyFrom(raw));
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(dtype)
+            .setRawData(ByteString.copyFrom(raw));
     for (long d : dims) {
       t.addDims(d);
     }
@@ -134,26 +140,36 @@ final class GraphBuilder {
       }
       shape.addDim(dim);
     }
-    TypeProto type = TypeProto.newBuilder()
-        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))
-        .build();
+    TypeProto type =
+        TypeProto.newBuilder()
+            .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))
+            .build();
     return ValueInfoProto.newBuilder().setName(name).setType(type).build();
   }
 
   /**
    * The graph; refuses a tensor name defined twice (graph input, initializer, node output) or a
-   * graph output listed twice: ONNX requires unique names, and a task named like the input
-   * ({@code tokens}) would otherwise give an invalid model.
+   * graph output listed twice: ONNX requires unique names, and a task named like the input ({@code
+   * tokens}) would otherwise give an invalid model.
    */
   GraphProto build() {
     Map<String, String> defined = new HashMap<>();
-    java.util.function.BiConsumer<String, String> define = (name, what) -> {
-      String before = defined.putIfAbsent(name, what);
-      if (before != null) {
-        throw new BadInputException("graph " + graph.getName() + ": the name '" + name + "' is both " + before + " and " + what
-            + ": task and tensor names must not collide with the graph's input and output names");
-      }
-    };
+    java.util.function.BiConsumer<String, String> define =
+        (name, what) -> {
+          String before = defined.putIfAbsent(name, what);
+          if (before != null) {
+            throw new BadInputException(
+                "graph "
+                    + graph.getName()
+                    + ": the name '"
+                    + name
+                    + "' is both "
+                    + before
+                    + " and "
+                    + what
+                    + ": task and tensor names must not collide with the graph's input and output names");
+          }
+        };
     for (ValueInfoProto in : graph.getInputList()) {
       define.accept(in.getName(), "a graph input");
     }
@@ -168,8 +184,13 @@ final class GraphBuilder {
     java.util.Set<String> outputs = new java.util.HashSet<>();
     for (ValueInfoProto out : graph.getOutputList()) {
       if (!outputs.add(out.getName())) {
-        throw new BadInputException("graph " + graph.getName() + ": the output name '" + out.getName() + "' is listed twice: task and "
-            + "tensor names must not collide with the graph's input and output names");
+        throw new BadInputException(
+            "graph "
+                + graph.getName()
+                + ": the output name '"
+                + out.getName()
+                + "' is listed twice: task and "
+                + "tensor names must not collide with the graph's input and output names");
       }
     }
     graph.addAllInitializer(initializers.values());
@@ -177,20 +198,32 @@ final class GraphBuilder {
   }
 
   static AttributeProto attrInt(String name, long v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.INT)
+        .setI(v)
+        .build();
   }
 
   static AttributeProto attrFloat(String name, float v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.FLOAT)
+        .setF(v)
+        .build();
   }
 
   static AttributeProto attrString(String name, String v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-        .setS(ByteString.copyFromUtf8(v)).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(v))
+        .build();
   }
 
   static AttributeProto attrInts(String name, long... v) {
-    AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    AttributeProto.Builder a =
+        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
     for (long x : v) {
       a.addInts(x);
     }

@@ -20,19 +20,19 @@ import java.util.Set;
  * per-layer precisions, and its Myelin-compiled regions ignore them: seen on the H100/H200, where
  * the scoring path of MSN layer 1 then ran in fp16).
  *
- * <p>Half precision ({@link #isHalfNode}): the per-token FFN's products, bias adds and GELU
- * ({@code blocks.{l}.ffn/}, but not the residual Add and LayerNorm that end the block) and the task
- * heads ({@code heads.{task}/}); SparseGather reads an fp16 copy of its value table (half the
- * bytes; it accumulates in float32 and its output keeps the float32 type of its weights). Float32:
- * the residual stream, token mixing, every LayerNorm, the MSN scoring path (query projection, key
+ * <p>Half precision ({@link #isHalfNode}): the per-token FFN's products, bias adds and GELU ({@code
+ * blocks.{l}.ffn/}, but not the residual Add and LayerNorm that end the block) and the task heads
+ * ({@code heads.{task}/}); SparseGather reads an fp16 copy of its value table (half the bytes; it
+ * accumulates in float32 and its output keeps the float32 type of its weights). Float32: the
+ * residual stream, token mixing, every LayerNorm, the MSN scoring path (query projection, key
  * products, PKMRetrieval, the softmax weights) and the gate: the retrieved slots hinge on score
  * gaps that half precision rounds away.
  *
- * <p>How: every float input of a half node that does not come from another half node gets a
- * {@code Cast(to=FLOAT16)} (one per tensor; casts of initializers are folded at build time), a half
- * node's outputs are renamed {@code NAME.fp16}, and each one used outside the half nodes, or a
- * graph output, gets a {@code Cast(to=FLOAT)} under its old name, so every tensor name outside the
- * half region, graph outputs included, is unchanged. Node order stays topological.
+ * <p>How: every float input of a half node that does not come from another half node gets a {@code
+ * Cast(to=FLOAT16)} (one per tensor; casts of initializers are folded at build time), a half node's
+ * outputs are renamed {@code NAME.fp16}, and each one used outside the half nodes, or a graph
+ * output, gets a {@code Cast(to=FLOAT)} under its old name, so every tensor name outside the half
+ * region, graph outputs included, is unchanged. Node order stays topological.
  */
 public final class MixedPrecision {
   private MixedPrecision() {}
@@ -44,22 +44,34 @@ public final class MixedPrecision {
       return true;
     }
     if (name.startsWith("blocks.") && name.contains(".ffn/")) {
-      return !n.getOpType().equals("LayerNormalization") && !(n.getOutputCount() == 1 && residualOutputs.contains(n.getOutput(0)));
+      return !n.getOpType().equals("LayerNormalization")
+          && !(n.getOutputCount() == 1 && residualOutputs.contains(n.getOutput(0)));
     }
     return false;
   }
 
-  /** Whether {@code input} of node {@code n} is read as an fp16 copy while the node itself stays float32 (SparseGather's value table). */
+  /**
+   * Whether {@code input} of node {@code n} is read as an fp16 copy while the node itself stays
+   * float32 (SparseGather's value table).
+   */
   static boolean isHalfInputOnly(NodeProto n, int input) {
-    return n.getDomain().equals(MsnOnnxExporter.DOMAIN) && n.getOpType().equals("SparseGather") && input == 0;
+    return n.getDomain().equals(MsnOnnxExporter.DOMAIN)
+        && n.getOpType().equals("SparseGather")
+        && input == 0;
   }
 
-  /** The fp16 variant of {@code model} (see the class comment); initializers are untouched (external data stays external). */
+  /**
+   * The fp16 variant of {@code model} (see the class comment); initializers are untouched (external
+   * data stays external).
+   */
   public static ModelProto fp16Variant(ModelProto model) {
     return fp16Variant(model, Set.of());
   }
 
-  /** As {@link #fp16Variant(ModelProto)}, with the named tensors also kept under their names in float32 (to mark them as outputs). */
+  /**
+   * As {@link #fp16Variant(ModelProto)}, with the named tensors also kept under their names in
+   * float32 (to mark them as outputs).
+   */
   public static ModelProto fp16Variant(ModelProto model, Set<String> keepFloat) {
     GraphProto g = model.getGraph();
     Map<String, Integer> types = new HashMap<>();
@@ -129,11 +141,19 @@ public final class MixedPrecision {
         if (halfOutputs.contains(in)) {
           b.setInput(i, in + ".fp16");
         } else if (isFloat(types, in)) {
-          String copy = toHalf.computeIfAbsent(in, t -> {
-            String c = t + ".fp16";
-            nodes.add(cast(n.getName() + "/CastToFp16_" + (++count[0]), t, c, TensorProto.DataType.FLOAT16_VALUE));
-            return c;
-          });
+          String copy =
+              toHalf.computeIfAbsent(
+                  in,
+                  t -> {
+                    String c = t + ".fp16";
+                    nodes.add(
+                        cast(
+                            n.getName() + "/CastToFp16_" + (++count[0]),
+                            t,
+                            c,
+                            TensorProto.DataType.FLOAT16_VALUE));
+                    return c;
+                  });
           b.setInput(i, copy);
         }
       }
@@ -148,7 +168,12 @@ public final class MixedPrecision {
       if (isHalf) {
         for (String o : n.getOutputList()) {
           if (halfOutputs.contains(o) && readAsFloat.contains(o)) {
-            nodes.add(cast(n.getName() + "/CastToFp32_" + (++count[0]), o + ".fp16", o, TensorProto.DataType.FLOAT_VALUE));
+            nodes.add(
+                cast(
+                    n.getName() + "/CastToFp32_" + (++count[0]),
+                    o + ".fp16",
+                    o,
+                    TensorProto.DataType.FLOAT_VALUE));
           }
         }
       }
@@ -160,9 +185,17 @@ public final class MixedPrecision {
     return types.getOrDefault(tensor, 0) == TensorProto.DataType.FLOAT_VALUE;
   }
 
-
   private static NodeProto cast(String name, String in, String out, int to) {
-    return NodeProto.newBuilder().setName(name).setOpType("Cast").addInput(in).addOutput(out)
-        .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT).setI(to)).build();
+    return NodeProto.newBuilder()
+        .setName(name)
+        .setOpType("Cast")
+        .addInput(in)
+        .addOutput(out)
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("to")
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(to))
+        .build();
   }
 }

@@ -3,7 +3,6 @@ package dev.msnexport.exporter.onnx;
 import static dev.msnexport.exporter.onnx.GraphBuilder.attrFloat;
 import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
 import static dev.msnexport.exporter.onnx.GraphBuilder.attrInts;
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrString;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
@@ -32,15 +31,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns a checkpoint into two ONNX graphs of the same model (docs/model-contract.md):
- * {@code model.custom.onnx}, whose retrieval is the custom ops {@code msn::PKMRetrieval} and
- * {@code msn::SparseGather}, and {@code model.reference.onnx}, standard opset-17 ops only. Both
- * take {@code tokens [batch, T, D]} and give one {@code [batch, 1]} probability per task.
+ * Turns a checkpoint into two ONNX graphs of the same model (docs/model-contract.md): {@code
+ * model.custom.onnx}, whose retrieval is the custom ops {@code msn::PKMRetrieval} and {@code
+ * msn::SparseGather}, and {@code model.reference.onnx}, standard opset-17 ops only. Both take
+ * {@code tokens [batch, T, D]} and give one {@code [batch, 1]} probability per task.
  *
- * <p>Export-time folding: the key over-parameterisation and key LayerNorm ({@code K' =
- * LN(keys Theta^T)}) and {@code score_scale} become one constant {@code [dk, S]} per half. Large
- * tensors go to one external data file ({@code model.data}) that both graphs share, streamed from
- * the memory-mapped checkpoint, so a 2 GiB value table is exported with a small heap.
+ * <p>Export-time folding: the key over-parameterisation and key LayerNorm ({@code K' = LN(keys
+ * Theta^T)}) and {@code score_scale} become one constant {@code [dk, S]} per half. Large tensors go
+ * to one external data file ({@code model.data}) that both graphs share, streamed from the
+ * memory-mapped checkpoint, so a 2 GiB value table is exported with a small heap.
  */
 public final class MsnOnnxExporter {
   public static final String CUSTOM_FILE = "model.custom.onnx";
@@ -50,10 +49,15 @@ public final class MsnOnnxExporter {
   public static final String INPUT = "tokens";
   public static final String DOMAIN = "msn";
   public static final int OPSET = 17;
+
   /** Protobuf cannot serialize a message of 2 GiB; stay clear of it. */
   static final long EMBED_LIMIT = (1L << 31) - (64L << 20);
 
-  public enum ExternalData { AUTO, ALWAYS, NEVER }
+  public enum ExternalData {
+    AUTO,
+    ALWAYS,
+    NEVER
+  }
 
   /**
    * @param valuesDtype storage type of the value tables (fp32, fp16, bf16)
@@ -61,8 +65,14 @@ public final class MsnOnnxExporter {
    * @param retrievalOutputs add {@code retrieval.{l}.slots/weights} outputs per MSN layer
    * @param profile profile name recorded in the metadata (may be null)
    */
-  public record Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile, int scoringSplitK) {
-    public Options(DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
+  public record Options(
+      DType valuesDtype,
+      ExternalData externalData,
+      boolean retrievalOutputs,
+      String profile,
+      int scoringSplitK) {
+    public Options(
+        DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
       this(valuesDtype, externalData, retrievalOutputs, profile, DEFAULT_SCORING_SPLIT_K);
     }
 
@@ -76,20 +86,29 @@ public final class MsnOnnxExporter {
    * when K is at least {@link #SPLIT_K_MIN}: each output is the sum of this many float32 dot
    * products over contiguous quarters of K instead of one dot product over all of K.
    *
-   * <p>Why: the candidate scores reach ~100 on the paper profile, and which slots are retrieved
-   * and their softmax weights hang on score differences of 1e-6 relative. A float32 dot product
+   * <p>Why: the candidate scores reach ~100 on the paper profile, and which slots are retrieved and
+   * their softmax weights hang on score differences of 1e-6 relative. A float32 dot product
    * accumulated in one sequential chain (a GEMM tile's K loop) over K = 768 then K = 256 moves
-   * layer 1's weights by up to 1.5e-4 from float64 (CPU emulation, bench/fp16-emulation, modes
-   * fp32 / f32-*); four chains bring that to 2e-5..4e-5, about what float64 accumulation gives.
-   * Same mathematics, same weights (a Reshape of the one initializer); cost: C partial products
-   * written and summed (docs/performance.md).
+   * layer 1's weights by up to 1.5e-4 from float64 (CPU emulation, bench/fp16-emulation, modes fp32
+   * / f32-*); four chains bring that to 2e-5..4e-5, about what float64 accumulation gives. Same
+   * mathematics, same weights (a Reshape of the one initializer); cost: C partial products written
+   * and summed (docs/performance.md).
    */
   public static final int DEFAULT_SCORING_SPLIT_K = 4;
-  /** Reductions shorter than this are one product whatever the split (tiny and small: D, dk < 256). */
+
+  /**
+   * Reductions shorter than this are one product whatever the split (tiny and small: D, dk < 256).
+   */
   public static final int SPLIT_K_MIN = 256;
 
-  public record Result(Path custom, Path reference, Path externalData, long externalBytes, long embeddedBytes,
-      long bytesWritten, double seconds) {}
+  public record Result(
+      Path custom,
+      Path reference,
+      Path externalData,
+      long externalBytes,
+      long embeddedBytes,
+      long bytesWritten,
+      double seconds) {}
 
   public static String slotsOutput(int layer) {
     return "retrieval." + layer + ".slots";
@@ -107,8 +126,10 @@ public final class MsnOnnxExporter {
   private final Checkpoint ckpt;
   private final ModelConfig c;
   private final Options opts;
+
   /** Initializers shared by both graphs, by checkpoint-derived name. */
   private final Map<String, TensorProto> weights = new HashMap<>();
+
   private TensorStore store;
 
   private MsnOnnxExporter(Checkpoint ckpt, Options opts) {
@@ -116,8 +137,15 @@ public final class MsnOnnxExporter {
     this.c = ckpt.config();
     // no --profile: record the built-in profile whose model this checkpoint is, if any, so that
     // verify and bench judge it by its own tolerances and batch range rather than a fallback's
-    this.opts = opts.profile() != null ? opts : new Options(opts.valuesDtype(), opts.externalData(), opts.retrievalOutputs(),
-        Profiles.builtInFor(c).orElse(null), opts.scoringSplitK());
+    this.opts =
+        opts.profile() != null
+            ? opts
+            : new Options(
+                opts.valuesDtype(),
+                opts.externalData(),
+                opts.retrievalOutputs(),
+                Profiles.builtInFor(c).orElse(null),
+                opts.scoringSplitK());
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {
@@ -125,7 +153,8 @@ public final class MsnOnnxExporter {
       throw new BadInputException("--scoring-split-k must be 1..64, got " + opts.scoringSplitK());
     }
     if (!opts.valuesDtype().isFloating() || opts.valuesDtype() == DType.F64) {
-      throw new BadInputException("--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
+      throw new BadInputException(
+          "--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
     }
     return new MsnOnnxExporter(ckpt, opts).run(outDir);
   }
@@ -133,26 +162,38 @@ public final class MsnOnnxExporter {
   private Result run(Path outDir) {
     long t0 = System.nanoTime();
     AtomicFiles.ensureWritableDirectory(outDir, "output directory");
-    boolean external = switch (opts.externalData()) {
-      case ALWAYS -> true;
-      case NEVER -> false;
-      case AUTO -> estimatedBytes() > EMBED_LIMIT;
-    };
+    boolean external =
+        switch (opts.externalData()) {
+          case ALWAYS -> true;
+          case NEVER -> false;
+          case AUTO -> estimatedBytes() > EMBED_LIMIT;
+        };
     if (!external && estimatedBytes() > EMBED_LIMIT) {
-      throw new BadInputException("the model needs " + estimatedBytes() / (1 << 20) + " MiB of tensors, more than an ONNX file "
-          + "can embed (2 GiB): use --external-data auto or always");
+      throw new BadInputException(
+          "the model needs "
+              + estimatedBytes() / (1 << 20)
+              + " MiB of tensors, more than an ONNX file "
+              + "can embed (2 GiB): use --external-data auto or always");
     }
     Path customPath = outDir.resolve(CUSTOM_FILE);
     Path refPath = outDir.resolve(REFERENCE_FILE);
     Path dataPath = outDir.resolve(DATA_FILE);
     refuseOverflow();
-    // external: one table; embedded: each graph holds every tensor. The old files stay until the commit.
-    AtomicFiles.requireFreeSpace(outDir, external ? estimatedBytes() : 2 * estimatedBytes(),
-        "the export of " + ckpt.dir() + " (" + c.largestTerm("config of " + ckpt.dir()) + " as float32)");
+    // external: one table; embedded: each graph holds every tensor. The old files stay until the
+    // commit.
+    AtomicFiles.requireFreeSpace(
+        outDir,
+        external ? estimatedBytes() : 2 * estimatedBytes(),
+        "the export of "
+            + ckpt.dir()
+            + " ("
+            + c.largestTerm("config of " + ckpt.dir())
+            + " as float32)");
     try (OutputLock lock = OutputLock.acquire(outDir, "output directory");
         AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
       Path dataTmp = external ? batch.tempFor(dataPath) : null;
-      try (TensorStore ts = external ? TensorStore.external(dataTmp, DATA_FILE) : TensorStore.embedded()) {
+      try (TensorStore ts =
+          external ? TensorStore.external(dataTmp, DATA_FILE) : TensorStore.embedded()) {
         this.store = ts;
         ModelProto custom = model(true);
         ModelProto reference = model(false);
@@ -160,7 +201,8 @@ public final class MsnOnnxExporter {
         writeModel(custom, batch.tempFor(customPath));
         writeModel(reference, batch.tempFor(refPath));
         String manifest = manifest(external, outDir);
-        Files.writeString(batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest, AtomicFiles.existingTemp());
+        Files.writeString(
+            batch.tempFor(outDir.resolve(MANIFEST_FILE)), manifest, AtomicFiles.existingTemp());
         // Every new file is complete under a temporary name. The commit first checks that every
         // target can be replaced (a directory named model.data fails here, the old export intact),
         // then drops the old manifest and renames the new one last: the renames are atomic one by
@@ -171,8 +213,15 @@ public final class MsnOnnxExporter {
         if (!external) {
           Files.deleteIfExists(dataPath); // a stale table from an earlier external export
         }
-        long written = Files.size(customPath) + Files.size(refPath) + (external ? Files.size(dataPath) : 0);
-        return new Result(customPath, refPath, external ? dataPath : null, ts.externalBytes(), ts.embeddedBytes(), written,
+        long written =
+            Files.size(customPath) + Files.size(refPath) + (external ? Files.size(dataPath) : 0);
+        return new Result(
+            customPath,
+            refPath,
+            external ? dataPath : null,
+            ts.externalBytes(),
+            ts.embeddedBytes(),
+            written,
             (System.nanoTime() - t0) / 1e9);
       }
     } catch (IOException e) {
@@ -196,8 +245,18 @@ public final class MsnOnnxExporter {
         t.readFloats(i, buf, 0, n);
         for (int j = 0; j < n; j++) {
           if (!Float.isFinite(stored(buf[j], as))) {
-            throw new BadInputException("checkpoint " + ckpt.weightsFile() + ": tensor '" + t.name() + "' holds " + t.getDouble(i + j)
-                + " at flat index " + (i + j) + ", which overflows " + as.cliName() + " (the type the export stores it in)");
+            throw new BadInputException(
+                "checkpoint "
+                    + ckpt.weightsFile()
+                    + ": tensor '"
+                    + t.name()
+                    + "' holds "
+                    + t.getDouble(i + j)
+                    + " at flat index "
+                    + (i + j)
+                    + ", which overflows "
+                    + as.cliName()
+                    + " (the type the export stores it in)");
           }
         }
       }
@@ -222,7 +281,8 @@ public final class MsnOnnxExporter {
   }
 
   private static void writeModel(ModelProto m, Path tmp) throws IOException {
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, AtomicFiles.existingTemp()), 1 << 20)) {
+    try (OutputStream out =
+        new BufferedOutputStream(Files.newOutputStream(tmp, AtomicFiles.existingTemp()), 1 << 20)) {
       m.writeTo(out);
     }
   }
@@ -254,8 +314,11 @@ public final class MsnOnnxExporter {
     m.put("external_data", external ? DATA_FILE : null);
     m.put("retrieval_outputs", opts.retrievalOutputs());
     m.put("scoring_split_k", opts.scoringSplitK());
-    // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be reproducible
-    m.put("graphs", new java.util.TreeMap<>(Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE)));
+    // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be
+    // reproducible
+    m.put(
+        "graphs",
+        new java.util.TreeMap<>(Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE)));
     return Profiles.toJson(m) + "\n";
   }
 
@@ -292,11 +355,12 @@ public final class MsnOnnxExporter {
           g.renameOutput(retrieved[2], weightsOutput(l));
           extraOutputs.add(new String[] {slotsOutput(l), weightsOutput(l)});
         }
-        String act = switch (c.gate()) {
-          case "tanh" -> g.op("Tanh", List.of(v));
-          case "sigmoid" -> g.op("Sigmoid", List.of(v));
-          default -> v;
-        };
+        String act =
+            switch (c.gate()) {
+              case "tanh" -> g.op("Tanh", List.of(v));
+              case "sigmoid" -> g.op("Sigmoid", List.of(v));
+              default -> v;
+            };
         x = g.op("Mul", List.of(x, act));
       }
       g.scope("blocks." + l + ".ffn");
@@ -314,9 +378,19 @@ public final class MsnOnnxExporter {
     for (String task : c.tasks()) {
       String p = "heads." + task + ".";
       g.scope("heads." + task);
-      String h = g.op("Add", List.of(g.op("MatMul", List.of(pooled, weight(g, p + "w1", true))), weight(g, p + "b1", false)));
+      String h =
+          g.op(
+              "Add",
+              List.of(
+                  g.op("MatMul", List.of(pooled, weight(g, p + "w1", true))),
+                  weight(g, p + "b1", false)));
       h = gelu(g, h);
-      String o = g.op("Add", List.of(g.op("MatMul", List.of(h, weight(g, p + "w2", true))), weight(g, p + "b2", false)));
+      String o =
+          g.op(
+              "Add",
+              List.of(
+                  g.op("MatMul", List.of(h, weight(g, p + "w2", true))),
+                  weight(g, p + "b2", false)));
       o = g.op("Sigmoid", List.of(o));
       g.renameOutput(o, task);
       g.output(task, TensorProto.DataType.FLOAT_VALUE, batch, 1);
@@ -325,14 +399,18 @@ public final class MsnOnnxExporter {
       g.output(names[0], TensorProto.DataType.INT64_VALUE, batch, c.T(), c.k());
       g.output(names[1], TensorProto.DataType.FLOAT_VALUE, batch, c.T(), c.k());
     }
-    ModelProto.Builder m = ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("msn-export")
-        .setProducerVersion(toolVersion())
-        .setDomain("dev.msnexport")
-        .setDocString("MSN model, " + (custom ? "custom-op" : "reference (standard ops)") + " graph; see docs/model-contract.md")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-        .setGraph(g.build());
+    ModelProto.Builder m =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("msn-export")
+            .setProducerVersion(toolVersion())
+            .setDomain("dev.msnexport")
+            .setDocString(
+                "MSN model, "
+                    + (custom ? "custom-op" : "reference (standard ops)")
+                    + " graph; see docs/model-contract.md")
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+            .setGraph(g.build());
     if (custom) {
       m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(DOMAIN).setVersion(1));
     }
@@ -356,8 +434,12 @@ public final class MsnOnnxExporter {
   /** q = LN halves of (x W_q^T + b_q); scores a, b = [B, T, S] against the folded keys. */
   private String[] scores(GraphBuilder g, int l, String x) {
     String p = "blocks." + l + ".msn.";
-    String q = g.op("Add", List.of(splitKMatMul(g, x, weight(g, p + "query.weight", true), c.D(), 2 * c.dk()),
-        weight(g, p + "query.bias", false)));
+    String q =
+        g.op(
+            "Add",
+            List.of(
+                splitKMatMul(g, x, weight(g, p + "query.weight", true), c.D(), 2 * c.dk()),
+                weight(g, p + "query.bias", false)));
     String qRow = g.op("Slice", List.of(q, g.int64s(0), g.int64s(c.dk()), g.int64s(2)));
     String qCol = g.op("Slice", List.of(q, g.int64s(c.dk()), g.int64s(2L * c.dk()), g.int64s(2)));
     qRow = layerNorm(g, qRow, p + "query_norm_row");
@@ -367,7 +449,10 @@ public final class MsnOnnxExporter {
     return new String[] {a, b};
   }
 
-  /** How many partial sums a scoring product over {@code k} terms gets: the option's, or the largest divisor of k below it. */
+  /**
+   * How many partial sums a scoring product over {@code k} terms gets: the option's, or the largest
+   * divisor of k below it.
+   */
   public static int splitK(int k, int requested) {
     if (k < SPLIT_K_MIN) {
       return 1;
@@ -380,9 +465,9 @@ public final class MsnOnnxExporter {
   }
 
   /**
-   * {@code x [B, T, K] @ w [K, N]} as {@code [B, T, N]}: one MatMul, or (see
-   * {@link #DEFAULT_SCORING_SPLIT_K}) C partial products over contiguous K/C slices, summed:
-   * x as [B*T, C, K/C], transposed to [C, B*T, K/C], times w viewed as [C, K/C, N], ReduceSum over C.
+   * {@code x [B, T, K] @ w [K, N]} as {@code [B, T, N]}: one MatMul, or (see {@link
+   * #DEFAULT_SCORING_SPLIT_K}) C partial products over contiguous K/C slices, summed: x as [B*T, C,
+   * K/C], transposed to [C, B*T, K/C], times w viewed as [C, K/C, N], ReduceSum over C.
    */
   private String splitKMatMul(GraphBuilder g, String x, String w, int k, int n) {
     int parts = splitK(k, opts.scoringSplitK());
@@ -398,13 +483,15 @@ public final class MsnOnnxExporter {
   }
 
   private RetrievalGraph.Shape retrievalShape() {
-    return new RetrievalGraph.Shape(c.S(), c.k(), c.T(), c.slots(), c.perTokenMemory(), opts.valuesDtype() != DType.F32);
+    return new RetrievalGraph.Shape(
+        c.S(), c.k(), c.T(), c.slots(), c.perTokenMemory(), opts.valuesDtype() != DType.F32);
   }
 
   /** Returns {v [B,T,D] float, slots [B,T,k] int64, weights [B,T,k]}. */
   private String[] retrievalReference(GraphBuilder g, int l, String x) {
     String[] ab = scores(g, l, x);
-    return RetrievalGraph.reference(g, ab[0], ab[1], values(g, l), retrievalShape(), opts.retrievalOutputs());
+    return RetrievalGraph.reference(
+        g, ab[0], ab[1], values(g, l), retrievalShape(), opts.retrievalOutputs());
   }
 
   private String[] retrievalCustom(GraphBuilder g, int l, String x) {
@@ -423,14 +510,19 @@ public final class MsnOnnxExporter {
   }
 
   private String layerNorm(GraphBuilder g, String x, String prefix) {
-    return g.op("LayerNormalization", List.of(x, weight(g, prefix + ".weight", false), weight(g, prefix + ".bias", false)),
-        attrInt("axis", -1), attrFloat("epsilon", 1e-5f));
+    return g.op(
+        "LayerNormalization",
+        List.of(x, weight(g, prefix + ".weight", false), weight(g, prefix + ".bias", false)),
+        attrInt("axis", -1),
+        attrFloat("epsilon", 1e-5f));
   }
 
   /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
   private static String gelu(GraphBuilder g, String x) {
     String e = g.op("Erf", List.of(g.op("Mul", List.of(x, g.scalar((float) (1 / Math.sqrt(2)))))));
-    return g.op("Mul", List.of(g.op("Mul", List.of(x, g.scalar(0.5f))), g.op("Add", List.of(e, g.scalar(1f)))));
+    return g.op(
+        "Mul",
+        List.of(g.op("Mul", List.of(x, g.scalar(0.5f))), g.op("Add", List.of(e, g.scalar(1f)))));
   }
 
   // ---- initializers (shared by both graphs) --------------------------------------------------
@@ -438,29 +530,32 @@ public final class MsnOnnxExporter {
   /** A checkpoint weight as float32, optionally with its last two axes swapped (for x W^T). */
   private String weight(GraphBuilder g, String name, boolean transposeLast2) {
     String key = transposeLast2 ? name + ".T" : name;
-    TensorProto t = weights.computeIfAbsent(key, k -> {
-      TensorView v = ckpt.tensor(name);
-      long[] dims = v.shape();
-      float[] data = v.toFloatArray();
-      if (transposeLast2) {
-        int r = (int) dims[dims.length - 2];
-        int cc = (int) dims[dims.length - 1];
-        int batches = data.length / (r * cc);
-        float[] tr = new float[data.length];
-        for (int bi = 0; bi < batches; bi++) {
-          int base = bi * r * cc;
-          for (int i = 0; i < r; i++) {
-            for (int j = 0; j < cc; j++) {
-              tr[base + j * r + i] = data[base + i * cc + j];
-            }
-          }
-        }
-        data = tr;
-        dims[dims.length - 2] = cc;
-        dims[dims.length - 1] = r;
-      }
-      return store.addFloats(k, dims, data, DType.F32);
-    });
+    TensorProto t =
+        weights.computeIfAbsent(
+            key,
+            k -> {
+              TensorView v = ckpt.tensor(name);
+              long[] dims = v.shape();
+              float[] data = v.toFloatArray();
+              if (transposeLast2) {
+                int r = (int) dims[dims.length - 2];
+                int cc = (int) dims[dims.length - 1];
+                int batches = data.length / (r * cc);
+                float[] tr = new float[data.length];
+                for (int bi = 0; bi < batches; bi++) {
+                  int base = bi * r * cc;
+                  for (int i = 0; i < r; i++) {
+                    for (int j = 0; j < cc; j++) {
+                      tr[base + j * r + i] = data[base + i * cc + j];
+                    }
+                  }
+                }
+                data = tr;
+                dims[dims.length - 2] = cc;
+                dims[dims.length - 1] = r;
+              }
+              return store.addFloats(k, dims, data, DType.F32);
+            });
     g.initializer(t);
     return t.getName();
   }
@@ -468,10 +563,14 @@ public final class MsnOnnxExporter {
   /** A per-token bias [T, X] as [T, 1, X], to broadcast over the batch in [T, B, X]. */
   private String weight3(GraphBuilder g, String name) {
     String key = name + ".bcast";
-    TensorProto t = weights.computeIfAbsent(key, k -> {
-      TensorView v = ckpt.tensor(name);
-      return store.addFloats(k, new long[] {v.dim(0), 1, v.dim(1)}, v.toFloatArray(), DType.F32);
-    });
+    TensorProto t =
+        weights.computeIfAbsent(
+            key,
+            k -> {
+              TensorView v = ckpt.tensor(name);
+              return store.addFloats(
+                  k, new long[] {v.dim(0), 1, v.dim(1)}, v.toFloatArray(), DType.F32);
+            });
     g.initializer(t);
     return t.getName();
   }
@@ -483,28 +582,50 @@ public final class MsnOnnxExporter {
   private String foldedKeys(GraphBuilder g, int l, String half) {
     String p = "blocks." + l + ".msn.";
     String key = p + "folded_keys_" + half;
-    TensorProto t = weights.computeIfAbsent(key, k -> {
-      double[] folded = foldKeys(ckpt.tensor(p + "keys_" + half).toDoubleArray(), ckpt.tensor(p + "theta_" + half).toDoubleArray(),
-          ckpt.tensor(p + "key_norm_" + half + ".weight").toDoubleArray(), ckpt.tensor(p + "key_norm_" + half + ".bias").toDoubleArray(),
-          c.S(), c.dk());
-      float[] kt = new float[c.dk() * c.S()];
-      for (int s = 0; s < c.S(); s++) {
-        for (int d = 0; d < c.dk(); d++) {
-          kt[d * c.S() + s] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
-          if (!Float.isFinite(kt[d * c.S() + s])) {
-            throw new BadInputException("checkpoint " + ckpt.weightsFile() + ": the folded keys of '" + p + "keys_" + half + "' (score_scale "
-                + c.scoreScale() + " x LN(keys theta^T)) overflow float32 at key " + s + ", index " + d);
-          }
-        }
-      }
-      return store.addFloats(k, new long[] {c.dk(), c.S()}, kt, DType.F32);
-    });
+    TensorProto t =
+        weights.computeIfAbsent(
+            key,
+            k -> {
+              double[] folded =
+                  foldKeys(
+                      ckpt.tensor(p + "keys_" + half).toDoubleArray(),
+                      ckpt.tensor(p + "theta_" + half).toDoubleArray(),
+                      ckpt.tensor(p + "key_norm_" + half + ".weight").toDoubleArray(),
+                      ckpt.tensor(p + "key_norm_" + half + ".bias").toDoubleArray(),
+                      c.S(),
+                      c.dk());
+              float[] kt = new float[c.dk() * c.S()];
+              for (int s = 0; s < c.S(); s++) {
+                for (int d = 0; d < c.dk(); d++) {
+                  kt[d * c.S() + s] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
+                  if (!Float.isFinite(kt[d * c.S() + s])) {
+                    throw new BadInputException(
+                        "checkpoint "
+                            + ckpt.weightsFile()
+                            + ": the folded keys of '"
+                            + p
+                            + "keys_"
+                            + half
+                            + "' (score_scale "
+                            + c.scoreScale()
+                            + " x LN(keys theta^T)) overflow float32 at key "
+                            + s
+                            + ", index "
+                            + d);
+                  }
+                }
+              }
+              return store.addFloats(k, new long[] {c.dk(), c.S()}, kt, DType.F32);
+            });
     g.initializer(t);
     return t.getName();
   }
 
-  /** K' = LN(keys Theta^T), row-major [S, dk]; LayerNorm per key over dk, eps 1e-5, biased variance. */
-  public static double[] foldKeys(double[] keys, double[] theta, double[] gamma, double[] beta, int s, int dk) {
+  /**
+   * K' = LN(keys Theta^T), row-major [S, dk]; LayerNorm per key over dk, eps 1e-5, biased variance.
+   */
+  public static double[] foldKeys(
+      double[] keys, double[] theta, double[] gamma, double[] beta, int s, int dk) {
     double[] out = new double[s * dk];
     double[] row = new double[dk];
     for (int i = 0; i < s; i++) {
@@ -536,28 +657,32 @@ public final class MsnOnnxExporter {
   /** The value table, in the requested storage type, streamed from the checkpoint. */
   private String values(GraphBuilder g, int l) {
     String name = "blocks." + l + ".msn.values";
-    TensorProto t = weights.computeIfAbsent(name, k -> {
-      TensorView v = ckpt.tensor(name);
-      long rows = c.valueRows();
-      long[] dims = {rows, c.D()};
-      DType as = opts.valuesDtype();
-      long bytes = rows * c.D() * as.size();
-      SafetensorsWriter.Source src;
-      if (v.dtype() == as) {
-        src = v::transferTo;
-      } else {
-        src = out -> {
-          int chunk = 1 << 16;
-          float[] buf = new float[chunk];
-          for (long i = 0; i < v.numel(); i += chunk) {
-            int n = (int) Math.min(chunk, v.numel() - i);
-            v.readFloats(i, buf, 0, n);
-            SafetensorsWriter.writeConverted(out, as, buf, 0, n);
-          }
-        };
-      }
-      return store.add(k, as, dims, src, bytes);
-    });
+    TensorProto t =
+        weights.computeIfAbsent(
+            name,
+            k -> {
+              TensorView v = ckpt.tensor(name);
+              long rows = c.valueRows();
+              long[] dims = {rows, c.D()};
+              DType as = opts.valuesDtype();
+              long bytes = rows * c.D() * as.size();
+              SafetensorsWriter.Source src;
+              if (v.dtype() == as) {
+                src = v::transferTo;
+              } else {
+                src =
+                    out -> {
+                      int chunk = 1 << 16;
+                      float[] buf = new float[chunk];
+                      for (long i = 0; i < v.numel(); i += chunk) {
+                        int n = (int) Math.min(chunk, v.numel() - i);
+                        v.readFloats(i, buf, 0, n);
+                        SafetensorsWriter.writeConverted(out, as, buf, 0, n);
+                      }
+                    };
+              }
+              return store.add(k, as, dims, src, bytes);
+            });
     g.initializer(t);
     return t.getName();
   }

@@ -42,9 +42,15 @@ import java.util.Set;
 public final class OnnxTensors {
   private OnnxTensors() {}
 
-  /** One node output: tensor name, op (with its domain when not the default), node name, element type (0: unknown). */
+  /**
+   * One node output: tensor name, op (with its domain when not the default), node name, element
+   * type (0: unknown).
+   */
   public record Tensor(String name, String op, String node, int elemType) {
-    /** The element type as ONNX names it in lower case ("float", "int64", "float16"), or "?" when unknown. */
+    /**
+     * The element type as ONNX names it in lower case ("float", "int64", "float16"), or "?" when
+     * unknown.
+     */
     public String dtype() {
       if (elemType == 0) {
         return "?";
@@ -55,14 +61,53 @@ public final class OnnxTensors {
   }
 
   /** Ops whose every output has the element type of their first input (in ONNX opset 17). */
-  static final Set<String> SAME_AS_FIRST_INPUT = Set.of("Abs", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Sqrt", "Exp", "Log", "Erf",
-      "Tanh", "Sigmoid", "Relu", "Gelu", "Softmax", "LogSoftmax", "MatMul", "Gemm", "Reshape", "Transpose", "Slice", "Squeeze",
-      "Unsqueeze", "Flatten", "Concat", "Split", "Expand", "Tile", "Identity", "Gather", "GatherElements", "GatherND", "ReduceSum",
-      "ReduceMean", "ReduceMax", "ReduceMin", "LayerNormalization", "Max", "Min", "Clip");
+  static final Set<String> SAME_AS_FIRST_INPUT =
+      Set.of(
+          "Abs",
+          "Add",
+          "Sub",
+          "Mul",
+          "Div",
+          "Neg",
+          "Pow",
+          "Sqrt",
+          "Exp",
+          "Log",
+          "Erf",
+          "Tanh",
+          "Sigmoid",
+          "Relu",
+          "Gelu",
+          "Softmax",
+          "LogSoftmax",
+          "MatMul",
+          "Gemm",
+          "Reshape",
+          "Transpose",
+          "Slice",
+          "Squeeze",
+          "Unsqueeze",
+          "Flatten",
+          "Concat",
+          "Split",
+          "Expand",
+          "Tile",
+          "Identity",
+          "Gather",
+          "GatherElements",
+          "GatherND",
+          "ReduceSum",
+          "ReduceMean",
+          "ReduceMax",
+          "ReduceMin",
+          "LayerNormalization",
+          "Max",
+          "Min",
+          "Clip");
 
   /**
-   * Reads an ONNX model file (not its external data). A file that is not a valid model is bad
-   * input naming it.
+   * Reads an ONNX model file (not its external data). A file that is not a valid model is bad input
+   * naming it.
    */
   public static ModelProto read(Path onnx) {
     return InputFiles.load(onnx, "ONNX model", () -> parse(readBytes(onnx), onnx.toString()));
@@ -78,8 +123,13 @@ public final class OnnxTensors {
     try {
       long size = Files.size(onnx);
       if (size > Integer.MAX_VALUE - 8) {
-        throw new BadInputException("ONNX model " + onnx + " has " + size + " bytes, more than a protobuf message can hold (2 GiB): "
-            + "large tensors belong in external data");
+        throw new BadInputException(
+            "ONNX model "
+                + onnx
+                + " has "
+                + size
+                + " bytes, more than a protobuf message can hold (2 GiB): "
+                + "large tensors belong in external data");
       }
       return Files.readAllBytes(onnx);
     } catch (java.nio.file.NoSuchFileException e) {
@@ -90,8 +140,8 @@ public final class OnnxTensors {
   }
 
   /**
-   * Parses an ONNX model; {@code path} names it in messages. Whatever the bytes, the only failure is
-   * a {@link BadInputException}. Parsed from a heap array on purpose: on malformed input,
+   * Parses an ONNX model; {@code path} names it in messages. Whatever the bytes, the only failure
+   * is a {@link BadInputException}. Parsed from a heap array on purpose: on malformed input,
    * protobuf-java 3.25's InputStream decoder throws ArrayIndexOutOfBoundsException and its
    * direct-buffer decoder can crash the JVM (SIGSEGV), while the array decoder's reads are
    * bounds-checked. Aliasing keeps tensor bytes in the array instead of copying them.
@@ -102,11 +152,14 @@ public final class OnnxTensors {
       cis.enableAliasing(true);
       return ModelProto.parseFrom(cis);
     } catch (IOException e) {
-      throw new BadInputException("ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);
+      throw new BadInputException(
+          "ONNX model " + path + " is not a valid ONNX protobuf: " + e.getMessage(), e);
     }
   }
 
-  /** Every node output of the graph, in node order (the top-level graph; subgraphs are not entered). */
+  /**
+   * Every node output of the graph, in node order (the top-level graph; subgraphs are not entered).
+   */
   public static List<Tensor> list(ModelProto model) {
     GraphProto g = model.getGraph();
     Map<String, Integer> types = new HashMap<>();
@@ -125,7 +178,9 @@ public final class OnnxTensors {
     }
     List<Tensor> out = new ArrayList<>();
     for (NodeProto n : g.getNodeList()) {
-      String op = (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx") ? "" : n.getDomain() + "::") + n.getOpType();
+      String op =
+          (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx") ? "" : n.getDomain() + "::")
+              + n.getOpType();
       for (int o = 0; o < n.getOutputCount(); o++) {
         String name = n.getOutput(o);
         if (name.isEmpty()) {
@@ -145,18 +200,24 @@ public final class OnnxTensors {
   }
 
   private static void putType(Map<String, Integer> types, ValueInfoProto v) {
-    if (v.hasType() && v.getType().hasTensorType() && v.getType().getTensorType().getElemType() != 0) {
+    if (v.hasType()
+        && v.getType().hasTensorType()
+        && v.getType().getTensorType().getElemType() != 0) {
       types.put(v.getName(), v.getType().getTensorType().getElemType());
     }
   }
 
-  /** The element type of output {@code o} of {@code n} from its op and its inputs' types; 0 when unknown. */
+  /**
+   * The element type of output {@code o} of {@code n} from its op and its inputs' types; 0 when
+   * unknown.
+   */
   private static int derivedType(NodeProto n, int o, Map<String, Integer> types) {
     String op = n.getOpType();
     int first = n.getInputCount() > 0 ? types.getOrDefault(n.getInput(0), 0) : 0;
     if (n.getDomain().equals(MsnOnnxExporter.DOMAIN)) {
       return switch (op) {
-        case "PKMRetrieval" -> o == 0 ? TensorProto.DataType.FLOAT_VALUE : TensorProto.DataType.INT64_VALUE;
+        case "PKMRetrieval" ->
+            o == 0 ? TensorProto.DataType.FLOAT_VALUE : TensorProto.DataType.INT64_VALUE;
         case "SparseGather" -> TensorProto.DataType.FLOAT_VALUE;
         default -> 0;
       };
@@ -168,7 +229,17 @@ public final class OnnxTensors {
       case "Cast" -> (int) attribute(n, "to", 0);
       case "TopK" -> o == 0 ? first : TensorProto.DataType.INT64_VALUE;
       case "Shape", "Size", "ArgMax", "ArgMin", "NonZero" -> TensorProto.DataType.INT64_VALUE;
-      case "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf" ->
+      case "Equal",
+          "Less",
+          "LessOrEqual",
+          "Greater",
+          "GreaterOrEqual",
+          "Not",
+          "And",
+          "Or",
+          "Xor",
+          "IsNaN",
+          "IsInf" ->
           TensorProto.DataType.BOOL_VALUE;
       case "Where" -> n.getInputCount() > 1 ? types.getOrDefault(n.getInput(1), 0) : 0;
       case "Constant" -> constantType(n);
@@ -203,8 +274,8 @@ public final class OnnxTensors {
 
   /**
    * A copy of {@code model} whose graph also outputs {@code names} (after its own outputs, in the
-   * given order), typed as {@link #list} derives them; {@code file} names the model in messages.
-   * A name that is not a node output, or that is already a graph output, is bad input.
+   * given order), typed as {@link #list} derives them; {@code file} names the model in messages. A
+   * name that is not a node output, or that is already a graph output, is bad input.
    */
   public static ModelProto withOutputs(ModelProto model, List<String> names, String file) {
     Map<String, Tensor> byName = new LinkedHashMap<>();
@@ -218,18 +289,27 @@ public final class OnnxTensors {
     for (String name : names) {
       Tensor t = byName.get(name);
       if (t == null) {
-        throw new BadInputException("tensor '" + name + "' is not a node output of " + file
-            + " ('msn-export inspect " + file + " --tensors' lists them)");
+        throw new BadInputException(
+            "tensor '"
+                + name
+                + "' is not a node output of "
+                + file
+                + " ('msn-export inspect "
+                + file
+                + " --tensors' lists them)");
       }
       if (outputs.contains(name)) {
-        throw new BadInputException("tensor '" + name + "' is already an output of " + file + ": it is compared anyway");
+        throw new BadInputException(
+            "tensor '" + name + "' is already an output of " + file + ": it is compared anyway");
       }
       if (!seen.add(name)) {
         continue;
       }
       ValueInfoProto.Builder v = ValueInfoProto.newBuilder().setName(name);
       if (t.elemType() != 0) {
-        v.setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(t.elemType())));
+        v.setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(t.elemType())));
       }
       g.addOutput(v);
     }
@@ -244,7 +324,9 @@ public final class OnnxTensors {
    */
   public static Path writeBeside(ModelProto model, Path original, AtomicFiles.Batch scratch) {
     Path copy = scratch.tempFor(original.toAbsolutePath());
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(copy, AtomicFiles.existingTemp()), 1 << 20)) {
+    try (OutputStream out =
+        new BufferedOutputStream(
+            Files.newOutputStream(copy, AtomicFiles.existingTemp()), 1 << 20)) {
       model.writeTo(out);
     } catch (IOException e) {
       throw AtomicFiles.writeFailed(copy, e);
@@ -252,7 +334,10 @@ public final class OnnxTensors {
     return copy;
   }
 
-  /** Checks that every name is a node output of {@code model} and not already a graph output ({@link #withOutputs}). */
+  /**
+   * Checks that every name is a node output of {@code model} and not already a graph output ({@link
+   * #withOutputs}).
+   */
   public static void requireMarkable(ModelProto model, List<String> names, String file) {
     withOutputs(model, names, file);
   }

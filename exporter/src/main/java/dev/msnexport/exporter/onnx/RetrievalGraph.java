@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * The retrieval half of an MSN layer (scores in, gathered memory out), in both forms: the custom
- * ops, and the standard-op decomposition. Used by the model exporter and, alone, by the
- * benchmarks that compare the two forms.
+ * ops, and the standard-op decomposition. Used by the model exporter and, alone, by the benchmarks
+ * that compare the two forms.
  */
 public final class RetrievalGraph {
   private RetrievalGraph() {}
@@ -32,18 +32,38 @@ public final class RetrievalGraph {
    * [B,T,k]}. Each half's top-k is re-ordered by ascending index so that the flattened k*k grid is
    * in slot order: TopK's lower-position-first rule then is the contract's lower-slot-first rule.
    */
-  static String[] reference(GraphBuilder g, String a, String b, String values, Shape s, boolean identityOutputs) {
+  static String[] reference(
+      GraphBuilder g, String a, String b, String values, Shape s, boolean identityOutputs) {
     String kk = g.int64s(s.k());
     String[] sortedA = topkByIndex(g, a, kk);
     String[] sortedB = topkByIndex(g, b, kk);
-    String cand = g.op("Add", List.of(g.op("Unsqueeze", List.of(sortedA[0], g.int64s(-1))),
-        g.op("Unsqueeze", List.of(sortedB[0], g.int64s(-2)))));
+    String cand =
+        g.op(
+            "Add",
+            List.of(
+                g.op("Unsqueeze", List.of(sortedA[0], g.int64s(-1))),
+                g.op("Unsqueeze", List.of(sortedB[0], g.int64s(-2)))));
     cand = g.op("Reshape", List.of(cand, g.int64s(0, 0, (long) s.k() * s.k())));
-    String grid = g.op("Add", List.of(
-        g.op("Mul", List.of(g.op("Unsqueeze", List.of(sortedA[1], g.int64s(-1))), g.scalarInt64(s.S()))),
-        g.op("Unsqueeze", List.of(sortedB[1], g.int64s(-2)))));
+    String grid =
+        g.op(
+            "Add",
+            List.of(
+                g.op(
+                    "Mul",
+                    List.of(
+                        g.op("Unsqueeze", List.of(sortedA[1], g.int64s(-1))),
+                        g.scalarInt64(s.S()))),
+                g.op("Unsqueeze", List.of(sortedB[1], g.int64s(-2)))));
     grid = g.op("Reshape", List.of(grid, g.int64s(0, 0, (long) s.k() * s.k())));
-    String[] top = g.ops("TopK", "", List.of(cand, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
+    String[] top =
+        g.ops(
+            "TopK",
+            "",
+            List.of(cand, kk),
+            2,
+            attrInt("axis", -1),
+            attrInt("largest", 1),
+            attrInt("sorted", 1));
     String slots = g.op("GatherElements", List.of(grid, top[1]), attrInt("axis", -1));
     String w = g.op("Softmax", List.of(top[0]), attrInt("axis", -1));
     String rows = s.perToken() ? g.op("Add", List.of(slots, tokenOffsets(g, s))) : slots;
@@ -62,9 +82,29 @@ public final class RetrievalGraph {
 
   /** Top-k of the last axis, then re-ordered by ascending index: {values, indices}. */
   private static String[] topkByIndex(GraphBuilder g, String scores, String kk) {
-    String[] top = g.ops("TopK", "", List.of(scores, kk), 2, attrInt("axis", -1), attrInt("largest", 1), attrInt("sorted", 1));
-    String idxF = g.op("Cast", List.of(top[1]), attrInt("to", TensorProto.DataType.FLOAT_VALUE)); // exact: index < S <= 2^24
-    String[] order = g.ops("TopK", "", List.of(idxF, kk), 2, attrInt("axis", -1), attrInt("largest", 0), attrInt("sorted", 1));
+    String[] top =
+        g.ops(
+            "TopK",
+            "",
+            List.of(scores, kk),
+            2,
+            attrInt("axis", -1),
+            attrInt("largest", 1),
+            attrInt("sorted", 1));
+    String idxF =
+        g.op(
+            "Cast",
+            List.of(top[1]),
+            attrInt("to", TensorProto.DataType.FLOAT_VALUE)); // exact: index < S <= 2^24
+    String[] order =
+        g.ops(
+            "TopK",
+            "",
+            List.of(idxF, kk),
+            2,
+            attrInt("axis", -1),
+            attrInt("largest", 0),
+            attrInt("sorted", 1));
     String vals = g.op("GatherElements", List.of(top[0], order[1]), attrInt("axis", -1));
     String idx = g.op("GatherElements", List.of(top[1], order[1]), attrInt("axis", -1));
     return new String[] {vals, idx};
@@ -72,17 +112,33 @@ public final class RetrievalGraph {
 
   /** The custom ops on {@code [N, S]} scores: returns {v [N,D], slots [N,k], weights [N,k]}. */
   static String[] custom(GraphBuilder g, String a, String b, String values, Shape s) {
-    String[] r = g.ops("PKMRetrieval", MsnOnnxExporter.DOMAIN, List.of(a, b), 2, attrInt("k", s.k()), attrString("plugin_version", "1"),
-        attrString("plugin_namespace", ""));
+    String[] r =
+        g.ops(
+            "PKMRetrieval",
+            MsnOnnxExporter.DOMAIN,
+            List.of(a, b),
+            2,
+            attrInt("k", s.k()),
+            attrString("plugin_version", "1"),
+            attrString("plugin_namespace", ""));
     String w = r[0];
     String slots = r[1];
     String rows = slots;
     if (s.perToken()) {
       rows = g.op("Reshape", List.of(slots, g.int64s(-1, s.T(), s.k())));
-      rows = g.op("Reshape", List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
+      rows =
+          g.op(
+              "Reshape",
+              List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
     }
-    String v = g.ops("SparseGather", MsnOnnxExporter.DOMAIN, List.of(values, rows, w), 1, attrString("plugin_version", "1"),
-        attrString("plugin_namespace", ""))[0];
+    String v =
+        g.ops(
+                "SparseGather",
+                MsnOnnxExporter.DOMAIN,
+                List.of(values, rows, w),
+                1,
+                attrString("plugin_version", "1"),
+                attrString("plugin_namespace", ""))[0];
     return new String[] {v, slots, w};
   }
 
@@ -97,10 +153,11 @@ public final class RetrievalGraph {
 
   /**
    * One retrieval layer as a model, for benchmarks: inputs {@code row_scores} and {@code
-   * col_scores} float {@code [N, S]}, output {@code out} float {@code [N, D]}; the table
-   * {@code values [S*S, D]} is an initializer in {@code valuesDtype}.
+   * col_scores} float {@code [N, S]}, output {@code out} float {@code [N, D]}; the table {@code
+   * values [S*S, D]} is an initializer in {@code valuesDtype}.
    */
-  public static ModelProto layerModel(int S, int k, int D, float[] values, DType valuesDtype, boolean custom) {
+  public static ModelProto layerModel(
+      int S, int k, int D, float[] values, DType valuesDtype, boolean custom) {
     GraphBuilder g = new GraphBuilder(custom ? "msn_layer_custom" : "msn_layer_reference");
     g.input("row_scores", TensorProto.DataType.FLOAT_VALUE, "N", S);
     g.input("col_scores", TensorProto.DataType.FLOAT_VALUE, "N", S);
@@ -118,15 +175,21 @@ public final class RetrievalGraph {
     } else {
       String a = g.op("Reshape", List.of("row_scores", g.int64s(1, -1, S)));
       String b = g.op("Reshape", List.of("col_scores", g.int64s(1, -1, S)));
-      out = g.op("Reshape", List.of(reference(g, a, b, "values", shape, false)[0], g.int64s(-1, D)));
+      out =
+          g.op("Reshape", List.of(reference(g, a, b, "values", shape, false)[0], g.int64s(-1, D)));
     }
     g.renameOutput(out, "out");
     g.output("out", TensorProto.DataType.FLOAT_VALUE, "N", D);
-    ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("msn-export")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(MsnOnnxExporter.OPSET))
-        .setGraph(g.build());
+    ModelProto.Builder m =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("msn-export")
+            .addOpsetImport(
+                OperatorSetIdProto.newBuilder().setDomain("").setVersion(MsnOnnxExporter.OPSET))
+            .setGraph(g.build());
     if (custom) {
-      m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MsnOnnxExporter.DOMAIN).setVersion(1));
+      m.addOpsetImport(
+          OperatorSetIdProto.newBuilder().setDomain(MsnOnnxExporter.DOMAIN).setVersion(1));
     }
     return m.build();
   }

@@ -14,14 +14,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Where initializer bytes go: inside the model ({@code raw_data}) or appended to one external
- * data file that both exported graphs reference (ONNX external data: location, offset, length).
- * External tensors are streamed straight from their source, so their bytes never sit on the heap.
+ * Where initializer bytes go: inside the model ({@code raw_data}) or appended to one external data
+ * file that both exported graphs reference (ONNX external data: location, offset, length). External
+ * tensors are streamed straight from their source, so their bytes never sit on the heap.
  */
 final class TensorStore implements AutoCloseable {
   /** External-data offsets are aligned so runtimes may map tensors directly. */
   static final int ALIGN = 64;
-  /** Tensors below this size stay inside the model even in external mode (ONNX's own convention). */
+
+  /**
+   * Tensors below this size stay inside the model even in external mode (ONNX's own convention).
+   */
   static final long EXTERNAL_MIN_BYTES = 1024;
 
   private final FileChannel external; // null: embed everything
@@ -38,9 +41,14 @@ final class TensorStore implements AutoCloseable {
     return new TensorStore(null, null);
   }
 
-  /** Appends external tensors to {@code tmpFile}; models name it {@code location} (relative to the model). */
+  /**
+   * Appends external tensors to {@code tmpFile}; models name it {@code location} (relative to the
+   * model).
+   */
   static TensorStore external(Path tmpFile, String location) throws IOException {
-    return new TensorStore(FileChannel.open(tmpFile, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), location);
+    return new TensorStore(
+        FileChannel.open(tmpFile, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING),
+        location);
   }
 
   boolean isExternal() {
@@ -55,7 +63,8 @@ final class TensorStore implements AutoCloseable {
     return embeddedBytes;
   }
 
-  TensorProto add(String name, DType dtype, long[] dims, SafetensorsWriter.Source source, long byteSize) {
+  TensorProto add(
+      String name, DType dtype, long[] dims, SafetensorsWriter.Source source, long byteSize) {
     TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dtype.onnxCode());
     for (long d : dims) {
       t.addDims(d);
@@ -70,7 +79,8 @@ final class TensorStore implements AutoCloseable {
         source.writeTo(external);
         long written = external.position() - offset;
         if (written != byteSize) {
-          throw new IllegalStateException(name + ": wrote " + written + " bytes, expected " + byteSize);
+          throw new IllegalStateException(
+              name + ": wrote " + written + " bytes, expected " + byteSize);
         }
         externalBytes += byteSize;
         t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
@@ -82,7 +92,8 @@ final class TensorStore implements AutoCloseable {
         source.writeTo(Channels.newChannel(out));
         ByteString bytes = out.toByteString();
         if (bytes.size() != byteSize) {
-          throw new IllegalStateException(name + ": wrote " + bytes.size() + " bytes, expected " + byteSize);
+          throw new IllegalStateException(
+              name + ": wrote " + bytes.size() + " bytes, expected " + byteSize);
         }
         embeddedBytes += byteSize;
         t.setRawData(bytes);
@@ -99,9 +110,15 @@ final class TensorStore implements AutoCloseable {
       n *= d;
     }
     if (n != data.length) {
-      throw new IllegalArgumentException(name + ": " + data.length + " values for " + n + " elements");
+      throw new IllegalArgumentException(
+          name + ": " + data.length + " values for " + n + " elements");
     }
-    return add(name, as, dims, out -> SafetensorsWriter.writeConverted(out, as, data, 0, data.length), n * as.size());
+    return add(
+        name,
+        as,
+        dims,
+        out -> SafetensorsWriter.writeConverted(out, as, data, 0, data.length),
+        n * as.size());
   }
 
   private static StringStringEntryProto entry(String k, String v) {

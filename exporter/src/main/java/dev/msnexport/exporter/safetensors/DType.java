@@ -62,7 +62,9 @@ public enum DType {
       case "fp32", "f32", "float32", "float" -> F32;
       case "fp16", "f16", "float16", "half" -> F16;
       case "bf16", "bfloat16" -> BF16;
-      default -> throw new IllegalArgumentException("unknown float type '" + s + "' (expected fp32, fp16 or bf16)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown float type '" + s + "' (expected fp32, fp16 or bf16)");
     };
   }
 

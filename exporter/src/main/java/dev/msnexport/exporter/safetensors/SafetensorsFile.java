@@ -25,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a safetensors file (8-byte little-endian header length, a JSON header, then the data)
- * with every structural check the format allows, and hands out memory-mapped {@link TensorView}s.
+ * Reads a safetensors file (8-byte little-endian header length, a JSON header, then the data) with
+ * every structural check the format allows, and hands out memory-mapped {@link TensorView}s.
  * Nothing is copied: a 2 GiB value table costs no heap. Close to unmap (the views die with it).
  */
 public final class SafetensorsFile implements AutoCloseable {
@@ -40,7 +40,11 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Map<String, TensorView> tensors;
   private final Map<String, String> metadata;
 
-  private SafetensorsFile(Path path, FileChannel channel, Map<String, TensorView> tensors, Map<String, String> metadata) {
+  private SafetensorsFile(
+      Path path,
+      FileChannel channel,
+      Map<String, TensorView> tensors,
+      Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
     this.tensors = tensors;
@@ -55,14 +59,16 @@ public final class SafetensorsFile implements AutoCloseable {
     } catch (NoSuchFileException e) {
       throw new BadInputException("safetensors file " + path + " does not exist");
     } catch (IOException e) {
-      throw new BadInputException("safetensors file " + path + " cannot be opened: " + e.getMessage(), e);
+      throw new BadInputException(
+          "safetensors file " + path + " cannot be opened: " + e.getMessage(), e);
     }
     try {
       SafetensorsFile f = parse(path, ch);
       ch = null;
       return f;
     } catch (IOException e) {
-      throw new BadInputException("safetensors file " + path + " cannot be read: " + e.getMessage(), e);
+      throw new BadInputException(
+          "safetensors file " + path + " cannot be read: " + e.getMessage(), e);
     } finally {
       if (ch != null) {
         try {
@@ -78,24 +84,40 @@ public final class SafetensorsFile implements AutoCloseable {
     String where = "safetensors file " + path;
     long size = ch.size();
     if (size < 8) {
-      throw new BadInputException(where + " is truncated: " + size + " bytes, shorter than the 8-byte header length");
+      throw new BadInputException(
+          where + " is truncated: " + size + " bytes, shorter than the 8-byte header length");
     }
     ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, lenBuf, 0);
     long headerLen = lenBuf.getLong(0);
     if (headerLen < 0 || headerLen > size - 8) {
-      throw new BadInputException(where + ": header length " + Long.toUnsignedString(headerLen)
-          + " is larger than the file (" + size + " bytes): truncated or not a safetensors file");
+      throw new BadInputException(
+          where
+              + ": header length "
+              + Long.toUnsignedString(headerLen)
+              + " is larger than the file ("
+              + size
+              + " bytes): truncated or not a safetensors file");
     }
     if (headerLen > MAX_HEADER_BYTES) {
-      throw new BadInputException(where + ": header length " + headerLen + " exceeds the format's limit of " + MAX_HEADER_BYTES);
+      throw new BadInputException(
+          where
+              + ": header length "
+              + headerLen
+              + " exceeds the format's limit of "
+              + MAX_HEADER_BYTES);
     }
     ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
     readFully(ch, hb, 8);
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb.flip()).toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(hb.flip())
+              .toString();
     } catch (CharacterCodingException e) {
       throw new BadInputException(where + ": header is not valid UTF-8");
     }
@@ -103,7 +125,8 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       root = JSON.readTree(text.strip());
     } catch (JacksonException e) {
-      throw new BadInputException(where + ": malformed header JSON: " + e.getOriginalMessage().replace('\n', ' '));
+      throw new BadInputException(
+          where + ": malformed header JSON: " + e.getOriginalMessage().replace('\n', ' '));
     }
     if (root == null || !root.isObject()) {
       throw new BadInputException(where + ": header JSON must be an object");
@@ -124,7 +147,8 @@ public final class SafetensorsFile implements AutoCloseable {
         for (Iterator<Map.Entry<String, JsonNode>> m = v.fields(); m.hasNext(); ) {
           Map.Entry<String, JsonNode> kv = m.next();
           if (!kv.getValue().isTextual()) {
-            throw new BadInputException(where + ": __metadata__." + kv.getKey() + " must be a string");
+            throw new BadInputException(
+                where + ": __metadata__." + kv.getKey() + " must be a string");
           }
           metadata.put(kv.getKey(), kv.getValue().asText());
         }
@@ -138,8 +162,10 @@ public final class SafetensorsFile implements AutoCloseable {
       if (dt == null || !dt.isTextual()) {
         throw new BadInputException(tw + ": missing field 'dtype'");
       }
-      DType dtype = DType.fromSafetensors(dt.asText()).orElseThrow(
-          () -> new BadInputException(tw + ": unknown dtype '" + dt.asText() + "'"));
+      DType dtype =
+          DType.fromSafetensors(dt.asText())
+              .orElseThrow(
+                  () -> new BadInputException(tw + ": unknown dtype '" + dt.asText() + "'"));
       JsonNode sh = v.get("shape");
       if (sh == null || !sh.isArray()) {
         throw new BadInputException(tw + ": missing field 'shape' (an array)");
@@ -148,19 +174,26 @@ public final class SafetensorsFile implements AutoCloseable {
       for (int i = 0; i < shape.length; i++) {
         JsonNode d = sh.get(i);
         if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
-          throw new BadInputException(tw + ": shape[" + i + "] must be a non-negative integer, got " + d);
+          throw new BadInputException(
+              tw + ": shape[" + i + "] must be a non-negative integer, got " + d);
         }
         shape[i] = d.asLong();
       }
       JsonNode off = v.get("data_offsets");
-      if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()
-          || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()) {
+      if (off == null
+          || !off.isArray()
+          || off.size() != 2
+          || !off.get(0).canConvertToLong()
+          || !off.get(1).canConvertToLong()
+          || !off.get(0).isIntegralNumber()
+          || !off.get(1).isIntegralNumber()) {
         throw new BadInputException(tw + ": field 'data_offsets' must be [begin, end]");
       }
       long begin = off.get(0).asLong();
       long end = off.get(1).asLong();
       if (begin < 0 || end < begin) {
-        throw new BadInputException(tw + ": data_offsets [" + begin + ", " + end + "] are not an ordered range");
+        throw new BadInputException(
+            tw + ": data_offsets [" + begin + ", " + end + "] are not an ordered range");
       }
       long expected;
       try {
@@ -169,12 +202,25 @@ public final class SafetensorsFile implements AutoCloseable {
         throw new BadInputException(tw + ": shape " + sh + " overflows");
       }
       if (end - begin != expected) {
-        throw new BadInputException(tw + ": data_offsets span " + (end - begin) + " bytes but dtype " + dtype.safetensorsName()
-            + " and shape " + sh + " need " + expected);
+        throw new BadInputException(
+            tw
+                + ": data_offsets span "
+                + (end - begin)
+                + " bytes but dtype "
+                + dtype.safetensorsName()
+                + " and shape "
+                + sh
+                + " need "
+                + expected);
       }
       if (end > dataLen) {
-        throw new BadInputException(tw + ": data ends at byte " + end + " of the data section but the file holds only "
-            + dataLen + " data bytes: the file is truncated");
+        throw new BadInputException(
+            tw
+                + ": data ends at byte "
+                + end
+                + " of the data section but the file holds only "
+                + dataLen
+                + " data bytes: the file is truncated");
       }
       entries.add(new Entry(name, dtype, shape, begin, end));
     }
@@ -182,15 +228,22 @@ public final class SafetensorsFile implements AutoCloseable {
     sorted.sort(Comparator.comparingLong(Entry::begin));
     for (int i = 1; i < sorted.size(); i++) {
       if (sorted.get(i).begin() < sorted.get(i - 1).end()) {
-        throw new BadInputException(where + ": tensors '" + sorted.get(i - 1).name() + "' and '" + sorted.get(i).name()
-            + "' overlap");
+        throw new BadInputException(
+            where
+                + ": tensors '"
+                + sorted.get(i - 1).name()
+                + "' and '"
+                + sorted.get(i).name()
+                + "' overlap");
       }
     }
     Map<String, TensorView> views = new LinkedHashMap<>();
     for (Entry e : entries) {
-      views.put(e.name(), new TensorView(e.name(), e.dtype(), e.shape(), ch, dataStart + e.begin()));
+      views.put(
+          e.name(), new TensorView(e.name(), e.dtype(), e.shape(), ch, dataStart + e.begin()));
     }
-    return new SafetensorsFile(path, ch, Collections.unmodifiableMap(views), Collections.unmodifiableMap(metadata));
+    return new SafetensorsFile(
+        path, ch, Collections.unmodifiableMap(views), Collections.unmodifiableMap(metadata));
   }
 
   private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {

@@ -42,7 +42,8 @@ public final class SafetensorsWriter {
   /** Adds an in-memory float32 tensor. */
   public SafetensorsWriter addF32(String name, long[] shape, float[] data) {
     if (data.length != TensorView.numel(shape)) {
-      throw new IllegalArgumentException(name + ": " + data.length + " values for shape " + java.util.Arrays.toString(shape));
+      throw new IllegalArgumentException(
+          name + ": " + data.length + " values for shape " + java.util.Arrays.toString(shape));
     }
     return add(name, DType.F32, shape, out -> writeFloats(out, data, 0, data.length));
   }
@@ -72,7 +73,8 @@ public final class SafetensorsWriter {
       head.put((byte) ' ');
     }
     head.flip();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       while (head.hasRemaining()) {
         ch.write(head);
       }
@@ -81,7 +83,13 @@ public final class SafetensorsWriter {
         s.source().writeTo(ch);
         long wrote = ch.position() - before;
         if (wrote != s.byteSize()) {
-          throw new IllegalStateException("tensor " + s.name() + ": source wrote " + wrote + " bytes, expected " + s.byteSize());
+          throw new IllegalStateException(
+              "tensor "
+                  + s.name()
+                  + ": source wrote "
+                  + wrote
+                  + " bytes, expected "
+                  + s.byteSize());
         }
       }
       ch.force(false);
@@ -89,7 +97,8 @@ public final class SafetensorsWriter {
   }
 
   /** Writes float32 values little-endian through a 64 KiB buffer. */
-  public static void writeFloats(WritableByteChannel out, float[] data, int off, int len) throws IOException {
+  public static void writeFloats(WritableByteChannel out, float[] data, int off, int len)
+      throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     int i = off;
     int end = off + len;
@@ -106,7 +115,8 @@ public final class SafetensorsWriter {
   }
 
   /** A float tensor stored as {@code dtype}: values are converted chunk by chunk. */
-  public static void writeConverted(WritableByteChannel out, DType dtype, float[] data, int off, int len) throws IOException {
+  public static void writeConverted(
+      WritableByteChannel out, DType dtype, float[] data, int off, int len) throws IOException {
     if (dtype == DType.F32) {
       writeFloats(out, data, off, len);
       return;

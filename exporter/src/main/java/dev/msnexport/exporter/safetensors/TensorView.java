@@ -26,7 +26,8 @@ public final class TensorView {
   private final long fileOffset;
   private final ByteBuffer[] segments;
 
-  TensorView(String name, DType dtype, long[] shape, FileChannel channel, long fileOffset) throws IOException {
+  TensorView(String name, DType dtype, long[] shape, FileChannel channel, long fileOffset)
+      throws IOException {
     this.name = name;
     this.dtype = dtype;
     this.shape = shape.clone();
@@ -38,7 +39,8 @@ public final class TensorView {
     this.segments = new ByteBuffer[n];
     for (int s = 0; s < n; s++) {
       long len = Math.min(SEGMENT, bytes - s * SEGMENT);
-      MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, fileOffset + s * SEGMENT, len);
+      MappedByteBuffer m =
+          channel.map(FileChannel.MapMode.READ_ONLY, fileOffset + s * SEGMENT, len);
       segments[s] = m.order(ByteOrder.LITTLE_ENDIAN);
     }
   }
@@ -54,14 +56,18 @@ public final class TensorView {
     this.shape = shape.clone();
     this.numel = numel(shape);
     if (data.remaining() != numel * dtype.size()) {
-      throw new IllegalArgumentException(name + ": " + data.remaining() + " bytes for " + numel + " elements of " + dtype);
+      throw new IllegalArgumentException(
+          name + ": " + data.remaining() + " bytes for " + numel + " elements of " + dtype);
     }
     this.channel = null;
     this.fileOffset = -1;
     this.segments = new ByteBuffer[] {data.slice().order(ByteOrder.LITTLE_ENDIAN)};
   }
 
-  /** The same data under another name (a checkpoint opened through a name map): nothing is copied or mapped again. */
+  /**
+   * The same data under another name (a checkpoint opened through a name map): nothing is copied or
+   * mapped again.
+   */
   public TensorView withName(String newName) {
     return newName.equals(name) ? this : new TensorView(newName, this);
   }
@@ -161,7 +167,9 @@ public final class TensorView {
     };
   }
 
-  /** Copies {@code len} elements starting at flat index {@code start} into {@code dst}, as float32. */
+  /**
+   * Copies {@code len} elements starting at flat index {@code start} into {@code dst}, as float32.
+   */
   public void readFloats(long start, float[] dst, int dstOff, int len) {
     if (dtype == DType.F32) {
       long b = start * 4;

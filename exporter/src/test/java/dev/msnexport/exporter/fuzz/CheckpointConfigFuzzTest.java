@@ -43,18 +43,49 @@ class CheckpointConfigFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\"T\"", "\"D\"", "\"L\"", "\"msn_layers\"", "\"S\"", "\"k\"", "\"dk\"", "\"score_scale\"", "\"gate\"", "\"tanh\"",
-      "\"sigmoid\"", "\"identity\"", "\"ffn_mult\"", "\"head_hidden\"", "\"tasks\"", "\"click\"", "\"finish\"", "\"tokens\"",
-      "\"per_token_memory\"", "null", "true", "false", "1e999", "-0.0", "2147483648", "536870912", "1073741824", "4294967296"})
+  @DictionaryEntries({
+    "\"T\"",
+    "\"D\"",
+    "\"L\"",
+    "\"msn_layers\"",
+    "\"S\"",
+    "\"k\"",
+    "\"dk\"",
+    "\"score_scale\"",
+    "\"gate\"",
+    "\"tanh\"",
+    "\"sigmoid\"",
+    "\"identity\"",
+    "\"ffn_mult\"",
+    "\"head_hidden\"",
+    "\"tasks\"",
+    "\"click\"",
+    "\"finish\"",
+    "\"tokens\"",
+    "\"per_token_memory\"",
+    "null",
+    "true",
+    "false",
+    "1e999",
+    "-0.0",
+    "2147483648",
+    "536870912",
+    "1073741824",
+    "4294967296"
+  })
   void checkpointConfig(byte[] data) throws IOException {
     Files.write(DIR.resolve(Checkpoint.CONFIG_FILE), data);
     try (Checkpoint c = Checkpoint.open(DIR)) {
       Map<String, long[]> expected = TensorLayout.expected(c.config());
-      assertEquals(expected.keySet(), c.tensors().keySet(), "the contract's tensors for this config");
+      assertEquals(
+          expected.keySet(), c.tensors().keySet(), "the contract's tensors for this config");
       c.tensors().forEach((name, t) -> assertArrayEquals(expected.get(name), t.shape(), name));
-      assertEquals(c.config(), Profiles.parseModelConfig(Profiles.toJson(c.config()), "round trip"));
+      assertEquals(
+          c.config(), Profiles.parseModelConfig(Profiles.toJson(c.config()), "round trip"));
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains(DIR.toString()), "the message names the checkpoint's file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(DIR.toString()),
+          "the message names the checkpoint's file: " + e.getMessage());
     }
   }
 }

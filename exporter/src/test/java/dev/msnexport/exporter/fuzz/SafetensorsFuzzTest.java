@@ -17,10 +17,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Coverage-guided fuzzing of the safetensors reader (docs/robustness.md): whatever the bytes, {@link
- * SafetensorsFile#open} either rejects them with a {@link BadInputException} that names the file,
- * or every tensor it hands out can be read end to end. Any other exception, a hang or a JVM crash
- * is a finding.
+ * Coverage-guided fuzzing of the safetensors reader (docs/robustness.md): whatever the bytes,
+ * {@link SafetensorsFile#open} either rejects them with a {@link BadInputException} that names the
+ * file, or every tensor it hands out can be read end to end. Any other exception, a hang or a JVM
+ * crash is a finding.
  *
  * <p>Seed corpus: {@code src/test/resources/dev/msnexport/exporter/fuzz/SafetensorsFuzzTestInputs/
  * safetensorsFile/}; without {@code JAZZER_FUZZ} this runs every file there as a regression test.
@@ -42,15 +42,34 @@ class SafetensorsFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"__metadata__\"", "\"F32\"", "\"F16\"", "\"BF16\"",
-      "\"F64\"", "\"I64\"", "\"I32\"", "\"I16\"", "\"I8\"", "\"U8\"", "\"BOOL\"", "9223372036854775807", "4294967296", "1e309"})
+  @DictionaryEntries({
+    "\"dtype\"",
+    "\"shape\"",
+    "\"data_offsets\"",
+    "\"__metadata__\"",
+    "\"F32\"",
+    "\"F16\"",
+    "\"BF16\"",
+    "\"F64\"",
+    "\"I64\"",
+    "\"I32\"",
+    "\"I16\"",
+    "\"I8\"",
+    "\"U8\"",
+    "\"BOOL\"",
+    "9223372036854775807",
+    "4294967296",
+    "1e309"
+  })
   void safetensorsFile(byte[] data) throws IOException {
     Files.write(FILE, data);
     SafetensorsFile st;
     try {
       st = SafetensorsFile.open(FILE);
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains(FILE.toString()), "the message names the file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(FILE.toString()),
+          "the message names the file: " + e.getMessage());
       return;
     }
     try (st) {
@@ -59,7 +78,9 @@ class SafetensorsFuzzTest {
         touch(t);
         dataBytes += t.byteSize();
       }
-      assertTrue(dataBytes <= data.length, "tensors claim " + dataBytes + " bytes of a " + data.length + "-byte file");
+      assertTrue(
+          dataBytes <= data.length,
+          "tensors claim " + dataBytes + " bytes of a " + data.length + "-byte file");
       st.metadata().forEach((k, v) -> assertTrue(k != null && v != null));
       for (String name : st.tensors().keySet()) {
         assertEquals(name, st.tensor(name).name());
@@ -95,7 +116,9 @@ class SafetensorsFuzzTest {
     long bad = t.firstNonFinite();
     assertTrue(bad >= -1 && bad < numel);
     if (bad >= 0) {
-      assertTrue(!Double.isFinite(t.getDouble(bad)), t.name() + ": element " + bad + " is reported non-finite");
+      assertTrue(
+          !Double.isFinite(t.getDouble(bad)),
+          t.name() + ": element " + bad + " is reported non-finite");
     }
     ByteBuffer raw = t.rawSlice(0, n);
     assertEquals(t.byteSize(), raw.remaining());

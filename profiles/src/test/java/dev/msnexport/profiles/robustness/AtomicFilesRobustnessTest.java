@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * AtomicFiles under the failures docs/robustness.md lists: leftovers of killed runs, a failing
- * write (full disk), a target that is a directory, a path under a regular file, and the
- * permissions of what it writes. The kill -9 of a real export is cli's AtomicOutputsTest.
+ * write (full disk), a target that is a directory, a path under a regular file, and the permissions
+ * of what it writes. The kill -9 of a real export is cli's AtomicOutputsTest.
  */
 class AtomicFilesRobustnessTest {
   @TempDir Path tmp;
@@ -35,7 +35,8 @@ class AtomicFilesRobustnessTest {
   /** PID@HOST as this JVM writes it, read back from a temporary file name. */
   String owner() {
     try (AtomicFiles.Batch b = new AtomicFiles.Batch()) {
-      String f = b.tempFor(tmp.resolve("probe")).getFileName().toString(); // .probe.PID@HOST.RANDOM.tmp
+      String f =
+          b.tempFor(tmp.resolve("probe")).getFileName().toString(); // .probe.PID@HOST.RANDOM.tmp
       String middle = f.substring(".probe.".length(), f.length() - ".tmp".length());
       return middle.substring(0, middle.lastIndexOf('.'));
     }
@@ -49,16 +50,24 @@ class AtomicFilesRobustnessTest {
     assertTrue(done.waitFor(30, TimeUnit.SECONDS));
     Process alive = new ProcessBuilder("sleep", "60").start();
     try {
-      Path dead = Files.writeString(tmp.resolve(".out.json." + done.pid() + host + ".123.tmp"), "partial");
-      Path live = Files.writeString(tmp.resolve(".out.json." + alive.pid() + host + ".456.tmp"), "being written");
-      Path otherHost = Files.writeString(tmp.resolve(".out.json." + done.pid() + "@elsewhere.789.tmp"), "another host's");
-      Path otherTarget = Files.writeString(tmp.resolve(".other.json." + done.pid() + host + ".1.tmp"), "not this target");
+      Path dead =
+          Files.writeString(tmp.resolve(".out.json." + done.pid() + host + ".123.tmp"), "partial");
+      Path live =
+          Files.writeString(
+              tmp.resolve(".out.json." + alive.pid() + host + ".456.tmp"), "being written");
+      Path otherHost =
+          Files.writeString(
+              tmp.resolve(".out.json." + done.pid() + "@elsewhere.789.tmp"), "another host's");
+      Path otherTarget =
+          Files.writeString(
+              tmp.resolve(".other.json." + done.pid() + host + ".1.tmp"), "not this target");
       AtomicFiles.writeString(tmp.resolve("out.json"), "{}");
       assertEquals("{}", Files.readString(tmp.resolve("out.json")));
       assertFalse(Files.exists(dead), "a dead process's leftover is deleted");
       assertTrue(Files.exists(live), "a live writer's temporary file is kept");
       assertTrue(Files.exists(otherHost), "another host's temporary file is kept");
-      assertTrue(Files.exists(otherTarget), "only leftovers of the target being written are touched");
+      assertTrue(
+          Files.exists(otherTarget), "only leftovers of the target being written are touched");
     } finally {
       alive.destroyForcibly();
     }
@@ -66,7 +75,9 @@ class AtomicFilesRobustnessTest {
 
   @Test
   void writtenFilesGetThePermissionsOfAPlainNewFile() throws IOException {
-    assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+    assumeTrue(
+        tmp.getFileSystem().supportedFileAttributeViews().contains("posix"),
+        "POSIX permissions only");
     Path plain = Files.writeString(tmp.resolve("plain"), "x");
     Path atomic = tmp.resolve("atomic");
     AtomicFiles.writeString(atomic, "x");
@@ -76,11 +87,20 @@ class AtomicFilesRobustnessTest {
   @Test
   void aFailingWriteIsABadInputNamingTheTargetAndKeepsTheOldFile() throws IOException {
     Path target = Files.writeString(tmp.resolve("report.json"), "old");
-    BadInputException e = assertThrows(BadInputException.class, () -> AtomicFiles.write(target, t -> {
-      Files.writeString(t, "half");
-      throw new FileSystemException(t.toString(), null, "No space left on device");
-    }));
-    assertTrue(e.getMessage().contains(target.toString()) && e.getMessage().contains("No space left on device"), e.getMessage());
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () ->
+                AtomicFiles.write(
+                    target,
+                    t -> {
+                      Files.writeString(t, "half");
+                      throw new FileSystemException(t.toString(), null, "No space left on device");
+                    }));
+    assertTrue(
+        e.getMessage().contains(target.toString())
+            && e.getMessage().contains("No space left on device"),
+        e.getMessage());
     assertEquals("old", Files.readString(target));
     assertEquals(List.of("report.json"), names(tmp), "no temporary file left");
   }
@@ -89,7 +109,8 @@ class AtomicFilesRobustnessTest {
   void aTargetThatIsADirectoryIsABadInputNotAnInternalError() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("report.json"));
     Files.writeString(dir.resolve("inside"), "keep");
-    BadInputException e = assertThrows(BadInputException.class, () -> AtomicFiles.writeString(dir, "{}"));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> AtomicFiles.writeString(dir, "{}"));
     assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
     assertEquals(List.of("report.json"), names(tmp), "no temporary file left");
     assertEquals("keep", Files.readString(dir.resolve("inside")));
@@ -98,21 +119,34 @@ class AtomicFilesRobustnessTest {
   @Test
   void aPathUnderARegularFileIsABadInputNamingIt() throws IOException {
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    BadInputException e = assertThrows(BadInputException.class, () -> AtomicFiles.writeString(file.resolve("sub/out.json"), "{}"));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class,
+            () -> AtomicFiles.writeString(file.resolve("sub/out.json"), "{}"));
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     assertEquals("x", Files.readString(file));
   }
 
-  /** A real full disk: a 1 MiB tmpfs (needs root and CAP_SYS_ADMIN; skipped where mounting is not permitted). */
+  /**
+   * A real full disk: a 1 MiB tmpfs (needs root and CAP_SYS_ADMIN; skipped where mounting is not
+   * permitted).
+   */
   @Test
   void aFullDiskIsABadInputAndLeavesTheOldFile() throws Exception {
     Path mnt = Files.createDirectories(tmp.resolve("full"));
-    assumeTrue(Tmpfs.mount(mnt, "1m"), "mounting a 1 MiB tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)");
+    assumeTrue(
+        Tmpfs.mount(mnt, "1m"),
+        "mounting a 1 MiB tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)");
     try {
       Path target = Files.writeString(mnt.resolve("model.bin"), "old");
       byte[] big = new byte[2 << 20];
-      BadInputException e = assertThrows(BadInputException.class, () -> AtomicFiles.write(target, t -> Files.write(t, big)));
-      assertTrue(e.getMessage().contains(target.toString()) && e.getMessage().contains("No space left on device"), e.getMessage());
+      BadInputException e =
+          assertThrows(
+              BadInputException.class, () -> AtomicFiles.write(target, t -> Files.write(t, big)));
+      assertTrue(
+          e.getMessage().contains(target.toString())
+              && e.getMessage().contains("No space left on device"),
+          e.getMessage());
       assertEquals("old", Files.readString(target));
       assertEquals(List.of("model.bin"), names(mnt), "no temporary file left");
     } finally {
@@ -124,8 +158,11 @@ class AtomicFilesRobustnessTest {
   static final class Tmpfs {
     static boolean mount(Path dir, String size) throws InterruptedException {
       try {
-        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
-            .redirectErrorStream(true).start();
+        Process p =
+            new ProcessBuilder(
+                    "mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
+                .redirectErrorStream(true)
+                .start();
         return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
       } catch (IOException e) {
         return false; // no mount(8)
@@ -133,7 +170,10 @@ class AtomicFilesRobustnessTest {
     }
 
     static void unmount(Path dir) throws IOException, InterruptedException {
-      new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
+      new ProcessBuilder("umount", dir.toString())
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(30, TimeUnit.SECONDS);
     }
   }
 }

@@ -3,7 +3,6 @@ package dev.msnexport.verifier.backend;
 import dev.msnexport.verifier.latency.FloorModel;
 import dev.msnexport.verifier.latency.LayerProfile;
 import java.util.List;
-
 import java.util.Map;
 
 /**

@@ -8,7 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The float64 Java model as a backend; also exposes the last run's retrieval scores for tie checks. */
+/**
+ * The float64 Java model as a backend; also exposes the last run's retrieval scores for tie checks.
+ */
 public final class GoldenBackend implements Backend {
   public static final String NAME = "golden";
 
@@ -45,11 +47,17 @@ public final class GoldenBackend implements Backend {
     int batch = (int) tokens.shape()[0];
     last = model.forward(tokens.toFloatArray(), batch);
     Map<String, HostTensor> out = new LinkedHashMap<>();
-    last.outputs().forEach((task, v) -> out.put(task, HostTensor.ofFloats(task, new long[] {batch, 1}, v)));
-    for (GoldenModel.LayerRetrieval r : retrievalOutputs ? last.retrieval().values() : List.<GoldenModel.LayerRetrieval>of()) {
+    last.outputs()
+        .forEach((task, v) -> out.put(task, HostTensor.ofFloats(task, new long[] {batch, 1}, v)));
+    for (GoldenModel.LayerRetrieval r :
+        retrievalOutputs ? last.retrieval().values() : List.<GoldenModel.LayerRetrieval>of()) {
       long[] shape = {batch, c.T(), c.k()};
-      out.put(MsnOnnxExporter.slotsOutput(r.layer()), HostTensor.ofInts(MsnOnnxExporter.slotsOutput(r.layer()), shape, r.slots()));
-      out.put(MsnOnnxExporter.weightsOutput(r.layer()), HostTensor.ofFloats(MsnOnnxExporter.weightsOutput(r.layer()), shape, r.weights()));
+      out.put(
+          MsnOnnxExporter.slotsOutput(r.layer()),
+          HostTensor.ofInts(MsnOnnxExporter.slotsOutput(r.layer()), shape, r.slots()));
+      out.put(
+          MsnOnnxExporter.weightsOutput(r.layer()),
+          HostTensor.ofFloats(MsnOnnxExporter.weightsOutput(r.layer()), shape, r.weights()));
     }
     return out;
   }

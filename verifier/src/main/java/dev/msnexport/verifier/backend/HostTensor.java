@@ -4,11 +4,12 @@ import dev.msnexport.parity.ParityTensor;
 import java.util.Arrays;
 
 /**
- * A named tensor in host memory, the plain data that backends exchange and reports describe:
- * float values (held as double so the golden model loses nothing) or int64 values; what the parity
- * rules compare ({@link ParityTensor}).
+ * A named tensor in host memory, the plain data that backends exchange and reports describe: float
+ * values (held as double so the golden model loses nothing) or int64 values; what the parity rules
+ * compare ({@link ParityTensor}).
  */
-public record HostTensor(String name, long[] shape, double[] floats, long[] ints) implements ParityTensor {
+public record HostTensor(String name, long[] shape, double[] floats, long[] ints)
+    implements ParityTensor {
   public HostTensor {
     shape = shape.clone();
     long n = 1;
@@ -17,7 +18,8 @@ public record HostTensor(String name, long[] shape, double[] floats, long[] ints
     }
     long have = floats != null ? floats.length : ints.length;
     if (have != n) {
-      throw new IllegalArgumentException(name + ": " + have + " values for shape " + Arrays.toString(shape));
+      throw new IllegalArgumentException(
+          name + ": " + have + " values for shape " + Arrays.toString(shape));
     }
   }
 
@@ -65,7 +67,10 @@ public record HostTensor(String name, long[] shape, double[] floats, long[] ints
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof HostTensor h && name.equals(h.name) && Arrays.equals(shape, h.shape) && Arrays.equals(floats, h.floats)
+    return o instanceof HostTensor h
+        && name.equals(h.name)
+        && Arrays.equals(shape, h.shape)
+        && Arrays.equals(floats, h.floats)
         && Arrays.equals(ints, h.ints);
   }
 

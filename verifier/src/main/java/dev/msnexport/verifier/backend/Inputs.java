@@ -11,7 +11,9 @@ import java.util.SplittableRandom;
 public final class Inputs {
   private Inputs() {}
 
-  /** {@code tokens [batch, T, D]} drawn from N(0, 1) with a fixed seed: the same on every machine. */
+  /**
+   * {@code tokens [batch, T, D]} drawn from N(0, 1) with a fixed seed: the same on every machine.
+   */
   public static Map<String, HostTensor> random(ModelConfig c, int batch, long seed) {
     if (batch < 1) {
       throw new BadInputException("batch must be at least 1, got " + batch);
@@ -21,19 +23,30 @@ public final class Inputs {
     for (int i = 0; i < data.length; i++) {
       data[i] = (float) r.nextGaussian();
     }
-    return Map.of(MsnOnnxExporter.INPUT, HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {batch, c.T(), c.D()}, data));
+    return Map.of(
+        MsnOnnxExporter.INPUT,
+        HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {batch, c.T(), c.D()}, data));
   }
 
   /** The {@code tokens} input, checked against the config: rank, T, D and a batch of at least 1. */
   public static HostTensor tokens(Map<String, HostTensor> inputs, ModelConfig c) {
     HostTensor t = inputs.get(MsnOnnxExporter.INPUT);
     if (t == null) {
-      throw new BadInputException("input '" + MsnOnnxExporter.INPUT + "' is missing (have " + inputs.keySet() + ")");
+      throw new BadInputException(
+          "input '" + MsnOnnxExporter.INPUT + "' is missing (have " + inputs.keySet() + ")");
     }
     long[] s = t.shape();
     if (s.length != 3 || s[1] != c.T() || s[2] != c.D() || s[0] < 1) {
-      throw new BadInputException("input '" + MsnOnnxExporter.INPUT + "' has shape " + Arrays.toString(s) + ", expected [batch>=1, "
-          + c.T() + ", " + c.D() + "]");
+      throw new BadInputException(
+          "input '"
+              + MsnOnnxExporter.INPUT
+              + "' has shape "
+              + Arrays.toString(s)
+              + ", expected [batch>=1, "
+              + c.T()
+              + ", "
+              + c.D()
+              + "]");
     }
     if (t.isInteger()) {
       throw new BadInputException("input '" + MsnOnnxExporter.INPUT + "' must be float, got int64");
@@ -44,8 +57,8 @@ public final class Inputs {
 
   /**
    * Refuses NaN and infinite values, naming the first one by its index (for tokens: candidate,
-   * token, feature). Every backend applies this before inference, so a non-finite input is the
-   * same clear error everywhere (docs/robustness.md) instead of NaN outputs on some backends and a
+   * token, feature). Every backend applies this before inference, so a non-finite input is the same
+   * clear error everywhere (docs/robustness.md) instead of NaN outputs on some backends and a
    * kernel error on others.
    */
   public static void requireFinite(HostTensor t) {
@@ -55,8 +68,14 @@ public final class Inputs {
     double[] v = t.floats();
     for (int i = 0; i < v.length; i++) {
       if (!Double.isFinite(v[i])) {
-        throw new BadInputException("input '" + t.name() + "' holds " + v[i] + " at " + Arrays.toString(index(t.shape(), i))
-            + ": NaN and infinite inputs are refused");
+        throw new BadInputException(
+            "input '"
+                + t.name()
+                + "' holds "
+                + v[i]
+                + " at "
+                + Arrays.toString(index(t.shape(), i))
+                + ": NaN and infinite inputs are refused");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.backend;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -8,7 +9,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
@@ -55,13 +55,15 @@ public final class OrtBackend implements Backend {
    * external-data paths resolve; the external data itself is neither read nor copied) as a hidden
    * temporary file that is deleted once the session exists, or when creating it fails.
    */
-  public OrtBackend(String name, Path model, boolean customOps, int threads, List<String> markOutputs) {
+  public OrtBackend(
+      String name, Path model, boolean customOps, int threads, List<String> markOutputs) {
     InputFiles.requireRegularFile(model, "ONNX model");
     Path externalData = model.resolveSibling(dev.msnexport.exporter.onnx.MsnOnnxExporter.DATA_FILE);
     // ONNX Runtime would block on a FIFO there. A directory cannot block, and an export without
     // external data never opens the name (a failed later export may have left one: its previous
     // export must still load)
-    if ((Files.exists(externalData) || Files.isSymbolicLink(externalData)) && !Files.isDirectory(externalData)) {
+    if ((Files.exists(externalData) || Files.isSymbolicLink(externalData))
+        && !Files.isDirectory(externalData)) {
       InputFiles.requireRegularFile(externalData, "external data");
     }
     this.name = name;
@@ -76,12 +78,16 @@ public final class OrtBackend implements Backend {
       if (customOps) {
         MsnOrtOps.register(opts);
       }
-      s = markOutputs.isEmpty() ? env.createSession(model.toString(), opts) : createMarkedSession(env, opts, model, markOutputs);
+      s =
+          markOutputs.isEmpty()
+              ? env.createSession(model.toString(), opts)
+              : createMarkedSession(env, opts, model, markOutputs);
       requireContractTypes(s, model, markOutputs);
     } catch (OrtException e) {
       closeQuietly(s);
       opts.close();
-      throw new BackendException(name + ": ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+      throw new BackendException(
+          name + ": ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeQuietly(s);
       opts.close();
@@ -94,11 +100,11 @@ public final class OrtBackend implements Backend {
 
   /**
    * The graph's retrieval outputs have the contract's element types: {@code retrieval.L.slots}
-   * int64 (slot indices), {@code retrieval.L.weights} a float type; else bad input naming the
-   * model file and the tensor (other outputs are checked against the other backend's by the
-   * verifier).
+   * int64 (slot indices), {@code retrieval.L.weights} a float type; else bad input naming the model
+   * file and the tensor (other outputs are checked against the other backend's by the verifier).
    */
-  static void requireContractTypes(OrtSession s, Path model, List<String> markOutputs) throws OrtException {
+  static void requireContractTypes(OrtSession s, Path model, List<String> markOutputs)
+      throws OrtException {
     for (Map.Entry<String, NodeInfo> e : s.getOutputInfo().entrySet()) {
       String out = e.getKey();
       boolean slots = out.matches("retrieval\\.[0-9]+\\.slots");
@@ -106,12 +112,24 @@ public final class OrtBackend implements Backend {
         continue;
       }
       OnnxJavaType type = e.getValue().getInfo() instanceof TensorInfo t ? t.type : null;
-      boolean ok = slots ? type == OnnxJavaType.INT64
-          : type == OnnxJavaType.FLOAT || type == OnnxJavaType.FLOAT16 || type == OnnxJavaType.BFLOAT16;
+      boolean ok =
+          slots
+              ? type == OnnxJavaType.INT64
+              : type == OnnxJavaType.FLOAT
+                  || type == OnnxJavaType.FLOAT16
+                  || type == OnnxJavaType.BFLOAT16;
       if (!ok) {
-        throw new BadInputException("ONNX model " + model + ": output '" + out + "' is "
-            + (type == null ? "not a tensor" : type.toString().toLowerCase(java.util.Locale.ROOT)) + ", the MSN contract has "
-            + (slots ? "int64 (retrieved slot indices)" : "float (retrieval weights)"));
+        throw new BadInputException(
+            "ONNX model "
+                + model
+                + ": output '"
+                + out
+                + "' is "
+                + (type == null
+                    ? "not a tensor"
+                    : type.toString().toLowerCase(java.util.Locale.ROOT))
+                + ", the MSN contract has "
+                + (slots ? "int64 (retrieved slot indices)" : "float (retrieval weights)"));
       }
     }
   }
@@ -126,15 +144,21 @@ public final class OrtBackend implements Backend {
     }
   }
 
-  private static OrtSession createMarkedSession(OrtEnvironment env, OrtSession.SessionOptions opts, Path model, List<String> markOutputs)
+  private static OrtSession createMarkedSession(
+      OrtEnvironment env, OrtSession.SessionOptions opts, Path model, List<String> markOutputs)
       throws OrtException {
-    ModelProto marked = OnnxTensors.withOutputs(OnnxTensors.read(model), markOutputs, model.toString());
-    try (AtomicFiles.Batch tmp = new AtomicFiles.Batch()) { // never committed: closing deletes the copy
+    ModelProto marked =
+        OnnxTensors.withOutputs(OnnxTensors.read(model), markOutputs, model.toString());
+    try (AtomicFiles.Batch tmp =
+        new AtomicFiles.Batch()) { // never committed: closing deletes the copy
       return env.createSession(OnnxTensors.writeBeside(marked, model, tmp).toString(), opts);
     }
   }
 
-  /** The host's measured copy bandwidth and ONNX Runtime's MatMul rate at this backend's thread count. */
+  /**
+   * The host's measured copy bandwidth and ONNX Runtime's MatMul rate at this backend's thread
+   * count.
+   */
   @Override
   public FloorModel.Ceilings ceilings() {
     return HostCeilings.cached(threads);
@@ -177,26 +201,49 @@ public final class OrtBackend implements Backend {
           ok = want[i] < 0 || want[i] == have[i];
         }
         if (!ok) {
-          throw new BadInputException(name + ": input '" + inputName + "' has shape " + java.util.Arrays.toString(have)
-              + ", the model expects " + java.util.Arrays.toString(want) + " (-1: any)");
+          throw new BadInputException(
+              name
+                  + ": input '"
+                  + inputName
+                  + "' has shape "
+                  + java.util.Arrays.toString(have)
+                  + ", the model expects "
+                  + java.util.Arrays.toString(want)
+                  + " (-1: any)");
         }
         // An empty dimension crashes some ONNX Runtime kernels (SIGFPE in the JVM): refuse it here.
         for (long d : have) {
           if (d < 1) {
-            throw new BadInputException(name + ": input '" + inputName + "' has shape " + java.util.Arrays.toString(have)
-                + ": every dimension must be at least 1");
+            throw new BadInputException(
+                name
+                    + ": input '"
+                    + inputName
+                    + "' has shape "
+                    + java.util.Arrays.toString(have)
+                    + ": every dimension must be at least 1");
           }
         }
         boolean wantsInteger = ((TensorInfo) info.getInfo()).type == OnnxJavaType.INT64;
         if (t.isInteger() != wantsInteger) {
-          throw new BadInputException(name + ": input '" + inputName + "' is " + t.dtype() + ", the model expects "
-              + ((TensorInfo) info.getInfo()).type.toString().toLowerCase(java.util.Locale.ROOT));
+          throw new BadInputException(
+              name
+                  + ": input '"
+                  + inputName
+                  + "' is "
+                  + t.dtype()
+                  + ", the model expects "
+                  + ((TensorInfo) info.getInfo())
+                      .type
+                      .toString()
+                      .toLowerCase(java.util.Locale.ROOT));
         }
         Inputs.requireFinite(t);
         if (t.isInteger()) {
           in.put(inputName, OnnxTensor.createTensor(env, LongBuffer.wrap(t.ints()), t.shape()));
         } else {
-          in.put(inputName, OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape()));
+          in.put(
+              inputName,
+              OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape()));
         }
       }
       return in;
@@ -218,7 +265,8 @@ public final class OrtBackend implements Backend {
       b.get(v);
       return HostTensor.ofInts(name, shape, v);
     }
-    if (info.type == OnnxJavaType.INT32) { // only marked intermediates (verify --mark-outputs) can be int32
+    if (info.type
+        == OnnxJavaType.INT32) { // only marked intermediates (verify --mark-outputs) can be int32
       java.nio.IntBuffer b = t.getIntBuffer();
       long[] v = new long[b.remaining()];
       for (int i = 0; i < v.length; i++) {
@@ -226,8 +274,12 @@ public final class OrtBackend implements Backend {
       }
       return HostTensor.ofInts(name, shape, v);
     }
-    if (info.type == OnnxJavaType.FLOAT || info.type == OnnxJavaType.FLOAT16 || info.type == OnnxJavaType.BFLOAT16) {
-      FloatBuffer b = t.getFloatBuffer(); // half types widened to float (exactly); only marked intermediates can be half
+    if (info.type == OnnxJavaType.FLOAT
+        || info.type == OnnxJavaType.FLOAT16
+        || info.type == OnnxJavaType.BFLOAT16) {
+      FloatBuffer b =
+          t.getFloatBuffer(); // half types widened to float (exactly); only marked intermediates
+      // can be half
       float[] v = new float[b.remaining()];
       b.get(v);
       return HostTensor.ofFloats(name, shape, v);

@@ -45,7 +45,8 @@ public final class TrtBackend implements Backend, GpuTimed {
    *     outputs ({@code verify --mark-outputs}); such an engine is built into a temporary
    *     directory, never cached, and cannot come from {@code engine}
    */
-  public record Options(Path engine, Precision precision, String graph, Path timingCache, List<String> markOutputs) {
+  public record Options(
+      Path engine, Precision precision, String graph, Path timingCache, List<String> markOutputs) {
     public Options {
       markOutputs = markOutputs == null ? List.of() : List.copyOf(markOutputs);
     }
@@ -55,7 +56,11 @@ public final class TrtBackend implements Backend, GpuTimed {
     }
 
     public static Options defaults(Profile profile) {
-      return new Options(null, Precision.parse(profile.precision() == null ? "fp32" : profile.precision()), EngineBuilder.CUSTOM, null);
+      return new Options(
+          null,
+          Precision.parse(profile.precision() == null ? "fp32" : profile.precision()),
+          EngineBuilder.CUSTOM,
+          null);
     }
   }
 
@@ -70,18 +75,24 @@ public final class TrtBackend implements Backend, GpuTimed {
     this.engine = engine;
   }
 
-  /** The GPU's measured copy bandwidth and its peak at this engine's precision ({@link GpuCeilings}). */
+  /**
+   * The GPU's measured copy bandwidth and its peak at this engine's precision ({@link
+   * GpuCeilings}).
+   */
   @Override
   public FloorModel.Ceilings ceilings() {
     GpuCeilings g = gpuCeilings();
     boolean fp16 = "fp16".equals(floorPrecision());
-    return new FloorModel.Ceilings(g.copyBytesPerS(), fp16 ? g.fp16FlopsPerS() : g.fp32FlopsPerS(), g.source());
+    return new FloorModel.Ceilings(
+        g.copyBytesPerS(), fp16 ? g.fp16FlopsPerS() : g.fp32FlopsPerS(), g.source());
   }
 
   @Override
   public List<LayerProfile.Layer> layerProfile(int runs) {
     try {
-      return engine.profileLayers(runs).stream().map(l -> new LayerProfile.Layer(l.name(), l.meanMs(), l.calls())).toList();
+      return engine.profileLayers(runs).stream()
+          .map(l -> new LayerProfile.Layer(l.name(), l.meanMs(), l.calls()))
+          .toList();
     } catch (TrtException e) {
       throw new BackendException(name + ": layer profile failed: " + e.getMessage(), e);
     }
@@ -106,12 +117,20 @@ public final class TrtBackend implements Backend, GpuTimed {
     return open(NAME, m, profile, o, log);
   }
 
-  /** As {@link #open(ExportedModel, Profile, Options, PrintStream)}, under another name (say "trt:fp16"). */
-  public static TrtBackend open(String name, ExportedModel m, Profile profile, Options o, PrintStream log) {
+  /**
+   * As {@link #open(ExportedModel, Profile, Options, PrintStream)}, under another name (say
+   * "trt:fp16").
+   */
+  public static TrtBackend open(
+      String name, ExportedModel m, Profile profile, Options o, PrintStream log) {
     if (!o.markOutputs().isEmpty()) {
       if (o.engine() != null) {
-        throw new BadInputException(name + ": --engine " + o.engine() + " cannot be used with --mark-outputs: a prebuilt plan lacks "
-            + "the marked outputs (leave out --engine to build a temporary engine that has them)");
+        throw new BadInputException(
+            name
+                + ": --engine "
+                + o.engine()
+                + " cannot be used with --mark-outputs: a prebuilt plan lacks "
+                + "the marked outputs (leave out --engine to build a temporary engine that has them)");
       }
       // before TensorRT and a long build: the names must be node outputs of the graph
       Path onnx = onnxFor(m, o.graph());
@@ -124,11 +143,16 @@ public final class TrtBackend implements Backend, GpuTimed {
       }
       if (o.engine() != null) {
         EngineMetadata meta = EngineMetadata.read(o.engine());
-        return new TrtBackend(name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
+        return new TrtBackend(
+            name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
       }
       Path onnx = onnxFor(m, o.graph());
-      String file = "engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".plan";
-      Path plan = Files.isWritable(m.dir()) ? m.dir().resolve(file) : Files.createTempDirectory("msn-trt-").resolve(file);
+      String file =
+          "engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".plan";
+      Path plan =
+          Files.isWritable(m.dir())
+              ? m.dir().resolve(file)
+              : Files.createTempDirectory("msn-trt-").resolve(file);
       if (Files.isRegularFile(plan)) {
         try {
           TrtEngine e = TrtEngine.load(plan, onnx);
@@ -138,13 +162,23 @@ public final class TrtBackend implements Backend, GpuTimed {
           log.println(name + ": rebuilding " + plan.getFileName() + ": " + stale.getMessage());
         }
       }
-      EngineBuilder.build(new EngineBuilder.Request(onnx, o.graph(), o.precision(), profile.name(), profile.batch(), o.timingCache(),
-          plan, 10), log);
+      EngineBuilder.build(
+          new EngineBuilder.Request(
+              onnx,
+              o.graph(),
+              o.precision(),
+              profile.name(),
+              profile.batch(),
+              o.timingCache(),
+              plan,
+              10),
+          log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BackendException(e.getMessage(), e);
     } catch (IOException e) {
-      throw new BackendException(name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
+      throw new BackendException(
+          name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
     }
   }
 
@@ -152,15 +186,41 @@ public final class TrtBackend implements Backend, GpuTimed {
    * Builds an engine with the marked outputs into a temporary directory, loads it and deletes the
    * plan again: it is never cached beside the export, where it would pass for the normal plan.
    */
-  private static TrtBackend openMarked(String name, ExportedModel m, Profile profile, Options o, PrintStream log) throws IOException {
+  private static TrtBackend openMarked(
+      String name, ExportedModel m, Profile profile, Options o, PrintStream log)
+      throws IOException {
     Path onnx = onnxFor(m, o.graph());
     Path dir = Files.createTempDirectory("msn-trt-marked-");
-    Path plan = dir.resolve("engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".marked.plan");
+    Path plan =
+        dir.resolve(
+            "engine."
+                + o.graph()
+                + "."
+                + o.precision().label()
+                + "."
+                + profile.name()
+                + ".marked.plan");
     try {
-      log.println(name + ": building an engine with " + o.markOutputs().size() + " marked output(s) " + o.markOutputs()
-          + " (temporary, not cached)");
-      EngineBuilder.build(new EngineBuilder.Request(onnx, o.graph(), o.precision(), profile.name(), profile.batch(), o.timingCache(),
-          plan, 10, -1, o.markOutputs()), log);
+      log.println(
+          name
+              + ": building an engine with "
+              + o.markOutputs().size()
+              + " marked output(s) "
+              + o.markOutputs()
+              + " (temporary, not cached)");
+      EngineBuilder.build(
+          new EngineBuilder.Request(
+              onnx,
+              o.graph(),
+              o.precision(),
+              profile.name(),
+              profile.batch(),
+              o.timingCache(),
+              plan,
+              10,
+              -1,
+              o.markOutputs()),
+          log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } finally { // loaded engines live in memory; best effort, so as not to hide a build error
       for (Path p : List.of(EngineMetadata.sidecarOf(plan), plan, dir)) {
@@ -178,7 +238,8 @@ public final class TrtBackend implements Backend, GpuTimed {
     return switch (graph) {
       case EngineBuilder.CUSTOM -> m.custom();
       case EngineBuilder.REFERENCE -> m.reference();
-      default -> throw new BadInputException("trt graph must be custom or reference, got '" + graph + "'");
+      default ->
+          throw new BadInputException("trt graph must be custom or reference, got '" + graph + "'");
     };
   }
 
@@ -197,8 +258,11 @@ public final class TrtBackend implements Backend, GpuTimed {
     try {
       Map<String, HostTensor> out = new LinkedHashMap<>();
       for (TensorData t : engine.infer(in).values()) {
-        out.put(t.name(), t.isInteger() ? HostTensor.ofInts(t.name(), t.shape(), t.longs())
-            : HostTensor.ofFloats(t.name(), t.shape(), t.floats()));
+        out.put(
+            t.name(),
+            t.isInteger()
+                ? HostTensor.ofInts(t.name(), t.shape(), t.longs())
+                : HostTensor.ofFloats(t.name(), t.shape(), t.floats()));
       }
       return out;
     } catch (TrtException e) {
@@ -213,8 +277,8 @@ public final class TrtBackend implements Backend, GpuTimed {
 
   /**
    * Whether {@link #prepare} captures the launch into a CUDA graph that {@link #runPrepared}
-   * replays (default: yes, as a serving runtime would run a fixed-shape engine; trtexec's
-   * {@code --useCudaGraph}). {@code bench --no-cuda-graph} turns it off.
+   * replays (default: yes, as a serving runtime would run a fixed-shape engine; trtexec's {@code
+   * --useCudaGraph}). {@code bench --no-cuda-graph} turns it off.
    */
   public void replayCudaGraph(boolean on) {
     this.cudaGraph = on;
@@ -225,7 +289,9 @@ public final class TrtBackend implements Backend, GpuTimed {
     if (engine.replaysCudaGraph()) {
       return "CUDA graph replay";
     }
-    return engine.replayNote() != null ? "plain launches: " + engine.replayNote() : "plain launches";
+    return engine.replayNote() != null
+        ? "plain launches: " + engine.replayNote()
+        : "plain launches";
   }
 
   @Override

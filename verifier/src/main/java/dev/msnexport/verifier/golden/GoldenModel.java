@@ -11,10 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The model of docs/model-contract.md in plain Java, float64 throughout, written from the
- * contract and not from the graph code: the answer every other implementation is checked
- * against. Dense weights are read once into arrays; value tables stay memory-mapped and only the
- * retrieved rows are read.
+ * The model of docs/model-contract.md in plain Java, float64 throughout, written from the contract
+ * and not from the graph code: the answer every other implementation is checked against. Dense
+ * weights are read once into arrays; value tables stay memory-mapped and only the retrieved rows
+ * are read.
  */
 public final class GoldenModel {
   private final ModelConfig c;
@@ -22,7 +22,14 @@ public final class GoldenModel {
   private final Map<String, double[]> dense = new LinkedHashMap<>();
 
   /** Per MSN layer: retrieved slots [B*T*k] (in [0, n)), weights, and both halves' scores. */
-  public record LayerRetrieval(int layer, int queries, int k, int s, long[] slots, double[] weights, double[] rowScores,
+  public record LayerRetrieval(
+      int layer,
+      int queries,
+      int k,
+      int s,
+      long[] slots,
+      double[] weights,
+      double[] rowScores,
       double[] colScores) {
     /** The candidate score a_i + b_j of a slot, for query q. */
     public double score(int q, long slot) {
@@ -62,7 +69,8 @@ public final class GoldenModel {
     int T = c.T();
     int D = c.D();
     if (tokens.length != (long) batch * T * D) {
-      throw new IllegalArgumentException("tokens holds " + tokens.length + " values, expected " + batch + "x" + T + "x" + D);
+      throw new IllegalArgumentException(
+          "tokens holds " + tokens.length + " values, expected " + batch + "x" + T + "x" + D);
     }
     double[] x = new double[tokens.length];
     for (int i = 0; i < x.length; i++) {
@@ -121,7 +129,8 @@ public final class GoldenModel {
         for (int j = 0; j < T; j++) {
           for (int e = 0; e < h; e++) {
             // mixed[b, t, j*h + e] = x[b, j, t*h + e]
-            out[(b * T + t) * D + j * h + e] = x[(b * T + t) * D + j * h + e] + x[(b * T + j) * D + t * h + e];
+            out[(b * T + t) * D + j * h + e] =
+                x[(b * T + t) * D + j * h + e] + x[(b * T + j) * D + t * h + e];
           }
         }
       }
@@ -209,11 +218,12 @@ public final class GoldenModel {
         }
       }
       for (int d = 0; d < D; d++) {
-        double a = switch (c.gate()) {
-          case "tanh" -> Math.tanh(v[d]);
-          case "sigmoid" -> sigmoid(v[d]);
-          default -> v[d];
-        };
+        double a =
+            switch (c.gate()) {
+              case "tanh" -> Math.tanh(v[d]);
+              case "sigmoid" -> sigmoid(v[d]);
+              default -> v[d];
+            };
         x[xo + d] *= a;
       }
     }
@@ -235,7 +245,12 @@ public final class GoldenModel {
         }
         out[s * dk + o] = acc;
       }
-      layerNorm(out, s * dk, dk, w(p + "key_norm_" + half + ".weight"), w(p + "key_norm_" + half + ".bias"));
+      layerNorm(
+          out,
+          s * dk,
+          dk,
+          w(p + "key_norm_" + half + ".weight"),
+          w(p + "key_norm_" + half + ".bias"));
     }
     return out;
   }

@@ -35,7 +35,9 @@ public final class TopK {
         if (taken[i]) {
           continue;
         }
-        if (best < 0 || score[i] > score[best] || (score[i] == score[best] && slot[i] < slot[best])) {
+        if (best < 0
+            || score[i] > score[best]
+            || (score[i] == score[best] && slot[i] < slot[best])) {
           best = i;
         }
       }

@@ -25,10 +25,10 @@ import java.util.Map;
  * <ul>
  *   <li><b>fraction used</b>: slots selected at least once, over {@code n = S*S}; beside it, the
  *       fraction that {@code draws} uniform draws would cover, {@code 1 - (1 - 1/n)^draws};
- *   <li><b>entropy</b> of the slot-usage distribution, in nats and normalised by {@code log n}
- *       (1: uniform over all slots; 0: one slot);
- *   <li><b>top-1% share</b>: the share of all selections taken by the most used
- *       {@code ceil(n/100)} slots (uniform use gives about 1%).
+ *   <li><b>entropy</b> of the slot-usage distribution, in nats and normalised by {@code log n} (1:
+ *       uniform over all slots; 0: one slot);
+ *   <li><b>top-1% share</b>: the share of all selections taken by the most used {@code ceil(n/100)}
+ *       slots (uniform use gives about 1%).
  * </ul>
  *
  * <p>Retrieval looks <b>collapsed</b> (a warning) when any of these holds:
@@ -36,8 +36,8 @@ import java.util.Map;
  * <ol>
  *   <li>fewer slots are used than 1% of what uniform sampling would cover ({@link
  *       #MIN_USED_VS_UNIFORM}): most of the table is dead weight;
- *   <li>the top 1% of slots take more than half of all selections ({@link #MAX_TOP1_SHARE}): a
- *       few hub slots answer almost every query;
+ *   <li>the top 1% of slots take more than half of all selections ({@link #MAX_TOP1_SHARE}): a few
+ *       hub slots answer almost every query;
  *   <li>only {@code k} distinct slots are ever used: every query retrieves the same set (identical
  *       keys or a constant query do this), which rule 1 cannot see on tiny tables.
  * </ol>
@@ -45,15 +45,17 @@ import java.util.Map;
  * Healthy trained PKM memories sit far from both thresholds (the trained {@code small} fixture:
  * nearly every slot used, normalised entropy above 0.9, top-1% share a few percent), and a
  * collapsed one far past them (identical keys: k slots, top-1% share 100%), so the thresholds are
- * deliberately loose: the check is for deployments that are broken, not for tuning. Random
- * inputs are not the production distribution: a memory that specialises to it can look less
- * even here, which is why only gross collapse warns.
+ * deliberately loose: the check is for deployments that are broken, not for tuning. Random inputs
+ * are not the production distribution: a memory that specialises to it can look less even here,
+ * which is why only gross collapse warns.
  */
 public final class MemoryHealth {
   public static final int DEFAULT_SAMPLES = 256;
   public static final long DEFAULT_SEED = 0;
+
   /** Warn when fraction used < this times the fraction uniform sampling of as many draws covers. */
   public static final double MIN_USED_VS_UNIFORM = 0.01;
+
   /** Warn when the top 1% of slots take more than this share of all selections. */
   public static final double MAX_TOP1_SHARE = 0.5;
 
@@ -62,23 +64,48 @@ public final class MemoryHealth {
   private MemoryHealth() {}
 
   /**
-   * One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. In JSON (verify's
-   * {@code memory_health.layers[]}) the keys are the components in snake_case, then {@code collapsed}
-   * (derived: written, ignored when read back).
+   * One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. In JSON
+   * (verify's {@code memory_health.layers[]}) the keys are the components in snake_case, then
+   * {@code collapsed} (derived: written, ignored when read back).
    */
   @JsonIgnoreProperties(value = "collapsed", allowGetters = true)
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  @JsonPropertyOrder({"layer", "slots", "draws", "slots_used", "fraction_used", "uniform_fraction_used", "entropy_nats",
-      "entropy_normalized", "top1_percent_slots", "top1_percent_share", "warnings", "collapsed"})
-  public record Layer(int layer, long slots, long draws, long slotsUsed, double fractionUsed, double uniformFractionUsed,
-      double entropyNats, double entropyNormalized, int top1PercentSlots, double top1PercentShare, List<String> warnings) {
+  @JsonPropertyOrder({
+    "layer",
+    "slots",
+    "draws",
+    "slots_used",
+    "fraction_used",
+    "uniform_fraction_used",
+    "entropy_nats",
+    "entropy_normalized",
+    "top1_percent_slots",
+    "top1_percent_share",
+    "warnings",
+    "collapsed"
+  })
+  public record Layer(
+      int layer,
+      long slots,
+      long draws,
+      long slotsUsed,
+      double fractionUsed,
+      double uniformFractionUsed,
+      double entropyNats,
+      double entropyNormalized,
+      int top1PercentSlots,
+      double top1PercentShare,
+      List<String> warnings) {
     @JsonProperty("collapsed")
     public boolean collapsed() {
       return !warnings.isEmpty();
     }
   }
 
-  /** All MSN layers of one checkpoint (JSON: {@code samples}, {@code seed}, {@code collapsed}, {@code layers[]}). */
+  /**
+   * All MSN layers of one checkpoint (JSON: {@code samples}, {@code seed}, {@code collapsed},
+   * {@code layers[]}).
+   */
   @JsonIgnoreProperties(value = "collapsed", allowGetters = true)
   @JsonPropertyOrder({"samples", "seed", "collapsed", "layers"})
   public record Report(int samples, long seed, List<Layer> layers) {
@@ -90,13 +117,29 @@ public final class MemoryHealth {
     /** Lines for a terminal: one per layer, then each warning. */
     public List<String> lines() {
       List<String> out = new ArrayList<>();
-      out.add(String.format(Locale.ROOT, "memory health (%d random samples, seed %d; tokens ~ N(0,1)):", samples, seed));
+      out.add(
+          String.format(
+              Locale.ROOT,
+              "memory health (%d random samples, seed %d; tokens ~ N(0,1)):",
+              samples,
+              seed));
       for (Layer l : layers) {
-        out.add(String.format(Locale.ROOT,
-            "  layer %d: slots used %,d of %,d (%.1f%%; uniform draws would cover %.1f%%), entropy %.3f nats (%.3f of log n), "
-                + "top 1%% (%d slots) take %.1f%% of %,d selections%s",
-            l.layer(), l.slotsUsed(), l.slots(), 100 * l.fractionUsed(), 100 * l.uniformFractionUsed(), l.entropyNats(),
-            l.entropyNormalized(), l.top1PercentSlots(), 100 * l.top1PercentShare(), l.draws(), l.collapsed() ? "  WARNING" : ""));
+        out.add(
+            String.format(
+                Locale.ROOT,
+                "  layer %d: slots used %,d of %,d (%.1f%%; uniform draws would cover %.1f%%), entropy %.3f nats (%.3f of log n), "
+                    + "top 1%% (%d slots) take %.1f%% of %,d selections%s",
+                l.layer(),
+                l.slotsUsed(),
+                l.slots(),
+                100 * l.fractionUsed(),
+                100 * l.uniformFractionUsed(),
+                l.entropyNats(),
+                l.entropyNormalized(),
+                l.top1PercentSlots(),
+                100 * l.top1PercentShare(),
+                l.draws(),
+                l.collapsed() ? "  WARNING" : ""));
         for (String w : l.warnings()) {
           out.add("  WARNING: layer " + l.layer() + ": " + w);
         }
@@ -112,7 +155,10 @@ public final class MemoryHealth {
     return compute(ckpt, DEFAULT_SAMPLES, DEFAULT_SEED);
   }
 
-  /** Runs the golden model on {@code samples} seeded random inputs and summarises each MSN layer's slot usage. */
+  /**
+   * Runs the golden model on {@code samples} seeded random inputs and summarises each MSN layer's
+   * slot usage.
+   */
   public static Report compute(Checkpoint ckpt, int samples, long seed) {
     if (samples < 1) {
       throw new IllegalArgumentException("samples must be at least 1, got " + samples);
@@ -141,7 +187,9 @@ public final class MemoryHealth {
     return new Report(samples, seed, layers);
   }
 
-  /** The figures and warnings for one layer's slot counts ({@code k}: slots retrieved per query). */
+  /**
+   * The figures and warnings for one layer's slot counts ({@code k}: slots retrieved per query).
+   */
   public static Layer fromCounts(int layer, long[] counts, int k) {
     long n = counts.length;
     long draws = 0;
@@ -171,18 +219,49 @@ public final class MemoryHealth {
     List<String> warnings = new ArrayList<>();
     if (draws > 0) {
       if (fraction < MIN_USED_VS_UNIFORM * uniform) {
-        warnings.add(String.format(Locale.ROOT, "retrieval looks collapsed: only %d of %d slots used (%.2f%%), under %.0f%% of the "
-            + "%.1f%% that %d uniform draws would cover", used, n, 100 * fraction, 100 * MIN_USED_VS_UNIFORM, 100 * uniform, draws));
+        warnings.add(
+            String.format(
+                Locale.ROOT,
+                "retrieval looks collapsed: only %d of %d slots used (%.2f%%), under %.0f%% of the "
+                    + "%.1f%% that %d uniform draws would cover",
+                used,
+                n,
+                100 * fraction,
+                100 * MIN_USED_VS_UNIFORM,
+                100 * uniform,
+                draws));
       }
       if (topShare > MAX_TOP1_SHARE) {
-        warnings.add(String.format(Locale.ROOT, "retrieval looks collapsed: the top 1%% of slots (%d) take %.1f%% of all selections "
-            + "(threshold %.0f%%)", top, 100 * topShare, 100 * MAX_TOP1_SHARE));
+        warnings.add(
+            String.format(
+                Locale.ROOT,
+                "retrieval looks collapsed: the top 1%% of slots (%d) take %.1f%% of all selections "
+                    + "(threshold %.0f%%)",
+                top,
+                100 * topShare,
+                100 * MAX_TOP1_SHARE));
       }
       if (used <= k && n > k) {
-        warnings.add("retrieval looks collapsed: every query retrieves the same " + used + " slots (k = " + k + "); identical keys or "
-            + "a constant query do this");
+        warnings.add(
+            "retrieval looks collapsed: every query retrieves the same "
+                + used
+                + " slots (k = "
+                + k
+                + "); identical keys or "
+                + "a constant query do this");
       }
     }
-    return new Layer(layer, n, draws, used, fraction, uniform, entropy, entropyNorm, top, topShare, List.copyOf(warnings));
+    return new Layer(
+        layer,
+        n,
+        draws,
+        used,
+        fraction,
+        uniform,
+        entropy,
+        entropyNorm,
+        top,
+        topShare,
+        List.copyOf(warnings));
   }
 }

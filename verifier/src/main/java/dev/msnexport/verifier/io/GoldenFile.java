@@ -21,7 +21,11 @@ import java.util.Map;
  * @param producer the backend or tool that computed the outputs
  * @param modelSha256 SHA-256 of the checkpoint the outputs belong to, or null
  */
-public record GoldenFile(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs, String producer, String modelSha256) {
+public record GoldenFile(
+    Map<String, HostTensor> inputs,
+    Map<String, HostTensor> outputs,
+    String producer,
+    String modelSha256) {
   /** The {@code format} value in a safetensors golden file's metadata. */
   public static final String FORMAT = "msn-export.golden/1";
 
@@ -36,7 +40,10 @@ public record GoldenFile(Map<String, HostTensor> inputs, Map<String, HostTensor>
   }
 
   public static GoldenFile read(Path path) {
-    return InputFiles.load(path, "golden file", () -> isPolygraphyJson(path) ? PolygraphyJson.read(path) : SafetensorsGolden.read(path));
+    return InputFiles.load(
+        path,
+        "golden file",
+        () -> isPolygraphyJson(path) ? PolygraphyJson.read(path) : SafetensorsGolden.read(path));
   }
 
   /** Writes atomically (the JSON form writes its inputs file in the same commit). */

@@ -34,8 +34,13 @@ public final class GoldenFileBackend implements Backend {
     for (Map.Entry<String, HostTensor> e : golden.inputs().entrySet()) {
       HostTensor given = inputs.get(e.getKey());
       if (given == null || !sameValues(given, e.getValue())) {
-        throw new BackendException(NAME + ": input '" + e.getKey() + "' differs from the one saved with the outputs (producer "
-            + golden.producer() + "): a golden file can only replay its own inputs");
+        throw new BackendException(
+            NAME
+                + ": input '"
+                + e.getKey()
+                + "' differs from the one saved with the outputs (producer "
+                + golden.producer()
+                + "): a golden file can only replay its own inputs");
       }
     }
     return new LinkedHashMap<>(golden.outputs());

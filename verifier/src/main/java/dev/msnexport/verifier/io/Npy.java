@@ -50,10 +50,13 @@ public final class Npy {
 
   private Npy() {}
 
-  /** The tensor as {@code .npy} bytes of {@code type} (float values are rounded to float32 for F4). */
+  /**
+   * The tensor as {@code .npy} bytes of {@code type} (float values are rounded to float32 for F4).
+   */
   public static byte[] write(HostTensor t, Type type) {
     if (t.isInteger() != !type.floating) {
-      throw new IllegalArgumentException(t.name() + ": cannot store " + t.dtype() + " as " + type.code);
+      throw new IllegalArgumentException(
+          t.name() + ": cannot store " + t.dtype() + " as " + type.code);
     }
     StringBuilder shape = new StringBuilder("(");
     long[] s = t.shape();
@@ -61,12 +64,15 @@ public final class Npy {
       shape.append(s[i]).append(s.length == 1 ? "," : i + 1 < s.length ? ", " : "");
     }
     shape.append(')');
-    String dict = "{'descr': '<" + type.code + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    String dict =
+        "{'descr': '<" + type.code + "', 'fortran_order': False, 'shape': " + shape + ", }";
     int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
     int pad = (ALIGN - unpadded % ALIGN) % ALIGN;
     String header = dict + " ".repeat(pad) + "\n";
     int n = t.size();
-    ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 4 + header.length() + n * type.size).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(MAGIC.length + 4 + header.length() + n * type.size)
+            .order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     b.put(header.getBytes(StandardCharsets.US_ASCII));
     for (int i = 0; i < n; i++) {
@@ -103,17 +109,25 @@ public final class Npy {
       headerLen = b.getInt(8) & 0xffffffffL;
       start = 12;
     } else {
-      throw new BadInputException(where + ": unsupported .npy version " + major + "." + (bytes[7] & 0xff));
+      throw new BadInputException(
+          where + ": unsupported .npy version " + major + "." + (bytes[7] & 0xff));
     }
     if (start + headerLen > bytes.length) {
-      throw new BadInputException(where + ": truncated .npy header (" + headerLen + " bytes announced)");
+      throw new BadInputException(
+          where + ": truncated .npy header (" + headerLen + " bytes announced)");
     }
-    String header = new String(bytes, start, (int) headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(
+            bytes,
+            start,
+            (int) headerLen,
+            major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, where, "descr");
     String fortran = group(FORTRAN, header, where, "fortran_order");
     String shapeText = group(SHAPE, header, where, "shape");
     if (fortran.equals("True")) {
-      throw new BadInputException(where + ": Fortran-order .npy arrays are not supported (save a C-contiguous array)");
+      throw new BadInputException(
+          where + ": Fortran-order .npy arrays are not supported (save a C-contiguous array)");
     }
     long[] shape = parseShape(shapeText, where);
     if (descr.length() < 2) {
@@ -121,11 +135,12 @@ public final class Npy {
     }
     char order = descr.charAt(0);
     String code = descr.substring(1);
-    ByteOrder bo = switch (order) {
-      case '<', '=', '|' -> ByteOrder.LITTLE_ENDIAN;
-      case '>' -> ByteOrder.BIG_ENDIAN;
-      default -> throw new BadInputException(where + ": bad .npy dtype '" + descr + "'");
-    };
+    ByteOrder bo =
+        switch (order) {
+          case '<', '=', '|' -> ByteOrder.LITTLE_ENDIAN;
+          case '>' -> ByteOrder.BIG_ENDIAN;
+          default -> throw new BadInputException(where + ": bad .npy dtype '" + descr + "'");
+        };
     Type type = null;
     for (Type t : Type.values()) {
       if (t.code.equals(code)) {
@@ -133,7 +148,8 @@ public final class Npy {
       }
     }
     if (type == null) {
-      throw new BadInputException(where + ": .npy dtype '" + descr + "' is not supported (float32, float64 or int64)");
+      throw new BadInputException(
+          where + ": .npy dtype '" + descr + "' is not supported (float32, float64 or int64)");
     }
     long numel = 1;
     long need;
@@ -141,14 +157,24 @@ public final class Npy {
       for (long d : shape) {
         numel = Math.multiplyExact(numel, d);
       }
-      need = Math.multiplyExact(numel, type.size); // unchecked, a product that wraps could match the data length
+      need =
+          Math.multiplyExact(
+              numel, type.size); // unchecked, a product that wraps could match the data length
     } catch (ArithmeticException overflow) {
       throw new BadInputException(where + ": .npy shape (" + shapeText.strip() + ") overflows");
     }
     int dataStart = (int) (start + headerLen);
     if (bytes.length - dataStart != need) {
-      throw new BadInputException(where + ": .npy data holds " + (bytes.length - dataStart) + " bytes, dtype " + descr + " and shape "
-          + shapeText.strip() + " need " + need);
+      throw new BadInputException(
+          where
+              + ": .npy data holds "
+              + (bytes.length - dataStart)
+              + " bytes, dtype "
+              + descr
+              + " and shape "
+              + shapeText.strip()
+              + " need "
+              + need);
     }
     ByteBuffer data = ByteBuffer.wrap(bytes, dataStart, (int) need).slice().order(bo);
     int n = (int) numel;

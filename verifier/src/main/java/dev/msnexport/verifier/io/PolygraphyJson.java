@@ -29,13 +29,13 @@ import java.util.zip.ZipInputStream;
  *
  * <p>What the format is, as those files define it: an encoded object is a JSON object with a key
  * {@code "polygraphy_class"} naming its Python class (older files: a key {@code
- * "__polygraphy_encoded_<Class>"} instead). A NumPy array is {@code {"array": base64 of the
- * np.save bytes (allow_pickle=False), "polygraphy_class": "ndarray"}} (very old files: the bytes
- * as a latin-1 string, or an npz archive). {@code RunResults} is {@code {"lst": [[runner_name,
+ * "__polygraphy_encoded_<Class>"} instead). A NumPy array is {@code {"array": base64 of the np.save
+ * bytes (allow_pickle=False), "polygraphy_class": "ndarray"}} (very old files: the bytes as a
+ * latin-1 string, or an npz archive). {@code RunResults} is {@code {"lst": [[runner_name,
  * [IterationResult, ...]], ...]}}; an {@code IterationResult} is {@code {"outputs": {name:
  * LazyArray}, "runtime": seconds or null, "runner_name": ...}}; a {@code LazyArray} wraps its array
- * as {@code {"values": ndarray}}. Inputs are saved separately ({@code --save-inputs}) as a JSON list
- * of feed dicts {@code [{name: ndarray}]}.
+ * as {@code {"values": ndarray}}. Inputs are saved separately ({@code --save-inputs}) as a JSON
+ * list of feed dicts {@code [{name: ndarray}]}.
  *
  * <p>We write the lazy wrapper under its older class name {@code LazyNumpyArray}: current
  * Polygraphy registers that name as an alias of {@code LazyArray} for decoding, and older releases
@@ -57,12 +57,14 @@ public final class PolygraphyJson {
   public static void write(Path path, GoldenFile g) {
     JsonNodeFactory f = JsonNodeFactory.instance;
     ObjectNode outputs = f.objectNode();
-    g.outputs().forEach((name, t) -> {
-      ObjectNode lazy = f.objectNode();
-      lazy.set("values", ndarray(t));
-      lazy.put(TYPE_MARKER, "LazyNumpyArray");
-      outputs.set(name, lazy);
-    });
+    g.outputs()
+        .forEach(
+            (name, t) -> {
+              ObjectNode lazy = f.objectNode();
+              lazy.set("values", ndarray(t));
+              lazy.put(TYPE_MARKER, "LazyNumpyArray");
+              outputs.set(name, lazy);
+            });
     String runner = g.producer() == null ? "msn-export" : g.producer();
     ObjectNode iteration = f.objectNode();
     iteration.set("outputs", outputs);
@@ -80,8 +82,10 @@ public final class PolygraphyJson {
 
     Path inputsPath = inputsPathFor(path);
     try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
-      Files.writeString(batch.tempFor(path), Profiles.toJson(root) + "\n", AtomicFiles.existingTemp());
-      Files.writeString(batch.tempFor(inputsPath), Profiles.toJson(inputs) + "\n", AtomicFiles.existingTemp());
+      Files.writeString(
+          batch.tempFor(path), Profiles.toJson(root) + "\n", AtomicFiles.existingTemp());
+      Files.writeString(
+          batch.tempFor(inputsPath), Profiles.toJson(inputs) + "\n", AtomicFiles.existingTemp());
       batch.commit();
     } catch (IOException e) {
       throw AtomicFiles.writeFailed(path, e);
@@ -100,8 +104,10 @@ public final class PolygraphyJson {
     String where = "Polygraphy results " + path;
     JsonNode root = readTree(path, where);
     if (!isA(root, "RunResults") || !root.path("lst").isArray()) {
-      throw new BadInputException(where + ": not a Polygraphy RunResults file (expected {\"lst\": [...], \"polygraphy_class\": "
-          + "\"RunResults\"}, as 'polygraphy run --save-outputs' writes)");
+      throw new BadInputException(
+          where
+              + ": not a Polygraphy RunResults file (expected {\"lst\": [...], \"polygraphy_class\": "
+              + "\"RunResults\"}, as 'polygraphy run --save-outputs' writes)");
     }
     JsonNode lst = root.get("lst");
     if (lst.isEmpty()) {
@@ -109,7 +115,8 @@ public final class PolygraphyJson {
     }
     JsonNode pair = lst.get(0);
     if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isTextual() || !pair.get(1).isArray()) {
-      throw new BadInputException(where + ": field 'lst[0]' must be [runner_name, [IterationResult, ...]]");
+      throw new BadInputException(
+          where + ": field 'lst[0]' must be [runner_name, [IterationResult, ...]]");
     }
     String runner = pair.get(0).asText();
     if (pair.get(1).isEmpty()) {
@@ -123,12 +130,22 @@ public final class PolygraphyJson {
     Map<String, HostTensor> outputs = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = outs.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      outputs.put(e.getKey(), decodeArray(e.getKey(), e.getValue(), where + ": output '" + e.getKey() + "'"));
+      outputs.put(
+          e.getKey(),
+          decodeArray(e.getKey(), e.getValue(), where + ": output '" + e.getKey() + "'"));
     }
     Path inputsPath = inputsPathFor(path);
     if (!Files.exists(inputsPath)) {
-      throw new BadInputException(where + ": its inputs file " + inputsPath + " does not exist (Polygraphy saves inputs apart: "
-          + "polygraphy run ... --save-inputs " + inputsPath.getFileName() + " --save-outputs " + path.getFileName() + ")");
+      throw new BadInputException(
+          where
+              + ": its inputs file "
+              + inputsPath
+              + " does not exist (Polygraphy saves inputs apart: "
+              + "polygraphy run ... --save-inputs "
+              + inputsPath.getFileName()
+              + " --save-outputs "
+              + path.getFileName()
+              + ")");
     }
     Map<String, HostTensor> inputs = readInputs(inputsPath);
     return new GoldenFile(inputs, outputs, runner, null);
@@ -145,7 +162,9 @@ public final class PolygraphyJson {
     Map<String, HostTensor> inputs = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = feed.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      inputs.put(e.getKey(), decodeArray(e.getKey(), e.getValue(), where + ": input '" + e.getKey() + "'"));
+      inputs.put(
+          e.getKey(),
+          decodeArray(e.getKey(), e.getValue(), where + ": input '" + e.getKey() + "'"));
     }
     return inputs;
   }
@@ -157,14 +176,17 @@ public final class PolygraphyJson {
     try {
       return Profiles.JSON.readTree(InputFiles.readText(path, where, InputFiles.MAX_DATA_BYTES));
     } catch (JacksonException e) {
-      throw new BadInputException(where + ": malformed JSON: " + e.getOriginalMessage().replace('\n', ' '), e);
+      throw new BadInputException(
+          where + ": malformed JSON: " + e.getOriginalMessage().replace('\n', ' '), e);
     } catch (IOException e) {
       throw new BadInputException(where + " cannot be read: " + e.getMessage(), e);
     }
   }
 
   static boolean isA(JsonNode n, String cls) {
-    return n != null && n.isObject() && (cls.equals(n.path(TYPE_MARKER).asText(null)) || n.has(LEGACY_PREFIX + cls));
+    return n != null
+        && n.isObject()
+        && (cls.equals(n.path(TYPE_MARKER).asText(null)) || n.has(LEGACY_PREFIX + cls));
   }
 
   /** An ndarray, or a lazy wrapper around one, to a tensor. */
@@ -173,16 +195,23 @@ public final class PolygraphyJson {
       return decodeArray(name, n.get("values"), where);
     }
     if (!isA(n, "ndarray") || !n.path("array").isTextual()) {
-      String cls = n == null ? "nothing" : n.path(TYPE_MARKER).asText("an object without " + TYPE_MARKER);
-      throw new BadInputException(where + ": expected a NumPy array ({\"array\": ..., \"" + TYPE_MARKER + "\": \"ndarray\"}), got "
-          + cls);
+      String cls =
+          n == null ? "nothing" : n.path(TYPE_MARKER).asText("an object without " + TYPE_MARKER);
+      throw new BadInputException(
+          where
+              + ": expected a NumPy array ({\"array\": ..., \""
+              + TYPE_MARKER
+              + "\": \"ndarray\"}), got "
+              + cls);
     }
     String text = n.get("array").asText();
     byte[] bytes;
     try {
       bytes = Base64.getDecoder().decode(text);
     } catch (IllegalArgumentException notBase64) {
-      bytes = text.getBytes(StandardCharsets.ISO_8859_1); // the oldest files held the raw bytes as latin-1
+      bytes =
+          text.getBytes(
+              StandardCharsets.ISO_8859_1); // the oldest files held the raw bytes as latin-1
     }
     if (bytes.length >= 2 && bytes[0] == 'P' && bytes[1] == 'K') {
       bytes = firstNpzMember(bytes, where);
@@ -199,7 +228,8 @@ public final class PolygraphyJson {
       }
       return in.readAllBytes();
     } catch (IOException | IllegalArgumentException e) {
-      // IllegalArgumentException: ZipInputStream's answer to an entry name that is not UTF-8 (found by fuzzing)
+      // IllegalArgumentException: ZipInputStream's answer to an entry name that is not UTF-8 (found
+      // by fuzzing)
       throw new BadInputException(where + ": bad npz archive: " + e.getMessage(), e);
     }
   }

@@ -44,13 +44,17 @@ public final class SafetensorsGolden {
       return;
     }
     long[] v = t.ints();
-    w.add(name, DType.I64, t.shape(), out -> {
-      ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-      b.asLongBuffer().put(v);
-      while (b.hasRemaining()) {
-        out.write(b);
-      }
-    });
+    w.add(
+        name,
+        DType.I64,
+        t.shape(),
+        out -> {
+          ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+          b.asLongBuffer().put(v);
+          while (b.hasRemaining()) {
+            out.write(b);
+          }
+        });
   }
 
   public static GoldenFile read(Path path) {
@@ -58,8 +62,13 @@ public final class SafetensorsGolden {
     try (SafetensorsFile f = SafetensorsFile.open(path)) {
       String format = f.metadata().get("format");
       if (!GoldenFile.FORMAT.equals(format)) {
-        throw new BadInputException(where + ": __metadata__.format is " + (format == null ? "missing" : "'" + format + "'")
-            + ", expected '" + GoldenFile.FORMAT + "' (a checkpoint is not a golden file)");
+        throw new BadInputException(
+            where
+                + ": __metadata__.format is "
+                + (format == null ? "missing" : "'" + format + "'")
+                + ", expected '"
+                + GoldenFile.FORMAT
+                + "' (a checkpoint is not a golden file)");
       }
       Map<String, HostTensor> inputs = new LinkedHashMap<>();
       Map<String, HostTensor> outputs = new LinkedHashMap<>();
@@ -72,21 +81,29 @@ public final class SafetensorsGolden {
           String n = name.substring(OUTPUT_PREFIX.length());
           outputs.put(n, toHost(n, v, where));
         } else {
-          throw new BadInputException(where + ": tensor '" + name + "' is neither inputs.<name> nor outputs.<name>");
+          throw new BadInputException(
+              where + ": tensor '" + name + "' is neither inputs.<name> nor outputs.<name>");
         }
       }
       if (inputs.isEmpty() || outputs.isEmpty()) {
-        throw new BadInputException(where + ": needs at least one inputs.<name> and one outputs.<name> tensor, has "
-            + f.tensors().keySet());
+        throw new BadInputException(
+            where
+                + ": needs at least one inputs.<name> and one outputs.<name> tensor, has "
+                + f.tensors().keySet());
       }
-      return new GoldenFile(inputs, outputs, f.metadata().getOrDefault("producer", "unknown"), f.metadata().get("model_sha256"));
+      return new GoldenFile(
+          inputs,
+          outputs,
+          f.metadata().getOrDefault("producer", "unknown"),
+          f.metadata().get("model_sha256"));
     }
   }
 
   private static HostTensor toHost(String name, TensorView v, String where) {
     long numel = v.numel();
     if (numel > Integer.MAX_VALUE) {
-      throw new BadInputException(where + ": tensor '" + v.name() + "' is too large (" + numel + " elements)");
+      throw new BadInputException(
+          where + ": tensor '" + v.name() + "' is too large (" + numel + " elements)");
     }
     return switch (v.dtype()) {
       case F32, F64, F16, BF16 -> HostTensor.ofFloats(name, v.shape(), v.toDoubleArray());
@@ -97,8 +114,14 @@ public final class SafetensorsGolden {
         }
         yield HostTensor.ofInts(name, v.shape(), out);
       }
-      default -> throw new BadInputException(where + ": tensor '" + v.name() + "' has dtype " + v.dtype().safetensorsName()
-          + "; golden files hold F32, F64, F16, BF16 or I64");
+      default ->
+          throw new BadInputException(
+              where
+                  + ": tensor '"
+                  + v.name()
+                  + "' has dtype "
+                  + v.dtype().safetensorsName()
+                  + "; golden files hold F32, F64, F16, BF16 or I64");
     };
   }
 }

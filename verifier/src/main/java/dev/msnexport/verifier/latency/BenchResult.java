@@ -17,8 +17,28 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param hdr_histogram the host times (ns) as an HdrHistogram, compressed and base64-encoded (the
  *     encoding of HdrHistogram's log files: {@code Histogram.decodeFromCompressedByteBuffer})
  */
-@JsonPropertyOrder({"backend", "batch", "prepared", "iterations", "measured_s", "throughput_samples_per_s", "host_ms", "gpu_ms",
-    "samples_ns", "gpu_samples_ms", "hdr_histogram"})
-public record BenchResult(String backend, int batch, boolean prepared, int iterations, double measured_s,
-    double throughput_samples_per_s, LatencyStats host_ms, LatencyStats gpu_ms, long[] samples_ns, double[] gpu_samples_ms,
+@JsonPropertyOrder({
+  "backend",
+  "batch",
+  "prepared",
+  "iterations",
+  "measured_s",
+  "throughput_samples_per_s",
+  "host_ms",
+  "gpu_ms",
+  "samples_ns",
+  "gpu_samples_ms",
+  "hdr_histogram"
+})
+public record BenchResult(
+    String backend,
+    int batch,
+    boolean prepared,
+    int iterations,
+    double measured_s,
+    double throughput_samples_per_s,
+    LatencyStats host_ms,
+    LatencyStats gpu_ms,
+    long[] samples_ns,
+    double[] gpu_samples_ms,
     String hdr_histogram) {}

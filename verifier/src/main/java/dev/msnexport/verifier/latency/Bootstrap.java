@@ -20,7 +20,12 @@ public final class Bootstrap {
   /** The point estimate (ratio on the original samples) and its {@code confidence} interval. */
   public record Interval(double point, double low, double high, double confidence, int resamples) {}
 
-  public static Interval percentileRatio(long[] candidate, long[] reference, double percentile, int resamples, double confidence,
+  public static Interval percentileRatio(
+      long[] candidate,
+      long[] reference,
+      double percentile,
+      int resamples,
+      double confidence,
       long seed) {
     if (candidate.length == 0 || reference.length == 0) {
       throw new IllegalArgumentException("no samples");
@@ -38,16 +43,25 @@ public final class Bootstrap {
     int[] rc = new int[r.length];
     double[] ratios = new double[resamples];
     for (int i = 0; i < resamples; i++) {
-      ratios[i] = resampledPercentile(c, cc, rng, percentile) / resampledPercentile(r, rc, rng, percentile);
+      ratios[i] =
+          resampledPercentile(c, cc, rng, percentile) / resampledPercentile(r, rc, rng, percentile);
     }
     Arrays.sort(ratios);
     double tail = (1 - confidence) / 2 * 100;
-    return new Interval(point, Stats.percentileSorted(ratios, tail), Stats.percentileSorted(ratios, 100 - tail), confidence,
+    return new Interval(
+        point,
+        Stats.percentileSorted(ratios, tail),
+        Stats.percentileSorted(ratios, 100 - tail),
+        confidence,
         resamples);
   }
 
-  /** One bootstrap resample's percentile (trtexec's rule), from sorted samples and a scratch count array. */
-  static double resampledPercentile(long[] sorted, int[] counts, SplittableRandom rng, double percentile) {
+  /**
+   * One bootstrap resample's percentile (trtexec's rule), from sorted samples and a scratch count
+   * array.
+   */
+  static double resampledPercentile(
+      long[] sorted, int[] counts, SplittableRandom rng, double percentile) {
     int n = sorted.length;
     Arrays.fill(counts, 0);
     for (int i = 0; i < n; i++) {

@@ -6,9 +6,9 @@ import dev.msnexport.profiles.ModelConfig;
 /**
  * The fastest any implementation of one inference could run on a machine: the roofline floor of
  * docs/performance.md ("Floor model"). The work of one batch is counted from the model config
- * alone: the fewest bytes that must cross device memory (every weight read once, the input read
- * and the outputs written once, and the value rows the retrieval picks) and the arithmetic
- * (a multiply-add counts 2). Dividing by the machine's measured copy bandwidth and arithmetic peak
+ * alone: the fewest bytes that must cross device memory (every weight read once, the input read and
+ * the outputs written once, and the value rows the retrieval picks) and the arithmetic (a
+ * multiply-add counts 2). Dividing by the machine's measured copy bandwidth and arithmetic peak
  * gives two times; the larger is the floor. Nothing here depends on how a backend computes.
  *
  * <p>Value rows are counted two ways: without reuse (every query reads its k rows: {@code
@@ -23,11 +23,12 @@ public final class FloorModel {
   public record DataBytes(int weight, int value) {
     public static DataBytes of(String precision, String valuesDtype) {
       int w = "fp16".equals(precision) || "bf16".equals(precision) ? 2 : 4;
-      int v = switch (valuesDtype == null ? "fp32" : valuesDtype) {
-        case "fp16", "bf16" -> 2;
-        case "int8", "fp8" -> 1;
-        default -> 4;
-      };
+      int v =
+          switch (valuesDtype == null ? "fp32" : valuesDtype) {
+            case "fp16", "bf16" -> 2;
+            case "int8", "fp8" -> 1;
+            default -> 4;
+          };
       // an fp16 engine never reads a float32 table: the exporter stores it in fp16 for that engine
       return new DataBytes(w, Math.min(v, w));
     }
@@ -42,8 +43,19 @@ public final class FloorModel {
    * @param activation_bytes the float32 input tokens read and the outputs written
    * @param flops arithmetic, a multiply-add counted as 2
    */
-  @JsonPropertyOrder({"weight_bytes", "value_bytes", "value_bytes_reuse", "activation_bytes", "flops"})
-  public record Work(long weight_bytes, long value_bytes, long value_bytes_reuse, long activation_bytes, double flops) {
+  @JsonPropertyOrder({
+    "weight_bytes",
+    "value_bytes",
+    "value_bytes_reuse",
+    "activation_bytes",
+    "flops"
+  })
+  public record Work(
+      long weight_bytes,
+      long value_bytes,
+      long value_bytes_reuse,
+      long activation_bytes,
+      double flops) {
     public long bytes() {
       return weight_bytes + value_bytes + activation_bytes;
     }
@@ -57,10 +69,18 @@ public final class FloorModel {
   static long parameters(ModelConfig m) {
     long d = m.D();
     long h = m.ffnHidden();
-    long perBlock = 2 * d /* mix_norm */ + m.T() * (h * d + h + d * h + d) /* per-token FFN */ + 2 * d /* ffn_norm */;
+    long perBlock =
+        2 * d /* mix_norm */
+            + m.T() * (h * d + h + d * h + d) /* per-token FFN */
+            + 2 * d /* ffn_norm */;
     long qk = 2L * m.dk();
-    long perMsn = qk * d + qk /* W_q, b_q */ + 2 * 2L * m.dk() /* query norms */ + 2L * m.S() * m.dk() /* folded K'_row, K'_col */;
-    long heads = (long) m.tasks().size() * (m.headHidden() * d + m.headHidden() + m.headHidden() + 1);
+    long perMsn =
+        qk * d
+            + qk /* W_q, b_q */
+            + 2 * 2L * m.dk() /* query norms */
+            + 2L * m.S() * m.dk() /* folded K'_row, K'_col */;
+    long heads =
+        (long) m.tasks().size() * (m.headHidden() * d + m.headHidden() + m.headHidden() + 1);
     return m.L() * perBlock + m.msnLayers().size() * perMsn + heads;
   }
 
@@ -69,8 +89,10 @@ public final class FloorModel {
     double d = m.D();
     double h = m.ffnHidden();
     double perBlock = 4 * d * h; // two products of the per-token FFN
-    double perMsn = 2 * d * 2 * m.dk() /* query projection */ + 2 * 2.0 * m.S() * m.dk() /* row and column scores */
-        + 2.0 * m.k() * d /* weighted gather */;
+    double perMsn =
+        2 * d * 2 * m.dk() /* query projection */
+            + 2 * 2.0 * m.S() * m.dk() /* row and column scores */
+            + 2.0 * m.k() * d /* weighted gather */;
     return m.L() * perBlock + m.msnLayers().size() * perMsn;
   }
 
@@ -103,9 +125,16 @@ public final class FloorModel {
   @JsonPropertyOrder({"copy_bytes_per_s", "flops_per_s", "source"})
   public record Ceilings(double copy_bytes_per_s, double flops_per_s, String source) {
     public Ceilings {
-      if (!(copy_bytes_per_s > 0) || !(flops_per_s > 0) || Double.isInfinite(copy_bytes_per_s) || Double.isInfinite(flops_per_s)) {
-        throw new IllegalArgumentException("ceilings must be positive and finite: " + copy_bytes_per_s + " B/s, " + flops_per_s
-            + " FLOP/s");
+      if (!(copy_bytes_per_s > 0)
+          || !(flops_per_s > 0)
+          || Double.isInfinite(copy_bytes_per_s)
+          || Double.isInfinite(flops_per_s)) {
+        throw new IllegalArgumentException(
+            "ceilings must be positive and finite: "
+                + copy_bytes_per_s
+                + " B/s, "
+                + flops_per_s
+                + " FLOP/s");
       }
     }
   }
@@ -119,9 +148,25 @@ public final class FloorModel {
    * @param floor_us {@code max(bytes_us, flops_us)}: the target's floor
    * @param floor_reuse_us {@code max(bytes_reuse_us, flops_us)}
    */
-  @JsonPropertyOrder({"batch", "work", "ceilings", "bytes_us", "bytes_reuse_us", "flops_us", "floor_us", "floor_reuse_us"})
-  public record Floor(int batch, Work work, Ceilings ceilings, double bytes_us, double bytes_reuse_us, double flops_us,
-      double floor_us, double floor_reuse_us) {
+  @JsonPropertyOrder({
+    "batch",
+    "work",
+    "ceilings",
+    "bytes_us",
+    "bytes_reuse_us",
+    "flops_us",
+    "floor_us",
+    "floor_reuse_us"
+  })
+  public record Floor(
+      int batch,
+      Work work,
+      Ceilings ceilings,
+      double bytes_us,
+      double bytes_reuse_us,
+      double flops_us,
+      double floor_us,
+      double floor_reuse_us) {
     /** A measured time as a multiple of the (no-reuse) floor. */
     public double multiple(double measuredUs) {
       return measuredUs / floor_us;
@@ -133,6 +178,14 @@ public final class FloorModel {
     double bytesUs = w.bytes() / c.copy_bytes_per_s() * 1e6;
     double reuseUs = w.bytesWithReuse() / c.copy_bytes_per_s() * 1e6;
     double flopsUs = w.flops() / c.flops_per_s() * 1e6;
-    return new Floor(batch, w, c, bytesUs, reuseUs, flopsUs, Math.max(bytesUs, flopsUs), Math.max(reuseUs, flopsUs));
+    return new Floor(
+        batch,
+        w,
+        c,
+        bytesUs,
+        reuseUs,
+        flopsUs,
+        Math.max(bytesUs, flopsUs),
+        Math.max(reuseUs, flopsUs));
   }
 }

@@ -16,32 +16,107 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  *     ratio is within the limit but {@code ci_high} is above it, or {@code p99_ci_low} is above
  *     it); {@code pass}; {@code skipped} (nothing to compare, see message) ({@link LatencyGate})
  * @param statistic what {@code ratio} compares: {@code p50} (the median, trtexec's percentile
- *     rule); null in reports written before the gates decided on the median, whose ratio is the
- *     p99 ratio
+ *     rule); null in reports written before the gates decided on the median, whose ratio is the p99
+ *     ratio
  * @param candidate_ms {@code statistic} of the candidate
  * @param p99_ratio p99(candidate) / p99(reference), reported beside the deciding ratio
  * @param p99_ci_low lower end of the bootstrap confidence interval of {@code p99_ratio}
  */
-@JsonPropertyOrder({"name", "kind", "candidate", "reference", "batch", "limit", "candidate_p99_ms", "reference_p99_ms", "ratio",
-    "ci_low", "ci_high", "confidence", "resamples", "candidate_samples", "reference_samples", "verdict", "pass", "message", "statistic", "candidate_ms", "reference_ms", "p99_ratio",
-    "p99_ci_low", "p99_ci_high"})
-public record GateResult(String name, String kind, String candidate, String reference, int batch, double limit,
-    Double candidate_p99_ms, Double reference_p99_ms, Double ratio, Double ci_low, Double ci_high, double confidence, int resamples,
-    int candidate_samples, int reference_samples, String verdict, boolean pass, String message, String statistic, Double candidate_ms,
-    Double reference_ms, Double p99_ratio, Double p99_ci_low, Double p99_ci_high, Double machine_drift) {
+@JsonPropertyOrder({
+  "name",
+  "kind",
+  "candidate",
+  "reference",
+  "batch",
+  "limit",
+  "candidate_p99_ms",
+  "reference_p99_ms",
+  "ratio",
+  "ci_low",
+  "ci_high",
+  "confidence",
+  "resamples",
+  "candidate_samples",
+  "reference_samples",
+  "verdict",
+  "pass",
+  "message",
+  "statistic",
+  "candidate_ms",
+  "reference_ms",
+  "p99_ratio",
+  "p99_ci_low",
+  "p99_ci_high"
+})
+public record GateResult(
+    String name,
+    String kind,
+    String candidate,
+    String reference,
+    int batch,
+    double limit,
+    Double candidate_p99_ms,
+    Double reference_p99_ms,
+    Double ratio,
+    Double ci_low,
+    Double ci_high,
+    double confidence,
+    int resamples,
+    int candidate_samples,
+    int reference_samples,
+    String verdict,
+    boolean pass,
+    String message,
+    String statistic,
+    Double candidate_ms,
+    Double reference_ms,
+    Double p99_ratio,
+    Double p99_ci_low,
+    Double p99_ci_high,
+    Double machine_drift) {
   public static final String BASELINE_REGRESSION = "baseline_regression";
   public static final String REFERENCE_RATIO = "reference_ratio";
 
   /** This gate with another verdict and message ({@code pass} follows: only {@code fail} fails). */
   public GateResult with(String newVerdict, String newMessage) {
-    return new GateResult(name, kind, candidate, reference, batch, limit, candidate_p99_ms, reference_p99_ms, ratio, ci_low, ci_high,
-        confidence, resamples, candidate_samples, reference_samples, newVerdict, !newVerdict.equals("fail"), newMessage, statistic,
-        candidate_ms, reference_ms, p99_ratio, p99_ci_low, p99_ci_high, machine_drift);
+    return new GateResult(
+        name,
+        kind,
+        candidate,
+        reference,
+        batch,
+        limit,
+        candidate_p99_ms,
+        reference_p99_ms,
+        ratio,
+        ci_low,
+        ci_high,
+        confidence,
+        resamples,
+        candidate_samples,
+        reference_samples,
+        newVerdict,
+        !newVerdict.equals("fail"),
+        newMessage,
+        statistic,
+        candidate_ms,
+        reference_ms,
+        p99_ratio,
+        p99_ci_low,
+        p99_ci_high,
+        machine_drift);
   }
 
-  public static GateResult skipped(String name, String kind, String candidate, String reference, int batch, double limit,
+  public static GateResult skipped(
+      String name,
+      String kind,
+      String candidate,
+      String reference,
+      int batch,
+      double limit,
       String why) {
-    return new GateResult(name, kind, candidate, reference, batch, limit, null, null, null, null, null, 0, 0, 0, 0, "skipped", true,
-        why, null, null, null, null, null, null, null);
+    return new GateResult(
+        name, kind, candidate, reference, batch, limit, null, null, null, null, null, 0, 0, 0, 0,
+        "skipped", true, why, null, null, null, null, null, null, null);
   }
 }

@@ -7,6 +7,9 @@ package dev.msnexport.verifier.latency;
  * {@link LatencyBenchmark} records GPU time next to host time.
  */
 public interface GpuTimed {
-  /** Device time of the last {@code runPrepared()} (or {@code infer}) in milliseconds; NaN when unknown. */
+  /**
+   * Device time of the last {@code runPrepared()} (or {@code infer}) in milliseconds; NaN when
+   * unknown.
+   */
   double lastGpuMillis();
 }

@@ -25,23 +25,36 @@ import java.util.SplittableRandom;
 public final class HostCeilings {
   private HostCeilings() {}
 
-  private static final Map<Integer, FloorModel.Ceilings> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<Integer, FloorModel.Ceilings> MEASURED =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** {@link #measure} once per thread count in this process. */
   public static FloorModel.Ceilings cached(int threads) {
     return MEASURED.computeIfAbsent(threads, HostCeilings::measure);
   }
 
-  /** Copy bandwidth and ONNX Runtime's MatMul peak at {@code threads} intra-op threads (0: ORT's choice). */
+  /**
+   * Copy bandwidth and ONNX Runtime's MatMul peak at {@code threads} intra-op threads (0: ORT's
+   * choice).
+   */
   public static FloorModel.Ceilings measure(int threads) {
     double copy = copyBytesPerSecond(64 << 20, 6);
     double flops = ortMatMulFlopsPerSecond(768, threads, 6);
-    return new FloorModel.Ceilings(copy, flops, String.format(java.util.Locale.ROOT,
-        "host %d cpus: array copy %.1f GB/s, ONNX Runtime float32 MatMul %.1f GFLOP/s (%s threads), measured",
-        Runtime.getRuntime().availableProcessors(), copy / 1e9, flops / 1e9, threads > 0 ? String.valueOf(threads) : "default"));
+    return new FloorModel.Ceilings(
+        copy,
+        flops,
+        String.format(
+            java.util.Locale.ROOT,
+            "host %d cpus: array copy %.1f GB/s, ONNX Runtime float32 MatMul %.1f GFLOP/s (%s threads), measured",
+            Runtime.getRuntime().availableProcessors(),
+            copy / 1e9,
+            flops / 1e9,
+            threads > 0 ? String.valueOf(threads) : "default"));
   }
 
-  /** Best rate of copying {@code bytes} between two arrays, counting bytes read plus bytes written. */
+  /**
+   * Best rate of copying {@code bytes} between two arrays, counting bytes read plus bytes written.
+   */
   static double copyBytesPerSecond(int bytes, int repeats) {
     long[] a = new long[bytes / 8];
     long[] b = new long[a.length];
@@ -59,7 +72,9 @@ public final class HostCeilings {
     return 2.0 * a.length * 8 / (best / 1e9);
   }
 
-  /** Best float32 rate of ONNX Runtime multiplying two {@code n x n} matrices (2n^3 per product). */
+  /**
+   * Best float32 rate of ONNX Runtime multiplying two {@code n x n} matrices (2n^3 per product).
+   */
   static double ortMatMulFlopsPerSecond(int n, int threads, int repeats) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
@@ -72,8 +87,10 @@ public final class HostCeilings {
         for (int i = 0; i < data.length; i++) {
           data[i] = (float) rnd.nextDouble(-1, 1);
         }
-        try (OnnxTensor a = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), new long[] {n, n});
-            OnnxTensor b = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), new long[] {n, n})) {
+        try (OnnxTensor a =
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(data), new long[] {n, n});
+            OnnxTensor b =
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(data), new long[] {n, n})) {
           Map<String, OnnxTensor> in = Map.of("a", a, "b", b);
           s.run(in).close(); // warm-up
           long best = Long.MAX_VALUE;
@@ -86,19 +103,41 @@ public final class HostCeilings {
         }
       }
     } catch (OrtException e) {
-      throw new IllegalStateException("ONNX Runtime could not run the MatMul ceiling probe: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "ONNX Runtime could not run the MatMul ceiling probe: " + e.getMessage(), e);
     }
   }
 
   static ModelProto matMulModel(int n) {
-    TypeProto type = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
-        .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(n))
-            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(n)))).build();
-    GraphProto g = GraphProto.newBuilder().setName("matmul_ceiling")
-        .addNode(NodeProto.newBuilder().setOpType("MatMul").setName("MatMul").addInput("a").addInput("b").addOutput("c"))
-        .addInput(ValueInfoProto.newBuilder().setName("a").setType(type)).addInput(ValueInfoProto.newBuilder().setName("b").setType(type))
-        .addOutput(ValueInfoProto.newBuilder().setName("c").setType(type)).build();
-    return ModelProto.newBuilder().setIrVersion(8).setProducerName("msn-export").setGraph(g)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).build();
+    TypeProto type =
+        TypeProto.newBuilder()
+            .setTensorType(
+                TypeProto.Tensor.newBuilder()
+                    .setElemType(TensorProto.DataType.FLOAT_VALUE)
+                    .setShape(
+                        TensorShapeProto.newBuilder()
+                            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(n))
+                            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(n))))
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("matmul_ceiling")
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("MatMul")
+                    .setName("MatMul")
+                    .addInput("a")
+                    .addInput("b")
+                    .addOutput("c"))
+            .addInput(ValueInfoProto.newBuilder().setName("a").setType(type))
+            .addInput(ValueInfoProto.newBuilder().setName("b").setType(type))
+            .addOutput(ValueInfoProto.newBuilder().setName("c").setType(type))
+            .build();
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("msn-export")
+        .setGraph(g)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .build();
   }
 }

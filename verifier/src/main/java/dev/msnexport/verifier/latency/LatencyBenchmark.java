@@ -21,8 +21,8 @@ import org.HdrHistogram.Histogram;
  * backends take turns in rounds, one block of runs each (round robin, the starting backend rotating
  * from round to round), so that machine drift (thermal state, other processes, frequency) falls on
  * all backends alike instead of on whichever ran last. Each run's host wall time goes into an
- * HdrHistogram (ns) and a raw sample list (for the bootstrap gates); backends that implement
- * {@link GpuTimed} also give their device time.
+ * HdrHistogram (ns) and a raw sample list (for the bootstrap gates); backends that implement {@link
+ * GpuTimed} also give their device time.
  */
 public final class LatencyBenchmark {
   /** Time source (tests drive the benchmark with a fake one). */
@@ -41,7 +41,8 @@ public final class LatencyBenchmark {
   public record Plan(double warmupMs, int iterations, double durationS, int rounds) {
     public Plan {
       if (!Double.isFinite(warmupMs) || !Double.isFinite(durationS)) {
-        throw new IllegalArgumentException("warm-up and duration must be finite, got " + warmupMs + " ms and " + durationS + " s");
+        throw new IllegalArgumentException(
+            "warm-up and duration must be finite, got " + warmupMs + " ms and " + durationS + " s");
       }
       if ((iterations > 0) == (durationS > 0)) {
         throw new IllegalArgumentException("give exactly one of iterations and duration");
@@ -54,8 +55,13 @@ public final class LatencyBenchmark {
 
   private LatencyBenchmark() {}
 
-  public static List<BenchResult> run(List<Backend> backends, List<Integer> batches, IntFunction<Map<String, HostTensor>> inputs,
-      Plan plan, Clock clock, Consumer<String> log) {
+  public static List<BenchResult> run(
+      List<Backend> backends,
+      List<Integer> batches,
+      IntFunction<Map<String, HostTensor>> inputs,
+      Plan plan,
+      Clock clock,
+      Consumer<String> log) {
     List<BenchResult> out = new ArrayList<>();
     for (int batch : batches) {
       out.addAll(runBatch(backends, batch, inputs.apply(batch), plan, clock, log));
@@ -63,7 +69,12 @@ public final class LatencyBenchmark {
     return out;
   }
 
-  static List<BenchResult> runBatch(List<Backend> backends, int batch, Map<String, HostTensor> in, Plan plan, Clock clock,
+  static List<BenchResult> runBatch(
+      List<Backend> backends,
+      int batch,
+      Map<String, HostTensor> in,
+      Plan plan,
+      Clock clock,
       Consumer<String> log) {
     int nb = backends.size();
     Runnable[] runs = new Runnable[nb];
@@ -88,7 +99,10 @@ public final class LatencyBenchmark {
       gpu[i] = backends.get(i) instanceof GpuTimed ? new Samples() : null;
       hist[i] = new Histogram(3);
     }
-    int block = plan.iterations() > 0 ? (int) (((long) plan.iterations() + plan.rounds() - 1) / plan.rounds()) : 0;
+    int block =
+        plan.iterations() > 0
+            ? (int) (((long) plan.iterations() + plan.rounds() - 1) / plan.rounds())
+            : 0;
     long sliceNs = (long) (plan.durationS() * 1e9 / plan.rounds());
     for (int round = 0; round < plan.rounds(); round++) {
       for (int j = 0; j < nb; j++) {
@@ -117,17 +131,37 @@ public final class LatencyBenchmark {
       }
       double[] g = gpu[i] == null ? null : gpu[i].toMillis();
       boolean hasGpu = g != null && Arrays.stream(g).allMatch(Double::isFinite);
-      BenchResult r = new BenchResult(backends.get(i).name(), batch, prepared[i], s.length, sum / 1e9, batch * 1000.0 / st.mean(), st,
-          hasGpu ? LatencyStats.ofMillis(g) : null, s, hasGpu ? g : null, encode(hist[i]));
+      BenchResult r =
+          new BenchResult(
+              backends.get(i).name(),
+              batch,
+              prepared[i],
+              s.length,
+              sum / 1e9,
+              batch * 1000.0 / st.mean(),
+              st,
+              hasGpu ? LatencyStats.ofMillis(g) : null,
+              s,
+              hasGpu ? g : null,
+              encode(hist[i]));
       out.add(r);
-      log.accept(String.format(Locale.ROOT, "  %-14s batch %4d: %6d runs  p50 %9.4f ms  p99 %9.4f ms  %,12.0f samples/s%s",
-          r.backend(), batch, r.iterations(), st.p50(), st.p99(), r.throughput_samples_per_s(),
-          hasGpu ? String.format(Locale.ROOT, "  gpu p50 %.4f ms", r.gpu_ms().p50()) : ""));
+      log.accept(
+          String.format(
+              Locale.ROOT,
+              "  %-14s batch %4d: %6d runs  p50 %9.4f ms  p99 %9.4f ms  %,12.0f samples/s%s",
+              r.backend(),
+              batch,
+              r.iterations(),
+              st.p50(),
+              st.p99(),
+              r.throughput_samples_per_s(),
+              hasGpu ? String.format(Locale.ROOT, "  gpu p50 %.4f ms", r.gpu_ms().p50()) : ""));
     }
     return out;
   }
 
-  private static void timeOne(Runnable run, Clock clock, Samples host, Histogram hist, GpuTimed g, Samples gpu) {
+  private static void timeOne(
+      Runnable run, Clock clock, Samples host, Histogram hist, GpuTimed g, Samples gpu) {
     long t0 = clock.nanoTime();
     run.run();
     long dt = clock.nanoTime() - t0;

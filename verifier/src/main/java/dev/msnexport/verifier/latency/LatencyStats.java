@@ -9,8 +9,17 @@ import java.util.Arrays;
  * standard deviation.
  */
 @JsonPropertyOrder({"count", "min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max", "stddev"})
-public record LatencyStats(int count, double min, double mean, double p50, double p90, double p95, double p99, double p99_9,
-    double max, double stddev) {
+public record LatencyStats(
+    int count,
+    double min,
+    double mean,
+    double p50,
+    double p90,
+    double p95,
+    double p99,
+    double p99_9,
+    double max,
+    double stddev) {
 
   /** From samples in nanoseconds. */
   public static LatencyStats ofNanos(long[] samplesNs) {
@@ -37,7 +46,16 @@ public record LatencyStats(int count, double min, double mean, double p50, doubl
     for (double v : s) {
       sq += (v - mean) * (v - mean);
     }
-    return new LatencyStats(s.length, s[0], mean, Percentiles.median(s), Percentiles.of(s, 90), Percentiles.of(s, 95),
-        Percentiles.of(s, 99), Percentiles.of(s, 99.9), s[s.length - 1], Math.sqrt(sq / s.length));
+    return new LatencyStats(
+        s.length,
+        s[0],
+        mean,
+        Percentiles.median(s),
+        Percentiles.of(s, 90),
+        Percentiles.of(s, 95),
+        Percentiles.of(s, 99),
+        Percentiles.of(s, 99.9),
+        s[s.length - 1],
+        Math.sqrt(sq / s.length));
   }
 }

@@ -16,7 +16,8 @@ import java.util.Locale;
  * @param layers in execution order
  */
 @JsonPropertyOrder({"backend", "batch", "runs", "total_ms", "layers"})
-public record LayerProfile(String backend, int batch, int runs, double total_ms, List<Layer> layers) {
+public record LayerProfile(
+    String backend, int batch, int runs, double total_ms, List<Layer> layers) {
   /**
    * @param mean_ms mean time per run
    * @param calls how many times the runtime reported it (runs, unless a layer runs several times)
@@ -25,7 +26,12 @@ public record LayerProfile(String backend, int batch, int runs, double total_ms,
   public record Layer(String name, double mean_ms, long calls) {}
 
   public static LayerProfile of(String backend, int batch, int runs, List<Layer> layers) {
-    return new LayerProfile(backend, batch, runs, layers.stream().mapToDouble(Layer::mean_ms).sum(), List.copyOf(layers));
+    return new LayerProfile(
+        backend,
+        batch,
+        runs,
+        layers.stream().mapToDouble(Layer::mean_ms).sum(),
+        List.copyOf(layers));
   }
 
   /** The layers by time, longest first (ties in execution order). */
@@ -43,19 +49,39 @@ public record LayerProfile(String backend, int batch, int runs, double total_ms,
   /** The console table: the {@code top} longest layers with their shares, then the rest summed. */
   public List<String> table(int top) {
     List<String> lines = new ArrayList<>();
-    lines.add(String.format(Locale.ROOT, "layer profile %s batch %d (%d runs, TensorRT IProfiler): %d layers, %.4f ms in all", backend,
-        batch, runs, layers.size(), total_ms));
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "layer profile %s batch %d (%d runs, TensorRT IProfiler): %d layers, %.4f ms in all",
+            backend,
+            batch,
+            runs,
+            layers.size(),
+            total_ms));
     List<Layer> sorted = byTime();
     double cumulative = 0;
     for (int i = 0; i < Math.min(top, sorted.size()); i++) {
       Layer l = sorted.get(i);
       cumulative += share(l);
-      lines.add(String.format(Locale.ROOT, "  %9.4f ms %6.1f%% %6.1f%%  %s", l.mean_ms(), 100 * share(l), 100 * cumulative, l.name()));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  %9.4f ms %6.1f%% %6.1f%%  %s",
+              l.mean_ms(),
+              100 * share(l),
+              100 * cumulative,
+              l.name()));
     }
     if (sorted.size() > top) {
       double rest = sorted.subList(top, sorted.size()).stream().mapToDouble(Layer::mean_ms).sum();
-      lines.add(String.format(Locale.ROOT, "  %9.4f ms %6.1f%% %6s   (%d more layers)", rest, total_ms > 0 ? 100 * rest / total_ms : 0,
-          "", sorted.size() - top));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "  %9.4f ms %6.1f%% %6s   (%d more layers)",
+              rest,
+              total_ms > 0 ? 100 * rest / total_ms : 0,
+              "",
+              sorted.size() - top));
     }
     return lines;
   }

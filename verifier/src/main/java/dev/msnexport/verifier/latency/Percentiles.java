@@ -2,15 +2,15 @@ package dev.msnexport.verifier.latency;
 
 /**
  * Latency percentiles with trtexec's rules, so our figures compare directly with {@code trtexec}'s
- * "percentile(99%)" and "median" (NVIDIA/TensorRT, samples/common/sampleReporting.cpp,
- * {@code findPercentile} and {@code findMedian}).
+ * "percentile(99%)" and "median" (NVIDIA/TensorRT, samples/common/sampleReporting.cpp, {@code
+ * findPercentile} and {@code findMedian}).
  *
  * <p>The percentile rule, in words: sort the n samples ascending; of the largest samples, leave out
  * as many as {@code (1 - p/100) * n} rounded down; the percentile is the largest sample left, that
  * is the one at 0-based index {@code max(n - 1 - excluded, 0)}. No interpolation. trtexec does this
- * arithmetic in single precision, and so do we, because it matters: for p = 99 and n = 100,
- * {@code 1 - 0.99f} is slightly below 0.01, the product slightly below 1, nothing is left out and
- * the "p99" is the maximum.
+ * arithmetic in single precision, and so do we, because it matters: for p = 99 and n = 100, {@code
+ * 1 - 0.99f} is slightly below 0.01, the product slightly below 1, nothing is left out and the
+ * "p99" is the maximum.
  *
  * <p>The median is the middle sample, or the mean of the two middle samples when n is even.
  */

@@ -34,10 +34,18 @@ public final class Charts {
 
   static final int WIDTH = 760;
   static final int HEIGHT = 400;
+
   /** Points per CDF line: enough for a smooth curve, few enough for a small file. */
   static final int MAX_POINTS = 1500;
-  private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e),
-      new Color(0x9467bd), new Color(0x8c564b)};
+
+  private static final Color[] COLORS = {
+    new Color(0x1f77b4),
+    new Color(0xd62728),
+    new Color(0x2ca02c),
+    new Color(0xff7f0e),
+    new Color(0x9467bd),
+    new Color(0x8c564b)
+  };
 
   private Charts() {}
 
@@ -46,9 +54,19 @@ public final class Charts {
    * fromPercent} 0 for the whole curve, 90 for the tail where p99 lives.
    */
   public static XYChart latencyCdf(List<BenchResult> atBatch, int batch, double fromPercent) {
-    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-        .title(String.format(java.util.Locale.ROOT, "Latency CDF, batch %d%s", batch, fromPercent > 0 ? " (tail from p" + (int) fromPercent + ")" : ""))
-        .xAxisTitle("host latency per run (ms)").yAxisTitle("runs at or below (%)").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(
+                String.format(
+                    java.util.Locale.ROOT,
+                    "Latency CDF, batch %d%s",
+                    batch,
+                    fromPercent > 0 ? " (tail from p" + (int) fromPercent + ")" : ""))
+            .xAxisTitle("host latency per run (ms)")
+            .yAxisTitle("runs at or below (%)")
+            .build();
     style(chart.getStyler());
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
     chart.getStyler().setMarkerSize(0);
@@ -85,14 +103,19 @@ public final class Charts {
   }
 
   /**
-   * Absolute-error histogram of every float output of one comparison (decade bins), as the share
-   * of each output's elements, so a 64-element task output and a 2,048-element weight output show
-   * side by side.
+   * Absolute-error histogram of every float output of one comparison (decade bins), as the share of
+   * each output's elements, so a 64-element task output and a 2,048-element weight output show side
+   * by side.
    */
   public static CategoryChart errorHistogram(VerifyReport.Comparison c) {
-    CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
-        .title("|error| histogram: " + c.candidate() + " vs " + c.reference()).xAxisTitle("absolute error").yAxisTitle("share of the output's elements (%)")
-        .build();
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("|error| histogram: " + c.candidate() + " vs " + c.reference())
+            .xAxisTitle("absolute error")
+            .yAxisTitle("share of the output's elements (%)")
+            .build();
     style(chart.getStyler());
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
     chart.getStyler().setXAxisLabelRotation(30);
@@ -121,8 +144,9 @@ public final class Charts {
   /** The chart as a {@code data:image/png;base64,...} URI. */
   public static String dataUri(Chart<?, ?> chart) {
     try {
-      return "data:image/png;base64," + Base64.getEncoder().encodeToString(BitmapEncoder.getBitmapBytes(chart,
-          BitmapEncoder.BitmapFormat.PNG));
+      return "data:image/png;base64,"
+          + Base64.getEncoder()
+              .encodeToString(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot render a chart to PNG", e);
     }

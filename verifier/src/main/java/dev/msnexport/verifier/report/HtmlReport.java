@@ -18,7 +18,8 @@ import java.util.TreeSet;
 public final class HtmlReport {
   private HtmlReport() {}
 
-  private static final String STYLE = """
+  private static final String STYLE =
+      """
       body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px auto;max-width:1120px;color:#222}
       h1{font-size:22px}h1 .pass{color:#1a7f37}h1 .fail{color:#cf222e}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
       table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
@@ -32,25 +33,60 @@ public final class HtmlReport {
     return verify(r, new Plots(Plots.XCHART));
   }
 
-  /** report.html of a verify run, its plots drawn by {@code plots} ({@link Plots#skipped()} says when they were not). */
+  /**
+   * report.html of a verify run, its plots drawn by {@code plots} ({@link Plots#skipped()} says
+   * when they were not).
+   */
   public static String verify(VerifyReport r, Plots plots) {
     StringBuilder b = head("msn-export verify", r.pass());
-    b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s, batch %d, seed %d.", esc(r.model()),
-        esc(r.profile()), esc(r.values_dtype()), r.batch(), r.seed())));
-    b.append("<h2>Backends</h2><table><tr><th class=l>backend</th><th>status</th><th>seconds</th></tr>");
+    b.append(
+        p(
+            "meta",
+            f(
+                "Model <code>%s</code>, profile <code>%s</code>, values %s, batch %d, seed %d.",
+                esc(r.model()), esc(r.profile()), esc(r.values_dtype()), r.batch(), r.seed())));
+    b.append(
+        "<h2>Backends</h2><table><tr><th class=l>backend</th><th>status</th><th>seconds</th></tr>");
     for (VerifyReport.BackendRun run : r.backends()) {
-      b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%.3f</td></tr>", esc(run.name()), run.status().equals("ok") ? "<span class=ok>ok</span>"
-          : "<span class=bad>" + esc(run.status()) + "</span> <span class=wrap>" + esc(run.error()) + "</span>", run.seconds()));
+      b.append(
+          f(
+              "<tr><td class=l>%s</td><td class=l>%s</td><td>%.3f</td></tr>",
+              esc(run.name()),
+              run.status().equals("ok")
+                  ? "<span class=ok>ok</span>"
+                  : "<span class=bad>"
+                      + esc(run.status())
+                      + "</span> <span class=wrap>"
+                      + esc(run.error())
+                      + "</span>",
+              run.seconds()));
     }
-    b.append("</table><h2>Comparisons</h2>").append(p("meta", "Each pair uses the tolerances of the lower precision of its two backends "
-        + "(fp16 when either is fp16). Outputs that one backend lacks or gives with another shape or dtype fail the pair."));
-    b.append("<table><tr><th class=l>candidate</th><th>reference</th><th>tolerances</th><th>outputs not given alike</th><th>result</th></tr>");
+    b.append("</table><h2>Comparisons</h2>")
+        .append(
+            p(
+                "meta",
+                "Each pair uses the tolerances of the lower precision of its two backends "
+                    + "(fp16 when either is fp16). Outputs that one backend lacks or gives with another shape or dtype fail the pair."));
+    b.append(
+        "<table><tr><th class=l>candidate</th><th>reference</th><th>tolerances</th><th>outputs not given alike</th><th>result</th></tr>");
     for (VerifyReport.Comparison c : r.comparisons()) {
-      b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td></tr>",
-          esc(c.candidate()), esc(c.reference()), c.tolerances() == null ? "" : esc(c.tolerances().summary()),
-          c.output_set() == null || c.output_set().isEmpty() ? "none" : "<span class=bad>" + esc(String.join("; ", c.output_set().stream()
-              .map(x -> x.message(c.candidate(), c.reference())).toList())) + "</span>",
-          c.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span>"));
+      b.append(
+          f(
+              "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td></tr>",
+              esc(c.candidate()),
+              esc(c.reference()),
+              c.tolerances() == null ? "" : esc(c.tolerances().summary()),
+              c.output_set() == null || c.output_set().isEmpty()
+                  ? "none"
+                  : "<span class=bad>"
+                      + esc(
+                          String.join(
+                              "; ",
+                              c.output_set().stream()
+                                  .map(x -> x.message(c.candidate(), c.reference()))
+                                  .toList()))
+                      + "</span>",
+              c.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span>"));
     }
     b.append("</table>");
     java.util.List<String> raised = MarkdownReport.raisedNotes(r);
@@ -59,51 +95,106 @@ public final class HtmlReport {
       raised.forEach(line -> b.append("<li>").append(esc(line)).append("</li>"));
       b.append("</ul>");
     }
-    b.append("<h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
-        + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol applied</th><th>min atol to pass</th><th>result</th></tr>");
+    b.append(
+        "<h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
+            + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol applied</th><th>min atol to pass</th><th>result</th></tr>");
     for (VerifyReport.Comparison c : r.comparisons()) {
       for (OutputComparison o : c.outputs()) {
         boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
-        b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
-            + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), esc(o.name()),
-            o.max_abs(), o.mean_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), up ? " (raised)" : "", o.min_atol_to_pass(),
-            (o.pass() ? "<span class=ok>pass</span>" : f("<span class=bad>FAIL</span> %d/%d", o.failing_elements(), o.elements()))
-                + esc(MarkdownReport.tieExempt(o))));
+        b.append(
+            f(
+                "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
+                    + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>",
+                esc(c.candidate()),
+                esc(c.reference()),
+                esc(o.name()),
+                o.max_abs(),
+                o.mean_abs(),
+                o.p99_abs(),
+                o.max_rel(),
+                o.cosine(),
+                o.atol(),
+                o.rtol(),
+                up ? " (raised)" : "",
+                o.min_atol_to_pass(),
+                (o.pass()
+                        ? "<span class=ok>pass</span>"
+                        : f(
+                            "<span class=bad>FAIL</span> %d/%d",
+                            o.failing_elements(), o.elements()))
+                    + esc(MarkdownReport.tieExempt(o))));
       }
     }
     b.append("</table>");
     if (r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty())) {
-      b.append("<h2>Retrieval</h2><p class=meta>A differing slot is a <em>tie</em> when the two slots' scores differ by at most "
-          + "tie_epsilon (a legitimate order), a <em>mismatch</em> otherwise. A tie that changes a query's slot set makes its sample "
-          + "diverge: its later layers (<em>downstream of a tie</em>) and outputs (<em>tie-exempt</em>) are left out of the checks.</p>"
-          + "<table><tr><th class=l>candidate</th><th>reference</th><th>layer</th><th>queries</th><th>identical</th>"
-          + "<th>tie (set changed)</th><th>mismatched</th><th>downstream of a tie</th><th>result</th></tr>");
+      b.append(
+          "<h2>Retrieval</h2><p class=meta>A differing slot is a <em>tie</em> when the two slots' scores differ by at most "
+              + "tie_epsilon (a legitimate order), a <em>mismatch</em> otherwise. A tie that changes a query's slot set makes its sample "
+              + "diverge: its later layers (<em>downstream of a tie</em>) and outputs (<em>tie-exempt</em>) are left out of the checks.</p>"
+              + "<table><tr><th class=l>candidate</th><th>reference</th><th>layer</th><th>queries</th><th>identical</th>"
+              + "<th>tie (set changed)</th><th>mismatched</th><th>downstream of a tie</th><th>result</th></tr>");
       for (VerifyReport.Comparison c : r.comparisons()) {
         for (RetrievalComparison rc : c.retrieval()) {
-          b.append(f("<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
-              + "<td class=l>%s</td></tr>", esc(c.candidate()), esc(c.reference()), rc.layer(), rc.queries(), rc.identical_queries(),
-              rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.pass() ? "<span class=ok>pass</span>" : "<span class=bad>FAIL</span> <span class=wrap>" + esc(rc.first_mismatch()) + "</span>"));
+          b.append(
+              f(
+                  "<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
+                      + "<td class=l>%s</td></tr>",
+                  esc(c.candidate()),
+                  esc(c.reference()),
+                  rc.layer(),
+                  rc.queries(),
+                  rc.identical_queries(),
+                  rc.tie_queries(),
+                  rc.set_changing_tie_queries(),
+                  rc.mismatched_queries(),
+                  rc.downstream_queries(),
+                  rc.pass()
+                      ? "<span class=ok>pass</span>"
+                      : "<span class=bad>FAIL</span> <span class=wrap>"
+                          + esc(rc.first_mismatch())
+                          + "</span>"));
         }
       }
       b.append("</table>");
     }
     if (r.memory_health() != null) {
-      b.append("<h2>Memory health</h2>").append(p("meta", f("%d random samples (seed %d); a collapse warns and never fails the run.",
-          r.memory_health().samples(), r.memory_health().seed())));
-      b.append("<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
-          + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
+      b.append("<h2>Memory health</h2>")
+          .append(
+              p(
+                  "meta",
+                  f(
+                      "%d random samples (seed %d); a collapse warns and never fails the run.",
+                      r.memory_health().samples(), r.memory_health().seed())));
+      b.append(
+          "<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
+              + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
       for (dev.msnexport.verifier.health.MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(f("<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
-            l.layer(), l.slotsUsed(), l.slots(), 100 * l.fractionUsed(), 100 * l.uniformFractionUsed(), l.entropyNormalized(),
-            100 * l.top1PercentShare(), l.warnings().isEmpty() ? "none"
-                : "<span class=bad>WARNING</span> <span class=wrap>" + esc(String.join("; ", l.warnings())) + "</span>"));
+        b.append(
+            f(
+                "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
+                l.layer(),
+                l.slotsUsed(),
+                l.slots(),
+                100 * l.fractionUsed(),
+                100 * l.uniformFractionUsed(),
+                l.entropyNormalized(),
+                100 * l.top1PercentShare(),
+                l.warnings().isEmpty()
+                    ? "none"
+                    : "<span class=bad>WARNING</span> <span class=wrap>"
+                        + esc(String.join("; ", l.warnings()))
+                        + "</span>"));
       }
       b.append("</table>");
     }
     b.append("<h2>Absolute-error histograms</h2><div class=plots>");
     for (VerifyReport.Comparison c : r.comparisons()) {
       if (!c.outputs().isEmpty()) {
-        b.append(img(plots, src -> src.errorHistogram(c), "error histogram " + c.candidate() + " vs " + c.reference()));
+        b.append(
+            img(
+                plots,
+                src -> src.errorHistogram(c),
+                "error histogram " + c.candidate() + " vs " + c.reference()));
       }
     }
     b.append("</div>");
@@ -115,70 +206,138 @@ public final class HtmlReport {
     return bench(r, new Plots(Plots.XCHART));
   }
 
-  /** report.html of a bench run, its plots drawn by {@code plots} ({@link Plots#skipped()} says when they were not). */
+  /**
+   * report.html of a bench run, its plots drawn by {@code plots} ({@link Plots#skipped()} says when
+   * they were not).
+   */
   public static String bench(BenchReport r, Plots plots) {
     StringBuilder b = head("msn-export bench", r.pass());
     BenchReport.Settings s = r.settings();
-    b.append(p("meta", f("Model <code>%s</code>, profile <code>%s</code>, values %s; %s per backend and batch, warm-up %.0f ms, %d "
-        + "round-robin rounds; %s, %s, %d CPUs, Java %s.", esc(r.model()), esc(r.profile()), esc(r.values_dtype()),
-        s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s", s.warmup_ms(), s.rounds(), esc(r.host().os()),
-        esc(r.host().arch()), r.host().cpus(), esc(r.host().java()))));
+    b.append(
+        p(
+            "meta",
+            f(
+                "Model <code>%s</code>, profile <code>%s</code>, values %s; %s per backend and batch, warm-up %.0f ms, %d "
+                    + "round-robin rounds; %s, %s, %d CPUs, Java %s.",
+                esc(r.model()),
+                esc(r.profile()),
+                esc(r.values_dtype()),
+                s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s",
+                s.warmup_ms(),
+                s.rounds(),
+                esc(r.host().os()),
+                esc(r.host().arch()),
+                r.host().cpus(),
+                esc(r.host().java()))));
     b.append("<h2>Gates</h2>");
     if (r.gates().isEmpty()) {
       b.append(p("meta", "No gate ran (no reference-graph pair and no --baseline)."));
     } else {
-      b.append(p("meta", f("A gate fails when the ratio of the medians of block minima (the fastest of each 5 consecutive runs) is above "
-          + "its limit; suspect (passes) when its %.0f%% bootstrap "
-          + "interval (%d resamples) reaches above the limit, or the p99 ratio is above it with confidence.", s.confidence() * 100,
-          s.bootstrap_resamples())));
-      b.append("<table><tr><th class=l>gate</th><th>candidate (ms)</th><th>reference (ms)</th><th>ratio</th>"
-          + "<th>interval</th><th>p99 ratio</th><th>limit</th><th>verdict</th></tr>");
+      b.append(
+          p(
+              "meta",
+              f(
+                  "A gate fails when the ratio of the medians of block minima (the fastest of each 5 consecutive runs) is above "
+                      + "its limit; suspect (passes) when its %.0f%% bootstrap "
+                      + "interval (%d resamples) reaches above the limit, or the p99 ratio is above it with confidence.",
+                  s.confidence() * 100, s.bootstrap_resamples())));
+      b.append(
+          "<table><tr><th class=l>gate</th><th>candidate (ms)</th><th>reference (ms)</th><th>ratio</th>"
+              + "<th>interval</th><th>p99 ratio</th><th>limit</th><th>verdict</th></tr>");
       for (GateResult g : r.gates()) {
-        b.append(f("<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.3f</td><td class=l>%s</td></tr>",
-            esc(g.name()), num(g.candidate_ms(), "%.4f"), num(g.reference_ms(), "%.4f"), num(g.ratio(), "%.3f"),
-            g.ci_low() == null ? "-" : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()), num(g.p99_ratio(), "%.3f"), g.limit(),
-            g.verdict().equals("fail") ? "<span class=bad>FAIL</span>" : g.verdict().equals("pass") ? "<span class=ok>pass</span>"
-                : esc(g.verdict()) + " <span class=meta>" + esc(g.message()) + "</span>"));
+        b.append(
+            f(
+                "<tr><td class=l>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.3f</td><td class=l>%s</td></tr>",
+                esc(g.name()),
+                num(g.candidate_ms(), "%.4f"),
+                num(g.reference_ms(), "%.4f"),
+                num(g.ratio(), "%.3f"),
+                g.ci_low() == null ? "-" : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()),
+                num(g.p99_ratio(), "%.3f"),
+                g.limit(),
+                g.verdict().equals("fail")
+                    ? "<span class=bad>FAIL</span>"
+                    : g.verdict().equals("pass")
+                        ? "<span class=ok>pass</span>"
+                        : esc(g.verdict()) + " <span class=meta>" + esc(g.message()) + "</span>"));
       }
       b.append("</table>");
     }
-    b.append("<h2>Host latency (ms)</h2>").append(p("meta", "Percentiles by trtexec's rule; p50 is trtexec's median."));
-    b.append("<table><tr><th class=l>backend</th><th>batch</th><th>runs</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>"
-        + "<th>p99</th><th>p99.9</th><th>max</th><th>samples/s</th></tr>");
+    b.append("<h2>Host latency (ms)</h2>")
+        .append(p("meta", "Percentiles by trtexec's rule; p50 is trtexec's median."));
+    b.append(
+        "<table><tr><th class=l>backend</th><th>batch</th><th>runs</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>"
+            + "<th>p99</th><th>p99.9</th><th>max</th><th>samples/s</th></tr>");
     TreeSet<Integer> batches = new TreeSet<>(r.results().stream().map(BenchResult::batch).toList());
     for (int batch : batches) {
       for (BenchResult x : r.results()) {
         if (x.batch() == batch) {
           var h = x.host_ms();
-          b.append(f("<tr><td class=l>%s%s</td><td>%d</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
-              + "<td>%.4f</td><td>%.4f</td><td>%.0f</td></tr>", esc(x.backend()), x.prepared() ? "" : " (unprepared)", batch,
-              x.iterations(), h.min(), h.mean(), h.p50(), h.p90(), h.p95(), h.p99(), h.p99_9(), h.max(), x.throughput_samples_per_s()));
+          b.append(
+              f(
+                  "<tr><td class=l>%s%s</td><td>%d</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+                      + "<td>%.4f</td><td>%.4f</td><td>%.0f</td></tr>",
+                  esc(x.backend()),
+                  x.prepared() ? "" : " (unprepared)",
+                  batch,
+                  x.iterations(),
+                  h.min(),
+                  h.mean(),
+                  h.p50(),
+                  h.p90(),
+                  h.p95(),
+                  h.p99(),
+                  h.p99_9(),
+                  h.max(),
+                  x.throughput_samples_per_s()));
         }
       }
     }
     b.append("</table>");
     List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
     if (!gpu.isEmpty()) {
-      b.append("<h2>GPU time (ms)</h2><table><tr><th class=l>backend</th><th>batch</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
+      b.append(
+          "<h2>GPU time (ms)</h2><table><tr><th class=l>backend</th><th>batch</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
       for (BenchResult x : gpu) {
         var g = x.gpu_ms();
-        b.append(f("<tr><td class=l>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", esc(x.backend()), x.batch(),
-            g.p50(), g.p90(), g.p99(), g.max()));
+        b.append(
+            f(
+                "<tr><td class=l>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>",
+                esc(x.backend()), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
       }
       b.append("</table>");
     }
     if (r.floors() != null && !r.floors().isEmpty()) {
-      b.append("<h2>Floor</h2>").append(p("meta", "The larger of all bytes over the copy bandwidth and all FLOPs over the peak; "
-          + "the multiples are the measured p50 and p99 over it."));
-      b.append("<table><tr><th class=l>backend</th><th>batch</th><th>precision</th><th>timed</th><th>MB</th><th>GFLOP</th><th>floor us</th>"
-          + "<th>floor us (reuse)</th><th>p50 x</th><th>p99 x</th></tr>");
+      b.append("<h2>Floor</h2>")
+          .append(
+              p(
+                  "meta",
+                  "The larger of all bytes over the copy bandwidth and all FLOPs over the peak; "
+                      + "the multiples are the measured p50 and p99 over it."));
+      b.append(
+          "<table><tr><th class=l>backend</th><th>batch</th><th>precision</th><th>timed</th><th>MB</th><th>GFLOP</th><th>floor us</th>"
+              + "<th>floor us (reuse)</th><th>p50 x</th><th>p99 x</th></tr>");
       for (FloorRow x : r.floors()) {
-        b.append(f("<tr><td class=l>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>"
-            + "<td>%.2f</td></tr>", esc(x.backend()), x.batch(), x.precision(), x.timed(), x.work().bytes() / 1e6, x.work().flops() / 1e9,
-            x.floor_us(), x.floor_reuse_us(), x.p50_multiple(), x.p99_multiple()));
+        b.append(
+            f(
+                "<tr><td class=l>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>"
+                    + "<td>%.2f</td></tr>",
+                esc(x.backend()),
+                x.batch(),
+                x.precision(),
+                x.timed(),
+                x.work().bytes() / 1e6,
+                x.work().flops() / 1e9,
+                x.floor_us(),
+                x.floor_reuse_us(),
+                x.p50_multiple(),
+                x.p99_multiple()));
       }
       b.append("</table>");
-      r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append(p("meta", "Ceilings: " + esc(c))));
+      r.floors().stream()
+          .map(FloorRow::ceilings)
+          .distinct()
+          .forEach(c -> b.append(p("meta", "Ceilings: " + esc(c))));
     }
     b.append("<h2>Latency CDF per backend</h2>");
     for (int batch : batches) {
@@ -194,9 +353,15 @@ public final class HtmlReport {
 
   private static StringBuilder head(String title, boolean pass) {
     StringBuilder b = new StringBuilder();
-    b.append("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>").append(esc(title)).append("</title><style>")
-        .append(STYLE).append("</style></head><body>\n");
-    b.append("<h1>").append(esc(title)).append(": ").append(pass ? "<span class=pass>PASS</span>" : "<span class=fail>FAIL</span>")
+    b.append("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>")
+        .append(esc(title))
+        .append("</title><style>")
+        .append(STYLE)
+        .append("</style></head><body>\n");
+    b.append("<h1>")
+        .append(esc(title))
+        .append(": ")
+        .append(pass ? "<span class=pass>PASS</span>" : "<span class=fail>FAIL</span>")
         .append("</h1>\n");
     return b;
   }
@@ -205,7 +370,8 @@ public final class HtmlReport {
     return b.append("\n</body></html>\n").toString();
   }
 
-  private static String img(Plots plots, java.util.function.Function<Plots.Source, String> draw, String alt) {
+  private static String img(
+      Plots plots, java.util.function.Function<Plots.Source, String> draw, String alt) {
     String uri = plots.draw(draw);
     return uri == null ? "" : "<img alt=\"" + esc(alt) + "\" src=\"" + uri + "\">\n";
   }
@@ -232,6 +398,10 @@ public final class HtmlReport {
     if (s == null) {
       return "";
     }
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 }

@@ -22,8 +22,8 @@ import org.w3c.dom.Element;
 
 /**
  * JUnit XML (the Ant/Surefire form every CI system reads): {@code testsuites > testsuite >
- * testcase}, a failing case carrying {@code <failure message type>}, a backend that failed to run an
- * {@code <error>}, a gate with nothing to compare {@code <skipped>}. Verify: one suite per
+ * testcase}, a failing case carrying {@code <failure message type>}, a backend that failed to run
+ * an {@code <error>}, a gate with nothing to compare {@code <skipped>}. Verify: one suite per
  * comparison, one case per output and per retrieval layer. Bench: one case per gate and one per
  * measurement (the latter always pass and carry the figures).
  */
@@ -31,7 +31,13 @@ public final class JunitXml {
   private JunitXml() {}
 
   /** A test case before it becomes XML. */
-  record Case(String classname, String name, double seconds, String outcome, String message, String detail) {}
+  record Case(
+      String classname,
+      String name,
+      double seconds,
+      String outcome,
+      String message,
+      String detail) {}
 
   record Suite(String name, List<Case> cases) {}
 
@@ -39,8 +45,14 @@ public final class JunitXml {
     List<Suite> suites = new ArrayList<>();
     List<Case> runs = new ArrayList<>();
     for (VerifyReport.BackendRun b : r.backends()) {
-      runs.add(new Case("msn-export.verify.backends", "run " + b.name(), b.seconds(), b.status().equals("ok") ? "pass" : "error",
-          b.error(), b.error()));
+      runs.add(
+          new Case(
+              "msn-export.verify.backends",
+              "run " + b.name(),
+              b.seconds(),
+              b.status().equals("ok") ? "pass" : "error",
+              b.error(),
+              b.error()));
     }
     suites.add(new Suite("verify backends", runs));
     for (VerifyReport.Comparison c : r.comparisons()) {
@@ -49,27 +61,82 @@ public final class JunitXml {
       String tolerances = c.tolerances() == null ? "" : "; " + c.tolerances().summary();
       if (c.output_set() != null) {
         for (VerifyReport.OutputSetMismatch x : c.output_set()) {
-          cases.add(new Case(cls, "output " + x.output(), 0, "failure", x.message(c.candidate(), c.reference()),
-              x.message(c.candidate(), c.reference()) + ": an output must be given alike by both backends"));
+          cases.add(
+              new Case(
+                  cls,
+                  "output " + x.output(),
+                  0,
+                  "failure",
+                  x.message(c.candidate(), c.reference()),
+                  x.message(c.candidate(), c.reference())
+                      + ": an output must be given alike by both backends"));
         }
       }
       for (OutputComparison o : c.outputs()) {
-        String figures = String.format(Locale.ROOT, "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, "
-            + "failing %d of %d (atol %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)", o.max_abs(), o.max_rel(),
-            o.p99_abs(), o.cosine(), o.non_finite(), o.failing_elements(), o.elements(), o.atol(), o.rtol(), o.min_atol_to_pass(),
-            o.min_rtol_to_pass()) + MarkdownReport.tieExempt(o) + tolerances
-            + (c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null ? "" : "; " + c.tolerances().raisedNote(o.name()));
-        cases.add(new Case(cls, "output " + o.name(), 0, o.pass() ? "pass" : "failure",
-            o.name() + ": " + o.failing_elements() + " of " + o.elements() + " elements out of tolerance", figures));
+        String figures =
+            String.format(
+                    Locale.ROOT,
+                    "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, "
+                        + "failing %d of %d (atol %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)",
+                    o.max_abs(),
+                    o.max_rel(),
+                    o.p99_abs(),
+                    o.cosine(),
+                    o.non_finite(),
+                    o.failing_elements(),
+                    o.elements(),
+                    o.atol(),
+                    o.rtol(),
+                    o.min_atol_to_pass(),
+                    o.min_rtol_to_pass())
+                + MarkdownReport.tieExempt(o)
+                + tolerances
+                + (c.tolerances() == null || c.tolerances().raisedNote(o.name()) == null
+                    ? ""
+                    : "; " + c.tolerances().raisedNote(o.name()));
+        cases.add(
+            new Case(
+                cls,
+                "output " + o.name(),
+                0,
+                o.pass() ? "pass" : "failure",
+                o.name()
+                    + ": "
+                    + o.failing_elements()
+                    + " of "
+                    + o.elements()
+                    + " elements out of tolerance",
+                figures));
       }
       for (RetrievalComparison rc : c.retrieval()) {
-        String figures = String.format(Locale.ROOT, "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a"
-            + " tie (tie_epsilon %.1e, largest gap %.3e, scores from %s)", rc.identical_queries(), rc.queries(), rc.tie_queries(),
-            rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(), rc.tie_epsilon(), rc.min_tie_epsilon_to_pass(),
-            rc.score_source()) + tolerances;
-        cases.add(new Case(cls, "retrieval layer " + rc.layer(), 0, rc.pass() ? "pass" : "failure",
-            "layer " + rc.layer() + ": " + rc.mismatched_queries() + " queries with mismatched slots; first: " + rc.first_mismatch(),
-            figures));
+        String figures =
+            String.format(
+                    Locale.ROOT,
+                    "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a"
+                        + " tie (tie_epsilon %.1e, largest gap %.3e, scores from %s)",
+                    rc.identical_queries(),
+                    rc.queries(),
+                    rc.tie_queries(),
+                    rc.set_changing_tie_queries(),
+                    rc.mismatched_queries(),
+                    rc.downstream_queries(),
+                    rc.tie_epsilon(),
+                    rc.min_tie_epsilon_to_pass(),
+                    rc.score_source())
+                + tolerances;
+        cases.add(
+            new Case(
+                cls,
+                "retrieval layer " + rc.layer(),
+                0,
+                rc.pass() ? "pass" : "failure",
+                "layer "
+                    + rc.layer()
+                    + ": "
+                    + rc.mismatched_queries()
+                    + " queries with mismatched slots; first: "
+                    + rc.first_mismatch(),
+                figures));
       }
       suites.add(new Suite(c.candidate() + " vs " + c.reference(), cases));
     }
@@ -80,21 +147,40 @@ public final class JunitXml {
     List<Suite> suites = new ArrayList<>();
     List<Case> gates = new ArrayList<>();
     for (GateResult g : r.gates()) {
-      String outcome = switch (g.verdict()) {
-        case "fail" -> "failure";
-        case "skipped" -> "skipped";
-        default -> "pass";
-      };
+      String outcome =
+          switch (g.verdict()) {
+            case "fail" -> "failure";
+            case "skipped" -> "skipped";
+            default -> "pass";
+          };
       gates.add(new Case("msn-export.bench.gates", g.name(), 0, outcome, g.message(), g.message()));
     }
     suites.add(new Suite("latency gates", gates));
     List<Case> measured = new ArrayList<>();
     for (BenchResult b : r.results()) {
-      String figures = String.format(Locale.ROOT, "%d runs: min %.4f, mean %.4f, p50 %.4f, p90 %.4f, p95 %.4f, p99 %.4f, p99.9 %.4f, "
-          + "max %.4f ms; %.0f samples/s", b.iterations(), b.host_ms().min(), b.host_ms().mean(), b.host_ms().p50(), b.host_ms().p90(),
-          b.host_ms().p95(), b.host_ms().p99(), b.host_ms().p99_9(), b.host_ms().max(), b.throughput_samples_per_s());
-      measured.add(new Case("msn-export.bench.latency", "latency " + b.backend() + " batch " + b.batch(), b.measured_s(), "pass", null,
-          figures));
+      String figures =
+          String.format(
+              Locale.ROOT,
+              "%d runs: min %.4f, mean %.4f, p50 %.4f, p90 %.4f, p95 %.4f, p99 %.4f, p99.9 %.4f, "
+                  + "max %.4f ms; %.0f samples/s",
+              b.iterations(),
+              b.host_ms().min(),
+              b.host_ms().mean(),
+              b.host_ms().p50(),
+              b.host_ms().p90(),
+              b.host_ms().p95(),
+              b.host_ms().p99(),
+              b.host_ms().p99_9(),
+              b.host_ms().max(),
+              b.throughput_samples_per_s());
+      measured.add(
+          new Case(
+              "msn-export.bench.latency",
+              "latency " + b.backend() + " batch " + b.batch(),
+              b.measured_s(),
+              "pass",
+              null,
+              figures));
     }
     suites.add(new Suite("latency", measured));
     return render("msn-export bench " + r.model(), suites);
@@ -126,8 +212,11 @@ public final class JunitXml {
             case "failure", "error" -> {
               Element f = doc.createElement(c.outcome());
               f.setAttribute("message", clean(c.message() == null ? c.outcome() : c.message()));
-              f.setAttribute("type", c.outcome().equals("failure") ? "msn-export." + (c.classname().contains("bench") ? "latency" : "parity")
-                  : "msn-export.backend");
+              f.setAttribute(
+                  "type",
+                  c.outcome().equals("failure")
+                      ? "msn-export." + (c.classname().contains("bench") ? "latency" : "parity")
+                      : "msn-export.backend");
               f.setTextContent(clean(c.detail() == null ? "" : c.detail()));
               ce.appendChild(f);
               if (c.outcome().equals("failure")) {
@@ -190,11 +279,18 @@ public final class JunitXml {
   /** XML 1.0 cannot hold most control characters, even escaped: drop them. */
   static String clean(String s) {
     StringBuilder b = new StringBuilder(s.length());
-    s.codePoints().forEach(cp -> {
-      if (cp == '\t' || cp == '\n' || cp == '\r' || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000) {
-        b.appendCodePoint(cp);
-      }
-    });
+    s.codePoints()
+        .forEach(
+            cp -> {
+              if (cp == '\t'
+                  || cp == '\n'
+                  || cp == '\r'
+                  || (cp >= 0x20 && cp <= 0xD7FF)
+                  || (cp >= 0xE000 && cp <= 0xFFFD)
+                  || cp >= 0x10000) {
+                b.appendCodePoint(cp);
+              }
+            });
     return b.toString();
   }
 }

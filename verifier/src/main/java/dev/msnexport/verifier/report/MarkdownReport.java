@@ -7,13 +7,15 @@ import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.FloorRow;
-import dev.msnexport.verifier.latency.LayerProfile;
 import dev.msnexport.verifier.latency.GateResult;
+import dev.msnexport.verifier.latency.LayerProfile;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 
-/** The short Markdown summary (report.md): what passed, the key figures, error histograms as text. */
+/**
+ * The short Markdown summary (report.md): what passed, the key figures, error histograms as text.
+ */
 public final class MarkdownReport {
   /** Width of the longest bar of a text histogram. */
   static final int BAR = 40;
@@ -23,21 +25,41 @@ public final class MarkdownReport {
   public static String verify(VerifyReport r) {
     StringBuilder b = new StringBuilder();
     b.append("# msn-export verify: ").append(r.pass() ? "PASS" : "FAIL").append("\n\n");
-    b.append(f("Model `%s`, profile `%s`, values %s, batch %d, seed %d.%n%n", r.model(), r.profile(), r.values_dtype(), r.batch(),
-        r.seed()));
+    b.append(
+        f(
+            "Model `%s`, profile `%s`, values %s, batch %d, seed %d.%n%n",
+            r.model(), r.profile(), r.values_dtype(), r.batch(), r.seed()));
     b.append("| backend | status | seconds |\n| --- | --- | ---: |\n");
     for (VerifyReport.BackendRun run : r.backends()) {
-      b.append(f("| %s | %s | %.3f |%n", run.name(), run.status().equals("ok") ? "ok" : "**" + run.status() + "**: " + cell(run.error()),
-          run.seconds()));
+      b.append(
+          f(
+              "| %s | %s | %.3f |%n",
+              run.name(),
+              run.status().equals("ok") ? "ok" : "**" + run.status() + "**: " + cell(run.error()),
+              run.seconds()));
     }
     b.append("\n## Comparisons\n\n");
-    b.append("Each pair uses the tolerances of the lower precision of its two backends (fp16 when either is fp16). Outputs that "
-        + "one backend lacks or gives with another shape or dtype fail the pair.\n\n");
-    b.append("| candidate | reference | tolerances | outputs not given alike | result |\n| --- | --- | --- | --- | --- |\n");
+    b.append(
+        "Each pair uses the tolerances of the lower precision of its two backends (fp16 when either is fp16). Outputs that "
+            + "one backend lacks or gives with another shape or dtype fail the pair.\n\n");
+    b.append(
+        "| candidate | reference | tolerances | outputs not given alike | result |\n| --- | --- | --- | --- | --- |\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
-      b.append(f("| %s | %s | %s | %s | %s |%n", c.candidate(), c.reference(), c.tolerances() == null ? "" : c.tolerances().summary(),
-          c.output_set() == null || c.output_set().isEmpty() ? "none" : cell(String.join("; ", c.output_set().stream()
-              .map(x -> x.message(c.candidate(), c.reference())).toList())), c.pass() ? "pass" : "**FAIL**"));
+      b.append(
+          f(
+              "| %s | %s | %s | %s | %s |%n",
+              c.candidate(),
+              c.reference(),
+              c.tolerances() == null ? "" : c.tolerances().summary(),
+              c.output_set() == null || c.output_set().isEmpty()
+                  ? "none"
+                  : cell(
+                      String.join(
+                          "; ",
+                          c.output_set().stream()
+                              .map(x -> x.message(c.candidate(), c.reference()))
+                              .toList())),
+              c.pass() ? "pass" : "**FAIL**"));
     }
     List<String> raised = raisedNotes(r);
     if (!raised.isEmpty()) {
@@ -45,61 +67,123 @@ public final class MarkdownReport {
       raised.forEach(line -> b.append("- ").append(line).append('\n'));
     }
     b.append("\n## Outputs\n\n");
-    b.append("| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol applied | min atol to pass | result |\n");
+    b.append(
+        "| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol applied | min atol to pass | result |\n");
     b.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
       for (OutputComparison o : c.outputs()) {
         boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
-        b.append(f("| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.2e / %.2e%s | %.2e | %s |%n", c.candidate(), c.reference(), o.name(),
-            o.max_abs(), o.p99_abs(), o.max_rel(), o.cosine(), o.atol(), o.rtol(), up ? " (raised)" : "", o.min_atol_to_pass(),
-            (o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")") + tieExempt(o)));
+        b.append(
+            f(
+                "| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.2e / %.2e%s | %.2e | %s |%n",
+                c.candidate(),
+                c.reference(),
+                o.name(),
+                o.max_abs(),
+                o.p99_abs(),
+                o.max_rel(),
+                o.cosine(),
+                o.atol(),
+                o.rtol(),
+                up ? " (raised)" : "",
+                o.min_atol_to_pass(),
+                (o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")")
+                    + tieExempt(o)));
       }
     }
     boolean anyRetrieval = r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty());
     if (anyRetrieval) {
       b.append("\n## Retrieval\n\n");
-      b.append("A differing slot is a *tie* when the two slots' scores differ by at most tie_epsilon (a legitimate order), ");
-      b.append("a *mismatch* otherwise. A tie that changes a query's slot set makes its sample diverge: its later layers ");
-      b.append("(*downstream of a tie*) and its outputs (*tie-exempt*) are left out of the checks and counted apart.\n\n");
-      b.append("| candidate | reference | layer | queries | identical | tie (set changed) | mismatched | downstream of a tie | result |\n");
+      b.append(
+          "A differing slot is a *tie* when the two slots' scores differ by at most tie_epsilon (a legitimate order), ");
+      b.append(
+          "a *mismatch* otherwise. A tie that changes a query's slot set makes its sample diverge: its later layers ");
+      b.append(
+          "(*downstream of a tie*) and its outputs (*tie-exempt*) are left out of the checks and counted apart.\n\n");
+      b.append(
+          "| candidate | reference | layer | queries | identical | tie (set changed) | mismatched | downstream of a tie | result |\n");
       b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
       for (VerifyReport.Comparison c : r.comparisons()) {
         for (RetrievalComparison rc : c.retrieval()) {
-          b.append(f("| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n", c.candidate(), c.reference(), rc.layer(), rc.queries(),
-              rc.identical_queries(), rc.tie_queries(), rc.set_changing_tie_queries(), rc.mismatched_queries(), rc.downstream_queries(),
-              rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
+          b.append(
+              f(
+                  "| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n",
+                  c.candidate(),
+                  c.reference(),
+                  rc.layer(),
+                  rc.queries(),
+                  rc.identical_queries(),
+                  rc.tie_queries(),
+                  rc.set_changing_tie_queries(),
+                  rc.mismatched_queries(),
+                  rc.downstream_queries(),
+                  rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
         }
       }
     }
     if (r.marked_outputs() != null) {
       b.append("\n## Marked outputs\n\n");
-      b.append("Intermediate tensors marked as extra outputs (`--mark-outputs`): diagnostics at the same atol/rtol, never part of ");
+      b.append(
+          "Intermediate tensors marked as extra outputs (`--mark-outputs`): diagnostics at the same atol/rtol, never part of ");
       b.append("the verdict.\n\n");
-      b.append("| candidate | reference | tensor | shape | max abs | max rel | max abs at (candidate vs reference) | atol/rtol |\n");
+      b.append(
+          "| candidate | reference | tensor | shape | max abs | max rel | max abs at (candidate vs reference) | atol/rtol |\n");
       b.append("| --- | --- | --- | --- | ---: | ---: | --- | --- |\n");
       for (VerifyReport.MarkedOutput m : r.marked_outputs()) {
         OutputComparison o = m.comparison();
-        b.append(o == null ? f("| %s | %s | `%s` | | | | skipped: %s | |%n", m.candidate(), m.reference(), m.name(), cell(m.skipped()))
-            : f("| %s | %s | `%s` | %s | %.2e | %.2e | %s (%.9g vs %.9g) | %s |%n", m.candidate(), m.reference(), m.name(),
-                java.util.Arrays.toString(o.shape()), o.max_abs(), o.max_rel(), java.util.Arrays.toString(m.max_abs_at()),
-                m.candidate_value(), m.reference_value(), o.pass() ? "within" : "beyond in " + o.failing_elements() + "/" + o.elements()));
+        b.append(
+            o == null
+                ? f(
+                    "| %s | %s | `%s` | | | | skipped: %s | |%n",
+                    m.candidate(), m.reference(), m.name(), cell(m.skipped()))
+                : f(
+                    "| %s | %s | `%s` | %s | %.2e | %.2e | %s (%.9g vs %.9g) | %s |%n",
+                    m.candidate(),
+                    m.reference(),
+                    m.name(),
+                    java.util.Arrays.toString(o.shape()),
+                    o.max_abs(),
+                    o.max_rel(),
+                    java.util.Arrays.toString(m.max_abs_at()),
+                    m.candidate_value(),
+                    m.reference_value(),
+                    o.pass()
+                        ? "within"
+                        : "beyond in " + o.failing_elements() + "/" + o.elements()));
       }
     }
     if (r.memory_health() != null) {
       b.append("\n## Memory health\n\n");
-      b.append(f("%d random samples (seed %d); a collapse warns and never fails the run.%n%n", r.memory_health().samples(),
-          r.memory_health().seed()));
-      b.append("| layer | slots used | of | fraction | uniform draws would cover | entropy (of log n) | top 1% share | warnings |\n");
+      b.append(
+          f(
+              "%d random samples (seed %d); a collapse warns and never fails the run.%n%n",
+              r.memory_health().samples(), r.memory_health().seed()));
+      b.append(
+          "| layer | slots used | of | fraction | uniform draws would cover | entropy (of log n) | top 1% share | warnings |\n");
       b.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
       for (MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(f("| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n", l.layer(), l.slotsUsed(), l.slots(), 100 * l.fractionUsed(),
-            100 * l.uniformFractionUsed(), l.entropyNormalized(), 100 * l.top1PercentShare(),
-            l.warnings().isEmpty() ? "none" : "**WARNING**: " + cell(String.join("; ", l.warnings()))));
+        b.append(
+            f(
+                "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
+                l.layer(),
+                l.slotsUsed(),
+                l.slots(),
+                100 * l.fractionUsed(),
+                100 * l.uniformFractionUsed(),
+                l.entropyNormalized(),
+                100 * l.top1PercentShare(),
+                l.warnings().isEmpty()
+                    ? "none"
+                    : "**WARNING**: " + cell(String.join("; ", l.warnings()))));
       }
     }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
-      b.append("\n### ").append(c.candidate()).append(" vs ").append(c.reference()).append("\n\n```text\n");
+      b.append("\n### ")
+          .append(c.candidate())
+          .append(" vs ")
+          .append(c.reference())
+          .append("\n\n```text\n");
       for (OutputComparison o : c.outputs()) {
         b.append(histogram(o));
       }
@@ -117,7 +201,10 @@ public final class MarkdownReport {
     for (VerifyReport.Comparison c : r.comparisons()) {
       if (c.tolerances() != null) {
         for (VerifyReport.RaisedRtol x : c.tolerances().raised_rtol()) {
-          outputsByNote.computeIfAbsent(c.tolerances().raisedNote(x.output()), k -> new java.util.LinkedHashSet<>()).add(x.output());
+          outputsByNote
+              .computeIfAbsent(
+                  c.tolerances().raisedNote(x.output()), k -> new java.util.LinkedHashSet<>())
+              .add(x.output());
         }
       }
     }
@@ -126,13 +213,17 @@ public final class MarkdownReport {
     return notes;
   }
 
-  /** The result cell's note on elements left out because their sample's retrieval differs by a tie. */
+  /**
+   * The result cell's note on elements left out because their sample's retrieval differs by a tie.
+   */
   static String tieExempt(OutputComparison o) {
     if (o.tie_exempt_elements() == 0) {
       return "";
     }
     return o.tie_exempt_elements() == o.elements()
-        ? f("; all %d tie-exempt (max abs %.2e): nothing left to compare", o.elements(), o.tie_exempt_max_abs())
+        ? f(
+            "; all %d tie-exempt (max abs %.2e): nothing left to compare",
+            o.elements(), o.tie_exempt_max_abs())
         : f("; %d tie-exempt (max abs %.2e)", o.tie_exempt_elements(), o.tie_exempt_max_abs());
   }
 
@@ -151,50 +242,101 @@ public final class MarkdownReport {
   public static String bench(BenchReport r) {
     StringBuilder b = new StringBuilder();
     long failed = r.gates().stream().filter(g -> !g.pass()).count();
-    b.append("# msn-export bench: ").append(r.pass() ? "PASS" : "FAIL (" + failed + " gate" + (failed == 1 ? "" : "s") + ")")
+    b.append("# msn-export bench: ")
+        .append(r.pass() ? "PASS" : "FAIL (" + failed + " gate" + (failed == 1 ? "" : "s") + ")")
         .append("\n\n");
     BenchReport.Settings s = r.settings();
-    b.append(f("Model `%s`, profile `%s`, values %s; %s, %s; %s.%n%n", r.model(), r.profile(), r.values_dtype(),
-        s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s", "warm-up " + s.warmup_ms() + " ms, " + s.rounds()
-            + " round-robin rounds per backend and batch", f("%s, %s, %d CPUs, Java %s", r.host().os(), r.host().arch(),
-                r.host().cpus(), r.host().java())));
+    b.append(
+        f(
+            "Model `%s`, profile `%s`, values %s; %s, %s; %s.%n%n",
+            r.model(),
+            r.profile(),
+            r.values_dtype(),
+            s.iterations() != null ? s.iterations() + " runs" : s.duration_s() + " s",
+            "warm-up "
+                + s.warmup_ms()
+                + " ms, "
+                + s.rounds()
+                + " round-robin rounds per backend and batch",
+            f(
+                "%s, %s, %d CPUs, Java %s",
+                r.host().os(), r.host().arch(), r.host().cpus(), r.host().java())));
     b.append("## Host latency (ms)\n\nPercentiles by trtexec's rule; p50 is trtexec's median.\n\n");
-    b.append("| backend | batch | runs | min | mean | p50 | p90 | p95 | p99 | p99.9 | max | samples/s |\n");
-    b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    b.append(
+        "| backend | batch | runs | min | mean | p50 | p90 | p95 | p99 | p99.9 | max | samples/s |\n");
+    b.append(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int batch : new TreeSet<>(r.results().stream().map(BenchResult::batch).toList())) {
       for (BenchResult x : r.results()) {
         if (x.batch() == batch) {
           var h = x.host_ms();
-          b.append(f("| %s%s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n", x.backend(),
-              x.prepared() ? "" : " (unprepared)", batch, x.iterations(), h.min(), h.mean(), h.p50(), h.p90(), h.p95(), h.p99(),
-              h.p99_9(), h.max(), x.throughput_samples_per_s()));
+          b.append(
+              f(
+                  "| %s%s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n",
+                  x.backend(),
+                  x.prepared() ? "" : " (unprepared)",
+                  batch,
+                  x.iterations(),
+                  h.min(),
+                  h.mean(),
+                  h.p50(),
+                  h.p90(),
+                  h.p95(),
+                  h.p99(),
+                  h.p99_9(),
+                  h.max(),
+                  x.throughput_samples_per_s()));
         }
       }
     }
     List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
     if (!gpu.isEmpty()) {
-      b.append("\n## GPU time (ms)\n\n| backend | batch | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+      b.append(
+          "\n## GPU time (ms)\n\n| backend | batch | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
       for (BenchResult x : gpu) {
         var g = x.gpu_ms();
-        b.append(f("| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
+        b.append(
+            f(
+                "| %s | %d | %.4f | %.4f | %.4f | %.4f |%n",
+                x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
       }
     }
     if (r.floors() != null && !r.floors().isEmpty()) {
-      b.append("\n## Floor\n\nThe roofline floor of one inference (docs/performance.md, \"Floor model\"): the larger of all bytes over the "
-          + "copy bandwidth and all FLOPs over the peak; the multiples are the measured p50 and p99 over it.\n\n");
-      b.append("| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
-      b.append("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      b.append(
+          "\n## Floor\n\nThe roofline floor of one inference (docs/performance.md, \"Floor model\"): the larger of all bytes over the "
+              + "copy bandwidth and all FLOPs over the peak; the multiples are the measured p50 and p99 over it.\n\n");
+      b.append(
+          "| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
+      b.append(
+          "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
       for (FloorRow x : r.floors()) {
-        b.append(f("| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n", x.backend(), x.batch(), x.precision(),
-            x.timed(), x.work().bytes() / 1e6, x.work().flops() / 1e9, x.bytes_us(), x.flops_us(), x.floor_us(), x.floor_reuse_us(),
-            x.p50_multiple(), x.p99_multiple()));
+        b.append(
+            f(
+                "| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
+                x.backend(),
+                x.batch(),
+                x.precision(),
+                x.timed(),
+                x.work().bytes() / 1e6,
+                x.work().flops() / 1e9,
+                x.bytes_us(),
+                x.flops_us(),
+                x.floor_us(),
+                x.floor_reuse_us(),
+                x.p50_multiple(),
+                x.p99_multiple()));
       }
-      r.floors().stream().map(FloorRow::ceilings).distinct().forEach(c -> b.append("\nCeilings: ").append(c).append('\n'));
+      r.floors().stream()
+          .map(FloorRow::ceilings)
+          .distinct()
+          .forEach(c -> b.append("\nCeilings: ").append(c).append('\n'));
     }
     if (r.layer_profiles() != null) {
       for (LayerProfile lp : r.layer_profiles()) {
-        b.append(f("%n## Layer profile: %s, batch %d%n%n%d profiled runs (TensorRT's IProfiler), %d layers, %.4f ms summed; longest first.%n%n",
-            lp.backend(), lp.batch(), lp.runs(), lp.layers().size(), lp.total_ms()));
+        b.append(
+            f(
+                "%n## Layer profile: %s, batch %d%n%n%d profiled runs (TensorRT's IProfiler), %d layers, %.4f ms summed; longest first.%n%n",
+                lp.backend(), lp.batch(), lp.runs(), lp.layers().size(), lp.total_ms()));
         b.append("| ms | share | layer |\n| ---: | ---: | --- |\n");
         for (LayerProfile.Layer l : lp.byTime()) {
           b.append(f("| %.4f | %.1f%% | %s |%n", l.mean_ms(), 100 * lp.share(l), cell(l.name())));
@@ -205,15 +347,24 @@ public final class MarkdownReport {
     if (r.gates().isEmpty()) {
       b.append("No gate ran (no reference-graph pair and no --baseline).\n");
     } else {
-      b.append(f("A gate fails when the ratio of the medians of block minima (the fastest of each 5 consecutive runs) is above "
-          + "its limit; suspect (passes) when its %.0f%% bootstrap interval "
-          + "reaches above the limit, or the p99 ratio is above it with confidence.%n%n", r.settings().confidence() * 100));
-      b.append("| gate | ratio | interval | p99 ratio | limit | verdict |\n| --- | ---: | --- | ---: | ---: | --- |\n");
+      b.append(
+          f(
+              "A gate fails when the ratio of the medians of block minima (the fastest of each 5 consecutive runs) is above "
+                  + "its limit; suspect (passes) when its %.0f%% bootstrap interval "
+                  + "reaches above the limit, or the p99 ratio is above it with confidence.%n%n",
+              r.settings().confidence() * 100));
+      b.append(
+          "| gate | ratio | interval | p99 ratio | limit | verdict |\n| --- | ---: | --- | ---: | ---: | --- |\n");
       for (GateResult g : r.gates()) {
-        b.append(f("| %s | %s | %s | %s | %.3f | %s |%n", g.name(), g.ratio() == null ? "-" : f("%.3f", g.ratio()),
-            g.ci_low() == null ? cell(g.message()) : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()),
-            g.p99_ratio() == null ? "-" : f("%.3f", g.p99_ratio()), g.limit(),
-            g.verdict().equals("fail") ? "**FAIL**" : g.verdict()));
+        b.append(
+            f(
+                "| %s | %s | %s | %s | %.3f | %s |%n",
+                g.name(),
+                g.ratio() == null ? "-" : f("%.3f", g.ratio()),
+                g.ci_low() == null ? cell(g.message()) : f("[%.3f, %.3f]", g.ci_low(), g.ci_high()),
+                g.p99_ratio() == null ? "-" : f("%.3f", g.p99_ratio()),
+                g.limit(),
+                g.verdict().equals("fail") ? "**FAIL**" : g.verdict()));
       }
     }
     return b.toString();

@@ -5,8 +5,8 @@ import dev.msnexport.verifier.latency.BenchResult;
 import java.util.List;
 
 /**
- * The plots of one report.html, drawn by a {@link Source} (XChart and AWT by default). Where AWT
- * is missing or fails (a Java runtime without java.desktop, a headless machine without fonts), the
+ * The plots of one report.html, drawn by a {@link Source} (XChart and AWT by default). Where AWT is
+ * missing or fails (a Java runtime without java.desktop, a headless machine without fonts), the
  * first failure turns every later plot off and {@link #skipped()} says why: the report loses its
  * pictures, never the run.
  */
@@ -19,17 +19,18 @@ public final class Plots {
   }
 
   /** XChart on AWT ({@link Charts}), loaded only when the first plot is drawn. */
-  public static final Source XCHART = new Source() {
-    @Override
-    public String errorHistogram(VerifyReport.Comparison c) {
-      return Charts.dataUri(Charts.errorHistogram(c));
-    }
+  public static final Source XCHART =
+      new Source() {
+        @Override
+        public String errorHistogram(VerifyReport.Comparison c) {
+          return Charts.dataUri(Charts.errorHistogram(c));
+        }
 
-    @Override
-    public String latencyCdf(List<BenchResult> atBatch, int batch, double fromPercent) {
-      return Charts.dataUri(Charts.latencyCdf(atBatch, batch, fromPercent));
-    }
-  };
+        @Override
+        public String latencyCdf(List<BenchResult> atBatch, int batch, double fromPercent) {
+          return Charts.dataUri(Charts.latencyCdf(atBatch, batch, fromPercent));
+        }
+      };
 
   private final Source source;
   private String skipped;
@@ -50,8 +51,13 @@ public final class Plots {
       return draw.apply(source);
     } catch (OutOfMemoryError | StackOverflowError e) {
       throw e;
-    } catch (Throwable t) { // NoClassDefFoundError: java/awt/Color, AWTError, InternalError from the font manager, ...
-      skipped = (t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage())).replaceAll("\\s*\\R\\s*", " ");
+    } catch (
+        Throwable
+            t) { // NoClassDefFoundError: java/awt/Color, AWTError, InternalError from the font
+      // manager, ...
+      skipped =
+          (t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()))
+              .replaceAll("\\s*\\R\\s*", " ");
       return null;
     }
   }
@@ -63,6 +69,8 @@ public final class Plots {
 
   /** The sentence for the console: plots skipped and why. */
   public static String skippedLine(String why) {
-    return "charts skipped (Java's java.desktop/AWT cannot draw here: " + why + "); every other report file and table was written";
+    return "charts skipped (Java's java.desktop/AWT cannot draw here: "
+        + why
+        + "); every other report file and table was written";
   }
 }

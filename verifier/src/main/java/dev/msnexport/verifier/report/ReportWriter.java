@@ -23,7 +23,9 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
-  /** Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}). */
+  /**
+   * Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}).
+   */
   public static String writeVerify(Path dir, VerifyReport r) {
     return writeVerify(dir, r, new Plots(Plots.XCHART));
   }
@@ -39,7 +41,9 @@ public final class ReportWriter {
     return plots.skipped();
   }
 
-  /** Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}). */
+  /**
+   * Writes the four files; returns null, or why report.html has no plots ({@link Plots#skipped()}).
+   */
   public static String writeBench(Path dir, BenchReport r) {
     return writeBench(dir, r, new Plots(Plots.XCHART));
   }
@@ -59,7 +63,8 @@ public final class ReportWriter {
     AtomicFiles.ensureWritableDirectory(dir, "report directory");
     try (AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
       for (Map.Entry<String, String> e : files.entrySet()) {
-        Files.writeString(batch.tempFor(dir.resolve(e.getKey())), e.getValue(), AtomicFiles.existingTemp());
+        Files.writeString(
+            batch.tempFor(dir.resolve(e.getKey())), e.getValue(), AtomicFiles.existingTemp());
       }
       batch.commit();
     } catch (IOException e) {

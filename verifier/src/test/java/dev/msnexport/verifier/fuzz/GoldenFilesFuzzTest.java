@@ -19,9 +19,9 @@ import java.util.Map;
 /**
  * Coverage-guided fuzzing of the golden-file readers behind {@code verify --golden}
  * (docs/robustness.md). The same bytes are read as a safetensors golden file, as Polygraphy
- * RunResults JSON (beside a valid inputs file), as Polygraphy's inputs JSON, and as a bare
- * {@code .npy} array. Each read either fails with a {@link BadInputException} that names its
- * source, or gives tensors whose shapes match their values.
+ * RunResults JSON (beside a valid inputs file), as Polygraphy's inputs JSON, and as a bare {@code
+ * .npy} array. Each read either fails with a {@link BadInputException} that names its source, or
+ * gives tensors whose shapes match their values.
  */
 class GoldenFilesFuzzTest {
   private static final Path DIR = scratchDir();
@@ -35,9 +35,13 @@ class GoldenFilesFuzzTest {
       // a valid inputs file beside RESULTS, so results parsing gets past the inputs check
       Path inputs = dir.resolve("golden.inputs.json");
       HostTensor t = HostTensor.ofFloats("tokens", new long[] {1, 2}, new float[] {0.5f, -1f});
-      Files.writeString(inputs, "[{\"tokens\": {\"array\": \"" + java.util.Base64.getEncoder().encodeToString(Npy.write(t, Npy.Type.F4))
-          + "\", \"polygraphy_class\": \"ndarray\"}}]");
-      for (Path p : new Path[] {inputs, dir.resolve("golden.safetensors"), dir.resolve("golden.json")}) {
+      Files.writeString(
+          inputs,
+          "[{\"tokens\": {\"array\": \""
+              + java.util.Base64.getEncoder().encodeToString(Npy.write(t, Npy.Type.F4))
+              + "\", \"polygraphy_class\": \"ndarray\"}}]");
+      for (Path p :
+          new Path[] {inputs, dir.resolve("golden.safetensors"), dir.resolve("golden.json")}) {
         p.toFile().deleteOnExit();
       }
       return dir;
@@ -47,42 +51,79 @@ class GoldenFilesFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({"\"__metadata__\"", "\"format\"", "\"msn-export.golden/1\"", "\"inputs.tokens\"", "\"outputs.click\"",
-      "\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"F32\"", "\"F64\"", "\"I64\"", "\"polygraphy_class\"", "\"RunResults\"",
-      "\"lst\"", "\"IterationResult\"", "\"outputs\"", "\"LazyArray\"", "\"LazyNumpyArray\"", "\"values\"", "\"ndarray\"",
-      "\"array\"", "__polygraphy_encoded_", "\u0093NUMPY", "'descr'", "'fortran_order'", "'shape'", "'<f4'", "'<f8'", "'<i8'",
-      "'>f8'", "False", "True"})
+  @DictionaryEntries({
+    "\"__metadata__\"",
+    "\"format\"",
+    "\"msn-export.golden/1\"",
+    "\"inputs.tokens\"",
+    "\"outputs.click\"",
+    "\"dtype\"",
+    "\"shape\"",
+    "\"data_offsets\"",
+    "\"F32\"",
+    "\"F64\"",
+    "\"I64\"",
+    "\"polygraphy_class\"",
+    "\"RunResults\"",
+    "\"lst\"",
+    "\"IterationResult\"",
+    "\"outputs\"",
+    "\"LazyArray\"",
+    "\"LazyNumpyArray\"",
+    "\"values\"",
+    "\"ndarray\"",
+    "\"array\"",
+    "__polygraphy_encoded_",
+    "\u0093NUMPY",
+    "'descr'",
+    "'fortran_order'",
+    "'shape'",
+    "'<f4'",
+    "'<f8'",
+    "'<i8'",
+    "'>f8'",
+    "False",
+    "True"
+  })
   void goldenFiles(byte[] data) throws IOException {
     Files.write(SAFETENSORS, data);
     try {
       check(GoldenFile.read(SAFETENSORS));
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains(SAFETENSORS.toString()), "the message names the file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(SAFETENSORS.toString()),
+          "the message names the file: " + e.getMessage());
     }
     Files.write(RESULTS, data);
     try {
       check(GoldenFile.read(RESULTS));
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains(RESULTS.toString()), "the message names the file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(RESULTS.toString()),
+          "the message names the file: " + e.getMessage());
     }
     try {
       PolygraphyJson.readInputs(RESULTS).values().forEach(GoldenFilesFuzzTest::check);
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains(RESULTS.toString()), "the message names the file: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(RESULTS.toString()),
+          "the message names the file: " + e.getMessage());
     }
     try {
       check(Npy.read("x", data, "fuzz.npy"));
     } catch (BadInputException e) {
-      assertTrue(e.getMessage().contains("fuzz.npy"), "the message names the source: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains("fuzz.npy"), "the message names the source: " + e.getMessage());
     }
   }
 
   private static void check(GoldenFile g) {
     for (Map<String, HostTensor> m : java.util.List.of(g.inputs(), g.outputs())) {
-      m.forEach((name, t) -> {
-        assertEquals(name, t.name());
-        check(t);
-      });
+      m.forEach(
+          (name, t) -> {
+            assertEquals(name, t.name());
+            check(t);
+          });
     }
   }
 

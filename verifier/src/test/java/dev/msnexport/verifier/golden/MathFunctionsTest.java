@@ -18,7 +18,10 @@ class MathFunctionsTest {
     assertEquals(-0.9661051464753108, MathFunctions.erf(-1.5), 1e-15);
     assertEquals(0.9995930479825550, MathFunctions.erf(2.5), 1e-15);
     assertEquals(0.9996142945182758, MathFunctions.erf(2.51), 1e-15);
-    assertEquals(0.9953222650189527, MathFunctions.erf(2.0000001) - 1.0e-7 * 2 / Math.sqrt(Math.PI) * Math.exp(-4), 1e-13);
+    assertEquals(
+        0.9953222650189527,
+        MathFunctions.erf(2.0000001) - 1.0e-7 * 2 / Math.sqrt(Math.PI) * Math.exp(-4),
+        1e-13);
     assertEquals(1.0, MathFunctions.erf(10), 0);
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
-import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
@@ -26,7 +25,9 @@ class MemoryHealthTest {
 
   static Path trainedFixture() {
     try {
-      return Path.of(MemoryHealthTest.class.getResource("/fixtures/small-trained/config.json").toURI()).getParent();
+      return Path.of(
+              MemoryHealthTest.class.getResource("/fixtures/small-trained/config.json").toURI())
+          .getParent();
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
@@ -50,7 +51,10 @@ class MemoryHealthTest {
     }
   }
 
-  /** Identical keys: every query scores every sub-key the same, ties go to the lowest indices, one set of k slots for all. */
+  /**
+   * Identical keys: every query scores every sub-key the same, ties go to the lowest indices, one
+   * set of k slots for all.
+   */
   @Test
   void identicalKeysCollapse() throws Exception {
     ModelConfig m = Profiles.load("small").model();
@@ -72,7 +76,8 @@ class MemoryHealthTest {
       }
       w.write(dst.resolve(Checkpoint.WEIGHTS_FILE), Map.of());
     }
-    AtomicFiles.writeString(dst.resolve(Checkpoint.CONFIG_FILE), Files.readString(src.resolve(Checkpoint.CONFIG_FILE)));
+    AtomicFiles.writeString(
+        dst.resolve(Checkpoint.CONFIG_FILE), Files.readString(src.resolve(Checkpoint.CONFIG_FILE)));
     try (Checkpoint c = Checkpoint.open(dst)) {
       MemoryHealth.Report r = MemoryHealth.compute(c, 64, 1);
       assertTrue(r.collapsed());
@@ -81,8 +86,10 @@ class MemoryHealthTest {
         assertEquals(1.0, l.top1PercentShare(), 1e-12);
         assertEquals(3, l.warnings().size(), () -> l.warnings().toString());
       }
-      assertTrue(r.lines().stream().anyMatch(s -> s.contains("WARNING: layer 0: retrieval looks collapsed")), () -> String.join("\n",
-          r.lines()));
+      assertTrue(
+          r.lines().stream()
+              .anyMatch(s -> s.contains("WARNING: layer 0: retrieval looks collapsed")),
+          () -> String.join("\n", r.lines()));
     }
     // the untouched synthetic checkpoint (random keys) is healthy
     try (Checkpoint c = Checkpoint.open(src)) {
@@ -119,7 +126,9 @@ class MemoryHealthTest {
     sparse[70] = 10_000;
     sparse[700] = 10_000;
     MemoryHealth.Layer s = MemoryHealth.fromCounts(0, sparse, 2);
-    assertTrue(s.warnings().stream().anyMatch(w -> w.contains("only 3 of 10000 slots used")), s.warnings().toString());
+    assertTrue(
+        s.warnings().stream().anyMatch(w -> w.contains("only 3 of 10000 slots used")),
+        s.warnings().toString());
     assertEquals(Math.log(3) / Math.log(10_000), s.entropyNormalized(), 1e-12);
   }
 }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The host probes run and give usable, finite ceilings (their values are a benchmark's business). */
+/**
+ * The host probes run and give usable, finite ceilings (their values are a benchmark's business).
+ */
 class HostCeilingsTest {
   @Test
   void probesGiveFinitePositiveCeilings() {

@@ -33,7 +33,9 @@ class LatencyBenchmarkTest {
     }
   }
 
-  /** Takes {@code scale} times a seeded long-tailed draw around {@code medianNs}; logs every run. */
+  /**
+   * Takes {@code scale} times a seeded long-tailed draw around {@code medianNs}; logs every run.
+   */
   static class FakeBackend implements Backend {
     final String name;
     final FakeClock clock;
@@ -45,7 +47,14 @@ class LatencyBenchmarkTest {
     final List<Long> taken = new ArrayList<>();
     int infers;
 
-    FakeBackend(String name, FakeClock clock, long seed, double medianNs, double scale, List<String> log, boolean canPrepare) {
+    FakeBackend(
+        String name,
+        FakeClock clock,
+        long seed,
+        double medianNs,
+        double scale,
+        List<String> log,
+        boolean canPrepare) {
       this.name = name;
       this.clock = clock;
       this.rng = new SplittableRandom(seed);
@@ -110,7 +119,8 @@ class LatencyBenchmarkTest {
   }
 
   static Map<String, HostTensor> inputs(int batch) {
-    return Map.of("tokens", HostTensor.ofFloats("tokens", new long[] {batch, 1}, new double[batch]));
+    return Map.of(
+        "tokens", HostTensor.ofFloats("tokens", new long[] {batch, 1}, new double[batch]));
   }
 
   static final List<String> QUIET = new ArrayList<>();
@@ -122,9 +132,16 @@ class LatencyBenchmarkTest {
     FakeBackend a = new FakeBackend("a", clock, 1, 1000, 1, log, true);
     FakeBackend b = new FakeBackend("b", clock, 2, 1000, 1, log, true);
     // 10 runs each in 5 rounds: blocks of 2, the starting backend alternating; no warm-up
-    List<BenchResult> r = LatencyBenchmark.run(List.of(a, b), List.of(4), LatencyBenchmarkTest::inputs,
-        new LatencyBenchmark.Plan(0, 10, 0, 5), clock, QUIET::add);
-    assertEquals(String.join("", List.of("aabb", "bbaa", "aabb", "bbaa", "aabb")), String.join("", log));
+    List<BenchResult> r =
+        LatencyBenchmark.run(
+            List.of(a, b),
+            List.of(4),
+            LatencyBenchmarkTest::inputs,
+            new LatencyBenchmark.Plan(0, 10, 0, 5),
+            clock,
+            QUIET::add);
+    assertEquals(
+        String.join("", List.of("aabb", "bbaa", "aabb", "bbaa", "aabb")), String.join("", log));
     assertEquals(2, r.size());
     for (BenchResult x : r) {
       assertEquals(4, x.batch());
@@ -149,17 +166,25 @@ class LatencyBenchmarkTest {
   void warmupIsNotRecordedAndDurationSplitsIntoSlices() {
     FakeClock clock = new FakeClock();
     List<String> log = new ArrayList<>();
-    // constant 100 us per run: warm-up 1 ms = 10 runs; 10 ms in 4 rounds = slices of 2.5 ms = 25 runs
-    FakeBackend a = new FakeBackend("a", clock, 1, 100_000, 1, log, true) {
-      @Override
-      long step() {
-        clock.now += 100_000;
-        log.add(name);
-        return 100_000;
-      }
-    };
-    List<BenchResult> r = LatencyBenchmark.run(List.of(a), List.of(1, 2), LatencyBenchmarkTest::inputs,
-        new LatencyBenchmark.Plan(1, 0, 0.010, 4), clock, QUIET::add);
+    // constant 100 us per run: warm-up 1 ms = 10 runs; 10 ms in 4 rounds = slices of 2.5 ms = 25
+    // runs
+    FakeBackend a =
+        new FakeBackend("a", clock, 1, 100_000, 1, log, true) {
+          @Override
+          long step() {
+            clock.now += 100_000;
+            log.add(name);
+            return 100_000;
+          }
+        };
+    List<BenchResult> r =
+        LatencyBenchmark.run(
+            List.of(a),
+            List.of(1, 2),
+            LatencyBenchmarkTest::inputs,
+            new LatencyBenchmark.Plan(1, 0, 0.010, 4),
+            clock,
+            QUIET::add);
     assertEquals(2, r.size());
     assertEquals(100, r.get(0).iterations());
     assertEquals(0.010, r.get(0).measured_s(), 1e-12);
@@ -173,8 +198,14 @@ class LatencyBenchmarkTest {
     List<String> log = new ArrayList<>();
     FakeBackend plain = new FakeBackend("plain", clock, 1, 1000, 1, log, false);
     FakeGpuBackend gpu = new FakeGpuBackend("gpu", clock, 2, log);
-    List<BenchResult> r = LatencyBenchmark.run(List.of(plain, gpu), List.of(8), LatencyBenchmarkTest::inputs,
-        new LatencyBenchmark.Plan(0, 7, 0, 3), clock, QUIET::add);
+    List<BenchResult> r =
+        LatencyBenchmark.run(
+            List.of(plain, gpu),
+            List.of(8),
+            LatencyBenchmarkTest::inputs,
+            new LatencyBenchmark.Plan(0, 7, 0, 3),
+            clock,
+            QUIET::add);
     assertFalse(r.get(0).prepared());
     assertEquals(7, plain.infers);
     assertEquals(7, r.get(0).iterations());
@@ -186,26 +217,56 @@ class LatencyBenchmarkTest {
     assertEquals(r.get(1).host_ms().p50() / 2, r.get(1).gpu_ms().p50(), 1e-12);
   }
 
-  /** End to end through the benchmark: a backend 30% slower fails the ratio gate, an equal one passes 20 of 20 a 1.10 limit. */
+  /**
+   * End to end through the benchmark: a backend 30% slower fails the ratio gate, an equal one
+   * passes 20 of 20 a 1.10 limit.
+   */
   @Test
   void gatesOnBenchmarkedFakes() {
     LatencyGate.Settings s = LatencyGate.Settings.defaults();
     FakeClock clock = new FakeClock();
-    List<BenchResult> slow = LatencyBenchmark.run(
-        List.of(new FakeBackend("ort-reference", clock, 1, 50_000, 1, QUIET, true),
-            new FakeBackend("ort-custom", clock, 2, 50_000, 1.3, QUIET, true)),
-        List.of(64), LatencyBenchmarkTest::inputs, new LatencyBenchmark.Plan(0, 2000, 0, 20), clock, QUIET::add);
-    GateResult g = LatencyGate.ratio("ort-custom", "ort-reference", 64, slow.get(1).samples_ns(), slow.get(0).samples_ns(), 1.0, s);
+    List<BenchResult> slow =
+        LatencyBenchmark.run(
+            List.of(
+                new FakeBackend("ort-reference", clock, 1, 50_000, 1, QUIET, true),
+                new FakeBackend("ort-custom", clock, 2, 50_000, 1.3, QUIET, true)),
+            List.of(64),
+            LatencyBenchmarkTest::inputs,
+            new LatencyBenchmark.Plan(0, 2000, 0, 20),
+            clock,
+            QUIET::add);
+    GateResult g =
+        LatencyGate.ratio(
+            "ort-custom",
+            "ort-reference",
+            64,
+            slow.get(1).samples_ns(),
+            slow.get(0).samples_ns(),
+            1.0,
+            s);
     assertEquals("fail", g.verdict(), g.message());
 
     int passes = 0;
     for (int trial = 0; trial < 20; trial++) {
-      List<BenchResult> eq = LatencyBenchmark.run(
-          List.of(new FakeBackend("ort-reference", clock, 1000 + trial, 50_000, 1, QUIET, true),
-              new FakeBackend("ort-custom", clock, 2000 + trial, 50_000, 1, QUIET, true)),
-          List.of(64), LatencyBenchmarkTest::inputs, new LatencyBenchmark.Plan(0, 2000, 0, 20), clock, QUIET::add);
-      if (LatencyGate.ratio("ort-custom", "ort-reference", 64, eq.get(1).samples_ns(), eq.get(0).samples_ns(), 1.10,
-          new LatencyGate.Settings(2000, 0.95, trial)).pass()) {
+      List<BenchResult> eq =
+          LatencyBenchmark.run(
+              List.of(
+                  new FakeBackend("ort-reference", clock, 1000 + trial, 50_000, 1, QUIET, true),
+                  new FakeBackend("ort-custom", clock, 2000 + trial, 50_000, 1, QUIET, true)),
+              List.of(64),
+              LatencyBenchmarkTest::inputs,
+              new LatencyBenchmark.Plan(0, 2000, 0, 20),
+              clock,
+              QUIET::add);
+      if (LatencyGate.ratio(
+              "ort-custom",
+              "ort-reference",
+              64,
+              eq.get(1).samples_ns(),
+              eq.get(0).samples_ns(),
+              1.10,
+              new LatencyGate.Settings(2000, 0.95, trial))
+          .pass()) {
         passes++;
       }
     }

@@ -16,22 +16,34 @@ class LimitGuardTest {
   void gatesRefuseANonFiniteOrNonPositiveLimit() {
     LatencyGate.Settings s = LatencyGate.Settings.defaults();
     for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, 0, -1}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> LatencyGate.ratio("ort-custom", "ort-reference", 1, SAMPLES, SAMPLES, bad, s), "ratio limit " + bad);
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> LatencyGate.ratio("ort-custom", "ort-reference", 1, SAMPLES, SAMPLES, bad, s),
+              "ratio limit " + bad);
       assertTrue(e.getMessage().contains("finite positive"), e.getMessage());
     }
-    assertThrows(IllegalArgumentException.class, () -> LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.NaN, s));
-    assertThrows(IllegalArgumentException.class, () -> LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES,
-        Double.POSITIVE_INFINITY, s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.NaN, s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.POSITIVE_INFINITY, s));
   }
 
   @Test
   void settingsAndPlansRefuseMeaninglessValues() {
     assertThrows(IllegalArgumentException.class, () -> new LatencyGate.Settings(0, 0.95, 0));
-    assertThrows(IllegalArgumentException.class, () -> new LatencyGate.Settings(100, Double.NaN, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> new LatencyGate.Settings(100, Double.NaN, 0));
     assertThrows(IllegalArgumentException.class, () -> new LatencyGate.Settings(100, 1, 0));
-    assertThrows(IllegalArgumentException.class, () -> new LatencyBenchmark.Plan(Double.NaN, 10, 0, 1));
-    assertThrows(IllegalArgumentException.class, () -> new LatencyBenchmark.Plan(0, 0, Double.POSITIVE_INFINITY, 1));
-    assertThrows(IllegalArgumentException.class, () -> new LatencyBenchmark.Plan(0, 0, Double.NaN, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> new LatencyBenchmark.Plan(Double.NaN, 10, 0, 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new LatencyBenchmark.Plan(0, 0, Double.POSITIVE_INFINITY, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> new LatencyBenchmark.Plan(0, 0, Double.NaN, 1));
   }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class PercentilesTest {
   @Test
   void trtexecRuleInSinglePrecision() {
-    // n = 100, p99: 1 - 0.99f = 0.0099999905, times 100 is just below 1: nothing excluded, the maximum
+    // n = 100, p99: 1 - 0.99f = 0.0099999905, times 100 is just below 1: nothing excluded, the
+    // maximum
     assertEquals(99, Percentiles.index(100, 99));
     // n = 1000, p99: 9.9999905 -> 9 excluded -> index 990 (double arithmetic would give 10 -> 989)
     assertEquals(990, Percentiles.index(1000, 99));
@@ -21,7 +22,8 @@ class PercentilesTest {
     assertEquals(999, Percentiles.index(1000, 99.9));
     // n = 20, p95: 1 - 0.95f = 0.050000012, times 20 = 1.0000002 -> 1 -> index 18
     assertEquals(18, Percentiles.index(20, 95));
-    // n = 4, p50: 2 excluded -> index 1 (the lower middle); p0: all but one excluded -> 0; p100 -> the maximum
+    // n = 4, p50: 2 excluded -> index 1 (the lower middle); p0: all but one excluded -> 0; p100 ->
+    // the maximum
     assertEquals(1, Percentiles.index(4, 50));
     assertEquals(0, Percentiles.index(4, 0));
     assertEquals(3, Percentiles.index(4, 100));
@@ -96,8 +98,17 @@ class PercentilesTest {
 
   @Test
   void skippedGateCarriesNoFigures() {
-    GateResult g = LatencyGate.gate("x", GateResult.REFERENCE_RATIO, "a", "b", 1, new long[0], new long[] {1}, 1.0,
-        LatencyGate.Settings.defaults());
+    GateResult g =
+        LatencyGate.gate(
+            "x",
+            GateResult.REFERENCE_RATIO,
+            "a",
+            "b",
+            1,
+            new long[0],
+            new long[] {1},
+            1.0,
+            LatencyGate.Settings.defaults());
     assertEquals("skipped", g.verdict());
     assertNull(g.ratio());
   }

@@ -58,22 +58,38 @@ class PlotsDegradeTest {
     String why = ReportWriter.writeVerify(tmp, ReportsTest.verifyReport(), new Plots(src));
     assertEquals("NoClassDefFoundError: java/awt/Color", why);
     assertEquals(1, src.calls.get(), "the first failure turns the other plots off");
-    for (String f : new String[] {ReportWriter.JSON, ReportWriter.MARKDOWN, ReportWriter.JUNIT, ReportWriter.HTML}) {
+    for (String f :
+        new String[] {
+          ReportWriter.JSON, ReportWriter.MARKDOWN, ReportWriter.JUNIT, ReportWriter.HTML
+        }) {
       assertTrue(Files.size(tmp.resolve(f)) > 0, f);
     }
     String html = Files.readString(tmp.resolve(ReportWriter.HTML));
-    assertTrue(html.contains("<h2>Outputs</h2>") && html.contains("charts skipped") && html.contains("java/awt/Color"), html);
+    assertTrue(
+        html.contains("<h2>Outputs</h2>")
+            && html.contains("charts skipped")
+            && html.contains("java/awt/Color"),
+        html);
     assertFalse(html.contains("data:image/png"), "no plot");
-    assertTrue(Plots.skippedLine(why).startsWith("charts skipped (") && Plots.skippedLine(why).lines().count() == 1);
+    assertTrue(
+        Plots.skippedLine(why).startsWith("charts skipped (")
+            && Plots.skippedLine(why).lines().count() == 1);
   }
 
   @Test
   void aBenchReportWithFailingFontsHasEverythingButThePlots() throws Exception {
-    NoAwt src = new NoAwt(new InternalError("java.lang.reflect.InvocationTargetException\n  at sun.awt.FontConfiguration"));
+    NoAwt src =
+        new NoAwt(
+            new InternalError(
+                "java.lang.reflect.InvocationTargetException\n  at sun.awt.FontConfiguration"));
     String why = ReportWriter.writeBench(tmp, ReportsTest.benchReport(), new Plots(src));
-    assertEquals("InternalError: java.lang.reflect.InvocationTargetException at sun.awt.FontConfiguration", why, "one line");
+    assertEquals(
+        "InternalError: java.lang.reflect.InvocationTargetException at sun.awt.FontConfiguration",
+        why,
+        "one line");
     String html = Files.readString(tmp.resolve(ReportWriter.HTML));
-    assertTrue(html.contains("<h2>Host latency (ms)</h2>") && html.contains("charts skipped"), html);
+    assertTrue(
+        html.contains("<h2>Host latency (ms)</h2>") && html.contains("charts skipped"), html);
     assertTrue(Files.readString(tmp.resolve(ReportWriter.JSON)).contains("\"results\""));
   }
 
@@ -83,6 +99,7 @@ class PlotsDegradeTest {
     assertTrue(Files.readString(tmp.resolve(ReportWriter.HTML)).contains("data:image/png"));
     assertFalse(Files.readString(tmp.resolve(ReportWriter.HTML)).contains("charts skipped"));
     NoAwt oom = new NoAwt(new OutOfMemoryError("Java heap space"));
-    assertThrows(OutOfMemoryError.class, () -> HtmlReport.bench(ReportsTest.benchReport(), new Plots(oom)));
+    assertThrows(
+        OutOfMemoryError.class, () -> HtmlReport.bench(ReportsTest.benchReport(), new Plots(oom)));
   }
 }

@@ -34,25 +34,72 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
-/** The four report kinds: schemas and key order, JUnit XML structure, Markdown text, self-contained HTML. */
+/**
+ * The four report kinds: schemas and key order, JUnit XML structure, Markdown text, self-contained
+ * HTML.
+ */
 class ReportsTest {
   @TempDir Path tmp;
 
-  /** Two comparisons: one passes, one has a failing output and a mismatched retrieval layer; one backend errored. */
+  /**
+   * Two comparisons: one passes, one has a failing output and a mismatched retrieval layer; one
+   * backend errored.
+   */
   static VerifyReport verifyReport() {
-    OutputComparison ok = OutputComparison.of("click", new long[] {3, 1}, new double[] {0.5, 0.25, 0.125}, new double[] {0.5, 0.25, 0.125},
-        1e-5, 1e-5);
-    OutputComparison bad = OutputComparison.of("finish <&\"'>", new long[] {3, 1}, new double[] {0.5, 0.3, 0.125},
-        new double[] {0.5, 0.25, 0.125}, 1e-5, 1e-5);
-    RetrievalComparison same = RetrievalComparison.of(0, 2, new long[] {1, 2}, new double[] {0.5, 0.5}, new long[] {1, 2},
-        new double[] {0.5, 0.5}, null, 1e-4);
-    RetrievalComparison diff = RetrievalComparison.of(0, 2, new long[] {1, 3}, new double[] {0.9, 0.1}, new long[] {1, 2},
-        new double[] {0.5, 0.5}, null, 1e-4);
-    return new VerifyReport(VerifyReport.SCHEMA, "test", "m", "tiny", "fp32", 3, 0, false,
-        List.of(new VerifyReport.BackendRun("golden", "ok", 0.1, null), new VerifyReport.BackendRun("ort-reference", "ok", 0.2, null),
+    OutputComparison ok =
+        OutputComparison.of(
+            "click",
+            new long[] {3, 1},
+            new double[] {0.5, 0.25, 0.125},
+            new double[] {0.5, 0.25, 0.125},
+            1e-5,
+            1e-5);
+    OutputComparison bad =
+        OutputComparison.of(
+            "finish <&\"'>",
+            new long[] {3, 1},
+            new double[] {0.5, 0.3, 0.125},
+            new double[] {0.5, 0.25, 0.125},
+            1e-5,
+            1e-5);
+    RetrievalComparison same =
+        RetrievalComparison.of(
+            0,
+            2,
+            new long[] {1, 2},
+            new double[] {0.5, 0.5},
+            new long[] {1, 2},
+            new double[] {0.5, 0.5},
+            null,
+            1e-4);
+    RetrievalComparison diff =
+        RetrievalComparison.of(
+            0,
+            2,
+            new long[] {1, 3},
+            new double[] {0.9, 0.1},
+            new long[] {1, 2},
+            new double[] {0.5, 0.5},
+            null,
+            1e-4);
+    return new VerifyReport(
+        VerifyReport.SCHEMA,
+        "test",
+        "m",
+        "tiny",
+        "fp32",
+        3,
+        0,
+        false,
+        List.of(
+            new VerifyReport.BackendRun("golden", "ok", 0.1, null),
+            new VerifyReport.BackendRun("ort-reference", "ok", 0.2, null),
             new VerifyReport.BackendRun("ort-custom", "error", 0.0, "cannot load \u0001 library")),
-        List.of(new VerifyReport.Comparison("ort-reference", "golden", true, List.of(ok), List.of(same)),
-            new VerifyReport.Comparison("ort-custom", "golden", false, List.of(ok, bad), List.of(diff))));
+        List.of(
+            new VerifyReport.Comparison(
+                "ort-reference", "golden", true, List.of(ok), List.of(same)),
+            new VerifyReport.Comparison(
+                "ort-custom", "golden", false, List.of(ok, bad), List.of(diff))));
   }
 
   static long[] samples(long seed, int n, double scale) {
@@ -66,7 +113,8 @@ class ReportsTest {
 
   static BenchResult result(String backend, int batch, long[] s) {
     LatencyStats st = LatencyStats.ofNanos(s);
-    return new BenchResult(backend, batch, true, s.length, 0, batch * 1000 / st.mean(), st, null, s, null, "");
+    return new BenchResult(
+        backend, batch, true, s.length, 0, batch * 1000 / st.mean(), st, null, s, null, "");
   }
 
   static BenchReport benchReport() {
@@ -78,18 +126,53 @@ class ReportsTest {
       BenchResult cand = result("ort-custom", batch, samples(batch + 7, 1000, batch == 64 ? 2 : 1));
       results.add(ref);
       results.add(cand);
-      gates.add(LatencyGate.ratio("ort-custom", "ort-reference", batch, cand.samples_ns(), ref.samples_ns(), 1.0, gs));
+      gates.add(
+          LatencyGate.ratio(
+              "ort-custom", "ort-reference", batch, cand.samples_ns(), ref.samples_ns(), 1.0, gs));
     }
-    gates.add(GateResult.skipped("p99 regression ort-custom batch 512", GateResult.BASELINE_REGRESSION, "ort-custom",
-        "baseline:ort-custom", 512, 1.1, "the baseline has no result for ort-custom at batch 512"));
+    gates.add(
+        GateResult.skipped(
+            "p99 regression ort-custom batch 512",
+            GateResult.BASELINE_REGRESSION,
+            "ort-custom",
+            "baseline:ort-custom",
+            512,
+            1.1,
+            "the baseline has no result for ort-custom at batch 512"));
     boolean pass = gates.stream().allMatch(GateResult::pass);
-    return new BenchReport(BenchReport.SCHEMA, "test", "m", "tiny", "fp32", "2026-01-01T00:00:00Z", BenchReport.Host.current(),
-        new BenchReport.Settings(List.of("ort-reference", "ort-custom"), List.of(1, 64), 500, null, 2.0, 20, 0, 0, "trtexec", 500,
-            0.95, 1.0, 0.1, null), pass, results, gates, List.of(), null);
+    return new BenchReport(
+        BenchReport.SCHEMA,
+        "test",
+        "m",
+        "tiny",
+        "fp32",
+        "2026-01-01T00:00:00Z",
+        BenchReport.Host.current(),
+        new BenchReport.Settings(
+            List.of("ort-reference", "ort-custom"),
+            List.of(1, 64),
+            500,
+            null,
+            2.0,
+            20,
+            0,
+            0,
+            "trtexec",
+            500,
+            0.95,
+            1.0,
+            0.1,
+            null),
+        pass,
+        results,
+        gates,
+        List.of(),
+        null);
   }
 
   static Document parseXml(String xml) throws Exception {
-    return DocumentBuilderFactory.newInstance().newDocumentBuilder()
+    return DocumentBuilderFactory.newInstance()
+        .newDocumentBuilder()
         .parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -108,7 +191,8 @@ class ReportsTest {
       int f = s.getElementsByTagName("failure").getLength();
       int e = s.getElementsByTagName("error").getLength();
       int sk = s.getElementsByTagName("skipped").getLength();
-      assertEquals(cases.getLength(), Integer.parseInt(s.getAttribute("tests")), s.getAttribute("name"));
+      assertEquals(
+          cases.getLength(), Integer.parseInt(s.getAttribute("tests")), s.getAttribute("name"));
       assertEquals(f, Integer.parseInt(s.getAttribute("failures")));
       assertEquals(e, Integer.parseInt(s.getAttribute("errors")));
       assertEquals(sk, Integer.parseInt(s.getAttribute("skipped")));
@@ -130,7 +214,9 @@ class ReportsTest {
     assertEquals(skipped, Integer.parseInt(root.getAttribute("skipped")));
     NodeList fl = root.getElementsByTagName("failure");
     for (int i = 0; i < fl.getLength(); i++) {
-      assertFalse(((Element) fl.item(i)).getAttribute("message").isEmpty(), "a failure carries its message");
+      assertFalse(
+          ((Element) fl.item(i)).getAttribute("message").isEmpty(),
+          "a failure carries its message");
     }
   }
 
@@ -138,13 +224,22 @@ class ReportsTest {
   void tieExemptNoteSaysWhenNothingWasLeftToCompare() {
     double[] ref = {0.5, 0.25};
     double[] cand = {0.6, 0.25};
-    OutputComparison some = OutputComparison.of("click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, false});
+    OutputComparison some =
+        OutputComparison.of(
+            "click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, false});
     assertTrue(some.pass());
     assertEquals("; 1 tie-exempt (max abs 1.00e-01)", MarkdownReport.tieExempt(some));
-    OutputComparison all = OutputComparison.of("click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, true});
-    assertTrue(MarkdownReport.tieExempt(all).contains("all 2 tie-exempt") && MarkdownReport.tieExempt(all).contains("nothing left"),
+    OutputComparison all =
+        OutputComparison.of(
+            "click", new long[] {2, 1}, cand, ref, 1e-5, 0, new boolean[] {true, true});
+    assertTrue(
+        MarkdownReport.tieExempt(all).contains("all 2 tie-exempt")
+            && MarkdownReport.tieExempt(all).contains("nothing left"),
         MarkdownReport.tieExempt(all));
-    assertEquals("", MarkdownReport.tieExempt(OutputComparison.of("click", new long[] {2, 1}, ref, ref, 1e-5, 0, null)));
+    assertEquals(
+        "",
+        MarkdownReport.tieExempt(
+            OutputComparison.of("click", new long[] {2, 1}, ref, ref, 1e-5, 0, null)));
   }
 
   @Test
@@ -157,9 +252,13 @@ class ReportsTest {
     assertEquals(2, Integer.parseInt(root.getAttribute("failures")));
     assertEquals(1, Integer.parseInt(root.getAttribute("errors")));
     NodeList failures = root.getElementsByTagName("failure");
-    String messages = ((Element) failures.item(0)).getAttribute("message") + ((Element) failures.item(1)).getAttribute("message");
+    String messages =
+        ((Element) failures.item(0)).getAttribute("message")
+            + ((Element) failures.item(1)).getAttribute("message");
     assertTrue(messages.contains("finish <&\"'>") && messages.contains("1 of 3"), messages);
-    assertTrue(messages.contains("layer 0") && messages.contains("slots [1, 3] instead of [1, 2]"), messages);
+    assertTrue(
+        messages.contains("layer 0") && messages.contains("slots [1, 3] instead of [1, 2]"),
+        messages);
   }
 
   @Test
@@ -182,11 +281,18 @@ class ReportsTest {
     assertTrue(v.contains("| ort-custom | golden | finish <&\"'> |"), v);
     assertTrue(v.contains("**FAIL** (1/3)"));
     // the histogram as text: exact matches and the 0.05 error, bars scaled to the largest bin
-    assertTrue(v.contains("finish <&\"'> (3 elements)\n  0                       2 " + "#".repeat(MarkdownReport.BAR) + "\n"), v);
-    assertTrue(v.contains("  (1e-02, 1e-01]          1 " + "#".repeat(MarkdownReport.BAR / 2) + "\n"), v);
+    assertTrue(
+        v.contains(
+            "finish <&\"'> (3 elements)\n  0                       2 "
+                + "#".repeat(MarkdownReport.BAR)
+                + "\n"),
+        v);
+    assertTrue(
+        v.contains("  (1e-02, 1e-01]          1 " + "#".repeat(MarkdownReport.BAR / 2) + "\n"), v);
     String b = MarkdownReport.bench(benchReport());
     assertTrue(b.startsWith("# msn-export bench: FAIL (1 gate)"), b);
-    assertTrue(b.contains("| p99 ratio ort-custom/ort-reference batch 64 |") && b.contains("**FAIL**"), b);
+    assertTrue(
+        b.contains("| p99 ratio ort-custom/ort-reference batch 64 |") && b.contains("**FAIL**"), b);
     assertTrue(b.contains("| ort-reference | 1 | 1000 |"), b);
   }
 
@@ -212,7 +318,9 @@ class ReportsTest {
       assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
     }
     for (String html : List.of(v, b)) {
-      assertFalse(html.contains("http://") || html.contains("https://") || html.contains("<script"), "no external resource");
+      assertFalse(
+          html.contains("http://") || html.contains("https://") || html.contains("<script"),
+          "no external resource");
     }
     assertTrue(v.contains("finish &lt;&amp;&quot;&#39;&gt;"), "names are escaped");
   }
@@ -228,19 +336,86 @@ class ReportsTest {
   @Test
   void benchJsonSchemaHasStableKeys() throws Exception {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(benchReport()));
-    assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "created", "host", "settings", "pass", "results",
-        "gates", "floors", "layer_profiles"), keys(j));
+    assertEquals(
+        List.of(
+            "schema",
+            "tool_version",
+            "model",
+            "profile",
+            "values_dtype",
+            "created",
+            "host",
+            "settings",
+            "pass",
+            "results",
+            "gates",
+            "floors",
+            "layer_profiles"),
+        keys(j));
     assertEquals("msn-export.bench/1", j.get("schema").asText());
     assertEquals(List.of("os", "arch", "cpus", "java"), keys(j.get("host")));
-    assertEquals(List.of("backends", "batches", "warmup_ms", "iterations", "duration_s", "rounds", "threads", "seed", "percentile_rule",
-        "bootstrap_resamples", "confidence", "max_p99_ratio", "max_p99_regression", "baseline"), keys(j.get("settings")));
-    assertEquals(List.of("backend", "batch", "prepared", "iterations", "measured_s", "throughput_samples_per_s", "host_ms", "gpu_ms",
-        "samples_ns", "gpu_samples_ms", "hdr_histogram"), keys(j.get("results").get(0)));
-    assertEquals(List.of("count", "min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max", "stddev"),
+    assertEquals(
+        List.of(
+            "backends",
+            "batches",
+            "warmup_ms",
+            "iterations",
+            "duration_s",
+            "rounds",
+            "threads",
+            "seed",
+            "percentile_rule",
+            "bootstrap_resamples",
+            "confidence",
+            "max_p99_ratio",
+            "max_p99_regression",
+            "baseline"),
+        keys(j.get("settings")));
+    assertEquals(
+        List.of(
+            "backend",
+            "batch",
+            "prepared",
+            "iterations",
+            "measured_s",
+            "throughput_samples_per_s",
+            "host_ms",
+            "gpu_ms",
+            "samples_ns",
+            "gpu_samples_ms",
+            "hdr_histogram"),
+        keys(j.get("results").get(0)));
+    assertEquals(
+        List.of("count", "min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max", "stddev"),
         keys(j.get("results").get(0).get("host_ms")));
-    assertEquals(List.of("name", "kind", "candidate", "reference", "batch", "limit", "candidate_p99_ms", "reference_p99_ms", "ratio",
-        "ci_low", "ci_high", "confidence", "resamples", "candidate_samples", "reference_samples", "verdict", "pass", "message", "statistic", "candidate_ms", "reference_ms", "p99_ratio",
-        "p99_ci_low", "p99_ci_high", "machine_drift"), keys(j.get("gates").get(0)));
+    assertEquals(
+        List.of(
+            "name",
+            "kind",
+            "candidate",
+            "reference",
+            "batch",
+            "limit",
+            "candidate_p99_ms",
+            "reference_p99_ms",
+            "ratio",
+            "ci_low",
+            "ci_high",
+            "confidence",
+            "resamples",
+            "candidate_samples",
+            "reference_samples",
+            "verdict",
+            "pass",
+            "message",
+            "statistic",
+            "candidate_ms",
+            "reference_ms",
+            "p99_ratio",
+            "p99_ci_low",
+            "p99_ci_high",
+            "machine_drift"),
+        keys(j.get("gates").get(0)));
     // and it reads back strictly (the baseline path)
     Path f = tmp.resolve("b.json");
     Files.writeString(f, Profiles.toJson(benchReport()));
@@ -252,41 +427,123 @@ class ReportsTest {
   @Test
   void verifyJsonSchemaHasStableKeys() throws Exception {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(verifyReport()));
-    assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons"),
+    assertEquals(
+        List.of(
+            "schema",
+            "tool_version",
+            "model",
+            "profile",
+            "values_dtype",
+            "batch",
+            "seed",
+            "pass",
+            "backends",
+            "comparisons"),
         keys(j));
-    assertEquals(List.of("candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"),
+    assertEquals(
+        List.of(
+            "candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"),
         keys(j.get("comparisons").get(0)));
-    assertEquals(List.of("name", "shape", "elements", "pass", "atol", "rtol", "max_abs", "mean_abs", "median_abs", "p99_abs", "max_rel",
-        "mean_rel", "median_rel", "p99_rel", "cosine", "non_finite", "failing_elements", "worst_index", "min_atol_to_pass",
-        "min_rtol_to_pass", "tie_exempt_elements", "tie_exempt_max_abs", "histogram"), keys(j.get("comparisons").get(0).get("outputs").get(0)));
-    assertEquals(List.of("layer", "queries", "k", "identical_queries", "tie_queries", "mismatched_queries", "downstream_queries",
-        "identical_fraction", "set_changing_tie_queries", "tie_epsilon", "min_tie_epsilon_to_pass",
-        "score_source", "pass", "first_mismatch"),
+    assertEquals(
+        List.of(
+            "name",
+            "shape",
+            "elements",
+            "pass",
+            "atol",
+            "rtol",
+            "max_abs",
+            "mean_abs",
+            "median_abs",
+            "p99_abs",
+            "max_rel",
+            "mean_rel",
+            "median_rel",
+            "p99_rel",
+            "cosine",
+            "non_finite",
+            "failing_elements",
+            "worst_index",
+            "min_atol_to_pass",
+            "min_rtol_to_pass",
+            "tie_exempt_elements",
+            "tie_exempt_max_abs",
+            "histogram"),
+        keys(j.get("comparisons").get(0).get("outputs").get(0)));
+    assertEquals(
+        List.of(
+            "layer",
+            "queries",
+            "k",
+            "identical_queries",
+            "tie_queries",
+            "mismatched_queries",
+            "downstream_queries",
+            "identical_fraction",
+            "set_changing_tie_queries",
+            "tie_epsilon",
+            "min_tie_epsilon_to_pass",
+            "score_source",
+            "pass",
+            "first_mismatch"),
         keys(j.get("comparisons").get(0).get("retrieval").get(0)));
   }
 
   @Test
   void verifyJsonHasMemoryHealthLastWhenComputed() throws Exception {
     MemoryHealth.Layer collapsed = MemoryHealth.fromCounts(0, new long[] {90, 10, 0, 0}, 1);
-    JsonNode j = Profiles.JSON.readTree(Profiles.toJson(verifyReport().withMemoryHealth(new MemoryHealth.Report(100, 7,
-        List.of(collapsed)))));
-    assertEquals(List.of("schema", "tool_version", "model", "profile", "values_dtype", "batch", "seed", "pass", "backends", "comparisons",
-        "memory_health"), keys(j));
+    JsonNode j =
+        Profiles.JSON.readTree(
+            Profiles.toJson(
+                verifyReport()
+                    .withMemoryHealth(new MemoryHealth.Report(100, 7, List.of(collapsed)))));
+    assertEquals(
+        List.of(
+            "schema",
+            "tool_version",
+            "model",
+            "profile",
+            "values_dtype",
+            "batch",
+            "seed",
+            "pass",
+            "backends",
+            "comparisons",
+            "memory_health"),
+        keys(j));
     JsonNode h = j.get("memory_health");
     assertEquals(List.of("samples", "seed", "collapsed", "layers"), keys(h));
     assertEquals(100, h.get("samples").asInt());
     assertTrue(h.get("collapsed").asBoolean());
     JsonNode l = h.get("layers").get(0);
-    assertEquals(List.of("layer", "slots", "draws", "slots_used", "fraction_used", "uniform_fraction_used", "entropy_nats",
-        "entropy_normalized", "top1_percent_slots", "top1_percent_share", "warnings", "collapsed"), keys(l));
+    assertEquals(
+        List.of(
+            "layer",
+            "slots",
+            "draws",
+            "slots_used",
+            "fraction_used",
+            "uniform_fraction_used",
+            "entropy_nats",
+            "entropy_normalized",
+            "top1_percent_slots",
+            "top1_percent_share",
+            "warnings",
+            "collapsed"),
+        keys(l));
     assertEquals(2, l.get("slots_used").asInt());
     assertEquals(0.9, l.get("top1_percent_share").asDouble(), 1e-12);
-    assertTrue(l.get("warnings").get(0).asText().contains("retrieval looks collapsed"), l.toString());
+    assertTrue(
+        l.get("warnings").get(0).asText().contains("retrieval looks collapsed"), l.toString());
     // and it reads back strictly (compare reads verify reports)
     VerifyReport back = Profiles.JSON.readValue(j.toString(), VerifyReport.class);
     assertEquals(collapsed, back.memory_health().layers().get(0));
     assertTrue(back.memory_health().collapsed());
-    assertEquals(null, Profiles.JSON.readValue(Profiles.toJson(verifyReport()), VerifyReport.class).memory_health());
+    assertEquals(
+        null,
+        Profiles.JSON
+            .readValue(Profiles.toJson(verifyReport()), VerifyReport.class)
+            .memory_health());
   }
 
   @Test
@@ -296,11 +553,17 @@ class ReportsTest {
     ReportWriter.writeBench(tmp.resolve("reports/bench"), benchReport());
     for (Path d : List.of(dir, tmp.resolve("reports/bench"))) {
       try (Stream<Path> files = Files.list(d)) {
-        assertEquals(List.of("junit.xml", "report.html", "report.json", "report.md"),
+        assertEquals(
+            List.of("junit.xml", "report.html", "report.json", "report.md"),
             files.map(p -> p.getFileName().toString()).sorted().toList());
       }
       assertConsistentJunit(parseXml(Files.readString(d.resolve("junit.xml"))));
     }
-    assertEquals("msn-export.verify/3", Profiles.JSON.readTree(Files.readString(dir.resolve("report.json"))).get("schema").asText());
+    assertEquals(
+        "msn-export.verify/3",
+        Profiles.JSON
+            .readTree(Files.readString(dir.resolve("report.json")))
+            .get("schema")
+            .asText());
   }
 }

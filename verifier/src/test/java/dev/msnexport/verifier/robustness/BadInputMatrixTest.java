@@ -42,14 +42,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The bad-input matrix of docs/robustness.md: every bad input a user or an upstream system can
- * hand a backend, on every backend, with the outcome the contract defines. Model inputs are
- * checked the same way by every backend (a {@link BadInputException} that names {@code tokens});
- * the op-level cases (k > S, indices outside the table) use hand-made single-op graphs, since an
- * exported model never produces them.
+ * The bad-input matrix of docs/robustness.md: every bad input a user or an upstream system can hand
+ * a backend, on every backend, with the outcome the contract defines. Model inputs are checked the
+ * same way by every backend (a {@link BadInputException} that names {@code tokens}); the op-level
+ * cases (k > S, indices outside the table) use hand-made single-op graphs, since an exported model
+ * never produces them.
  *
- * <p>Backends: golden and ort-reference always; ort-custom when the onnx-custom-ops jar carries
- * its native library; trt when TensorRT and a GPU are present (otherwise skipped, with the reason).
+ * <p>Backends: golden and ort-reference always; ort-custom when the onnx-custom-ops jar carries its
+ * native library; trt when TensorRT and a GPU are present (otherwise skipped, with the reason).
  */
 class BadInputMatrixTest {
   static final String PROFILE = "tiny";
@@ -68,7 +68,10 @@ class BadInputMatrixTest {
     SyntheticCheckpoint.write(config, checkpointDir, 11);
     checkpoint = Checkpoint.open(checkpointDir);
     Path out = tmp.resolve("model");
-    MsnOnnxExporter.export(checkpoint, out, new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, PROFILE));
+    MsnOnnxExporter.export(
+        checkpoint,
+        out,
+        new MsnOnnxExporter.Options(DType.F32, MsnOnnxExporter.ExternalData.NEVER, true, PROFILE));
     model = ExportedModel.open(out);
   }
 
@@ -95,12 +98,20 @@ class BadInputMatrixTest {
       case OrtBackend.REFERENCE:
         return new OrtBackend(name, model.reference(), false, 1);
       case OrtBackend.CUSTOM:
-        assumeTrue(nativeOpsPresent(), "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar (built with "
-            + "-Dmsn.native.skip=true, or not on linux-x86_64)");
+        assumeTrue(
+            nativeOpsPresent(),
+            "ort-custom: "
+                + MsnOrtOps.RESOURCE
+                + " is not in the onnx-custom-ops jar (built with "
+                + "-Dmsn.native.skip=true, or not on linux-x86_64)");
         return new OrtBackend(name, model.custom(), true, 1);
       case TrtBackend.NAME:
         try {
-          return TrtBackend.open(model, profile, TrtBackend.Options.defaults(profile), new PrintStream(new ByteArrayOutputStream()));
+          return TrtBackend.open(
+              model,
+              profile,
+              TrtBackend.Options.defaults(profile),
+              new PrintStream(new ByteArrayOutputStream()));
         } catch (BackendException e) {
           if (e.getMessage() != null && e.getMessage().startsWith("TensorRT is not available")) {
             abort("trt: " + e.getMessage());
@@ -113,16 +124,21 @@ class BadInputMatrixTest {
   }
 
   static Map<String, HostTensor> tokens(long[] shape, float fill) {
-    int n = Math.toIntExact(shape.length == 0 ? 1 : java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+    int n =
+        Math.toIntExact(
+            shape.length == 0 ? 1 : java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b));
     float[] v = new float[n];
     java.util.Arrays.fill(v, fill);
     return Map.of(MsnOnnxExporter.INPUT, HostTensor.ofFloats(MsnOnnxExporter.INPUT, shape, v));
   }
 
-  static void assertBadInputNamingTokens(String backend, Map<String, HostTensor> inputs, String... alsoNamed) {
+  static void assertBadInputNamingTokens(
+      String backend, Map<String, HostTensor> inputs, String... alsoNamed) {
     try (Backend b = open(backend)) {
       BadInputException e = assertThrows(BadInputException.class, () -> b.infer(inputs), backend);
-      assertTrue(e.getMessage().contains("'" + MsnOnnxExporter.INPUT + "'"), backend + ": " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains("'" + MsnOnnxExporter.INPUT + "'"),
+          backend + ": " + e.getMessage());
       for (String s : alsoNamed) {
         assertTrue(e.getMessage().contains(s), backend + ": '" + s + "' in: " + e.getMessage());
       }
@@ -134,7 +150,8 @@ class BadInputMatrixTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("backends")
   void emptyBatchIsBadInput(String backend) {
-    assertBadInputNamingTokens(backend, tokens(new long[] {0, config.T(), config.D()}, 0f), "[0, " + config.T());
+    assertBadInputNamingTokens(
+        backend, tokens(new long[] {0, config.T(), config.D()}, 0f), "[0, " + config.T());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -155,7 +172,10 @@ class BadInputMatrixTest {
   void integerTokensAreBadInput(String backend) {
     long[] shape = {2, config.T(), config.D()};
     long[] v = new long[2 * config.T() * config.D()];
-    assertBadInputNamingTokens(backend, Map.of(MsnOnnxExporter.INPUT, HostTensor.ofInts(MsnOnnxExporter.INPUT, shape, v)), "int64");
+    assertBadInputNamingTokens(
+        backend,
+        Map.of(MsnOnnxExporter.INPUT, HostTensor.ofInts(MsnOnnxExporter.INPUT, shape, v)),
+        "int64");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -165,10 +185,17 @@ class BadInputMatrixTest {
   }
 
   static Stream<Arguments> nonFinite() {
-    return backends().flatMap(b -> Stream.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY).map(v -> Arguments.of(b, v)));
+    return backends()
+        .flatMap(
+            b ->
+                Stream.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY)
+                    .map(v -> Arguments.of(b, v)));
   }
 
-  /** NaN and +-Inf tokens are refused before inference, naming the first bad element: candidate, token, feature. */
+  /**
+   * NaN and +-Inf tokens are refused before inference, naming the first bad element: candidate,
+   * token, feature.
+   */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("nonFinite")
   void nonFiniteTokensAreBadInput(String backend, float bad) {
@@ -177,8 +204,10 @@ class BadInputMatrixTest {
     int at = (1 * config.T() + 2) * config.D() + 3; // candidate 1, token 2, feature 3
     v[at] = bad;
     v[v.length - 1] = bad;
-    Map<String, HostTensor> poisoned = Map.of(MsnOnnxExporter.INPUT,
-        HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {3, config.T(), config.D()}, v));
+    Map<String, HostTensor> poisoned =
+        Map.of(
+            MsnOnnxExporter.INPUT,
+            HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {3, config.T(), config.D()}, v));
     assertBadInputNamingTokens(backend, poisoned, String.valueOf((double) bad), "[1, 2, 3]");
   }
 
@@ -195,21 +224,27 @@ class BadInputMatrixTest {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (v[i] * 1e25);
     }
-    Map<String, HostTensor> huge = Map.of(MsnOnnxExporter.INPUT, HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {2, config.T(),
-        config.D()}, v));
-    try (Backend golden = open(GoldenBackend.NAME); Backend ort = open(OrtBackend.REFERENCE)) {
-      Verifier.Tolerances tol = new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of());
+    Map<String, HostTensor> huge =
+        Map.of(
+            MsnOnnxExporter.INPUT,
+            HostTensor.ofFloats(MsnOnnxExporter.INPUT, new long[] {2, config.T(), config.D()}, v));
+    try (Backend golden = open(GoldenBackend.NAME);
+        Backend ort = open(OrtBackend.REFERENCE)) {
+      Verifier.Tolerances tol =
+          new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of());
       VerifyReport r = Verifier.run("model", PROFILE, "fp32", List.of(golden, ort), huge, 1, tol);
       assertTrue(!r.pass(), "float32 overflow is caught by parity");
       for (VerifyReport.BackendRun run : r.backends()) {
-        assertEquals("ok", run.status(), run.name() + " computes huge finite inputs: " + run.error());
+        assertEquals(
+            "ok", run.status(), run.name() + " computes huge finite inputs: " + run.error());
       }
       for (var c : r.comparisons()) {
         c.outputs().forEach(o -> assertEquals(0, o.non_finite(), o.name() + " stays finite"));
       }
       if (nativeOpsPresent()) {
         try (Backend custom = open(OrtBackend.CUSTOM)) {
-          VerifyReport same = Verifier.run("model", PROFILE, "fp32", List.of(ort, custom), huge, 1, tol);
+          VerifyReport same =
+              Verifier.run("model", PROFILE, "fp32", List.of(ort, custom), huge, 1, tol);
           assertTrue(same.pass(), () -> "the float32 backends agree: " + Profiles.toJson(same));
         }
       }
@@ -219,28 +254,40 @@ class BadInputMatrixTest {
   /**
    * The profile's batch.max is what engines are built for; the backends themselves compute any
    * batch (a defined result, the same as within range) except trt, whose engine refuses it as bad
-   * input (its optimization profile ends at batch.max). The
-   * CLI refuses it up front for every backend (cli's robustness tests).
+   * input (its optimization profile ends at batch.max). The CLI refuses it up front for every
+   * backend (cli's robustness tests).
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("backends")
   void batchAboveTheProfileMaxComputesTheSameResultOutsideTrt(String backend) {
     Map<String, HostTensor> in = Inputs.random(config, profile.batch().max() + 1, 3);
-    try (Backend golden = open(GoldenBackend.NAME); Backend b = open(backend)) {
+    try (Backend golden = open(GoldenBackend.NAME);
+        Backend b = open(backend)) {
       if (backend.equals(TrtBackend.NAME)) {
-        // seen on the GPU machine: the engine's optimization profile refuses it as bad input naming the tensor and range
+        // seen on the GPU machine: the engine's optimization profile refuses it as bad input naming
+        // the tensor and range
         BadInputException e = assertThrows(BadInputException.class, () -> b.infer(in));
-        assertTrue(e.getMessage().contains("'tokens'") && e.getMessage().contains("optimization profile"), e.getMessage());
+        assertTrue(
+            e.getMessage().contains("'tokens'") && e.getMessage().contains("optimization profile"),
+            e.getMessage());
         return;
       }
-      List<Backend> pair = backend.equals(GoldenBackend.NAME) ? List.of(golden) : List.of(golden, b);
+      List<Backend> pair =
+          backend.equals(GoldenBackend.NAME) ? List.of(golden) : List.of(golden, b);
       if (pair.size() == 1) {
         Map<String, HostTensor> out = golden.infer(in);
         assertEquals(profile.batch().max() + 1, out.get(config.tasks().get(0)).shape()[0]);
         return;
       }
-      VerifyReport r = Verifier.run("model", PROFILE, "fp32", pair, in, 3,
-          new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of()));
+      VerifyReport r =
+          Verifier.run(
+              "model",
+              PROFILE,
+              "fp32",
+              pair,
+              in,
+              3,
+              new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of()));
       assertTrue(r.pass(), () -> Profiles.toJson(r));
     }
   }
@@ -249,55 +296,85 @@ class BadInputMatrixTest {
 
   @Test
   void kAboveSInTheCustomOpIsABackendErrorNamingKAndS() throws IOException {
-    assumeTrue(nativeOpsPresent(), "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeTrue(
+        nativeOpsPresent(),
+        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
     Path g = HandMadeGraphs.pkmRetrieval(tmp, 4, 5);
     try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
-      Map<String, HostTensor> in = Map.of("row_scores", HostTensor.ofFloats("row_scores", new long[] {2, 4}, new float[8]),
-          "col_scores", HostTensor.ofFloats("col_scores", new long[] {2, 4}, new float[8]));
+      Map<String, HostTensor> in =
+          Map.of(
+              "row_scores",
+              HostTensor.ofFloats("row_scores", new long[] {2, 4}, new float[8]),
+              "col_scores",
+              HostTensor.ofFloats("col_scores", new long[] {2, 4}, new float[8]));
       BackendException e = assertThrows(BackendException.class, () -> b.infer(in));
-      assertTrue(e.getMessage().contains("k = 5") && e.getMessage().contains("S = 4"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("k = 5") && e.getMessage().contains("S = 4"), e.getMessage());
     }
   }
 
   @Test
   void kBelowOneInTheCustomOpFailsWhenTheModelIsLoaded() throws IOException {
-    assumeTrue(nativeOpsPresent(), "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeTrue(
+        nativeOpsPresent(),
+        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
     Path g = HandMadeGraphs.pkmRetrieval(tmp, 4, 0);
-    BackendException e = assertThrows(BackendException.class, () -> new OrtBackend(OrtBackend.CUSTOM, g, true, 1).close());
+    BackendException e =
+        assertThrows(
+            BackendException.class, () -> new OrtBackend(OrtBackend.CUSTOM, g, true, 1).close());
     assertTrue(e.getMessage().contains("k = 0"), e.getMessage());
   }
 
   @Test
   void kAboveSInTheReferenceTopKIsABackendError() throws IOException {
     Path g = HandMadeGraphs.topK(tmp, 4, 5);
-    BackendException e = assertThrows(BackendException.class, () -> {
-      try (Backend b = new OrtBackend(OrtBackend.REFERENCE, g, false, 1)) {
-        b.infer(Map.of("scores", HostTensor.ofFloats("scores", new long[] {2, 4}, new float[8])));
-      }
-    });
+    BackendException e =
+        assertThrows(
+            BackendException.class,
+            () -> {
+              try (Backend b = new OrtBackend(OrtBackend.REFERENCE, g, false, 1)) {
+                b.infer(
+                    Map.of(
+                        "scores", HostTensor.ofFloats("scores", new long[] {2, 4}, new float[8])));
+              }
+            });
     assertTrue(e.getMessage().contains("5") && e.getMessage().contains("4"), e.getMessage());
   }
 
   @Test
   void kAboveSInAGoldenConfigIsBadInputNamingTheField() {
-    String json = Profiles.toJson(config).replace("\"k\" : " + config.k(), "\"k\" : " + (config.S() + 1));
-    BadInputException e = assertThrows(BadInputException.class, () -> Profiles.parseModelConfig(json, "config.json"));
+    String json =
+        Profiles.toJson(config).replace("\"k\" : " + config.k(), "\"k\" : " + (config.S() + 1));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> Profiles.parseModelConfig(json, "config.json"));
     assertTrue(e.getMessage().contains("field 'k'"), e.getMessage());
   }
 
   @ParameterizedTest(name = "index {0}")
   @ValueSource(longs = {8, -1, Long.MAX_VALUE, Long.MIN_VALUE})
   void sparseGatherIndexOutsideTheTableIsABackendErrorNamingIt(long index) throws IOException {
-    assumeTrue(nativeOpsPresent(), "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeTrue(
+        nativeOpsPresent(),
+        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
     Path g = HandMadeGraphs.sparseGather(tmp, 8, 4);
     try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
-      Map<String, HostTensor> ok = Map.of("indices", HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, 7}),
-          "weights", HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
+      Map<String, HostTensor> ok =
+          Map.of(
+              "indices",
+              HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, 7}),
+              "weights",
+              HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
       assertEquals(0.5 * 3 + 0.25 * 7, b.infer(ok).get("out").floats()[0], 1e-6);
-      Map<String, HostTensor> bad = Map.of("indices", HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, index}),
-          "weights", HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
+      Map<String, HostTensor> bad =
+          Map.of(
+              "indices",
+              HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, index}),
+              "weights",
+              HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
       BackendException e = assertThrows(BackendException.class, () -> b.infer(bad));
-      assertTrue(e.getMessage().contains("indices") && e.getMessage().contains(Long.toString(index)), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("indices") && e.getMessage().contains(Long.toString(index)),
+          e.getMessage());
     }
   }
 
@@ -305,11 +382,23 @@ class BadInputMatrixTest {
   void referenceGatherRefusesAnIndexPastTheTableAndWrapsANegativeOne() throws IOException {
     Path g = HandMadeGraphs.gather(tmp, 8, 4);
     try (Backend b = new OrtBackend(OrtBackend.REFERENCE, g, false, 1)) {
-      BackendException e = assertThrows(BackendException.class,
-          () -> b.infer(Map.of("indices", HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, 8}))));
+      BackendException e =
+          assertThrows(
+              BackendException.class,
+              () ->
+                  b.infer(
+                      Map.of(
+                          "indices",
+                          HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, 8}))));
       assertTrue(e.getMessage().contains("8"), e.getMessage());
-      // ONNX Gather semantics: -1 is the last row. Exported graphs never feed it one (TopK indices).
-      double[] out = b.infer(Map.of("indices", HostTensor.ofInts("indices", new long[] {1, 1}, new long[] {-1}))).get("out").floats();
+      // ONNX Gather semantics: -1 is the last row. Exported graphs never feed it one (TopK
+      // indices).
+      double[] out =
+          b.infer(
+                  Map.of(
+                      "indices", HostTensor.ofInts("indices", new long[] {1, 1}, new long[] {-1})))
+              .get("out")
+              .floats();
       assertEquals(7.0, out[0]);
     }
   }

@@ -26,46 +26,120 @@ final class HandMadeGraphs {
   static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
   static final int INT64 = TensorProto.DataType.INT64_VALUE;
 
-  /** {@code msn::PKMRetrieval(row_scores [N, s], col_scores [N, s]) -> (weights, indices)} with attribute k. */
+  /**
+   * {@code msn::PKMRetrieval(row_scores [N, s], col_scores [N, s]) -> (weights, indices)} with
+   * attribute k.
+   */
   static Path pkmRetrieval(Path dir, int s, long k) throws IOException {
-    NodeProto node = NodeProto.newBuilder().setOpType("PKMRetrieval").setDomain("msn").setName("retrieval")
-        .addInput("row_scores").addInput("col_scores").addOutput("weights").addOutput("indices")
-        .addAttribute(AttributeProto.newBuilder().setName("k").setType(AttributeProto.AttributeType.INT).setI(k)).build();
-    GraphProto g = GraphProto.newBuilder().setName("pkm_k" + k).addNode(node)
-        .addInput(value("row_scores", FLOAT, "N", s)).addInput(value("col_scores", FLOAT, "N", s))
-        .addOutput(value("weights", FLOAT, "N", k)).addOutput(value("indices", INT64, "N", k)).build();
+    NodeProto node =
+        NodeProto.newBuilder()
+            .setOpType("PKMRetrieval")
+            .setDomain("msn")
+            .setName("retrieval")
+            .addInput("row_scores")
+            .addInput("col_scores")
+            .addOutput("weights")
+            .addOutput("indices")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("k")
+                    .setType(AttributeProto.AttributeType.INT)
+                    .setI(k))
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("pkm_k" + k)
+            .addNode(node)
+            .addInput(value("row_scores", FLOAT, "N", s))
+            .addInput(value("col_scores", FLOAT, "N", s))
+            .addOutput(value("weights", FLOAT, "N", k))
+            .addOutput(value("indices", INT64, "N", k))
+            .build();
     return write(dir.resolve("pkm-s" + s + "-k" + k + ".onnx"), g, true);
   }
 
   /** The reference graph's first retrieval stage: {@code TopK(scores [N, s], k)}. */
   static Path topK(Path dir, int s, long k) throws IOException {
-    NodeProto node = NodeProto.newBuilder().setOpType("TopK").setName("topk").addInput("scores").addInput("k")
-        .addOutput("values").addOutput("indices")
-        .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(-1)).build();
-    GraphProto g = GraphProto.newBuilder().setName("topk_k" + k).addNode(node)
-        .addInitializer(TensorProto.newBuilder().setName("k").setDataType(INT64).addDims(1).addInt64Data(k))
-        .addInput(value("scores", FLOAT, "N", s))
-        .addOutput(value("values", FLOAT, "N", k)).addOutput(value("indices", INT64, "N", k)).build();
+    NodeProto node =
+        NodeProto.newBuilder()
+            .setOpType("TopK")
+            .setName("topk")
+            .addInput("scores")
+            .addInput("k")
+            .addOutput("values")
+            .addOutput("indices")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("axis")
+                    .setType(AttributeProto.AttributeType.INT)
+                    .setI(-1))
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("topk_k" + k)
+            .addNode(node)
+            .addInitializer(
+                TensorProto.newBuilder().setName("k").setDataType(INT64).addDims(1).addInt64Data(k))
+            .addInput(value("scores", FLOAT, "N", s))
+            .addOutput(value("values", FLOAT, "N", k))
+            .addOutput(value("indices", INT64, "N", k))
+            .build();
     return write(dir.resolve("topk-s" + s + "-k" + k + ".onnx"), g, false);
   }
 
-  /** {@code msn::SparseGather(values [m, d] (constant), indices [N, K], weights [N, K]) -> out [N, d]}. */
+  /**
+   * {@code msn::SparseGather(values [m, d] (constant), indices [N, K], weights [N, K]) -> out [N,
+   * d]}.
+   */
   static Path sparseGather(Path dir, int m, int d) throws IOException {
-    NodeProto node = NodeProto.newBuilder().setOpType("SparseGather").setDomain("msn").setName("gather")
-        .addInput("values").addInput("indices").addInput("weights").addOutput("out").build();
-    GraphProto g = GraphProto.newBuilder().setName("sparse_gather").addNode(node).addInitializer(table("values", m, d))
-        .addInput(value("indices", INT64, "N", "K")).addInput(value("weights", FLOAT, "N", "K"))
-        .addOutput(value("out", FLOAT, "N", d)).build();
+    NodeProto node =
+        NodeProto.newBuilder()
+            .setOpType("SparseGather")
+            .setDomain("msn")
+            .setName("gather")
+            .addInput("values")
+            .addInput("indices")
+            .addInput("weights")
+            .addOutput("out")
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("sparse_gather")
+            .addNode(node)
+            .addInitializer(table("values", m, d))
+            .addInput(value("indices", INT64, "N", "K"))
+            .addInput(value("weights", FLOAT, "N", "K"))
+            .addOutput(value("out", FLOAT, "N", d))
+            .build();
     return write(dir.resolve("sparse-gather-m" + m + ".onnx"), g, true);
   }
 
-  /** The reference graph's gather: {@code Gather(values [m, d] (constant), indices [N, K], axis 0) -> [N, K, d]}. */
+  /**
+   * The reference graph's gather: {@code Gather(values [m, d] (constant), indices [N, K], axis 0)
+   * -> [N, K, d]}.
+   */
   static Path gather(Path dir, int m, int d) throws IOException {
-    NodeProto node = NodeProto.newBuilder().setOpType("Gather").setName("gather").addInput("values").addInput("indices")
-        .addOutput("out")
-        .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0)).build();
-    GraphProto g = GraphProto.newBuilder().setName("gather").addNode(node).addInitializer(table("values", m, d))
-        .addInput(value("indices", INT64, "N", "K")).addOutput(value("out", FLOAT, "N", "K", d)).build();
+    NodeProto node =
+        NodeProto.newBuilder()
+            .setOpType("Gather")
+            .setName("gather")
+            .addInput("values")
+            .addInput("indices")
+            .addOutput("out")
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("axis")
+                    .setType(AttributeProto.AttributeType.INT)
+                    .setI(0))
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("gather")
+            .addNode(node)
+            .addInitializer(table("values", m, d))
+            .addInput(value("indices", INT64, "N", "K"))
+            .addOutput(value("out", FLOAT, "N", "K", d))
+            .build();
     return write(dir.resolve("gather-m" + m + ".onnx"), g, false);
   }
 
@@ -77,8 +151,13 @@ final class HandMadeGraphs {
         b.putFloat(r);
       }
     }
-    return TensorProto.newBuilder().setName(name).setDataType(FLOAT).addDims(m).addDims(d)
-        .setRawData(ByteString.copyFrom(b.array())).build();
+    return TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(FLOAT)
+        .addDims(m)
+        .addDims(d)
+        .setRawData(ByteString.copyFrom(b.array()))
+        .build();
   }
 
   private static ValueInfoProto value(String name, int elemType, Object... dims) {
@@ -90,13 +169,21 @@ final class HandMadeGraphs {
         shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) d).longValue()));
       }
     }
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
-        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+        .build();
   }
 
   private static Path write(Path file, GraphProto g, boolean custom) throws IOException {
-    ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("msn-export tests").setGraph(g)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17));
+    ModelProto.Builder m =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("msn-export tests")
+            .setGraph(g)
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17));
     if (custom) {
       m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("msn").setVersion(1));
     }
