@@ -12,7 +12,7 @@
 #     && bash scripts/gpu-check.sh [STEP...]
 #
 # Steps (default: tests verify paper; also paper-parity):
-#   tests   JUnit tests of trt-plugins (dev.msnexport.trt.*): engines for tiny and small, fp32 and
+#   tests   JUnit tests of trt-runtime (dev.msnexport.trt.*): engines for tiny and small, fp32 and
 #           fp16, custom and reference graph, against ONNX Runtime's reference graph; sidecar
 #           refusal; timing with and without CUDA graphs; and the verifier's bad-input matrix
 #           (BadInputMatrixTest), whose trt rows need the GPU
@@ -28,7 +28,7 @@
 # Needs on the class path (MSN_TRT_JARS, from trt-stage env): the staged JavaCPP/TensorRT/CUDA
 # jars plus the extras given to `trt-stage prepare --extra DIR`: the cli's runtime dependencies
 # (onnxruntime may be cut down to linux-x64), msn-export.jar, msn-trt-plugins-tests.jar (the
-# trt-plugins test classes), msn-verifier-tests.jar (BadInputMatrixTest) and
+# trt-runtime test classes), msn-verifier-tests.jar (BadInputMatrixTest) and
 # junit-platform-console-standalone. Logs and results go to $OUT
 # (default ./gpu-check-out); models and engines to
 # $MSN_GPU_WORK (default /tmp/msn-gpu-check); at the end every log but the summary is packed into
@@ -46,15 +46,15 @@
 #   scripts/gpu-check.sh --project-jars .gpu-jars     (.gpu-jars/ is ignored through .git/info/exclude)
 set -uo pipefail
 
-project_jars() { # DIR: the project's jars, the cli and the trt-plugins test classes
+project_jars() { # DIR: the project's jars, the cli and the trt-runtime test classes
   local dir=$1
   mkdir -p "$dir" || return 1
-  for m in profiles exporter onnx-custom-ops trt-plugins verifier; do
+  for m in core profiles exporter onnx-custom-ops trt-plugins trt-runtime verifier; do
     cp "$m"/target/"$m"-*-SNAPSHOT.jar "$dir"/ || return 1
   done
   cp cli/target/msn-export.jar "$dir"/ || return 1
-  ./mvnw -B -q -o -pl trt-plugins,verifier -Dexec.skip=true test-compile || return 1
-  (cd trt-plugins/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
+  ./mvnw -B -q -o -pl trt-runtime,verifier -Dexec.skip=true test-compile || return 1
+  (cd trt-runtime/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
   # the verifier's bad-input matrix (its trt rows run only where there is a GPU) and its helpers; no fixtures needed
   (cd verifier/target/test-classes && jar cf "$dir/msn-verifier-tests.jar" dev/msnexport/verifier/robustness) || return 1
   unzip -l "$dir"/trt-plugins-*.jar | grep libmsn_trt_plugins.so >/dev/null || { echo "trt-plugins jar lacks the plugin library" >&2; return 1; }
@@ -160,7 +160,7 @@ step_tests() {
     --class-path "$CP" "${classes[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$WORK/junit" \
     --fail-if-no-tests
   cp "$WORK/junit/TEST-junit-jupiter.xml" "$OUT/junit.xml" 2>/dev/null
-  # the per-output lines come from trt-plugins' EngineParity; EngineParityTest holds them to this pattern
+  # the per-output lines come from trt-runtime's EngineParity; EngineParityTest holds them to this pattern
   grep -E '^\s+(tiny|small) .*(max abs err|queries identical)|: ok \(gpu|cuda graph|tests (successful|failed|skipped)' "$log" \
     | sed 's/^ *//' >>"$SUMMARY"
 }

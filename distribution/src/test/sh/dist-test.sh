@@ -31,7 +31,7 @@ if [[ $gpu != true ]]; then
   [[ ! -e $home/lib/native ]] || fail "lib/native (the GPU libraries) in a tarball built without -Pgpu"
   ! compgen -G "$home/lib/*-linux-x86_64.jar" >/dev/null || fail "linux-x86_64 JNI jars in a tarball built without -Pgpu"
 fi
-for j in picocli onnxruntime jackson-databind cli verifier exporter profiles onnx-custom-ops trt-plugins; do
+for j in picocli onnxruntime jackson-databind cli verifier exporter core profiles onnx-custom-ops trt-plugins trt-runtime; do
   compgen -G "$home/lib/$j-[0-9]*.jar" >/dev/null || fail "lib/ has no $j jar"
 done
 ! compgen -G "$home/lib/picocli-codegen-*.jar" >/dev/null || fail "lib/ holds picocli-codegen (build time only)"

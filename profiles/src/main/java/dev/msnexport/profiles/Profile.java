@@ -2,9 +2,8 @@ package dev.msnexport.profiles;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.annotation.JsonSetter;
-import com.fasterxml.jackson.annotation.Nulls;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.parity.Tolerance;
 import java.util.Map;
 
 /**
@@ -27,16 +26,6 @@ public record Profile(
       @JsonProperty(value = "min", required = true) int min,
       @JsonProperty(value = "opt", required = true) int opt,
       @JsonProperty(value = "max", required = true) int max) {}
-
-  /**
-   * Parity tolerance for one precision: an element passes when {@code |a-b| <= atol + rtol*|b|}.
-   * {@code tie_epsilon} is the score gap below which two retrieved slots count as an exact tie.
-   */
-  @JsonPropertyOrder({"atol", "rtol", "tie_epsilon"})
-  public record Tolerance(
-      @JsonProperty(value = "atol", required = true) double atol,
-      @JsonProperty(value = "rtol", required = true) double rtol,
-      @JsonProperty("tie_epsilon") @JsonSetter(nulls = Nulls.AS_EMPTY) double tieEpsilon) {}
 
   /**
    * Latency gates: {@code max_p99_ratio} bounds p99(candidate) / p99(reference graph) measured in

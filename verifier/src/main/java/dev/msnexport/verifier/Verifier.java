@@ -4,6 +4,7 @@ import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.parity.RunComparison;
+import dev.msnexport.parity.Tolerance;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
@@ -27,17 +28,17 @@ public final class Verifier {
    * (retrieval weights at rtol >= 2 * tie_epsilon) are {@link ParityTolerances}'.
    */
   public record Tolerances(
-      Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol, String precision)
+      Tolerance base, Map<String, Double> atol, Map<String, Double> rtol, String precision)
       implements ParityTolerances {
     /** Tolerances whose precision is not named (reports give it as null). */
-    public Tolerances(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
+    public Tolerances(Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
       this(base, atol, rtol, null);
     }
 
     /**
      * The same overrides on the profile's tolerance {@code base} of precision {@code precision}.
      */
-    public Tolerances at(String precision, Profile.Tolerance base) {
+    public Tolerances at(String precision, Tolerance base) {
       return new Tolerances(base, atol, rtol, precision);
     }
 

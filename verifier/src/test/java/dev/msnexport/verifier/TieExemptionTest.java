@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
-import dev.msnexport.profiles.Profile;
+import dev.msnexport.parity.Tolerance;
 import dev.msnexport.verifier.backend.HostTensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class TieExemptionTest {
   static final Verifier.Tolerances TOL =
-      new Verifier.Tolerances(new Profile.Tolerance(1e-5, 0, 1e-3), Map.of(), Map.of());
+      new Verifier.Tolerances(new Tolerance(1e-5, 0, 1e-3), Map.of(), Map.of());
 
   static final long[] REF_SLOTS0 = {1, 2, 3, 4, 5, 6, 7, 8};
   static final double[] REF_W0 = {0.6, 0.4, 0.7, 0.3, 0.5, 0.5, 0.9, 0.1};
@@ -139,12 +139,12 @@ class TieExemptionTest {
   void weightsToleranceFollowsTieEpsilon() {
     // scores that may move by tie_epsilon move a weight w by up to about 2 * tie_epsilon * w
     Verifier.Tolerances t =
-        new Verifier.Tolerances(new Profile.Tolerance(5e-3, 1e-2, 0.2), Map.of(), Map.of());
+        new Verifier.Tolerances(new Tolerance(5e-3, 1e-2, 0.2), Map.of(), Map.of());
     assertEquals(0.4, t.rtolFor("retrieval.0.weights"), 0);
     assertEquals(1e-2, t.rtolFor("click"), 0);
     Verifier.Tolerances named =
         new Verifier.Tolerances(
-            new Profile.Tolerance(5e-3, 1e-2, 0.2), Map.of(), Map.of("retrieval.0.weights", 1e-3));
+            new Tolerance(5e-3, 1e-2, 0.2), Map.of(), Map.of("retrieval.0.weights", 1e-3));
     assertEquals(1e-3, named.rtolFor("retrieval.0.weights"), 0);
   }
 }

@@ -8,7 +8,7 @@ import dev.msnexport.parity.ParityTensor;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.parity.RunComparison;
-import dev.msnexport.profiles.Profile;
+import dev.msnexport.parity.Tolerance;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +32,7 @@ final class EngineParity {
    * weights still get rtol 2 * tie_epsilon); fp16: the profile's tolerances. tie_epsilon: the
    * profile's for the precision.
    */
-  static ParityTolerances tolerances(Profile.Tolerance tol, Precision precision) {
+  static ParityTolerances tolerances(Tolerance tol, Precision precision) {
     return precision == Precision.FP32
         ? ParityTolerances.of(tol, Map.of("", FP32_ATOL), Map.of("", 0.0))
         : ParityTolerances.of(tol, Map.of(), Map.of());

@@ -1,6 +1,5 @@
 package dev.msnexport.parity;
 
-import dev.msnexport.profiles.Profile;
 import java.util.Map;
 
 /**
@@ -8,7 +7,7 @@ import java.util.Map;
  * output name ({@code verify --atol click:1e-4}; the key {@code ""} overrides every output).
  */
 public interface ParityTolerances {
-  Profile.Tolerance base();
+  Tolerance base();
 
   /** atol overrides by output name, {@code ""} for every output. */
   Map<String, Double> atol();
@@ -33,12 +32,11 @@ public interface ParityTolerances {
     return RunComparison.isWeights(output) ? Math.max(r, 2 * base().tieEpsilon()) : r;
   }
 
-  static ParityTolerances of(
-      Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
+  static ParityTolerances of(Tolerance base, Map<String, Double> atol, Map<String, Double> rtol) {
     return new Of(base, atol, rtol);
   }
 
   /** A profile's tolerance with overrides. */
-  record Of(Profile.Tolerance base, Map<String, Double> atol, Map<String, Double> rtol)
+  record Of(Tolerance base, Map<String, Double> atol, Map<String, Double> rtol)
       implements ParityTolerances {}
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.profiles.Profile;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * samples, one token each, k = 3, two MSN layers: query q is sample q in each layer.
  */
 class RunComparisonTest {
-  static final Profile.Tolerance TOL = new Profile.Tolerance(1e-5, 0, 0.01);
+  static final Tolerance TOL = new Tolerance(1e-5, 0, 0.01);
   static final ParityTolerances PLAIN = ParityTolerances.of(TOL, Map.of(), Map.of());
 
   /** A run: task output "finish" [3, 1], then layers 0 and 1 ([3, 3] slots and weights each). */
