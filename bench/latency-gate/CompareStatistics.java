@@ -1,4 +1,4 @@
-import dev.msnexport.verifier.latency.Percentiles;
+import dev.msnexport.common.Percentiles;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.backend.Backend;
-import dev.msnexport.verifier.backend.HostTensor;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
 import dev.msnexport.verifier.latency.BenchResult;

@@ -409,7 +409,7 @@ final class BenchCommand implements Callable<Integer> {
   static List<LayerProfile> layerProfiles(
       List<Backend> backends,
       List<Integer> sizes,
-      java.util.function.IntFunction<Map<String, dev.msnexport.verifier.backend.HostTensor>> inputs,
+      java.util.function.IntFunction<Map<String, dev.msnexport.common.HostTensor>> inputs,
       int runs) {
     List<LayerProfile> out = new ArrayList<>();
     java.util.Set<String> without = new java.util.LinkedHashSet<>();

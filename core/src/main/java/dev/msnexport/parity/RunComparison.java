@@ -1,5 +1,6 @@
 package dev.msnexport.parity;
 
+import dev.msnexport.common.HostTensor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -89,8 +90,8 @@ public record RunComparison(
    * @throws SizeMismatch when a float output's sizes differ
    */
   public static RunComparison of(
-      Map<String, ? extends ParityTensor> cand,
-      Map<String, ? extends ParityTensor> ref,
+      Map<String, ? extends HostTensor> cand,
+      Map<String, ? extends HostTensor> ref,
       IntFunction<RetrievalComparison.SlotScores> goldenScores,
       ParityTolerances tol) {
     List<OutputComparison> outs = new ArrayList<>();
@@ -100,7 +101,7 @@ public record RunComparison(
         ref.isEmpty() || ref.values().iterator().next().shape().length == 0
             ? 0
             : (int) ref.values().iterator().next().shape()[0];
-    for (ParityTensor t : ref.values()) { // the task outputs are [B, 1]
+    for (HostTensor t : ref.values()) { // the task outputs are [B, 1]
       if (!t.isInteger() && !t.name().startsWith("retrieval.") && t.shape().length > 0) {
         batch = (int) t.shape()[0];
         break;
@@ -124,11 +125,11 @@ public record RunComparison(
     Map<Integer, boolean[]> exemptWeights = new HashMap<>();
     for (Map.Entry<Integer, String> e : slotOutputs.entrySet()) {
       int layer = e.getKey();
-      ParityTensor r = ref.get(e.getValue());
-      ParityTensor c = cand.get(e.getValue());
+      HostTensor r = ref.get(e.getValue());
+      HostTensor c = cand.get(e.getValue());
       String wName = weightsOutput(layer);
-      ParityTensor cw = cand.get(wName);
-      ParityTensor rw = ref.get(wName);
+      HostTensor cw = cand.get(wName);
+      HostTensor rw = ref.get(wName);
       int k = (int) r.shape()[r.shape().length - 1];
       int queries = r.size() / k;
       int perSample = batch > 0 && queries % batch == 0 ? queries / batch : 0;
@@ -166,10 +167,10 @@ public record RunComparison(
         }
       }
     }
-    for (Map.Entry<String, ? extends ParityTensor> e : ref.entrySet()) {
+    for (Map.Entry<String, ? extends HostTensor> e : ref.entrySet()) {
       String name = e.getKey();
-      ParityTensor r = e.getValue();
-      ParityTensor c = cand.get(name);
+      HostTensor r = e.getValue();
+      HostTensor c = cand.get(name);
       if (c == null || r.isInteger()) {
         continue;
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.common.HostTensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,22 +20,22 @@ class RunComparisonTest {
   static final ParityTolerances PLAIN = ParityTolerances.of(TOL, Map.of(), Map.of());
 
   /** A run: task output "finish" [3, 1], then layers 0 and 1 ([3, 3] slots and weights each). */
-  static Map<String, ParityTensor> run(
+  static Map<String, HostTensor> run(
       float[] finish, long[] slots0, float[] w0, long[] slots1, float[] w1) {
-    Map<String, ParityTensor> m = new LinkedHashMap<>();
-    m.put("finish", ParityTensor.ofFloats("finish", new long[] {3, 1}, finish));
+    Map<String, HostTensor> m = new LinkedHashMap<>();
+    m.put("finish", HostTensor.ofFloats("finish", new long[] {3, 1}, finish));
     m.put(
         RunComparison.slotsOutput(0),
-        ParityTensor.ofInts(RunComparison.slotsOutput(0), new long[] {3, 3}, slots0));
+        HostTensor.ofInts(RunComparison.slotsOutput(0), new long[] {3, 3}, slots0));
     m.put(
         RunComparison.weightsOutput(0),
-        ParityTensor.ofFloats(RunComparison.weightsOutput(0), new long[] {3, 3}, w0));
+        HostTensor.ofFloats(RunComparison.weightsOutput(0), new long[] {3, 3}, w0));
     m.put(
         RunComparison.slotsOutput(1),
-        ParityTensor.ofInts(RunComparison.slotsOutput(1), new long[] {3, 3}, slots1));
+        HostTensor.ofInts(RunComparison.slotsOutput(1), new long[] {3, 3}, slots1));
     m.put(
         RunComparison.weightsOutput(1),
-        ParityTensor.ofFloats(RunComparison.weightsOutput(1), new long[] {3, 3}, w1));
+        HostTensor.ofFloats(RunComparison.weightsOutput(1), new long[] {3, 3}, w1));
     return m;
   }
 
@@ -43,7 +44,7 @@ class RunComparisonTest {
   static final float[] W0 = {0.5f, 0.3f, 0.2f, 0.4f, 0.35f, 0.25f, 0.6f, 0.3f, 0.1f};
   static final long[] SLOTS1 = {40, 41, 42, 50, 51, 52, 60, 61, 62};
   static final float[] W1 = {0.7f, 0.2f, 0.1f, 0.5f, 0.3f, 0.2f, 0.4f, 0.4f, 0.2f};
-  static final Map<String, ParityTensor> REF = run(FINISH, SLOTS0, W0, SLOTS1, W1);
+  static final Map<String, HostTensor> REF = run(FINISH, SLOTS0, W0, SLOTS1, W1);
 
   static OutputComparison output(RunComparison c, String name) {
     return c.outputs().stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow();
@@ -105,7 +106,7 @@ class RunComparisonTest {
     float[] wRef = W0.clone();
     wRef[6] = 0.45f;
     wRef[7] = 0.45f;
-    Map<String, ParityTensor> ref = run(FINISH, SLOTS0, wRef, SLOTS1, W1);
+    Map<String, HostTensor> ref = run(FINISH, SLOTS0, wRef, SLOTS1, W1);
     RunComparison c =
         RunComparison.of(
             run(new float[] {0.1f, 0.2f, 0.35f}, slots0, w0, SLOTS1, W1), ref, null, PLAIN);
@@ -189,9 +190,8 @@ class RunComparisonTest {
 
   @Test
   void sizeMismatchNamesTheOutput() {
-    Map<String, ParityTensor> cand = new LinkedHashMap<>(REF);
-    cand.put(
-        "finish", ParityTensor.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
+    Map<String, HostTensor> cand = new LinkedHashMap<>(REF);
+    cand.put("finish", HostTensor.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
     RunComparison.SizeMismatch e =
         assertThrows(
             RunComparison.SizeMismatch.class, () -> RunComparison.of(cand, REF, null, PLAIN));
@@ -202,15 +202,14 @@ class RunComparisonTest {
 
   @Test
   void plainArraysAreParityTensors() {
-    ParityTensor f = ParityTensor.ofFloats("x", new long[] {2}, new float[] {0.5f, -1.25f});
+    HostTensor f = HostTensor.ofFloats("x", new long[] {2}, new float[] {0.5f, -1.25f});
     assertFalse(f.isInteger());
     assertEquals(2, f.size());
     assertEquals(-1.25, f.floats()[1], 0);
-    ParityTensor i = ParityTensor.ofInts("s", new long[] {1, 3}, new long[] {4, 5, 6});
+    HostTensor i = HostTensor.ofInts("s", new long[] {1, 3}, new long[] {4, 5, 6});
     assertTrue(i.isInteger());
     assertEquals(3, i.size());
     assertThrows(
-        IllegalArgumentException.class,
-        () -> new ParityTensor.Values("n", new long[] {1}, null, null));
+        IllegalArgumentException.class, () -> new HostTensor("n", new long[] {1}, null, null));
   }
 }

@@ -3,6 +3,7 @@ package dev.msnexport.trt;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.profiles.Profiles;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -138,12 +139,12 @@ public final class EngineLatency {
                 .orElseThrow();
         long[] shape = in.maxShape().clone();
         shape[0] = batch;
-        float[] tokens = new float[Math.toIntExact(TensorData.volume(shape))];
+        float[] tokens = new float[Math.toIntExact(HostTensor.volume(shape))];
         for (int j = 0; j < tokens.length; j++) {
           tokens[j] = (float) rnd.nextGaussian();
         }
-        Map<String, TensorData> inputs =
-            Map.of(in.name(), TensorData.ofFloats(in.name(), shape, tokens));
+        Map<String, HostTensor> inputs =
+            Map.of(in.name(), HostTensor.ofFloats(in.name(), shape, tokens));
         Map<TrtEngine, List<TrtEngine.Timing>> timings = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++) {
           for (TrtEngine e : engines) {

@@ -1,6 +1,8 @@
 package dev.msnexport.trt;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
+import dev.msnexport.common.Percentiles;
 import dev.msnexport.common.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,17 +59,14 @@ public final class TrtEngine implements AutoCloseable {
    * time from before the launch to after its completion was seen.
    */
   public record Timing(double[] gpuMillis, double[] hostMillis, boolean cudaGraph, String note) {
-    /**
-     * trtexec's percentile rule on ascending values: index max(N - 1 - floor((1 - p/100) N), 0).
-     */
+    /** The p-th percentile of unsorted values by the project's one rule ({@link Percentiles}). */
     public static double percentile(double[] values, double p) {
       if (values.length == 0) {
         return Double.NaN;
       }
       double[] s = values.clone();
       Arrays.sort(s);
-      int exclude = (int) ((1 - p / 100) * s.length);
-      return s[Math.max(s.length - 1 - exclude, 0)];
+      return Percentiles.of(s, p);
     }
 
     public double gpuPercentile(double p) {
@@ -251,7 +250,7 @@ public final class TrtEngine implements AutoCloseable {
           }
         }
       }
-      s.capacityBytes = Math.max(TensorData.volume(s.maxShape) * s.elemBytes, 1);
+      s.capacityBytes = Math.max(HostTensor.volume(s.maxShape) * s.elemBytes, 1);
       s.device = new Pointer();
       Cuda.check(
           cudart.cudaMalloc(s.device, s.capacityBytes),
@@ -358,7 +357,7 @@ public final class TrtEngine implements AutoCloseable {
   }
 
   /** Runs one batch: copies the inputs in, launches, copies every output back (engine order). */
-  public Map<String, TensorData> infer(Map<String, TensorData> inputs) {
+  public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
     checkOpen();
     releaseReplay();
     stage(inputs);
@@ -369,7 +368,7 @@ public final class TrtEngine implements AutoCloseable {
     for (Slot s : slots) {
       if (!s.input) {
         s.shape = dims(context.getTensorShape(s.name));
-        long bytes = TensorData.volume(s.shape) * s.elemBytes;
+        long bytes = HostTensor.volume(s.shape) * s.elemBytes;
         Cuda.check(
             cudart.cudaMemcpyAsync(s.host, s.device, bytes, cudart.cudaMemcpyDeviceToHost, stream),
             "cudaMemcpyAsync(D2H '" + s.name + "')");
@@ -379,7 +378,7 @@ public final class TrtEngine implements AutoCloseable {
         cudart.cudaStreamSynchronize(stream),
         "cudaStreamSynchronize (engine " + plan.getFileName() + ")");
     lastGpuMillis = elapsed();
-    Map<String, TensorData> out = new LinkedHashMap<>();
+    Map<String, HostTensor> out = new LinkedHashMap<>();
     for (Slot s : slots) {
       if (!s.input) {
         out.put(s.name, readHost(s));
@@ -392,7 +391,7 @@ public final class TrtEngine implements AutoCloseable {
    * Copies {@code inputs} to the device once and runs the engine once (a warm-up that also lets
    * TensorRT finish any setup after the shape change), for {@link #runPrepared} and {@link #time}.
    */
-  public void prepare(Map<String, TensorData> inputs) {
+  public void prepare(Map<String, HostTensor> inputs) {
     prepare(inputs, false);
   }
 
@@ -402,7 +401,7 @@ public final class TrtEngine implements AutoCloseable {
    * launches). If TensorRT's launch cannot be captured, runs stay plain launches and {@link
    * #replayNote()} says why.
    */
-  public void prepare(Map<String, TensorData> inputs, boolean cudaGraph) {
+  public void prepare(Map<String, HostTensor> inputs, boolean cudaGraph) {
     checkOpen();
     releaseReplay();
     stage(inputs);
@@ -609,12 +608,12 @@ public final class TrtEngine implements AutoCloseable {
     replay = null;
   }
 
-  private void stage(Map<String, TensorData> inputs) {
+  private void stage(Map<String, HostTensor> inputs) {
     for (Slot s : slots) {
       if (!s.input) {
         continue;
       }
-      TensorData t = inputs.get(s.name);
+      HostTensor t = inputs.get(s.name);
       if (t == null) {
         throw new BadInputException(
             "engine "
@@ -718,30 +717,31 @@ public final class TrtEngine implements AutoCloseable {
     return ms[0];
   }
 
-  private static void writeHost(Slot s, TensorData t) {
+  private static void writeHost(Slot s, HostTensor t) {
     int n = t.size();
+    float[] floats = t.isInteger() ? null : t.toFloatArray();
     switch (s.dtype) {
-      case kFLOAT -> new FloatPointer(s.host).put(t.floats(), 0, n);
+      case kFLOAT -> new FloatPointer(s.host).put(floats, 0, n);
       case kHALF -> {
         short[] h = new short[n];
         for (int i = 0; i < n; i++) {
-          h[i] = Half.fromFloat(t.floats()[i]);
+          h[i] = Half.fromFloat(floats[i]);
         }
         new ShortPointer(s.host).put(h, 0, n);
       }
       case kBF16 -> {
         short[] h = new short[n];
         for (int i = 0; i < n; i++) {
-          int bits = Float.floatToRawIntBits(t.floats()[i]);
+          int bits = Float.floatToRawIntBits(floats[i]);
           h[i] = (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16); // round to nearest even
         }
         new ShortPointer(s.host).put(h, 0, n);
       }
-      case kINT64 -> new LongPointer(s.host).put(t.longs(), 0, n);
+      case kINT64 -> new LongPointer(s.host).put(t.ints(), 0, n);
       case kINT32 -> {
         int[] v = new int[n];
         for (int i = 0; i < n; i++) {
-          v[i] = Math.toIntExact(t.longs()[i]);
+          v[i] = Math.toIntExact(t.ints()[i]);
         }
         new IntPointer(s.host).put(v, 0, n);
       }
@@ -751,13 +751,13 @@ public final class TrtEngine implements AutoCloseable {
     }
   }
 
-  private static TensorData readHost(Slot s) {
-    int n = Math.toIntExact(TensorData.volume(s.shape));
+  private static HostTensor readHost(Slot s) {
+    int n = Math.toIntExact(HostTensor.volume(s.shape));
     switch (s.dtype) {
       case kFLOAT -> {
         float[] v = new float[n];
         new FloatPointer(s.host).get(v, 0, n);
-        return TensorData.ofFloats(s.name, s.shape, v);
+        return HostTensor.ofFloats(s.name, s.shape, v);
       }
       case kHALF, kBF16 -> {
         short[] h = new short[n];
@@ -767,12 +767,12 @@ public final class TrtEngine implements AutoCloseable {
         for (int i = 0; i < n; i++) {
           v[i] = half ? Half.toFloat(h[i]) : Half.bf16ToFloat(h[i]);
         }
-        return TensorData.ofFloats(s.name, s.shape, v);
+        return HostTensor.ofFloats(s.name, s.shape, v);
       }
       case kINT64 -> {
         long[] v = new long[n];
         new LongPointer(s.host).get(v, 0, n);
-        return TensorData.ofLongs(s.name, s.shape, v);
+        return HostTensor.ofInts(s.name, s.shape, v);
       }
       case kINT32 -> {
         int[] iv = new int[n];
@@ -781,7 +781,7 @@ public final class TrtEngine implements AutoCloseable {
         for (int i = 0; i < n; i++) {
           v[i] = iv[i];
         }
-        return TensorData.ofLongs(s.name, s.shape, v);
+        return HostTensor.ofInts(s.name, s.shape, v);
       }
       default ->
           throw new TrtException(

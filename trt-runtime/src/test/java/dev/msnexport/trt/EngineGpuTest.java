@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -129,10 +130,10 @@ class EngineGpuTest {
     Path model = exports.get(profile);
     try (TrtEngine e = TrtEngine.load(plan, model.resolve("model." + graph + ".onnx"))) {
       for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
-        Map<String, TensorData> in = randomTokens(p, batch, 1000 + batch);
+        Map<String, HostTensor> in = randomTokens(p, batch, 1000 + batch);
         e.poisonOutputs(0xff);
-        Map<String, TensorData> got = e.infer(in);
-        Map<String, TensorData> want =
+        Map<String, HostTensor> got = e.infer(in);
+        Map<String, HostTensor> want =
             ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
         String where =
             String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch);
@@ -191,7 +192,7 @@ class EngineGpuTest {
       assertTrue(!e.replaysCudaGraph());
       e.runPrepared();
       assertTrue(e.lastGpuMillis() > 0);
-      Map<String, TensorData> in = randomTokens(p, 5, 11);
+      Map<String, HostTensor> in = randomTokens(p, 5, 11);
       EngineParity.check(
           "small custom fp32 batch 5 after graph replay",
           ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in),
@@ -262,25 +263,26 @@ class EngineGpuTest {
     assertTrue(replaced.getMessage().contains("was replaced"), replaced.getMessage());
   }
 
-  static Map<String, TensorData> randomTokens(Profile p, long batch, long seed) {
+  static Map<String, HostTensor> randomTokens(Profile p, long batch, long seed) {
     long[] shape = {batch, p.model().T(), p.model().D()};
-    float[] v = new float[Math.toIntExact(TensorData.volume(shape))];
+    float[] v = new float[Math.toIntExact(HostTensor.volume(shape))];
     SplittableRandom r = new SplittableRandom(seed);
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) r.nextGaussian();
     }
-    return Map.of(MsnOnnxExporter.INPUT, TensorData.ofFloats(MsnOnnxExporter.INPUT, shape, v));
+    return Map.of(MsnOnnxExporter.INPUT, HostTensor.ofFloats(MsnOnnxExporter.INPUT, shape, v));
   }
 
-  static Map<String, TensorData> ortReference(Path onnx, Map<String, TensorData> in)
+  static Map<String, HostTensor> ortReference(Path onnx, Map<String, HostTensor> in)
       throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         OrtSession s = env.createSession(onnx.toString(), o)) {
-      TensorData t = in.get(MsnOnnxExporter.INPUT);
-      try (OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.floats()), t.shape());
+      HostTensor t = in.get(MsnOnnxExporter.INPUT);
+      try (OnnxTensor x =
+              OnnxTensor.createTensor(env, FloatBuffer.wrap(t.toFloatArray()), t.shape());
           OrtSession.Result r = s.run(Map.of(t.name(), x))) {
-        Map<String, TensorData> out = new LinkedHashMap<>();
+        Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> e : r) {
           OnnxTensor v = (OnnxTensor) e.getValue();
           long[] shape = v.getInfo().getShape();
@@ -288,12 +290,12 @@ class EngineGpuTest {
             LongBuffer b = v.getLongBuffer();
             long[] a = new long[b.remaining()];
             b.get(a);
-            out.put(e.getKey(), TensorData.ofLongs(e.getKey(), shape, a));
+            out.put(e.getKey(), HostTensor.ofInts(e.getKey(), shape, a));
           } else {
             FloatBuffer b = v.getFloatBuffer();
             float[] a = new float[b.remaining()];
             b.get(a);
-            out.put(e.getKey(), TensorData.ofFloats(e.getKey(), shape, a));
+            out.put(e.getKey(), HostTensor.ofFloats(e.getKey(), shape, a));
           }
         }
         return out;

@@ -3,14 +3,13 @@ package dev.msnexport.trt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.parity.OutputComparison;
-import dev.msnexport.parity.ParityTensor;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.parity.RunComparison;
 import dev.msnexport.parity.Tolerance;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,21 +44,21 @@ final class EngineParity {
    */
   static RunComparison check(
       String where,
-      Map<String, TensorData> want,
-      Map<String, TensorData> got,
+      Map<String, HostTensor> want,
+      Map<String, HostTensor> got,
       ParityTolerances tol,
       PrintStream log) {
     assertEquals(want.keySet(), got.keySet(), where + " outputs");
-    for (TensorData w : want.values()) {
-      TensorData g = got.get(w.name());
+    for (HostTensor w : want.values()) {
+      HostTensor g = got.get(w.name());
       assertEquals(box(w.shape()), box(g.shape()), where + " " + w.name() + " shape");
       for (int i = 0; g.isInteger() && i < g.size(); i++) {
         assertTrue(
-            g.longs()[i] >= 0,
-            where + " " + w.name() + "[" + i + "] = " + g.longs()[i] + " (unwritten)");
+            g.ints()[i] >= 0,
+            where + " " + w.name() + "[" + i + "] = " + g.ints()[i] + " (unwritten)");
       }
     }
-    RunComparison c = RunComparison.of(parity(got), parity(want), null, tol);
+    RunComparison c = RunComparison.of(got, want, null, tol);
     for (RetrievalComparison r : c.retrieval()) {
       log.printf(
           Locale.ROOT,
@@ -96,19 +95,6 @@ final class EngineParity {
     }
     assertTrue(c.pass(), () -> where + ": " + String.join("; ", c.failures()));
     return c;
-  }
-
-  static Map<String, ParityTensor> parity(Map<String, TensorData> outputs) {
-    Map<String, ParityTensor> m = new LinkedHashMap<>();
-    for (Map.Entry<String, TensorData> e : outputs.entrySet()) {
-      TensorData t = e.getValue();
-      m.put(
-          e.getKey(),
-          t.isInteger()
-              ? ParityTensor.ofInts(t.name(), t.shape(), t.longs())
-              : ParityTensor.ofFloats(t.name(), t.shape(), t.floats()));
-    }
-    return m;
   }
 
   private static List<Long> box(long[] a) {

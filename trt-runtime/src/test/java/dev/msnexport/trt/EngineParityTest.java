@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.parity.RunComparison;
 import dev.msnexport.profiles.Profiles;
@@ -34,25 +35,25 @@ class EngineParityTest {
   static final long[] SLOTS1 = {10, 11, 12, 13, 14, 15, 16, 17};
   static final float[] W1 = {0.6f, 0.4f, 0.9f, 0.1f, 0.7f, 0.3f, 0.5f, 0.5f};
 
-  static Map<String, TensorData> outputs(
+  static Map<String, HostTensor> outputs(
       float[] click, long[] slots0, float[] w0, long[] slots1, float[] w1) {
-    Map<String, TensorData> m = new LinkedHashMap<>();
-    m.put("click", TensorData.ofFloats("click", new long[] {2, 1}, click));
-    m.put("finish", TensorData.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
-    m.put("retrieval.0.slots", TensorData.ofLongs("retrieval.0.slots", new long[] {4, 2}, slots0));
-    m.put("retrieval.0.weights", TensorData.ofFloats("retrieval.0.weights", new long[] {4, 2}, w0));
-    m.put("retrieval.1.slots", TensorData.ofLongs("retrieval.1.slots", new long[] {4, 2}, slots1));
-    m.put("retrieval.1.weights", TensorData.ofFloats("retrieval.1.weights", new long[] {4, 2}, w1));
+    Map<String, HostTensor> m = new LinkedHashMap<>();
+    m.put("click", HostTensor.ofFloats("click", new long[] {2, 1}, click));
+    m.put("finish", HostTensor.ofFloats("finish", new long[] {2, 1}, new float[] {0.1f, 0.2f}));
+    m.put("retrieval.0.slots", HostTensor.ofInts("retrieval.0.slots", new long[] {4, 2}, slots0));
+    m.put("retrieval.0.weights", HostTensor.ofFloats("retrieval.0.weights", new long[] {4, 2}, w0));
+    m.put("retrieval.1.slots", HostTensor.ofInts("retrieval.1.slots", new long[] {4, 2}, slots1));
+    m.put("retrieval.1.weights", HostTensor.ofFloats("retrieval.1.weights", new long[] {4, 2}, w1));
     return m;
   }
 
-  static final Map<String, TensorData> WANT =
+  static final Map<String, HostTensor> WANT =
       outputs(new float[] {0.3f, 0.6f}, SLOTS0, W0, SLOTS1, W1);
 
   /** EngineParity.check's printed lines, and its verdict (null when it passed). */
   record Checked(List<String> lines, AssertionError failure) {}
 
-  static Checked check(Map<String, TensorData> got) {
+  static Checked check(Map<String, HostTensor> got) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     AssertionError failure = null;
     try (PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {

@@ -1,10 +1,10 @@
 package dev.msnexport.verifier;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.parity.RunComparison;
 import dev.msnexport.profiles.ModelConfig;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.io.GoldenFile;
 import java.nio.file.Path;
 import java.util.ArrayList;

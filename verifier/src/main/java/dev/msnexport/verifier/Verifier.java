@@ -1,5 +1,6 @@
 package dev.msnexport.verifier;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.ParityTolerances;
@@ -9,7 +10,6 @@ import dev.msnexport.profiles.Profile;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.GoldenBackend;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.golden.GoldenModel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -16,7 +17,6 @@ import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.MarkOutputsTest.Fixed;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.GoldenBackend;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
 import dev.msnexport.verifier.io.GoldenFile;

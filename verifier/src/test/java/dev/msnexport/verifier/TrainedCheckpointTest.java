@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -14,7 +15,6 @@ import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.GoldenBackend;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.OrtBackend;
 import java.net.URISyntaxException;
 import java.nio.file.Path;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.msnexport.cli.ExitCodes;
 import dev.msnexport.cli.MsnExport;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.Profiles;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.io.GoldenFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

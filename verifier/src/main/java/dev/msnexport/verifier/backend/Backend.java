@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.backend;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.latency.FloorModel;
 import dev.msnexport.verifier.latency.LayerProfile;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.backend;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;

@@ -1,6 +1,7 @@
 package dev.msnexport.verifier.backend;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;
 import java.util.Arrays;

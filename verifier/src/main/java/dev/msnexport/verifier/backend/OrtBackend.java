@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.common.InputFiles;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.ortops.MsnOrtOps;

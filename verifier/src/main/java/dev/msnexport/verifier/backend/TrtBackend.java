@@ -1,6 +1,7 @@
 package dev.msnexport.verifier.backend;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
@@ -8,7 +9,6 @@ import dev.msnexport.trt.EngineBuilder;
 import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.GpuCeilings;
 import dev.msnexport.trt.Precision;
-import dev.msnexport.trt.TensorData;
 import dev.msnexport.trt.TensorRt;
 import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
@@ -254,25 +254,17 @@ public final class TrtBackend implements Backend, GpuTimed {
 
   @Override
   public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
-    Map<String, TensorData> in = toEngine(inputs);
+    Map<String, HostTensor> in = toEngine(inputs);
     try {
-      Map<String, HostTensor> out = new LinkedHashMap<>();
-      for (TensorData t : engine.infer(in).values()) {
-        out.put(
-            t.name(),
-            t.isInteger()
-                ? HostTensor.ofInts(t.name(), t.shape(), t.longs())
-                : HostTensor.ofFloats(t.name(), t.shape(), t.floats()));
-      }
-      return out;
+      return new LinkedHashMap<>(engine.infer(in));
     } catch (TrtException e) {
       throw new BackendException(name + ": inference failed: " + e.getMessage(), e);
     }
   }
 
-  private Map<String, TensorData> toEngine(Map<String, HostTensor> inputs) {
+  private Map<String, HostTensor> toEngine(Map<String, HostTensor> inputs) {
     HostTensor t = Inputs.tokens(inputs, config);
-    return Map.of(t.name(), TensorData.ofFloats(t.name(), t.shape(), t.toFloatArray()));
+    return Map.of(t.name(), t);
   }
 
   /**

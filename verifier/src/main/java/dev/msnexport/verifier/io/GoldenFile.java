@@ -1,7 +1,7 @@
 package dev.msnexport.verifier.io;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.common.InputFiles;
-import dev.msnexport.verifier.backend.HostTensor;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;

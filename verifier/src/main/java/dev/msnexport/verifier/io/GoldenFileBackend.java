@@ -1,8 +1,8 @@
 package dev.msnexport.verifier.io;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
-import dev.msnexport.verifier.backend.HostTensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;

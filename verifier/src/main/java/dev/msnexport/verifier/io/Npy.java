@@ -1,7 +1,7 @@
 package dev.msnexport.verifier.io;
 
 import dev.msnexport.common.BadInputException;
-import dev.msnexport.verifier.backend.HostTensor;
+import dev.msnexport.common.HostTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

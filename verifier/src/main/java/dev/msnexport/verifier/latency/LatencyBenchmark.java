@@ -1,7 +1,7 @@
 package dev.msnexport.verifier.latency;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.backend.Backend;
-import dev.msnexport.verifier.backend.HostTensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

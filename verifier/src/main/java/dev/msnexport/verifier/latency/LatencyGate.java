@@ -1,5 +1,6 @@
 package dev.msnexport.verifier.latency;
 
+import dev.msnexport.common.Percentiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.msnexport.verifier.latency;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.msnexport.common.Percentiles;
 import java.util.Arrays;
 
 /**

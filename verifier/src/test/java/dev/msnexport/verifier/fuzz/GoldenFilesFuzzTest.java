@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.msnexport.common.BadInputException;
-import dev.msnexport.verifier.backend.HostTensor;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.Npy;
 import dev.msnexport.verifier.io.PolygraphyJson;

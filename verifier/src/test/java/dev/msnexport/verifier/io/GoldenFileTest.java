@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.BackendException;
-import dev.msnexport.verifier.backend.HostTensor;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.verifier.backend.Backend;
-import dev.msnexport.verifier.backend.HostTensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.abort;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -21,7 +22,6 @@ import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.GoldenBackend;
-import dev.msnexport.verifier.backend.HostTensor;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
 import dev.msnexport.verifier.backend.TrtBackend;

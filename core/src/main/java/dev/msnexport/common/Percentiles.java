@@ -1,4 +1,4 @@
-package dev.msnexport.verifier.latency;
+package dev.msnexport.common;
 
 /**
  * Latency percentiles with trtexec's rules, so our figures compare directly with {@code trtexec}'s

@@ -1,21 +1,20 @@
-package dev.msnexport.verifier.backend;
+package dev.msnexport.common;
 
-import dev.msnexport.parity.ParityTensor;
 import java.util.Arrays;
 
 /**
- * A named tensor in host memory, the plain data that backends exchange and reports describe: float
- * values (held as double so the golden model loses nothing) or int64 values; what the parity rules
- * compare ({@link ParityTensor}).
+ * A named tensor in host memory, the one type that every backend, engine runner and parity rule
+ * exchanges: float values (held as double so the golden model loses nothing; float32, float16 and
+ * bfloat16 tensors all arrive here widened) or integer values ({@code ints}; int32 and int64).
+ * Exactly one of {@code floats} and {@code ints} is not null.
  */
-public record HostTensor(String name, long[] shape, double[] floats, long[] ints)
-    implements ParityTensor {
+public record HostTensor(String name, long[] shape, double[] floats, long[] ints) {
   public HostTensor {
     shape = shape.clone();
-    long n = 1;
-    for (long d : shape) {
-      n *= d;
+    if ((floats == null) == (ints == null)) {
+      throw new IllegalArgumentException(name + ": give float values or integer values");
     }
+    long n = volume(shape);
     long have = floats != null ? floats.length : ints.length;
     if (have != n) {
       throw new IllegalArgumentException(
@@ -39,12 +38,22 @@ public record HostTensor(String name, long[] shape, double[] floats, long[] ints
     return new HostTensor(name, shape, null, data);
   }
 
-  @Override
+  /** The number of elements of a shape; refuses negative dimensions and overflow. */
+  public static long volume(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+
   public boolean isInteger() {
     return ints != null;
   }
 
-  @Override
   public int size() {
     return floats != null ? floats.length : ints.length;
   }
