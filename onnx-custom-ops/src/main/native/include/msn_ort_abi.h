@@ -163,8 +163,14 @@ inline constexpr size_t kGetDimensionsCount = 61;
 inline constexpr size_t kGetDimensions = 62;
 // Slot 65: OrtStatus* GetTensorTypeAndShape(const OrtValue*, OrtTensorTypeAndShapeInfo** out) - caller releases.
 inline constexpr size_t kGetTensorTypeAndShape = 65;
+// Slot 85: OrtStatus* KernelInfoGetAttribute_float(const OrtKernelInfo*, const char* name, float* out)
+//          (the table lists _float, _int64, _string in a row, right before KernelContext_GetInputCount).
+inline constexpr size_t kKernelInfoGetAttributeFloat = 85;
 // Slot 86: OrtStatus* KernelInfoGetAttribute_int64(const OrtKernelInfo*, const char* name, int64_t* out).
 inline constexpr size_t kKernelInfoGetAttributeInt64 = 86;
+// Slot 87: OrtStatus* KernelInfoGetAttribute_string(const OrtKernelInfo*, const char* name, char* out,
+//          size_t* size); out == nullptr asks for the size including the terminating NUL.
+inline constexpr size_t kKernelInfoGetAttributeString = 87;
 // Slot 90: OrtStatus* KernelContext_GetInput(const OrtKernelContext*, size_t index, const OrtValue** out).
 inline constexpr size_t kKernelContextGetInput = 90;
 // Slot 91: OrtStatus* KernelContext_GetOutput(OrtKernelContext*, size_t index, const int64_t* dims,
@@ -219,6 +225,15 @@ class Api {
   OrtStatus* KernelInfoGetAttributeInt64(const OrtKernelInfo* info, const char* name, int64_t* out) const {
     return Slot<OrtStatus* (*)(const OrtKernelInfo*, const char*, int64_t*)>(kKernelInfoGetAttributeInt64)(
         info, name, out);
+  }
+  OrtStatus* KernelInfoGetAttributeFloat(const OrtKernelInfo* info, const char* name, float* out) const {
+    return Slot<OrtStatus* (*)(const OrtKernelInfo*, const char*, float*)>(kKernelInfoGetAttributeFloat)(info, name,
+                                                                                                         out);
+  }
+  OrtStatus* KernelInfoGetAttributeString(const OrtKernelInfo* info, const char* name, char* out,
+                                          size_t* size) const {
+    return Slot<OrtStatus* (*)(const OrtKernelInfo*, const char*, char*, size_t*)>(kKernelInfoGetAttributeString)(
+        info, name, out, size);
   }
   OrtStatus* KernelContextGetInput(const OrtKernelContext* ctx, size_t index, const OrtValue** out) const {
     return Slot<OrtStatus* (*)(const OrtKernelContext*, size_t, const OrtValue**)>(kKernelContextGetInput)(

@@ -1,4 +1,4 @@
-// CUDA kernels of the two MSN custom ops (docs: shared msn-model.md, "The two custom ops").
+// CUDA kernels of the MSN custom ops (PKMRetrieval, SparseGather, MsnLayer) (docs: shared msn-model.md, "The two custom ops").
 //
 // Plain pointers and sizes, a stream, no TensorRT: the TensorRT plugins call these, and so
 // does the standalone test and timing harness (kernels/test/msn_kernels_test.cu).
@@ -60,6 +60,46 @@ int msn_sparse_gather(const void* values, msn_dtype value_type, int64_t m, int64
                       int64_t n, int64_t k,
                       void* out, msn_dtype out_type,
                       int32_t* error_flag, cudaStream_t stream);
+
+// MsnLayer (one whole memory layer, docs/model-contract.md "msn.MsnLayer"): per query r,
+//   q = Wq x_r + bq (float32 accumulation); q_row = LN(q[0:dk]), q_col = LN(q[dk:2dk]) (biased variance,
+//   epsilon); a = K_row q_row, b = K_col q_col; (w, slots) = PKMRetrieval(a, b) as msn_pkm_retrieval;
+//   v = sum_m w_m values[slot_m + (per_token ? (r mod tokens) * s*s : 0)]; y_r = x_r * gate(v).
+// Limits: 1 <= k <= min(s, MSN_PKM_MAX_K), s <= MSN_PKM_MAX_S, the shared memory of
+// MSN_LAYER_QUERIES_PER_BLOCK * (d + 2*dk + 2*s) floats must fit the device's per-block opt-in limit.
+#define MSN_LAYER_QUERIES_PER_BLOCK 4
+
+typedef enum msn_gate { MSN_GATE_TANH = 0, MSN_GATE_SIGMOID = 1, MSN_GATE_IDENTITY = 2 } msn_gate;
+
+typedef struct msn_layer_params {
+    int64_t d;              // token width D
+    int32_t dk;             // query half width
+    int32_t s;              // sub-keys per half
+    int32_t k;              // slots kept
+    int32_t tokens;         // T (per_token: query r is token r mod T)
+    int32_t per_token;      // 0 or 1
+    msn_gate gate;
+    float epsilon;          // LayerNorm epsilon (1e-5)
+    const float* wq;        // [2*dk, d]
+    const float* bq;        // [2*dk]
+    const float* ln_row_w;  // [dk] each
+    const float* ln_row_b;
+    const float* ln_col_w;
+    const float* ln_col_b;
+    const float* k_row;     // [s, dk], LayerNormed and scaled
+    const float* k_col;     // [s, dk]
+    const void* values;     // [s*s (times tokens when per_token), d]
+    msn_dtype value_type;   // FLOAT32, FLOAT16 or BFLOAT16
+} msn_layer_params;
+
+// Returns MSN_OK when msn_layer supports these sizes and types (no device query: the shared-memory
+// limit is checked by msn_layer itself).
+int msn_layer_check(const msn_layer_params* p, msn_dtype x_type);
+
+// x [n, d] (x_type: FLOAT32 or FLOAT16) -> y [n, d] (x_type), weights [n, k] float32, indices [n, k]
+// int64 (slots in [0, s*s), without the per-token offset). NaN scores are not supported.
+int msn_layer(const msn_layer_params* p, int64_t n, const void* x, msn_dtype x_type, void* y, float* weights,
+              int64_t* indices, cudaStream_t stream);
 
 // A short English name of a status code.
 const char* msn_status_string(int status);

@@ -1,4 +1,4 @@
-// Test and timing harness for the MSN kernels (PKMRetrieval, SparseGather). Needs a GPU.
+// Test and timing harness for the MSN kernels (PKMRetrieval, SparseGather, MsnLayer). Needs a GPU.
 //
 //   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]
 //
@@ -18,6 +18,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -485,6 +486,8 @@ void sgSuite(bool quick) {
     }
 }
 
+#include "msn_layer_cases.cuh"
+
 // ------------------------------------------------------------------------------------------
 // Timing
 // ------------------------------------------------------------------------------------------
@@ -741,6 +744,7 @@ int main(int argc, char** argv) {
         std::printf("PKMRetrieval checks done: %d cases so far, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
         if (!gPkmOnly) sgSuite(quick);
+        if (!gPkmOnly) layerSuite(quick);
         std::printf("all checks: %d cases, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
     }

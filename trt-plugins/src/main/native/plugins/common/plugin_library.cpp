@@ -2,6 +2,7 @@
 // IPluginRegistry::loadLibrary: getCreators and setLoggerFinder.
 #include "msn_trt_abi.h"
 
+#include "../msn_layer/MsnLayerPlugin.h"
 #include "../pkm_retrieval/PkmRetrievalPlugin.h"
 #include "../sparse_gather/SparseGatherPlugin.h"
 
@@ -17,12 +18,13 @@ std::atomic<msn::trt::LoggerFinder*> gLoggerFinder{nullptr};
 // library's static destructors at process exit and must still find valid objects.
 MSN_EXPORT msn::trt::PluginCreatorInterface* const* getCreators(int32_t& nbCreators) {
     static msn::trt::PluginCreatorInterface* const* const creators = [] {
-        auto** list = new msn::trt::PluginCreatorInterface*[2];
+        auto** list = new msn::trt::PluginCreatorInterface*[3];
         list[0] = new msn::trt::PkmRetrievalCreator();
         list[1] = new msn::trt::SparseGatherCreator();
+        list[2] = new msn::trt::MsnLayerCreator();
         return list;
     }();
-    nbCreators = 2;
+    nbCreators = 3;
     return creators;
 }
 

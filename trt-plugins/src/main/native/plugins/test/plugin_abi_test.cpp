@@ -299,6 +299,8 @@ void testGather(void* creator) {
     destroy(plugin);
 }
 
+#include "msn_layer_abi_checks.h"
+
 // ---- GPU: enqueue through the plugin == the kernel called directly ---------------------------
 #define CUDA_OK(x) CHECK((x) == cudaSuccess)
 
@@ -434,9 +436,10 @@ int main(int argc, char** argv) {
 
     int32_t count = -1;
     void* const* creators = getCreators(count);
-    CHECK(count == 2 && creators != nullptr);
+    CHECK(count == 3 && creators != nullptr);
     void* pkm = nullptr;
     void* gather = nullptr;
+    void* layer = nullptr;
     for (int32_t i = 0; creators && i < count; ++i) {
         void* c = creators[i];
         CHECK(call<int32_t>(c, kApiLanguage) == 0);
@@ -446,12 +449,14 @@ int main(int argc, char** argv) {
         const char* name = call<const char*>(c, kCreatorName);
         if (strIs(name, "PKMRetrieval")) pkm = c;
         if (strIs(name, "SparseGather")) gather = c;
+        if (strIs(name, "MsnLayer")) layer = c;
     }
-    CHECK(pkm != nullptr && gather != nullptr);
+    CHECK(pkm != nullptr && gather != nullptr && layer != nullptr);
     int32_t again = -1;
-    CHECK(getCreators(again) == creators && again == 2);   // same objects every time
+    CHECK(getCreators(again) == creators && again == 3);   // same objects every time
     if (pkm) testPkm(pkm);
     if (gather) testGather(gather);
+    if (layer) testMsnLayer(layer);
     if (gpu && pkm && gather) testEnqueue(pkm, gather);
     std::printf("plugin ABI test: %d checks, %d failed%s\n", gChecks, gFailed, gpu ? " (with GPU enqueue)" : "");
     return gFailed == 0 ? 0 : 1;

@@ -70,6 +70,14 @@ final class ExportCommand implements Callable<Integer> {
               + "MatMul each (default: ${DEFAULT-VALUE}).")
   int scoringSplitK;
 
+  @Option(
+      names = "--fuse-msn-layer",
+      description =
+          "In model.custom.onnx, compute each MSN layer with one msn::MsnLayer node (query projection, scoring, "
+              + "retrieval, read and gate in one kernel) instead of the MatMul/LayerNorm/PKMRetrieval/SparseGather chain; "
+              + "the reference graph is unchanged (default: off).")
+  boolean fuseMsnLayer;
+
   @Mixin NameMapOption nameMap;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -88,7 +96,12 @@ final class ExportCommand implements Callable<Integer> {
         nameMap.read(),
         out,
         new MsnOnnxExporter.Options(
-            o.valuesDtype(), o.externalData(), o.retrievalOutputs(), o.profile(), scoringSplitK));
+            o.valuesDtype(),
+            o.externalData(),
+            o.retrievalOutputs(),
+            o.profile(),
+            scoringSplitK,
+            fuseMsnLayer));
     return ExitCodes.OK;
   }
 

@@ -50,6 +50,12 @@ public final class MsnOnnxExporter {
   public static final String DOMAIN = "msn";
   public static final int OPSET = 17;
 
+  /**
+   * Manifest field (and, prefixed with {@code msn.}, model metadata key of the custom graph): true
+   * when the custom graph computes each MSN layer with one {@code msn::MsnLayer} node.
+   */
+  public static final String FUSED_MSN_LAYER = "fused_msn_layer";
+
   /** Protobuf cannot serialize a message of 2 GiB; stay clear of it. */
   static final long EMBED_LIMIT = (1L << 31) - (64L << 20);
 
@@ -64,13 +70,25 @@ public final class MsnOnnxExporter {
    * @param externalData where tensors go
    * @param retrievalOutputs add {@code retrieval.{l}.slots/weights} outputs per MSN layer
    * @param profile profile name recorded in the metadata (may be null)
+   * @param fuseMsnLayer the custom graph computes each MSN layer with one {@code msn::MsnLayer}
+   *     node ({@link FusedMsnLayer}) instead of the projection/scoring/retrieval/gather/gate chain
    */
   public record Options(
       DType valuesDtype,
       ExternalData externalData,
       boolean retrievalOutputs,
       String profile,
-      int scoringSplitK) {
+      int scoringSplitK,
+      boolean fuseMsnLayer) {
+    public Options(
+        DType valuesDtype,
+        ExternalData externalData,
+        boolean retrievalOutputs,
+        String profile,
+        int scoringSplitK) {
+      this(valuesDtype, externalData, retrievalOutputs, profile, scoringSplitK, false);
+    }
+
     public Options(
         DType valuesDtype, ExternalData externalData, boolean retrievalOutputs, String profile) {
       this(valuesDtype, externalData, retrievalOutputs, profile, DEFAULT_SCORING_SPLIT_K);
@@ -145,7 +163,8 @@ public final class MsnOnnxExporter {
                 opts.externalData(),
                 opts.retrievalOutputs(),
                 Profiles.builtInFor(c).orElse(null),
-                opts.scoringSplitK());
+                opts.scoringSplitK(),
+                opts.fuseMsnLayer());
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {
@@ -314,6 +333,7 @@ public final class MsnOnnxExporter {
     m.put("external_data", external ? DATA_FILE : null);
     m.put("retrieval_outputs", opts.retrievalOutputs());
     m.put("scoring_split_k", opts.scoringSplitK());
+    m.put(FUSED_MSN_LAYER, opts.fuseMsnLayer());
     // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be
     // reproducible
     m.put(
@@ -346,7 +366,16 @@ public final class MsnOnnxExporter {
       mixed = g.op("Transpose", List.of(mixed), attrInts("perm", 0, 2, 1, 3));
       mixed = g.op("Reshape", List.of(mixed, g.int64s(-1, c.T(), c.D())));
       x = layerNorm(g, g.op("Add", List.of(x, mixed)), b + "mix_norm");
-      if (c.isMsnLayer(l)) {
+      if (c.isMsnLayer(l) && custom && opts.fuseMsnLayer()) {
+        g.scope("blocks." + l + ".msn");
+        String[] fused = fusedLayer(g, l, x);
+        x = fused[0];
+        if (opts.retrievalOutputs()) {
+          g.renameOutput(fused[1], slotsOutput(l));
+          g.renameOutput(fused[2], weightsOutput(l));
+          extraOutputs.add(new String[] {slotsOutput(l), weightsOutput(l)});
+        }
+      } else if (c.isMsnLayer(l)) {
         g.scope("blocks." + l + ".msn");
         String[] retrieved = custom ? retrievalCustom(g, l, x) : retrievalReference(g, l, x);
         String v = retrieved[0];
@@ -421,6 +450,7 @@ public final class MsnOnnxExporter {
     meta(m, "msn.values_dtype", opts.valuesDtype().cliName());
     meta(m, "msn.retrieval_outputs", Boolean.toString(opts.retrievalOutputs()));
     meta(m, "msn.scoring_split_k", Integer.toString(opts.scoringSplitK()));
+    meta(m, "msn." + FUSED_MSN_LAYER, Boolean.toString(custom && opts.fuseMsnLayer()));
     if (opts.profile() != null) {
       meta(m, "msn.profile", opts.profile());
     }
@@ -444,8 +474,8 @@ public final class MsnOnnxExporter {
     String qCol = g.op("Slice", List.of(q, g.int64s(c.dk()), g.int64s(2L * c.dk()), g.int64s(2)));
     qRow = layerNorm(g, qRow, p + "query_norm_row");
     qCol = layerNorm(g, qCol, p + "query_norm_col");
-    String a = splitKMatMul(g, qRow, foldedKeys(g, l, "row"), c.dk(), c.S());
-    String b = splitKMatMul(g, qCol, foldedKeys(g, l, "col"), c.dk(), c.S());
+    String a = splitKMatMul(g, qRow, foldedKeys(g, l, "row", false), c.dk(), c.S());
+    String b = splitKMatMul(g, qCol, foldedKeys(g, l, "col", false), c.dk(), c.S());
     return new String[] {a, b};
   }
 
@@ -507,6 +537,23 @@ public final class MsnOnnxExporter {
     String slotsOut = g.op("Reshape", List.of(r[1], g.int64s(-1, c.T(), c.k())));
     String wOut = g.op("Reshape", List.of(r[2], g.int64s(-1, c.T(), c.k())));
     return new String[] {v, slotsOut, wOut};
+  }
+
+  /** One msn::MsnLayer node: returns {x * act(v) [B,T,D], slots [B,T,k], weights [B,T,k]}. */
+  private String[] fusedLayer(GraphBuilder g, int l, String x) {
+    String p = "blocks." + l + ".msn.";
+    FusedMsnLayer.Inputs in =
+        new FusedMsnLayer.Inputs(
+            weight(g, p + "query.weight", false),
+            weight(g, p + "query.bias", false),
+            weight(g, p + "query_norm_row.weight", false),
+            weight(g, p + "query_norm_row.bias", false),
+            weight(g, p + "query_norm_col.weight", false),
+            weight(g, p + "query_norm_col.bias", false),
+            foldedKeys(g, l, "row", true),
+            foldedKeys(g, l, "col", true),
+            values(g, l));
+    return FusedMsnLayer.emit(g, x, in, c);
   }
 
   private String layerNorm(GraphBuilder g, String x, String prefix) {
@@ -576,12 +623,12 @@ public final class MsnOnnxExporter {
   }
 
   /**
-   * score_scale * LN(keys Theta^T)^T as [dk, S], computed in double: the exporter folds what is
-   * constant at inference time.
+   * score_scale * LN(keys Theta^T)^T as [dk, S] (or, {@code keyMajor}, as [S, dk] for MsnLayer),
+   * computed in double: the exporter folds what is constant at inference time.
    */
-  private String foldedKeys(GraphBuilder g, int l, String half) {
+  private String foldedKeys(GraphBuilder g, int l, String half, boolean keyMajor) {
     String p = "blocks." + l + ".msn.";
-    String key = p + "folded_keys_" + half;
+    String key = p + "folded_keys_" + half + (keyMajor ? "_sdk" : "");
     TensorProto t =
         weights.computeIfAbsent(
             key,
@@ -597,8 +644,9 @@ public final class MsnOnnxExporter {
               float[] kt = new float[c.dk() * c.S()];
               for (int s = 0; s < c.S(); s++) {
                 for (int d = 0; d < c.dk(); d++) {
-                  kt[d * c.S() + s] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
-                  if (!Float.isFinite(kt[d * c.S() + s])) {
+                  int at = keyMajor ? s * c.dk() + d : d * c.S() + s;
+                  kt[at] = (float) (c.scoreScale() * folded[s * c.dk() + d]);
+                  if (!Float.isFinite(kt[at])) {
                     throw new BadInputException(
                         "checkpoint "
                             + ckpt.weightsFile()
@@ -615,7 +663,8 @@ public final class MsnOnnxExporter {
                   }
                 }
               }
-              return store.addFloats(k, new long[] {c.dk(), c.S()}, kt, DType.F32);
+              long[] dims = keyMajor ? new long[] {c.S(), c.dk()} : new long[] {c.dk(), c.S()};
+              return store.addFloats(k, dims, kt, DType.F32);
             });
     g.initializer(t);
     return t.getName();

@@ -1,0 +1,200 @@
+// MsnLayer checks of msn_kernels_test.cu (included there, inside its anonymous namespace, after
+// the PKMRetrieval helpers). The CPU reference computes the query, the LayerNorms and the scores in
+// double (rounded to float32 once), retrieves with referenceQuery, and then checks the kernel:
+//   * every kept slot's reference candidate score equals the reference's score of that rank within
+//     a float32 accumulation tolerance (so a near-tie may swap two slots, nothing else);
+//   * equal reference candidate scores at consecutive ranks come in ascending slot order (the tie
+//     rule; the "ties" inputs duplicate key rows so that such exact ties occur);
+//   * the weights match the reference where the slots do;
+//   * y = x * gate(sum_m w_m V[slot_m + offset]) recomputed in double from the kernel's own slots
+//     and weights matches y (and poisoned outputs are all overwritten).
+#ifndef MSN_LAYER_CASES_CUH
+#define MSN_LAYER_CASES_CUH
+
+struct LayerCase {
+    int64_t n;
+    int d, dk, s, k, tokens, perToken;
+    msn_gate gate;
+    msn_dtype xType, valueType;
+    bool ties;
+};
+
+double gateRef(msn_gate g, double v) {
+    return g == MSN_GATE_TANH ? std::tanh(v) : g == MSN_GATE_SIGMOID ? 1.0 / (1.0 + std::exp(-v)) : v;
+}
+
+void layerNormRef(std::vector<double>& q, int from, int dk, const std::vector<float>& g, const std::vector<float>& b) {
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < dk; ++i) mean += q[from + i];
+    mean /= dk;
+    for (int i = 0; i < dk; ++i) var += (q[from + i] - mean) * (q[from + i] - mean);
+    var /= dk;
+    const double inv = 1.0 / std::sqrt(var + 1e-5);
+    for (int i = 0; i < dk; ++i) q[from + i] = (q[from + i] - mean) * inv * g[i] + b[i];
+}
+
+// Reference scores (float32-rounded) of query r: a then b, 2s floats.
+void referenceScores(const LayerCase& c, const float* x, const std::vector<float>* P, std::vector<float>& ab) {
+    std::vector<double> q(2 * c.dk);
+    for (int o = 0; o < 2 * c.dk; ++o) {
+        double acc = P[1][o];
+        for (int i = 0; i < c.d; ++i) acc += (double)P[0][(size_t)o * c.d + i] * x[i];
+        q[o] = (float)acc;
+    }
+    layerNormRef(q, 0, c.dk, P[2], P[3]);
+    layerNormRef(q, c.dk, c.dk, P[4], P[5]);
+    for (int h = 0; h < 2; ++h)
+        for (int j = 0; j < c.s; ++j) {
+            double acc = 0.0;
+            for (int i = 0; i < c.dk; ++i) acc += (double)P[6 + h][(size_t)j * c.dk + i] * (float)q[h * c.dk + i];
+            ab[(size_t)h * c.s + j] = (float)acc;
+        }
+}
+
+void runLayerCase(const LayerCase& c) {
+    ++gCases;
+    Rng rng(freshSeed());
+    const int64_t rows = (int64_t)c.s * c.s * (c.perToken ? c.tokens : 1);
+    // P: 0 Wq [2dk, d], 1 bq, 2..5 LN weight/bias row/col, 6 K_row, 7 K_col
+    std::vector<float> P[8];
+    P[0].resize((size_t)2 * c.dk * c.d);
+    for (auto& v : P[0]) v = (float)(rng.normal() / std::sqrt((double)c.d));
+    P[1].resize(2 * c.dk);
+    for (auto& v : P[1]) v = (float)(0.1 * rng.normal());
+    for (int i = 2; i < 6; ++i) {
+        P[i].resize(c.dk);
+        for (auto& v : P[i]) v = (float)((i % 2 == 0 ? 1.0 : 0.0) + 0.1 * rng.normal());
+    }
+    for (int h = 6; h < 8; ++h) {
+        P[h].resize((size_t)c.s * c.dk);
+        for (auto& v : P[h]) v = (float)rng.normal();
+        if (c.ties)   // odd key rows repeat the even ones: exact score ties at distinct indices
+            for (int j = 1; j < c.s; j += 2)
+                std::copy(P[h].begin() + (size_t)(j - 1) * c.dk, P[h].begin() + (size_t)j * c.dk,
+                          P[h].begin() + (size_t)j * c.dk);
+    }
+    std::vector<float> x((size_t)c.n * c.d), vals((size_t)rows * c.d);
+    std::vector<uint8_t> xRaw(x.size() * typeSize(c.xType)), vRaw(vals.size() * typeSize(c.valueType));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = roundTo(c.xType, (float)rng.normal(), xRaw.data(), i);
+    for (size_t i = 0; i < vals.size(); ++i) vals[i] = roundTo(c.valueType, (float)rng.normal(), vRaw.data(), i);
+
+    DevBuf dx(xRaw.size()), dv(vRaw.size()), dy(x.size() * typeSize(c.xType));
+    DevBuf dw((size_t)c.n * c.k * 4), di((size_t)c.n * c.k * 8);
+    std::unique_ptr<DevBuf> dp[8];
+    for (int i = 0; i < 8; ++i) {
+        dp[i].reset(new DevBuf(P[i].size() * 4));
+        CK(cudaMemcpy(dp[i]->p, P[i].data(), P[i].size() * 4, cudaMemcpyHostToDevice));
+    }
+    CK(cudaMemcpy(dx.p, xRaw.data(), xRaw.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dv.p, vRaw.data(), vRaw.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemset(dy.p, 0xFF, dy.bytes));
+    CK(cudaMemset(dw.p, 0xFF, dw.bytes));
+    CK(cudaMemset(di.p, 0xFF, di.bytes));
+    msn_layer_params p{};
+    p.d = c.d;
+    p.dk = c.dk;
+    p.s = c.s;
+    p.k = c.k;
+    p.tokens = c.tokens;
+    p.per_token = c.perToken;
+    p.gate = c.gate;
+    p.epsilon = 1e-5f;
+    const float* f[8];
+    for (int i = 0; i < 8; ++i) f[i] = dp[i]->as<float>();
+    p.wq = f[0], p.bq = f[1], p.ln_row_w = f[2], p.ln_row_b = f[3], p.ln_col_w = f[4], p.ln_col_b = f[5];
+    p.k_row = f[6], p.k_col = f[7];
+    p.values = dv.p;
+    p.value_type = c.valueType;
+    const int st = msn_layer(&p, c.n, dx.p, c.xType, dy.p, dw.as<float>(), di.as<int64_t>(), 0);
+    CK(cudaDeviceSynchronize());
+    char label[200];
+    std::snprintf(label, sizeof label, "MsnLayer n=%lld d=%d dk=%d s=%d k=%d T=%d per_token=%d gate=%d x=%s v=%s%s",
+                  (long long)c.n, c.d, c.dk, c.s, c.k, c.tokens, c.perToken, (int)c.gate, typeName(c.xType),
+                  typeName(c.valueType), c.ties ? " ties" : "");
+    if (st != MSN_OK) {
+        ++gFailures;
+        std::printf("FAIL %s: status %s\n", label, msn_status_string(st));
+        return;
+    }
+    std::vector<float> w((size_t)c.n * c.k);
+    std::vector<int64_t> idx((size_t)c.n * c.k);
+    std::vector<uint8_t> yRaw(dy.bytes);
+    CK(cudaMemcpy(w.data(), dw.p, dw.bytes, cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(idx.data(), di.p, di.bytes, cudaMemcpyDeviceToHost));
+    CK(cudaMemcpy(yRaw.data(), dy.p, dy.bytes, cudaMemcpyDeviceToHost));
+
+    std::atomic<int> bad{0}, tieOrder{0}, nearTies{0};
+    std::atomic<double> worstY{0.0};
+    parallelFor(c.n, [&](int64_t r) {
+        std::vector<float> ab((size_t)2 * c.s), cand(c.k);
+        std::vector<int64_t> ri(c.k);
+        std::vector<double> rw(c.k);
+        referenceScores(c, x.data() + r * c.d, P, ab);
+        referenceQuery(ab.data(), ab.data() + c.s, c.s, c.k, false, ri.data(), rw.data(), cand.data());
+        const int64_t* gi = idx.data() + r * c.k;
+        const double tol = 1e-4 * (1.0 + std::fabs(cand[0]));
+        bool same = true;
+        for (int m = 0; m < c.k; ++m) {
+            if (gi[m] < 0 || gi[m] >= (int64_t)c.s * c.s) { ++bad; return; }
+            const float cm = ab[gi[m] / c.s] + ab[c.s + gi[m] % c.s];
+            if (std::fabs((double)cm - cand[m]) > tol) { ++bad; return; }
+            if (m > 0) {
+                const float cp = ab[gi[m - 1] / c.s] + ab[c.s + gi[m - 1] % c.s];
+                if (cp == cm && gi[m - 1] > gi[m]) ++tieOrder;
+            }
+            same &= gi[m] == ri[m];
+        }
+        if (!same) ++nearTies;
+        for (int m = 0; same && m < c.k; ++m)
+            if (std::fabs(w[r * c.k + m] - rw[m]) > 1e-4) { ++bad; return; }
+        const int64_t off = c.perToken ? (r % c.tokens) * (int64_t)c.s * c.s : 0;
+        for (int i = 0; i < c.d; ++i) {
+            double v = 0.0;
+            for (int m = 0; m < c.k; ++m) v += (double)w[r * c.k + m] * vals[(size_t)(gi[m] + off) * c.d + i];
+            const double want = x[(size_t)r * c.d + i] * gateRef(c.gate, v);
+            const float got = c.xType == MSN_FLOAT32 ? reinterpret_cast<const float*>(yRaw.data())[r * c.d + i]
+                                                     : __half2float(reinterpret_cast<const __half*>(yRaw.data())[r * c.d + i]);
+            const double err = std::fabs(got - want) / (1.0 + std::fabs(want));
+            const double lim = c.xType == MSN_FLOAT32 ? 1e-5 : 2e-3;
+            double prev = worstY.load();
+            while (err > prev && !worstY.compare_exchange_weak(prev, err)) {}
+            if (!(err <= lim)) { ++bad; return; }
+        }
+    });
+    const bool ok = bad.load() == 0 && tieOrder.load() == 0;
+    if (!ok) ++gFailures;
+    if (!ok || verbose())
+        std::printf("%s %s: %d bad queries, %d tie-order violations, %d near-tie swaps, worst y err %.2e\n",
+                    ok ? "ok  " : "FAIL", label, bad.load(), tieOrder.load(), nearTies.load(), worstY.load());
+}
+
+void layerSuite(bool quick) {
+    const std::vector<LayerCase> cases = {
+        {64, 16, 8, 8, 4, 4, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, false},        // tiny
+        {64, 16, 8, 8, 4, 4, 1, MSN_GATE_SIGMOID, MSN_FLOAT32, MSN_FLOAT16, true},      // tiny, per token, ties
+        {512, 64, 32, 64, 16, 8, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, false},    // small
+        {512, 64, 32, 64, 16, 8, 0, MSN_GATE_IDENTITY, MSN_FLOAT16, MSN_BFLOAT16, true},
+        {301, 96, 40, 200, 33, 7, 1, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, true},    // odd sizes, k > 32
+        {1000, 256, 64, 512, 64, 4, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, false},
+        {37, 768, 128, 1024, 32, 1, 0, MSN_GATE_SIGMOID, MSN_FLOAT16, MSN_FLOAT32, true}, // > 48 KiB shared
+    };
+    for (size_t i = 0; i < cases.size(); ++i)
+        if (!quick || i < 4) runLayerCase(cases[i]);
+    // Unsupported shapes are refused, not launched.
+    msn_layer_params p{};
+    p.d = 16, p.dk = 8, p.s = 8, p.k = 9, p.tokens = 1, p.gate = MSN_GATE_TANH, p.epsilon = 1e-5f,
+    p.value_type = MSN_FLOAT32;
+    ++gCases;
+    const bool refused = msn_layer_check(&p, MSN_FLOAT32) == MSN_ERR_UNSUPPORTED;   // k > s
+    p.k = 4;
+    p.gate = (msn_gate)7;
+    const bool refusedGate = msn_layer_check(&p, MSN_FLOAT32) == MSN_ERR_UNSUPPORTED;
+    p.gate = MSN_GATE_TANH;
+    const bool refusedType = msn_layer_check(&p, MSN_INT32) == MSN_ERR_UNSUPPORTED;
+    if (!(refused && refusedGate && refusedType)) {
+        ++gFailures;
+        std::printf("FAIL MsnLayer: msn_layer_check accepted k > S, a bad gate or an int32 x\n");
+    }
+}
+
+#endif // MSN_LAYER_CASES_CUH
