@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtException;
+import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.FusedMsnLayer;
@@ -80,10 +81,10 @@ class FusedLayerGpuTest {
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     try (TrtEngine e = TrtEngine.load(plan, custom)) {
       for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
-        Map<String, TensorData> in = EngineGpuTest.randomTokens(p, batch, 2000 + batch);
+        Map<String, HostTensor> in = EngineGpuTest.randomTokens(p, batch, 2000 + batch);
         e.poisonOutputs(0xff);
-        Map<String, TensorData> got = e.infer(in);
-        Map<String, TensorData> want =
+        Map<String, HostTensor> got = e.infer(in);
+        Map<String, HostTensor> want =
             EngineGpuTest.ortReference(out.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
         String where =
             String.format(Locale.ROOT, "%s fused %s batch %d", profile, precision, batch);
