@@ -8,7 +8,7 @@
 #        plugin and reference engines of each, verified against golden and ORT, timed side by side
 #   bash bench/trt-fp32-probe.sh levels MODEL_DIR [LEVEL...]   fp32 plugin engines of one export built at
 #        several builder optimization levels (default 0 1 3 5), each verified against golden and ORT,
-#        then timed side by side (EngineLatency); each log ends with the plan's layer table (msn-export inspect)
+#        then timed side by side (msn-export bench --engine); each log ends with the plan's layer table (msn-export inspect)
 set -uo pipefail
 OUT=${OUT:-$PWD/probe-out}
 WORK=${MSN_GPU_WORK:-/tmp/msn-probe}
@@ -32,10 +32,11 @@ if [[ ${1:-} == splitk ]]; then
       >"$OUT/probe-split$sk.log" 2>&1
     echo "== scoring split-k $sk (exit $?)"; grep -E "^  (trt|ort).*vs|retrieval\.[01]\.weights" "$OUT/probe-split$sk.log"
     msn inspect "$m/engine.custom.fp32.$prof.plan" --layers >>"$OUT/probe-split$sk.log" 2>&1
-    engines+=(--model "$m" --engine "$m/engine.custom.fp32.$prof.plan" --engine "$m/engine.reference.fp32.$prof.plan")
+    engines+=(--engine "$m/engine.custom.fp32.$prof.plan" --engine "$m/engine.reference.fp32.$prof.plan")
   done
-  java -cp "$CP" dev.msnexport.trt.EngineLatency "${engines[@]}" --batch 1,64,512,2048 --iterations 200 --warmup 20 \
-    --rounds 2 --out "$OUT/latency-splitk.json" 2>&1 | grep -E "^(engine|model)"
+  # each plan lies in its export, and is checked against that export's graph
+  msn bench --model "$WORK/splitk/model-split4" "${engines[@]}" --batch 1,64,512,2048 --iterations 200 --warmup-ms 500 \
+    --rounds 2 --report-dir "$OUT/latency-splitk" 2>&1 | grep -E "engine\."
   exit 0
 fi
 if [[ ${1:-} == levels ]]; then
@@ -53,8 +54,8 @@ if [[ ${1:-} == levels ]]; then
     engines+=(--engine "$WORK/engine.level$l.plan")
   done
   # their latency side by side (paper's batches)
-  java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations 100 --warmup 20 \
-    --rounds 2 --out "$OUT/latency-levels.json" 2>&1 | grep -E "^engine"
+  msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations 100 --warmup-ms 500 \
+    --rounds 2 --report-dir "$OUT/latency-levels" 2>&1 | grep -E "engine\."
   exit 0
 fi
 gates=("$@")

@@ -212,11 +212,11 @@ step_paper() {
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" >>"$SUMMARY"
   inspect_plans "$OUT/layers.log" "$m"/engine.custom.*.paper.plan
   ((${#engines[@]})) || return
-  run "latency paper (plain launches)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \
-    --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup 20 --rounds 2 --out "$OUT/latency.json"
-  run "latency paper (CUDA graph replay)" "$log" java -cp "$CP" dev.msnexport.trt.EngineLatency --model "$m" "${engines[@]}" \
-    --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup 20 --rounds 2 --cuda-graph --out "$OUT/latency-graph.json"
-  grep -E '^(engine|engine\.)' "$log" >>"$SUMMARY"
+  run "latency paper (plain launches)" "$log" msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 \
+    --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --no-cuda-graph --report-dir "$OUT/latency"
+  run "latency paper (CUDA graph replay)" "$log" msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 \
+    --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --report-dir "$OUT/latency-graph"
+  grep -E '^ *(engine\.|[a-z0-9-]+/engine\.)|gpu' "$log" >>"$SUMMARY"
 }
 
 note "gpu-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"

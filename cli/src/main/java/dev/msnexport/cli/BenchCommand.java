@@ -17,6 +17,7 @@ import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyBenchmark;
 import dev.msnexport.verifier.latency.LatencyGate;
 import dev.msnexport.verifier.latency.LayerProfile;
+import dev.msnexport.verifier.latency.PlanEngines;
 import dev.msnexport.verifier.report.ReportWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,6 +185,15 @@ final class BenchCommand implements Callable<Integer> {
               + "--separateProfileRun); report.json gets layer_profiles.")
   boolean layerProfile;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "PLAN",
+      description =
+          "Also time this engine plan (repeatable; any precision or graph, built earlier by 'build'), checked "
+              + "through its sidecar against the export that holds it, else --model's; with --engine, --backends "
+              + "defaults to none.")
+  List<Path> engines = new ArrayList<>();
+
   @Range(min = 1, max = 100_000)
   @Option(
       names = "--layer-profile-runs",
@@ -237,13 +247,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     BackendOptions o = backendOptions;
+    List<String> names = timedNames(o);
     System.out.printf(
         Locale.ROOT,
         "bench %s (profile %s, values %s): %s, batches %s, %s per backend and batch, warm-up %.0f ms%n",
         o.model,
         p.name(),
         m.valuesDtype(),
-        o.backends,
+        names,
         sizes,
         iterations != null ? iterations + " runs" : durationS + " s",
         warmupMs);
@@ -259,33 +270,32 @@ final class BenchCommand implements Callable<Integer> {
             durationS == null ? 0 : durationS,
             rounds);
     try (VerifyCommand.OpenedBackends opened =
-        o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS)) {
-      opened
-          .backends()
-          .forEach(
-              b -> {
-                if (b instanceof TrtBackend t) {
-                  t.replayCudaGraph(!noCudaGraph);
-                }
-              });
+            o.openBackends(m, BuildCommand.TrtSettings.DEFAULTS);
+        PlanEngines planned = PlanEngines.open(m, p, engines, System.out)) {
+      List<Backend> all = new ArrayList<>(opened.backends());
+      all.addAll(planned.backends());
+      all.forEach(
+          b -> {
+            if (b instanceof TrtBackend t) {
+              t.replayCudaGraph(!noCudaGraph);
+            }
+          });
       results =
           LatencyBenchmark.run(
-              opened.backends(),
+              all,
               sizes,
               b -> Inputs.random(m.config(), b, seed),
               plan,
               LatencyBenchmark.Clock.SYSTEM,
               System.out::println);
-      opened
-          .backends()
-          .forEach(
-              b -> {
-                if (b instanceof TrtBackend t) {
-                  System.out.println("  " + t.name() + ": " + t.runMode());
-                }
-              });
+      all.forEach(
+          b -> {
+            if (b instanceof TrtBackend t) {
+              System.out.println("  " + t.name() + ": " + t.runMode());
+            }
+          });
       Map<String, Backend> byName = new LinkedHashMap<>();
-      opened.backends().forEach(b -> byName.put(b.name(), b));
+      all.forEach(b -> byName.put(b.name(), b));
       floors =
           FloorRow.of(
               m.config(),
@@ -295,11 +305,7 @@ final class BenchCommand implements Callable<Integer> {
               line -> System.err.println("msn-export: " + line));
       if (layerProfile) {
         profiles =
-            layerProfiles(
-                opened.backends(),
-                sizes,
-                b -> Inputs.random(m.config(), b, seed),
-                layerProfileRuns);
+            layerProfiles(all, sizes, b -> Inputs.random(m.config(), b, seed), layerProfileRuns);
       }
       BenchReport base = old;
       java.util.function.BiFunction<List<BenchResult>, List<Integer>, List<GateResult>> gatesOf =
@@ -324,7 +330,7 @@ final class BenchCommand implements Callable<Integer> {
                 + "decide on the first run)");
         List<BenchResult> again =
             LatencyBenchmark.run(
-                opened.backends(),
+                all,
                 failed,
                 b -> Inputs.random(m.config(), b, seed),
                 plan,
@@ -357,7 +363,7 @@ final class BenchCommand implements Callable<Integer> {
             Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
             BenchReport.Host.current(),
             new BenchReport.Settings(
-                List.copyOf(o.backends),
+                names,
                 List.copyOf(sizes),
                 warmupMs,
                 iterations,
@@ -400,6 +406,23 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.println("bench: " + (pass ? "PASS" : "FAIL (latency gate)"));
     return pass ? ExitCodes.OK : ExitCodes.LATENCY_GATE;
+  }
+
+  /**
+   * The names of what this run times: the backends, then the {@code --engine} plans; with plans and
+   * no {@code --backends} given, the plans only.
+   */
+  private List<String> timedNames(BackendOptions o) {
+    if (!engines.isEmpty() && !spec.commandLine().getParseResult().hasMatchedOption("--backends")) {
+      o.backends = new ArrayList<>();
+    }
+    List<String> names = new ArrayList<>(o.backends);
+    try {
+      names.addAll(PlanEngines.labels(engines));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    return List.copyOf(names);
   }
 
   /**

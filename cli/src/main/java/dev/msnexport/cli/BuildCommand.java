@@ -125,15 +125,16 @@ final class BuildCommand implements Callable<Integer> {
     try {
       EngineBuilder.build(
           new EngineBuilder.Request(
-              onnx,
-              graph.name(),
-              prec,
-              p.name(),
-              p.batch(),
-              timingCache,
-              plan,
-              progressSeconds,
-              optimizationLevel),
+                  onnx,
+                  graph.name(),
+                  prec,
+                  p.name(),
+                  p.batch(),
+                  timingCache,
+                  plan,
+                  progressSeconds,
+                  optimizationLevel)
+              .withPrecisionPolicy(TrtBackend.FP16_POLICY),
           System.out);
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BadInputException(e.getMessage(), e);

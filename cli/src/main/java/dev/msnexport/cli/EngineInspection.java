@@ -1,6 +1,7 @@
 package dev.msnexport.cli;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.trt.EngineLayers;
 import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.TensorRtUnavailableException;
@@ -64,7 +65,7 @@ final class EngineInspection {
               ? ""
               : "; the plan was built without detailed profiling verbosity, so types and tactics are unknown");
       if ("fp16".equals(m.precision())) {
-        var leaks = info.halfInScoringPath();
+        var leaks = info.halfIn(Fp16Policy::inFloat32Scope);
         out.printf(
             Locale.ROOT,
             "  scoring path (blocks.{l}.msn/ but SparseGather), pinned to float32: %s%n",

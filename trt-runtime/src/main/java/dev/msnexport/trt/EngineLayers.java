@@ -131,14 +131,13 @@ public record EngineLayers(List<Layer> layers) {
   }
 
   /**
-   * Engine layers of the MSN scoring path ({@link EngineBuilder#inScoringScope}) that read or write
-   * fp16 or bf16 data, reformats into that path included: in an fp16 engine these should be none
-   * (the builder pins the path to float32), so each one names where scores lose precision.
+   * Engine layers of a float32 scope ({@link PrecisionPolicy#float32Layers}, for our exports the
+   * MSN scoring path) that read or write fp16 or bf16 data, reformats into that scope included: in
+   * an fp16 engine these should be none (the builder keeps the scope in float32), so each one names
+   * where scores lose precision.
    */
-  public List<Layer> halfInScoringPath() {
-    return layers.stream()
-        .filter(l -> EngineBuilder.inScoringScope(l.name()) && l.touchesHalf())
-        .toList();
+  public List<Layer> halfIn(java.util.function.Predicate<String> float32Scope) {
+    return layers.stream().filter(l -> float32Scope.test(l.name()) && l.touchesHalf()).toList();
   }
 
   /**

@@ -189,8 +189,14 @@ public record EngineMetadata(
               + this.planSha256
               + ": the plan or the sidecar was replaced; rebuild with msn-export build");
     }
-    if (e.onnx() != null) {
-      OnnxInfo now = digestOnnx(e.onnx());
+    checkOnnx(what, e.onnx());
+    checkBuildPlace(what, e);
+  }
+
+  /** The ONNX file (and its external data) the plan was built from, unless {@code file} is null. */
+  private void checkOnnx(String what, Path file) {
+    if (file != null) {
+      OnnxInfo now = digestOnnx(file);
       if (!now.sha256().equals(onnx.sha256())) {
         throw new BadInputException(
             what
@@ -199,7 +205,7 @@ public record EngineMetadata(
                 + " with SHA-256 "
                 + onnx.sha256()
                 + ", but "
-                + e.onnx()
+                + file
                 + " has SHA-256 "
                 + now.sha256()
                 + ": the model changed since the build; rebuild with msn-export build");
@@ -212,12 +218,16 @@ public record EngineMetadata(
                 + " SHA-256 "
                 + onnx.externalDataSha256()
                 + ", but beside "
-                + e.onnx()
+                + file
                 + " it is "
                 + now.externalDataSha256()
                 + ": the weights changed since the build; rebuild with msn-export build");
       }
     }
+  }
+
+  /** The plugin library, TensorRT version and compute capability the plan was built with. */
+  private void checkBuildPlace(String what, Expectation e) {
     if (usesPlugins() && e.pluginSha256() != null) {
       String built = pluginLibrary == null ? null : pluginLibrary.sha256();
       if (!e.pluginSha256().equals(built)) {

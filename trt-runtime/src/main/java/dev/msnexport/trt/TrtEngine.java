@@ -3,32 +3,14 @@ package dev.msnexport.trt;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.common.Percentiles;
-import dev.msnexport.common.Sha256;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.cuda.cudart.CUevent_st;
-import org.bytedeco.cuda.cudart.CUgraphExec_st;
-import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.tensorrt.global.nvinfer;
-import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IEngineInspector;
 import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
@@ -36,13 +18,16 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
 /**
  * A deserialized TensorRT engine with everything needed to run it: one execution context, one CUDA
- * stream, device buffers and pinned host staging buffers sized for the profile's largest shapes (so
- * no call allocates), and a pair of CUDA events for GPU time.
+ * stream, its IO buffers ({@link IoBuffers}: device buffers and pinned host staging buffers sized
+ * for the profile's largest shapes, so no call allocates) and its timer ({@link EngineTimer}: CUDA
+ * events, CUDA-graph capture and replay). Plans are loaded only through their sidecar ({@link
+ * PlanLoader}, {@link EngineMetadata#check}); layer profiles run on a context of their own ({@link
+ * LayerProfileRun}).
  *
  * <p>One owner, one thread: not thread-safe. {@link #close()} frees, in this order, a captured CUDA
  * graph, the execution context, the engine, the runtime (TensorRT requires each to go before the
  * object that created it), then the device buffers, the pinned host buffers, the events and the
- * stream. Plans are loaded only through their sidecar ({@link EngineMetadata#check}).
+ * stream.
  */
 public final class TrtEngine implements AutoCloseable {
   /** One input or output: engine shape (-1 for dynamic), profile range (inputs), largest shape. */
@@ -78,42 +63,15 @@ public final class TrtEngine implements AutoCloseable {
     }
   }
 
-  /** An IO tensor's buffers. */
-  private static final class Slot {
-    final String name;
-    final boolean input;
-    final nvinfer.DataType dtype;
-    final int elemBytes;
-    final long[] engineShape;
-    long[] minShape;
-    long[] maxShape;
-    long[] shape; // current
-    Pointer device;
-    Pointer host;
-    long capacityBytes;
-
-    Slot(String name, boolean input, nvinfer.DataType dtype, long[] engineShape) {
-      this.name = name;
-      this.input = input;
-      this.dtype = dtype;
-      this.elemBytes = elementBytes(name, dtype);
-      this.engineShape = engineShape;
-    }
-  }
-
   private final Path plan;
   private final EngineMetadata metadata;
   private IRuntime runtime;
   private ICudaEngine engine;
   private IExecutionContext context;
   private CUstream_st stream;
-  private CUevent_st start;
-  private CUevent_st stop;
-  private final List<Slot> slots = new ArrayList<>();
+  private EngineTimer timer;
+  private IoBuffers io;
   private boolean prepared;
-  private Captured
-      replay; // the prepared launch as a CUDA graph, when prepare(inputs, true) could capture it
-  private float lastGpuMillis = Float.NaN;
   private boolean closed;
   private boolean inspected;
 
@@ -124,83 +82,37 @@ public final class TrtEngine implements AutoCloseable {
 
   /**
    * Loads {@code plan} after checking its sidecar against {@code onnx} (null: not checked), our
-   * plugin library (custom graph), this TensorRT version and this GPU. A mismatch is refused with a
-   * {@link BadInputException} that says what differs.
+   * plugin library (custom graph), this TensorRT version and this GPU ({@link PlanLoader}). A
+   * mismatch is refused with a {@link BadInputException} that says what differs.
    */
   public static TrtEngine load(Path plan, Path onnx) {
     TensorRt.require();
     EngineMetadata meta = EngineMetadata.read(plan);
-    String pluginSha = meta.usesPlugins() ? PluginLibrary.locate().sha256() : null;
-    long size;
-    try {
-      size = Files.size(plan);
-    } catch (IOException e) {
-      throw new BadInputException("cannot read engine plan " + plan + ": " + e.getMessage(), e);
-    }
-    // Raw malloc, outside JavaCPP's byte accounting (which is capped by -Xmx): plans can be large.
-    Pointer blob = Pointer.malloc(Math.max(size, 1));
-    if (blob == null || blob.isNull()) {
-      throw new TrtException("cannot allocate " + size + " bytes for engine plan " + plan);
-    }
-    TrtEngine e = new TrtEngine(plan, meta);
-    try {
-      String sha = readInto(plan, blob, size);
-      meta.check(
-          plan,
-          sha,
-          new EngineMetadata.Expectation(
-              onnx, pluginSha, TensorRt.version(), TensorRt.gpu().computeCapability()));
-      if (meta.usesPlugins()) {
-        PluginLibrary.load();
+    try (PlanLoader.Blob blob = PlanLoader.readChecked(plan, meta, onnx)) {
+      TrtEngine e = new TrtEngine(plan, meta);
+      try {
+        e.init(blob);
+        return e;
+      } catch (RuntimeException ex) {
+        e.close();
+        throw ex;
       }
-      e.init(blob, size);
-      return e;
-    } catch (RuntimeException ex) {
-      e.close();
-      throw ex;
-    } finally {
-      Pointer.free(blob);
     }
   }
 
-  private static String readInto(Path plan, Pointer blob, long size) {
-    MessageDigest md = Sha256.digest();
-    BytePointer dst = new BytePointer(blob);
-    byte[] buf = new byte[16 << 20];
-    long off = 0;
-    try (InputStream in = Files.newInputStream(plan)) {
-      for (int n;
-          off < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - off))) > 0;
-          off += n) {
-        dst.position(off).put(buf, 0, n);
-        md.update(buf, 0, n);
-      }
-    } catch (IOException e) {
-      throw new BadInputException("cannot read engine plan " + plan + ": " + e.getMessage(), e);
-    }
-    if (off != size) {
-      throw new BadInputException("engine plan " + plan + " changed while it was read");
-    }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
-  private void init(Pointer blob, long size) {
+  private void init(PlanLoader.Blob blob) {
     TrtLogger logger = TrtLogger.get();
     logger.clearErrors();
     stream = new CUstream_st();
     Cuda.check(
         cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking),
         "cudaStreamCreateWithFlags");
-    start = new CUevent_st();
-    Cuda.check(cudart.cudaEventCreate(start), "cudaEventCreate");
-    stop = new CUevent_st();
-    Cuda.check(cudart.cudaEventCreate(stop), "cudaEventCreate");
-
+    timer = new EngineTimer(stream, () -> context.enqueueV3(stream), this::launch);
     runtime = TrtObjects.own(nvinfer.createInferRuntime(logger));
     if (runtime == null || runtime.isNull()) {
       throw new TrtException("createInferRuntime failed" + logger.describeErrors());
     }
-    engine = TrtObjects.own(runtime.deserializeCudaEngine(blob, size));
+    engine = TrtObjects.own(runtime.deserializeCudaEngine(blob.data(), blob.size()));
     if (engine == null || engine.isNull()) {
       throw new TrtException("TensorRT could not deserialize " + plan + logger.describeErrors());
     }
@@ -208,62 +120,8 @@ public final class TrtEngine implements AutoCloseable {
     if (context == null || context.isNull()) {
       throw new TrtException("createExecutionContext failed for " + plan + logger.describeErrors());
     }
-    int n = engine.getNbIOTensors();
-    for (int i = 0; i < n; i++) {
-      String name = engine.getIOTensorName(i);
-      boolean input = engine.getTensorIOMode(name).value == nvinfer.TensorIOMode.kINPUT.value;
-      if (engine.getTensorFormat(name).value != nvinfer.TensorFormat.kLINEAR.value) {
-        throw new TrtException(
-            "IO tensor '"
-                + name
-                + "' of "
-                + plan
-                + " is not in linear format: "
-                + engine.getTensorFormatDesc(name));
-      }
-      Slot s =
-          new Slot(
-              name,
-              input,
-              engine.getTensorDataType(name).intern(),
-              dims(engine.getTensorShape(name)));
-      if (input) {
-        s.minShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMIN));
-        s.maxShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMAX));
-        setShape(s, s.maxShape);
-      }
-      slots.add(s);
-    }
-    for (Slot s : slots) {
-      if (!s.input) {
-        s.maxShape = dims(context.getTensorShape(s.name));
-        for (long d : s.maxShape) {
-          if (d < 0) {
-            throw new TrtException(
-                "output '"
-                    + s.name
-                    + "' of "
-                    + plan
-                    + " has a data-dependent shape "
-                    + Arrays.toString(s.maxShape)
-                    + ": not supported");
-          }
-        }
-      }
-      s.capacityBytes = Math.max(HostTensor.volume(s.maxShape) * s.elemBytes, 1);
-      s.device = new Pointer();
-      Cuda.check(
-          cudart.cudaMalloc(s.device, s.capacityBytes),
-          "cudaMalloc(" + s.capacityBytes + " bytes for '" + s.name + "')");
-      s.host = new Pointer();
-      Cuda.check(
-          cudart.cudaMallocHost(s.host, s.capacityBytes),
-          "cudaMallocHost(" + s.capacityBytes + " bytes for '" + s.name + "')");
-      if (!context.setTensorAddress(s.name, s.device)) {
-        throw new TrtException(
-            "setTensorAddress('" + s.name + "') failed" + logger.describeErrors());
-      }
-    }
+    io = new IoBuffers(plan, context, stream);
+    io.allocate(engine);
   }
 
   /**
@@ -304,12 +162,12 @@ public final class TrtEngine implements AutoCloseable {
 
   public List<IoTensor> tensors() {
     List<IoTensor> out = new ArrayList<>();
-    for (Slot s : slots) {
+    for (IoBuffers.Slot s : io.slots) {
       out.add(
           new IoTensor(
               s.name,
               s.input,
-              dtypeName(s.dtype),
+              HostCopies.dtypeName(s.dtype),
               s.engineShape.clone(),
               s.minShape == null ? null : s.minShape.clone(),
               s.maxShape.clone()));
@@ -319,11 +177,13 @@ public final class TrtEngine implements AutoCloseable {
 
   /** Largest batch (dimension 0 of the first input) the engine accepts. */
   public long maxBatch() {
-    return firstInput().maxShape[0];
+    checkOpen();
+    return io.firstInput().maxShape[0];
   }
 
   public long minBatch() {
-    return firstInput().minShape[0];
+    checkOpen();
+    return io.firstInput().minShape[0];
   }
 
   /**
@@ -331,7 +191,7 @@ public final class TrtEngine implements AutoCloseable {
    * (ms, CUDA events).
    */
   public float lastGpuMillis() {
-    return lastGpuMillis;
+    return timer == null ? Float.NaN : timer.lastGpuMillis();
   }
 
   /** Device memory the execution context holds for activations, in bytes. */
@@ -346,45 +206,24 @@ public final class TrtEngine implements AutoCloseable {
    */
   public void poisonOutputs(int byteValue) {
     checkOpen();
-    for (Slot s : slots) {
-      if (!s.input) {
-        Cuda.check(
-            cudart.cudaMemsetAsync(s.device, byteValue, s.capacityBytes, stream),
-            "cudaMemsetAsync('" + s.name + "')");
-      }
-    }
-    Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    io.poisonOutputs(byteValue);
   }
 
   /** Runs one batch: copies the inputs in, launches, copies every output back (engine order). */
   public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
     checkOpen();
-    releaseReplay();
-    stage(inputs);
+    timer.releaseReplay();
+    io.stage(inputs);
     prepared = false;
-    Cuda.check(cudart.cudaEventRecord(start, stream), "cudaEventRecord");
+    timer.recordStart();
     launch();
-    Cuda.check(cudart.cudaEventRecord(stop, stream), "cudaEventRecord");
-    for (Slot s : slots) {
-      if (!s.input) {
-        s.shape = dims(context.getTensorShape(s.name));
-        long bytes = HostTensor.volume(s.shape) * s.elemBytes;
-        Cuda.check(
-            cudart.cudaMemcpyAsync(s.host, s.device, bytes, cudart.cudaMemcpyDeviceToHost, stream),
-            "cudaMemcpyAsync(D2H '" + s.name + "')");
-      }
-    }
+    timer.recordStop();
+    io.queueOutputCopies();
     Cuda.check(
         cudart.cudaStreamSynchronize(stream),
         "cudaStreamSynchronize (engine " + plan.getFileName() + ")");
-    lastGpuMillis = elapsed();
-    Map<String, HostTensor> out = new LinkedHashMap<>();
-    for (Slot s : slots) {
-      if (!s.input) {
-        out.put(s.name, readHost(s));
-      }
-    }
-    return out;
+    timer.measure();
+    return io.outputs();
   }
 
   /**
@@ -403,24 +242,24 @@ public final class TrtEngine implements AutoCloseable {
    */
   public void prepare(Map<String, HostTensor> inputs, boolean cudaGraph) {
     checkOpen();
-    releaseReplay();
-    stage(inputs);
+    timer.releaseReplay();
+    io.stage(inputs);
     launch();
     Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     prepared = true;
     if (cudaGraph) {
-      replay = capture();
+      timer.captureReplay();
     }
   }
 
   /** True when {@link #runPrepared} replays a CUDA graph. */
   public boolean replaysCudaGraph() {
-    return replay != null && replay.exec() != null;
+    return timer != null && timer.replaysCudaGraph();
   }
 
   /** Why a requested CUDA graph is not replayed, or null. */
   public String replayNote() {
-    return replay == null ? null : replay.note();
+    return timer == null ? null : timer.replayNote();
   }
 
   /**
@@ -430,89 +269,22 @@ public final class TrtEngine implements AutoCloseable {
    */
   public void runPrepared() {
     checkPrepared();
-    Cuda.check(cudart.cudaEventRecord(start, stream), "cudaEventRecord");
-    if (replaysCudaGraph()) {
-      Cuda.check(cudart.cudaGraphLaunch(replay.exec(), stream), "cudaGraphLaunch");
-    } else {
-      launch();
-    }
-    Cuda.check(cudart.cudaEventRecord(stop, stream), "cudaEventRecord");
-    Cuda.check(cudart.cudaEventSynchronize(stop), "cudaEventSynchronize");
-    lastGpuMillis = elapsed();
+    timer.runPrepared();
   }
 
   /**
    * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
    * --separateProfileRun}): {@code runs} plain launches on the prepared inputs, each waited for,
    * after one warm-up, on a second execution context that carries the profiler and is deleted
-   * afterwards (TensorRT cannot unset a profiler), so timing runs never carry its overhead. Layers
-   * come in execution order.
+   * afterwards ({@link LayerProfileRun}), so timing runs never carry its overhead. Layers come in
+   * execution order.
    */
   public List<LayerProfiler.Layer> profileLayers(int runs) {
     checkPrepared();
     if (runs < 1) {
       throw new IllegalArgumentException("runs must be >= 1");
     }
-    TrtLogger logger = TrtLogger.get();
-    logger.clearErrors();
-    // A context of its own: TensorRT 10 refuses setProfiler(null), so a profiler set on the timing
-    // context could never be taken off again; this one is deleted before the profiler it calls.
-    try (LayerProfiler p = new LayerProfiler()) {
-      IExecutionContext profiled = TrtObjects.own(engine.createExecutionContext());
-      if (profiled == null || profiled.isNull()) {
-        throw new TrtException(
-            "createExecutionContext failed for the layer profile of "
-                + plan
-                + logger.describeErrors());
-      }
-      try {
-        for (Slot s : slots) {
-          if (s.input) {
-            try (Dims64 d = new Dims64()) {
-              d.nbDims(s.shape.length);
-              for (int i = 0; i < s.shape.length; i++) {
-                d.d(i, s.shape[i]);
-              }
-              if (!profiled.setInputShape(s.name, d)) {
-                throw new TrtException(
-                    "setInputShape('"
-                        + s.name
-                        + "') failed on the profiling context"
-                        + logger.describeErrors());
-              }
-            }
-          }
-          if (!profiled.setTensorAddress(s.name, s.device)) {
-            throw new TrtException(
-                "setTensorAddress('"
-                    + s.name
-                    + "') failed on the profiling context"
-                    + logger.describeErrors());
-          }
-        }
-        profiled.setProfiler(p.asTensorRt());
-        for (int i = 0; i <= runs; i++) {
-          if (!profiled.enqueueV3(stream)) {
-            throw new TrtException(
-                "enqueueV3 failed for the layer profile of "
-                    + plan.getFileName()
-                    + logger.describeErrors());
-          }
-          Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-          if (i == 0) {
-            p.reset(); // the first run is a warm-up of the new context
-          }
-        }
-      } finally {
-        cudart.cudaStreamSynchronize(stream);
-        TrtObjects.delete(profiled);
-      }
-      if (p.dropped() > 0) {
-        throw new TrtException(
-            "the layer profiler dropped " + p.dropped() + " reports (out of memory)");
-      }
-      return p.layers();
-    }
+    return LayerProfileRun.run(plan, engine, io, stream, runs);
   }
 
   /**
@@ -526,182 +298,7 @@ public final class TrtEngine implements AutoCloseable {
     if (iterations < 1 || warmup < 0) {
       throw new IllegalArgumentException("iterations must be >= 1 and warmup >= 0");
     }
-    Captured c = cudaGraph ? capture() : null;
-    CUgraphExec_st exec = c == null ? null : c.exec();
-    String note = c == null ? null : c.note();
-    try {
-      double[] gpu = new double[iterations];
-      double[] host = new double[iterations];
-      for (int i = -warmup; i < iterations; i++) {
-        long h0 = System.nanoTime();
-        Cuda.check(cudart.cudaEventRecord(start, stream), "cudaEventRecord");
-        if (exec != null) {
-          Cuda.check(cudart.cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-        } else {
-          launch();
-        }
-        Cuda.check(cudart.cudaEventRecord(stop, stream), "cudaEventRecord");
-        Cuda.check(cudart.cudaEventSynchronize(stop), "cudaEventSynchronize");
-        long h1 = System.nanoTime();
-        if (i >= 0) {
-          gpu[i] = elapsed();
-          host[i] = (h1 - h0) / 1e6;
-        }
-      }
-      return new Timing(gpu, host, exec != null, note);
-    } finally {
-      destroy(c);
-    }
-  }
-
-  /**
-   * A launch captured into a CUDA graph: {@code exec} null (and {@code note} saying why) when it
-   * could not be.
-   */
-  private record Captured(CUgraph_st graph, CUgraphExec_st exec, String note) {}
-
-  /**
-   * Captures one launch on the prepared inputs; never throws for a launch TensorRT cannot have
-   * captured.
-   */
-  private Captured capture() {
-    CUgraph_st graph = new CUgraph_st();
-    Cuda.check(
-        cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal),
-        "cudaStreamBeginCapture");
-    boolean ok = context.enqueueV3(stream);
-    int st = cudart.cudaStreamEndCapture(stream, graph);
-    CUgraphExec_st exec = null;
-    String note = null;
-    if (ok && st == cudart.cudaSuccess && !graph.isNull()) {
-      exec = new CUgraphExec_st();
-      int ist = cudart.cudaGraphInstantiate(exec, graph, 0L);
-      if (ist != cudart.cudaSuccess) {
-        note =
-            "CUDA graph instantiation failed (" + Cuda.errorString(ist) + "); timed plain launches";
-        exec = null;
-      }
-    } else {
-      note =
-          "TensorRT's launch could not be captured into a CUDA graph ("
-              + (ok ? Cuda.errorString(st) : "enqueueV3 failed")
-              + "); timed plain launches";
-    }
-    cudart.cudaGetLastError(); // clear a capture error so later calls do not report it
-    return new Captured(graph, exec, note);
-  }
-
-  private static void destroy(Captured c) {
-    if (c == null) {
-      return;
-    }
-    if (c.exec() != null) {
-      cudart.cudaGraphExecDestroy(c.exec());
-    }
-    if (c.graph() != null && !c.graph().isNull()) {
-      cudart.cudaGraphDestroy(c.graph());
-    }
-  }
-
-  private void releaseReplay() {
-    destroy(replay);
-    replay = null;
-  }
-
-  private void stage(Map<String, HostTensor> inputs) {
-    for (Slot s : slots) {
-      if (!s.input) {
-        continue;
-      }
-      HostTensor t = inputs.get(s.name);
-      if (t == null) {
-        throw new BadInputException(
-            "engine "
-                + plan.getFileName()
-                + ": input '"
-                + s.name
-                + "' is missing (have "
-                + inputs.keySet()
-                + ")");
-      }
-      checkShape(s, t.shape());
-      boolean floatSlot =
-          s.dtype == nvinfer.DataType.kFLOAT
-              || s.dtype == nvinfer.DataType.kHALF
-              || s.dtype == nvinfer.DataType.kBF16;
-      if (floatSlot == t.isInteger()) {
-        throw new BadInputException(
-            "engine "
-                + plan.getFileName()
-                + ": input '"
-                + s.name
-                + "' is "
-                + dtypeName(s.dtype)
-                + ", got "
-                + (t.isInteger() ? "integers" : "floats"));
-      }
-      setShape(s, t.shape());
-      writeHost(s, t);
-      long bytes = (long) t.size() * s.elemBytes;
-      Cuda.check(
-          cudart.cudaMemcpyAsync(s.device, s.host, bytes, cudart.cudaMemcpyHostToDevice, stream),
-          "cudaMemcpyAsync(H2D '" + s.name + "')");
-    }
-    for (String name : inputs.keySet()) {
-      if (slots.stream().noneMatch(s -> s.input && s.name.equals(name))) {
-        throw new BadInputException(
-            "engine " + plan.getFileName() + " has no input '" + name + "'");
-      }
-    }
-  }
-
-  private void checkShape(Slot s, long[] shape) {
-    boolean ok = shape.length == s.minShape.length;
-    for (int i = 0; ok && i < shape.length; i++) {
-      ok = shape[i] >= s.minShape[i] && shape[i] <= s.maxShape[i];
-    }
-    if (!ok) {
-      StringBuilder range = new StringBuilder("[");
-      for (int i = 0; i < s.minShape.length; i++) {
-        range
-            .append(i > 0 ? ", " : "")
-            .append(
-                s.minShape[i] == s.maxShape[i]
-                    ? "" + s.minShape[i]
-                    : s.minShape[i] + ".." + s.maxShape[i]);
-      }
-      throw new BadInputException(
-          "engine "
-              + plan.getFileName()
-              + ": input '"
-              + s.name
-              + "' has shape "
-              + Arrays.toString(shape)
-              + ", the engine accepts "
-              + range
-              + "] (its optimization profile; rebuild with a profile whose batch covers it)");
-    }
-  }
-
-  private void setShape(Slot s, long[] shape) {
-    try (Dims64 d = new Dims64()) {
-      d.nbDims(shape.length);
-      for (int i = 0; i < shape.length; i++) {
-        d.d(i, shape[i]);
-      }
-      if (!context.setInputShape(s.name, d)) {
-        throw new BadInputException(
-            "engine "
-                + plan.getFileName()
-                + ": TensorRT rejected shape "
-                + Arrays.toString(shape)
-                + " for input '"
-                + s.name
-                + "'"
-                + TrtLogger.get().describeErrors());
-      }
-    }
-    s.shape = shape.clone();
+    return timer.time(warmup, iterations, cudaGraph);
   }
 
   private void launch() {
@@ -709,124 +306,6 @@ public final class TrtEngine implements AutoCloseable {
       throw new TrtException(
           "enqueueV3 failed for engine " + plan.getFileName() + TrtLogger.get().describeErrors());
     }
-  }
-
-  private float elapsed() {
-    float[] ms = new float[1];
-    Cuda.check(cudart.cudaEventElapsedTime(ms, start, stop), "cudaEventElapsedTime");
-    return ms[0];
-  }
-
-  private static void writeHost(Slot s, HostTensor t) {
-    int n = t.size();
-    float[] floats = t.isInteger() ? null : t.toFloatArray();
-    switch (s.dtype) {
-      case kFLOAT -> new FloatPointer(s.host).put(floats, 0, n);
-      case kHALF -> {
-        short[] h = new short[n];
-        for (int i = 0; i < n; i++) {
-          h[i] = Half.fromFloat(floats[i]);
-        }
-        new ShortPointer(s.host).put(h, 0, n);
-      }
-      case kBF16 -> {
-        short[] h = new short[n];
-        for (int i = 0; i < n; i++) {
-          int bits = Float.floatToRawIntBits(floats[i]);
-          h[i] = (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16); // round to nearest even
-        }
-        new ShortPointer(s.host).put(h, 0, n);
-      }
-      case kINT64 -> new LongPointer(s.host).put(t.ints(), 0, n);
-      case kINT32 -> {
-        int[] v = new int[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = Math.toIntExact(t.ints()[i]);
-        }
-        new IntPointer(s.host).put(v, 0, n);
-      }
-      default ->
-          throw new TrtException(
-              "input '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
-    }
-  }
-
-  private static HostTensor readHost(Slot s) {
-    int n = Math.toIntExact(HostTensor.volume(s.shape));
-    switch (s.dtype) {
-      case kFLOAT -> {
-        float[] v = new float[n];
-        new FloatPointer(s.host).get(v, 0, n);
-        return HostTensor.ofFloats(s.name, s.shape, v);
-      }
-      case kHALF, kBF16 -> {
-        short[] h = new short[n];
-        new ShortPointer(s.host).get(h, 0, n);
-        float[] v = new float[n];
-        boolean half = s.dtype == nvinfer.DataType.kHALF;
-        for (int i = 0; i < n; i++) {
-          v[i] = half ? Half.toFloat(h[i]) : Half.bf16ToFloat(h[i]);
-        }
-        return HostTensor.ofFloats(s.name, s.shape, v);
-      }
-      case kINT64 -> {
-        long[] v = new long[n];
-        new LongPointer(s.host).get(v, 0, n);
-        return HostTensor.ofInts(s.name, s.shape, v);
-      }
-      case kINT32 -> {
-        int[] iv = new int[n];
-        new IntPointer(s.host).get(iv, 0, n);
-        long[] v = new long[n];
-        for (int i = 0; i < n; i++) {
-          v[i] = iv[i];
-        }
-        return HostTensor.ofInts(s.name, s.shape, v);
-      }
-      default ->
-          throw new TrtException(
-              "output '" + s.name + "' has unsupported type " + dtypeName(s.dtype));
-    }
-  }
-
-  private static int elementBytes(String name, nvinfer.DataType t) {
-    return switch (t) {
-      case kFLOAT, kINT32 -> 4;
-      case kHALF, kBF16 -> 2;
-      case kINT64 -> 8;
-      case kINT8, kUINT8, kBOOL, kFP8 -> 1;
-      default -> throw new TrtException("IO tensor '" + name + "' has unsupported type " + t);
-    };
-  }
-
-  static String dtypeName(nvinfer.DataType t) {
-    return switch (t) {
-      case kFLOAT -> "float32";
-      case kHALF -> "float16";
-      case kBF16 -> "bfloat16";
-      case kINT32 -> "int32";
-      case kINT64 -> "int64";
-      case kINT8 -> "int8";
-      case kUINT8 -> "uint8";
-      case kBOOL -> "bool";
-      default -> t.name().substring(1).toLowerCase(Locale.ROOT);
-    };
-  }
-
-  private static long[] dims(Dims64 d) {
-    long[] out = new long[d.nbDims()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = d.d(i);
-    }
-    return out;
-  }
-
-  private Slot firstInput() {
-    checkOpen();
-    return slots.stream()
-        .filter(s -> s.input)
-        .findFirst()
-        .orElseThrow(() -> new TrtException("engine " + plan + " has no inputs"));
   }
 
   private void checkOpen() {
@@ -852,25 +331,19 @@ public final class TrtEngine implements AutoCloseable {
     if (stream != null && !stream.isNull()) {
       cudart.cudaStreamSynchronize(stream); // nothing may still use what is freed below
     }
-    releaseReplay();
+    if (timer != null) {
+      timer.releaseReplay();
+    }
     if (!inspected) {
       TrtObjects.delete(context);
       TrtObjects.delete(engine);
       TrtObjects.delete(runtime);
     }
-    for (Slot s : slots) {
-      if (s.device != null && !s.device.isNull()) {
-        cudart.cudaFree(s.device);
-      }
-      if (s.host != null && !s.host.isNull()) {
-        cudart.cudaFreeHost(s.host);
-      }
+    if (io != null) {
+      io.free();
     }
-    if (start != null && !start.isNull()) {
-      cudart.cudaEventDestroy(start);
-    }
-    if (stop != null && !stop.isNull()) {
-      cudart.cudaEventDestroy(stop);
+    if (timer != null) {
+      timer.close();
     }
     if (stream != null && !stream.isNull()) {
       cudart.cudaStreamDestroy(stream);

@@ -14,6 +14,7 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.parity.ParityTolerances;
 import dev.msnexport.profiles.Profile;
@@ -51,6 +52,10 @@ class EngineGpuTest {
    * speed).
    */
   static final int OPT_LEVEL = Integer.getInteger("msn.trt.test.optimizationLevel", 1);
+
+  /** The exporter's fp16 policy, as the CLI and the verifier pass it. */
+  static final PrecisionPolicy FP16_POLICY =
+      new PrecisionPolicy(Fp16Policy::stronglyTypedVariant, Fp16Policy::inFloat32Scope);
 
   Path dir;
 
@@ -94,15 +99,16 @@ class EngineGpuTest {
     if (!Files.exists(plan)) {
       EngineBuilder.build(
           new EngineBuilder.Request(
-              out.resolve("model." + graph + ".onnx"),
-              graph,
-              precision,
-              profile,
-              p.batch(),
-              timingCache,
-              plan,
-              0,
-              OPT_LEVEL),
+                  out.resolve("model." + graph + ".onnx"),
+                  graph,
+                  precision,
+                  profile,
+                  p.batch(),
+                  timingCache,
+                  plan,
+                  0,
+                  OPT_LEVEL)
+              .withPrecisionPolicy(FP16_POLICY),
           log);
     }
     return plan;

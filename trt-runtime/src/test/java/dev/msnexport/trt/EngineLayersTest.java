@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.exporter.onnx.Fp16Policy;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,7 @@ class EngineLayersTest {
         List.of(
             "Reformatting CopyNode for Input Tensor 0 to blocks.0.msn/PKMRetrieval",
             "blocks.0.msn/PKMRetrieval"),
-        e.halfInScoringPath().stream().map(EngineLayers.Layer::name).toList());
+        e.halfIn(Fp16Policy::inFloat32Scope).stream().map(EngineLayers.Layer::name).toList());
     String table = e.table(40);
     assertTrue(table.contains("fp32,fp16"), table);
     assertTrue(table.contains("blocks.0.msn/q_proj/MatMul + blocks.0... ["), table);

@@ -6,86 +6,69 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The fp16 variant of an exported graph for a strongly typed TensorRT build: explicit casts put
- * chosen nodes in half precision and keep everything else in float32, so the engine's precision is
- * what the graph says, layer by layer (TensorRT's weakly typed fp16 mode only <i>prefers</i>
- * per-layer precisions, and its Myelin-compiled regions ignore them: seen on the H100/H200, where
- * the scoring path of MSN layer 1 then ran in fp16).
+ * The fp16 variant of an exported graph for a strongly typed TensorRT build: explicit casts put the
+ * nodes {@link Fp16Policy} chooses in half precision and keep everything else in float32, so the
+ * engine's precision is what the graph says, layer by layer (TensorRT's weakly typed fp16 mode only
+ * <i>prefers</i> per-layer precisions, and its Myelin-compiled regions ignore them: seen on the
+ * H100/H200, where the scoring path of MSN layer 1 then ran in fp16).
  *
- * <p>Half precision ({@link #isHalfNode}): the per-token FFN's products, bias adds and GELU ({@code
- * blocks.{l}.ffn/}, but not the residual Add and LayerNorm that end the block) and the task heads
- * ({@code heads.{task}/}); SparseGather reads an fp16 copy of its value table (half the bytes; it
- * accumulates in float32 and its output keeps the float32 type of its weights). Float32: the
- * residual stream, token mixing, every LayerNorm, the MSN scoring path (query projection, key
- * products, PKMRetrieval, the softmax weights) and the gate: the retrieved slots hinge on score
- * gaps that half precision rounds away.
- *
- * <p>How: every float input of a half node that does not come from another half node gets a {@code
- * Cast(to=FLOAT16)} (one per tensor; casts of initializers are folded at build time), a half node's
- * outputs are renamed {@code NAME.fp16}, and each one used outside the half nodes, or a graph
- * output, gets a {@code Cast(to=FLOAT)} under its old name, so every tensor name outside the half
- * region, graph outputs included, is unchanged. Node order stays topological.
+ * <p>How: every float input of a half node that does not come from another half node is read as an
+ * fp16 copy {@code NAME.fp16} (one per tensor): a weight's copy is an fp16 initializer ({@link
+ * Fp16Weights}; the float32 one goes when nothing else reads it), an activation's a {@code
+ * Cast(to=FLOAT16)}. A half node's outputs are renamed {@code NAME.fp16}, and each one used outside
+ * the half nodes, or a graph output, gets a {@code Cast(to=FLOAT)} under its old name, so every
+ * tensor name outside the half region, graph outputs included, is unchanged. Node order stays
+ * topological.
  */
 public final class MixedPrecision {
   private MixedPrecision() {}
 
-  /** Whether a node of an exported graph computes in half precision in the fp16 variant. */
-  public static boolean isHalfNode(NodeProto n, Set<String> residualOutputs) {
-    String name = n.getName();
-    if (name.startsWith("heads.")) {
-      return true;
-    }
-    if (name.startsWith("blocks.") && name.contains(".ffn/")) {
-      return !n.getOpType().equals("LayerNormalization")
-          && !(n.getOutputCount() == 1 && residualOutputs.contains(n.getOutput(0)));
-    }
-    return false;
-  }
-
-  /**
-   * Whether {@code input} of node {@code n} is read as an fp16 copy while the node itself stays
-   * float32 (SparseGather's value table).
-   */
-  static boolean isHalfInputOnly(NodeProto n, int input) {
-    return n.getDomain().equals(MsnOnnxExporter.DOMAIN)
-        && n.getOpType().equals("SparseGather")
-        && input == 0;
-  }
-
-  /**
-   * The fp16 variant of {@code model} (see the class comment); initializers are untouched (external
-   * data stays external).
-   */
+  /** The fp16 variant of {@code model} (see the class comment); external weights keep casts. */
   public static ModelProto fp16Variant(ModelProto model) {
-    return fp16Variant(model, Set.of());
+    return fp16Variant(model, Set.of(), null);
   }
 
   /**
    * As {@link #fp16Variant(ModelProto)}, with the named tensors also kept under their names in
-   * float32 (to mark them as outputs).
+   * float32 (to mark them as outputs); weights in external data are read from {@code modelDir}
+   * (null: they keep their casts).
    */
-  public static ModelProto fp16Variant(ModelProto model, Set<String> keepFloat) {
+  public static ModelProto fp16Variant(ModelProto model, Set<String> keepFloat, Path modelDir) {
     GraphProto g = model.getGraph();
-    Map<String, Integer> types = new HashMap<>();
-    for (TensorProto t : g.getInitializerList()) {
-      types.put(t.getName(), t.getDataType());
+    Set<NodeProto> half = halfNodes(g);
+    Rewrite rw = new Rewrite(g, half, readAsFloat(g, half, keepFloat), new Fp16Weights(modelDir));
+    for (NodeProto n : g.getNodeList()) {
+      rw.add(n);
     }
-    for (ValueInfoProto v : g.getInputList()) {
-      if (v.hasType() && v.getType().hasTensorType()) {
-        types.put(v.getName(), v.getType().getTensorType().getElemType());
+    List<TensorProto> inits = new ArrayList<>();
+    for (TensorProto t : g.getInitializerList()) {
+      if (!rw.halfWeights.containsKey(t.getName()) || rw.readAsFloat.contains(t.getName())) {
+        inits.add(t);
       }
     }
-    for (OnnxTensors.Tensor t : OnnxTensors.list(model)) {
-      types.put(t.name(), t.elemType());
-    }
+    inits.addAll(rw.halfWeights.values());
+    return model.toBuilder()
+        .setGraph(
+            g.toBuilder()
+                .clearNode()
+                .addAllNode(rw.nodes)
+                .clearInitializer()
+                .addAllInitializer(inits))
+        .build();
+  }
+
+  /** The nodes that compute in half precision ({@link Fp16Policy#isHalfNode}). */
+  private static Set<NodeProto> halfNodes(GraphProto g) {
     // the residual Adds: their output feeds a LayerNormalization
     Map<String, NodeProto> producer = new HashMap<>();
     for (NodeProto n : g.getNodeList()) {
@@ -102,59 +85,74 @@ public final class MixedPrecision {
     }
     Set<NodeProto> half = new HashSet<>();
     for (NodeProto n : g.getNodeList()) {
-      if (isHalfNode(n, residual)) {
+      if (Fp16Policy.isHalfNode(n, residual)) {
         half.add(n);
       }
     }
-    // tensors a float32 node or the graph output reads: a half node's such output needs a cast back
-    Set<String> readAsFloat = new HashSet<>();
+    return half;
+  }
+
+  /** Tensors a float32 node or the graph output reads (a half output among them is cast back). */
+  private static Set<String> readAsFloat(GraphProto g, Set<NodeProto> half, Set<String> keep) {
+    Set<String> readAsFloat = new HashSet<>(keep);
     g.getOutputList().forEach(v -> readAsFloat.add(v.getName()));
-    readAsFloat.addAll(keepFloat);
     for (NodeProto n : g.getNodeList()) {
       if (!half.contains(n)) {
         for (int i = 0; i < n.getInputCount(); i++) {
-          if (!isHalfInputOnly(n, i)) {
+          if (!Fp16Policy.isHalfInputOnly(n, i)) {
             readAsFloat.add(n.getInput(i));
           }
         }
       }
     }
-    Set<String> halfOutputs = new HashSet<>();
-    for (NodeProto n : half) {
-      for (String o : n.getOutputList()) {
-        if (isFloat(types, o)) {
-          halfOutputs.add(o);
+    return readAsFloat;
+  }
+
+  /** The node list of the variant, built node by node in the original order. */
+  private static final class Rewrite {
+    final Set<NodeProto> half;
+    final Set<String> readAsFloat;
+    final Fp16Weights weights;
+    final Map<String, Integer> types = new HashMap<>();
+    final Map<String, TensorProto> initializers = new HashMap<>();
+    final Set<String> halfOutputs = new HashSet<>();
+    final Map<String, String> toHalf = new HashMap<>(); // float tensor -> its fp16 copy
+    final Map<String, TensorProto> halfWeights = new LinkedHashMap<>(); // float weight -> fp16 one
+    final List<NodeProto> nodes = new ArrayList<>();
+    int count;
+
+    Rewrite(GraphProto g, Set<NodeProto> half, Set<String> readAsFloat, Fp16Weights weights) {
+      this.half = half;
+      this.readAsFloat = readAsFloat;
+      this.weights = weights;
+      for (TensorProto t : g.getInitializerList()) {
+        types.put(t.getName(), t.getDataType());
+        initializers.put(t.getName(), t);
+      }
+      for (ValueInfoProto v : g.getInputList()) {
+        if (v.hasType() && v.getType().hasTensorType()) {
+          types.put(v.getName(), v.getType().getTensorType().getElemType());
         }
       }
+      OnnxTensors.list(ModelProto.newBuilder().setGraph(g).build())
+          .forEach(t -> types.put(t.name(), t.elemType()));
+      for (NodeProto n : half) {
+        n.getOutputList().stream().filter(this::isFloat).forEach(halfOutputs::add);
+      }
     }
-    Map<String, String> toHalf = new HashMap<>(); // float tensor -> its fp16 copy
-    List<NodeProto> nodes = new ArrayList<>();
-    int[] count = {0};
-    for (NodeProto n : g.getNodeList()) {
+
+    void add(NodeProto n) {
       boolean isHalf = half.contains(n);
       NodeProto.Builder b = n.toBuilder();
       for (int i = 0; i < n.getInputCount(); i++) {
         String in = n.getInput(i);
-        if (in.isEmpty() || !(isHalf || isHalfInputOnly(n, i))) {
+        if (in.isEmpty() || !(isHalf || Fp16Policy.isHalfInputOnly(n, i))) {
           continue;
         }
         if (halfOutputs.contains(in)) {
           b.setInput(i, in + ".fp16");
-        } else if (isFloat(types, in)) {
-          String copy =
-              toHalf.computeIfAbsent(
-                  in,
-                  t -> {
-                    String c = t + ".fp16";
-                    nodes.add(
-                        cast(
-                            n.getName() + "/CastToFp16_" + (++count[0]),
-                            t,
-                            c,
-                            TensorProto.DataType.FLOAT16_VALUE));
-                    return c;
-                  });
-          b.setInput(i, copy);
+        } else if (isFloat(in)) {
+          b.setInput(i, toHalf.computeIfAbsent(in, t -> halfCopy(n, t)));
         }
       }
       if (isHalf) {
@@ -168,22 +166,32 @@ public final class MixedPrecision {
       if (isHalf) {
         for (String o : n.getOutputList()) {
           if (halfOutputs.contains(o) && readAsFloat.contains(o)) {
-            nodes.add(
-                cast(
-                    n.getName() + "/CastToFp32_" + (++count[0]),
-                    o + ".fp16",
-                    o,
-                    TensorProto.DataType.FLOAT_VALUE));
+            nodes.add(cast(n.getName() + "/CastToFp32_" + (++count), o + ".fp16", o, FLOAT));
           }
         }
       }
     }
-    return model.toBuilder().setGraph(g.toBuilder().clearNode().addAllNode(nodes)).build();
+
+    /** The fp16 copy of float tensor {@code t} that node {@code n} reads first. */
+    private String halfCopy(NodeProto n, String t) {
+      String copy = t + ".fp16";
+      TensorProto w = initializers.get(t);
+      TensorProto h = w == null ? null : weights.toHalf(w, copy);
+      if (h != null) {
+        halfWeights.put(t, h);
+      } else {
+        nodes.add(cast(n.getName() + "/CastToFp16_" + (++count), t, copy, FLOAT16));
+      }
+      return copy;
+    }
+
+    private boolean isFloat(String tensor) {
+      return types.getOrDefault(tensor, 0) == FLOAT;
+    }
   }
 
-  private static boolean isFloat(Map<String, Integer> types, String tensor) {
-    return types.getOrDefault(tensor, 0) == TensorProto.DataType.FLOAT_VALUE;
-  }
+  private static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+  private static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
 
   private static NodeProto cast(String name, String in, String out, int to) {
     return NodeProto.newBuilder()

@@ -2,6 +2,7 @@ package dev.msnexport.verifier.backend;
 
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
+import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
@@ -9,6 +10,7 @@ import dev.msnexport.trt.EngineBuilder;
 import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.GpuCeilings;
 import dev.msnexport.trt.Precision;
+import dev.msnexport.trt.PrecisionPolicy;
 import dev.msnexport.trt.TensorRt;
 import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
@@ -35,6 +37,13 @@ import java.util.Map;
  */
 public final class TrtBackend implements Backend, GpuTimed {
   public static final String NAME = "trt";
+
+  /**
+   * The exporter's fp16 policy ({@link Fp16Policy}), as TensorRT builds take it: the strongly typed
+   * variant of the custom graph, and the float32 scope of weakly typed (reference graph) builds.
+   */
+  public static final PrecisionPolicy FP16_POLICY =
+      new PrecisionPolicy(Fp16Policy::stronglyTypedVariant, Fp16Policy::inFloat32Scope);
 
   /**
    * @param engine a plan to load instead of building (null: build or reuse the cached one)
@@ -164,14 +173,15 @@ public final class TrtBackend implements Backend, GpuTimed {
       }
       EngineBuilder.build(
           new EngineBuilder.Request(
-              onnx,
-              o.graph(),
-              o.precision(),
-              profile.name(),
-              profile.batch(),
-              o.timingCache(),
-              plan,
-              10),
+                  onnx,
+                  o.graph(),
+                  o.precision(),
+                  profile.name(),
+                  profile.batch(),
+                  o.timingCache(),
+                  plan,
+                  10)
+              .withPrecisionPolicy(FP16_POLICY),
           log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
@@ -210,16 +220,17 @@ public final class TrtBackend implements Backend, GpuTimed {
               + " (temporary, not cached)");
       EngineBuilder.build(
           new EngineBuilder.Request(
-              onnx,
-              o.graph(),
-              o.precision(),
-              profile.name(),
-              profile.batch(),
-              o.timingCache(),
-              plan,
-              10,
-              -1,
-              o.markOutputs()),
+                  onnx,
+                  o.graph(),
+                  o.precision(),
+                  profile.name(),
+                  profile.batch(),
+                  o.timingCache(),
+                  plan,
+                  10,
+                  -1,
+                  o.markOutputs())
+              .withPrecisionPolicy(FP16_POLICY),
           log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } finally { // loaded engines live in memory; best effort, so as not to hide a build error

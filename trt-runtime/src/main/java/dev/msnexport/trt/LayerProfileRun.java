@@ -1,0 +1,89 @@
+package dev.msnexport.trt;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.tensorrt.nvinfer.Dims64;
+import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
+
+/**
+ * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
+ * --separateProfileRun}) on an engine's prepared buffers, on a second execution context that
+ * carries the profiler and is deleted afterwards: TensorRT 10 refuses {@code setProfiler(null)}, so
+ * a profiler set on the timing context could never be taken off again, and timing runs never carry
+ * its overhead.
+ */
+final class LayerProfileRun {
+  private LayerProfileRun() {}
+
+  /**
+   * {@code runs} plain launches after one warm-up, each waited for; layers in execution order.
+   *
+   * @param io the prepared buffers (inputs at their current shapes)
+   */
+  static List<LayerProfiler.Layer> run(
+      Path plan, ICudaEngine engine, IoBuffers io, CUstream_st stream, int runs) {
+    TrtLogger logger = TrtLogger.get();
+    logger.clearErrors();
+    try (LayerProfiler p = new LayerProfiler()) {
+      IExecutionContext profiled = TrtObjects.own(engine.createExecutionContext());
+      if (profiled == null || profiled.isNull()) {
+        throw new TrtException(
+            "createExecutionContext failed for the layer profile of "
+                + plan
+                + logger.describeErrors());
+      }
+      try {
+        bind(profiled, io);
+        profiled.setProfiler(p.asTensorRt());
+        for (int i = 0; i <= runs; i++) {
+          if (!profiled.enqueueV3(stream)) {
+            throw new TrtException(
+                "enqueueV3 failed for the layer profile of "
+                    + plan.getFileName()
+                    + logger.describeErrors());
+          }
+          Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+          if (i == 0) {
+            p.reset(); // the first run is a warm-up of the new context
+          }
+        }
+      } finally {
+        cudart.cudaStreamSynchronize(stream);
+        TrtObjects.delete(profiled);
+      }
+      if (p.dropped() > 0) {
+        throw new TrtException(
+            "the layer profiler dropped " + p.dropped() + " reports (out of memory)");
+      }
+      return p.layers();
+    }
+  }
+
+  /** The prepared input shapes and every buffer address, on the profiling context. */
+  private static void bind(IExecutionContext profiled, IoBuffers io) {
+    TrtLogger logger = TrtLogger.get();
+    for (IoBuffers.Slot s : io.slots) {
+      if (s.input) {
+        try (Dims64 d = IoBuffers.dims(s.shape)) {
+          if (!profiled.setInputShape(s.name, d)) {
+            throw new TrtException(
+                "setInputShape('"
+                    + s.name
+                    + "') failed on the profiling context"
+                    + logger.describeErrors());
+          }
+        }
+      }
+      if (!profiled.setTensorAddress(s.name, s.device)) {
+        throw new TrtException(
+            "setTensorAddress('"
+                + s.name
+                + "') failed on the profiling context"
+                + logger.describeErrors());
+      }
+    }
+  }
+}
