@@ -15,6 +15,12 @@
 #            (code newer than the distribution's) and the distribution's lib/ and lib/native after
 #   bench    msn-export bench of small (trt, trt:reference; floors, --layer-profile) with the same jars
 #   fp16     verify small golden,ort-reference,trt:fp16 (per-pair tolerances) with the same jars
+#   trt      scripts/gpu-check.sh $GPU_CHECK_STEPS (default "tests verify") on the distribution's
+#            lib/ with the jars of $FINAL/jars first (JUnit GPU tests, CLI build/verify of tiny and small)
+#   kernels  scripts/gpu-kernels.sh $KERNEL_ARGS: the CUDA kernels built here by CMake/nvcc, checked
+#            against CPU references and timed (needs nvcc and CMake on the GPU machine)
+#   pytorch  bench/pytorch/serve_latency.py on $PYTORCH_PROFILE (default paper): PyTorch serving the
+#            same model (eager and CUDA-graph replay; $PYTORCH_MODES), the peer of bench's figures
 #
 # $FINAL (default .gpu-carry/final) holds the split's MANIFEST, SHA256SUMS, zstd-bin/ and
 # gpu-dist-split.sh, the JDK as jre.tar.zst, jars/ and python/ (examples/python's scripts).
@@ -34,7 +40,7 @@ shift
 steps=("$@")
 ((${#steps[@]})) || steps=(dist python junit bench fp16)
 # later steps need small's export: make it here when the dist step is not run
-if [[ " ${steps[*]} " != *" dist "* ]]; then NEED_EXPORT=1; fi
+if [[ " ${steps[*]} " != *" dist "* && " ${steps[*]} " =~ \ (python|junit|bench|fp16)\  ]]; then NEED_EXPORT=1; fi
 mkdir -p "$OUT" "$WORK"
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
@@ -48,13 +54,18 @@ run() { # NAME LOG CMD...
 }
 
 note "gpu-dist-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
-cp "$FINAL"/MANIFEST "$FINAL"/SHA256SUMS "$INBOX"/ && cp -r "$FINAL"/zstd-bin "$INBOX"/ || { note "FAIL  no split metadata in $FINAL"; exit 1; }
-run "join the distribution's parts (SHA-256 of every part and of the tar checked)" "$OUT/setup.log" \
-  bash "$FINAL/gpu-dist-split.sh" join "$INBOX" "$WORK" || exit 1
-name=$(sed -n 's/^name=//p' "$INBOX/MANIFEST")
-rm -rf "${WORK:?}/$name" && tar -xf "$WORK/$name.tar" -C "$WORK" && rm -f "$WORK/$name.tar" "$INBOX"/part-*
+name=$(sed -n 's/^name=//p' "$FINAL/MANIFEST")
+if [[ -f $WORK/$name/.unpacked && -d $WORK/jdk ]]; then
+  note "distribution $name already unpacked in $WORK (an earlier check on this machine)"
+else
+  cp "$FINAL"/MANIFEST "$FINAL"/SHA256SUMS "$INBOX"/ && cp -r "$FINAL"/zstd-bin "$INBOX"/ || { note "FAIL  no split metadata in $FINAL"; exit 1; }
+  run "join the distribution's parts (SHA-256 of every part and of the tar checked)" "$OUT/setup.log" \
+    bash "$FINAL/gpu-dist-split.sh" join "$INBOX" "$WORK" || exit 1
+  rm -rf "${WORK:?}/$name" && tar -xf "$WORK/$name.tar" -C "$WORK" && rm -f "$WORK/$name.tar" "$INBOX"/part-*
+  touch "$WORK/$name/.unpacked"
+  mkdir -p "$WORK/jdk" && LD_LIBRARY_PATH="$INBOX/zstd-bin" "$INBOX/zstd-bin/zstd" -d -q -c "$FINAL/jre.tar.zst" | tar -x -C "$WORK/jdk"
+fi
 DIST=$WORK/$name
-mkdir -p "$WORK/jdk" && LD_LIBRARY_PATH="$INBOX/zstd-bin" "$INBOX/zstd-bin/zstd" -d -q -c "$FINAL/jre.tar.zst" | tar -x -C "$WORK/jdk"
 JAVA_HOME=$(ls -d "$WORK"/jdk/*/ | head -1)
 export JAVA_HOME PATH=$JAVA_HOME/bin:$PATH
 note "java: $(java -version 2>&1 | head -1); distribution $name unpacked ($(du -sh "$DIST" | cut -f1))"
@@ -109,6 +120,28 @@ step_fp16() {
   run "fp16: verify small golden,ort-reference,trt:fp16" "$log" newer dev.msnexport.cli.MsnExport verify --model "$S/model" \
     --backends golden,ort-reference,trt:fp16 --batch 64
   grep -E '^verify |^  (trt|ort)|tolerances|^    (click|finish)' "$log" | awk '!seen[$0]++' | head -20 >>"$SUMMARY"
+}
+
+step_trt() {
+  local log=$OUT/trt.log
+  run "trt: scripts/gpu-check.sh ${GPU_CHECK_STEPS:-tests verify}" "$log" env OUT="$OUT/gpu-check" MSN_TRT_JARS="$DIST/lib" \
+    MSN_PROJECT_JARS="$FINAL/jars" LD_LIBRARY_PATH="$DIST/lib/native" MSN_GPU_WORK="$WORK/gpu-check" \
+    JAVA_TOOL_OPTIONS="-Dorg.bytedeco.javacpp.pathsFirst=true" bash scripts/gpu-check.sh ${GPU_CHECK_STEPS:-tests verify}
+  grep -vE '^(Picked up|----- summary)' "$OUT/gpu-check/summary.txt" 2>/dev/null | head -120 >>"$SUMMARY"
+}
+
+step_kernels() {
+  local log=$OUT/kernels.log
+  run "kernels: scripts/gpu-kernels.sh ${KERNEL_ARGS:-}" "$log" env OUT="$OUT/kernels" bash scripts/gpu-kernels.sh ${KERNEL_ARGS:-}
+  grep -E 'FAIL|PASS|checks|GB/s|passed|failed' "$log" | head -80 >>"$SUMMARY"
+}
+
+step_pytorch() {
+  local log=$OUT/pytorch.log prof=profiles/src/main/resources/profiles/${PYTORCH_PROFILE:-paper}.json
+  run "pytorch: serve_latency.py ${PYTORCH_PROFILE:-paper} (${PYTORCH_MODES:-eager,cudagraph})" "$log" python3 -B bench/pytorch/serve_latency.py \
+    --profile "$prof" --batches 1,64,512,2048 --precisions fp32,fp16 --modes "${PYTORCH_MODES:-eager,cudagraph}" \
+    --iters "${PYTORCH_ITERS:-200}" --json "$OUT/pytorch.json"
+  grep -E '^\||^#|batch' "$log" | head -40 >>"$SUMMARY"
 }
 
 if [[ -n ${NEED_EXPORT:-} ]]; then
