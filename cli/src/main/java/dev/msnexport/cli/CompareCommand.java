@@ -11,6 +11,7 @@ import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.latency.BenchGates;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
@@ -147,7 +148,7 @@ final class CompareCommand implements Callable<Integer> {
     // the same rule as bench --baseline: B against A, drift-corrected by B's other backends unless
     // told not to
     List<GateResult> byResult =
-        BenchCommand.baselineGates(rb.results(), ra, regression, gs, !noDriftCorrection);
+        BenchGates.baselineGates(rb.results(), ra, regression, gs, !noDriftCorrection);
     for (int i = 0; i < rb.results().size(); i++) {
       BenchResult y = rb.results().get(i);
       BenchResult x = ra.result(y.backend(), y.batch());
