@@ -1,5 +1,6 @@
 package dev.msnexport.verifier;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.BackendSpec;
@@ -13,6 +14,9 @@ import java.util.function.Consumer;
 public final class Defaults {
   /** The profile used when neither {@code --profile} nor the export names one. */
   public static final String FALLBACK_PROFILE = "tiny";
+
+  /** The baseline gate's limit when neither the option nor the profile gives one. */
+  public static final double MAX_P99_REGRESSION = 0.10;
 
   /** Verify's batch of random inputs. */
   public static final int VERIFY_BATCH = 8;
@@ -78,7 +82,20 @@ public final class Defaults {
     }
     return p.latency() != null && p.latency().maxP99Regression() > 0
         ? p.latency().maxP99Regression()
-        : 0.10;
+        : MAX_P99_REGRESSION;
+  }
+
+  /**
+   * As {@link #maxP99Regression(Double, Profile)} for the profile a saved result names ({@code
+   * compare}): {@value #MAX_P99_REGRESSION} when that profile cannot be loaded any more (a profile
+   * file that is not here).
+   */
+  public static double maxP99RegressionOfSaved(String profile) {
+    try {
+      return maxP99Regression(null, Profiles.load(profile));
+    } catch (BadInputException e) {
+      return MAX_P99_REGRESSION;
+    }
   }
 
   /**
