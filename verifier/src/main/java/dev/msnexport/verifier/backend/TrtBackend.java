@@ -59,8 +59,8 @@ public final class TrtBackend implements Backend, GpuTimed {
     public static Options defaults(Profile profile) {
       return new Options(
           null,
-          Precision.parse(profile.precision() == null ? "fp32" : profile.precision()),
-          EngineBuilder.CUSTOM,
+          Precision.valueOf(Defaults.precision(null, profile).name()),
+          Defaults.graph(null).label(),
           null);
     }
   }
