@@ -2,7 +2,6 @@ package dev.msnexport.cli;
 
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.BackendSpec;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -70,11 +69,20 @@ final class Choices {
   static final class BackendNames implements Iterable<String> {
     @Override
     public Iterator<String> iterator() {
-      List<String> names = new ArrayList<>(List.of(VerifyCommand.DEFAULT_BACKENDS.split(",")));
-      for (String suffix : new String[] {"", ":fp16", ":reference", ":fp16:reference"}) {
-        names.add(BackendSpec.TRT.format() + suffix);
-      }
-      return names.iterator();
+      BackendSpec.Precision fp16 = BackendSpec.Precision.FP16;
+      BackendSpec.Graph reference = BackendSpec.Graph.REFERENCE;
+      BackendSpec.Runtime trt = BackendSpec.Runtime.TRT;
+      return List.of(
+              BackendSpec.GOLDEN,
+              BackendSpec.ORT_REFERENCE,
+              BackendSpec.ORT_CUSTOM,
+              BackendSpec.TRT,
+              new BackendSpec(trt, null, fp16),
+              new BackendSpec(trt, reference, null),
+              new BackendSpec(trt, reference, fp16))
+          .stream()
+          .map(BackendSpec::format)
+          .iterator();
     }
   }
 
