@@ -1,11 +1,18 @@
 package dev.msnexport.cli;
 
 import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.backend.BackendSpec;
+import dev.msnexport.verifier.backend.Backends;
+import dev.msnexport.verifier.backend.TrtSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * The export and backend options that verify and bench share (a picocli mixin): which export, which
@@ -22,13 +29,14 @@ final class BackendOptions {
   @Option(
       names = "--backends",
       split = ",",
+      converter = Choices.BackendSpecs.class,
       completionCandidates = Choices.BackendNames.class,
       description =
-          "Backends: golden, ort-reference, ort-custom, "
-              + BuildCommand.TrtSettings.SPECS
+          "Backends: "
+              + BackendSpec.CHOICES
               + " (TensorRT; needs a GPU); verify takes the first as the reference "
               + "(default: ${DEFAULT-VALUE}).")
-  List<String> backends;
+  List<BackendSpec> backends;
 
   @Option(
       names = "--profile",
@@ -56,7 +64,7 @@ final class BackendOptions {
    * @param defaultBackends the command's --backends default, comma-separated
    */
   BackendOptions(String defaultBackends) {
-    backends = new ArrayList<>(List.of(defaultBackends.split(",")));
+    backends = new ArrayList<>(BackendSpec.parseAll(List.of(defaultBackends.split(","))));
   }
 
   ExportedModel open() {
@@ -77,36 +85,40 @@ final class BackendOptions {
         .profile("--profile", profile);
   }
 
-  /** --profile, else the profile recorded at export, else tiny. */
-  String profileName(ExportedModel m) {
-    return profileName(profile, m);
+  /** How to open the backends; progress lines go to stdout. */
+  Backends.Options openOptions(TrtSettings trt, List<String> markOutputs) {
+    return new Backends.Options(checkpoint, nameMap.read(), threads, trt, markOutputs, System.out);
+  }
+
+  /** {@link #requireComparable(CommandLine, List, boolean)} of these backends. */
+  void requireComparable(CommandLine cl, boolean golden) {
+    requireComparable(cl, backends, golden);
   }
 
   /**
-   * {@code profileArg}, else the profile recorded at export, else tiny, with a warning on stderr:
-   * its tolerances and batch range were made for another model.
+   * Usage errors of a backend list: a backend listed twice, or fewer than two results to compare
+   * ({@code golden}: a golden file adds one).
    */
-  static String profileName(String profileArg, ExportedModel m) {
-    if (profileArg != null) {
-      return profileArg;
+  static void requireComparable(CommandLine cl, List<BackendSpec> specs, boolean golden) {
+    Set<BackendSpec> seen = new HashSet<>();
+    for (BackendSpec b : specs) {
+      if (!seen.add(b)) {
+        throw new ParameterException(
+            cl,
+            "--backends: '"
+                + b
+                + "' is listed twice; list each backend once (each is compared with "
+                + "every other)");
+      }
     }
-    if (m.profile() != null) {
-      return m.profile();
+    if (seen.size() + (golden ? 1 : 0) < 2) {
+      throw new ParameterException(
+          cl,
+          "--backends "
+              + String.join(",", specs.stream().map(BackendSpec::format).toList())
+              + ": nothing to compare; verify needs at least "
+              + "two backends"
+              + (golden ? " (the golden file counts as one)" : ", or one and --golden FILE"));
     }
-    System.err.println(
-        "msn-export: warning: "
-            + m.dir()
-            + " records no profile and --profile is not given: using tiny's tolerances "
-            + "and batch range, which were made for another model (pass --profile, or export with --profile)");
-    return "tiny";
-  }
-
-  /**
-   * Opens the backends in order ({@link VerifyCommand#openBackends}); {@code trt} opens TensorRT
-   * ones.
-   */
-  VerifyCommand.OpenedBackends openBackends(ExportedModel m, BuildCommand.TrtSettings trt) {
-    return VerifyCommand.openBackends(
-        m, backends, checkpoint, nameMap.read(), threads, trt, List.of());
   }
 }

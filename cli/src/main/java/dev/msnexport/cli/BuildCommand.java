@@ -2,17 +2,14 @@ package dev.msnexport.cli;
 
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.profiles.Profile;
-import dev.msnexport.profiles.Profiles;
 import dev.msnexport.trt.EngineBuilder;
 import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.Precision;
 import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtException;
+import dev.msnexport.verifier.Defaults;
 import dev.msnexport.verifier.ExportedModel;
-import dev.msnexport.verifier.backend.Backend;
-import dev.msnexport.verifier.backend.TrtBackend;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +35,8 @@ final class BuildCommand implements Callable<Integer> {
       names = "--profile",
       completionCandidates = Choices.ProfileNames.class,
       description =
-          "Profile whose batch min/opt/max the engine accepts (default: the one recorded at export).")
+          "Profile whose batch min/opt/max the engine accepts (default: the one recorded at export, "
+              + "else tiny).")
   String profile;
 
   @Option(
@@ -91,14 +89,9 @@ final class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ExportedModel m = ExportedModel.open(model);
-    String profileName = profile != null ? profile : m.profile() != null ? m.profile() : null;
-    if (profileName == null) {
-      throw new BadInputException("the manifest of " + model + " names no profile: pass --profile");
-    }
-    Profile p = Profiles.load(profileName);
+    Profile p = Defaults.profile(profile, m, Errors::warn);
     Precision prec =
-        Precision.parse(
-            precision != null ? precision.name() : p.precision() != null ? p.precision() : "fp32");
+        Precision.parse(Defaults.precision(precision == null ? null : precision.spec(), p).label());
     Path onnx =
         switch (graph) {
           case custom -> m.custom();
@@ -108,10 +101,7 @@ final class BuildCommand implements Callable<Integer> {
       throw new BadInputException("--progress-seconds must be >= 0, got " + progressSeconds);
     }
     Path plan =
-        out != null
-            ? out
-            : model.resolve(
-                "engine." + graph.name() + "." + prec.label() + "." + p.name() + ".plan");
+        out != null ? out : model.resolve(Defaults.planFile(graph.name(), prec.label(), p.name()));
     OutputAliasing aliasing =
         new OutputAliasing()
             .profile("--profile", profile); // its default plan lives beside the export's files
@@ -140,101 +130,5 @@ final class BuildCommand implements Callable<Integer> {
       throw new BadInputException(e.getMessage(), e);
     }
     return ExitCodes.OK;
-  }
-
-  /**
-   * How {@code verify} (and {@code bench}) open TensorRT backends. A backend spec is {@code trt} or
-   * {@code trt:OPT[:OPT]} with OPT one of fp32, fp16 (precision) and custom, reference (graph),
-   * e.g. {@code --backends ort-reference,trt,trt:fp16}; options not in the spec come from {@code
-   * --precision}, {@code --trt-graph}, the profile, then fp32/custom. {@code --engine} makes the
-   * spec {@code trt} load that plan instead of building (its sidecar must match the export). Built
-   * engines are cached in the export directory.
-   */
-  record TrtSettings(
-      Path engine, String precision, String graph, Path timingCache, String profile) {
-    static final TrtSettings DEFAULTS = new TrtSettings(null, null, null, null, null);
-    static final String SPECS = "trt[:fp32|fp16][:custom|reference]";
-
-    static boolean isTrtSpec(String name) {
-      String n = name.trim();
-      return n.equals(TrtBackend.NAME) || n.startsWith(TrtBackend.NAME + ":");
-    }
-
-    /** The same settings with the profile verify uses (its --profile, else the export's). */
-    TrtSettings withProfile(String profileName) {
-      return new TrtSettings(
-          engine, precision, graph, timingCache, profile != null ? profile : profileName);
-    }
-
-    /**
-     * Opens the backend for one spec, with the intermediate tensors {@code markOutputs} (may be
-     * empty) as extra outputs; failures (no GPU, no TensorRT, a stale --engine) are exit-4 errors.
-     */
-    Backend open(ExportedModel m, String spec, List<String> markOutputs) {
-      Resolved r = resolve(m, spec);
-      return TrtBackend.open(
-          spec.trim(),
-          m,
-          r.profile(),
-          new TrtBackend.Options(r.engine(), r.precision(), r.graph(), timingCache, markOutputs),
-          System.out);
-    }
-
-    /** The graph ({@code custom} or {@code reference}) that the backend of one spec runs. */
-    String graphOf(ExportedModel m, String spec) {
-      return resolve(m, spec).graph();
-    }
-
-    /**
-     * The precision of one backend, the key of the profile's tolerance entry for it: the values'
-     * dtype when not fp32 (every backend computes with those tables), else fp16 for a TensorRT
-     * backend that runs in fp16, else fp32. A comparison uses the lower of its two backends'.
-     */
-    String precisionOf(ExportedModel m, String backend, String valuesDtype) {
-      if (!"fp32".equals(valuesDtype)) {
-        return valuesDtype;
-      }
-      return isTrtSpec(backend) && resolve(m, backend).precision() == Precision.FP16
-          ? "fp16"
-          : valuesDtype;
-    }
-
-    private record Resolved(Profile profile, Precision precision, String graph, Path engine) {}
-
-    private Resolved resolve(ExportedModel m, String spec) {
-      String p = BackendOptions.profileName(profile, m);
-      Profile prof = Profiles.load(p);
-      String prec = null;
-      String g = null;
-      String[] parts = spec.trim().split(":");
-      for (int i = 1; i < parts.length; i++) {
-        switch (parts[i]) {
-          case "fp32", "fp16" -> prec = parts[i];
-          case EngineBuilder.CUSTOM, EngineBuilder.REFERENCE -> g = parts[i];
-          default ->
-              throw new BadInputException(
-                  "--backends: '"
-                      + spec
-                      + "': unknown option '"
-                      + parts[i]
-                      + "' (use "
-                      + SPECS
-                      + ")");
-        }
-      }
-      if (engine != null && parts.length == 1) {
-        EngineMetadata meta = EngineMetadata.read(engine);
-        return new Resolved(prof, Precision.parse(meta.precision()), meta.graph(), engine);
-      }
-      Precision resolved =
-          Precision.parse(
-              prec != null
-                  ? prec
-                  : precision != null
-                      ? precision
-                      : prof.precision() != null ? prof.precision() : "fp32");
-      return new Resolved(
-          prof, resolved, g != null ? g : graph != null ? graph : EngineBuilder.CUSTOM, null);
-    }
   }
 }

@@ -1,10 +1,11 @@
 package dev.msnexport.cli;
 
 import dev.msnexport.profiles.Profiles;
-import dev.msnexport.verifier.backend.TrtBackend;
-import java.util.ArrayList;
+import dev.msnexport.verifier.backend.BackendSpec;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
 
 /**
  * The fixed choices of command-line options. Picocli converts an enum-typed option itself: a value
@@ -32,27 +33,56 @@ final class Choices {
   /** TensorRT engine precision (build, verify's trt backend). */
   enum Precision {
     fp32,
-    fp16
+    fp16;
+
+    BackendSpec.Precision spec() {
+      return BackendSpec.Precision.valueOf(name().toUpperCase(Locale.ROOT));
+    }
   }
 
   /** Which exported graph TensorRT compiles (build, verify's trt backend). */
   enum Graph {
     custom,
-    reference
+    reference;
+
+    BackendSpec.Graph spec() {
+      return BackendSpec.Graph.valueOf(name().toUpperCase(Locale.ROOT));
+    }
   }
 
   /**
-   * Completion candidates of --backends (parsed as free text: trt takes :precision and :graph
-   * suffixes).
+   * Parses a --backends entry ({@link BackendSpec#parse}): a bad one is a usage error (exit 2) that
+   * lists the accepted forms.
    */
+  static final class BackendSpecs implements CommandLine.ITypeConverter<BackendSpec> {
+    @Override
+    public BackendSpec convert(String value) {
+      try {
+        return BackendSpec.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Completion candidates of --backends (trt takes :precision and :graph suffixes). */
   static final class BackendNames implements Iterable<String> {
     @Override
     public Iterator<String> iterator() {
-      List<String> names = new ArrayList<>(List.of(VerifyCommand.DEFAULT_BACKENDS.split(",")));
-      for (String suffix : new String[] {"", ":fp16", ":reference", ":fp16:reference"}) {
-        names.add(TrtBackend.NAME + suffix);
-      }
-      return names.iterator();
+      BackendSpec.Precision fp16 = BackendSpec.Precision.FP16;
+      BackendSpec.Graph reference = BackendSpec.Graph.REFERENCE;
+      BackendSpec.Runtime trt = BackendSpec.Runtime.TRT;
+      return List.of(
+              BackendSpec.GOLDEN,
+              BackendSpec.ORT_REFERENCE,
+              BackendSpec.ORT_CUSTOM,
+              BackendSpec.TRT,
+              new BackendSpec(trt, null, fp16),
+              new BackendSpec(trt, reference, null),
+              new BackendSpec(trt, reference, fp16))
+          .stream()
+          .map(BackendSpec::format)
+          .iterator();
     }
   }
 

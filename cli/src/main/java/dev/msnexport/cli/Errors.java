@@ -18,6 +18,11 @@ final class Errors {
   /**
    * Prints the one-line message (and, when {@code verbose}, the trace) and returns the exit code.
    */
+  /** One warning line on stderr. */
+  static void warn(String message) {
+    System.err.println("msn-export: warning: " + message);
+  }
+
   static int report(Throwable t, PrintWriter err, boolean verbose) {
     int code;
     if (t instanceof CommandLine.ParameterException pe) {

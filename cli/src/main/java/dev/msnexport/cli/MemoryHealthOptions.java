@@ -34,15 +34,8 @@ final class MemoryHealthOptions {
     }
   }
 
-  /** False with {@code --health-samples 0}. */
-  boolean enabled() {
-    return samples > 0;
-  }
-
   /** The checkpoint's memory health, or null when skipped or the model has no MSN layer. */
   MemoryHealth.Report compute(Checkpoint c) {
-    return enabled() && !c.config().msnLayers().isEmpty()
-        ? MemoryHealth.compute(c, samples, seed)
-        : null;
+    return MemoryHealth.computeUnlessSkipped(c, samples, seed);
   }
 }

@@ -7,6 +7,11 @@ import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
+import dev.msnexport.verifier.VerifyRequest;
+import dev.msnexport.verifier.VerifyRun;
+import dev.msnexport.verifier.backend.BackendSpec;
+import dev.msnexport.verifier.backend.Backends;
+import dev.msnexport.verifier.backend.TrtSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -69,9 +74,10 @@ final class PipelineCommand implements Callable<Integer> {
       names = "--backends",
       defaultValue = VerifyCommand.DEFAULT_BACKENDS,
       split = ",",
+      converter = Choices.BackendSpecs.class,
       completionCandidates = Choices.BackendNames.class,
       description = "Backends to verify (default: ${DEFAULT-VALUE}).")
-  List<String> backends;
+  List<BackendSpec> backends;
 
   @Option(
       names = "--mark-outputs",
@@ -91,7 +97,7 @@ final class PipelineCommand implements Callable<Integer> {
           "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
               + "names already");
     }
-    VerifyCommand.requireComparableBackends(spec.commandLine(), backends, false);
+    BackendOptions.requireComparable(spec.commandLine(), backends, false);
     new OutputAliasing()
         .input("--checkpoint", checkpoint)
         .input("--name-map", nameMap.file)
@@ -125,24 +131,17 @@ final class PipelineCommand implements Callable<Integer> {
         model,
         ExportCommand.options(valuesDtype, Choices.ExternalData.auto, true, profile));
     VerifyReport r =
-        VerifyCommand.run(
-            model,
-            backends,
-            batch,
-            seed,
-            profile,
-            ckpt,
-            names,
-            List.of(),
-            List.of(),
-            0,
-            null,
-            null,
-            BuildCommand.TrtSettings.DEFAULTS,
-            health,
-            markOutputs);
+        VerifyRun.run(
+            VerifyRequest.of(model, backends)
+                .withProfile(profile)
+                .withInputs(batch, seed)
+                .withOpen(
+                    new Backends.Options(
+                        ckpt, names, 0, TrtSettings.DEFAULTS, markOutputs, System.out))
+                .withHealth(health.samples, health.seed),
+            Errors::warn);
     AtomicFiles.writeString(out.resolve("verify.json"), Profiles.toJson(r) + "\n");
-    VerifyCommand.printSummary(r);
+    VerifySummary.printSummary(r);
     System.out.println(
         "report: "
             + out.resolve("verify.json")

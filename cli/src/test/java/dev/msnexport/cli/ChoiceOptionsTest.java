@@ -108,9 +108,9 @@ class ChoiceOptionsTest {
   }
 
   @Test
-  void backendsAndProfilesStayFreeText() throws Exception {
-    // completion candidates do not restrict parsing: an unknown backend reaches the command (bad
-    // input, exit 4, naming it)
+  void backendsAreTypedProfilesStayFreeText() throws Exception {
+    // --backends is parsed into backend specs: an unknown backend is a usage error (exit 2) that
+    // names it and lists the accepted forms; a profile stays free text (a file may be named)
     Path ck = tmp.resolve("ck");
     CliTest.run("init", "--profile", "tiny", "--out", ck.toString());
     Run r =
@@ -119,8 +119,19 @@ class ChoiceOptionsTest {
     r =
         CliTest.run(
             "verify", "--model", tmp.resolve("m").toString(), "--backends", "golden,ort-nope");
-    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
+    assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("ort-nope"), r.err());
+    assertTrue(r.err().contains("trt[:fp32|fp16][:custom|reference]"), r.err());
+    r =
+        CliTest.run(
+            "bench", "--model", tmp.resolve("m").toString(), "--backends", "ort-custom,trt:fp8");
+    assertEquals(ExitCodes.USAGE, r.code(), r.err());
+    assertTrue(r.err().contains("unknown option 'fp8'"), r.err());
+    r =
+        CliTest.run(
+            "verify", "--model", tmp.resolve("m").toString(), "--profile", "no-such-profile");
+    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
+    assertTrue(r.err().contains("no-such-profile"), r.err());
   }
 
   @Test

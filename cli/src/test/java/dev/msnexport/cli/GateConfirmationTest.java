@@ -23,15 +23,21 @@ class GateConfirmationTest {
   static final LatencyGate.Settings S = new LatencyGate.Settings(200, 0.95, 1);
   @TempDir Path tmp;
 
+  /**
+   * Lognormal latencies around 0.2 ms times {@code scale} (as the verifier's BaselineDriftTest).
+   */
+  static long[] samples(long seed, double scale) {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    long[] ns = new long[2000];
+    for (int i = 0; i < ns.length; i++) {
+      ns[i] = Math.round(200_000 * scale * Math.exp(0.05 * r.nextGaussian()));
+    }
+    return ns;
+  }
+
   static GateResult gate(double candidateScale) {
     return LatencyGate.ratio(
-        "ort-custom",
-        "ort-reference",
-        8,
-        BaselineDriftTest.samples(1, candidateScale),
-        BaselineDriftTest.samples(2, 1.0),
-        1.10,
-        S);
+        "ort-custom", "ort-reference", 8, samples(1, candidateScale), samples(2, 1.0), 1.10, S);
   }
 
   @Test

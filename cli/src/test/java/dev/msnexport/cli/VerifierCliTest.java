@@ -277,8 +277,9 @@ class VerifierCliTest {
     assertEquals(
         ExitCodes.USAGE,
         run("bench", "--model", model.toString(), "--iterations", "5", "--duration-s", "1").code());
+    // an unknown backend is a usage error since --backends is parsed into backend specs
     assertEquals(
-        ExitCodes.BAD_INPUT,
+        ExitCodes.USAGE,
         run("bench", "--model", model.toString(), "--backends", "nope", "--iterations", "1")
             .code());
   }

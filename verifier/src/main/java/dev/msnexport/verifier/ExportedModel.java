@@ -1,15 +1,11 @@
 package dev.msnexport.verifier;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.common.BadInputException;
-import dev.msnexport.common.InputFiles;
+import dev.msnexport.exporter.ExportManifest;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.ModelConfig;
-import dev.msnexport.profiles.Profiles;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -33,57 +29,17 @@ public record ExportedModel(
     return dir.resolve(MsnOnnxExporter.REFERENCE_FILE);
   }
 
+  /** Reads the export directory's manifest ({@link ExportManifest#read}). */
   public static ExportedModel open(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      throw new BadInputException(
-          "model directory " + dir + " does not exist (expected the --out of 'msn-export export')");
-    }
-    Path manifest = dir.resolve(MsnOnnxExporter.MANIFEST_FILE);
-    if (!Files.exists(manifest)) {
-      throw new BadInputException(
-          "model directory "
-              + dir
-              + " has no "
-              + MsnOnnxExporter.MANIFEST_FILE
-              + ": not an export directory");
-    }
-    JsonNode root;
-    try {
-      root =
-          Profiles.JSON.readTree(
-              InputFiles.readText(manifest, "manifest", InputFiles.MAX_CONFIG_BYTES));
-    } catch (IOException e) {
-      throw new BadInputException(
-          "manifest " + manifest + " is not valid JSON: " + e.getMessage(), e);
-    }
-    if (root == null || !root.isObject() || !root.has("config")) {
-      throw new BadInputException("manifest " + manifest + ": field 'config' is missing");
-    }
-    ModelConfig config =
-        Profiles.parseModelConfig(root.get("config").toString(), "manifest " + manifest);
-    String ckpt = text(root, "checkpoint");
+    ExportManifest m = ExportManifest.read(dir);
     return new ExportedModel(
         dir,
-        config,
-        text(root, "profile"),
-        root.path("values_dtype").asText("fp32"),
-        ckpt == null ? null : checkpointPath(dir, ckpt),
-        text(root, "checkpoint_sha256"),
-        root.path("retrieval_outputs").asBoolean(false));
-  }
-
-  /**
-   * The manifest's checkpoint: a relative path (written since manifests record it so) is resolved
-   * against the export directory; an absolute one (older manifests) is taken as it is.
-   */
-  static Path checkpointPath(Path dir, String recorded) {
-    Path p = Path.of(recorded);
-    return p.isAbsolute() ? p : dir.resolve(p).normalize();
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
+        m.config(),
+        m.profile(),
+        m.valuesDtype(),
+        m.checkpointPath(dir),
+        m.checkpointSha256(),
+        m.hasRetrievalOutputs());
   }
 
   /**

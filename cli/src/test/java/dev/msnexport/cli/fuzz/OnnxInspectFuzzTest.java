@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.msnexport.cli.InspectCommand;
+import dev.msnexport.cli.OnnxDescription;
 import dev.msnexport.common.BadInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Coverage-guided fuzzing of the ONNX model loader behind {@code msn-export inspect}
- * (docs/robustness.md): the bytes go through {@link InspectCommand#describeOnnx}, the protobuf
- * parse and the whole summary that {@code inspect model.onnx} prints. The only allowed failure is a
+ * (docs/robustness.md): the bytes go through {@link OnnxDescription#describe}, the protobuf parse
+ * and the whole summary that {@code inspect model.onnx} prints. The only allowed failure is a
  * {@link BadInputException} naming the model.
  */
 class OnnxInspectFuzzTest {
@@ -34,7 +34,7 @@ class OnnxInspectFuzzTest {
     ByteArrayOutputStream sink = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(sink, false, StandardCharsets.UTF_8);
     try {
-      InspectCommand.describeOnnx(data, WHERE, out);
+      OnnxDescription.describe(data, WHERE, out);
     } catch (BadInputException e) {
       assertTrue(e.getMessage().contains(WHERE), "the message names the model: " + e.getMessage());
       return;

@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.OutputLock;
+import dev.msnexport.exporter.ExportManifest;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
@@ -26,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +45,7 @@ public final class MsnOnnxExporter {
   public static final String CUSTOM_FILE = "model.custom.onnx";
   public static final String REFERENCE_FILE = "model.reference.onnx";
   public static final String DATA_FILE = "model.data";
-  public static final String MANIFEST_FILE = "manifest.json";
+  public static final String MANIFEST_FILE = ExportManifest.FILE;
   public static final String INPUT = "tokens";
   public static final String DOMAIN = "msn";
   public static final int OPSET = 17;
@@ -322,24 +322,20 @@ public final class MsnOnnxExporter {
   }
 
   private String manifest(boolean external, Path outDir) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("tool", "msn-export");
-    m.put("tool_version", toolVersion());
-    m.put("profile", opts.profile());
-    m.put("checkpoint", checkpointPath(ckpt.dir(), outDir));
-    m.put("checkpoint_sha256", checkpointSha());
-    m.put("config", c);
-    m.put("values_dtype", opts.valuesDtype().cliName());
-    m.put("external_data", external ? DATA_FILE : null);
-    m.put("retrieval_outputs", opts.retrievalOutputs());
-    m.put("scoring_split_k", opts.scoringSplitK());
-    m.put(FUSED_MSN_LAYER, opts.fuseMsnLayer());
-    // sorted: Map.of iterates in an order that varies from JVM to JVM, and exports must be
-    // reproducible
-    m.put(
-        "graphs",
-        new java.util.TreeMap<>(Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE)));
-    return Profiles.toJson(m) + "\n";
+    return new ExportManifest(
+            ExportManifest.TOOL,
+            toolVersion(),
+            opts.profile(),
+            checkpointPath(ckpt.dir(), outDir),
+            checkpointSha(),
+            c,
+            opts.valuesDtype().cliName(),
+            external ? DATA_FILE : null,
+            opts.retrievalOutputs(),
+            opts.scoringSplitK(),
+            opts.fuseMsnLayer(),
+            Map.of("custom", CUSTOM_FILE, "reference", REFERENCE_FILE))
+        .toJson();
   }
 
   private String sha;

@@ -15,6 +15,7 @@ import dev.msnexport.trt.TensorRt;
 import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
 import dev.msnexport.trt.TrtException;
+import dev.msnexport.verifier.Defaults;
 import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.latency.FloorModel;
 import dev.msnexport.verifier.latency.GpuTimed;
@@ -67,8 +68,8 @@ public final class TrtBackend implements Backend, GpuTimed {
     public static Options defaults(Profile profile) {
       return new Options(
           null,
-          Precision.parse(profile.precision() == null ? "fp32" : profile.precision()),
-          EngineBuilder.CUSTOM,
+          Precision.valueOf(Defaults.precision(null, profile).name()),
+          Defaults.graph(null).label(),
           null);
     }
   }
@@ -156,8 +157,7 @@ public final class TrtBackend implements Backend, GpuTimed {
             name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
       }
       Path onnx = onnxFor(m, o.graph());
-      String file =
-          "engine." + o.graph() + "." + o.precision().label() + "." + profile.name() + ".plan";
+      String file = Defaults.planFile(o.graph(), o.precision().label(), profile.name());
       Path plan =
           Files.isWritable(m.dir())
               ? m.dir().resolve(file)
@@ -203,13 +203,8 @@ public final class TrtBackend implements Backend, GpuTimed {
     Path dir = Files.createTempDirectory("msn-trt-marked-");
     Path plan =
         dir.resolve(
-            "engine."
-                + o.graph()
-                + "."
-                + o.precision().label()
-                + "."
-                + profile.name()
-                + ".marked.plan");
+            Defaults.planFile(o.graph(), o.precision().label(), profile.name())
+                .replaceFirst("\\.plan$", ".marked.plan"));
     try {
       log.println(
           name

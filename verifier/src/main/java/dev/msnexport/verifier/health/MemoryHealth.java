@@ -156,6 +156,16 @@ public final class MemoryHealth {
   }
 
   /**
+   * As {@link #compute(Checkpoint, int, long)}; null when {@code samples} is 0 (skipped) or the
+   * model has no MSN layer.
+   */
+  public static Report computeUnlessSkipped(Checkpoint ckpt, int samples, long seed) {
+    return samples > 0 && !ckpt.config().msnLayers().isEmpty()
+        ? compute(ckpt, samples, seed)
+        : null;
+  }
+
+  /**
    * Runs the golden model on {@code samples} seeded random inputs and summarises each MSN layer's
    * slot usage.
    */

@@ -52,30 +52,6 @@ public final class LatencyGate {
     }
   }
 
-  /**
-   * The reference-graph backend a candidate is held against in the same run ({@code
-   * max_p99_ratio}): our custom ops against the standard-op graph, on each runtime. {@code
-   * ort-custom -> ort-reference}; a TensorRT spec ({@code trt[:fp32|fp16][:custom]}) -> the same
-   * spec with {@code :reference} ({@code trt -> trt:reference}, {@code trt:fp16 ->
-   * trt:fp16:reference}). Null when the backend is no candidate (a reference graph, the golden
-   * model).
-   */
-  public static String referenceOf(String backend) {
-    if (backend.equals("ort-custom")) {
-      return "ort-reference";
-    }
-    if (backend.equals("trt") || backend.startsWith("trt:")) {
-      List<String> parts = new ArrayList<>(Arrays.asList(backend.split(":")));
-      if (parts.contains("reference")) {
-        return null;
-      }
-      parts.remove("custom");
-      parts.add("reference");
-      return String.join(":", parts);
-    }
-    return null;
-  }
-
   /** Consecutive runs per block: the gates decide on the median of the blocks' minima. */
   public static final int BLOCK = 5;
 

@@ -54,16 +54,22 @@ class LatencySummaryTest {
     }
   }
 
+  /** The reference graph's spec a bench gate holds a backend against, formatted; or null. */
+  static String referenceOf(String backend) {
+    dev.msnexport.verifier.backend.BackendSpec r = BenchGates.referenceOf(backend);
+    return r == null ? null : r.format();
+  }
+
   @Test
   void referenceGraphOfEachCandidate() {
-    assertEquals("ort-reference", LatencyGate.referenceOf("ort-custom"));
-    assertEquals("trt:reference", LatencyGate.referenceOf("trt"));
-    assertEquals("trt:reference", LatencyGate.referenceOf("trt:custom"));
-    assertEquals("trt:fp16:reference", LatencyGate.referenceOf("trt:fp16"));
-    assertEquals("trt:fp16:reference", LatencyGate.referenceOf("trt:fp16:custom"));
-    assertNull(LatencyGate.referenceOf("trt:reference"));
-    assertNull(LatencyGate.referenceOf("ort-reference"));
-    assertNull(LatencyGate.referenceOf("golden"));
+    assertEquals("ort-reference", referenceOf("ort-custom"));
+    assertEquals("trt:reference", referenceOf("trt"));
+    assertEquals("trt:reference", referenceOf("trt:custom"));
+    assertEquals("trt:fp16:reference", referenceOf("trt:fp16"));
+    assertEquals("trt:fp16:reference", referenceOf("trt:fp16:custom"));
+    assertNull(referenceOf("trt:reference"));
+    assertNull(referenceOf("ort-reference"));
+    assertNull(referenceOf("golden"));
   }
 
   @Test

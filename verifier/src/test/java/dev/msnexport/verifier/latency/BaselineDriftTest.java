@@ -1,15 +1,10 @@
-package dev.msnexport.cli;
+package dev.msnexport.verifier.latency;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.verifier.latency.BenchReport;
-import dev.msnexport.verifier.latency.BenchResult;
-import dev.msnexport.verifier.latency.GateResult;
-import dev.msnexport.verifier.latency.LatencyGate;
-import dev.msnexport.verifier.latency.LatencyStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -84,7 +79,7 @@ class BaselineDriftTest {
             List.of(
                 result("ort-reference", samples(3, ref)),
                 result("ort-custom", samples(4, 0.7 * custom))));
-    return BenchCommand.baselineGates(now, base, 0.10, S, correction);
+    return BenchGates.baselineGates(now, base, 0.10, S, correction);
   }
 
   @Test
@@ -114,7 +109,7 @@ class BaselineDriftTest {
   void withoutAnotherBackendTheGateIsUncorrectedAndSaysSo() {
     BenchReport base = report(List.of(result("ort-custom", samples(2, 1.0))));
     GateResult g =
-        BenchCommand.baselineGates(
+        BenchGates.baselineGates(
                 List.of(result("ort-custom", samples(4, 1.45))), base, 0.10, S, true)
             .get(0);
     assertEquals("fail", g.verdict());
