@@ -9,6 +9,7 @@ import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtException;
 import dev.msnexport.verifier.Defaults;
 import dev.msnexport.verifier.ExportedModel;
+import dev.msnexport.verifier.backend.TrtBackend;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

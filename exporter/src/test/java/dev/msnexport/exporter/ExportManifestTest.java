@@ -41,6 +41,7 @@ class ExportManifestTest {
           "external_data",
           "retrieval_outputs",
           "scoring_split_k",
+          "fused_msn_layer",
           "graphs");
 
   Path export() {
@@ -70,6 +71,7 @@ class ExportManifestTest {
     assertEquals(Profiles.load("tiny").model(), read.config());
     assertEquals("fp32", read.valuesDtype());
     assertTrue(read.hasRetrievalOutputs());
+    assertFalse(read.hasFusedMsnLayer());
     assertEquals(tmp.resolve("ck").normalize(), read.checkpointPath(m));
     assertEquals(
         Map.of("custom", MsnOnnxExporter.CUSTOM_FILE, "reference", MsnOnnxExporter.REFERENCE_FILE),
@@ -81,7 +83,9 @@ class ExportManifestTest {
   void anOlderManifestReadsWithTheDefaults() throws Exception {
     Path m = export();
     ObjectNode j = json(m);
-    for (String key : List.of("values_dtype", "retrieval_outputs", "profile", "scoring_split_k")) {
+    for (String key :
+        List.of(
+            "values_dtype", "retrieval_outputs", "profile", "scoring_split_k", "fused_msn_layer")) {
       j.remove(key);
     }
     j.put("a_key_of_a_newer_tool", 1);
@@ -90,6 +94,7 @@ class ExportManifestTest {
     ExportManifest read = ExportManifest.read(m);
     assertEquals("fp32", read.valuesDtype());
     assertFalse(read.hasRetrievalOutputs());
+    assertFalse(read.hasFusedMsnLayer());
     assertNull(read.profile());
     assertNull(read.scoringSplitK());
     assertEquals(tmp.resolve("ck").toAbsolutePath(), read.checkpointPath(m));
