@@ -11,18 +11,20 @@
 
 namespace {
 std::atomic<msn::trt::LoggerFinder*> gLoggerFinder{nullptr};
+constexpr int32_t kNbCreators = 2;
 } // namespace
 
 // The creators are allocated once and never freed: TensorRT's registry may outlive this
 // library's static destructors at process exit and must still find valid objects.
 MSN_EXPORT msn::trt::PluginCreatorInterface* const* getCreators(int32_t& nbCreators) {
     static msn::trt::PluginCreatorInterface* const* const creators = [] {
-        auto** list = new msn::trt::PluginCreatorInterface*[2];
+        // One creator per op of the table, in table order (plugin_abi_test checks each against it).
+        auto** list = new msn::trt::PluginCreatorInterface*[kNbCreators];
         list[0] = new msn::trt::PkmRetrievalCreator();
         list[1] = new msn::trt::SparseGatherCreator();
         return list;
     }();
-    nbCreators = 2;
+    nbCreators = kNbCreators;
     return creators;
 }
 
