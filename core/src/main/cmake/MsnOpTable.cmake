@@ -10,20 +10,23 @@
 # A change to ops.json re-runs the configure step (CMAKE_CONFIGURE_DEPENDS); the header is
 # rewritten only when its text changes.
 
-# ${out} = the value at the JSON path; a missing or mistyped field stops the configure step.
-function(_msn_json out json where)
-  string(JSON value ERROR_VARIABLE err GET "${json}" ${ARGN})
+# ${out} = string(JSON <mode> ...) at the JSON path (mode GET or LENGTH); a missing or mistyped
+# field stops the configure step, naming it.
+function(_msn_json_query out mode json where)
+  string(JSON value ERROR_VARIABLE err ${mode} "${json}" ${ARGN})
   if(err)
     message(FATAL_ERROR "op table ${MSN_OP_TABLE_SOURCE}: ${where}: ${err}")
   endif()
   set(${out} "${value}" PARENT_SCOPE)
 endfunction()
 
+function(_msn_json out json where)
+  _msn_json_query(value GET "${json}" "${where}" ${ARGN})
+  set(${out} "${value}" PARENT_SCOPE)
+endfunction()
+
 function(_msn_json_length out json where)
-  string(JSON value ERROR_VARIABLE err LENGTH "${json}" ${ARGN})
-  if(err)
-    message(FATAL_ERROR "op table ${MSN_OP_TABLE_SOURCE}: ${where}: ${err}")
-  endif()
+  _msn_json_query(value LENGTH "${json}" "${where}" ${ARGN})
   set(${out} "${value}" PARENT_SCOPE)
 endfunction()
 

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /** Reads and checks ops.json (schema in docs/adding-an-op.md); errors name the field. */
@@ -208,43 +209,34 @@ final class OpTableReader {
     return v;
   }
 
-  private static String text(JsonNode n, String key, String where) {
+  /** The field {@code key}, which must pass {@code ok} ({@code what} says what it must be). */
+  private static JsonNode typed(
+      JsonNode n, String key, String where, Predicate<JsonNode> ok, String what) {
     JsonNode v = field(n, key, where);
-    if (!v.isTextual() || v.asText().isEmpty()) {
-      throw new IllegalArgumentException(where + ": '" + key + "' must be a non-empty string");
+    if (!ok.test(v)) {
+      throw new IllegalArgumentException(where + ": '" + key + "' must be " + what);
     }
-    return v.asText();
+    return v;
+  }
+
+  private static String text(JsonNode n, String key, String where) {
+    return typed(n, key, where, v -> v.isTextual() && !v.asText().isEmpty(), "a non-empty string")
+        .asText();
   }
 
   private static String textOrEmpty(JsonNode n, String key, String where) {
-    JsonNode v = field(n, key, where);
-    if (!v.isTextual()) {
-      throw new IllegalArgumentException(where + ": '" + key + "' must be a string");
-    }
-    return v.asText();
+    return typed(n, key, where, JsonNode::isTextual, "a string").asText();
   }
 
   private static int integer(JsonNode n, String key, String where) {
-    JsonNode v = field(n, key, where);
-    if (!v.isInt()) {
-      throw new IllegalArgumentException(where + ": '" + key + "' must be an integer");
-    }
-    return v.asInt();
+    return typed(n, key, where, JsonNode::isInt, "an integer").asInt();
   }
 
   private static boolean bool(JsonNode n, String key, String where) {
-    JsonNode v = field(n, key, where);
-    if (!v.isBoolean()) {
-      throw new IllegalArgumentException(where + ": '" + key + "' must be true or false");
-    }
-    return v.asBoolean();
+    return typed(n, key, where, JsonNode::isBoolean, "true or false").asBoolean();
   }
 
   private static Iterable<JsonNode> array(JsonNode n, String key, String where) {
-    JsonNode v = field(n, key, where);
-    if (!v.isArray()) {
-      throw new IllegalArgumentException(where + ": '" + key + "' must be an array");
-    }
-    return v;
+    return typed(n, key, where, JsonNode::isArray, "an array");
   }
 }
