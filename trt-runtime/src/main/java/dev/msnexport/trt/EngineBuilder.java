@@ -6,6 +6,7 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.Sha256;
 import dev.msnexport.exporter.onnx.MixedPrecision;
 import dev.msnexport.exporter.onnx.OnnxTensors;
+import dev.msnexport.ops.OpTable;
 import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -455,9 +456,7 @@ public final class EngineBuilder {
       out.add(node + op + ": " + e.desc());
     }
     String s = out.isEmpty() ? "no error details" : String.join("; ", out);
-    if (s.contains("Plugin not found")
-        || s.contains("PKMRetrieval")
-        || s.contains("SparseGather")) {
+    if (s.contains("Plugin not found") || PluginLibrary.PLUGINS.stream().anyMatch(s::contains)) {
       s +=
           " (the custom graph needs our plugin library: it is loaded from the trt-plugins jar, or -Dmsn.trt.plugins=PATH)";
     }
@@ -551,7 +550,9 @@ public final class EngineBuilder {
    * scoring path pinned to float32.
    */
   public static boolean inScoringScope(String layerName) {
-    return layerName != null && layerName.contains(".msn/") && !layerName.contains("SparseGather");
+    return layerName != null
+        && layerName.contains(".msn/")
+        && !layerName.contains(OpTable.standard().op(OpTable.SPARSE_GATHER).name());
   }
 
   /**

@@ -6,6 +6,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.msnexport.ops.OpTable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -56,7 +57,7 @@ public final class MixedPrecision {
    */
   static boolean isHalfInputOnly(NodeProto n, int input) {
     return n.getDomain().equals(MsnOnnxExporter.DOMAIN)
-        && n.getOpType().equals("SparseGather")
+        && n.getOpType().equals(OpTable.standard().op(OpTable.SPARSE_GATHER).name())
         && input == 0;
   }
 
