@@ -40,10 +40,28 @@ public record OpSpec(
 
   /**
    * An attribute: name, ONNX attribute type ({@code int}, {@code float}, {@code string}, {@code
-   * ints}, {@code floats}), whether a node must carry it, and for ints an inclusive range (null:
-   * unbounded on that side).
+   * ints}, {@code floats}), whether a node must carry it, for ints an inclusive range (null:
+   * unbounded on that side), and for strings the allowed values (empty: any string).
    */
-  public record Attribute(String name, String type, boolean required, Long min, Long max) {}
+  public record Attribute(
+      String name, String type, boolean required, Long min, Long max, List<String> values) {}
+
+  /** The attribute {@code attributeName}; fails naming the op and its attributes. */
+  public Attribute attribute(String attributeName) {
+    return attributes.stream()
+        .filter(a -> a.name().equals(attributeName))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "op "
+                        + name
+                        + " has no attribute '"
+                        + attributeName
+                        + "' in the op table (attributes: "
+                        + attributes.stream().map(Attribute::name).toList()
+                        + ")"));
+  }
 
   /** The index of input {@code inputName}, or -1. */
   public int inputIndex(String inputName) {

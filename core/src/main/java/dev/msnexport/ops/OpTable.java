@@ -32,6 +32,8 @@ public record OpTable(
 
   public static final String SPARSE_GATHER = "sparse_gather";
 
+  public static final String MSN_LAYER = "msn_layer";
+
   /** The schema version this reader understands. */
   static final int SCHEMA = 1;
 

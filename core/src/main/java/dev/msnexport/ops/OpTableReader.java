@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -124,7 +125,7 @@ final class OpTableReader {
   private static OpSpec.Attribute attribute(JsonNode n, String op) {
     String name = text(n, "name", op + " attribute");
     String where = op + " attribute '" + name + "'";
-    keys(n, where, "name", "type", "required", "min", "max");
+    keys(n, where, "name", "type", "required", "min", "max", "values");
     String type = text(n, "type", where);
     if (!ATTRIBUTE_TYPES.contains(type)) {
       throw new IllegalArgumentException(
@@ -138,7 +139,29 @@ final class OpTableReader {
     if (min != null && max != null && min > max) {
       throw new IllegalArgumentException(where + ": min " + min + " > max " + max);
     }
-    return new OpSpec.Attribute(name, type, bool(n, "required", where), min, max);
+    return new OpSpec.Attribute(
+        name, type, bool(n, "required", where), min, max, values(n, type, where));
+  }
+
+  /** The allowed values of a string attribute ({@code "values"}; absent: any string). */
+  private static List<String> values(JsonNode n, String type, String where) {
+    if (!n.has("values")) {
+      return List.of();
+    }
+    if (!type.equals("string")) {
+      throw new IllegalArgumentException(where + ": values apply to string attributes only");
+    }
+    Set<String> values = new LinkedHashSet<>();
+    for (JsonNode v : array(n, "values", where)) {
+      if (!v.isTextual() || v.asText().isEmpty() || !values.add(v.asText())) {
+        throw new IllegalArgumentException(
+            where + ": values must be distinct non-empty strings, got " + v);
+      }
+    }
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException(where + ": values is empty");
+    }
+    return List.copyOf(values);
   }
 
   /** Unique input/output/attribute names; optional inputs last; "same:X" names an input. */

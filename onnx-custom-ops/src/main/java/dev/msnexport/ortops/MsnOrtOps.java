@@ -44,6 +44,9 @@ public final class MsnOrtOps {
   /** Op type of the fused weighted gather (inputs values, indices, weights). */
   public static final String SPARSE_GATHER = OpTable.standard().op(OpTable.SPARSE_GATHER).name();
 
+  /** Op type of the fused memory layer (inputs x, Wq, ..., values; attributes k, gate, ...). */
+  public static final String MSN_LAYER = OpTable.standard().op(OpTable.MSN_LAYER).name();
+
   /**
    * The ONNX Runtime C API version the library asks for (MSN_ORT_API_VERSION in
    * src/main/native/include/msn_ort_abi.h); any ONNX Runtime from 1.17 on serves it.

@@ -6,15 +6,12 @@ import ai.onnxruntime.OrtException;
 import dev.msnexport.ops.ElementType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /** Zero-filled ONNX Runtime tensors of any element type the op table can name. */
 final class ZeroTensors {
   private ZeroTensors() {}
 
-  static OnnxTensor of(ElementType type, int rank, long dim) throws OrtException {
-    long[] shape = new long[rank];
-    Arrays.fill(shape, dim);
+  static OnnxTensor of(ElementType type, long[] shape) throws OrtException {
     long count = 1;
     for (long d : shape) {
       count *= d;

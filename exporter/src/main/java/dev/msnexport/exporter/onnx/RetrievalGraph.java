@@ -1,17 +1,14 @@
 package dev.msnexport.exporter.onnx;
 
 import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrString;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.msnexport.exporter.safetensors.DType;
-import dev.msnexport.ops.OpSpec;
 import dev.msnexport.ops.OpTable;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The retrieval half of an MSN layer (scores in, gathered memory out), in both forms: the custom
@@ -116,7 +113,7 @@ public final class RetrievalGraph {
 
   /** The custom ops on {@code [N, S]} scores: returns {v [N,D], slots [N,k], weights [N,k]}. */
   static String[] custom(GraphBuilder g, String a, String b, String values, Shape s) {
-    String[] r = customOp(g, OpTable.PKM_RETRIEVAL, List.of(a, b), List.of(attrInt(pkmK(), s.k())));
+    String[] r = CustomOpNode.emit(g, OpTable.PKM_RETRIEVAL, List.of(a, b), Map.of("k", s.k()));
     String w = r[0];
     String slots = r[1];
     String rows = slots;
@@ -127,28 +124,8 @@ public final class RetrievalGraph {
               "Reshape",
               List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
     }
-    String v = customOp(g, OpTable.SPARSE_GATHER, List.of(values, rows, w), List.of())[0];
+    String v = CustomOpNode.emit(g, OpTable.SPARSE_GATHER, List.of(values, rows, w), Map.of())[0];
     return new String[] {v, slots, w};
-  }
-
-  /**
-   * A node of our op {@code id} (op type, domain and output count from the op table) with {@code
-   * attrs} plus the TensorRT ONNX parser's plugin_version and plugin_namespace.
-   */
-  static String[] customOp(
-      GraphBuilder g, String id, List<String> inputs, List<AttributeProto> attrs) {
-    OpTable table = OpTable.standard();
-    OpSpec op = table.op(id);
-    List<AttributeProto> all = new ArrayList<>(attrs);
-    all.add(attrString("plugin_version", table.pluginVersion()));
-    all.add(attrString("plugin_namespace", table.pluginNamespace()));
-    return g.ops(
-        op.name(), table.domain(), inputs, op.outputs().size(), all.toArray(AttributeProto[]::new));
-  }
-
-  /** PKMRetrieval's one attribute (k), as the op table spells it. */
-  private static String pkmK() {
-    return OpTable.standard().op(OpTable.PKM_RETRIEVAL).attributes().get(0).name();
   }
 
   /** [1, T, 1] int64: t*n, the row offset of token t's table in a per-token memory. */
