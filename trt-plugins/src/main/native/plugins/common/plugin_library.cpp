@@ -12,6 +12,7 @@
 
 namespace {
 std::atomic<msn::trt::LoggerFinder*> gLoggerFinder{nullptr};
+// One per op of the op table (msn_op_table.h); plugin_abi_test fails when they differ.
 constexpr int32_t kNbCreators = 3;
 } // namespace
 

@@ -487,14 +487,14 @@ int main(int argc, char** argv) {
         CHECK(strIs(call<const char*>(c, kCreatorVersion), "1"));
         CHECK(strIs(call<const char*>(c, kCreatorNamespace), ""));
         const char* name = call<const char*>(c, kCreatorName);
-        if (strIs(name, "PKMRetrieval")) pkm = c;
-        if (strIs(name, "SparseGather")) gather = c;
-        if (strIs(name, "MsnLayer")) layer = c;
+        if (strIs(name, msn::op_table::PkmRetrieval::kName)) pkm = c;
+        if (strIs(name, msn::op_table::SparseGather::kName)) gather = c;
+        if (strIs(name, msn::op_table::MsnLayer::kName)) layer = c;
     }
     CHECK(pkm != nullptr && gather != nullptr && layer != nullptr);
     checkAgainstTable(creators, count);
     int32_t again = -1;
-    CHECK(getCreators(again) == creators && again == 3);   // same objects every time
+    CHECK(getCreators(again) == creators && again == msn::op_table::kNumOps);   // same objects every time
     if (pkm) testPkm(pkm);
     if (gather) testGather(gather);
     if (layer) testMsnLayer(layer);
