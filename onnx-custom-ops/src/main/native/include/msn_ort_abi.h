@@ -67,8 +67,8 @@ enum ONNXTensorElementDataType : int {
 // OrtMemType is a C enum; 0 = OrtMemTypeDefault (the execution provider's own memory, CPU here).
 enum OrtMemType : int { OrtMemTypeDefault = 0 };
 
-// OrtCustomOpInputOutputCharacteristic is a C enum; 0 = INPUT_OUTPUT_REQUIRED.
-enum OrtCustomOpInputOutputCharacteristic : int { INPUT_OUTPUT_REQUIRED = 0 };
+// OrtCustomOpInputOutputCharacteristic is a C enum; 0 = INPUT_OUTPUT_REQUIRED, 1 = INPUT_OUTPUT_OPTIONAL.
+enum OrtCustomOpInputOutputCharacteristic : int { INPUT_OUTPUT_REQUIRED = 0, INPUT_OUTPUT_OPTIONAL = 1 };
 
 // OrtApiBase is exactly two function pointers and is frozen forever (it carries no version).
 struct OrtApiBase {

@@ -1,6 +1,6 @@
 // msn_layer_kernel.h - one whole MSN memory layer for one query at a time; plain pointers, no ORT.
-// The retrieval and the weighted read are PkmRetrievalKernel and SparseGatherRows (src/), called,
-// not copied; this file adds the query projection, the two query LayerNorms, the scoring against
+// The retrieval and the weighted read are PkmRetrievalKernel and SparseGatherRows (the folders
+// ops/pkm_retrieval/ and ops/sparse_gather/), called, not copied; this file adds the query projection, the two query LayerNorms, the scoring against
 // the folded keys, and the gate.
 #ifndef MSN_OPS_MSN_LAYER_KERNEL_H_
 #define MSN_OPS_MSN_LAYER_KERNEL_H_
@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "pkm_retrieval_kernel.h"
-#include "sparse_gather_kernel.h"
+#include "../pkm_retrieval/pkm_retrieval_kernel.h"
+#include "../sparse_gather/sparse_gather_kernel.h"
 
 namespace msn {
 

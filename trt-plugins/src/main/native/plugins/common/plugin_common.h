@@ -4,6 +4,7 @@
 
 #include "msn_trt_abi.h"
 #include "../../kernels/msn_kernels.h"
+#include "msn_op_table.h"   // generated from core's ops.json at configure time
 
 #include <cstdint>
 #include <cstdio>
@@ -12,10 +13,10 @@
 namespace msn {
 namespace trt {
 
-// Every plugin of this library: version "1", namespace "" (the exporter writes these as the
-// ONNX node attributes plugin_version / plugin_namespace).
-constexpr const char* kPluginVersion = "1";
-constexpr const char* kPluginNamespace = "";
+// Every plugin of this library: the op table's plugin version and namespace (the exporter writes
+// these as the ONNX node attributes plugin_version / plugin_namespace).
+constexpr const char* kPluginVersion = op_table::kPluginVersion;
+constexpr const char* kPluginNamespace = op_table::kPluginNamespace;
 
 // Errors go to stderr with the plugin's name: TensorRT only learns a non-zero status or a null
 // plugin, and its logger is not part of the interface subset we declare.

@@ -10,8 +10,9 @@
 //
 // A plugin class `P final : public PluginGlue<P>` provides (the hooks may be private with
 // `friend class PluginGlue<P>;`):
-//   static constexpr const char* kName;                    plugin name = ONNX op type
-//   static constexpr int32_t kNbInputs, kNbOutputs;
+//   using Spec = op_table::<CamelId>;                        msn_op_table.h (from ops.json)
+//   static constexpr const char* kName = Spec::kName;      plugin name = ONNX op type
+//   static constexpr int32_t kNbInputs = Spec::kNumInputs, kNbOutputs = Spec::kNumOutputs;
 //   a copy constructor                                     (clone, attachToContext)
 //   int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;
 //   int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;

@@ -12,19 +12,22 @@
 
 namespace {
 std::atomic<msn::trt::LoggerFinder*> gLoggerFinder{nullptr};
+// One per op of the op table (msn_op_table.h); plugin_abi_test fails when they differ.
+constexpr int32_t kNbCreators = 3;
 } // namespace
 
 // The creators are allocated once and never freed: TensorRT's registry may outlive this
 // library's static destructors at process exit and must still find valid objects.
 MSN_EXPORT msn::trt::PluginCreatorInterface* const* getCreators(int32_t& nbCreators) {
     static msn::trt::PluginCreatorInterface* const* const creators = [] {
-        auto** list = new msn::trt::PluginCreatorInterface*[3];
+        // One creator per op of the table, in table order (plugin_abi_test checks each against it).
+        auto** list = new msn::trt::PluginCreatorInterface*[kNbCreators];
         list[0] = new msn::trt::PkmRetrievalCreator();
         list[1] = new msn::trt::SparseGatherCreator();
         list[2] = new msn::trt::MsnLayerCreator();
         return list;
     }();
-    nbCreators = 3;
+    nbCreators = kNbCreators;
     return creators;
 }
 

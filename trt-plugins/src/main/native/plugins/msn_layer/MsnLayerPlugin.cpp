@@ -11,16 +11,20 @@ namespace msn {
 namespace trt {
 
 namespace {
-constexpr const char* kFieldK = "k";
-constexpr const char* kFieldGate = "gate";
-constexpr const char* kFieldEpsilon = "epsilon";
-constexpr const char* kFieldTokens = "tokens";
-constexpr const char* kFieldPerToken = "per_token";
+using Spec = MsnLayerPlugin::Spec;
+constexpr const char* kFieldK = Spec::kAttrK;
+constexpr const char* kFieldGate = Spec::kAttrGate;
+constexpr const char* kFieldEpsilon = Spec::kAttrEpsilon;
+constexpr const char* kFieldTokens = Spec::kAttrTokens;
+constexpr const char* kFieldPerToken = Spec::kAttrPerToken;
+// In the table's attribute order (plugin_abi_test's checkAgainstTable compares them one by one).
 const PluginField kFieldNames[] = {{kFieldK, nullptr, PluginFieldType::kINT32, 1},
                                    {kFieldGate, nullptr, PluginFieldType::kCHAR, 0},
                                    {kFieldEpsilon, nullptr, PluginFieldType::kFLOAT32, 1},
                                    {kFieldTokens, nullptr, PluginFieldType::kINT32, 1},
                                    {kFieldPerToken, nullptr, PluginFieldType::kINT32, 1}};
+static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == Spec::kNumAttributes,
+              "one plugin field per attribute of the op table");
 
 const char* gateName(int32_t gate) {
     switch (gate) {
@@ -79,7 +83,7 @@ MsnLayerPlugin::MsnLayerPlugin(const MsnLayerAttrs& attrs) noexcept
              {kFieldEpsilon, &mAttrs.epsilon, PluginFieldType::kFLOAT32, 1},
              {kFieldTokens, &mAttrs.tokens, PluginFieldType::kINT32, 1},
              {kFieldPerToken, &mAttrs.perToken, PluginFieldType::kINT32, 1}},
-      mFields{5, mField} {
+      mFields{Spec::kNumAttributes, mField} {
     std::snprintf(mGateName, sizeof(mGateName), "%s", gateName(mAttrs.gate));
     mField[1].length = (int32_t)std::strlen(mGateName);
     std::snprintf(mMetadata, sizeof(mMetadata), "k=%d gate=%s eps=%g tokens=%d per_token=%d", (int)mAttrs.k,
@@ -199,7 +203,7 @@ int32_t MsnLayerPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTe
     return 0;
 }
 
-MsnLayerCreator::MsnLayerCreator() noexcept : CreatorGlue(kFieldNames, 5) {}
+MsnLayerCreator::MsnLayerCreator() noexcept : CreatorGlue(kFieldNames, Spec::kNumAttributes) {}
 
 PluginV3* MsnLayerCreator::createPlugin(const char*, const PluginFieldCollection* fc, TensorRTPhase) noexcept {
     const char* name = MsnLayerPlugin::kName;

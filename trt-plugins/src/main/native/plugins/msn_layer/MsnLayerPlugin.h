@@ -25,9 +25,10 @@ struct MsnLayerAttrs {
 // Fields: k, tokens, per_token (int), gate (string: tanh, sigmoid, identity), epsilon (float).
 class MsnLayerPlugin final : public PluginGlue<MsnLayerPlugin> {
 public:
-    static constexpr const char* kName = "MsnLayer";
-    static constexpr int32_t kNbInputs = 10;
-    static constexpr int32_t kNbOutputs = 3;
+    using Spec = op_table::MsnLayer;
+    static constexpr const char* kName = Spec::kName;
+    static constexpr int32_t kNbInputs = Spec::kNumInputs;
+    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
 
     explicit MsnLayerPlugin(const MsnLayerAttrs& attrs) noexcept;
     MsnLayerPlugin(const MsnLayerPlugin& other) noexcept;
@@ -56,7 +57,7 @@ private:
     MsnLayerAttrs mAttrs;
     char mGateName[16];
     char mMetadata[96];
-    PluginField mField[5];               // k, gate, epsilon, tokens, per_token, pointing into mAttrs/mGateName
+    PluginField mField[Spec::kNumAttributes];  // k, gate, epsilon, tokens, per_token (table order), into mAttrs/mGateName
     PluginFieldCollection mFields;       // pointing at mField
 };
 

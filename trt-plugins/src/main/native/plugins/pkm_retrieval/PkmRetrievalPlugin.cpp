@@ -9,8 +9,10 @@ namespace msn {
 namespace trt {
 
 namespace {
-constexpr const char* kFieldK = "k";
+constexpr const char* kFieldK = PkmRetrievalPlugin::Spec::kAttrK;
 const PluginField kFieldNames[] = {{kFieldK, nullptr, PluginFieldType::kINT32, 1}};
+static_assert(sizeof(kFieldNames) / sizeof(kFieldNames[0]) == PkmRetrievalPlugin::Spec::kNumAttributes,
+              "one plugin field per attribute of the op table");
 } // namespace
 
 PkmRetrievalPlugin::PkmRetrievalPlugin(int32_t k) noexcept
@@ -108,7 +110,8 @@ int32_t PkmRetrievalPlugin::launch(const PluginTensorDesc* inputDesc, const Plug
     return 0;
 }
 
-PkmRetrievalCreator::PkmRetrievalCreator() noexcept : CreatorGlue(kFieldNames, 1) {}
+PkmRetrievalCreator::PkmRetrievalCreator() noexcept
+    : CreatorGlue(kFieldNames, PkmRetrievalPlugin::Spec::kNumAttributes) {}
 
 PluginV3* PkmRetrievalCreator::createPlugin(const char*, const PluginFieldCollection* fc, TensorRTPhase) noexcept {
     int64_t k = 0;

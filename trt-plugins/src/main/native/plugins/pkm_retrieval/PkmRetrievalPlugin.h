@@ -14,9 +14,10 @@ namespace trt {
 // Attribute: k (int). Leading dimensions are flattened into N queries.
 class PkmRetrievalPlugin final : public PluginGlue<PkmRetrievalPlugin> {
 public:
-    static constexpr const char* kName = "PKMRetrieval";
-    static constexpr int32_t kNbInputs = 2;
-    static constexpr int32_t kNbOutputs = 2;
+    using Spec = op_table::PkmRetrieval;
+    static constexpr const char* kName = Spec::kName;
+    static constexpr int32_t kNbInputs = Spec::kNumInputs;
+    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
 
     explicit PkmRetrievalPlugin(int32_t k) noexcept;
     PkmRetrievalPlugin(const PkmRetrievalPlugin& other) noexcept;

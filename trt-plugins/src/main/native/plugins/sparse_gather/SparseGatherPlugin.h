@@ -14,9 +14,10 @@ namespace trt {
 // No attributes. Leading dimensions of indices/weights are flattened into N rows.
 class SparseGatherPlugin final : public PluginGlue<SparseGatherPlugin> {
 public:
-    static constexpr const char* kName = "SparseGather";
-    static constexpr int32_t kNbInputs = 3;
-    static constexpr int32_t kNbOutputs = 1;
+    using Spec = op_table::SparseGather;
+    static constexpr const char* kName = Spec::kName;
+    static constexpr int32_t kNbInputs = Spec::kNumInputs;
+    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
 
     SparseGatherPlugin() noexcept;
     SparseGatherPlugin(const SparseGatherPlugin& other) noexcept;
@@ -44,7 +45,7 @@ private:
 
 class SparseGatherCreator final : public CreatorGlue<SparseGatherPlugin> {
 public:
-    SparseGatherCreator() noexcept : CreatorGlue(nullptr, 0) {}
+    SparseGatherCreator() noexcept : CreatorGlue(nullptr, SparseGatherPlugin::Spec::kNumAttributes) {}
     PluginV3* createPlugin(const char* name, const PluginFieldCollection* fc, TensorRTPhase phase) noexcept override;
 };
 

@@ -10,6 +10,7 @@
 // Exit status: 0 pass, 1 a check failed, 2 the library could not be loaded.
 #include "../common/msn_trt_abi.h"
 #include "../../kernels/msn_kernels.h"
+#include "msn_op_table.h"   // generated from core's ops.json: what the creators must agree with
 
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
@@ -301,6 +302,45 @@ void testGather(void* creator) {
 
 #include "msn_layer_abi_checks.h"
 
+// ---- the op table: one creator per op, with its name, version, namespace and field names ------
+bool fieldTypeFits(PluginFieldType t, const char* attributeType) {
+    const std::string a = attributeType ? attributeType : "";
+    if (a == "int") return t == PluginFieldType::kINT32 || t == PluginFieldType::kINT64;
+    if (a == "float") return t == PluginFieldType::kFLOAT32;
+    if (a == "string") return t == PluginFieldType::kCHAR;
+    if (a == "ints") return t == PluginFieldType::kINT32 || t == PluginFieldType::kINT64;
+    if (a == "floats") return t == PluginFieldType::kFLOAT32;
+    return false;
+}
+
+void checkAgainstTable(void* const* creators, int32_t count) {
+    using msn::op_table::kOps;
+    CHECK(count == msn::op_table::kNumOps);
+    for (const auto& op : kOps) {
+        void* creator = nullptr;
+        for (int32_t i = 0; creators && i < count; ++i)
+            if (strIs(call<const char*>(creators[i], kCreatorName), op.name)) creator = creators[i];
+        if (creator == nullptr) {
+            std::fprintf(stderr, "op table: no plugin creator named %s (op id %s)\n", op.name, op.id);
+            CHECK(creator != nullptr);
+            continue;
+        }
+        CHECK(strIs(call<const char*>(creator, kCreatorVersion), msn::op_table::kPluginVersion));
+        CHECK(strIs(call<const char*>(creator, kCreatorNamespace), msn::op_table::kPluginNamespace));
+        const PluginFieldCollection* names = call<const PluginFieldCollection*>(creator, kCreatorFields);
+        CHECK(names != nullptr && names->nbFields == op.num_attributes);
+        for (int32_t f = 0; names && f < names->nbFields && f < op.num_attributes; ++f) {
+            const bool same = strIs(names->fields[f].name, op.attribute_names[f]) &&
+                              fieldTypeFits(names->fields[f].type, op.attribute_types[f]);
+            if (!same)
+                std::fprintf(stderr, "op table: %s field %d is '%s', the table says attribute '%s' (%s)\n", op.name,
+                             f, names->fields[f].name ? names->fields[f].name : "(null)", op.attribute_names[f],
+                             op.attribute_types[f]);
+            CHECK(same);
+        }
+    }
+}
+
 // ---- GPU: enqueue through the plugin == the kernel called directly ---------------------------
 #define CUDA_OK(x) CHECK((x) == cudaSuccess)
 
@@ -447,13 +487,14 @@ int main(int argc, char** argv) {
         CHECK(strIs(call<const char*>(c, kCreatorVersion), "1"));
         CHECK(strIs(call<const char*>(c, kCreatorNamespace), ""));
         const char* name = call<const char*>(c, kCreatorName);
-        if (strIs(name, "PKMRetrieval")) pkm = c;
-        if (strIs(name, "SparseGather")) gather = c;
-        if (strIs(name, "MsnLayer")) layer = c;
+        if (strIs(name, msn::op_table::PkmRetrieval::kName)) pkm = c;
+        if (strIs(name, msn::op_table::SparseGather::kName)) gather = c;
+        if (strIs(name, msn::op_table::MsnLayer::kName)) layer = c;
     }
     CHECK(pkm != nullptr && gather != nullptr && layer != nullptr);
+    checkAgainstTable(creators, count);
     int32_t again = -1;
-    CHECK(getCreators(again) == creators && again == 3);   // same objects every time
+    CHECK(getCreators(again) == creators && again == msn::op_table::kNumOps);   // same objects every time
     if (pkm) testPkm(pkm);
     if (gather) testGather(gather);
     if (layer) testMsnLayer(layer);

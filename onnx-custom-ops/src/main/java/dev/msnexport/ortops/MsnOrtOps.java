@@ -3,6 +3,7 @@ package dev.msnexport.ortops;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.msnexport.common.NativeLibraryExtractor;
+import dev.msnexport.ops.OpTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -34,14 +35,17 @@ import java.util.Locale;
  */
 public final class MsnOrtOps {
 
-  /** The custom operator domain of both ops. */
-  public static final String DOMAIN = "msn";
+  /** The custom operator domain of our ops (from the op table, core's ops.json). */
+  public static final String DOMAIN = OpTable.standard().domain();
 
   /** Op type of the retrieval op (inputs row_scores, col_scores; attribute k). */
-  public static final String PKM_RETRIEVAL = "PKMRetrieval";
+  public static final String PKM_RETRIEVAL = OpTable.standard().op(OpTable.PKM_RETRIEVAL).name();
 
   /** Op type of the fused weighted gather (inputs values, indices, weights). */
-  public static final String SPARSE_GATHER = "SparseGather";
+  public static final String SPARSE_GATHER = OpTable.standard().op(OpTable.SPARSE_GATHER).name();
+
+  /** Op type of the fused memory layer (inputs x, Wq, ..., values; attributes k, gate, ...). */
+  public static final String MSN_LAYER = OpTable.standard().op(OpTable.MSN_LAYER).name();
 
   /**
    * The ONNX Runtime C API version the library asks for (MSN_ORT_API_VERSION in

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class MsnLayerOpTest {
   @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
-  static final String OP = "MsnLayer";
+  static final String OP = MsnOrtOps.MSN_LAYER;
   static final List<String> INPUTS =
       List.of("x", "wq", "bq", "lrw", "lrb", "lcw", "lcb", "krow", "kcol", "values");
 

@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.msnexport.ops.OpTable;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -33,8 +34,8 @@ final class OnnxGraphs {
       return this;
     }
 
-    Graph output(String name, int elemType) {
-      graph.addOutput(valueInfo(name, elemType));
+    Graph output(String name, int elemType, Object... dims) {
+      graph.addOutput(valueInfo(name, elemType, dims));
       return this;
     }
 
@@ -63,7 +64,10 @@ final class OnnxGraphs {
           .setIrVersion(8)
           .setProducerName("onnx-custom-ops tests")
           .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
-          .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MsnOrtOps.DOMAIN).setVersion(1))
+          .addOpsetImport(
+              OperatorSetIdProto.newBuilder()
+                  .setDomain(MsnOrtOps.DOMAIN)
+                  .setVersion(OpTable.standard().opsetVersion()))
           .setGraph(graph)
           .build()
           .toByteArray();

@@ -1,6 +1,7 @@
 package dev.msnexport.trt;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.ops.OpTable;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,8 +113,7 @@ final class NetworkFromOnnx {
     }
     String s = out.isEmpty() ? "no error details" : String.join("; ", out);
     if (s.contains("Plugin not found")
-        || s.contains("PKMRetrieval")
-        || s.contains("SparseGather")) {
+        || OpTable.standard().names().stream().anyMatch(s::contains)) {
       s +=
           " (the custom graph needs our plugin library: it is loaded from the trt-plugins jar, or -Dmsn.trt.plugins=PATH)";
     }

@@ -3,6 +3,7 @@ package dev.msnexport.trt;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.NativeLibraryExtractor;
 import dev.msnexport.common.Sha256;
+import dev.msnexport.ops.OpTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,9 +24,12 @@ import org.bytedeco.tensorrt.nvinfer.IPluginRegistry;
 public final class PluginLibrary {
   public static final String RESOURCE = "native/linux-x86_64/libmsn_trt_plugins.so";
   public static final String FILE_NAME = "libmsn_trt_plugins.so";
-  public static final List<String> PLUGINS = List.of("PKMRetrieval", "SparseGather");
-  public static final String PLUGIN_VERSION = "1";
-  public static final String PLUGIN_NAMESPACE = "";
+
+  /** The plugin names (= ONNX op types), version and namespace, from the op table. */
+  public static final List<String> PLUGINS = OpTable.standard().names();
+
+  public static final String PLUGIN_VERSION = OpTable.standard().pluginVersion();
+  public static final String PLUGIN_NAMESPACE = OpTable.standard().pluginNamespace();
 
   /** Where the library comes from and its SHA-256 (of the bytes TensorRT loads). */
   public record Located(String source, String sha256) {}

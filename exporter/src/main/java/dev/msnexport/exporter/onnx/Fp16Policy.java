@@ -2,6 +2,7 @@ package dev.msnexport.exporter.onnx;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.ops.OpTable;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -41,7 +42,7 @@ public final class Fp16Policy {
    */
   public static boolean isHalfInputOnly(NodeProto n, int input) {
     return n.getDomain().equals(MsnOnnxExporter.DOMAIN)
-        && n.getOpType().equals("SparseGather")
+        && n.getOpType().equals(OpTable.standard().op(OpTable.SPARSE_GATHER).name())
         && input == 0;
   }
 
@@ -53,7 +54,9 @@ public final class Fp16Policy {
    * inspect PLAN} names the layers of this scope that touch half precision.
    */
   public static boolean inFloat32Scope(String layerName) {
-    return layerName != null && layerName.contains(".msn/") && !layerName.contains("SparseGather");
+    return layerName != null
+        && layerName.contains(".msn/")
+        && !layerName.contains(OpTable.standard().op(OpTable.SPARSE_GATHER).name());
   }
 
   /**

@@ -1,20 +1,21 @@
 package dev.msnexport.exporter.onnx;
 
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrFloat;
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrString;
-
+import dev.msnexport.ops.OpTable;
 import dev.msnexport.profiles.ModelConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * One MSN memory layer as a single {@code msn::MsnLayer} node (docs/model-contract.md): query
+ * One MSN memory layer as a single {@code msn.MsnLayer} node (docs/model-contract.md; op type,
+ * domain, outputs and attribute types from the op table, through {@link CustomOpNode}): query
  * projection, query LayerNorms, scoring against the folded keys, PKM retrieval, the weighted read
  * and the gate, so that scores and candidates never leave the kernel. Used for the custom graph
  * under {@code export --fuse-msn-layer}; the reference graph keeps the standard-op chain.
  */
 public final class FusedMsnLayer {
-  public static final String OP = "MsnLayer";
+  /** The node's op type, from the op table. */
+  public static final String OP = OpTable.standard().op(OpTable.MSN_LAYER).name();
 
   /** LayerNorm epsilon of the query norms (the contract's). */
   static final float EPSILON = 1e-5f;
@@ -49,19 +50,13 @@ public final class FusedMsnLayer {
    */
   static String[] emit(GraphBuilder g, String x, Inputs in, ModelConfig c) {
     String flat = g.op("Reshape", List.of(x, g.int64s(-1, c.D())));
-    String[] r =
-        g.ops(
-            OP,
-            MsnOnnxExporter.DOMAIN,
-            in.after(flat),
-            3,
-            attrInt("k", c.k()),
-            attrString("gate", c.gate()),
-            attrFloat("epsilon", EPSILON),
-            attrInt("tokens", c.T()),
-            attrInt("per_token", c.perTokenMemory() ? 1 : 0),
-            attrString("plugin_version", "1"),
-            attrString("plugin_namespace", ""));
+    Map<String, Object> attrs = new LinkedHashMap<>();
+    attrs.put("k", c.k());
+    attrs.put("gate", c.gate());
+    attrs.put("epsilon", EPSILON);
+    attrs.put("tokens", c.T());
+    attrs.put("per_token", c.perTokenMemory() ? 1 : 0);
+    String[] r = CustomOpNode.emit(g, OpTable.MSN_LAYER, in.after(flat), attrs);
     String y = g.op("Reshape", List.of(r[0], g.int64s(-1, c.T(), c.D())));
     String slots = g.op("Reshape", List.of(r[2], g.int64s(-1, c.T(), c.k())));
     String weights = g.op("Reshape", List.of(r[1], g.int64s(-1, c.T(), c.k())));

@@ -16,6 +16,7 @@ import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
+import dev.msnexport.ops.OpTable;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
 import java.io.BufferedOutputStream;
@@ -47,7 +48,10 @@ public final class MsnOnnxExporter {
   public static final String DATA_FILE = "model.data";
   public static final String MANIFEST_FILE = ExportManifest.FILE;
   public static final String INPUT = "tokens";
-  public static final String DOMAIN = "msn";
+
+  /** The custom ops' ONNX domain, from the op table (dev.msnexport.ops.OpTable). */
+  public static final String DOMAIN = OpTable.standard().domain();
+
   public static final int OPSET = 17;
 
   /**
@@ -437,7 +441,10 @@ public final class MsnOnnxExporter {
             .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
             .setGraph(g.build());
     if (custom) {
-      m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(DOMAIN).setVersion(1));
+      m.addOpsetImport(
+          OperatorSetIdProto.newBuilder()
+              .setDomain(DOMAIN)
+              .setVersion(OpTable.standard().opsetVersion()));
     }
     meta(m, "msn.graph", custom ? "custom" : "reference");
     meta(m, "msn.config", Profiles.toJson(c));

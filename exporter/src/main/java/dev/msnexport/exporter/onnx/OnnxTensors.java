@@ -11,6 +11,7 @@ import com.google.protobuf.CodedInputStream;
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
+import dev.msnexport.ops.OpTable;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -215,12 +216,12 @@ public final class OnnxTensors {
     String op = n.getOpType();
     int first = n.getInputCount() > 0 ? types.getOrDefault(n.getInput(0), 0) : 0;
     if (n.getDomain().equals(MsnOnnxExporter.DOMAIN)) {
-      return switch (op) {
-        case "PKMRetrieval" ->
-            o == 0 ? TensorProto.DataType.FLOAT_VALUE : TensorProto.DataType.INT64_VALUE;
-        case "SparseGather" -> TensorProto.DataType.FLOAT_VALUE;
-        default -> 0;
-      };
+      List<Integer> inputTypes =
+          n.getInputList().stream().map(i -> types.getOrDefault(i, 0)).toList();
+      return OpTable.standard()
+          .byName(op)
+          .map(spec -> spec.outputOnnxType(o, inputTypes))
+          .orElse(0);
     }
     if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
       return 0;

@@ -1,13 +1,14 @@
 package dev.msnexport.exporter.onnx;
 
 import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
-import static dev.msnexport.exporter.onnx.GraphBuilder.attrString;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.msnexport.exporter.safetensors.DType;
+import dev.msnexport.ops.OpTable;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The retrieval half of an MSN layer (scores in, gathered memory out), in both forms: the custom
@@ -112,15 +113,7 @@ public final class RetrievalGraph {
 
   /** The custom ops on {@code [N, S]} scores: returns {v [N,D], slots [N,k], weights [N,k]}. */
   static String[] custom(GraphBuilder g, String a, String b, String values, Shape s) {
-    String[] r =
-        g.ops(
-            "PKMRetrieval",
-            MsnOnnxExporter.DOMAIN,
-            List.of(a, b),
-            2,
-            attrInt("k", s.k()),
-            attrString("plugin_version", "1"),
-            attrString("plugin_namespace", ""));
+    String[] r = CustomOpNode.emit(g, OpTable.PKM_RETRIEVAL, List.of(a, b), Map.of("k", s.k()));
     String w = r[0];
     String slots = r[1];
     String rows = slots;
@@ -131,14 +124,7 @@ public final class RetrievalGraph {
               "Reshape",
               List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
     }
-    String v =
-        g.ops(
-                "SparseGather",
-                MsnOnnxExporter.DOMAIN,
-                List.of(values, rows, w),
-                1,
-                attrString("plugin_version", "1"),
-                attrString("plugin_namespace", ""))[0];
+    String v = CustomOpNode.emit(g, OpTable.SPARSE_GATHER, List.of(values, rows, w), Map.of())[0];
     return new String[] {v, slots, w};
   }
 
@@ -189,7 +175,9 @@ public final class RetrievalGraph {
             .setGraph(g.build());
     if (custom) {
       m.addOpsetImport(
-          OperatorSetIdProto.newBuilder().setDomain(MsnOnnxExporter.DOMAIN).setVersion(1));
+          OperatorSetIdProto.newBuilder()
+              .setDomain(MsnOnnxExporter.DOMAIN)
+              .setVersion(OpTable.standard().opsetVersion()));
     }
     return m.build();
   }
