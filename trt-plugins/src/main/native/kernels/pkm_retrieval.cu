@@ -4,7 +4,7 @@
 //   stage 1, float32 scores: (ordered score bits << 32) | (1023 - index)
 //   stage 1, float16 scores: ((ordered score bits & ~0x1FFF) | (1023 - index)) << 32: a float16
 //            widened to float32 has 13 constant low bits, so the tie field fits in the high word
-//   stage 2: (ordered candidate score bits << 32) | (0xFFFFF - slot)
+//   stage 2: (ordered candidate score bits << 32) | (0xFFFFFF - slot)   (slot < S*S <= 2^24)
 // so "top-k with ties to the lower index" is "the k largest keys", with no ties left.
 // Before selecting, a cheap lower bound T of the k-th key's high word drops most keys and is
 // subtracted from the rest (stage 1: the smallest of the lanes' largest keys; stage 2: the best
@@ -13,7 +13,9 @@
 // 5-bit digits (one histogram bin per lane, unconditional shared-memory increments, a warp suffix
 // scan); the k selected keys are compacted (lane counts and a scan) and ranked by counting on
 // their high words (on the full keys only when two selected high words are equal). That is AIR
-// top-k's idea (radix select, then filter) sized for one warp: S <= 1024, k <= 64.
+// top-k's idea (radix select, then filter) sized for one warp: k <= 64, and stage 1 over tiles of
+// 1024 scores (32 keys per lane in registers); S > 1024 (up to 4096) selects tile by tile and
+// merges each tile's top k into the running top k (ranks by counting; indices are global there).
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
@@ -26,6 +28,9 @@ namespace {
 constexpr int kWarps = 8;               // warps per block, one query per warp at a time
 constexpr int kThreads = kWarps * 32;
 constexpr unsigned kFull = 0xffffffffu;
+constexpr int kTile = 1024;             // stage 1 selects within tiles of this many scores
+constexpr int kSlotBits = 24;           // stage-2 keys hold 2^24 - 1 - slot: S*S <= 2^24
+constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1u;
 
 __host__ __device__ constexpr int pairCount(int k) {        // number of rank pairs (i, j) with (i+1)(j+1) <= k
     int c = 0;
@@ -46,6 +51,7 @@ struct alignas(16) WarpScratch {
     uint32_t lo[MSN_PKM_MAX_K + 4];    // and low words
     Entry a[MSN_PKM_MAX_K];            // stage-1 results in rank order: a = rows, b = cols
     Entry b[MSN_PKM_MAX_K];
+    Entry tile[MSN_PKM_MAX_K];         // stage 1 of S > kTile: one tile's top k before the merge
     unsigned bins[64];                 // radix histogram (0..31, zero between uses), spares
 };
 
@@ -295,6 +301,63 @@ __device__ __forceinline__ void selectHalf(const T* __restrict__ p, int s, int k
     __syncwarp();
 }
 
+// Whether entry x ranks before entry y: higher score, or equal score and lower index.
+__device__ __forceinline__ bool before(const Entry& x, const Entry& y) {
+    return x.score > y.score || (x.score == y.score && x.idx < y.idx);
+}
+
+// Merges the tile's top m2 (ws.tile, rank order, tile-local indices + base) into out's top m1
+// (rank order) and keeps the first k of the union in out. An entry's rank in the union is its rank
+// in its own list plus the entries of the other list that rank before it (the lists share no
+// index, so no two entries tie).
+template <int KMAX>
+__device__ __forceinline__ void mergeTile(WarpScratch& ws, Entry* out, int m1, int m2, int base, int k,
+                                          int lane) {
+    Entry x[2], y[2];
+    int rx[2] = {k, k}, ry[2] = {k, k};
+#pragma unroll
+    for (int h = 0; h < (KMAX > 32 ? 2 : 1); ++h) {
+        const int r = lane + 32 * h;
+        if (r < m1) {
+            x[h] = out[r];
+            int c = 0;
+            for (int j = 0; j < m2; ++j) c += (int)before(Entry{ws.tile[j].score, ws.tile[j].idx + base}, x[h]);
+            rx[h] = r + c;
+        }
+        if (r < m2) {
+            y[h] = Entry{ws.tile[r].score, ws.tile[r].idx + base};
+            int c = 0;
+            for (int j = 0; j < m1; ++j) c += (int)before(out[j], y[h]);
+            ry[h] = r + c;
+        }
+    }
+    __syncwarp();
+#pragma unroll
+    for (int h = 0; h < (KMAX > 32 ? 2 : 1); ++h) {
+        if (rx[h] < k) out[rx[h]] = x[h];
+        if (ry[h] < k) out[ry[h]] = y[h];
+    }
+    __syncwarp();
+}
+
+// Stage 1 over s scores of any length up to MSN_PKM_MAX_S: tile by tile (kTile scores each, the
+// keys' 10-bit index fields stay tile-local), each tile's top k merged into out.
+template <typename T, int E, int KMAX>
+__device__ __forceinline__ void selectHalfTiled(const T* __restrict__ p, int s, int k, bool vecOk,
+                                                WarpScratch& ws, Entry* out, int lane) {
+    if (s <= kTile) {
+        selectHalf<T, E, KMAX>(p, s, k, vecOk, ws, out, lane);
+        return;
+    }
+    selectHalf<T, E, KMAX>(p, kTile, k, vecOk, ws, out, lane);
+    for (int base = kTile; base < s; base += kTile) {
+        const int len = min(kTile, s - base);
+        const int kt = min(k, len);
+        selectHalf<T, E, KMAX>(p + base, len, kt, vecOk, ws, ws.tile, lane);
+        mergeTile<KMAX>(ws, out, k, kt, base, k, lane);
+    }
+}
+
 __device__ __forceinline__ void storeOutput(void* weights, bool w16, void* indices, bool i32,
                                             int64_t at, float w, int64_t slot) {
     if (w16) static_cast<__half*>(weights)[at] = __float2half_rn(w);
@@ -350,8 +413,8 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
     const int cj1 = KMAX > 32 ? cornerJ[lane + 32] : -1;
 
     for (int64_t q = (int64_t)blockIdx.x * kWarps + warp; q < n; q += (int64_t)gridDim.x * kWarps) {
-        selectHalf<T, E1, KMAX>(rows + q * s, s, k, vecOk != 0, ws, ws.a, lane);
-        selectHalf<T, E1, KMAX>(cols + q * s, s, k, vecOk != 0, ws, ws.b, lane);
+        selectHalfTiled<T, E1, KMAX>(rows + q * s, s, k, vecOk != 0, ws, ws.a, lane);
+        selectHalfTiled<T, E1, KMAX>(cols + q * s, s, k, vecOk != 0, ws, ws.b, lane);
 
         // Stage 2: the pruned candidates, scored a_i + b_j in float32.
         // Pre-filter: for every divisor p of k, the p x (k/p) rank rectangle holds k candidates,
@@ -374,13 +437,13 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
                 const Entry ea = ws.a[pr >> 8], eb = ws.b[pr & 255u];
                 const float c = ea.score + eb.score;
                 const int slot = ea.idx * s + eb.idx;
-                key[e] = ((u64)orderedBits(c) << 32) | (u64)(0xFFFFF - slot);
+                key[e] = ((u64)orderedBits(c) << 32) | (u64)(kSlotMask - (uint32_t)slot);
                 valid |= 1u << e;
             }
         }
         applyThreshold<E2>(key, valid, thrHi);
         __syncwarp();
-        const u64 thr = radixSelect<E2>(key, valid, k, 20, startShift(orderedBits(cmax) - thrHi), ws.bins, lane);
+        const u64 thr = radixSelect<E2>(key, valid, k, kSlotBits, startShift(orderedBits(cmax) - thrHi), ws.bins, lane);
         compact<E2>(key, valid, thr, k, ws, lane);
         uint32_t h0, l0, h1, l1;
         int r0, r1;
@@ -394,10 +457,10 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
         const int64_t rowBase = q * k;
         if (lane < k)
             storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + r0, e0 / sum,
-                        (int64_t)(0xFFFFF - (int)(l0 & 0xFFFFFu)));
+                        (int64_t)(kSlotMask - (l0 & kSlotMask)));
         if (KMAX > 32 && lane + 32 < k)
             storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + r1, e1 / sum,
-                        (int64_t)(0xFFFFF - (int)(l1 & 0xFFFFFu)));
+                        (int64_t)(kSlotMask - (l1 & kSlotMask)));
         __syncwarp();
     }
 }
