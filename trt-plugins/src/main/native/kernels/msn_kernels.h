@@ -31,7 +31,7 @@ typedef enum msn_status {
 } msn_status;
 
 // PKMRetrieval limits: 1 <= S <= MSN_PKM_MAX_S, 1 <= k <= min(S, MSN_PKM_MAX_K).
-#define MSN_PKM_MAX_S 1024
+#define MSN_PKM_MAX_S 4096
 #define MSN_PKM_MAX_K 64
 
 // Returns MSN_OK when msn_pkm_retrieval supports this shape and these types.

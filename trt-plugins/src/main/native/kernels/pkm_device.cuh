@@ -13,6 +13,10 @@ namespace msn {
 namespace pkm {
 
 constexpr unsigned kFull = 0xffffffffu;
+constexpr int kTile = 1024;             // stage 1 selects within tiles of this many scores
+constexpr int kSlotBits = 24;           // stage-2 keys hold 2^24 - 1 - slot: S*S <= 2^24
+constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1u;
+static_assert((long long)MSN_PKM_MAX_S * MSN_PKM_MAX_S <= (1ll << kSlotBits), "stage-2 slot field too narrow");
 
 __host__ __device__ constexpr int pairCount(int k) {        // number of rank pairs (i, j) with (i+1)(j+1) <= k
     int c = 0;
@@ -33,6 +37,7 @@ struct alignas(16) WarpScratch {
     uint32_t lo[MSN_PKM_MAX_K + 4];    // and low words
     Entry a[MSN_PKM_MAX_K];            // stage-1 results in rank order: a = rows, b = cols
     Entry b[MSN_PKM_MAX_K];
+    Entry tile[MSN_PKM_MAX_K];         // stage 1 of S > kTile: one tile's top k before the merge
     unsigned bins[64];                 // radix histogram (0..31, zero between uses), spares
 };
 
@@ -282,6 +287,63 @@ __device__ __forceinline__ void selectHalf(const T* __restrict__ p, int s, int k
     __syncwarp();
 }
 
+// Whether entry x ranks before entry y: higher score, or equal score and lower index.
+__device__ __forceinline__ bool before(const Entry& x, const Entry& y) {
+    return x.score > y.score || (x.score == y.score && x.idx < y.idx);
+}
+
+// Merges the tile's top m2 (ws.tile, rank order, tile-local indices + base) into out's top m1
+// (rank order) and keeps the first k of the union in out. An entry's rank in the union is its rank
+// in its own list plus the entries of the other list that rank before it (the lists share no
+// index, so no two entries tie).
+template <int KMAX>
+__device__ __forceinline__ void mergeTile(WarpScratch& ws, Entry* out, int m1, int m2, int base, int k,
+                                          int lane) {
+    Entry x[2], y[2];
+    int rx[2] = {k, k}, ry[2] = {k, k};
+#pragma unroll
+    for (int h = 0; h < (KMAX > 32 ? 2 : 1); ++h) {
+        const int r = lane + 32 * h;
+        if (r < m1) {
+            x[h] = out[r];
+            int c = 0;
+            for (int j = 0; j < m2; ++j) c += (int)before(Entry{ws.tile[j].score, ws.tile[j].idx + base}, x[h]);
+            rx[h] = r + c;
+        }
+        if (r < m2) {
+            y[h] = Entry{ws.tile[r].score, ws.tile[r].idx + base};
+            int c = 0;
+            for (int j = 0; j < m1; ++j) c += (int)before(out[j], y[h]);
+            ry[h] = r + c;
+        }
+    }
+    __syncwarp();
+#pragma unroll
+    for (int h = 0; h < (KMAX > 32 ? 2 : 1); ++h) {
+        if (rx[h] < k) out[rx[h]] = x[h];
+        if (ry[h] < k) out[ry[h]] = y[h];
+    }
+    __syncwarp();
+}
+
+// Stage 1 over s scores of any length up to MSN_PKM_MAX_S: tile by tile (kTile scores each, the
+// keys' 10-bit index fields stay tile-local), each tile's top k merged into out.
+template <typename T, int E, int KMAX>
+__device__ __forceinline__ void selectHalfTiled(const T* __restrict__ p, int s, int k, bool vecOk,
+                                                WarpScratch& ws, Entry* out, int lane) {
+    if (s <= kTile) {
+        selectHalf<T, E, KMAX>(p, s, k, vecOk, ws, out, lane);
+        return;
+    }
+    selectHalf<T, E, KMAX>(p, kTile, k, vecOk, ws, out, lane);
+    for (int base = kTile; base < s; base += kTile) {
+        const int len = min(kTile, s - base);
+        const int kt = min(k, len);
+        selectHalf<T, E, KMAX>(p + base, len, kt, vecOk, ws, ws.tile, lane);
+        mergeTile<KMAX>(ws, out, k, kt, base, k, lane);
+    }
+}
+
 // The rank pairs (i, j) with (i+1)(j+1) <= k, row by row (row i holds j < k / (i+1)), packed as
 // (i << 8) | j, and the p x (k/p) rectangle corners (cornerJ[p-1] = k/p - 1 when p divides k, else
 // -1) of the stage-2 pre-filter. Built once per block by one warp.
@@ -333,8 +395,8 @@ __device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, 
     const int npairs = pt.total;
     const int cj0 = pt.cornerJ[lane];
     const int cj1 = KMAX > 32 ? pt.cornerJ[lane + 32] : -1;
-    selectHalf<T, E1, KMAX>(rows, s, k, vecOk, ws, ws.a, lane);
-    selectHalf<T, E1, KMAX>(cols, s, k, vecOk, ws, ws.b, lane);
+    selectHalfTiled<T, E1, KMAX>(rows, s, k, vecOk, ws, ws.a, lane);
+    selectHalfTiled<T, E1, KMAX>(cols, s, k, vecOk, ws, ws.b, lane);
 
     // Stage 2: the pruned candidates, scored a_i + b_j in float32.
     // Pre-filter: for every divisor p of k, the p x (k/p) rank rectangle holds k candidates,
@@ -357,13 +419,13 @@ __device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, 
             const Entry ea = ws.a[pr >> 8], eb = ws.b[pr & 255u];
             const float c = ea.score + eb.score;
             const int slot = ea.idx * s + eb.idx;
-            key[e] = ((u64)orderedBits(c) << 32) | (u64)(0xFFFFF - slot);
+            key[e] = ((u64)orderedBits(c) << 32) | (u64)(kSlotMask - (uint32_t)slot);
             valid |= 1u << e;
         }
     }
     applyThreshold<E2>(key, valid, thrHi);
     __syncwarp();
-    const u64 thr = radixSelect<E2>(key, valid, k, 20, startShift(orderedBits(cmax) - thrHi), ws.bins, lane);
+    const u64 thr = radixSelect<E2>(key, valid, k, kSlotBits, startShift(orderedBits(cmax) - thrHi), ws.bins, lane);
     compact<E2>(key, valid, thr, k, ws, lane);
     uint32_t h0, l0, h1, l1;
     LaneResult res;
@@ -376,8 +438,8 @@ __device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, 
     for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(kFull, sum, o);
     res.w0 = e0 / sum;
     res.w1 = e1 / sum;
-    res.slot0 = (int64_t)(0xFFFFF - (int)(l0 & 0xFFFFFu));
-    res.slot1 = (int64_t)(0xFFFFF - (int)(l1 & 0xFFFFFu));
+    res.slot0 = (int64_t)(kSlotMask - (l0 & kSlotMask));
+    res.slot1 = (int64_t)(kSlotMask - (l1 & kSlotMask));
     __syncwarp();
     return res;
 }

@@ -4,7 +4,7 @@
 //   stage 1, float32 scores: (ordered score bits << 32) | (1023 - index)
 //   stage 1, float16 scores: ((ordered score bits & ~0x1FFF) | (1023 - index)) << 32: a float16
 //            widened to float32 has 13 constant low bits, so the tie field fits in the high word
-//   stage 2: (ordered candidate score bits << 32) | (0xFFFFF - slot)
+//   stage 2: (ordered candidate score bits << 32) | (0xFFFFFF - slot)   (slot < S*S <= 2^24)
 // so "top-k with ties to the lower index" is "the k largest keys", with no ties left.
 // Before selecting, a cheap lower bound T of the k-th key's high word drops most keys and is
 // subtracted from the rest (stage 1: the smallest of the lanes' largest keys; stage 2: the best
@@ -13,7 +13,9 @@
 // 5-bit digits (one histogram bin per lane, unconditional shared-memory increments, a warp suffix
 // scan); the k selected keys are compacted (lane counts and a scan) and ranked by counting on
 // their high words (on the full keys only when two selected high words are equal). That is AIR
-// top-k's idea (radix select, then filter) sized for one warp: S <= 1024, k <= 64.
+// top-k's idea (radix select, then filter) sized for one warp: k <= 64, and stage 1 over tiles of
+// 1024 scores (32 keys per lane in registers); S > 1024 (up to 4096) selects tile by tile and
+// merges each tile's top k into the running top k (ranks by counting; indices are global there).
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 #include "pkm_device.cuh"

@@ -301,7 +301,7 @@ void expectPkmStatus(int64_t n, int s, int k, msn_dtype st, msn_dtype wt, msn_dt
 }
 
 void pkmSuite(bool quick) {
-    const int sList[4] = {8, 64, 256, 1024};
+    const int sList[6] = {8, 64, 256, 1024, 2048, 4096};   // S > 1024: stage 1 in tiles of 1024
     const int kList[4] = {4, 16, 32, 64};
     std::vector<int64_t> nList = {1, 7, 1000};
     if (!quick) nList.push_back(65536);
@@ -309,7 +309,7 @@ void pkmSuite(bool quick) {
         for (int s : sList)
             for (int k : kList) {
                 if (k > s) continue;
-                for (int64_t n : nList) runPkmCase({n, s, k, t, Scores::Normal});
+                for (int64_t n : nList) runPkmCase({s > 1024 && n > 8192 ? 8192 : n, s, k, t, Scores::Normal});
                 runPkmCase({7, s, k, t, Scores::Ties});
                 runPkmCase({1000, s, k, t, Scores::Ties});
                 runPkmCase({7, s, k, t, Scores::AllEqual});
@@ -332,9 +332,19 @@ void pkmSuite(bool quick) {
         runPkmCase({1000, 256, 32, t, Scores::Normal, 1});
         runPkmCase({1000, 1024, 64, t, Scores::Ties, 3});
         if (!quick) runPkmCase({65536 + 3, 256, 32, t, Scores::Ties});
+        // Tiled stage 1: a last tile of one score, a last tile shorter than k, ties across tiles,
+        // k = 1, the scalar load path over several tiles.
+        runPkmCase({100, 1025, 32, t, Scores::Normal});
+        runPkmCase({100, 1030, 32, t, Scores::Ties});
+        runPkmCase({300, 3000, 64, t, Scores::Ties});
+        runPkmCase({300, 4096, 1, t, Scores::Normal});
+        runPkmCase({300, 4096, 64, t, Scores::AllEqual});
+        runPkmCase({300, 2048, 32, t, Scores::SignedZeros});
+        runPkmCase({500, 2048, 32, t, Scores::Normal, 1});
+        runPkmCase({500, 4095, 33, t, Scores::Ties, 3});
     }
     // Unsupported shapes and bad arguments are refused, not run.
-    expectPkmStatus(4, 1025, 4, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
+    expectPkmStatus(4, MSN_PKM_MAX_S + 1, 4, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
     expectPkmStatus(4, 256, 65, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
     expectPkmStatus(4, 8, 9, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
     expectPkmStatus(4, 8, 0, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
@@ -560,6 +570,8 @@ void fillRandomDevice(void* p, size_t count, size_t esz, uint64_t seed,
     CK(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice));
 }
 
+void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
+
 void timingSuite(FILE* csv) {
     Timer timer;
     // Copy yardstick: 1 GiB device-to-device, bytes read + bytes written.
@@ -655,6 +667,45 @@ void timingSuite(FILE* csv) {
         }
     }
 
+    // The xl profile's table: M = 2048^2 = 4,194,304 fp16 rows of D = 768 (6.4 GB), N up to 65,536
+    // queries of K = 32 random rows: bytes read (rows + weights + indices) and written (out) per
+    // second, against the copy yardstick.
+    {
+        const int64_t xlM = 4194304;
+        std::printf("\nSparseGather, xl table: M=%lld fp16 rows (6.4 GB), K=%d, D=%d, int64 indices, fp32 weights, "
+                    "fp32 out\n", (long long)xlM, K, D);
+        std::printf("%-6s %7s %10s %12s %12s %10s %8s\n", "values", "N", "time_us", "read_MB", "written_MB", "GB/s",
+                    "%copy");
+        const int64_t nMax = 65536;
+        std::vector<std::unique_ptr<DevBuf>> idx;
+        for (int t = 0; t < sets; ++t) {
+            idx.emplace_back(new DevBuf(nMax * K * 8));
+            fillRandomDevice(idx.back()->p, (size_t)nMax * K, 8, 700 + t, [&](void* h, size_t i, Rng& r) {
+                static_cast<int64_t*>(h)[i] = (int64_t)(r.next() % (uint64_t)xlM);
+            });
+        }
+        DevBuf wts(nMax * K * 4), out(nMax * D * 4), values(xlM * D * 2);
+        fillHashed<float><<<1024, 256>>>(wts.as<float>(), (size_t)nMax * K, 78u);
+        fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)xlM * D, 6u);
+        CK(cudaGetLastError());
+        CK(cudaDeviceSynchronize());
+        for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)16384, (int64_t)65536}) {
+            const double ms = timer.median([&](int i) {
+                const int st = msn_sparse_gather(values.p, MSN_FLOAT16, xlM, D, idx[i % sets]->p, MSN_INT64, wts.p,
+                                                 MSN_FLOAT32, n, K, out.p, MSN_FLOAT32, nullptr, 0);
+                if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
+            }, 5, 40);
+            const double read = (double)n * K * D * 2 + (double)n * K * 12;
+            const double written = (double)n * D * 4;
+            const double bw = (read + written) / (ms * 1e-3);
+            std::printf("%-6s %7lld %10.1f %12.1f %12.1f %10.1f %7.1f%%\n", "f16", (long long)n, ms * 1e3, read / 1e6,
+                        written / 1e6, bw / 1e9, 100.0 * bw / copyBw);
+            if (csv) std::fprintf(csv, "gather-xl,values=f16,N=%lld,us=%.2f,read_MB=%.1f,written_MB=%.1f,GBps=%.2f,"
+                                  "pct_copy=%.1f\n", (long long)n, ms * 1e3, read / 1e6, written / 1e6, bw / 1e9,
+                                  100.0 * bw / copyBw);
+        }
+    }
+
     }   // !gPkmOnly
 
     std::printf("\nPKMRetrieval: S=%d, k=%d, fp32 weights, int64 indices; floor = (2*N*S*sizeof(score) + "
@@ -686,6 +737,42 @@ void timingSuite(FILE* csv) {
                                   (long long)n, ms * 1e3, floorMs * 1e3, ms / floorMs);
         }
     }
+    pkmLargeSTiming(timer, copyBw, csv);
+}
+
+// PKMRetrieval at the xl profile's S = 2048 and at S = 4096 (stage 1 in tiles of 1024), k = 32.
+void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv) {
+    const int K = 32;
+    const int sets = 2;
+    std::printf("\nPKMRetrieval, large S (tiled stage 1): k=%d, fp32 weights, int64 indices; floor as above\n", K);
+    std::printf("%-6s %5s %7s %10s %10s %8s\n", "scores", "S", "N", "time_us", "floor_us", "ratio");
+    for (int S : {2048, 4096})
+        for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
+            const size_t esz = typeSize(st);
+            const int64_t nMax = 65536;
+            std::vector<std::unique_ptr<DevBuf>> rows, cols;
+            for (int t = 0; t < sets; ++t) {
+                rows.emplace_back(new DevBuf(nMax * S * esz));
+                cols.emplace_back(new DevBuf(nMax * S * esz));
+                for (int half = 0; half < 2; ++half)
+                    fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, 900 + 2 * t + half,
+                                     [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
+            }
+            DevBuf w(nMax * K * 4), ix(nMax * K * 8);
+            for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)65536}) {
+                const double ms = timer.median([&](int i) {
+                    const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p,
+                                                     MSN_FLOAT32, ix.p, MSN_INT64, 0);
+                    if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
+                }, 3, 20);
+                const double bytes = 2.0 * n * S * esz + (double)n * K * 12;
+                const double floorMs = bytes / copyBw * 1e3;
+                std::printf("%-6s %5d %7lld %10.1f %10.1f %7.2fx\n", typeName(st), S, (long long)n, ms * 1e3,
+                            floorMs * 1e3, ms / floorMs);
+                if (csv) std::fprintf(csv, "pkm,scores=%s,S=%d,N=%lld,us=%.2f,floor_us=%.2f,ratio=%.3f\n",
+                                      typeName(st), S, (long long)n, ms * 1e3, floorMs * 1e3, ms / floorMs);
+            }
+        }
 }
 
 // A few launches of the timed configurations, for a profiler (ncu) to pick up; no checks.

@@ -174,12 +174,18 @@ void layerSuite(bool quick) {
         {64, 16, 8, 8, 4, 4, 1, MSN_GATE_SIGMOID, MSN_FLOAT32, MSN_FLOAT16, true},      // tiny, per token, ties
         {512, 64, 32, 64, 16, 8, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, false},    // small
         {512, 64, 32, 64, 16, 8, 0, MSN_GATE_IDENTITY, MSN_FLOAT16, MSN_BFLOAT16, true},
+        // S = 1030: stage 1 in two tiles (pkm_device.cuh), the last shorter than k (also --quick)
+        {50, 8, 16, 1030, 33, 1, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, true},
         {301, 96, 40, 200, 33, 7, 1, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, true},    // odd sizes, k > 32
         {1000, 256, 64, 512, 64, 4, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, false},
         {37, 768, 128, 1024, 32, 1, 0, MSN_GATE_SIGMOID, MSN_FLOAT16, MSN_FLOAT32, true}, // > 48 KiB shared
+        // More tiles, narrow D keeping the S*S-row value tables small: the xl profile's S and k;
+        // S = MSN_PKM_MAX_S with k = 64 (> 128 KiB of shared memory).
+        {37, 16, 32, 2048, 32, 1, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, false},
+        {21, 8, 16, MSN_PKM_MAX_S, 64, 1, 0, MSN_GATE_SIGMOID, MSN_FLOAT16, MSN_FLOAT16, true},
     };
     for (size_t i = 0; i < cases.size(); ++i)
-        if (!quick || i < 4) runLayerCase(cases[i]);
+        if (!quick || i < 5) runLayerCase(cases[i]);
     // Unsupported shapes are refused, not launched.
     msn_layer_params p{};
     p.d = 16, p.dk = 8, p.s = 8, p.k = 9, p.tokens = 1, p.gate = MSN_GATE_TANH, p.epsilon = 1e-5f,
@@ -191,9 +197,28 @@ void layerSuite(bool quick) {
     const bool refusedGate = msn_layer_check(&p, MSN_FLOAT32) == MSN_ERR_UNSUPPORTED;
     p.gate = MSN_GATE_TANH;
     const bool refusedType = msn_layer_check(&p, MSN_INT32) == MSN_ERR_UNSUPPORTED;
-    if (!(refused && refusedGate && refusedType)) {
+    p.s = MSN_PKM_MAX_S + 1;
+    const bool refusedS = msn_layer_check(&p, MSN_FLOAT32) == MSN_ERR_UNSUPPORTED;
+    p.s = MSN_PKM_MAX_S;
+    const bool acceptedMaxS = msn_layer_check(&p, MSN_FLOAT32) == MSN_OK;
+    if (!(refused && refusedGate && refusedType && refusedS && acceptedMaxS)) {
         ++gFailures;
-        std::printf("FAIL MsnLayer: msn_layer_check accepted k > S, a bad gate or an int32 x\n");
+        std::printf("FAIL MsnLayer: msn_layer_check accepted k > S, a bad gate, an int32 x or S > MSN_PKM_MAX_S, "
+                    "or refused S = MSN_PKM_MAX_S\n");
+    }
+    // Sizes that pass the check but whose shared memory (4*(D + 2dk + 2S) floats) fits no GPU are
+    // refused by msn_layer before anything is read (the pointers are never dereferenced).
+    ++gCases;
+    DevBuf dummy(64);
+    p.d = 60000;
+    const float* f = dummy.as<float>();
+    p.wq = f, p.bq = f, p.ln_row_w = f, p.ln_row_b = f, p.ln_col_w = f, p.ln_col_b = f, p.k_row = f, p.k_col = f;
+    p.values = f;
+    const int tooWide = msn_layer(&p, 1, f, MSN_FLOAT32, dummy.p, dummy.as<float>(), dummy.as<int64_t>(), 0);
+    if (tooWide != MSN_ERR_UNSUPPORTED) {
+        ++gFailures;
+        std::printf("FAIL MsnLayer: D = 60000 at S = %d: status %s, expected the shared-memory refusal\n", p.s,
+                    msn_status_string(tooWide));
     }
 }
 

@@ -92,7 +92,7 @@ MsnLayerPlugin::MsnLayerPlugin(const MsnLayerAttrs& attrs) noexcept
 
 MsnLayerPlugin::MsnLayerPlugin(const MsnLayerPlugin& other) noexcept : MsnLayerPlugin(other.mAttrs) {}
 
-// x [N, D], Wq [2dk, D], bq [2dk], LN [dk] x4, K_row/K_col [S, dk], values [M, D]; k <= S <= 1024.
+// x [N, D], Wq [2dk, D], bq [2dk], LN [dk] x4, K_row/K_col [S, dk], values [M, D]; k <= S <= MSN_PKM_MAX_S (4096).
 bool MsnLayerPlugin::checkShapes(const Dims64* in) const noexcept {
     for (int i = 0; i < kNbInputs; ++i) {
         const int rank = (i >= 2 && i <= 6) ? 1 : 2;
@@ -109,12 +109,14 @@ bool MsnLayerPlugin::checkShapes(const Dims64* in) const noexcept {
     return dimIs(in[9].d[0], m) && dimIs(in[9].d[1], d);
 }
 
+static_assert(MSN_PKM_MAX_S == 4096, "the messages below name the bound");
+
 int32_t MsnLayerPlugin::configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc*) noexcept {
     Dims64 dims[kNbInputs];
     for (int i = 0; i < kNbInputs; ++i) dims[i] = in[i].desc.dims;
     if (!checkShapes(dims)) {
         reportError(kName, "expected x [N, D], Wq [2dk, D], bq [2dk], LN weights/biases [dk], K_row/K_col [S, dk] with "
-                           "k <= S <= 1024, values [S*S (times tokens with per_token), D]");
+                           "k <= S <= 4096, values [S*S (times tokens with per_token), D]");
         return -1;
     }
     return 0;
@@ -196,6 +198,11 @@ int32_t MsnLayerPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTe
     }
     const int status = msn_layer(&p, n, inputs[0], xType, outputs[0], static_cast<float*>(outputs[1]),
                                  static_cast<int64_t*>(outputs[2]), stream);
+    if (status == MSN_ERR_UNSUPPORTED && msn_layer_check(&p, xType) == MSN_OK) {
+        // the sizes pass; what does not fit is the block's shared memory
+        reportError(kName, "4*(D + 2dk + 2S) floats of shared memory per block exceed this GPU's limit");
+        return -1;
+    }
     if (status != MSN_OK) {
         reportError(kName, msn_status_string(status));
         return -1;

@@ -34,13 +34,13 @@ bool PkmRetrievalPlugin::checkShapes(const Dims64& rows, const Dims64& cols) con
 
 int32_t PkmRetrievalPlugin::configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].desc.dims, in[1].desc.dims)) {
-        reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 1024");
+        reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 4096");
         return -1;
     }
     const Dims64& maxDims = in[0].max;
     if (maxDims.nbDims >= 1 && maxDims.nbDims == in[0].desc.dims.nbDims &&
         maxDims.d[maxDims.nbDims - 1] > MSN_PKM_MAX_S) {
-        reportError(kName, "S may exceed 1024 in this optimization profile");
+        reportError(kName, "S may exceed 4096 in this optimization profile");
         return -1;
     }
     return 0;
@@ -83,7 +83,7 @@ bool PkmRetrievalPlugin::supportsType(int32_t pos, const DynamicPluginTensorDesc
 
 int32_t PkmRetrievalPlugin::shapeChange(const PluginTensorDesc* in, const PluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].dims, in[1].dims) || in[0].dims.d[in[0].dims.nbDims - 1] < 0) {
-        reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 1024");
+        reportError(kName, "row_scores and col_scores must have the same shape [..., S], k <= S <= 4096");
         return -1;
     }
     return 0;

@@ -114,6 +114,13 @@ void testMsnLayer(void* creator) {
     kOverS[7] = ddesc(dims({2, 8}), DataType::kFLOAT);
     kOverS[8] = ddesc(dims({2, 8}), DataType::kFLOAT);
     CHECK(configureLayer(build, kOverS) != 0);   // k = 4 > S = 2
+    // S up to MSN_PKM_MAX_S (4096, tiled stage 1) configures, one more does not
+    for (int64_t s : {(int64_t)MSN_PKM_MAX_S, (int64_t)MSN_PKM_MAX_S + 1}) {
+        std::vector<DynamicPluginTensorDesc> big = layerIo(4 * s * s);
+        big[7] = ddesc(dims({s, 8}), DataType::kFLOAT);
+        big[8] = ddesc(dims({s, 8}), DataType::kFLOAT);
+        CHECK((configureLayer(build, big) == 0) == (s <= MSN_PKM_MAX_S));
+    }
 
     const PluginFieldCollection* ser = call<const PluginFieldCollection*>(runtime, kRtSerialize);
     CHECK(ser != nullptr && ser->nbFields == 5 && ser->fields[1].type == PluginFieldType::kCHAR &&

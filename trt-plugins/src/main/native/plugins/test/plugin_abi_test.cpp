@@ -211,8 +211,16 @@ void testPkm(void* creator) {
 
     CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)io.data(), 2,
                         (const DynamicPluginTensorDesc*)io.data() + 2, 2) == 0);
-    std::vector<DynamicPluginTensorDesc> tooBig = {ddesc(dims({-1, 2048}), DataType::kFLOAT),
-                                                   ddesc(dims({-1, 2048}), DataType::kFLOAT), io[2], io[3]};
+    // S = 2048 (the xl profile) and 4096 configure; one past MSN_PKM_MAX_S does not
+    for (int64_t sOk : {(int64_t)2048, (int64_t)MSN_PKM_MAX_S}) {
+        std::vector<DynamicPluginTensorDesc> big = {ddesc(dims({-1, sOk}), DataType::kFLOAT),
+                                                    ddesc(dims({-1, sOk}), DataType::kFLOAT), io[2], io[3]};
+        CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)big.data(), 2,
+                            (const DynamicPluginTensorDesc*)big.data() + 2, 2) == 0);
+    }
+    std::vector<DynamicPluginTensorDesc> tooBig = {ddesc(dims({-1, MSN_PKM_MAX_S + 1}), DataType::kFLOAT),
+                                                   ddesc(dims({-1, MSN_PKM_MAX_S + 1}), DataType::kFLOAT), io[2],
+                                                   io[3]};
     CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)tooBig.data(), 2,
                         (const DynamicPluginTensorDesc*)tooBig.data() + 2, 2) != 0);
     CHECK(call<size_t>(build, kBuildWorkspace, (const DynamicPluginTensorDesc*)io.data(), 2,

@@ -3,6 +3,7 @@ package dev.msnexport.cli;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.exporter.progress.Progress;
 import dev.msnexport.exporter.safetensors.DType;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -29,11 +30,16 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(
       names = "--values-dtype",
-      defaultValue = "fp32",
       description =
-          "Storage type of the value tables: ${COMPLETION-CANDIDATES} "
-              + "(default: ${DEFAULT-VALUE}).")
+          "Storage type of the value tables: ${COMPLETION-CANDIDATES} (default: the profile's"
+              + " values_dtype, of --profile or else of the built-in profile whose model the"
+              + " checkpoint is; fp32 for any other checkpoint).")
   Choices.ValuesDtype valuesDtype;
+
+  @Option(
+      names = "--quiet",
+      description = "No progress bar on standard error (drawn only when it is a terminal).")
+  boolean quiet;
 
   @Option(
       names = "--external-data",
@@ -90,7 +96,9 @@ final class ExportCommand implements Callable<Integer> {
         .profile("--profile", profile)
         .outputDir("--out", out, OutputAliasing.EXPORT_FILES)
         .check(spec.commandLine());
-    MsnOnnxExporter.Options o = options(valuesDtype, externalData, retrievalOutputs, profile);
+    Choices.ValuesDtype dt =
+        valuesDtype != null ? valuesDtype : ValuesDtypeDefault.of(profile, checkpoint);
+    MsnOnnxExporter.Options o = options(dt, externalData, retrievalOutputs, profile);
     run(
         checkpoint,
         nameMap.read(),
@@ -101,7 +109,8 @@ final class ExportCommand implements Callable<Integer> {
             o.retrievalOutputs(),
             o.profile(),
             scoringSplitK,
-            fuseMsnLayer));
+            fuseMsnLayer),
+        quiet);
     return ExitCodes.OK;
   }
 
@@ -136,9 +145,13 @@ final class ExportCommand implements Callable<Integer> {
    * contract's).
    */
   static MsnOnnxExporter.Result run(
-      Path checkpoint, NameMap names, Path out, MsnOnnxExporter.Options opts) {
+      Path checkpoint, NameMap names, Path out, MsnOnnxExporter.Options opts, boolean quiet) {
     try (Checkpoint ckpt = Checkpoint.open(checkpoint, names)) {
-      MsnOnnxExporter.Result r = MsnOnnxExporter.export(ckpt, out, opts);
+      MsnOnnxExporter.Result r;
+      long total = MsnOnnxExporter.estimatedBytes(ckpt, opts.valuesDtype());
+      try (Progress bar = Progress.onStderr("export", total, quiet)) {
+        r = MsnOnnxExporter.export(ckpt, out, opts, bar);
+      }
       double mb = r.bytesWritten() / 1e6;
       System.out.printf(
           "exported %s -> %s, %s (%.1f MB%s) in %.1f s (%.0f MB/s, peak heap %.0f MiB of %.0f MiB)%n",

@@ -2,6 +2,8 @@ package dev.msnexport.cli;
 
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.progress.Progress;
+import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import java.nio.file.Path;
@@ -31,6 +33,11 @@ final class InitCommand implements Callable<Integer> {
       description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--quiet",
+      description = "No progress bar on standard error (drawn only when it is a terminal).")
+  boolean quiet;
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -41,10 +48,32 @@ final class InitCommand implements Callable<Integer> {
         .check(spec.commandLine());
     Profile p = Profiles.load(profile);
     long t0 = System.nanoTime();
-    SyntheticCheckpoint.write(p.model(), out, seed);
+    long bytes = write(p, out, seed, quiet);
+    double s = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
-        "wrote %s checkpoint to %s (seed %d) in %.1f s%n",
-        p.name(), out, seed, (System.nanoTime() - t0) / 1e9);
+        "wrote %s checkpoint to %s (seed %d, value tables %s) in %.1f s (%.0f MB/s, peak heap %.0f"
+            + " MiB of %.0f MiB)%n",
+        p.name(),
+        out,
+        seed,
+        p.defaultValuesDtype(),
+        s,
+        bytes / 1e6 / Math.max(s, 1e-9),
+        ExportCommand.peakHeapBytes() / 1048576.0,
+        Runtime.getRuntime().maxMemory() / 1048576.0);
     return ExitCodes.OK;
+  }
+
+  /**
+   * The synthetic checkpoint of {@code p} in {@code out}, value tables in the profile's {@code
+   * values_dtype}; a progress bar on standard error unless quiet. Returns the tensor bytes written.
+   */
+  static long write(Profile p, Path out, long seed, boolean quiet) {
+    DType values = DType.parseFloat(p.defaultValuesDtype());
+    long bytes = SyntheticCheckpoint.bytes(p.model(), DType.F32, values);
+    try (Progress bar = Progress.onStderr("init " + p.name(), bytes, quiet)) {
+      SyntheticCheckpoint.write(p.model(), out, seed, DType.F32, values, bar);
+    }
+    return bytes;
   }
 }

@@ -2,7 +2,6 @@ package dev.msnexport.cli;
 
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
-import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.names.NameMap;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
@@ -66,8 +65,8 @@ final class PipelineCommand implements Callable<Integer> {
 
   @Option(
       names = "--values-dtype",
-      defaultValue = "fp32",
-      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+      description =
+          "${COMPLETION-CANDIDATES} (default: the profile's values_dtype, fp32 when it has none).")
   Choices.ValuesDtype valuesDtype;
 
   @Option(
@@ -118,7 +117,7 @@ final class PipelineCommand implements Callable<Integer> {
     if (ckpt == null) {
       ckpt = out.resolve("checkpoint");
       long t0 = System.nanoTime();
-      SyntheticCheckpoint.write(p.model(), ckpt, seed);
+      InitCommand.write(p, ckpt, seed, false);
       System.out.printf(
           "init: %s checkpoint (seed %d) -> %s in %.1f s%n",
           p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
@@ -129,7 +128,12 @@ final class PipelineCommand implements Callable<Integer> {
         ckpt,
         names,
         model,
-        ExportCommand.options(valuesDtype, Choices.ExternalData.auto, true, profile));
+        ExportCommand.options(
+            valuesDtype != null ? valuesDtype : ValuesDtypeDefault.of(p),
+            Choices.ExternalData.auto,
+            true,
+            profile),
+        false);
     VerifyReport r =
         VerifyRun.run(
             VerifyRequest.of(model, backends)

@@ -103,7 +103,9 @@ class ChoiceOptionsTest {
     }
     for (String command : new String[] {"verify", "bench", "pipeline", "build", "export"}) {
       assertEquals(
-          List.of("tiny", "small", "paper", "large"), candidates(command, "--profile"), command);
+          List.of("tiny", "small", "paper", "large", "xl"),
+          candidates(command, "--profile"),
+          command);
     }
   }
 

@@ -10,13 +10,23 @@ import java.util.Map;
  * A named deployment profile: the model configuration plus how it is served (batch shapes,
  * precision) and how it is checked (tolerances, latency budgets). Documented in profiles/README.md.
  */
-@JsonPropertyOrder({"name", "description", "model", "batch", "precision", "tolerances", "latency"})
+@JsonPropertyOrder({
+  "name",
+  "description",
+  "model",
+  "batch",
+  "precision",
+  "values_dtype",
+  "tolerances",
+  "latency"
+})
 public record Profile(
     @JsonProperty(value = "name", required = true) String name,
     @JsonProperty("description") String description,
     @JsonProperty(value = "model", required = true) ModelConfig model,
     @JsonProperty(value = "batch", required = true) BatchShapes batch,
     @JsonProperty("precision") String precision,
+    @JsonProperty("values_dtype") String valuesDtype,
     @JsonProperty(value = "tolerances", required = true) Map<String, Tolerance> tolerances,
     @JsonProperty("latency") LatencyBudget latency) {
 
@@ -35,6 +45,18 @@ public record Profile(
   public record LatencyBudget(
       @JsonProperty("max_p99_ratio") double maxP99Ratio,
       @JsonProperty("max_p99_regression") double maxP99Regression) {}
+
+  /** Value-table storage types a profile may name as its default. */
+  public static final java.util.List<String> VALUES_DTYPES =
+      java.util.List.of("fp32", "fp16", "bf16");
+
+  /**
+   * The storage type of the value tables that {@code init} writes and {@code export} stores when no
+   * {@code --values-dtype} is given: the profile's {@code values_dtype}, fp32 when absent.
+   */
+  public String defaultValuesDtype() {
+    return valuesDtype != null ? valuesDtype : "fp32";
+  }
 
   /** The tolerance for a precision ("fp32", "fp16", "bf16"), falling back to fp32's. */
   public Tolerance tolerance(String forPrecision) {
@@ -61,6 +83,14 @@ public record Profile(
     if (precision != null && !precision.equals("fp32") && !precision.equals("fp16")) {
       throw new BadInputException(
           where + ": field 'precision' is '" + precision + "', expected fp32 or fp16");
+    }
+    if (valuesDtype != null && !VALUES_DTYPES.contains(valuesDtype)) {
+      throw new BadInputException(
+          where
+              + ": field 'values_dtype' is '"
+              + valuesDtype
+              + "', expected one of "
+              + String.join(", ", VALUES_DTYPES));
     }
     if (tolerances == null || !tolerances.containsKey("fp32")) {
       throw new BadInputException(where + ": field 'tolerances' must hold an 'fp32' entry");

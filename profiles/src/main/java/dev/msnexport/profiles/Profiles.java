@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 /** Finds profiles by built-in name or file path and reads model configs; one strict JSON mapper. */
 public final class Profiles {
   /** Built-in profiles, shipped as resources {@code profiles/<name>.json}. */
-  public static final List<String> BUILT_IN = List.of("tiny", "small", "paper", "large");
+  public static final List<String> BUILT_IN = List.of("tiny", "small", "paper", "large", "xl");
 
   /** Strict: unknown fields are errors (a typo in a profile must not pass silently). */
   public static final ObjectMapper JSON =

@@ -27,6 +27,13 @@ class ProfilesTest {
     ModelConfig large = Profiles.load("large").model();
     assertEquals(1_048_576L, large.slots());
     assertTrue(large.slots() * large.D() * 4 > (2L << 30) - 1, "large must pass 2 GiB");
+    Profile xl = Profiles.load("xl");
+    assertEquals(4_194_304L, xl.model().slots());
+    assertEquals(32, xl.model().k());
+    assertEquals(paper.D(), xl.model().D());
+    assertEquals(paper.msnLayers(), xl.model().msnLayers());
+    assertEquals("fp16", xl.defaultValuesDtype());
+    assertEquals("fp32", Profiles.load("paper").defaultValuesDtype());
     for (String name : Profiles.BUILT_IN) {
       Profile p = Profiles.load(name);
       assertEquals(name, p.name());
@@ -69,6 +76,8 @@ class ProfilesTest {
     assertField(tiny.replace("\"opt\" : 8", "\"opt\" : 100"), "'batch'");
     assertField(tiny.replace("\"T\" : 4", "\"T\" : \"four\""), "T");
     assertField("{ not json", "malformed JSON");
+    assertField(
+        tiny.replace("\"values_dtype\" : null", "\"values_dtype\" : \"fp64\""), "'values_dtype'");
   }
 
   private void assertField(String json, String expected) throws Exception {

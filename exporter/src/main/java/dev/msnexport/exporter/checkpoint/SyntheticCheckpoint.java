@@ -2,13 +2,16 @@ package dev.msnexport.exporter.checkpoint;
 
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.OutputLock;
+import dev.msnexport.exporter.progress.Progress;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profiles;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -29,61 +32,86 @@ public final class SyntheticCheckpoint {
     write(config, dir, seed, DType.F32);
   }
 
+  /** Every tensor in {@code dtype}. */
   public static void write(ModelConfig config, Path dir, long seed, DType dtype) {
+    write(config, dir, seed, dtype, dtype, Progress.NONE);
+  }
+
+  /**
+   * The value tables ({@code *.values}) in {@code valuesDtype}, every other tensor in {@code
+   * dtype}; bytes written are reported to {@code progress}. A table's values are drawn in float32
+   * and rounded once, so an fp16 table holds the fp16 rounding of the float32 table of the same
+   * seed.
+   */
+  public static void write(
+      ModelConfig config, Path dir, long seed, DType dtype, DType valuesDtype, Progress progress) {
     AtomicFiles.ensureWritableDirectory(dir, "checkpoint directory");
     String where = "checkpoint " + dir;
     config.validate(where); // sizes in 64-bit arithmetic, before anything is written
-    long bytes = config.totalBytes(where) / 4 * dtype.size();
     AtomicFiles.requireFreeSpace(
-        dir, bytes, where + " (" + config.largestTerm(where) + " as float32)");
+        dir,
+        bytes(config, dtype, valuesDtype),
+        where + " (" + config.largestTerm(where) + " as float32)");
     try (OutputLock lock = OutputLock.acquire(dir, "checkpoint directory")) {
-      writeLocked(config, dir, seed, dtype);
+      writeLocked(config, dir, seed, dtype, valuesDtype, progress);
     }
   }
 
-  private static void writeLocked(ModelConfig config, Path dir, long seed, DType dtype) {
+  /** The tensor bytes of the checkpoint (the safetensors header aside). */
+  public static long bytes(ModelConfig config, DType dtype, DType valuesDtype) {
+    long total = 0;
+    for (Map.Entry<String, long[]> e : TensorLayout.expected(config).entrySet()) {
+      DType t = e.getKey().endsWith(".values") ? valuesDtype : dtype;
+      total = Math.addExact(total, Math.multiplyExact(TensorView.numel(e.getValue()), t.size()));
+    }
+    return total;
+  }
+
+  private static void writeLocked(
+      ModelConfig config, Path dir, long seed, DType dtype, DType valuesDtype, Progress progress) {
     SafetensorsWriter w = new SafetensorsWriter();
     for (Map.Entry<String, long[]> e : TensorLayout.expected(config).entrySet()) {
       String name = e.getKey();
       long[] shape = e.getValue();
+      DType as = name.endsWith(".values") ? valuesDtype : dtype;
       Init init = initFor(name, shape);
-      w.add(
-          name,
-          dtype,
-          shape,
-          out -> {
-            SplittableRandom rnd = new SplittableRandom(mix(seed, name));
-            long n = TensorView.numel(shape);
-            int bytesPer = dtype.size();
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK * bytesPer).order(ByteOrder.LITTLE_ENDIAN);
-            for (long i = 0; i < n; ) {
-              buf.clear();
-              int m = (int) Math.min(CHUNK, n - i);
-              for (int j = 0; j < m; j++) {
-                float v = init.sample(rnd, i + j);
-                switch (dtype) {
-                  case F32 -> buf.putFloat(v);
-                  case F16 -> buf.putShort(DType.floatToHalf(v));
-                  case BF16 -> buf.putShort(DType.floatToBf16(v));
-                  case F64 -> buf.putDouble(v);
-                  default ->
-                      throw new IllegalArgumentException(
-                          "checkpoint dtype must be a float type: " + dtype);
-                }
-              }
-              buf.flip();
-              while (buf.hasRemaining()) {
-                out.write(buf);
-              }
-              i += m;
-            }
-          });
+      w.add(name, as, shape, out -> writeSamples(out, init, mix(seed, name), shape, as));
     }
     // config.json last: a directory with config.json always has its weights beside it
     w.write(
         dir.resolve(Checkpoint.WEIGHTS_FILE),
-        Map.of("format", "pt", "generator", "msn-export init", "seed", Long.toString(seed)));
+        Map.of("format", "pt", "generator", "msn-export init", "seed", Long.toString(seed)),
+        progress);
     AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), Profiles.toJson(config) + "\n");
+  }
+
+  /** Draws a tensor's values from its own stream, {@link #CHUNK} at a time, in {@code dtype}. */
+  private static void writeSamples(
+      WritableByteChannel out, Init init, long streamSeed, long[] shape, DType dtype)
+      throws IOException {
+    SplittableRandom rnd = new SplittableRandom(streamSeed);
+    long n = TensorView.numel(shape);
+    ByteBuffer buf = ByteBuffer.allocate(CHUNK * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+    for (long i = 0; i < n; ) {
+      buf.clear();
+      int m = (int) Math.min(CHUNK, n - i);
+      for (int j = 0; j < m; j++) {
+        float v = init.sample(rnd, i + j);
+        switch (dtype) {
+          case F32 -> buf.putFloat(v);
+          case F16 -> buf.putShort(DType.floatToHalf(v));
+          case BF16 -> buf.putShort(DType.floatToBf16(v));
+          case F64 -> buf.putDouble(v);
+          default ->
+              throw new IllegalArgumentException("checkpoint dtype must be a float type: " + dtype);
+        }
+      }
+      buf.flip();
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+      i += m;
+    }
   }
 
   @FunctionalInterface

@@ -13,6 +13,7 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.ExportManifest;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.progress.Progress;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
@@ -172,6 +173,11 @@ public final class MsnOnnxExporter {
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {
+    return export(ckpt, outDir, opts, Progress.NONE);
+  }
+
+  /** As {@link #export(Checkpoint, Path, Options)}, external-data bytes reported to progress. */
+  public static Result export(Checkpoint ckpt, Path outDir, Options opts, Progress progress) {
     if (opts.scoringSplitK() < 1 || opts.scoringSplitK() > 64) {
       throw new BadInputException("--scoring-split-k must be 1..64, got " + opts.scoringSplitK());
     }
@@ -179,10 +185,10 @@ public final class MsnOnnxExporter {
       throw new BadInputException(
           "--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
     }
-    return new MsnOnnxExporter(ckpt, opts).run(outDir);
+    return new MsnOnnxExporter(ckpt, opts).run(outDir, progress);
   }
 
-  private Result run(Path outDir) {
+  private Result run(Path outDir, Progress progress) {
     long t0 = System.nanoTime();
     AtomicFiles.ensureWritableDirectory(outDir, "output directory");
     boolean external =
@@ -216,7 +222,7 @@ public final class MsnOnnxExporter {
         AtomicFiles.Batch batch = new AtomicFiles.Batch()) {
       Path dataTmp = external ? batch.tempFor(dataPath) : null;
       try (TensorStore ts =
-          external ? TensorStore.external(dataTmp, DATA_FILE) : TensorStore.embedded()) {
+          external ? TensorStore.external(dataTmp, DATA_FILE, progress) : TensorStore.embedded()) {
         this.store = ts;
         ModelProto custom = model(true);
         ModelProto reference = model(false);
@@ -296,9 +302,14 @@ public final class MsnOnnxExporter {
   }
 
   private long estimatedBytes() {
+    return estimatedBytes(ckpt, opts.valuesDtype());
+  }
+
+  /** The tensor bytes an export of {@code ckpt} writes (value tables in {@code valuesDtype}). */
+  public static long estimatedBytes(Checkpoint ckpt, DType valuesDtype) {
     long total = 0;
     for (TensorView t : ckpt.tensors().values()) {
-      total += t.numel() * (t.name().endsWith(".values") ? opts.valuesDtype().size() : 4);
+      total += t.numel() * (t.name().endsWith(".values") ? valuesDtype.size() : 4);
     }
     return total;
   }

@@ -3,6 +3,8 @@ package dev.msnexport.exporter.onnx;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import dev.msnexport.exporter.progress.CountingChannel;
+import dev.msnexport.exporter.progress.Progress;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -10,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -28,27 +31,30 @@ final class TensorStore implements AutoCloseable {
   static final long EXTERNAL_MIN_BYTES = 1024;
 
   private final FileChannel external; // null: embed everything
+  private final WritableByteChannel counted; // external, reporting to a progress bar
   private final String location;
   private long externalBytes;
   private long embeddedBytes;
 
-  private TensorStore(FileChannel external, String location) {
+  private TensorStore(FileChannel external, String location, Progress progress) {
     this.external = external;
+    this.counted = external != null ? CountingChannel.of(external, progress) : null;
     this.location = location;
   }
 
   static TensorStore embedded() {
-    return new TensorStore(null, null);
+    return new TensorStore(null, null, Progress.NONE);
   }
 
   /**
    * Appends external tensors to {@code tmpFile}; models name it {@code location} (relative to the
-   * model).
+   * model). Their bytes are reported to {@code progress}.
    */
-  static TensorStore external(Path tmpFile, String location) throws IOException {
+  static TensorStore external(Path tmpFile, String location, Progress progress) throws IOException {
     return new TensorStore(
         FileChannel.open(tmpFile, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING),
-        location);
+        location,
+        progress);
   }
 
   boolean isExternal() {
@@ -76,7 +82,7 @@ final class TensorStore implements AutoCloseable {
           external.write(ByteBuffer.allocate((int) pad));
         }
         long offset = external.position();
-        source.writeTo(external);
+        source.writeTo(counted);
         long written = external.position() - offset;
         if (written != byteSize) {
           throw new IllegalStateException(

@@ -2,6 +2,8 @@ package dev.msnexport.exporter.safetensors;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.exporter.progress.CountingChannel;
+import dev.msnexport.exporter.progress.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,10 +51,16 @@ public final class SafetensorsWriter {
   }
 
   public void write(Path file, Map<String, String> metadata) {
-    AtomicFiles.write(file, tmp -> writeTo(tmp, metadata));
+    write(file, metadata, Progress.NONE);
   }
 
-  private void writeTo(Path tmp, Map<String, String> metadata) throws IOException {
+  /** As {@link #write(Path, Map)}, reporting the tensor bytes written to {@code progress}. */
+  public void write(Path file, Map<String, String> metadata, Progress progress) {
+    AtomicFiles.write(file, tmp -> writeTo(tmp, metadata, progress));
+  }
+
+  private void writeTo(Path tmp, Map<String, String> metadata, Progress progress)
+      throws IOException {
     ObjectNode header = SafetensorsFile.json().createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode m = header.putObject("__metadata__");
@@ -78,9 +86,10 @@ public final class SafetensorsWriter {
       while (head.hasRemaining()) {
         ch.write(head);
       }
+      WritableByteChannel counted = CountingChannel.of(ch, progress);
       for (Spec s : specs) {
         long before = ch.position();
-        s.source().writeTo(ch);
+        s.source().writeTo(counted);
         long wrote = ch.position() - before;
         if (wrote != s.byteSize()) {
           throw new IllegalStateException(

@@ -1,5 +1,6 @@
 package dev.msnexport.exporter.safetensors;
 
+import dev.msnexport.exporter.progress.CountingChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -226,6 +227,9 @@ public final class TensorView {
       }
       return -1;
     }
+    if (dtype == DType.F16 || dtype == DType.BF16) {
+      return firstNonFiniteHalf(dtype == DType.F16 ? 0x7c00 : 0x7f80);
+    }
     for (long i = 0; i < numel; i++) {
       if (!Double.isFinite(getDouble(i))) {
         return i;
@@ -235,15 +239,41 @@ public final class TensorView {
   }
 
   /**
+   * Bulk scan of a 2-byte float type: an element is NaN or infinite when its exponent bits ({@code
+   * mask}) are all ones. A 6 GB fp16 table is scanned at memory speed, not element by element.
+   */
+  private long firstNonFiniteHalf(int mask) {
+    long base = 0;
+    for (ByteBuffer s : segments) {
+      java.nio.ShortBuffer h = s.duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+      int n = h.limit();
+      for (int j = 0; j < n; j++) {
+        if ((h.get(j) & mask) == mask) {
+          return base + j;
+        }
+      }
+      base += n;
+    }
+    return -1;
+  }
+
+  /**
    * Streams the raw bytes to {@code out}. From a file this is a kernel-side copy (transferTo), so
-   * multi-GiB tensors pass through without touching the Java heap.
+   * multi-GiB tensors pass through without touching the Java heap. To a {@link CountingChannel} it
+   * copies to the underlying file in pieces and reports each one.
    */
   public void transferTo(WritableByteChannel out) throws IOException {
     if (channel != null) {
       long pos = fileOffset;
       long end = fileOffset + byteSize();
+      CountingChannel counting = out instanceof CountingChannel cc ? cc : null;
+      WritableByteChannel to = counting != null ? counting.target() : out;
       while (pos < end) {
-        long n = channel.transferTo(pos, end - pos, out);
+        long piece = counting != null ? Math.min(CountingChannel.PIECE, end - pos) : end - pos;
+        long n = channel.transferTo(pos, piece, to);
+        if (counting != null && n > 0) {
+          counting.counted(n);
+        }
         if (n <= 0) {
           throw new IOException("short transfer of tensor " + name);
         }

@@ -64,9 +64,12 @@ public final class MemoryHealth {
   private MemoryHealth() {}
 
   /**
-   * One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. In JSON
-   * (verify's {@code memory_health.layers[]}) the keys are the components in snake_case, then
-   * {@code collapsed} (derived: written, ignored when read back).
+   * One MSN layer's figures; {@code warnings} is empty when the layer looks healthy. {@code method}
+   * is "exact" (every slot counted) or "sampled" ({@code slots_counted} of the slots, a uniform
+   * random sample: {@link SlotUsage}, {@link UsageFigures}); {@code fraction_used_low/high} is the
+   * 95% interval of the fraction used (both equal to it when exact). In JSON (verify's {@code
+   * memory_health.layers[]}) the keys are the components in snake_case, then {@code collapsed}
+   * (derived: written, ignored when read back).
    */
   @JsonIgnoreProperties(value = "collapsed", allowGetters = true)
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -82,6 +85,10 @@ public final class MemoryHealth {
     "top1_percent_slots",
     "top1_percent_share",
     "warnings",
+    "method",
+    "slots_counted",
+    "fraction_used_low",
+    "fraction_used_high",
     "collapsed"
   })
   public record Layer(
@@ -95,7 +102,11 @@ public final class MemoryHealth {
       double entropyNormalized,
       int top1PercentSlots,
       double top1PercentShare,
-      List<String> warnings) {
+      List<String> warnings,
+      String method,
+      long slotsCounted,
+      double fractionUsedLow,
+      double fractionUsedHigh) {
     @JsonProperty("collapsed")
     public boolean collapsed() {
       return !warnings.isEmpty();
@@ -127,12 +138,21 @@ public final class MemoryHealth {
         out.add(
             String.format(
                 Locale.ROOT,
-                "  layer %d: slots used %,d of %,d (%.1f%%; uniform draws would cover %.1f%%), entropy %.3f nats (%.3f of log n), "
+                "  layer %d: slots used %s%,d of %,d (%.1f%%%s; uniform draws would cover %.1f%%), entropy %.3f nats (%.3f of log n), "
                     + "top 1%% (%d slots) take %.1f%% of %,d selections%s",
                 l.layer(),
+                "exact".equals(l.method()) ? "" : "~",
                 l.slotsUsed(),
                 l.slots(),
                 100 * l.fractionUsed(),
+                "exact".equals(l.method())
+                    ? ""
+                    : String.format(
+                        Locale.ROOT,
+                        ", 95%% interval %.2f..%.2f%%, estimated from %,d sampled slots",
+                        100 * l.fractionUsedLow(),
+                        100 * l.fractionUsedHigh(),
+                        l.slotsCounted()),
                 100 * l.uniformFractionUsed(),
                 l.entropyNats(),
                 l.entropyNormalized(),
@@ -177,23 +197,23 @@ public final class MemoryHealth {
     GoldenModel model = new GoldenModel(ckpt);
     float[] all = Inputs.random(c, samples, seed).get(MsnOnnxExporter.INPUT).toFloatArray();
     int per = c.T() * c.D();
-    Map<Integer, long[]> counts = new LinkedHashMap<>();
+    Map<Integer, SlotUsage> usage = new LinkedHashMap<>();
     for (int l : c.msnLayers().stream().sorted().toList()) {
-      counts.put(l, new long[Math.toIntExact(c.slots())]);
+      usage.put(l, SlotUsage.forSlots(c.slots(), c.k(), seed + l));
     }
     for (int b = 0; b < samples; b += CHUNK) {
       int n = Math.min(CHUNK, samples - b);
       float[] chunk = Arrays.copyOfRange(all, b * per, (b + n) * per);
       GoldenModel.Result r = model.forward(chunk, n);
       for (GoldenModel.LayerRetrieval lr : r.retrieval().values()) {
-        long[] cnt = counts.get(lr.layer());
+        SlotUsage u = usage.get(lr.layer());
         for (long s : lr.slots()) {
-          cnt[(int) s]++;
+          u.add(s);
         }
       }
     }
     List<Layer> layers = new ArrayList<>();
-    counts.forEach((l, cnt) -> layers.add(fromCounts(l, cnt, c.k())));
+    usage.forEach((l, u) -> layers.add(u.summarize(l)));
     return new Report(samples, seed, layers);
   }
 
@@ -201,77 +221,6 @@ public final class MemoryHealth {
    * The figures and warnings for one layer's slot counts ({@code k}: slots retrieved per query).
    */
   public static Layer fromCounts(int layer, long[] counts, int k) {
-    long n = counts.length;
-    long draws = 0;
-    long used = 0;
-    for (long v : counts) {
-      draws += v;
-      used += v > 0 ? 1 : 0;
-    }
-    double entropy = 0;
-    for (long v : counts) {
-      if (v > 0) {
-        double p = (double) v / draws;
-        entropy -= p * Math.log(p);
-      }
-    }
-    double entropyNorm = n > 1 ? entropy / Math.log(n) : 1.0;
-    int top = (int) Math.max(1, (n + 99) / 100);
-    long[] sorted = counts.clone();
-    Arrays.sort(sorted);
-    long topSum = 0;
-    for (int i = 0; i < top; i++) {
-      topSum += sorted[sorted.length - 1 - i];
-    }
-    double topShare = draws == 0 ? 0 : (double) topSum / draws;
-    double fraction = (double) used / n;
-    double uniform = 1 - Math.exp(draws * Math.log1p(-1.0 / n));
-    List<String> warnings = new ArrayList<>();
-    if (draws > 0) {
-      if (fraction < MIN_USED_VS_UNIFORM * uniform) {
-        warnings.add(
-            String.format(
-                Locale.ROOT,
-                "retrieval looks collapsed: only %d of %d slots used (%.2f%%), under %.0f%% of the "
-                    + "%.1f%% that %d uniform draws would cover",
-                used,
-                n,
-                100 * fraction,
-                100 * MIN_USED_VS_UNIFORM,
-                100 * uniform,
-                draws));
-      }
-      if (topShare > MAX_TOP1_SHARE) {
-        warnings.add(
-            String.format(
-                Locale.ROOT,
-                "retrieval looks collapsed: the top 1%% of slots (%d) take %.1f%% of all selections "
-                    + "(threshold %.0f%%)",
-                top,
-                100 * topShare,
-                100 * MAX_TOP1_SHARE));
-      }
-      if (used <= k && n > k) {
-        warnings.add(
-            "retrieval looks collapsed: every query retrieves the same "
-                + used
-                + " slots (k = "
-                + k
-                + "); identical keys or "
-                + "a constant query do this");
-      }
-    }
-    return new Layer(
-        layer,
-        n,
-        draws,
-        used,
-        fraction,
-        uniform,
-        entropy,
-        entropyNorm,
-        top,
-        topShare,
-        List.copyOf(warnings));
+    return UsageFigures.exact(layer, counts, k);
   }
 }

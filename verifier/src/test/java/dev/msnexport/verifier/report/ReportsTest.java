@@ -529,6 +529,10 @@ class ReportsTest {
             "top1_percent_slots",
             "top1_percent_share",
             "warnings",
+            "method",
+            "slots_counted",
+            "fraction_used_low",
+            "fraction_used_high",
             "collapsed"),
         keys(l));
     assertEquals(2, l.get("slots_used").asInt());
