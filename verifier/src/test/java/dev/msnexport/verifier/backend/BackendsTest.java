@@ -50,7 +50,14 @@ class BackendsTest {
 
   static Profile withPrecision(Profile p, String precision) {
     return new Profile(
-        p.name(), p.description(), p.model(), p.batch(), precision, p.tolerances(), p.latency());
+        p.name(),
+        p.description(),
+        p.model(),
+        p.batch(),
+        precision,
+        p.valuesDtype(),
+        p.tolerances(),
+        p.latency());
   }
 
   @Test
