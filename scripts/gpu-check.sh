@@ -21,6 +21,8 @@
 #           for another model (exit 4)
 #   paper-parity  paper's plugin engine and reference-graph engine against the float64 golden model,
 #           ONNX Runtime and each other at --atol 1e-4 (batch 4)
+#   paper-perf  paper's plugin, fused (export --fuse-msn-layer) and reference engines, fp32 and fp16,
+#           side by side in one bench (floors, layer profiles), the fused ones verified first
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
@@ -219,6 +221,32 @@ step_paper() {
   grep -E '^ *(engine\.|[a-z0-9-]+/engine\.)|gpu' "$log" >>"$SUMMARY"
 }
 
+# paper-perf: issue 14's side-by-side run: paper's plugin engine, its fused-MsnLayer engine and TensorRT's
+# compile of the reference graph, fp32 and fp16, timed together by bench (CUDA graph replay, GPU time by
+# CUDA events) at batch 1, 64, 512, 2048, with the floor model and the per-layer profile; the fused
+# engines verified against ONNX Runtime first.
+step_paper_perf() {
+  local log=$OUT/paper-perf.log m=$WORK/paper/model f=$WORK/paper-fused/fused engines=() prec g
+  export_model paper "$log" || return
+  [[ -f $f/manifest.json ]] || run "export paper --fuse-msn-layer" "$log" msn export --checkpoint "$WORK/paper/ck" --out "$f" \
+    --profile paper --fuse-msn-layer
+  for prec in ${PAPER_PRECISIONS:-fp32 fp16}; do
+    for g in custom reference; do
+      run "build paper $g $prec" "$log" msn build --model "$m" --graph $g --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
+        --progress-seconds 30 && engines+=(--engine "$m/engine.$g.$prec.paper.plan")
+    done
+    run "build paper fused $prec" "$log" msn build --model "$f" --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
+      --progress-seconds 30 && engines+=(--engine "$f/engine.custom.$prec.paper.plan")
+    run "verify paper fused ort-reference,trt:$prec (batch 16)" "$log" msn verify --model "$f" --backends ort-reference,trt:$prec --batch 16
+  done
+  grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
+  ((${#engines[@]})) || return
+  run "bench paper: plugin, fused and reference engines side by side (CUDA graph replay, --layer-profile)" "$log" \
+    msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 \
+    --layer-profile --layer-profile-runs 10 --report-dir "$OUT/paper-perf"
+  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|layer profile|^ +[0-9.]+ ms|%|gpu' | head -150 >>"$SUMMARY"
+}
+
 note "gpu-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
 note "plugin library SHA-256: $(python3 -c 'import glob, hashlib, zipfile; z = zipfile.ZipFile((glob.glob("'"$FIRST"'/trt-plugins-*.jar") + glob.glob("'"$JARS"'/trt-plugins-*.jar"))[0]); \
 print(hashlib.sha256(z.read("native/linux-x86_64/libmsn_trt_plugins.so")).hexdigest())' 2>&1 | tail -1)"
@@ -231,6 +259,7 @@ for s in "${steps[@]}"; do
     verify) step_verify ;;
     paper) step_paper ;;
     paper-parity) step_paper_parity ;;
+    paper-perf) step_paper_perf ;;
     *) note "unknown step $s"; failed=$((failed + 1)) ;;
   esac
 done
