@@ -32,7 +32,7 @@ final class ExportCommand implements Callable<Integer> {
       defaultValue = "fp32",
       description =
           "Storage type of the value tables: ${COMPLETION-CANDIDATES} "
-              + "(default: ${DEFAULT-VALUE}).")
+              + "(default: ${DEFAULT-VALUE}); int8 and fp8 (E4M3FN) are quantized per row with float32 scales.")
   Choices.ValuesDtype valuesDtype;
 
   @Option(
@@ -112,7 +112,7 @@ final class ExportCommand implements Callable<Integer> {
       Choices.ExternalData externalData,
       boolean retrievalOutputs,
       String profile) {
-    DType dt = DType.parseFloat(valuesDtype.name());
+    DType dt = DType.parseValues(valuesDtype.name());
     MsnOnnxExporter.ExternalData ext =
         MsnOnnxExporter.ExternalData.valueOf(externalData.name().toUpperCase(Locale.ROOT));
     return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);

@@ -1,0 +1,54 @@
+package dev.msnexport.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.msnexport.common.BadInputException;
+import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.safetensors.DType;
+import dev.msnexport.exporter.safetensors.TensorView;
+import java.util.Map;
+
+/** A checkpoint's value table quantized into the export (once; both graphs share it). */
+final class QuantizedValues {
+  private QuantizedValues() {}
+
+  /**
+   * {codes, scales} of checkpoint tensor {@code name} as {@code [rows, d]}, streamed from the
+   * memory-mapped checkpoint; cached in {@code shared} under the two initializer names.
+   */
+  static TensorProto[] of(
+      Map<String, TensorProto> shared,
+      TensorStore store,
+      Checkpoint ckpt,
+      String name,
+      long rows,
+      int d,
+      DType as) {
+    String scales = QuantizedTable.scalesName(name);
+    if (!shared.containsKey(name)) {
+      TensorView v = ckpt.tensor(name);
+      try {
+        TensorProto[] q =
+            QuantizedTable.add(
+                store,
+                name,
+                new long[] {rows, d},
+                (first, n, buf) -> v.readFloats(first * d, buf, 0, n * d),
+                as);
+        shared.put(name, q[0]);
+        shared.put(scales, q[1]);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException(
+            "checkpoint "
+                + ckpt.weightsFile()
+                + ": tensor '"
+                + name
+                + "' cannot be quantized to "
+                + as.cliName()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return new TensorProto[] {shared.get(name), shared.get(scales)};
+  }
+}
