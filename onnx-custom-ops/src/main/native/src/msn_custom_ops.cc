@@ -14,6 +14,7 @@
 #include "half_float.h"
 #include "msn_ort_abi.h"
 #include "pkm_retrieval_kernel.h"
+#include "quant_rows.h"
 #include "sparse_gather_kernel.h"
 
 namespace msn {
@@ -30,6 +31,8 @@ std::string TypeName(ONNXTensorElementDataType t) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float32";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN: return "float8e4m3fn";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "float64";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
@@ -150,6 +153,13 @@ class PkmRetrievalOp : public KernelBase {
   OrtStatus* Compute(OrtKernelContext* ctx) const;
 
  private:
+  // Reads the optional 4th input 'scales' of a quantized table and checks the table (once per
+  // table: initializers keep their buffers, so the check is cached by address).
+  OrtStatus* ReadScales(OrtKernelContext* ctx, const Tensor& values, SparseGatherArgs* a) const;
+  mutable std::mutex checked_mutex_;
+  mutable const void* checked_values_ = nullptr;
+  mutable const void* checked_scales_ = nullptr;
+
   struct Job {
     const void* row = nullptr;
     const void* col = nullptr;
@@ -335,6 +345,13 @@ class SparseGatherOp : public KernelBase {
   OrtStatus* Compute(OrtKernelContext* ctx) const;
 
  private:
+  // Reads the optional 4th input 'scales' of a quantized table and checks the table (once per
+  // table: initializers keep their buffers, so the check is cached by address).
+  OrtStatus* ReadScales(OrtKernelContext* ctx, const Tensor& values, SparseGatherArgs* a) const;
+  mutable std::mutex checked_mutex_;
+  mutable const void* checked_values_ = nullptr;
+  mutable const void* checked_scales_ = nullptr;
+
   struct Job {
     SparseGatherArgs args;
     int64_t n = 0, rows_per_chunk = 1;
@@ -363,9 +380,11 @@ OrtStatus* SparseGatherOp::Compute(OrtKernelContext* ctx) const {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: a.value_type = ValueType::kFloat32; break;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: a.value_type = ValueType::kFloat16; break;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: a.value_type = ValueType::kBfloat16; break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: a.value_type = ValueType::kInt8; break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN: a.value_type = ValueType::kFloat8E4M3; break;
     default:
       return Fail(ORT_INVALID_ARGUMENT, "input 'values' has element type " + TypeName(values.type) +
-                                            ", expected float32, float16 or bfloat16");
+                                            ", expected float32, float16 or bfloat16 (or a quantized int8 or float8e4m3fn table with 'scales')");
   }
   if (indices.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
     return Fail(ORT_INVALID_ARGUMENT, "input 'indices' has element type " + TypeName(indices.type) +
@@ -397,6 +416,7 @@ OrtStatus* SparseGatherOp::Compute(OrtKernelContext* ctx) const {
   a.values = values.data;
   a.indices = static_cast<const int64_t*>(indices.data);
   a.weights = weights.data;
+  if (OrtStatus* st = ReadScales(ctx, values, &a)) return st;
 
   // Every index is checked before any row of `values` is read; the first bad one is reported.
   const int64_t total = n * k;
@@ -419,6 +439,42 @@ OrtStatus* SparseGatherOp::Compute(OrtKernelContext* ctx) const {
   const size_t chunks = static_cast<size_t>((n + job.rows_per_chunk - 1) / job.rows_per_chunk);
   if (OrtStatus* st = ParallelFor(ctx, &RunChunk, chunks, &job)) return st;
   if (job.internal_error.load()) return Fail(ORT_RUNTIME_EXCEPTION, "internal error (out of memory?)");
+  return nullptr;
+}
+
+OrtStatus* SparseGatherOp::ReadScales(OrtKernelContext* ctx, const Tensor& values, SparseGatherArgs* a) const {
+  const bool quantized = a->value_type == ValueType::kInt8 || a->value_type == ValueType::kFloat8E4M3;
+  const OrtValue* present = nullptr;
+  if (OrtStatus* st = api_.KernelContextGetInput(ctx, 3, &present)) {
+    api_.ReleaseStatus(st);  // no fourth input
+    present = nullptr;
+  }
+  if (present == nullptr) {
+    if (!quantized) return nullptr;
+    return Fail(ORT_INVALID_ARGUMENT, "input 'values' is " + TypeName(values.type) +
+                                          " (a quantized table) but input 'scales' (the 4th, float32 [M]) is missing");
+  }
+  Tensor scales;
+  if (OrtStatus* st = ReadInput(ctx, 3, &scales)) return st;
+  if (!quantized) {
+    return Fail(ORT_INVALID_ARGUMENT, "input 'scales' is given but input 'values' is " + TypeName(values.type) +
+                                          "; scales go with int8 or float8e4m3fn tables only");
+  }
+  if (scales.type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+    return Fail(ORT_INVALID_ARGUMENT, "input 'scales' has element type " + TypeName(scales.type) + ", expected float32");
+  }
+  if (scales.dims.size() != 1 || scales.dims[0] != values.dims[0]) {
+    return Fail(ORT_INVALID_ARGUMENT, "input 'scales' has shape " + ShapeString(scales.dims) + ", expected [" +
+                                          std::to_string(values.dims[0]) + "] (dim 0 of 'values')");
+  }
+  a->scales = static_cast<const float*>(scales.data);
+  std::lock_guard<std::mutex> lock(checked_mutex_);
+  if (checked_values_ != values.data || checked_scales_ != scales.data) {
+    const std::string bad = CheckQuantizedTable(a->value_type, values.data, a->scales, values.dims[0], values.dims[1]);
+    if (!bad.empty()) return Fail(ORT_INVALID_ARGUMENT, bad);
+    checked_values_ = values.data;
+    checked_scales_ = scales.data;
+  }
   return nullptr;
 }
 
@@ -450,7 +506,11 @@ OrtStatus* SparseGatherCompute(void* kernel, OrtKernelContext* ctx) noexcept {
 void SparseGatherDestroy(void* kernel) noexcept { delete static_cast<SparseGatherOp*>(kernel); }
 
 const char* SparseGatherName(const OrtCustomOp*) noexcept { return kSparseGather; }
-size_t SparseGatherInputCount(const OrtCustomOp*) noexcept { return 3; }
+// values, indices, weights, and the optional scales of a quantized table.
+size_t SparseGatherInputCount(const OrtCustomOp*) noexcept { return 4; }
+OrtCustomOpInputOutputCharacteristic SparseGatherInputCharacteristic(const OrtCustomOp*, size_t index) noexcept {
+  return index == 3 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+}
 size_t SparseGatherOutputCount(const OrtCustomOp*) noexcept { return 1; }
 // Inputs are declared "any type" so that the kernel, not the graph loader, reports a wrong
 // element type, with the node and tensor name.
@@ -511,10 +571,17 @@ MsnOp g_pkm_float32 = {MakeOp(&PkmName, &PkmInputType, &PkmInputCount, &PkmOutpu
 MsnOp g_pkm_float16 = {MakeOp(&PkmName, &PkmInputType, &PkmInputCount, &PkmOutputType, &PkmOutputCount,
                               &PkmCreateKernel, &PkmCompute, &PkmDestroy),
                        ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16};
-MsnOp g_sparse_gather = {MakeOp(&SparseGatherName, &SparseGatherInputType, &SparseGatherInputCount,
-                                &SparseGatherOutputType, &SparseGatherOutputCount, &SparseGatherCreateKernel,
-                                &SparseGatherCompute, &SparseGatherDestroy),
-                         ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED};
+constexpr OrtCustomOp WithInputCharacteristic(
+    OrtCustomOp op, OrtCustomOpInputOutputCharacteristic (*fn)(const OrtCustomOp*, size_t)) {
+  op.GetInputCharacteristic = fn;
+  return op;
+}
+MsnOp g_sparse_gather = {
+    WithInputCharacteristic(MakeOp(&SparseGatherName, &SparseGatherInputType, &SparseGatherInputCount,
+                                   &SparseGatherOutputType, &SparseGatherOutputCount, &SparseGatherCreateKernel,
+                                   &SparseGatherCompute, &SparseGatherDestroy),
+                            &SparseGatherInputCharacteristic),
+    ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED};
 
 // One domain per loaded copy of this library, shared by every session options object that
 // registers it. ORT requires a domain to outlive the sessions that use it and never frees it
