@@ -374,7 +374,10 @@ final class VerifyCommand implements Callable<Integer> {
         saveGolden(saveGolden, inputs, outputs, g, m.checkpointSha256());
       }
       return r.withMemoryHealth(
-          memoryHealth(m, opened.checkpoint(), checkpointArg, nameMap, health));
+              memoryHealth(m, opened.checkpoint(), checkpointArg, nameMap, health))
+          .withQuantization(
+              QuantizationStep.run(
+                  m, opened.backends(), opened.checkpoint(), checkpointArg, nameMap, inputs));
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }
@@ -419,7 +422,8 @@ final class VerifyCommand implements Callable<Integer> {
         switch (name.trim()) {
           case GoldenBackend.NAME -> {
             ckpt = m.openCheckpoint(checkpointArg, nameMap);
-            opened.add(new GoldenBackend(ckpt, m.retrievalOutputs()));
+            opened.add(
+                new GoldenBackend(ckpt, m.retrievalOutputs(), QuantizationStep.valuesDtype(m)));
           }
           case OrtBackend.REFERENCE ->
               opened.add(
@@ -689,6 +693,9 @@ final class VerifyCommand implements Callable<Integer> {
       System.out.println("  note: " + note);
     }
     printMarkedOutputs(r);
+    if (r.quantization() != null) {
+      r.quantization().lines().forEach(System.out::println);
+    }
     if (r.memory_health() != null) {
       r.memory_health().lines().forEach(System.out::println);
     }

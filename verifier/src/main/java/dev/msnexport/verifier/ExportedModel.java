@@ -62,11 +62,22 @@ public record ExportedModel(
     ModelConfig config =
         Profiles.parseModelConfig(root.get("config").toString(), "manifest " + manifest);
     String ckpt = text(root, "checkpoint");
+    String valuesDtype = root.path("values_dtype").asText("fp32");
+    try {
+      dev.msnexport.exporter.safetensors.DType.parseValues(valuesDtype);
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(
+          "manifest "
+              + manifest
+              + ": field 'values_dtype' is '"
+              + valuesDtype
+              + "', expected fp32, fp16, bf16, int8 or fp8");
+    }
     return new ExportedModel(
         dir,
         config,
         text(root, "profile"),
-        root.path("values_dtype").asText("fp32"),
+        valuesDtype,
         ckpt == null ? null : checkpointPath(dir, ckpt),
         text(root, "checkpoint_sha256"),
         root.path("retrieval_outputs").asBoolean(false));
