@@ -9,13 +9,15 @@
 namespace msn {
 namespace trt {
 
-// Inputs: 0 values [M, D] (float32, float16 or bfloat16), 1 indices [..., K] (int64),
-// 2 weights [..., K] (float32 or float16). Output: 0 out [..., D] (the weights' type).
+// Inputs: 0 values [M, D] (float32, float16 or bfloat16; or a quantized table: int8 or fp8
+// E4M3FN codes), 1 indices [..., K] (int64), 2 weights [..., K] (float32 or float16), and with a
+// quantized table only, 3 scales [M] (float32). Output: 0 out [..., D] (the weights' type).
 // No attributes. Leading dimensions of indices/weights are flattened into N rows.
 class SparseGatherPlugin final : public PluginGlue<SparseGatherPlugin> {
 public:
     static constexpr const char* kName = "SparseGather";
-    static constexpr int32_t kNbInputs = 3;
+    static constexpr int32_t kNbInputs = 4;
+    static constexpr int32_t kMinNbInputs = 3;   // scales only with a quantized table
     static constexpr int32_t kNbOutputs = 1;
 
     SparseGatherPlugin() noexcept;
@@ -39,7 +41,11 @@ private:
     int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
                    void* const* outputs, void* workspace, CudaStream stream) noexcept;
 
+    void setNbInputs(int32_t n) const noexcept { mNbInputs = n; }
+    bool scaled() const noexcept { return mNbInputs == 4; }
+
     PluginFieldCollection mFields;   // empty: nothing to serialize
+    mutable int32_t mNbInputs = 3;   // 3, or 4 with scales (PluginGlue tells it)
 };
 
 class SparseGatherCreator final : public CreatorGlue<SparseGatherPlugin> {
