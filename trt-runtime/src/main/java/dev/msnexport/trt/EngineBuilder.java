@@ -152,11 +152,13 @@ public final class EngineBuilder {
     IHostMemory plan = null;
     IHostMemory cacheBlob = null;
     BytePointer cacheIn = null;
-    boolean stronglyTyped = r.precision() == Precision.FP16 && CUSTOM.equals(r.graph());
+    boolean fp16Variant = r.precision() == Precision.FP16 && CUSTOM.equals(r.graph());
+    // int8/fp8 value tables (QuantizedTables): strongly typed at any precision
+    boolean stronglyTyped = fp16Variant || QuantizedTables.in(r.onnx());
     try (AtomicFiles.Batch scratch =
         new AtomicFiles.Batch()) { // never committed: closing deletes the fp16 variant
       Path parsed = r.onnx();
-      if (stronglyTyped) {
+      if (fp16Variant) {
         // fp16 plugin engines: the graph says which layers are half (MixedPrecision), and a
         // strongly
         // typed network makes TensorRT keep exactly those types, fused regions included.
@@ -199,7 +201,11 @@ public final class EngineBuilder {
         throw new TrtException(
             "the optimization profile for batch " + b + " is invalid" + logger.describeErrors());
       }
-      if (stronglyTyped) {
+      if (stronglyTyped && !fp16Variant) {
+        log.printf(
+            Locale.ROOT,
+            "build: strongly typed (int8/fp8 value tables): the graph's types as they are%n");
+      } else if (stronglyTyped) {
         log.printf(
             Locale.ROOT,
             "build: fp16, strongly typed: FFN products and task heads in fp16, SparseGather reading an fp16 value "
