@@ -115,6 +115,52 @@ final class HandMadeGraphs {
   }
 
   /**
+   * {@code msn::SparseGather(values [m, d] (constant codes of ONNX type valueType), indices,
+   * weights, scales [scales.length] (constant float32; null: no 4th input))}, the table as given (a
+   * quantized table may be tampered with here, as no export would write it).
+   */
+  static Path quantizedSparseGather(
+      Path dir, String name, int valueType, int m, int d, byte[] codes, float[] scales)
+      throws IOException {
+    NodeProto.Builder node =
+        NodeProto.newBuilder()
+            .setOpType("SparseGather")
+            .setDomain("msn")
+            .setName("gather")
+            .addInput("values")
+            .addInput("indices")
+            .addInput("weights")
+            .addOutput("out");
+    GraphProto.Builder g =
+        GraphProto.newBuilder()
+            .setName("quantized_sparse_gather")
+            .addInitializer(
+                TensorProto.newBuilder()
+                    .setName("values")
+                    .setDataType(valueType)
+                    .addDims(m)
+                    .addDims(d)
+                    .setRawData(ByteString.copyFrom(codes)))
+            .addInput(value("indices", INT64, "N", "K"))
+            .addInput(value("weights", FLOAT, "N", "K"))
+            .addOutput(value("out", FLOAT, "N", d));
+    if (scales != null) {
+      ByteBuffer b = ByteBuffer.allocate(scales.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (float f : scales) {
+        b.putFloat(f);
+      }
+      g.addInitializer(
+          TensorProto.newBuilder()
+              .setName("scales")
+              .setDataType(FLOAT)
+              .addDims(scales.length)
+              .setRawData(ByteString.copyFrom(b.array())));
+      node.addInput("scales");
+    }
+    return write(dir.resolve(name + ".onnx"), g.addNode(node).build(), true);
+  }
+
+  /**
    * The reference graph's gather: {@code Gather(values [m, d] (constant), indices [N, K], axis 0)
    * -> [N, K, d]}.
    */
