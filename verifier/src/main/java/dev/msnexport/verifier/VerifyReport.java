@@ -84,26 +84,26 @@ public record VerifyReport(
 
   /** The same report with the memory health of the checkpoint (null: none). */
   public VerifyReport withMemoryHealth(MemoryHealth.Report health) {
-    return new VerifyReport(
-        schema,
-        tool_version,
-        model,
-        profile,
-        values_dtype,
-        batch,
-        seed,
-        pass,
-        backends,
-        comparisons,
-        marked_outputs,
-        health,
-        quantization);
+    return with(pass, marked_outputs, health, quantization);
   }
 
   /**
    * The same report with the comparisons of marked intermediate tensors (null: none were marked).
    */
   public VerifyReport withMarkedOutputs(List<MarkedOutput> marked) {
+    return with(pass, marked, memory_health, quantization);
+  }
+
+  /**
+   * The same report with the quantization check of an int8/fp8 export (null: none); a check that
+   * fails makes the report fail.
+   */
+  public VerifyReport withQuantization(QuantizationReport q) {
+    return with(pass && (q == null || q.pass()), marked_outputs, memory_health, q);
+  }
+
+  private VerifyReport with(
+      boolean pass, List<MarkedOutput> marked, MemoryHealth.Report health, QuantizationReport q) {
     return new VerifyReport(
         schema,
         tool_version,
@@ -116,28 +116,7 @@ public record VerifyReport(
         backends,
         comparisons,
         marked,
-        memory_health,
-        quantization);
-  }
-
-  /**
-   * The same report with the quantization check of an int8/fp8 export (null: none); a check that
-   * fails makes the report fail.
-   */
-  public VerifyReport withQuantization(QuantizationReport q) {
-    return new VerifyReport(
-        schema,
-        tool_version,
-        model,
-        profile,
-        values_dtype,
-        batch,
-        seed,
-        pass && (q == null || q.pass()),
-        backends,
-        comparisons,
-        marked_outputs,
-        memory_health,
+        health,
         q);
   }
 

@@ -92,16 +92,7 @@ final class HandMadeGraphs {
    * d]}.
    */
   static Path sparseGather(Path dir, int m, int d) throws IOException {
-    NodeProto node =
-        NodeProto.newBuilder()
-            .setOpType("SparseGather")
-            .setDomain("msn")
-            .setName("gather")
-            .addInput("values")
-            .addInput("indices")
-            .addInput("weights")
-            .addOutput("out")
-            .build();
+    NodeProto node = sparseGatherNode().build();
     GraphProto g =
         GraphProto.newBuilder()
             .setName("sparse_gather")
@@ -122,15 +113,7 @@ final class HandMadeGraphs {
   static Path quantizedSparseGather(
       Path dir, String name, int valueType, int m, int d, byte[] codes, float[] scales)
       throws IOException {
-    NodeProto.Builder node =
-        NodeProto.newBuilder()
-            .setOpType("SparseGather")
-            .setDomain("msn")
-            .setName("gather")
-            .addInput("values")
-            .addInput("indices")
-            .addInput("weights")
-            .addOutput("out");
+    NodeProto.Builder node = sparseGatherNode();
     GraphProto.Builder g =
         GraphProto.newBuilder()
             .setName("quantized_sparse_gather")
@@ -158,6 +141,18 @@ final class HandMadeGraphs {
       node.addInput("scales");
     }
     return write(dir.resolve(name + ".onnx"), g.addNode(node).build(), true);
+  }
+
+  /** {@code msn::SparseGather(values, indices, weights) -> out}, node name {@code gather}. */
+  private static NodeProto.Builder sparseGatherNode() {
+    return NodeProto.newBuilder()
+        .setOpType("SparseGather")
+        .setDomain("msn")
+        .setName("gather")
+        .addInput("values")
+        .addInput("indices")
+        .addInput("weights")
+        .addOutput("out");
   }
 
   /**
