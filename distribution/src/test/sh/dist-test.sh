@@ -84,7 +84,7 @@ bash --norc --noprofile -c '
   ask pipeline verify build bench export inspect -- msn-export ""
   ask verify -- msn-export ver
   ask --values-dtype --external-data -- msn-export export --
-  ask fp32 fp16 bf16 -- msn-export export --values-dtype ""
+  ask fp32 fp16 bf16 int8 fp8 -- msn-export export --values-dtype ""
   ask auto always never -- msn-export export --external-data ""
   ask fp32 fp16 -- msn-export build --precision ""
   ask custom reference -- msn-export build --graph ""

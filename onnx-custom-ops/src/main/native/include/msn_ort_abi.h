@@ -52,6 +52,8 @@ enum ONNXTensorElementDataType : int {
   ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED = 0,
   // 1 = float32.
   ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT = 1,
+  // 3 = int8 (quantized value tables).
+  ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 = 3,
   // 6 = int32.
   ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 = 6,
   // 7 = int64.
@@ -62,6 +64,8 @@ enum ONNXTensorElementDataType : int {
   ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE = 11,
   // 16 = bfloat16.
   ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 = 16,
+  // 17 = float8 E4M3FN (quantized value tables).
+  ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN = 17,
 };
 
 // OrtMemType is a C enum; 0 = OrtMemTypeDefault (the execution provider's own memory, CPU here).

@@ -20,7 +20,9 @@ typedef enum msn_dtype {
     MSN_FLOAT16 = 1,
     MSN_BFLOAT16 = 2,
     MSN_INT32 = 3,
-    MSN_INT64 = 4
+    MSN_INT64 = 4,
+    MSN_INT8 = 5,          // quantized value tables: codes in [-127, 127]
+    MSN_FLOAT8_E4M3 = 6    // quantized value tables: OCP E4M3FN codes (no NaN code stored)
 } msn_dtype;
 
 typedef enum msn_status {
@@ -60,6 +62,18 @@ int msn_sparse_gather(const void* values, msn_dtype value_type, int64_t m, int64
                       int64_t n, int64_t k,
                       void* out, msn_dtype out_type,
                       int32_t* error_flag, cudaStream_t stream);
+
+// SparseGather over a per-row quantized table (docs/model-contract.md, "Quantized value tables"):
+//   values [m,d] (INT8 or FLOAT8_E4M3 codes), scales [m] float32, the rest as msn_sparse_gather;
+//   out[r] = sum_j (weights[r,j] * scales[i]) * float(values[i]) with i = indices[r,j], float32
+//   accumulation. scales may be null only for a FLOAT32/FLOAT16/BFLOAT16 table (then this is
+//   msn_sparse_gather); a quantized table needs them.
+int msn_sparse_gather_scaled(const void* values, msn_dtype value_type, const float* scales, int64_t m, int64_t d,
+                             const void* indices, msn_dtype index_type,
+                             const void* weights, msn_dtype weight_type,
+                             int64_t n, int64_t k,
+                             void* out, msn_dtype out_type,
+                             int32_t* error_flag, cudaStream_t stream);
 
 // MsnLayer (one whole memory layer, docs/model-contract.md "msn.MsnLayer"): per query r,
 //   q = Wq x_r + bq (float32 accumulation); q_row = LN(q[0:dk]), q_col = LN(q[dk:2dk]) (biased variance,

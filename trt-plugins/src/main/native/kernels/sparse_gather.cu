@@ -8,6 +8,8 @@
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
+#include "quant_codes.cuh"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
@@ -62,13 +64,44 @@ template <> struct Vec<__nv_bfloat16> {
     }
 };
 
+// Quantized tables (quant_codes.cuh): 16 one-byte codes per 16-byte load.
+template <> struct Vec<int8_t> {
+    static constexpr int N = 16;
+    __device__ static void load(const int8_t* p, float (&f)[N]) {
+        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+        const unsigned w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int i = 0; i < 16; ++i) f[i] = int8CodeToFloat((w[i / 4] >> (8 * (i % 4))) & 0xffu);
+    }
+};
+template <> struct Vec<E4m3Code> {
+    static constexpr int N = 16;
+    __device__ static void load(const E4m3Code* p, float (&f)[N]) {
+        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+        const unsigned w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int i = 0; i < 16; ++i) f[i] = e4m3CodeToFloat((w[i / 4] >> (8 * (i % 4))) & 0xffu);
+    }
+};
+
 __device__ __forceinline__ float scalarToFloat(float v) { return v; }
 __device__ __forceinline__ float scalarToFloat(__half v) { return __half2float(v); }
 __device__ __forceinline__ float scalarToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
 
+__device__ __forceinline__ float loadScalar(const int8_t* p) {
+    return int8CodeToFloat(__ldg(reinterpret_cast<const unsigned char*>(p)));
+}
+__device__ __forceinline__ float loadScalar(const E4m3Code* p) {
+    return e4m3CodeToFloat(__ldg(reinterpret_cast<const unsigned char*>(p)));
+}
+__device__ __forceinline__ float loadScalar(const float* p) { return scalarToFloat(__ldg(p)); }
+__device__ __forceinline__ float loadScalar(const __half* p) { return scalarToFloat(__ldg(p)); }
+__device__ __forceinline__ float loadScalar(const __nv_bfloat16* p) { return scalarToFloat(__ldg(p)); }
+
+
 template <typename VT, int VEC>
 __device__ __forceinline__ void loadValues(const VT* p, float (&f)[VEC]) {
-    if constexpr (VEC == 1) f[0] = scalarToFloat(__ldg(p));
+    if constexpr (VEC == 1) f[0] = loadScalar(p);
     else Vec<VT>::load(p, f);
 }
 
@@ -115,7 +148,7 @@ __device__ __forceinline__ void storeOut(void* out, bool out16, bool outVec, int
 
 template <typename VT, int VEC>
 __global__ void __launch_bounds__(kThreads)
-sparseGatherKernel(const VT* __restrict__ values, int64_t m, int64_t d,
+sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scales, int64_t m, int64_t d,
                    const void* __restrict__ indices, int idx32, const void* __restrict__ weights,
                    int w16, int64_t n, int64_t k, void* __restrict__ out, int out16, int outVec,
                    int32_t* __restrict__ errorFlag, int nch, int64_t slabs) {
@@ -145,6 +178,8 @@ sparseGatherKernel(const VT* __restrict__ values, int64_t m, int64_t d,
             if (myIdx < 0 || myIdx >= m) {
                 if (errorFlag) atomicOr(errorFlag, 1);
                 myIdx = -1;
+            } else if (scales) {
+                myW *= __ldg(scales + myIdx);   // quantized table: w * scale, then times the codes
             }
         }
         const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
@@ -189,7 +224,7 @@ sparseGatherKernel(const VT* __restrict__ values, int64_t m, int64_t d,
 }
 
 template <typename VT, int VEC>
-cudaError_t launchGather(const void* values, int64_t m, int64_t d, const void* indices, int idx32,
+cudaError_t launchGather(const void* values, const float* scales, int64_t m, int64_t d, const void* indices, int idx32,
                          const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
                          int outVec, int32_t* errorFlag, cudaStream_t stream) {
     int device = 0, sms = 0;
@@ -209,13 +244,13 @@ cudaError_t launchGather(const void* values, int64_t m, int64_t d, const void* i
     const int64_t blocks = (n * slabs + kWarps - 1) / kWarps;
     if (blocks > 0x7fffffffLL) return cudaErrorInvalidConfiguration;
     sparseGatherKernel<VT, VEC><<<(unsigned)blocks, kThreads, 0, stream>>>(
-        static_cast<const VT*>(values), m, d, indices, idx32, weights, w16, n, k, out, out16, outVec,
+        static_cast<const VT*>(values), scales, m, d, indices, idx32, weights, w16, n, k, out, out16, outVec,
         errorFlag, nch, slabs);
     return cudaGetLastError();
 }
 
 template <typename VT>
-cudaError_t dispatchVec(const void* values, int64_t m, int64_t d, const void* indices, int idx32,
+cudaError_t dispatchVec(const void* values, const float* scales, int64_t m, int64_t d, const void* indices, int idx32,
                         const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
                         int32_t* errorFlag, cudaStream_t stream) {
     constexpr int V = Vec<VT>::N;
@@ -223,10 +258,10 @@ cudaError_t dispatchVec(const void* values, int64_t m, int64_t d, const void* in
     if (vec) {
         const int outBytes = out16 ? 2 : 4;
         const int outVec = isAligned(out, (unsigned)(V * outBytes) > 16u ? 16u : (unsigned)(V * outBytes));
-        return launchGather<VT, V>(values, m, d, indices, idx32, weights, w16, n, k, out, out16,
+        return launchGather<VT, V>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16,
                                    outVec, errorFlag, stream);
     }
-    return launchGather<VT, 1>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, 0,
+    return launchGather<VT, 1>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, 0,
                                errorFlag, stream);
 }
 
@@ -239,6 +274,18 @@ extern "C" int msn_sparse_gather(const void* values, msn_dtype valueType, int64_
                                  msn_dtype outType, int32_t* errorFlag, cudaStream_t stream) {
     if (valueType != MSN_FLOAT32 && valueType != MSN_FLOAT16 && valueType != MSN_BFLOAT16)
         return MSN_ERR_UNSUPPORTED;
+    return msn_sparse_gather_scaled(values, valueType, nullptr, m, d, indices, indexType, weights, weightType, n, k,
+                                    out, outType, errorFlag, stream);
+}
+
+extern "C" int msn_sparse_gather_scaled(const void* values, msn_dtype valueType, const float* scales, int64_t m,
+                                        int64_t d, const void* indices, msn_dtype indexType, const void* weights,
+                                        msn_dtype weightType, int64_t n, int64_t k, void* out,
+                                        msn_dtype outType, int32_t* errorFlag, cudaStream_t stream) {
+    const bool quantized = valueType == MSN_INT8 || valueType == MSN_FLOAT8_E4M3;
+    if (!quantized && valueType != MSN_FLOAT32 && valueType != MSN_FLOAT16 && valueType != MSN_BFLOAT16)
+        return MSN_ERR_UNSUPPORTED;
+    if (quantized != (scales != nullptr)) return MSN_ERR_INVALID_ARGUMENT;
     if (indexType != MSN_INT64 && indexType != MSN_INT32) return MSN_ERR_UNSUPPORTED;
     if (weightType != MSN_FLOAT32 && weightType != MSN_FLOAT16) return MSN_ERR_UNSUPPORTED;
     if (outType != MSN_FLOAT32 && outType != MSN_FLOAT16) return MSN_ERR_UNSUPPORTED;
@@ -249,12 +296,16 @@ extern "C" int msn_sparse_gather(const void* values, msn_dtype valueType, int64_
     const int w16 = weightType == MSN_FLOAT16;
     const int out16 = outType == MSN_FLOAT16;
     cudaError_t err;
-    if (valueType == MSN_FLOAT32)
-        err = msn::dispatchVec<float>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    if (valueType == MSN_INT8)
+        err = msn::dispatchVec<int8_t>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    else if (valueType == MSN_FLOAT8_E4M3)
+        err = msn::dispatchVec<msn::E4m3Code>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+    else if (valueType == MSN_FLOAT32)
+        err = msn::dispatchVec<float>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
     else if (valueType == MSN_FLOAT16)
-        err = msn::dispatchVec<__half>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+        err = msn::dispatchVec<__half>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
     else
-        err = msn::dispatchVec<__nv_bfloat16>(values, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
+        err = msn::dispatchVec<__nv_bfloat16>(values, scales, m, d, indices, idx32, weights, w16, n, k, out, out16, errorFlag, stream);
     return err == cudaSuccess ? MSN_OK : MSN_ERR_LAUNCH;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cpu_isa.h"
 #include "half_float.h"
+#include "quant_rows.h"
 
 namespace msn {
 namespace {
@@ -178,6 +179,10 @@ void GatherRowsGeneric(const SparseGatherArgs& a, int64_t begin, int64_t end) {
 }  // namespace
 
 void SparseGatherRows(const SparseGatherArgs& args, int64_t row_begin, int64_t row_end) {
+  if (args.value_type == ValueType::kInt8 || args.value_type == ValueType::kFloat8E4M3) {
+    GatherQuantizedRows(args, row_begin, row_end);
+    return;
+  }
   static const auto gather = ActiveIsa() == Isa::kAvx2 ? &GatherRowsAvx2 : &GatherRowsGeneric;
   gather(args, row_begin, row_end);
 }

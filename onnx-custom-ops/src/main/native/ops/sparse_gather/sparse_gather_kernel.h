@@ -6,7 +6,8 @@
 
 namespace msn {
 
-enum class ValueType { kFloat32, kFloat16, kBfloat16 };
+// kInt8 and kFloat8E4M3: per-row quantized tables with float32 scales (quant_rows.h).
+enum class ValueType { kFloat32, kFloat16, kBfloat16, kInt8, kFloat8E4M3 };
 enum class WeightType { kFloat32, kFloat16 };
 
 struct SparseGatherArgs {
@@ -18,6 +19,7 @@ struct SparseGatherArgs {
   WeightType weight_type = WeightType::kFloat32;
   int64_t k = 0;
   float* out = nullptr;  // [N, D]
+  const float* scales = nullptr;  // [M], quantized tables only: row r is scales[r] * code
 };
 
 // out[n, :] = sum_m weights[n, m] * values[indices[n, m], :] for n in [row_begin, row_end).

@@ -464,6 +464,87 @@ void runSgCase(const SgCase& c) {
     }
 }
 
+// E4M3FN written from the format (bias 7, 3 mantissa bits, subnormals m * 2^-9), for the reference.
+double e4m3Reference(unsigned c) {
+    const int e = (c >> 3) & 15, m = c & 7;
+    const double v = e == 0 ? m / 512.0 : (1.0 + m / 8.0) * std::ldexp(1.0, e - 7);
+    return (c & 0x80) ? -v : v;
+}
+
+// A quantized table (int8 or fp8 codes, float32 scales; one zero row of scale 0) against a float64
+// reference: out = sum_j (w_j * scale_i) * code_i.
+void runSgQuantCase(msn_dtype vt, int64_t n, int64_t m, int64_t d, int64_t k, int misalign) {
+    ++gCases;
+    Rng rng(freshSeed());
+    std::vector<unsigned char> codes((size_t)(m * d + misalign));
+    std::vector<float> scales((size_t)m), w((size_t)(n * k));
+    std::vector<int64_t> idx((size_t)(n * k));
+    for (size_t i = 0; i < codes.size(); ++i) {
+        unsigned c;
+        do c = (unsigned)(rng.next() & 0xff);
+        while (vt == MSN_INT8 ? c == 0x80 : (c & 0x7f) == 0x7f);
+        codes[i] = (unsigned char)c;
+    }
+    for (int64_t r = 0; r < m; ++r) scales[r] = (float)(std::fabs(rng.normal()) * 0.01);
+    scales[0] = 0.0f;
+    std::fill(codes.begin() + misalign, codes.begin() + misalign + d, (unsigned char)0);
+    for (int64_t j = 0; j < n * k; ++j) {
+        idx[j] = (int64_t)(rng.next() % (uint64_t)m);
+        w[j] = (float)rng.uniform();
+    }
+    DevBuf dV(codes.size()), dS(scales.size() * 4), dI(idx.size() * 8), dW(w.size() * 4), dO((size_t)(n * d) * 4);
+    CK(cudaMemcpy(dV.p, codes.data(), codes.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dS.p, scales.data(), dS.bytes, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dI.p, idx.data(), dI.bytes, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dW.p, w.data(), dW.bytes, cudaMemcpyHostToDevice));
+    const int st = msn_sparse_gather_scaled(dV.as<unsigned char>() + misalign, vt, dS.as<float>(), m, d, dI.p,
+                                            MSN_INT64, dW.p, MSN_FLOAT32, n, k, dO.p, MSN_FLOAT32, nullptr, 0);
+    CK(cudaDeviceSynchronize());
+    std::vector<float> out((size_t)(n * d));
+    CK(cudaMemcpy(out.data(), dO.p, dO.bytes, cudaMemcpyDeviceToHost));
+    int64_t bad = 0;
+    for (int64_t q = 0; q < n && st == MSN_OK; ++q)
+        for (int64_t x = 0; x < d; ++x) {
+            double ref = 0, mag = 0;
+            for (int64_t j = 0; j < k; ++j) {
+                const int64_t r = idx[q * k + j];
+                const unsigned c = codes[misalign + r * d + x];
+                const double code = vt == MSN_INT8 ? (double)(int8_t)c : e4m3Reference(c);
+                const double t = (double)w[q * k + j] * scales[r] * code;
+                ref += t;
+                mag += std::fabs(t);
+            }
+            if (std::fabs(out[q * d + x] - ref) > 1e-30 + 3.0 * k * 0x1p-24 * mag) ++bad;
+        }
+    if (st != MSN_OK || bad) {
+        ++gFailures;
+        std::printf("FAIL quantized gather %s n=%lld m=%lld d=%lld k=%lld misalign=%d: status %d, %lld bad\n",
+                    vt == MSN_INT8 ? "int8" : "fp8", (long long)n, (long long)m, (long long)d, (long long)k,
+                    misalign, st, (long long)bad);
+    }
+}
+
+void sgQuantSuite() {
+    for (msn_dtype vt : {MSN_INT8, MSN_FLOAT8_E4M3}) {
+        runSgQuantCase(vt, 1000, 65536, 768, 32, 0);
+        runSgQuantCase(vt, 7, 5000, 64, 32, 0);
+        runSgQuantCase(vt, 257, 3000, 100, 16, 0);   // d not a multiple of 16: one code per load
+        runSgQuantCase(vt, 300, 2000, 768, 32, 3);   // misaligned codes
+    }
+    ++gCases;   // a quantized table needs scales; a float table takes none
+    DevBuf v(64), i(64), w(64), o(64), sc(64);
+    const int a = msn_sparse_gather_scaled(v.p, MSN_INT8, nullptr, 1, 1, i.p, MSN_INT64, w.p, MSN_FLOAT32, 1, 1, o.p,
+                                           MSN_FLOAT32, nullptr, 0);
+    const int b = msn_sparse_gather_scaled(v.p, MSN_FLOAT32, sc.as<float>(), 1, 1, i.p, MSN_INT64, w.p, MSN_FLOAT32,
+                                           1, 1, o.p, MSN_FLOAT32, nullptr, 0);
+    const int c = msn_sparse_gather(v.p, MSN_INT8, 1, 1, i.p, MSN_INT64, w.p, MSN_FLOAT32, 1, 1, o.p, MSN_FLOAT32,
+                                    nullptr, 0);
+    if (a != MSN_ERR_INVALID_ARGUMENT || b != MSN_ERR_INVALID_ARGUMENT || c != MSN_ERR_UNSUPPORTED) {
+        ++gFailures;
+        std::printf("FAIL quantized gather status checks: %d %d %d\n", a, b, c);
+    }
+}
+
 void sgSuite(bool quick) {
     const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, BF16 = MSN_BFLOAT16, I64 = MSN_INT64,
                     I32 = MSN_INT32;
@@ -494,6 +575,7 @@ void sgSuite(bool quick) {
         ++gFailures;
         std::printf("FAIL gather status checks: %d %d %d\n", a, b, d);
     }
+    sgQuantSuite();
 }
 
 #include "msn_layer_cases.cuh"

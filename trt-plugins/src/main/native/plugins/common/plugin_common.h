@@ -32,6 +32,8 @@ inline bool toKernelType(DataType t, msn_dtype& out) noexcept {
     case DataType::kBF16: out = MSN_BFLOAT16; return true;
     case DataType::kINT32: out = MSN_INT32; return true;
     case DataType::kINT64: out = MSN_INT64; return true;
+    case DataType::kINT8: out = MSN_INT8; return true;
+    case DataType::kFP8: out = MSN_FLOAT8_E4M3; return true;
     default: return false;
     }
 }

@@ -24,7 +24,10 @@
 //                  void* const* outputs, void* workspace, CudaStream stream) noexcept;
 //   const PluginFieldCollection* getFieldsToSerialize() noexcept override;
 // and may override the defaulted build virtuals (getTimingCacheID, getMetadataString, ...).
-// Each hook gets kNbInputs inputs and kNbOutputs outputs behind non-null pointers.
+// Each hook gets kNbInputs inputs and kNbOutputs outputs behind non-null pointers. A plugin with
+// optional trailing inputs also declares `static constexpr int32_t kMinNbInputs` (< kNbInputs)
+// and `void setNbInputs(int32_t) const noexcept`, which the glue calls with the count before each
+// hook that TensorRT tells it (enqueue follows onShapeChange, which does).
 //
 // Only ever overriding (never declaring new virtuals in) the derived class keeps every vtable
 // TensorRT reads as msn_trt_abi.h declares it; test/plugin_abi_test.cpp checks it slot by slot.
@@ -36,9 +39,20 @@
 
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 namespace msn {
 namespace trt {
+
+// kMinNbInputs when the plugin declares it, else kNbInputs (no optional inputs).
+template <class D, class = void>
+struct MinNbInputs {
+    static constexpr int32_t value = D::kNbInputs;
+};
+template <class D>
+struct MinNbInputs<D, std::void_t<decltype(D::kMinNbInputs)>> {
+    static constexpr int32_t value = D::kMinNbInputs;
+};
 
 template <class Derived>
 class PluginGlue : public PluginV3, public PluginV3OneCore, public PluginV3OneBuild, public PluginV3OneRuntime {
@@ -65,22 +79,26 @@ public:
     int32_t configurePlugin(const DynamicPluginTensorDesc* in, int32_t nbInputs, const DynamicPluginTensorDesc* out,
                             int32_t nbOutputs) noexcept final {
         if (in == nullptr || out == nullptr || !counts(nbInputs, nbOutputs)) return -1;
+        noteInputs(nbInputs);
         return self().configure(in, out);
     }
     int32_t getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, const DataType* inputTypes,
                                int32_t nbInputs) const noexcept final {
         if (outputTypes == nullptr || inputTypes == nullptr || !counts(nbInputs, nbOutputs)) return -1;
+        noteInputs(nbInputs);
         return self().outputTypes(outputTypes, inputTypes);
     }
     int32_t getOutputShapes(const DimsExprs* inputs, int32_t nbInputs, const DimsExprs*, int32_t, DimsExprs* outputs,
                             int32_t nbOutputs, ExprBuilder& exprBuilder) noexcept final {
         if (inputs == nullptr || outputs == nullptr || !counts(nbInputs, nbOutputs)) return -1;
+        noteInputs(nbInputs);
         return self().outputShapes(inputs, outputs, exprBuilder);
     }
     bool supportsFormatCombination(int32_t pos, const DynamicPluginTensorDesc* inOut, int32_t nbInputs,
                                    int32_t nbOutputs) noexcept final {
         if (inOut == nullptr || !counts(nbInputs, nbOutputs) || pos < 0 || pos >= nbInputs + nbOutputs) return false;
         if (inOut[pos].desc.format != TensorFormat::kLINEAR) return false;
+        noteInputs(nbInputs);
         return self().supportsType(pos, inOut);
     }
     int32_t getNbOutputs() const noexcept final { return Derived::kNbOutputs; }
@@ -89,6 +107,7 @@ public:
     int32_t onShapeChange(const PluginTensorDesc* in, int32_t nbInputs, const PluginTensorDesc* out,
                           int32_t nbOutputs) noexcept final {
         if (in == nullptr || out == nullptr || !counts(nbInputs, nbOutputs)) return -1;
+        noteInputs(nbInputs);
         return self().shapeChange(in, out);
     }
     int32_t enqueue(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
@@ -106,7 +125,11 @@ protected:
 
 private:
     static bool counts(int32_t nbInputs, int32_t nbOutputs) noexcept {
-        return nbInputs == Derived::kNbInputs && nbOutputs == Derived::kNbOutputs;
+        return nbInputs >= MinNbInputs<Derived>::value && nbInputs <= Derived::kNbInputs &&
+               nbOutputs == Derived::kNbOutputs;
+    }
+    void noteInputs(int32_t nbInputs) const noexcept {
+        if constexpr (MinNbInputs<Derived>::value != Derived::kNbInputs) self().setNbInputs(nbInputs);
     }
     Derived& self() noexcept { return static_cast<Derived&>(*this); }
     const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }

@@ -8,7 +8,10 @@ namespace msn {
 namespace trt {
 
 namespace {
-bool isValueType(DataType t) { return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16; }
+bool isQuantizedType(DataType t) { return t == DataType::kINT8 || t == DataType::kFP8; }
+bool isValueType(DataType t) {
+    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16 || isQuantizedType(t);
+}
 
 // values [M, D]; indices and weights alike [..., K]. Unknown (-1) extents pass.
 bool checkShapes(const Dims64& values, const Dims64& indices, const Dims64& weights) {
@@ -22,11 +25,24 @@ bool checkShapes(const Dims64& values, const Dims64& indices, const Dims64& weig
 
 SparseGatherPlugin::SparseGatherPlugin() noexcept : mFields{0, nullptr} {}
 
-SparseGatherPlugin::SparseGatherPlugin(const SparseGatherPlugin&) noexcept : SparseGatherPlugin() {}
+SparseGatherPlugin::SparseGatherPlugin(const SparseGatherPlugin& other) noexcept : SparseGatherPlugin() {
+    mNbInputs = other.mNbInputs;
+}
+
+namespace {
+// scales [M]: one per row of values [M, D]. Unknown (-1) extents pass.
+bool checkScales(const Dims64& values, const Dims64& scales) {
+    return scales.nbDims == 1 && (scales.d[0] < 0 || values.d[0] < 0 || scales.d[0] == values.d[0]);
+}
+} // namespace
 
 int32_t SparseGatherPlugin::configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].desc.dims, in[1].desc.dims, in[2].desc.dims)) {
         reportError(kName, "expected values [M, D], indices [..., K], weights [..., K]");
+        return -1;
+    }
+    if (scaled() && !checkScales(in[0].desc.dims, in[3].desc.dims)) {
+        reportError(kName, "input 'scales' must be [M], one float32 per row of 'values' [M, D]");
         return -1;
     }
     return 0;
@@ -34,7 +50,11 @@ int32_t SparseGatherPlugin::configure(const DynamicPluginTensorDesc* in, const D
 
 int32_t SparseGatherPlugin::outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept {
     if (!isValueType(inTypes[0]) || !isFloatOrHalf(inTypes[2])) {
-        reportError(kName, "values must be float32/float16/bfloat16 and weights float32/float16");
+        reportError(kName, "values must be float32/float16/bfloat16/int8/fp8 and weights float32/float16");
+        return -1;
+    }
+    if (isQuantizedType(inTypes[0]) != scaled() || (scaled() && inTypes[3] != DataType::kFLOAT)) {
+        reportError(kName, "an int8/fp8 'values' table needs the 4th input 'scales' (float32 [M]), a float one none");
         return -1;
     }
     outTypes[0] = inTypes[2];   // out: the weights' type
@@ -54,16 +74,23 @@ int32_t SparseGatherPlugin::outputShapes(const DimsExprs* inputs, DimsExprs* out
 bool SparseGatherPlugin::supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept {
     const DataType t = inOut[pos].desc.type;
     switch (pos) {
-    case 0: return isValueType(t);
+    case 0: return isValueType(t) && isQuantizedType(t) == scaled();
     case 1: return t == DataType::kINT64;
     case 2: return isFloatOrHalf(t);
-    default: return t == inOut[2].desc.type;   // out, in the weights' type
+    case 3:
+        if (scaled()) return t == DataType::kFLOAT;   // scales
+        return t == inOut[2].desc.type;             // out, in the weights' type
+    default: return t == inOut[2].desc.type;       // out, in the weights' type
     }
 }
 
 int32_t SparseGatherPlugin::shapeChange(const PluginTensorDesc* in, const PluginTensorDesc*) noexcept {
     if (!checkShapes(in[0].dims, in[1].dims, in[2].dims)) {
         reportError(kName, "expected values [M, D], indices [..., K], weights [..., K]");
+        return -1;
+    }
+    if (scaled() && !checkScales(in[0].dims, in[3].dims)) {
+        reportError(kName, "input 'scales' must be [M], one float32 per row of 'values' [M, D]");
         return -1;
     }
     return 0;
@@ -84,8 +111,9 @@ int32_t SparseGatherPlugin::launch(const PluginTensorDesc* inputDesc, const Plug
         return -1;
     }
     // Out-of-range indices contribute zero; no flag is kept (nobody would read it here).
-    const int status = msn_sparse_gather(inputs[0], valueType, m, d, inputs[1], indexType, inputs[2], weightType, n, k,
-                                         outputs[0], outType, nullptr, stream);
+    const float* scales = scaled() ? static_cast<const float*>(inputs[3]) : nullptr;
+    const int status = msn_sparse_gather_scaled(inputs[0], valueType, scales, m, d, inputs[1], indexType, inputs[2],
+                                                weightType, n, k, outputs[0], outType, nullptr, stream);
     if (status != MSN_OK) {
         reportError(kName, msn_status_string(status));
         return -1;

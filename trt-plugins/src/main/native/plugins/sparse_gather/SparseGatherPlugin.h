@@ -9,14 +9,16 @@
 namespace msn {
 namespace trt {
 
-// Inputs: 0 values [M, D] (float32, float16 or bfloat16), 1 indices [..., K] (int64),
-// 2 weights [..., K] (float32 or float16). Output: 0 out [..., D] (the weights' type).
+// Inputs: 0 values [M, D] (float32, float16 or bfloat16; or a quantized table: int8 or fp8
+// E4M3FN codes), 1 indices [..., K] (int64), 2 weights [..., K] (float32 or float16), and with a
+// quantized table only, 3 scales [M] (float32). Output: 0 out [..., D] (the weights' type).
 // No attributes. Leading dimensions of indices/weights are flattened into N rows.
 class SparseGatherPlugin final : public PluginGlue<SparseGatherPlugin> {
 public:
     using Spec = op_table::SparseGather;
     static constexpr const char* kName = Spec::kName;
     static constexpr int32_t kNbInputs = Spec::kNumInputs;
+    static constexpr int32_t kMinNbInputs = Spec::kNumRequiredInputs;   // scales only with a quantized table
     static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
 
     SparseGatherPlugin() noexcept;
@@ -40,7 +42,11 @@ private:
     int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
                    void* const* outputs, void* workspace, CudaStream stream) noexcept;
 
+    void setNbInputs(int32_t n) const noexcept { mNbInputs = n; }
+    bool scaled() const noexcept { return mNbInputs == 4; }
+
     PluginFieldCollection mFields;   // empty: nothing to serialize
+    mutable int32_t mNbInputs = 3;   // 3, or 4 with scales (PluginGlue tells it)
 };
 
 class SparseGatherCreator final : public CreatorGlue<SparseGatherPlugin> {

@@ -249,6 +249,41 @@ void testPkm(void* creator) {
     destroy(plugin);
 }
 
+// A quantized table (int8 / fp8 codes) comes with a 4th input, scales float32 [M]; a float table
+// never does.
+void testGatherQuantized(void* build) {
+    DataType out[1] = {DataType::kBOOL};
+    DataType q8[4] = {DataType::kINT8, DataType::kINT64, DataType::kFLOAT, DataType::kFLOAT};
+    DataType qf8[4] = {DataType::kFP8, DataType::kINT64, DataType::kHALF, DataType::kFLOAT};
+    DataType halfScales[4] = {DataType::kINT8, DataType::kINT64, DataType::kFLOAT, DataType::kHALF};
+    DataType floatTable[4] = {DataType::kFLOAT, DataType::kINT64, DataType::kFLOAT, DataType::kFLOAT};
+    CHECK(call<int32_t>(build, kBuildOutputTypes, out, 1, (const DataType*)q8, 4) == 0 && out[0] == DataType::kFLOAT);
+    CHECK(call<int32_t>(build, kBuildOutputTypes, out, 1, (const DataType*)qf8, 4) == 0 && out[0] == DataType::kHALF);
+    CHECK(call<int32_t>(build, kBuildOutputTypes, out, 1, (const DataType*)halfScales, 4) != 0);
+    CHECK(call<int32_t>(build, kBuildOutputTypes, out, 1, (const DataType*)floatTable, 4) != 0);
+    CHECK(call<int32_t>(build, kBuildOutputTypes, out, 1, (const DataType*)q8, 3) != 0);   // no scales
+
+    std::vector<DynamicPluginTensorDesc> io = {ddesc(dims({65536, 768}), DataType::kINT8),
+                                               ddesc(dims({-1, 32}), DataType::kINT64),
+                                               ddesc(dims({-1, 32}), DataType::kFLOAT),
+                                               ddesc(dims({65536}), DataType::kFLOAT),
+                                               ddesc(dims({-1, 768}), DataType::kFLOAT)};
+    for (int pos = 0; pos < 5; ++pos) CHECK(supports(build, pos, io, 4));
+    io[0].desc.type = DataType::kFP8;
+    CHECK(supports(build, 0, io, 4));
+    io[0].desc.type = DataType::kFLOAT;   // a float table takes no scales
+    CHECK(!supports(build, 0, io, 4));
+    io[0].desc.type = DataType::kINT8;
+    io[3].desc.type = DataType::kHALF;    // scales are float32
+    CHECK(!supports(build, 3, io, 4));
+    io[3].desc.type = DataType::kFLOAT;
+    CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)io.data(), 4,
+                        (const DynamicPluginTensorDesc*)io.data() + 4, 1) == 0);
+    io[3] = ddesc(dims({100}), DataType::kFLOAT);   // scales of the wrong length
+    CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)io.data(), 4,
+                        (const DynamicPluginTensorDesc*)io.data() + 4, 1) != 0);
+}
+
 void testGather(void* creator) {
     const PluginFieldCollection* names = call<const PluginFieldCollection*>(creator, kCreatorFields);
     CHECK(names != nullptr && names->nbFields == 0);
@@ -299,6 +334,8 @@ void testGather(void* creator) {
     io[2] = ddesc(dims({-1, 16}), DataType::kFLOAT);   // weights shaped unlike indices
     CHECK(call<int32_t>(build, kBuildConfigure, (const DynamicPluginTensorDesc*)io.data(), 3,
                         (const DynamicPluginTensorDesc*)io.data() + 3, 1) != 0);
+
+    testGatherQuantized(build);
 
     const PluginFieldCollection* ser = call<const PluginFieldCollection*>(runtime, kRtSerialize);
     CHECK(ser != nullptr && ser->nbFields == 0);

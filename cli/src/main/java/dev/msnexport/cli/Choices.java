@@ -16,11 +16,16 @@ import picocli.CommandLine;
 final class Choices {
   private Choices() {}
 
-  /** Storage type of the value tables (export, pipeline). */
+  /**
+   * Storage type of the value tables (export, pipeline); int8 and fp8 (E4M3FN) are quantized per
+   * row with float32 scales (docs/model-contract.md).
+   */
   enum ValuesDtype {
     fp32,
     fp16,
-    bf16
+    bf16,
+    int8,
+    fp8
   }
 
   /** Whether weights go to a separate model.data file (export). */

@@ -33,7 +33,8 @@ final class ExportCommand implements Callable<Integer> {
       description =
           "Storage type of the value tables: ${COMPLETION-CANDIDATES} (default: the profile's"
               + " values_dtype, of --profile or else of the built-in profile whose model the"
-              + " checkpoint is; fp32 for any other checkpoint).")
+              + " checkpoint is; fp32 for any other checkpoint); int8 and fp8 (E4M3FN) are"
+              + " quantized per row with float32 scales.")
   Choices.ValuesDtype valuesDtype;
 
   @Option(
@@ -134,7 +135,7 @@ final class ExportCommand implements Callable<Integer> {
       Choices.ExternalData externalData,
       boolean retrievalOutputs,
       String profile) {
-    DType dt = DType.parseFloat(valuesDtype.name());
+    DType dt = DType.parseValues(valuesDtype.name());
     MsnOnnxExporter.ExternalData ext =
         MsnOnnxExporter.ExternalData.valueOf(externalData.name().toUpperCase(Locale.ROOT));
     return new MsnOnnxExporter.Options(dt, ext, retrievalOutputs, profile);

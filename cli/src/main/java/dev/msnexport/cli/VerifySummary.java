@@ -109,6 +109,9 @@ final class VerifySummary {
       System.out.println("  note: " + note);
     }
     printMarkedOutputs(r);
+    if (r.quantization() != null) {
+      r.quantization().lines().forEach(System.out::println);
+    }
     if (r.memory_health() != null) {
       r.memory_health().lines().forEach(System.out::println);
     }

@@ -34,16 +34,16 @@ class ChoiceOptionsTest {
     String model = tmp.resolve("no-model").toString();
     String[][] cases = {
       {
-        "export --checkpoint CK --out OUT --values-dtype int8",
+        "export --checkpoint CK --out OUT --values-dtype int4",
         "--values-dtype",
-        "[fp32, fp16, bf16]"
+        "[fp32, fp16, bf16, int8, fp8]"
       },
       {
         "export --checkpoint CK --out OUT --external-data sometimes",
         "--external-data",
         "[auto, always, never]"
       },
-      {"pipeline --out OUT --values-dtype fp8", "--values-dtype", "[fp32, fp16, bf16]"},
+      {"pipeline --out OUT --values-dtype fp4", "--values-dtype", "[fp32, fp16, bf16, int8, fp8]"},
       {"build --model OUT --precision fp64", "--precision", "[fp32, fp16]"},
       {"build --model OUT --graph custm", "--graph", "[custom, reference]"},
       {"verify --model OUT --precision int8", "--precision", "[fp32, fp16]"},
@@ -85,7 +85,8 @@ class ChoiceOptionsTest {
 
   @Test
   void completionOffersTheChoicesAndTheBackendAndProfileNames() {
-    assertEquals(List.of("fp32", "fp16", "bf16"), candidates("export", "--values-dtype"));
+    assertEquals(
+        List.of("fp32", "fp16", "bf16", "int8", "fp8"), candidates("export", "--values-dtype"));
     assertEquals(List.of("auto", "always", "never"), candidates("export", "--external-data"));
     assertEquals(List.of("fp32", "fp16"), candidates("build", "--precision"));
     assertEquals(List.of("custom", "reference"), candidates("build", "--graph"));

@@ -15,7 +15,9 @@ public enum ElementType {
   BOOL("bool", 9),
   FLOAT16("float16", 10),
   FLOAT64("float64", 11),
-  BFLOAT16("bfloat16", 16);
+  BFLOAT16("bfloat16", 16),
+  /** OCP FP8 E4M3FN (no infinity), the codes of fp8 quantized value tables. */
+  FLOAT8E4M3FN("float8e4m3fn", 17);
 
   private final String jsonName;
   private final int onnxCode;

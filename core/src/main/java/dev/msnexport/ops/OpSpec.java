@@ -15,8 +15,24 @@ public record OpSpec(
     List<Output> outputs,
     List<Attribute> attributes) {
 
-  /** An input: its name, the element types it accepts, its rank, and whether it may be omitted. */
-  public record Input(String name, List<ElementType> types, int rank, boolean optional) {}
+  /**
+   * An input: its name, the element types it accepts, its rank, whether it may be omitted, and for
+   * an optional input the rule of when a node gives it ({@code givenWhen}; null: the node may or
+   * may not).
+   */
+  public record Input(
+      String name, List<ElementType> types, int rank, boolean optional, GivenWhen givenWhen) {
+    public Input(String name, List<ElementType> types, int rank, boolean optional) {
+      this(name, types, rank, optional, null);
+    }
+  }
+
+  /**
+   * ops.json's {@code givenWhen} of an optional input: the node gives it exactly when input {@code
+   * input} has one of {@code types} (SparseGather's {@code scales}: with an int8 or float8e4m3fn
+   * table, and only then).
+   */
+  public record GivenWhen(String input, List<ElementType> types) {}
 
   /**
    * An output: its name, its element type rule ({@code "same:INPUT"}: the type of input INPUT, or a
@@ -80,6 +96,20 @@ public record OpSpec(
       n++;
     }
     return n;
+  }
+
+  /**
+   * Whether a node whose inputs have the element types {@code inputTypes} (in table order) gives
+   * input {@code index}: required inputs always; an optional one with {@link GivenWhen} exactly
+   * when its rule holds; any other optional one may be given (true).
+   */
+  public boolean gives(int index, List<ElementType> inputTypes) {
+    Input in = inputs.get(index);
+    if (!in.optional() || in.givenWhen() == null) {
+      return true;
+    }
+    int other = inputIndex(in.givenWhen().input());
+    return in.givenWhen().types().contains(inputTypes.get(other));
   }
 
   /**

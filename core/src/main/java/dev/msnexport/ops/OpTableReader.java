@@ -99,7 +99,7 @@ final class OpTableReader {
   private static OpSpec.Input input(JsonNode n, String op) {
     String name = text(n, "name", op + " input");
     String where = op + " input '" + name + "'";
-    keys(n, where, "name", "types", "rank", "optional");
+    keys(n, where, "name", "types", "rank", "optional", "givenWhen");
     List<ElementType> types = new ArrayList<>();
     for (JsonNode t : array(n, "types", where)) {
       types.add(elementType(t.asText(), where));
@@ -108,7 +108,24 @@ final class OpTableReader {
       throw new IllegalArgumentException(where + ": types is empty");
     }
     boolean optional = n.has("optional") && bool(n, "optional", where);
-    return new OpSpec.Input(name, List.copyOf(types), rank(n, where), optional);
+    OpSpec.GivenWhen when = n.has("givenWhen") ? givenWhen(n.get("givenWhen"), where) : null;
+    if (when != null && !optional) {
+      throw new IllegalArgumentException(where + ": givenWhen is for optional inputs only");
+    }
+    return new OpSpec.Input(name, List.copyOf(types), rank(n, where), optional, when);
+  }
+
+  private static OpSpec.GivenWhen givenWhen(JsonNode n, String input) {
+    String where = input + " givenWhen";
+    keys(n, where, "input", "types");
+    List<ElementType> types = new ArrayList<>();
+    for (JsonNode t : array(n, "types", where)) {
+      types.add(elementType(t.asText(), where));
+    }
+    if (types.isEmpty()) {
+      throw new IllegalArgumentException(where + ": types is empty");
+    }
+    return new OpSpec.GivenWhen(text(n, "input", where), List.copyOf(types));
   }
 
   private static OpSpec.Output output(JsonNode n, String op) {
@@ -185,6 +202,24 @@ final class OpTableReader {
         throw new IllegalArgumentException(
             where + ": required input '" + spec.inputs().get(i).name() + "' after an optional one");
       }
+      checkGivenWhen(spec, spec.inputs().get(i), where);
+    }
+  }
+
+  /** givenWhen names a required input and only types that input accepts. */
+  private static void checkGivenWhen(OpSpec spec, OpSpec.Input in, String where) {
+    OpSpec.GivenWhen w = in.givenWhen();
+    if (w == null) {
+      return;
+    }
+    int other = spec.inputIndex(w.input());
+    String at = where + " input '" + in.name() + "' givenWhen";
+    if (other < 0 || other >= spec.requiredInputs()) {
+      throw new IllegalArgumentException(at + ": '" + w.input() + "' is no required input");
+    }
+    if (!spec.inputs().get(other).types().containsAll(w.types())) {
+      throw new IllegalArgumentException(
+          at + ": types " + w.types() + " are not all types of input '" + w.input() + "'");
     }
   }
 

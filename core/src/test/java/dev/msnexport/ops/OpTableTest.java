@@ -49,7 +49,16 @@ class OpTableTest {
     assertEquals(7, pkm.outputOnnxType(1, List.of(10, 10)));
     OpSpec gather = t.op(OpTable.SPARSE_GATHER);
     assertEquals(3, gather.requiredInputs());
+    assertEquals(
+        List.of("values", "indices", "weights", "scales"),
+        gather.inputs().stream().map(OpSpec.Input::name).toList());
     assertEquals(1, gather.outputOnnxType(0, List.of(10, 7, 10)));
+    // quantized tables: int8 / float8e4m3fn values come with float32 scales, and only they
+    assertTrue(gather.inputs().get(0).types().contains(ElementType.FLOAT8E4M3FN));
+    List<ElementType> int8 =
+        List.of(ElementType.INT8, ElementType.INT64, ElementType.FLOAT32, ElementType.FLOAT32);
+    assertTrue(gather.gives(3, int8));
+    assertFalse(gather.gives(3, List.of(ElementType.BFLOAT16, int8.get(1), int8.get(2))));
     OpSpec layer = t.op(OpTable.MSN_LAYER);
     assertEquals(
         List.of(
@@ -94,7 +103,15 @@ class OpTableTest {
     assertEquals(t.op("my_op"), t.byName("MyOp").orElseThrow());
     assertEquals(List.of("a", "b"), op.attribute("g").values());
     assertEquals(List.of(), op.attribute("k").values());
+    assertTrue(op.gives(1, List.of(ElementType.FLOAT32)), "optional without givenWhen: may");
+    OpSpec when = parse(MINIMAL.replace("\"optional\": true", GIVEN_WHEN)).op("my_op");
+    assertTrue(when.gives(1, List.of(ElementType.FLOAT16)));
+    assertFalse(when.gives(1, List.of(ElementType.FLOAT32)));
+    assertTrue(when.gives(0, List.of(ElementType.FLOAT32)), "a required input is always given");
   }
+
+  private static final String GIVEN_WHEN =
+      "\"optional\": true, \"givenWhen\": {\"input\": \"x\", \"types\": [\"float16\"]}";
 
   @Test
   void badTablesAreRefusedNamingTheField() {
@@ -117,6 +134,17 @@ class OpTableTest {
             "\"optional\": true",
             "\"optional\": true}, {\"name\": \"z\", \"types\": [\"int64\"], \"rank\": 1"),
         "required input 'z' after an optional one");
+    assertRefused(
+        MINIMAL.replace("\"optional\": true", GIVEN_WHEN.replace("\"x\"", "\"q\"")),
+        "input 'y' givenWhen",
+        "'q' is no required input");
+    assertRefused(
+        MINIMAL.replace("\"optional\": true", GIVEN_WHEN.replace("float16", "int8")),
+        "input 'y' givenWhen",
+        "not all types of input 'x'");
+    assertRefused(
+        MINIMAL.replace("\"optional\": true", GIVEN_WHEN.replace("true", "false")),
+        "givenWhen is for optional inputs only");
     assertThrows(IllegalArgumentException.class, () -> OpTable.standard().op("nope"));
   }
 

@@ -28,7 +28,7 @@ import java.util.TreeMap;
  *     one file-system root, else absolute ({@link #checkpointPath}); null when not recorded
  * @param checkpointSha256 that checkpoint's SHA-256; null when not recorded
  * @param config the model's config
- * @param valuesDtype the value tables' storage type (fp32, fp16, bf16); fp32 when absent
+ * @param valuesDtype the value tables' storage type (fp32, fp16, bf16, int8, fp8); fp32 when absent
  * @param externalData the external data file shared by both graphs; null when the weights are
  *     inside the graphs
  * @param retrievalOutputs whether the graphs also output every MSN layer's slots and weights; false
@@ -120,7 +120,7 @@ public record ExportManifest(
     }
     m.config().validate(where);
     try {
-      DType.parseFloat(m.valuesDtype());
+      DType.parseValues(m.valuesDtype());
     } catch (IllegalArgumentException e) {
       throw new BadInputException(where + ": field 'values_dtype': " + e.getMessage(), e);
     }

@@ -22,6 +22,8 @@ final class OnnxGraphs {
   static final int DOUBLE = TensorProto.DataType.DOUBLE_VALUE;
   static final int INT32 = TensorProto.DataType.INT32_VALUE;
   static final int INT64 = TensorProto.DataType.INT64_VALUE;
+  static final int INT8 = TensorProto.DataType.INT8_VALUE;
+  static final int FLOAT8E4M3FN = TensorProto.DataType.FLOAT8E4M3FN_VALUE;
 
   private OnnxGraphs() {}
 
@@ -31,6 +33,11 @@ final class OnnxGraphs {
 
     Graph input(String name, int elemType, Object... dims) {
       graph.addInput(valueInfo(name, elemType, dims));
+      return this;
+    }
+
+    Graph initializer(TensorProto t) {
+      graph.addInitializer(t);
       return this;
     }
 

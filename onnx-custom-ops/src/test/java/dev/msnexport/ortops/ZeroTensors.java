@@ -22,6 +22,7 @@ final class ZeroTensors {
     return OnnxTensor.createTensor(OrtRunner.ENV, buf, shape, java);
   }
 
+  /** The Java tensor type, or null for a type ONNX Runtime's Java API cannot create. */
   static OnnxJavaType javaType(ElementType type) {
     return switch (type) {
       case FLOAT32 -> OnnxJavaType.FLOAT;
@@ -33,6 +34,7 @@ final class ZeroTensors {
       case INT8 -> OnnxJavaType.INT8;
       case UINT8 -> OnnxJavaType.UINT8;
       case BOOL -> OnnxJavaType.BOOL;
+      case FLOAT8E4M3FN -> null; // no ONNX Runtime Java type: a graph initializer instead
     };
   }
 }

@@ -161,7 +161,8 @@ public final class EngineBuilder {
       long t0,
       EngineMetadata.OnnxInfo onnx,
       PluginLibrary.Located plugins,
-      boolean stronglyTyped) {}
+      boolean stronglyTyped,
+      boolean quantizedTables) {}
 
   private EngineBuilder() {}
 
@@ -182,18 +183,21 @@ public final class EngineBuilder {
     // never committed: closing deletes the fp16 variant
     try (AtomicFiles.Batch scratch = new AtomicFiles.Batch()) {
       Path variant = stronglyTypedVariant(r, scratch);
+      // int8/fp8 value tables (QuantizedTables): strongly typed at any precision
+      boolean quantized = QuantizedTables.in(r.onnx());
+      boolean stronglyTyped = variant != null || quantized;
       INetworkDefinition network =
           NetworkFromOnnx.parse(
               builder,
               variant != null ? variant : r.onnx(),
               r.onnx(),
               r.graph(),
-              variant != null,
+              stronglyTyped,
               plugins,
               log);
       try {
-        return compile(
-            r, builder, network, new Context(t0, onnxInfo, plugins, variant != null), log);
+        Context c = new Context(t0, onnxInfo, plugins, stronglyTyped, quantized);
+        return compile(r, builder, network, c, log);
       } finally {
         TrtObjects.delete(network);
       }
@@ -241,7 +245,7 @@ public final class EngineBuilder {
     try {
       EngineMetadata.InputInfo input =
           BuilderConfigs.addBatchProfile(builder, config, network, r.batch());
-      precision(r, config, network, c.stronglyTyped(), log);
+      precision(r, config, network, c, log);
       BuilderConfigs.common(config, r.optimizationLevel());
       cacheIn = BuilderConfigs.timingCache(config, r.timingCache());
       logStart(r, input, cacheIn != null, log);
@@ -288,14 +292,17 @@ public final class EngineBuilder {
     }
   }
 
-  /** The precision steps: strongly typed fp16 (no flag), weakly typed fp16 with pins, or fp32. */
+  /**
+   * The precision steps: strongly typed (fp16, or int8/fp8 value tables; no flag), weakly typed
+   * fp16 with pins, or fp32.
+   */
   private static void precision(
-      Request r,
-      IBuilderConfig config,
-      INetworkDefinition network,
-      boolean stronglyTyped,
-      PrintStream log) {
-    if (stronglyTyped) {
+      Request r, IBuilderConfig config, INetworkDefinition network, Context c, PrintStream log) {
+    if (c.quantizedTables() && r.precision() != Precision.FP16) {
+      log.printf(
+          Locale.ROOT,
+          "build: strongly typed (int8/fp8 value tables): the graph's types as they are%n");
+    } else if (c.stronglyTyped()) {
       log.printf(
           Locale.ROOT,
           "build: fp16, strongly typed: FFN products and task heads in fp16, SparseGather reading an fp16 value "

@@ -5,13 +5,15 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.health.MemoryHealth;
+import dev.msnexport.verifier.quant.QuantizationReport;
 import java.util.List;
 
 /**
  * The result of {@code msn-export verify}; its JSON form (schema {@value #SCHEMA}) is documented in
  * verifier/README.md. Keys are stable: tools may rely on them. {@code marked_outputs} (only with
  * {@code --mark-outputs}) and {@code memory_health} (absent when no checkpoint was at hand or it
- * was not asked for) are optional and never affect {@code pass}.
+ * was not asked for) are optional and never affect {@code pass}; {@code quantization} (int8/fp8
+ * exports only) fails the report when a gathered vector exceeds its rounding bound.
  */
 @JsonPropertyOrder({
   "schema",
@@ -25,7 +27,8 @@ import java.util.List;
   "backends",
   "comparisons",
   "marked_outputs",
-  "memory_health"
+  "memory_health",
+  "quantization"
 })
 public record VerifyReport(
     String schema,
@@ -39,7 +42,8 @@ public record VerifyReport(
     List<BackendRun> backends,
     List<Comparison> comparisons,
     @JsonInclude(JsonInclude.Include.NON_NULL) List<MarkedOutput> marked_outputs,
-    @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health,
+    @JsonInclude(JsonInclude.Include.NON_NULL) QuantizationReport quantization) {
   public static final String SCHEMA = "msn-export.verify/3";
 
   /**
@@ -74,30 +78,32 @@ public record VerifyReport(
         backends,
         comparisons,
         null,
+        null,
         null);
   }
 
   /** The same report with the memory health of the checkpoint (null: none). */
   public VerifyReport withMemoryHealth(MemoryHealth.Report health) {
-    return new VerifyReport(
-        schema,
-        tool_version,
-        model,
-        profile,
-        values_dtype,
-        batch,
-        seed,
-        pass,
-        backends,
-        comparisons,
-        marked_outputs,
-        health);
+    return with(pass, marked_outputs, health, quantization);
   }
 
   /**
    * The same report with the comparisons of marked intermediate tensors (null: none were marked).
    */
   public VerifyReport withMarkedOutputs(List<MarkedOutput> marked) {
+    return with(pass, marked, memory_health, quantization);
+  }
+
+  /**
+   * The same report with the quantization check of an int8/fp8 export (null: none); a check that
+   * fails makes the report fail.
+   */
+  public VerifyReport withQuantization(QuantizationReport q) {
+    return with(pass && (q == null || q.pass()), marked_outputs, memory_health, q);
+  }
+
+  private VerifyReport with(
+      boolean pass, List<MarkedOutput> marked, MemoryHealth.Report health, QuantizationReport q) {
     return new VerifyReport(
         schema,
         tool_version,
@@ -110,7 +116,8 @@ public record VerifyReport(
         backends,
         comparisons,
         marked,
-        memory_health);
+        health,
+        q);
   }
 
   /** One backend's run: status ok, error (it failed) or unavailable (optional and absent). */

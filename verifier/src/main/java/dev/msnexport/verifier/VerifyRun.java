@@ -13,6 +13,7 @@ import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
 import dev.msnexport.verifier.io.PolygraphyJson;
+import dev.msnexport.verifier.quant.QuantizationStep;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -24,8 +25,9 @@ import java.util.function.Consumer;
 /**
  * Runs a {@link VerifyRequest}: opens the export, its profile and the backends ({@link Backends}),
  * feeds them the same inputs (seeded random ones, or a golden file's), compares every pair ({@link
- * Verifier}) and adds the checkpoint's memory health. Warnings go to {@code warn}, progress lines
- * to the request's log.
+ * Verifier}) and adds the checkpoint's memory health and, for an int8/fp8 export, the quantization
+ * check ({@link QuantizationStep}). Warnings go to {@code warn}, progress lines to the request's
+ * log.
  */
 public final class VerifyRun {
   private VerifyRun() {}
@@ -77,7 +79,15 @@ public final class VerifyRun {
       if (q.saveGolden() != null) {
         saveGolden(q, inputs, outputs, g, m.checkpointSha256());
       }
-      return r.withMemoryHealth(memoryHealth(m, opened.checkpoint(), q, warn));
+      return r.withMemoryHealth(memoryHealth(m, opened.checkpoint(), q, warn))
+          .withQuantization(
+              QuantizationStep.run(
+                  m,
+                  opened.backends(),
+                  opened.checkpoint(),
+                  q.open().checkpoint(),
+                  q.open().nameMap(),
+                  inputs));
     } catch (BackendException e) {
       throw new BadInputException(e.getMessage(), e);
     }

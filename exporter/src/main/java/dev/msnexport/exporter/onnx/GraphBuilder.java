@@ -102,6 +102,14 @@ final class GraphBuilder {
     return constant(TensorProto.DataType.FLOAT_VALUE, new long[0], b.array());
   }
 
+  String floatTensor(long[] dims, float[] values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putFloat(v);
+    }
+    return constant(TensorProto.DataType.FLOAT_VALUE, dims, b.array());
+  }
+
   String scalarInt64(long v) {
     return int64Tensor(new long[0], new long[] {v});
   }

@@ -14,6 +14,7 @@ import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.ExportManifest;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.progress.Progress;
+import dev.msnexport.exporter.quant.RowQuantizer;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
@@ -181,10 +182,7 @@ public final class MsnOnnxExporter {
     if (opts.scoringSplitK() < 1 || opts.scoringSplitK() > 64) {
       throw new BadInputException("--scoring-split-k must be 1..64, got " + opts.scoringSplitK());
     }
-    if (!opts.valuesDtype().isFloating() || opts.valuesDtype() == DType.F64) {
-      throw new BadInputException(
-          "--values-dtype must be fp32, fp16 or bf16, got " + opts.valuesDtype().cliName());
-    }
+    QuantizedValues.checkOptions(opts.valuesDtype(), opts.fuseMsnLayer());
     return new MsnOnnxExporter(ckpt, opts).run(outDir, progress);
   }
 
@@ -266,8 +264,12 @@ public final class MsnOnnxExporter {
     float[] buf = new float[1 << 16];
     for (TensorView t : ckpt.tensors().values()) {
       DType as = t.name().endsWith(".values") ? opts.valuesDtype() : DType.F32;
-      if (t.dtype() == as || t.dtype().size() == 2 && as != DType.F16) {
-        continue; // the same type, or fp16/bf16 into a wider range: every finite value stays finite
+      if (t.dtype() == as
+          || t.dtype().size() == 2 && as != DType.F16
+          || RowQuantizer.isQuantized(as)) {
+        // the same type, fp16/bf16 into a wider range, or a quantized table (its float32 scale
+        // spans every finite float32): every finite value stays finite
+        continue;
       }
       for (long i = 0; i < t.numel(); i += buf.length) {
         int n = (int) Math.min(buf.length, t.numel() - i);
@@ -528,14 +530,15 @@ public final class MsnOnnxExporter {
 
   private RetrievalGraph.Shape retrievalShape() {
     return new RetrievalGraph.Shape(
-        c.S(), c.k(), c.T(), c.slots(), c.perTokenMemory(), opts.valuesDtype() != DType.F32);
+        c.S(), c.k(), c.T(), c.slots(), c.perTokenMemory(), opts.valuesDtype());
   }
 
   /** Returns {v [B,T,D] float, slots [B,T,k] int64, weights [B,T,k]}. */
   private String[] retrievalReference(GraphBuilder g, int l, String x) {
     String[] ab = scores(g, l, x);
+    String[] table = values(g, l, false);
     return RetrievalGraph.reference(
-        g, ab[0], ab[1], values(g, l), retrievalShape(), opts.retrievalOutputs());
+        g, ab[0], ab[1], table[0], table[1], retrievalShape(), opts.retrievalOutputs());
   }
 
   private String[] retrievalCustom(GraphBuilder g, int l, String x) {
@@ -543,7 +546,8 @@ public final class MsnOnnxExporter {
     String flat = g.int64s(-1, c.S());
     String a = g.op("Reshape", List.of(ab[0], flat));
     String b = g.op("Reshape", List.of(ab[1], flat));
-    String[] r = RetrievalGraph.custom(g, a, b, values(g, l), retrievalShape());
+    String[] table = values(g, l, true);
+    String[] r = RetrievalGraph.custom(g, a, b, table[0], table[1], retrievalShape());
     String v = g.op("Reshape", List.of(r[0], g.int64s(-1, c.T(), c.D())));
     if (!opts.retrievalOutputs()) {
       return new String[] {v, null, null};
@@ -566,7 +570,7 @@ public final class MsnOnnxExporter {
             weight(g, p + "query_norm_col.bias", false),
             foldedKeys(g, l, "row", true),
             foldedKeys(g, l, "col", true),
-            values(g, l));
+            values(g, l, true)[0]);
     return FusedMsnLayer.emit(g, x, in, c);
   }
 
@@ -717,9 +721,20 @@ public final class MsnOnnxExporter {
     return out;
   }
 
-  /** The value table, in the requested storage type, streamed from the checkpoint. */
-  private String values(GraphBuilder g, int l) {
+  /**
+   * The value table, in the requested storage type, streamed from the checkpoint: {table, scales}
+   * (scales null unless quantized; a quantized table as the custom or the reference graph reads
+   * it).
+   */
+  private String[] values(GraphBuilder g, int l, boolean custom) {
     String name = "blocks." + l + ".msn.values";
+    if (RowQuantizer.isQuantized(opts.valuesDtype())) {
+      TensorProto[] q =
+          QuantizedValues.of(weights, store, ckpt, name, c.valueRows(), c.D(), opts.valuesDtype());
+      g.initializer(custom ? q[0] : QuantizedTable.referenceView(q[0]));
+      g.initializer(q[1]);
+      return new String[] {q[0].getName(), q[1].getName()};
+    }
     TensorProto t =
         weights.computeIfAbsent(
             name,
@@ -747,7 +762,7 @@ public final class MsnOnnxExporter {
               return store.add(k, as, dims, src, bytes);
             });
     g.initializer(t);
-    return t.getName();
+    return new String[] {t.getName(), null};
   }
 
   static ByteBuffer le(int bytes) {

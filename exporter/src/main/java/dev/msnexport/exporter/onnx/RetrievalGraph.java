@@ -5,6 +5,7 @@ import static dev.msnexport.exporter.onnx.GraphBuilder.attrInt;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.msnexport.exporter.quant.RowQuantizer;
 import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.ops.OpTable;
 import java.util.List;
@@ -24,17 +25,30 @@ public final class RetrievalGraph {
    * @param T tokens (per-token tables only)
    * @param slots rows per table ({@code S*S})
    * @param perToken one table per token, stacked as {@code [T*n, D]}
-   * @param castValues the table is fp16/bf16 and gathered rows need a cast to float (reference)
+   * @param valuesDtype storage type of the table: fp32, fp16/bf16 (gathered rows are cast to float
+   *     in the reference graph), or int8/fp8 (quantized: {@code scales} beside it, see {@link
+   *     QuantizedTable})
    */
-  public record Shape(int S, int k, int T, long slots, boolean perToken, boolean castValues) {}
+  public record Shape(int S, int k, int T, long slots, boolean perToken, DType valuesDtype) {
+    boolean quantized() {
+      return RowQuantizer.isQuantized(valuesDtype);
+    }
+  }
 
   /**
    * Standard ops on rank-3 scores {@code [B, T, S]}: returns {v [B,T,D], slots [B,T,k], weights
    * [B,T,k]}. Each half's top-k is re-ordered by ascending index so that the flattened k*k grid is
    * in slot order: TopK's lower-position-first rule then is the contract's lower-slot-first rule.
+   * {@code scales}: the per-row scales of a quantized table (else null).
    */
   static String[] reference(
-      GraphBuilder g, String a, String b, String values, Shape s, boolean identityOutputs) {
+      GraphBuilder g,
+      String a,
+      String b,
+      String values,
+      String scales,
+      Shape s,
+      boolean identityOutputs) {
     String kk = g.int64s(s.k());
     String[] sortedA = topkByIndex(g, a, kk);
     String[] sortedB = topkByIndex(g, b, kk);
@@ -69,10 +83,17 @@ public final class RetrievalGraph {
     String w = g.op("Softmax", List.of(top[0]), attrInt("axis", -1));
     String rows = s.perToken() ? g.op("Add", List.of(slots, tokenOffsets(g, s))) : slots;
     String gathered = g.op("Gather", List.of(values, rows), attrInt("axis", 0)); // [B,T,k,D]
-    if (s.castValues()) {
+    String rowWeights = w;
+    if (s.quantized()) {
+      gathered = QuantizedTable.decodeGathered(g, gathered, s.valuesDtype());
+      // w_m * scale_m first ([B,T,k]), then times the decoded rows
+      String sc = g.op("Gather", List.of(scales, rows), attrInt("axis", 0));
+      rowWeights = g.op("Mul", List.of(w, sc));
+    } else if (s.valuesDtype() != DType.F32) {
       gathered = g.op("Cast", List.of(gathered), attrInt("to", TensorProto.DataType.FLOAT_VALUE));
     }
-    String weighted = g.op("Mul", List.of(gathered, g.op("Unsqueeze", List.of(w, g.int64s(-1)))));
+    String weighted =
+        g.op("Mul", List.of(gathered, g.op("Unsqueeze", List.of(rowWeights, g.int64s(-1)))));
     String v = g.op("ReduceSum", List.of(weighted, g.int64s(2)), attrInt("keepdims", 0));
     if (identityOutputs) {
       slots = g.op("Identity", List.of(slots));
@@ -111,8 +132,12 @@ public final class RetrievalGraph {
     return new String[] {vals, idx};
   }
 
-  /** The custom ops on {@code [N, S]} scores: returns {v [N,D], slots [N,k], weights [N,k]}. */
-  static String[] custom(GraphBuilder g, String a, String b, String values, Shape s) {
+  /**
+   * The custom ops on {@code [N, S]} scores: returns {v [N,D], slots [N,k], weights [N,k]}. A
+   * quantized table's {@code scales} are SparseGather's fourth input (else null).
+   */
+  static String[] custom(
+      GraphBuilder g, String a, String b, String values, String scales, Shape s) {
     String[] r = CustomOpNode.emit(g, OpTable.PKM_RETRIEVAL, List.of(a, b), Map.of("k", s.k()));
     String w = r[0];
     String slots = r[1];
@@ -124,7 +149,8 @@ public final class RetrievalGraph {
               "Reshape",
               List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
     }
-    String v = CustomOpNode.emit(g, OpTable.SPARSE_GATHER, List.of(values, rows, w), Map.of())[0];
+    List<String> in = scales == null ? List.of(values, rows, w) : List.of(values, rows, w, scales);
+    String v = CustomOpNode.emit(g, OpTable.SPARSE_GATHER, in, Map.of())[0];
     return new String[] {v, slots, w};
   }
 
@@ -140,29 +166,39 @@ public final class RetrievalGraph {
   /**
    * One retrieval layer as a model, for benchmarks: inputs {@code row_scores} and {@code
    * col_scores} float {@code [N, S]}, output {@code out} float {@code [N, D]}; the table {@code
-   * values [S*S, D]} is an initializer in {@code valuesDtype}.
+   * values [S*S, D]} is an initializer in {@code valuesDtype} (int8/fp8: quantized by {@link
+   * RowQuantizer}, with {@code values.scales} beside it).
    */
   public static ModelProto layerModel(
       int S, int k, int D, float[] values, DType valuesDtype, boolean custom) {
     GraphBuilder g = new GraphBuilder(custom ? "msn_layer_custom" : "msn_layer_reference");
     g.input("row_scores", TensorProto.DataType.FLOAT_VALUE, "N", S);
     g.input("col_scores", TensorProto.DataType.FLOAT_VALUE, "N", S);
-    TensorProto table;
+    String scales = null;
     try (TensorStore store = TensorStore.embedded()) {
-      table = store.addFloats("values", new long[] {(long) S * S, D}, values, valuesDtype);
+      long[] dims = {(long) S * S, D};
+      if (RowQuantizer.isQuantized(valuesDtype)) {
+        TensorProto[] q = QuantizedTable.add(store, "values", dims, values, valuesDtype);
+        g.initializer(custom ? q[0] : QuantizedTable.referenceView(q[0]));
+        g.initializer(q[1]);
+        scales = q[1].getName();
+      } else {
+        g.initializer(store.addFloats("values", dims, values, valuesDtype));
+      }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    g.initializer(table);
-    Shape shape = new Shape(S, k, 1, (long) S * S, false, valuesDtype != DType.F32);
+    Shape shape = new Shape(S, k, 1, (long) S * S, false, valuesDtype);
     String out;
     if (custom) {
-      out = custom(g, "row_scores", "col_scores", "values", shape)[0];
+      out = custom(g, "row_scores", "col_scores", "values", scales, shape)[0];
     } else {
       String a = g.op("Reshape", List.of("row_scores", g.int64s(1, -1, S)));
       String b = g.op("Reshape", List.of("col_scores", g.int64s(1, -1, S)));
       out =
-          g.op("Reshape", List.of(reference(g, a, b, "values", shape, false)[0], g.int64s(-1, D)));
+          g.op(
+              "Reshape",
+              List.of(reference(g, a, b, "values", scales, shape, false)[0], g.int64s(-1, D)));
     }
     g.renameOutput(out, "out");
     g.output("out", TensorProto.DataType.FLOAT_VALUE, "N", D);

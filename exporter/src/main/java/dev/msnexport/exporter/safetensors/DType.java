@@ -17,7 +17,12 @@ public enum DType {
   I16("I16", 2, 5, false),
   I8("I8", 1, 3, false),
   U8("U8", 1, 2, false),
-  BOOL("BOOL", 1, 9, false);
+  BOOL("BOOL", 1, 9, false),
+  /**
+   * OCP FP8 E4M3FN (ONNX FLOAT8E4M3FN): a storage type of quantized value tables only; not a
+   * checkpoint type (not {@link #isFloating()}).
+   */
+  F8_E4M3("F8_E4M3", 1, 17, false);
 
   private final String safetensorsName;
   private final int size;
@@ -56,6 +61,18 @@ public enum DType {
     return Arrays.stream(values()).filter(d -> d.onnxCode == code).findFirst();
   }
 
+  /**
+   * Parses a value-table storage type: {@link #parseFloat}'s, or int8 ({@link #I8}) and fp8 ({@link
+   * #F8_E4M3}), the per-row quantized tables of docs/model-contract.md.
+   */
+  public static DType parseValues(String s) {
+    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      case "int8", "i8" -> I8;
+      case "fp8", "f8_e4m3", "float8e4m3fn" -> F8_E4M3;
+      default -> parseFloat(s);
+    };
+  }
+
   /** Parses the CLI spelling: fp32, fp16, bf16 (or the safetensors names). */
   public static DType parseFloat(String s) {
     return switch (s.toLowerCase(java.util.Locale.ROOT)) {
@@ -73,6 +90,8 @@ public enum DType {
       case F32 -> "fp32";
       case F16 -> "fp16";
       case BF16 -> "bf16";
+      case I8 -> "int8";
+      case F8_E4M3 -> "fp8";
       default -> safetensorsName.toLowerCase(java.util.Locale.ROOT);
     };
   }
@@ -140,5 +159,47 @@ public enum DType {
     }
     int rounding = 0x7fff + ((bits >>> 16) & 1);
     return (short) ((bits + rounding) >>> 16);
+  }
+
+  /** FP8 E4M3FN to float32 (exact); codes 0x7f and 0xff are NaN (E4M3FN has no infinity). */
+  public static float e4m3ToFloat(byte code) {
+    int b = code & 0xff;
+    int exp = (b >>> 3) & 0xf;
+    int mant = b & 0x7;
+    float v;
+    if (exp == 0xf && mant == 0x7) {
+      v = Float.NaN;
+    } else if (exp == 0) {
+      v = mant * 0x1p-9f; // subnormal: mant * 2^-9
+    } else {
+      v = Math.scalb(1 + mant / 8f, exp - 7);
+    }
+    return (b & 0x80) != 0 ? -v : v;
+  }
+
+  /**
+   * {@code x} to FP8 E4M3FN, round to nearest, ties to even; magnitudes past the largest finite
+   * value (448) saturate to +-448; NaN is refused (E4M3FN's NaN is no value a table may hold).
+   */
+  public static byte floatToE4m3(double x) {
+    if (Double.isNaN(x)) {
+      throw new IllegalArgumentException("NaN has no FP8 E4M3FN value");
+    }
+    int sign = (Double.doubleToRawLongBits(x) < 0) ? 0x80 : 0;
+    double a = Math.min(Math.abs(x), 448);
+    int code;
+    if (a < 0x1p-6) { // subnormal grid: multiples of 2^-9; 8 * 2^-9 is the smallest normal (code 8)
+      code = (int) Math.rint(a * 0x1p9);
+    } else {
+      int e = Math.getExponent(a); // a in [2^e, 2^(e+1)), e in [-6, 8]
+      int m = (int) Math.rint((Math.scalb(a, -e) - 1) * 8); // 0..8, ties to even
+      if (m == 8) {
+        e += 1;
+        m = 0;
+      }
+      code = ((e + 7) << 3) | m;
+      code = Math.min(code, 0x7e); // rounding up past 448 would give the NaN code: saturate
+    }
+    return (byte) (sign | code);
   }
 }

@@ -142,6 +142,7 @@ public final class TensorView {
       case I16 -> s.getShort(o);
       case I8 -> s.get(o);
       case U8, BOOL -> s.get(o) & 0xff;
+      case F8_E4M3 -> DType.e4m3ToFloat(s.get(o));
     };
   }
 

@@ -2,6 +2,7 @@ package dev.msnexport.verifier.backend;
 
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.names.NameMap;
+import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.Precision;
 import dev.msnexport.verifier.ExportedModel;
@@ -72,7 +73,8 @@ public final class Backends {
           if (ckpt == null) {
             ckpt = m.openCheckpoint(o.checkpoint(), o.nameMap());
           }
-          opened.add(new GoldenBackend(ckpt, m.retrievalOutputs()));
+          opened.add(
+              new GoldenBackend(ckpt, m.retrievalOutputs(), DType.parseValues(m.valuesDtype())));
         } else {
           opened.add(open(spec, m, p, o));
         }

@@ -3,6 +3,7 @@ package dev.msnexport.verifier.backend;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
+import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.verifier.golden.GoldenModel;
 import java.util.LinkedHashMap;
@@ -28,7 +29,15 @@ public final class GoldenBackend implements Backend {
    *     as an export made with them has (without, the outputs are the tasks only, like the graphs')
    */
   public GoldenBackend(Checkpoint ckpt, boolean retrievalOutputs) {
-    this.model = new GoldenModel(ckpt);
+    this(ckpt, retrievalOutputs, DType.F32);
+  }
+
+  /**
+   * As above, computing as an export of value type {@code valuesDtype} does: an int8/fp8 table
+   * dequantized by the exporter's rule ({@link GoldenModel#GoldenModel(Checkpoint, DType)}).
+   */
+  public GoldenBackend(Checkpoint ckpt, boolean retrievalOutputs, DType valuesDtype) {
+    this.model = new GoldenModel(ckpt, valuesDtype);
     this.retrievalOutputs = retrievalOutputs;
   }
 

@@ -5,6 +5,7 @@ import static dev.msnexport.verifier.golden.MathFunctions.layerNorm;
 import static dev.msnexport.verifier.golden.MathFunctions.sigmoid;
 
 import dev.msnexport.exporter.checkpoint.Checkpoint;
+import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.ModelConfig;
 import java.util.LinkedHashMap;
@@ -39,10 +40,28 @@ public final class GoldenModel {
     }
   }
 
-  /** Task outputs ({@code [B]} each, in task order) and retrieval per MSN layer. */
-  public record Result(Map<String, double[]> outputs, Map<Integer, LayerRetrieval> retrieval) {}
+  /**
+   * Task outputs ({@code [B]} each, in task order), retrieval per MSN layer, and for an int8/fp8
+   * table the quantization error of the gathered vectors per MSN layer (else empty).
+   */
+  public record Result(
+      Map<String, double[]> outputs,
+      Map<Integer, LayerRetrieval> retrieval,
+      Map<Integer, GatherError> gatherErrors) {}
 
+  private final DType valuesDtype;
+
+  /** The model with the checkpoint's value tables as they are. */
   public GoldenModel(Checkpoint ckpt) {
+    this(ckpt, DType.F32);
+  }
+
+  /**
+   * The model as an export of value type {@code valuesDtype} computes it: an int8/fp8 table is
+   * dequantized by the exporter's rule; other types read the checkpoint's values as they are.
+   */
+  public GoldenModel(Checkpoint ckpt, DType valuesDtype) {
+    this.valuesDtype = valuesDtype;
     this.ckpt = ckpt;
     this.c = ckpt.config();
     for (Map.Entry<String, TensorView> e : ckpt.tensors().entrySet()) {
@@ -77,11 +96,12 @@ public final class GoldenModel {
       x[i] = tokens[i];
     }
     Map<Integer, LayerRetrieval> retrieval = new LinkedHashMap<>();
+    GatherRows rows = new GatherRows(D, valuesDtype);
     for (int l = 0; l < c.L(); l++) {
       String p = "blocks." + l + ".";
       x = tokenMixing(x, batch, p);
       if (c.isMsnLayer(l)) {
-        retrieval.put(l, memory(x, batch, l));
+        retrieval.put(l, memory(x, batch, l, rows));
       }
       x = ffn(x, batch, p);
     }
@@ -115,7 +135,7 @@ public final class GoldenModel {
       }
       outputs.put(task, out);
     }
-    return new Result(outputs, retrieval);
+    return new Result(outputs, retrieval, rows.errors());
   }
 
   /** RankMixer mixing: token t's chunk j becomes token j's chunk t; then x = LN(x + mix(x)). */
@@ -143,7 +163,7 @@ public final class GoldenModel {
     return out;
   }
 
-  private LayerRetrieval memory(double[] x, int batch, int l) {
+  private LayerRetrieval memory(double[] x, int batch, int l, GatherRows rows) {
     String p = "blocks." + l + ".msn.";
     int T = c.T();
     int D = c.D();
@@ -160,7 +180,6 @@ public final class GoldenModel {
     double[] rowScores = new double[queries * S];
     double[] colScores = new double[queries * S];
     TensorView values = ckpt.tensor(p + "values");
-    float[] row = new float[D];
     double[] q = new double[2 * dk];
     for (int n = 0; n < queries; n++) {
       int xo = n * D;
@@ -207,16 +226,15 @@ public final class GoldenModel {
       }
       double[] v = new double[D];
       int t = n % T;
+      rows.begin();
       for (int m = 0; m < k; m++) {
         weights[n * k + m] /= sum;
         long slot = candSlot[best[m]];
         slots[n * k + m] = slot;
         long tableRow = c.perTokenMemory() ? (long) t * c.slots() + slot : slot;
-        values.readFloats(tableRow * D, row, 0, D);
-        for (int d = 0; d < D; d++) {
-          v[d] += weights[n * k + m] * row[d];
-        }
+        rows.add(values, tableRow, weights[n * k + m], v);
       }
+      rows.end(l, v);
       for (int d = 0; d < D; d++) {
         double a =
             switch (c.gate()) {

@@ -378,6 +378,45 @@ class BadInputMatrixTest {
     }
   }
 
+  static Stream<Arguments> badQuantizedTables() {
+    final int i8 = ai.onnx.proto.OnnxMl.TensorProto.DataType.INT8_VALUE;
+    final int f8 = ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT8E4M3FN_VALUE;
+    byte[] ok = {1, 2, 3, 4, 5, 6, 7, 8};
+    byte[] minus128 = ok.clone();
+    minus128[5] = (byte) 0x80;
+    byte[] nanCode = ok.clone();
+    nanCode[5] = (byte) 0xff;
+    return Stream.of(
+        // name, type, codes [4, 2], scales, what the message names
+        Arguments.of("nan-scale", i8, ok, new float[] {1, Float.NaN, 1, 1}, "'scales'"),
+        Arguments.of("negative-scale", f8, ok, new float[] {1, 1, -2, 1}, "'scales'"),
+        Arguments.of("zero-scale-nonzero-row", i8, ok, new float[] {1, 0, 1, 1}, "scale 0"),
+        Arguments.of("short-scales", i8, ok, new float[] {1, 1, 1}, "'scales'"),
+        Arguments.of("code-minus-128", i8, minus128, new float[] {1, 1, 1, 1}, "-128"),
+        Arguments.of("fp8-nan-code", f8, nanCode, new float[] {1, 1, 1, 1}, "NaN"),
+        Arguments.of("missing-scales", i8, ok, null, "'scales'"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badQuantizedTables")
+  void aBadQuantizedTableIsABackendErrorNamingTheTensor(
+      String name, int type, byte[] codes, float[] scales, String names) throws IOException {
+    assumeTrue(
+        nativeOpsPresent(),
+        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    Path g = HandMadeGraphs.quantizedSparseGather(tmp, "q-" + name, type, 4, 2, codes, scales);
+    try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
+      Map<String, HostTensor> in =
+          Map.of(
+              "indices",
+              HostTensor.ofInts("indices", new long[] {1, 1}, new long[] {0}),
+              "weights",
+              HostTensor.ofFloats("weights", new long[] {1, 1}, new float[] {1f}));
+      BackendException e = assertThrows(BackendException.class, () -> b.infer(in));
+      assertTrue(e.getMessage().contains(names), e.getMessage());
+    }
+  }
+
   @Test
   void referenceGatherRefusesAnIndexPastTheTableAndWrapsANegativeOne() throws IOException {
     Path g = HandMadeGraphs.gather(tmp, 8, 4);

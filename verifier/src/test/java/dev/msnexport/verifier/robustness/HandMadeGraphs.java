@@ -92,16 +92,7 @@ final class HandMadeGraphs {
    * d]}.
    */
   static Path sparseGather(Path dir, int m, int d) throws IOException {
-    NodeProto node =
-        NodeProto.newBuilder()
-            .setOpType("SparseGather")
-            .setDomain("msn")
-            .setName("gather")
-            .addInput("values")
-            .addInput("indices")
-            .addInput("weights")
-            .addOutput("out")
-            .build();
+    NodeProto node = sparseGatherNode().build();
     GraphProto g =
         GraphProto.newBuilder()
             .setName("sparse_gather")
@@ -112,6 +103,56 @@ final class HandMadeGraphs {
             .addOutput(value("out", FLOAT, "N", d))
             .build();
     return write(dir.resolve("sparse-gather-m" + m + ".onnx"), g, true);
+  }
+
+  /**
+   * {@code msn::SparseGather(values [m, d] (constant codes of ONNX type valueType), indices,
+   * weights, scales [scales.length] (constant float32; null: no 4th input))}, the table as given (a
+   * quantized table may be tampered with here, as no export would write it).
+   */
+  static Path quantizedSparseGather(
+      Path dir, String name, int valueType, int m, int d, byte[] codes, float[] scales)
+      throws IOException {
+    NodeProto.Builder node = sparseGatherNode();
+    GraphProto.Builder g =
+        GraphProto.newBuilder()
+            .setName("quantized_sparse_gather")
+            .addInitializer(
+                TensorProto.newBuilder()
+                    .setName("values")
+                    .setDataType(valueType)
+                    .addDims(m)
+                    .addDims(d)
+                    .setRawData(ByteString.copyFrom(codes)))
+            .addInput(value("indices", INT64, "N", "K"))
+            .addInput(value("weights", FLOAT, "N", "K"))
+            .addOutput(value("out", FLOAT, "N", d));
+    if (scales != null) {
+      ByteBuffer b = ByteBuffer.allocate(scales.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (float f : scales) {
+        b.putFloat(f);
+      }
+      g.addInitializer(
+          TensorProto.newBuilder()
+              .setName("scales")
+              .setDataType(FLOAT)
+              .addDims(scales.length)
+              .setRawData(ByteString.copyFrom(b.array())));
+      node.addInput("scales");
+    }
+    return write(dir.resolve(name + ".onnx"), g.addNode(node).build(), true);
+  }
+
+  /** {@code msn::SparseGather(values, indices, weights) -> out}, node name {@code gather}. */
+  private static NodeProto.Builder sparseGatherNode() {
+    return NodeProto.newBuilder()
+        .setOpType("SparseGather")
+        .setDomain("msn")
+        .setName("gather")
+        .addInput("values")
+        .addInput("indices")
+        .addInput("weights")
+        .addOutput("out");
   }
 
   /**
