@@ -153,7 +153,7 @@ export_model() { # PROFILE -> $WORK/PROFILE/model
 
 step_tests() {
   local log=$OUT/tests.log classes=()
-  for c in EngineGpuTest FusedLayerGpuTest EngineMetadataTest HalfTest TimingTest TensorRtUnavailableTest; do
+  for c in EngineGpuTest FusedLayerGpuTest QuantizedEngineGpuTest EngineMetadataTest HalfTest TimingTest TensorRtUnavailableTest; do
     classes+=(--select-class "dev.msnexport.trt.$c")
   done
   classes+=(--select-class dev.msnexport.verifier.robustness.BadInputMatrixTest)
