@@ -55,7 +55,7 @@ project_jars() { # DIR: the project's jars, the cli and the trt-runtime test cla
     cp "$m"/target/"$m"-*-SNAPSHOT.jar "$dir"/ || return 1
   done
   cp cli/target/msn-export.jar "$dir"/ || return 1
-  ./mvnw -B -q -o -pl trt-runtime,verifier -Dexec.skip=true test-compile || return 1
+  ./mvnw -B -q -o -pl trt-runtime,verifier -am -Dexec.skip=true -Dfuzz.skip=true test-compile || return 1
   (cd trt-runtime/target/test-classes && jar cf "$dir/msn-trt-plugins-tests.jar" .) || return 1
   # the verifier's bad-input matrix (its trt rows run only where there is a GPU) and its helpers; no fixtures needed
   (cd verifier/target/test-classes && jar cf "$dir/msn-verifier-tests.jar" dev/msnexport/verifier/robustness) || return 1
