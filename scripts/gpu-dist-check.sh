@@ -126,7 +126,7 @@ step_trt() {
   local log=$OUT/trt.log
   run "trt: scripts/gpu-check.sh ${GPU_CHECK_STEPS:-tests verify}" "$log" env OUT="$OUT/gpu-check" MSN_TRT_JARS="$DIST/lib" \
     MSN_PROJECT_JARS="$FINAL/jars" LD_LIBRARY_PATH="$DIST/lib/native" MSN_GPU_WORK="$WORK/gpu-check" \
-    JAVA_TOOL_OPTIONS="-Dorg.bytedeco.javacpp.pathsFirst=true" bash scripts/gpu-check.sh ${GPU_CHECK_STEPS:-tests verify}
+    JAVA_TOOL_OPTIONS="-Dorg.bytedeco.javacpp.pathsFirst=true" JDK_JAVA_OPTIONS="-Xss16m" bash scripts/gpu-check.sh ${GPU_CHECK_STEPS:-tests verify}
   grep -vE '^(Picked up|----- summary)' "$OUT/gpu-check/summary.txt" 2>/dev/null | head -120 >>"$SUMMARY"
 }
 
