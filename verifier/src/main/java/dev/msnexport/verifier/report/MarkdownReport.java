@@ -268,12 +268,12 @@ public final class MarkdownReport {
         b,
         "| %s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n",
         BenchRows.host(r),
-        s -> s);
+        t -> t);
     List<Object[]> gpu = BenchRows.gpu(r);
     if (!gpu.isEmpty()) {
       b.append(
           "\n## GPU time (ms)\n\n| backend | batch | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
-      BenchRows.append(b, "| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", gpu, s -> s);
+      BenchRows.append(b, "| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", gpu, t -> t);
     }
     if (r.floors() != null && !r.floors().isEmpty()) {
       b.append(
