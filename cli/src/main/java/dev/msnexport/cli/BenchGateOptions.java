@@ -1,8 +1,8 @@
 package dev.msnexport.cli;
 
 import dev.msnexport.verifier.latency.BenchRequest;
-import dev.msnexport.verifier.latency.LatencyGate;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Bench's gates (a picocli mixin): baseline, limits, bootstrap, confirmation, drift correction. */
@@ -35,19 +35,7 @@ final class BenchGateOptions {
               + "block minima exceeds R (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
-  @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
-  @Option(
-      names = "--resamples",
-      defaultValue = "2000",
-      description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
-  int resamples;
-
-  @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
-  @Option(
-      names = "--confidence",
-      defaultValue = "0.95",
-      description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
-  double confidence;
+  @Mixin BootstrapOptions bootstrap;
 
   @Option(
       names = "--no-confirm",
@@ -67,9 +55,6 @@ final class BenchGateOptions {
   /** The limits (null: the profile's) and bootstrap of the gates; {@code seed} seeds it. */
   BenchRequest.Limits limits(long seed) {
     return new BenchRequest.Limits(
-        maxP99Ratio,
-        maxP99Regression,
-        !noDriftCorrection,
-        new LatencyGate.Settings(resamples, confidence, seed));
+        maxP99Ratio, maxP99Regression, !noDriftCorrection, bootstrap.settings(seed));
   }
 }

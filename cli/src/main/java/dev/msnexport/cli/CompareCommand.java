@@ -4,11 +4,11 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.verifier.Defaults;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
-import dev.msnexport.verifier.latency.LatencyGate;
 import dev.msnexport.verifier.report.SavedResults;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -46,19 +46,7 @@ final class CompareCommand implements Callable<Integer> {
           "Bench: fail when B's median of block minima exceeds A's by more than R (default: B's profile's, else 0.10).")
   Double maxP99Regression;
 
-  @Range(min = 1, max = OptionRanges.MAX_RESAMPLES)
-  @Option(
-      names = "--resamples",
-      defaultValue = "2000",
-      description = "Bootstrap resamples per gate (default: ${DEFAULT-VALUE}).")
-  int resamples;
-
-  @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true)
-  @Option(
-      names = "--confidence",
-      defaultValue = "0.95",
-      description = "Confidence of the bootstrap interval (default: ${DEFAULT-VALUE}).")
-  double confidence;
+  @Mixin BootstrapOptions bootstrap;
 
   @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
   @Option(
@@ -92,13 +80,7 @@ final class CompareCommand implements Callable<Integer> {
               ? maxP99Regression
               : Defaults.maxP99RegressionOfSaved(rb.profile());
       return CompareSummary.bench(
-          a,
-          b,
-          ra,
-          rb,
-          regression,
-          new LatencyGate.Settings(resamples, confidence, seed),
-          !noDriftCorrection);
+          a, b, ra, rb, regression, bootstrap.settings(seed), !noDriftCorrection);
     }
     if (VerifyReport.READABLE.contains(sa)) {
       return CompareSummary.verify(

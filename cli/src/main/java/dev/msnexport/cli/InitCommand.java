@@ -59,7 +59,7 @@ final class InitCommand implements Callable<Integer> {
         p.defaultValuesDtype(),
         s,
         bytes / 1e6 / Math.max(s, 1e-9),
-        ExportCommand.peakHeapBytes() / 1048576.0,
+        ExportRun.peakHeapBytes() / 1048576.0,
         Runtime.getRuntime().maxMemory() / 1048576.0);
     return ExitCodes.OK;
   }
@@ -75,5 +75,19 @@ final class InitCommand implements Callable<Integer> {
       SyntheticCheckpoint.write(p.model(), out, seed, DType.F32, values, bar);
     }
     return bytes;
+  }
+
+  /**
+   * Pipeline's synthetic checkpoint of {@code p}: written to {@code workDir/checkpoint} with a
+   * progress bar and one line on standard output; returns its directory.
+   */
+  static Path synthetic(Profile p, Path workDir, long seed) {
+    Path ckpt = workDir.resolve("checkpoint");
+    long t0 = System.nanoTime();
+    write(p, ckpt, seed, false);
+    System.out.printf(
+        "init: %s checkpoint (seed %d) -> %s in %.1f s%n",
+        p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
+    return ckpt;
   }
 }

@@ -2,7 +2,9 @@ package dev.msnexport.cli;
 
 import dev.msnexport.exporter.names.NameMap;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * {@code --name-map FILE}, declared once for every command that opens a checkpoint (export,
@@ -25,5 +27,17 @@ final class NameMapOption {
    */
   NameMap read() {
     return file == null ? null : NameMap.read(file);
+  }
+
+  /**
+   * Refuses the option without a checkpoint (pipeline's synthetic one has the contract's names).
+   */
+  void requireCheckpoint(CommandLine cl, Path checkpoint) {
+    if (file != null && checkpoint == null) {
+      throw new ParameterException(
+          cl,
+          "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
+              + "names already");
+    }
   }
 }

@@ -19,7 +19,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -90,12 +89,7 @@ final class PipelineCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (nameMap.file != null && checkpoint == null) {
-      throw new ParameterException(
-          spec.commandLine(),
-          "--name-map needs --checkpoint: the synthetic checkpoint has the contract's "
-              + "names already");
-    }
+    nameMap.requireCheckpoint(spec.commandLine(), checkpoint);
     BackendOptions.requireComparable(spec.commandLine(), backends, false);
     new OutputAliasing()
         .input("--checkpoint", checkpoint)
@@ -113,22 +107,14 @@ final class PipelineCommand implements Callable<Integer> {
     NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);
     AtomicFiles.ensureWritableDirectory(out, "output directory");
-    Path ckpt = checkpoint;
-    if (ckpt == null) {
-      ckpt = out.resolve("checkpoint");
-      long t0 = System.nanoTime();
-      InitCommand.write(p, ckpt, seed, false);
-      System.out.printf(
-          "init: %s checkpoint (seed %d) -> %s in %.1f s%n",
-          p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);
-    }
+    Path ckpt = checkpoint != null ? checkpoint : InitCommand.synthetic(p, out, seed);
     Path model = out.resolve("model");
     System.out.print("export: ");
-    ExportCommand.run(
+    ExportRun.run(
         ckpt,
         names,
         model,
-        ExportCommand.options(
+        ExportRun.options(
             valuesDtype != null ? valuesDtype : ValuesDtypeDefault.of(p),
             Choices.ExternalData.auto,
             true,

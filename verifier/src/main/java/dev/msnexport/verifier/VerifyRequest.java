@@ -6,6 +6,7 @@ import dev.msnexport.verifier.health.MemoryHealth;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * What verify (and pipeline's last step) runs: {@link VerifyRun#run}. Build one with {@link
@@ -62,98 +63,88 @@ public record VerifyRequest(
   }
 
   public VerifyRequest withInputs(int batch, long seed) {
-    return new VerifyRequest(
-        model,
-        backends,
-        batch,
-        seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        healthSamples,
-        healthSeed);
+    return with(
+        c -> {
+          c.batch = batch;
+          c.seed = seed;
+        });
   }
 
   public VerifyRequest withProfile(String profile) {
-    return new VerifyRequest(
-        model,
-        backends,
-        batch,
-        seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        healthSamples,
-        healthSeed);
+    return with(c -> c.profile = profile);
   }
 
   public VerifyRequest withOpen(Backends.Options open) {
-    return new VerifyRequest(
-        model,
-        backends,
-        batch,
-        seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        healthSamples,
-        healthSeed);
+    return with(c -> c.open = open);
   }
 
   public VerifyRequest withTolerances(Map<String, Double> atol, Map<String, Double> rtol) {
-    return new VerifyRequest(
-        model,
-        backends,
-        batch,
-        seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        healthSamples,
-        healthSeed);
+    return with(
+        c -> {
+          c.atol = atol;
+          c.rtol = rtol;
+        });
   }
 
   public VerifyRequest withGolden(Path golden, Path saveGolden) {
-    return new VerifyRequest(
-        model,
-        backends,
-        batch,
-        seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        healthSamples,
-        healthSeed);
+    return with(
+        c -> {
+          c.golden = golden;
+          c.saveGolden = saveGolden;
+        });
   }
 
   public VerifyRequest withHealth(int samples, long seed) {
+    return with(
+        c -> {
+          c.healthSamples = samples;
+          c.healthSeed = seed;
+        });
+  }
+
+  /** This request with {@code change} applied to a copy of its fields. */
+  private VerifyRequest with(Consumer<Fields> change) {
+    Fields c = new Fields(this);
+    change.accept(c);
     return new VerifyRequest(
         model,
         backends,
-        batch,
-        this.seed,
-        profile,
-        open,
-        atol,
-        rtol,
-        golden,
-        saveGolden,
-        samples,
-        seed);
+        c.batch,
+        c.seed,
+        c.profile,
+        c.open,
+        c.atol,
+        c.rtol,
+        c.golden,
+        c.saveGolden,
+        c.healthSamples,
+        c.healthSeed);
+  }
+
+  /** The fields a {@code with} method may change. */
+  private static final class Fields {
+    int batch;
+    long seed;
+    String profile;
+    Backends.Options open;
+    Map<String, Double> atol;
+    Map<String, Double> rtol;
+    Path golden;
+    Path saveGolden;
+    int healthSamples;
+    long healthSeed;
+
+    Fields(VerifyRequest r) {
+      batch = r.batch;
+      seed = r.seed;
+      profile = r.profile;
+      open = r.open;
+      atol = r.atol;
+      rtol = r.rtol;
+      golden = r.golden;
+      saveGolden = r.saveGolden;
+      healthSamples = r.healthSamples;
+      healthSeed = r.healthSeed;
+    }
   }
 }

@@ -171,18 +171,7 @@ public final class TrtBackend implements Backend, GpuTimed {
           log.println(name + ": rebuilding " + plan.getFileName() + ": " + stale.getMessage());
         }
       }
-      EngineBuilder.build(
-          new EngineBuilder.Request(
-                  onnx,
-                  o.graph(),
-                  o.precision(),
-                  profile.name(),
-                  profile.batch(),
-                  o.timingCache(),
-                  plan,
-                  10)
-              .withPrecisionPolicy(FP16_POLICY),
-          log);
+      build(onnx, profile, o, plan, List.of(), log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BackendException(e.getMessage(), e);
@@ -190,6 +179,30 @@ public final class TrtBackend implements Backend, GpuTimed {
       throw new BackendException(
           name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
     }
+  }
+
+  /** Builds {@code plan} from {@code onnx} as the options ask, {@code extraOutputs} marked. */
+  private static void build(
+      Path onnx,
+      Profile profile,
+      Options o,
+      Path plan,
+      List<String> extraOutputs,
+      PrintStream log) {
+    EngineBuilder.build(
+        new EngineBuilder.Request(
+                onnx,
+                o.graph(),
+                o.precision(),
+                profile.name(),
+                profile.batch(),
+                o.timingCache(),
+                plan,
+                10,
+                -1,
+                extraOutputs)
+            .withPrecisionPolicy(FP16_POLICY),
+        log);
   }
 
   /**
@@ -213,20 +226,7 @@ public final class TrtBackend implements Backend, GpuTimed {
               + " marked output(s) "
               + o.markOutputs()
               + " (temporary, not cached)");
-      EngineBuilder.build(
-          new EngineBuilder.Request(
-                  onnx,
-                  o.graph(),
-                  o.precision(),
-                  profile.name(),
-                  profile.batch(),
-                  o.timingCache(),
-                  plan,
-                  10,
-                  -1,
-                  o.markOutputs())
-              .withPrecisionPolicy(FP16_POLICY),
-          log);
+      build(onnx, profile, o, plan, o.markOutputs(), log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } finally { // loaded engines live in memory; best effort, so as not to hide a build error
       for (Path p : List.of(EngineMetadata.sidecarOf(plan), plan, dir)) {

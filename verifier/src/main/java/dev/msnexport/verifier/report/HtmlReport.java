@@ -265,43 +265,22 @@ public final class HtmlReport {
     b.append(
         "<table><tr><th class=l>backend</th><th>batch</th><th>runs</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th>"
             + "<th>p99</th><th>p99.9</th><th>max</th><th>samples/s</th></tr>");
-    TreeSet<Integer> batches = new TreeSet<>(r.results().stream().map(BenchResult::batch).toList());
-    for (int batch : batches) {
-      for (BenchResult x : r.results()) {
-        if (x.batch() == batch) {
-          var h = x.host_ms();
-          b.append(
-              f(
-                  "<tr><td class=l>%s%s</td><td>%d</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
-                      + "<td>%.4f</td><td>%.4f</td><td>%.0f</td></tr>",
-                  esc(x.backend()),
-                  x.prepared() ? "" : " (unprepared)",
-                  batch,
-                  x.iterations(),
-                  h.min(),
-                  h.mean(),
-                  h.p50(),
-                  h.p90(),
-                  h.p95(),
-                  h.p99(),
-                  h.p99_9(),
-                  h.max(),
-                  x.throughput_samples_per_s()));
-        }
-      }
-    }
+    BenchRows.append(
+        b,
+        "<tr><td class=l>%s</td><td>%d</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+            + "<td>%.4f</td><td>%.4f</td><td>%.0f</td></tr>",
+        BenchRows.host(r),
+        HtmlParts::esc);
     b.append("</table>");
-    List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
+    List<Object[]> gpu = BenchRows.gpu(r);
     if (!gpu.isEmpty()) {
       b.append(
           "<h2>GPU time (ms)</h2><table><tr><th class=l>backend</th><th>batch</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
-      for (BenchResult x : gpu) {
-        var g = x.gpu_ms();
-        b.append(
-            f(
-                "<tr><td class=l>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>",
-                esc(x.backend()), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
-      }
+      BenchRows.append(
+          b,
+          "<tr><td class=l>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>",
+          gpu,
+          HtmlParts::esc);
       b.append("</table>");
     }
     if (r.floors() != null && !r.floors().isEmpty()) {
@@ -337,7 +316,7 @@ public final class HtmlReport {
           .forEach(c -> b.append(p("meta", "Ceilings: " + esc(c))));
     }
     b.append("<h2>Latency CDF per backend</h2>");
-    for (int batch : batches) {
+    for (int batch : new TreeSet<>(r.results().stream().map(BenchResult::batch).toList())) {
       List<BenchResult> at = r.results().stream().filter(x -> x.batch() == batch).toList();
       b.append("<div class=plots>");
       b.append(img(plots, src -> src.latencyCdf(at, batch, 0), "latency CDF batch " + batch));

@@ -5,13 +5,11 @@ import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
-import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LayerProfile;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 
 /**
  * The short Markdown summary (report.md): what passed, the key figures, error histograms as text.
@@ -266,40 +264,16 @@ public final class MarkdownReport {
         "| backend | batch | runs | min | mean | p50 | p90 | p95 | p99 | p99.9 | max | samples/s |\n");
     b.append(
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (int batch : new TreeSet<>(r.results().stream().map(BenchResult::batch).toList())) {
-      for (BenchResult x : r.results()) {
-        if (x.batch() == batch) {
-          var h = x.host_ms();
-          b.append(
-              f(
-                  "| %s%s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n",
-                  x.backend(),
-                  x.prepared() ? "" : " (unprepared)",
-                  batch,
-                  x.iterations(),
-                  h.min(),
-                  h.mean(),
-                  h.p50(),
-                  h.p90(),
-                  h.p95(),
-                  h.p99(),
-                  h.p99_9(),
-                  h.max(),
-                  x.throughput_samples_per_s()));
-        }
-      }
-    }
-    List<BenchResult> gpu = r.results().stream().filter(x -> x.gpu_ms() != null).toList();
+    BenchRows.append(
+        b,
+        "| %s | %d | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |%n",
+        BenchRows.host(r),
+        t -> t);
+    List<Object[]> gpu = BenchRows.gpu(r);
     if (!gpu.isEmpty()) {
       b.append(
           "\n## GPU time (ms)\n\n| backend | batch | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
-      for (BenchResult x : gpu) {
-        var g = x.gpu_ms();
-        b.append(
-            f(
-                "| %s | %d | %.4f | %.4f | %.4f | %.4f |%n",
-                x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()));
-      }
+      BenchRows.append(b, "| %s | %d | %.4f | %.4f | %.4f | %.4f |%n", gpu, t -> t);
     }
     if (r.floors() != null && !r.floors().isEmpty()) {
       b.append(

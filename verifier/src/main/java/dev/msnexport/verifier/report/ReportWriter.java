@@ -32,13 +32,8 @@ public final class ReportWriter {
 
   /** As {@link #writeVerify(Path, VerifyReport)}, the plots drawn by {@code plots}. */
   public static String writeVerify(Path dir, VerifyReport r, Plots plots) {
-    Map<String, String> files = new LinkedHashMap<>();
-    files.put(JSON, Profiles.toJson(r) + "\n");
-    files.put(MARKDOWN, MarkdownReport.verify(r));
-    files.put(JUNIT, JunitXml.verify(r));
-    files.put(HTML, HtmlReport.verify(r, plots));
-    write(dir, files);
-    return plots.skipped();
+    return write(
+        dir, r, MarkdownReport.verify(r), JunitXml.verify(r), HtmlReport.verify(r, plots), plots);
   }
 
   /**
@@ -50,11 +45,18 @@ public final class ReportWriter {
 
   /** As {@link #writeBench(Path, BenchReport)}, the plots drawn by {@code plots}. */
   public static String writeBench(Path dir, BenchReport r, Plots plots) {
+    return write(
+        dir, r, MarkdownReport.bench(r), JunitXml.bench(r), HtmlReport.bench(r, plots), plots);
+  }
+
+  /** Writes the report as JSON beside its three renderings; returns {@link Plots#skipped()}. */
+  private static String write(
+      Path dir, Object report, String markdown, String junit, String html, Plots plots) {
     Map<String, String> files = new LinkedHashMap<>();
-    files.put(JSON, Profiles.toJson(r) + "\n");
-    files.put(MARKDOWN, MarkdownReport.bench(r));
-    files.put(JUNIT, JunitXml.bench(r));
-    files.put(HTML, HtmlReport.bench(r, plots));
+    files.put(JSON, Profiles.toJson(report) + "\n");
+    files.put(MARKDOWN, markdown);
+    files.put(JUNIT, junit);
+    files.put(HTML, html);
     write(dir, files);
     return plots.skipped();
   }
