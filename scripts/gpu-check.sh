@@ -109,7 +109,7 @@ failed=0
 
 note() { echo "$*" | tee -a "$SUMMARY"; }
 # MSN_JAVA_OPTS: extra JVM options for every msn-export call, e.g. -Dmsn.trt.precisionConstraints=prefer
-msn() { java ${MSN_JAVA_OPTS:-} -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
+msn() { java -Xss16m ${MSN_JAVA_OPTS:-} -cp "$CP" dev.msnexport.cli.MsnExport "$@"; }
 # inspect_plans LOG PLAN...: TensorRT's layer table of each plan into LOG, its summary (fp16: whether the
 # float32-pinned scoring path touches fp16) into the summary
 inspect_plans() {
@@ -158,7 +158,7 @@ step_tests() {
   done
   classes+=(--select-class dev.msnexport.verifier.robustness.BadInputMatrixTest)
   # Classes are selected by name: the jlink'ed runtime has no zip file system to scan jars with.
-  run "junit dev.msnexport.trt (GPU engines vs ONNX Runtime)" "$log" java -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
+  run "junit dev.msnexport.trt (GPU engines vs ONNX Runtime)" "$log" java -Xss16m -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
     --class-path "$CP" "${classes[@]}" --details=tree --disable-banner --disable-ansi-colors --reports-dir "$WORK/junit" \
     --fail-if-no-tests
   cp "$WORK/junit/TEST-junit-jupiter.xml" "$OUT/junit.xml" 2>/dev/null

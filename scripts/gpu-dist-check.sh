@@ -19,6 +19,8 @@
 #            lib/ with the jars of $FINAL/jars first (JUnit GPU tests, CLI build/verify of tiny and small)
 #   kernels  scripts/gpu-kernels.sh $KERNEL_ARGS: the CUDA kernels built here by CMake/nvcc, checked
 #            against CPU references and timed (needs nvcc and CMake on the GPU machine)
+#   layers   the layer profile end to end: EngineGpuTest's profiler test, FusedLayerGpuTest, and
+#            bench --layer-profile of paper's fp32 plugin engine at batch 1 and 512
 #   pytorch  bench/pytorch/serve_latency.py on $PYTORCH_PROFILE (default paper): PyTorch serving the
 #            same model (eager and CUDA-graph replay; $PYTORCH_MODES), the peer of bench's figures
 #
@@ -73,7 +75,7 @@ MSN=$DIST/bin/msn-export
 S=$WORK/small
 # the newer project jars first, then the distribution's: what `bin/msn-export` sets up, by hand
 CP=$( (ls "$FINAL"/jars/*.jar; ls "$DIST"/lib/*.jar) | tr '\n' ':')
-newer() { env LD_LIBRARY_PATH="$DIST/lib/native" java -Dorg.bytedeco.javacpp.pathsFirst=true -cp "$CP" "$@"; }
+newer() { env LD_LIBRARY_PATH="$DIST/lib/native" java -Xss16m -Dorg.bytedeco.javacpp.pathsFirst=true -cp "$CP" "$@"; }
 
 step_dist() {
   local log=$OUT/dist.log
@@ -134,6 +136,21 @@ step_kernels() {
   local log=$OUT/kernels.log
   run "kernels: scripts/gpu-kernels.sh ${KERNEL_ARGS:-}" "$log" env OUT="$OUT/kernels" bash scripts/gpu-kernels.sh ${KERNEL_ARGS:-}
   grep -E 'FAIL|PASS|checks|GB/s|passed|failed' "$log" | head -80 >>"$SUMMARY"
+}
+
+step_layers() {
+  local log=$OUT/layers.log P=$WORK/paper
+  run "layers: EngineGpuTest#layerProfilerReceivesEveryLayerOfEveryRun, FusedLayerGpuTest" "$log" newer org.junit.platform.console.ConsoleLauncher \
+    execute --class-path "$CP" --select-method dev.msnexport.trt.EngineGpuTest#layerProfilerReceivesEveryLayerOfEveryRun \
+    --select-class dev.msnexport.trt.FusedLayerGpuTest --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
+  grep -E '✔|✘|tests (successful|failed)' "$log" | head -20 >>"$SUMMARY"
+  run "layers: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
+  run "layers: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  run "layers: build paper" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" --profile paper
+  run "layers: bench paper trt --layer-profile (batch 1, 512)" "$log" newer dev.msnexport.cli.MsnExport bench --model "$P/model" \
+    --backends trt --batch 1,512 --iterations 100 --warmup-ms 200 --layer-profile --layer-profile-runs 10 --max-p99-ratio 0 \
+    --report-dir "$OUT/paper-layers"
+  grep -E '^layer profile|^ +[0-9.]+ ms|^floor|paper.plan|^  trt' "$log" | head -60 >>"$SUMMARY"
 }
 
 step_pytorch() {

@@ -210,7 +210,9 @@ cudaError_t launchLayer(const LayerArgs& a, cudaStream_t stream) {
     if (err != cudaSuccess) return err;
     const size_t bytes = dynamicSharedBytes(a.p);
     if (bytes + attrs.sharedSizeBytes > (size_t)optin) return cudaErrorInvalidConfiguration;
-    if (bytes > 48u * 1024u) {
+    // Without the opt-in, static plus dynamic shared memory may not pass 48 KiB: the opt-in is
+    // needed as soon as their sum does (paper-like widths at S = 1024 need exactly 48 KiB dynamic).
+    if (bytes + attrs.sharedSizeBytes > 48u * 1024u) {
         err = cudaFuncSetAttribute(msnLayerKernel<E1, KMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
         if (err != cudaSuccess) return err;
     }

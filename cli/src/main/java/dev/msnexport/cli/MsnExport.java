@@ -57,8 +57,20 @@ public final class MsnExport implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
   }
 
-  public static void main(String[] args) {
-    System.exit(execute(args));
+  /**
+   * The stack of the thread that runs a command. With the JVM's default 1 MB main-thread stack, a
+   * process that ran ONNX Runtime and then a TensorRT engine died of SIGSEGV (exit 139, no JVM
+   * error report) on an H100 with TensorRT 10.6; with 16 MB it ran (docs/gpu.md). Native code
+   * running on a Java thread gets that thread's stack, so every command runs on one this large.
+   */
+  static final long COMMAND_STACK_BYTES = 64L << 20;
+
+  public static void main(String[] args) throws InterruptedException {
+    int[] code = {ExitCodes.INTERNAL};
+    Thread t = new Thread(null, () -> code[0] = execute(args), "msn-export", COMMAND_STACK_BYTES);
+    t.start();
+    t.join();
+    System.exit(code[0]);
   }
 
   /** Runs the command line and returns its exit code (tests call this). */

@@ -38,6 +38,11 @@ final class LayerProfileRun {
       try {
         bind(profiled, io);
         profiled.setProfiler(p.asTensorRt());
+        // As trtexec's --dumpProfile: enqueue does not emit the profile itself; after each run is
+        // complete the context reports it explicitly (reportToProfiler). With TensorRT 10.6 on the
+        // H100, the default (enqueue emits) reported no layer at all.
+        profiled.setEnqueueEmitsProfile(false);
+        boolean reported = true;
         for (int i = 0; i <= runs; i++) {
           if (!profiled.enqueueV3(stream)) {
             throw new TrtException(
@@ -46,9 +51,26 @@ final class LayerProfileRun {
                     + logger.describeErrors());
           }
           Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+          reported &= profiled.reportToProfiler();
           if (i == 0) {
             p.reset(); // the first run is a warm-up of the new context
           }
+        }
+        if (p.layers().isEmpty()) {
+          throw new TrtException(
+              "the layer profile of "
+                  + plan.getFileName()
+                  + " is empty: TensorRT reported no layer time (reportToProfiler "
+                  + (reported ? "returned true" : "failed")
+                  + ", the context's profiler "
+                  + (profiled.getProfiler() != null
+                          && profiled.getProfiler().address() == p.asTensorRt().address()
+                      ? "is ours"
+                      : "is not ours")
+                  + ", "
+                  + engine.getNbLayers()
+                  + " engine layers)"
+                  + logger.describeErrors());
         }
       } finally {
         cudart.cudaStreamSynchronize(stream);

@@ -68,15 +68,16 @@ class FusedLayerGpuTest {
     Path plan = out.resolve("engine.fused." + precision + ".plan");
     EngineBuilder.build(
         new EngineBuilder.Request(
-            custom,
-            EngineBuilder.CUSTOM,
-            prec,
-            profile,
-            p.batch(),
-            dir.resolve("timing.cache"),
-            plan,
-            0,
-            EngineGpuTest.OPT_LEVEL),
+                custom,
+                EngineBuilder.CUSTOM,
+                prec,
+                profile,
+                p.batch(),
+                dir.resolve("timing.cache"),
+                plan,
+                0,
+                EngineGpuTest.OPT_LEVEL)
+            .withPrecisionPolicy(EngineGpuTest.FP16_POLICY),
         log);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     try (TrtEngine e = TrtEngine.load(plan, custom)) {
