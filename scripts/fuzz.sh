@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [-d DURATION] [TARGET...]
 #
-# Targets (module): safetensors (exporter), checkpoint-config (exporter), profiles (profiles),
+# Targets (module): safetensors (exporter), checkpoint-config (exporter), row-quantizer (exporter), profiles (profiles),
 # onnx-inspect (cli), golden-verify (cli), golden-files (verifier). Default: every target, 10m each, one after the other, at nice 19.
 #
 # Each target is its module's `fuzz-TARGET` surefire execution, the one `./mvnw verify` runs in CI
@@ -23,11 +23,11 @@ if [[ ${1:-} == -d ]]; then
   duration=$2
   shift 2
 fi
-declare -A module=([safetensors]=exporter [checkpoint-config]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-verify]=cli
+declare -A module=([safetensors]=exporter [checkpoint-config]=exporter [row-quantizer]=exporter [profiles]=profiles [onnx-inspect]=cli [golden-verify]=cli
   [golden-files]=verifier)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(safetensors checkpoint-config profiles onnx-inspect golden-verify golden-files)
+  targets=(safetensors checkpoint-config row-quantizer profiles onnx-inspect golden-verify golden-files)
 fi
 modules=()
 for t in "${targets[@]}"; do
