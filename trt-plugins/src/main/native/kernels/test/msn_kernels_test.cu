@@ -652,6 +652,34 @@ void fillRandomDevice(void* p, size_t count, size_t esz, uint64_t seed,
     CK(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice));
 }
 
+// The PKMRetrieval timings' inputs: `sets` pairs of random score tensors [nMax, S] of type st
+// (pair t from seeds seed0 + 2t and seed0 + 2t + 1), and the fp32 weights / int64 indices outputs.
+struct PkmTimingInputs {
+    std::vector<std::unique_ptr<DevBuf>> rows, cols;
+    DevBuf w, ix;
+    PkmTimingInputs(int sets, int64_t nMax, int S, int K, msn_dtype st, uint64_t seed0)
+        : w(nMax * K * 4), ix(nMax * K * 8) {
+        const size_t esz = typeSize(st);
+        for (int t = 0; t < sets; ++t) {
+            rows.emplace_back(new DevBuf(nMax * S * esz));
+            cols.emplace_back(new DevBuf(nMax * S * esz));
+            for (int half = 0; half < 2; ++half)
+                fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, seed0 + 2 * t + half,
+                                 [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
+        }
+    }
+    // The median time in ms of msn_pkm_retrieval on n queries, rotating over the sets; exits 2
+    // when a launch fails.
+    double medianMs(Timer& timer, msn_dtype st, int64_t n, int S, int K, int warm, int reps) {
+        const size_t sets = rows.size();
+        return timer.median([&](int i) {
+            const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p, MSN_FLOAT32,
+                                             ix.p, MSN_INT64, 0);
+            if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
+        }, warm, reps);
+    }
+};
+
 void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
 
 void timingSuite(FILE* csv) {
@@ -795,22 +823,9 @@ void timingSuite(FILE* csv) {
     std::printf("%-6s %7s %10s %10s %8s\n", "scores", "N", "time_us", "floor_us", "ratio");
     for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
         const size_t esz = typeSize(st);
-        const int64_t nMax = nList[4];
-        std::vector<std::unique_ptr<DevBuf>> rows, cols;
-        for (int t = 0; t < sets; ++t) {
-            rows.emplace_back(new DevBuf(nMax * S * esz));
-            cols.emplace_back(new DevBuf(nMax * S * esz));
-            for (int half = 0; half < 2; ++half)
-                fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, 300 + 2 * t + half,
-                                 [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
-        }
-        DevBuf w(nMax * K * 4), ix(nMax * K * 8);
+        PkmTimingInputs in(sets, nList[4], S, K, st, 300);
         for (int64_t n : nList) {
-            const double ms = timer.median([&](int i) {
-                const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p, MSN_FLOAT32,
-                                                 ix.p, MSN_INT64, 0);
-                if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
-            }, 5, 40);
+            const double ms = in.medianMs(timer, st, n, S, K, 5, 40);
             const double bytes = 2.0 * n * S * esz + (double)n * K * 12;
             const double floorMs = bytes / copyBw * 1e3;
             std::printf("%-6s %7lld %10.1f %10.1f %7.2fx\n", typeName(st), (long long)n, ms * 1e3, floorMs * 1e3,
@@ -831,22 +846,9 @@ void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv) {
     for (int S : {2048, 4096})
         for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
             const size_t esz = typeSize(st);
-            const int64_t nMax = 65536;
-            std::vector<std::unique_ptr<DevBuf>> rows, cols;
-            for (int t = 0; t < sets; ++t) {
-                rows.emplace_back(new DevBuf(nMax * S * esz));
-                cols.emplace_back(new DevBuf(nMax * S * esz));
-                for (int half = 0; half < 2; ++half)
-                    fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, 900 + 2 * t + half,
-                                     [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
-            }
-            DevBuf w(nMax * K * 4), ix(nMax * K * 8);
+            PkmTimingInputs in(sets, 65536, S, K, st, 900);
             for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)65536}) {
-                const double ms = timer.median([&](int i) {
-                    const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p,
-                                                     MSN_FLOAT32, ix.p, MSN_INT64, 0);
-                    if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
-                }, 3, 20);
+                const double ms = in.medianMs(timer, st, n, S, K, 3, 20);
                 const double bytes = 2.0 * n * S * esz + (double)n * K * 12;
                 const double floorMs = bytes / copyBw * 1e3;
                 std::printf("%-6s %5d %7lld %10.1f %10.1f %7.2fx\n", typeName(st), S, (long long)n, ms * 1e3,
