@@ -141,10 +141,7 @@ __global__ void __launch_bounds__(kLayerThreads) msnLayerKernel(LayerArgs a) {
     float* sc = qs + kQ * 2 * dk;     // [kQ][2s]
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
-    WarpScratch& ws = scratch[warp];
-    if (warp == 0) buildPairTable(pairTable, k, lane);
-    ws.bins[lane] = 0u;
-    ws.bins[32 + lane] = 0u;
+    WarpScratch& ws = startRetrievalBlock(scratch, pairTable, k, lane, warp);
     const int64_t slotsPerTable = (int64_t)s * s;
 
     for (int64_t q0 = (int64_t)blockIdx.x * kQ; q0 < a.n; q0 += (int64_t)gridDim.x * kQ) {

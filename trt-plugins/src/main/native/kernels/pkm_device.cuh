@@ -375,6 +375,17 @@ __device__ __forceinline__ void buildPairTable(PairTable& t, int k, int lane) {
     t.cornerJ[lane + 32] = (int8_t)(lane + 32 < k && k % (lane + 33) == 0 ? k / (lane + 33) - 1 : -1);
 }
 
+// A retrieval block's start: warp 0 builds the pair table and every warp zeroes its histogram
+// bins (the caller syncs the block before using either). Returns warp `warp`'s scratch.
+__device__ __forceinline__ WarpScratch& startRetrievalBlock(WarpScratch* scratch, PairTable& pairTable, int k,
+                                                           int lane, int warp) {
+    WarpScratch& ws = scratch[warp];
+    if (warp == 0) buildPairTable(pairTable, k, lane);
+    ws.bins[lane] = 0u;
+    ws.bins[32 + lane] = 0u;
+    return ws;
+}
+
 // What one lane holds of a query's result: kept candidates number `lane` and `lane + 32` (valid
 // when below k), each with its rank in the output (0 = best), softmax weight and slot i*s + j.
 struct LaneResult {

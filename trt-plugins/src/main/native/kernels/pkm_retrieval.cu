@@ -49,11 +49,7 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
 
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
-    WarpScratch& ws = scratch[warp];
-
-    if (warp == 0) buildPairTable(pairTable, k, lane);
-    ws.bins[lane] = 0u;
-    ws.bins[32 + lane] = 0u;
+    WarpScratch& ws = startRetrievalBlock(scratch, pairTable, k, lane, warp);
     __syncthreads();
 
     for (int64_t q = (int64_t)blockIdx.x * kWarps + warp; q < n; q += (int64_t)gridDim.x * kWarps) {

@@ -33,56 +33,42 @@ template <> struct Vec<float> {
         f[0] = v.x; f[1] = v.y; f[2] = v.z; f[3] = v.w;
     }
 };
-template <> struct Vec<__half> {
+// Two 16-bit floats as a float2.
+__device__ __forceinline__ float2 pairToFloat2(__half2 h) { return __half22float2(h); }
+__device__ __forceinline__ float2 pairToFloat2(__nv_bfloat162 h) { return __bfloat1622float2(h); }
+// 16-bit floats T: 8 per 16-byte load, read as four pairs Pair (T's two-element type).
+template <typename T, typename Pair> struct PairVec {
     static constexpr int N = 8;
-    __device__ static void load(const __half* p, float (&f)[N]) {
+    __device__ static void load(const T* p, float (&f)[N]) {
         const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
         const unsigned w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-            __half2 h;
+            Pair h;
             memcpy(&h, &w[i], 4);
-            const float2 t = __half22float2(h);
+            const float2 t = pairToFloat2(h);
             f[2 * i] = t.x;
             f[2 * i + 1] = t.y;
         }
     }
 };
-template <> struct Vec<__nv_bfloat16> {
-    static constexpr int N = 8;
-    __device__ static void load(const __nv_bfloat16* p, float (&f)[N]) {
-        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
-        const unsigned w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            __nv_bfloat162 h;
-            memcpy(&h, &w[i], 4);
-            const float2 t = __bfloat1622float2(h);
-            f[2 * i] = t.x;
-            f[2 * i + 1] = t.y;
-        }
-    }
-};
+template <> struct Vec<__half> : PairVec<__half, __half2> {};
+template <> struct Vec<__nv_bfloat16> : PairVec<__nv_bfloat16, __nv_bfloat162> {};
 
 // Quantized tables (quant_codes.cuh): 16 one-byte codes per 16-byte load.
-template <> struct Vec<int8_t> {
+__device__ __forceinline__ float codeToFloat(const int8_t*, unsigned byte) { return int8CodeToFloat(byte); }
+__device__ __forceinline__ float codeToFloat(const E4m3Code*, unsigned byte) { return e4m3CodeToFloat(byte); }
+template <typename T> struct CodeVec {
     static constexpr int N = 16;
-    __device__ static void load(const int8_t* p, float (&f)[N]) {
+    __device__ static void load(const T* p, float (&f)[N]) {
         const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
         const unsigned w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
-        for (int i = 0; i < 16; ++i) f[i] = int8CodeToFloat((w[i / 4] >> (8 * (i % 4))) & 0xffu);
+        for (int i = 0; i < 16; ++i) f[i] = codeToFloat(p, (w[i / 4] >> (8 * (i % 4))) & 0xffu);
     }
 };
-template <> struct Vec<E4m3Code> {
-    static constexpr int N = 16;
-    __device__ static void load(const E4m3Code* p, float (&f)[N]) {
-        const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
-        const unsigned w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-        for (int i = 0; i < 16; ++i) f[i] = e4m3CodeToFloat((w[i / 4] >> (8 * (i % 4))) & 0xffu);
-    }
-};
+template <> struct Vec<int8_t> : CodeVec<int8_t> {};
+template <> struct Vec<E4m3Code> : CodeVec<E4m3Code> {};
 
 __device__ __forceinline__ float scalarToFloat(float v) { return v; }
 __device__ __forceinline__ float scalarToFloat(__half v) { return __half2float(v); }

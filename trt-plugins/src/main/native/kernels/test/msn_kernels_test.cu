@@ -652,6 +652,61 @@ void fillRandomDevice(void* p, size_t count, size_t esz, uint64_t seed,
     CK(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice));
 }
 
+// The PKMRetrieval timings' inputs: `sets` pairs of random score tensors [nMax, S] of type st
+// (pair t from seeds seed0 + 2t and seed0 + 2t + 1), and the fp32 weights / int64 indices outputs.
+struct PkmTimingInputs {
+    std::vector<std::unique_ptr<DevBuf>> rows, cols;
+    DevBuf w, ix;
+    PkmTimingInputs(int sets, int64_t nMax, int S, int K, msn_dtype st, uint64_t seed0)
+        : w(nMax * K * 4), ix(nMax * K * 8) {
+        const size_t esz = typeSize(st);
+        for (int t = 0; t < sets; ++t) {
+            rows.emplace_back(new DevBuf(nMax * S * esz));
+            cols.emplace_back(new DevBuf(nMax * S * esz));
+            for (int half = 0; half < 2; ++half)
+                fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, seed0 + 2 * t + half,
+                                 [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
+        }
+    }
+    // The median time in ms of msn_pkm_retrieval on n queries, rotating over the sets; exits 2
+    // when a launch fails.
+    double medianMs(Timer& timer, msn_dtype st, int64_t n, int S, int K, int warm, int reps) {
+        const size_t sets = rows.size();
+        return timer.median([&](int i) {
+            const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p, MSN_FLOAT32,
+                                             ix.p, MSN_INT64, 0);
+            if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
+        }, warm, reps);
+    }
+};
+
+// The SparseGather timings' index sets: `sets` tensors [nMax, K] of int64 row numbers uniform in
+// [0, rows), set t from seed seed0 + t.
+std::vector<std::unique_ptr<DevBuf>> randomIndexSets(int sets, int64_t nMax, int K, int64_t rows, uint64_t seed0) {
+    std::vector<std::unique_ptr<DevBuf>> idx;
+    for (int t = 0; t < sets; ++t) {
+        idx.emplace_back(new DevBuf(nMax * K * 8));
+        fillRandomDevice(idx.back()->p, (size_t)nMax * K, 8, seed0 + t, [&](void* h, size_t i, Rng& r) {
+            static_cast<int64_t*>(h)[i] = (int64_t)(r.next() % (uint64_t)rows);
+        });
+    }
+    return idx;
+}
+
+// The median time in ms (5 warm-up, 40 timed launches) of msn_sparse_gather with int64 indices,
+// fp32 weights and fp32 out on n rows, launch i using index set i % idx.size() and weights
+// weightsOf(i); exits 2 when a launch fails.
+double gatherMedianMs(Timer& timer, const DevBuf& values, msn_dtype vt, int64_t m, int D,
+                      const std::vector<std::unique_ptr<DevBuf>>& idx, const std::function<void*(int)>& weightsOf,
+                      int64_t n, int K, DevBuf& out) {
+    const size_t sets = idx.size();
+    return timer.median([&](int i) {
+        const int st = msn_sparse_gather(values.p, vt, m, D, idx[i % sets]->p, MSN_INT64, weightsOf(i), MSN_FLOAT32,
+                                         n, K, out.p, MSN_FLOAT32, nullptr, 0);
+        if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
+    }, 5, 40);
+}
+
 void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
 
 void timingSuite(FILE* csv) {
@@ -683,24 +738,18 @@ void timingSuite(FILE* csv) {
         fillRandomDevice(values.p, (size_t)M * D, vsz, 11,
                          [&](void* h, size_t i, Rng& r) { roundTo(vt, (float)r.normal(), h, i); });
         const int64_t nMax = nList[4];
-        std::vector<std::unique_ptr<DevBuf>> idx, wts;
+        const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, M, 100);
+        std::vector<std::unique_ptr<DevBuf>> wts;
         for (int t = 0; t < sets; ++t) {
-            idx.emplace_back(new DevBuf(nMax * K * 8));
             wts.emplace_back(new DevBuf(nMax * K * 4));
-            fillRandomDevice(idx.back()->p, (size_t)nMax * K, 8, 100 + t, [&](void* h, size_t i, Rng& r) {
-                static_cast<int64_t*>(h)[i] = (int64_t)(r.next() % (uint64_t)M);
-            });
             fillRandomDevice(wts.back()->p, (size_t)nMax * K, 4, 200 + t, [&](void* h, size_t i, Rng& r) {
                 static_cast<float*>(h)[i] = (float)r.uniform();
             });
         }
         DevBuf out(nMax * D * 4);
         for (int64_t n : nList) {
-            const double ms = timer.median([&](int i) {
-                const int st = msn_sparse_gather(values.p, vt, M, D, idx[i % sets]->p, MSN_INT64, wts[i % sets]->p,
-                                                 MSN_FLOAT32, n, K, out.p, MSN_FLOAT32, nullptr, 0);
-                if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
-            }, 5, 40);
+            const double ms =
+                gatherMedianMs(timer, values, vt, M, D, idx, [&](int i) { return wts[i % sets]->p; }, n, K, out);
             const double bytes = (double)n * K * D * vsz + (double)n * D * 4 + (double)n * K * 12;
             const double bw = bytes / (ms * 1e-3);
             std::printf("%-6s %7lld %10.1f %10.1f %7.1f%%\n", typeName(vt), (long long)n, ms * 1e3, bw / 1e9,
@@ -717,13 +766,7 @@ void timingSuite(FILE* csv) {
         std::printf("\nSparseGather, no row reuse: M=%lld rows, K=%d, D=%d (otherwise as above)\n", (long long)bigM, K, D);
         std::printf("%-6s %7s %10s %10s %8s\n", "values", "N", "time_us", "GB/s", "%copy");
         const int64_t nMax = 65536;
-        std::vector<std::unique_ptr<DevBuf>> idx;
-        for (int t = 0; t < sets; ++t) {
-            idx.emplace_back(new DevBuf(nMax * K * 8));
-            fillRandomDevice(idx.back()->p, (size_t)nMax * K, 8, 500 + t, [&](void* h, size_t i, Rng& r) {
-                static_cast<int64_t*>(h)[i] = (int64_t)(r.next() % (uint64_t)bigM);
-            });
-        }
+        const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, bigM, 500);
         DevBuf wts(nMax * K * 4), out(nMax * D * 4);
         fillHashed<float><<<1024, 256>>>(wts.as<float>(), (size_t)nMax * K, 77u);
         for (msn_dtype vt : {MSN_FLOAT32, MSN_FLOAT16}) {
@@ -734,11 +777,8 @@ void timingSuite(FILE* csv) {
             CK(cudaGetLastError());
             CK(cudaDeviceSynchronize());
             for (int64_t n : {(int64_t)16384, (int64_t)65536}) {
-                const double ms = timer.median([&](int i) {
-                    const int st = msn_sparse_gather(values.p, vt, bigM, D, idx[i % sets]->p, MSN_INT64, wts.p,
-                                                     MSN_FLOAT32, n, K, out.p, MSN_FLOAT32, nullptr, 0);
-                    if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
-                }, 5, 40);
+                const double ms =
+                    gatherMedianMs(timer, values, vt, bigM, D, idx, [&](int) { return wts.p; }, n, K, out);
                 const double bytes = (double)n * K * D * vsz + (double)n * D * 4 + (double)n * K * 12;
                 const double bw = bytes / (ms * 1e-3);
                 std::printf("%-6s %7lld %10.1f %10.1f %7.1f%%\n", typeName(vt), (long long)n, ms * 1e3, bw / 1e9,
@@ -759,24 +799,15 @@ void timingSuite(FILE* csv) {
         std::printf("%-6s %7s %10s %12s %12s %10s %8s\n", "values", "N", "time_us", "read_MB", "written_MB", "GB/s",
                     "%copy");
         const int64_t nMax = 65536;
-        std::vector<std::unique_ptr<DevBuf>> idx;
-        for (int t = 0; t < sets; ++t) {
-            idx.emplace_back(new DevBuf(nMax * K * 8));
-            fillRandomDevice(idx.back()->p, (size_t)nMax * K, 8, 700 + t, [&](void* h, size_t i, Rng& r) {
-                static_cast<int64_t*>(h)[i] = (int64_t)(r.next() % (uint64_t)xlM);
-            });
-        }
+        const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, xlM, 700);
         DevBuf wts(nMax * K * 4), out(nMax * D * 4), values(xlM * D * 2);
         fillHashed<float><<<1024, 256>>>(wts.as<float>(), (size_t)nMax * K, 78u);
         fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)xlM * D, 6u);
         CK(cudaGetLastError());
         CK(cudaDeviceSynchronize());
         for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)16384, (int64_t)65536}) {
-            const double ms = timer.median([&](int i) {
-                const int st = msn_sparse_gather(values.p, MSN_FLOAT16, xlM, D, idx[i % sets]->p, MSN_INT64, wts.p,
-                                                 MSN_FLOAT32, n, K, out.p, MSN_FLOAT32, nullptr, 0);
-                if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
-            }, 5, 40);
+            const double ms =
+                gatherMedianMs(timer, values, MSN_FLOAT16, xlM, D, idx, [&](int) { return wts.p; }, n, K, out);
             const double read = (double)n * K * D * 2 + (double)n * K * 12;
             const double written = (double)n * D * 4;
             const double bw = (read + written) / (ms * 1e-3);
@@ -795,22 +826,9 @@ void timingSuite(FILE* csv) {
     std::printf("%-6s %7s %10s %10s %8s\n", "scores", "N", "time_us", "floor_us", "ratio");
     for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
         const size_t esz = typeSize(st);
-        const int64_t nMax = nList[4];
-        std::vector<std::unique_ptr<DevBuf>> rows, cols;
-        for (int t = 0; t < sets; ++t) {
-            rows.emplace_back(new DevBuf(nMax * S * esz));
-            cols.emplace_back(new DevBuf(nMax * S * esz));
-            for (int half = 0; half < 2; ++half)
-                fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, 300 + 2 * t + half,
-                                 [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
-        }
-        DevBuf w(nMax * K * 4), ix(nMax * K * 8);
+        PkmTimingInputs in(sets, nList[4], S, K, st, 300);
         for (int64_t n : nList) {
-            const double ms = timer.median([&](int i) {
-                const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p, MSN_FLOAT32,
-                                                 ix.p, MSN_INT64, 0);
-                if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
-            }, 5, 40);
+            const double ms = in.medianMs(timer, st, n, S, K, 5, 40);
             const double bytes = 2.0 * n * S * esz + (double)n * K * 12;
             const double floorMs = bytes / copyBw * 1e3;
             std::printf("%-6s %7lld %10.1f %10.1f %7.2fx\n", typeName(st), (long long)n, ms * 1e3, floorMs * 1e3,
@@ -831,22 +849,9 @@ void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv) {
     for (int S : {2048, 4096})
         for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
             const size_t esz = typeSize(st);
-            const int64_t nMax = 65536;
-            std::vector<std::unique_ptr<DevBuf>> rows, cols;
-            for (int t = 0; t < sets; ++t) {
-                rows.emplace_back(new DevBuf(nMax * S * esz));
-                cols.emplace_back(new DevBuf(nMax * S * esz));
-                for (int half = 0; half < 2; ++half)
-                    fillRandomDevice((half ? cols : rows).back()->p, (size_t)nMax * S, esz, 900 + 2 * t + half,
-                                     [&](void* h, size_t i, Rng& r) { roundTo(st, (float)(1.5 * r.normal()), h, i); });
-            }
-            DevBuf w(nMax * K * 4), ix(nMax * K * 8);
+            PkmTimingInputs in(sets, 65536, S, K, st, 900);
             for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)65536}) {
-                const double ms = timer.median([&](int i) {
-                    const int rc = msn_pkm_retrieval(rows[i % sets]->p, cols[i % sets]->p, st, n, S, K, w.p,
-                                                     MSN_FLOAT32, ix.p, MSN_INT64, 0);
-                    if (rc != MSN_OK) { std::printf("pkm launch failed: %s\n", msn_status_string(rc)); std::exit(2); }
-                }, 3, 20);
+                const double ms = in.medianMs(timer, st, n, S, K, 3, 20);
                 const double bytes = 2.0 * n * S * esz + (double)n * K * 12;
                 const double floorMs = bytes / copyBw * 1e3;
                 std::printf("%-6s %5d %7lld %10.1f %10.1f %7.2fx\n", typeName(st), S, (long long)n, ms * 1e3,

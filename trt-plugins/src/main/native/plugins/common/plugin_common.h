@@ -50,22 +50,36 @@ inline int64_t volume(const Dims64& dims, int from, int to) noexcept {
     return v;
 }
 
-// The attribute `name` as an integer: accepts kINT32 or kINT64 with length 1.
-inline bool findIntField(const PluginFieldCollection* fc, const char* name, int64_t& value) noexcept {
+// The attribute `name` with one value (length 1) of type `Narrow` (field type `narrow`) or
+// `Wide` (field type `wide`), converted to T; the first field of that name and length that has
+// one of the two types.
+template <class Narrow, class Wide, class T>
+inline bool findScalarField(const PluginFieldCollection* fc, const char* name, PluginFieldType narrow,
+                            PluginFieldType wide, T& value) noexcept {
     if (fc == nullptr) return false;
     for (int32_t i = 0; i < fc->nbFields; ++i) {
         const PluginField& f = fc->fields[i];
         if (f.name == nullptr || std::strcmp(f.name, name) != 0 || f.data == nullptr || f.length != 1) continue;
-        if (f.type == PluginFieldType::kINT32) {
-            value = *static_cast<const int32_t*>(f.data);
+        if (f.type == narrow) {
+            value = static_cast<T>(*static_cast<const Narrow*>(f.data));
             return true;
         }
-        if (f.type == PluginFieldType::kINT64) {
-            value = *static_cast<const int64_t*>(f.data);
+        if (f.type == wide) {
+            value = static_cast<T>(*static_cast<const Wide*>(f.data));
             return true;
         }
     }
     return false;
+}
+
+// The attribute `name` as an integer: accepts kINT32 or kINT64 with length 1.
+inline bool findIntField(const PluginFieldCollection* fc, const char* name, int64_t& value) noexcept {
+    return findScalarField<int32_t, int64_t>(fc, name, PluginFieldType::kINT32, PluginFieldType::kINT64, value);
+}
+
+// The attribute `name` as a float: accepts kFLOAT32 or kFLOAT64 with length 1.
+inline bool findFloatField(const PluginFieldCollection* fc, const char* name, float& value) noexcept {
+    return findScalarField<float, double>(fc, name, PluginFieldType::kFLOAT32, PluginFieldType::kFLOAT64, value);
 }
 
 } // namespace trt

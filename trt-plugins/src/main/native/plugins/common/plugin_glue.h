@@ -8,12 +8,12 @@
 //     other than kLINEAR before it hands a call to the plugin's own rule (the hooks below).
 //   * CreatorGlue<Plugin>: the creator base: name, version, namespace and field names.
 //
-// A plugin class `P final : public PluginGlue<P>` provides (the hooks may be private with
-// `friend class PluginGlue<P>;`):
-//   using Spec = op_table::<CamelId>;                        msn_op_table.h (from ops.json)
-//   static constexpr const char* kName = Spec::kName;      plugin name = ONNX op type
-//   static constexpr int32_t kNbInputs = Spec::kNumInputs, kNbOutputs = Spec::kNumOutputs;
-//   a copy constructor                                     (clone, attachToContext)
+// A plugin class `P final : public PluginGlue<P>` provides:
+//   MSN_PLUGIN_SPEC(<CamelId>);    (public) Spec = op_table::<CamelId> (msn_op_table.h, from
+//                                  ops.json), kName = Spec::kName (plugin name = ONNX op type),
+//                                  kNbInputs = Spec::kNumInputs, kNbOutputs = Spec::kNumOutputs
+//   a copy constructor             (clone, attachToContext)
+//   MSN_PLUGIN_GLUE_HOOKS(P);      (private) befriends PluginGlue<P> and declares these hooks:
 //   int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;
 //   int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;
 //   int32_t outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder& exprBuilder) noexcept;
@@ -40,6 +40,24 @@
 #include <cstdint>
 #include <new>
 #include <type_traits>
+
+// The op-table entry of a plugin and the counts PluginGlue reads (see the top of this file).
+#define MSN_PLUGIN_SPEC(Entry)                                 \
+    using Spec = ::msn::op_table::Entry;                       \
+    static constexpr const char* kName = Spec::kName;          \
+    static constexpr int32_t kNbInputs = Spec::kNumInputs;     \
+    static constexpr int32_t kNbOutputs = Spec::kNumOutputs
+
+// The hooks PluginGlue<Plugin> calls, declared (private) in Plugin; Plugin's .cpp defines them.
+#define MSN_PLUGIN_GLUE_HOOKS(Plugin)                                                                                \
+    friend class ::msn::trt::PluginGlue<Plugin>;                                                                     \
+    int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;               \
+    int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;                                 \
+    int32_t outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder& exprBuilder) noexcept;            \
+    bool supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept;                             \
+    int32_t shapeChange(const PluginTensorDesc* in, const PluginTensorDesc* out) noexcept;                           \
+    int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs, \
+                   void* const* outputs, void* workspace, CudaStream stream) noexcept
 
 namespace msn {
 namespace trt {

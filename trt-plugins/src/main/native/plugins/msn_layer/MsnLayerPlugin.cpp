@@ -56,22 +56,6 @@ bool findGate(const PluginFieldCollection* fc, int32_t& gate, bool& known) {
     return false;
 }
 
-bool findFloatField(const PluginFieldCollection* fc, const char* name, float& value) {
-    for (int32_t i = 0; fc != nullptr && i < fc->nbFields; ++i) {
-        const PluginField& f = fc->fields[i];
-        if (f.name == nullptr || std::strcmp(f.name, name) != 0 || f.data == nullptr || f.length != 1) continue;
-        if (f.type == PluginFieldType::kFLOAT32) {
-            value = *static_cast<const float*>(f.data);
-            return true;
-        }
-        if (f.type == PluginFieldType::kFLOAT64) {
-            value = (float)*static_cast<const double*>(f.data);
-            return true;
-        }
-    }
-    return false;
-}
-
 // Unknown (-1) extents pass; b: expected, or -1 for "anything".
 bool dimIs(int64_t a, int64_t b) { return a < 0 || b < 0 || a == b; }
 } // namespace

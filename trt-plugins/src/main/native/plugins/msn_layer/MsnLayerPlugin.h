@@ -25,10 +25,7 @@ struct MsnLayerAttrs {
 // Fields: k, tokens, per_token (int), gate (string: tanh, sigmoid, identity), epsilon (float).
 class MsnLayerPlugin final : public PluginGlue<MsnLayerPlugin> {
 public:
-    using Spec = op_table::MsnLayer;
-    static constexpr const char* kName = Spec::kName;
-    static constexpr int32_t kNbInputs = Spec::kNumInputs;
-    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
+    MSN_PLUGIN_SPEC(MsnLayer);
 
     explicit MsnLayerPlugin(const MsnLayerAttrs& attrs) noexcept;
     MsnLayerPlugin(const MsnLayerPlugin& other) noexcept;
@@ -43,14 +40,7 @@ public:
     const PluginFieldCollection* getFieldsToSerialize() noexcept override { return &mFields; }
 
 private:
-    friend class PluginGlue<MsnLayerPlugin>;
-    int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;
-    int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;
-    int32_t outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder& exprBuilder) noexcept;
-    bool supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept;
-    int32_t shapeChange(const PluginTensorDesc* in, const PluginTensorDesc* out) noexcept;
-    int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
-                   void* const* outputs, void* workspace, CudaStream stream) noexcept;
+    MSN_PLUGIN_GLUE_HOOKS(MsnLayerPlugin);
 
     bool checkShapes(const Dims64* in) const noexcept;
 

@@ -14,10 +14,7 @@ namespace trt {
 // Attribute: k (int). Leading dimensions are flattened into N queries.
 class PkmRetrievalPlugin final : public PluginGlue<PkmRetrievalPlugin> {
 public:
-    using Spec = op_table::PkmRetrieval;
-    static constexpr const char* kName = Spec::kName;
-    static constexpr int32_t kNbInputs = Spec::kNumInputs;
-    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
+    MSN_PLUGIN_SPEC(PkmRetrieval);
 
     explicit PkmRetrievalPlugin(int32_t k) noexcept;
     PkmRetrievalPlugin(const PkmRetrievalPlugin& other) noexcept;
@@ -32,14 +29,7 @@ public:
     const PluginFieldCollection* getFieldsToSerialize() noexcept override { return &mFields; }
 
 private:
-    friend class PluginGlue<PkmRetrievalPlugin>;
-    int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;
-    int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;
-    int32_t outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder& exprBuilder) noexcept;
-    bool supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept;
-    int32_t shapeChange(const PluginTensorDesc* in, const PluginTensorDesc* out) noexcept;
-    int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
-                   void* const* outputs, void* workspace, CudaStream stream) noexcept;
+    MSN_PLUGIN_GLUE_HOOKS(PkmRetrievalPlugin);
 
     bool checkShapes(const Dims64& rows, const Dims64& cols) const noexcept;
 

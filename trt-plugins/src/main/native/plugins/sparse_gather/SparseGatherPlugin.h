@@ -15,11 +15,8 @@ namespace trt {
 // No attributes. Leading dimensions of indices/weights are flattened into N rows.
 class SparseGatherPlugin final : public PluginGlue<SparseGatherPlugin> {
 public:
-    using Spec = op_table::SparseGather;
-    static constexpr const char* kName = Spec::kName;
-    static constexpr int32_t kNbInputs = Spec::kNumInputs;
+    MSN_PLUGIN_SPEC(SparseGather);
     static constexpr int32_t kMinNbInputs = Spec::kNumRequiredInputs;   // scales only with a quantized table
-    static constexpr int32_t kNbOutputs = Spec::kNumOutputs;
 
     SparseGatherPlugin() noexcept;
     SparseGatherPlugin(const SparseGatherPlugin& other) noexcept;
@@ -33,14 +30,7 @@ public:
     const PluginFieldCollection* getFieldsToSerialize() noexcept override { return &mFields; }
 
 private:
-    friend class PluginGlue<SparseGatherPlugin>;
-    int32_t configure(const DynamicPluginTensorDesc* in, const DynamicPluginTensorDesc* out) noexcept;
-    int32_t outputTypes(DataType* outTypes, const DataType* inTypes) const noexcept;
-    int32_t outputShapes(const DimsExprs* inputs, DimsExprs* outputs, ExprBuilder& exprBuilder) noexcept;
-    bool supportsType(int32_t pos, const DynamicPluginTensorDesc* inOut) const noexcept;
-    int32_t shapeChange(const PluginTensorDesc* in, const PluginTensorDesc* out) noexcept;
-    int32_t launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc, const void* const* inputs,
-                   void* const* outputs, void* workspace, CudaStream stream) noexcept;
+    MSN_PLUGIN_GLUE_HOOKS(SparseGatherPlugin);
 
     void setNbInputs(int32_t n) const noexcept { mNbInputs = n; }
     bool scaled() const noexcept { return mNbInputs == 4; }

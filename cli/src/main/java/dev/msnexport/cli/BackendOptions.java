@@ -20,11 +20,7 @@ import picocli.CommandLine.ParameterException;
  * command gives its own default backends.
  */
 final class BackendOptions {
-  @Option(
-      names = "--model",
-      required = true,
-      description = "Export directory (the --out of 'export').")
-  Path model;
+  @Mixin ModelDirOption modelDir;
 
   @Option(
       names = "--backends",
@@ -67,8 +63,13 @@ final class BackendOptions {
     backends = new ArrayList<>(BackendSpec.parseAll(List.of(defaultBackends.split(","))));
   }
 
+  /** The export directory (--model). */
+  Path model() {
+    return modelDir.model;
+  }
+
   ExportedModel open() {
-    return ExportedModel.open(model);
+    return ExportedModel.open(model());
   }
 
   /**
@@ -77,7 +78,7 @@ final class BackendOptions {
    */
   OutputAliasing inputs(ExportedModel m) {
     return new OutputAliasing()
-        .input("--model", model)
+        .input("--model", model())
         .input(
             checkpoint != null ? "--checkpoint" : "the export's checkpoint",
             checkpoint != null ? checkpoint : m.checkpoint())

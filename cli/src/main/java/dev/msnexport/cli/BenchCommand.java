@@ -100,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
     BenchReport report =
         BenchRun.run(
             new BenchRequest(
-                o.model,
+                o.model(),
                 o.profile,
                 o.backends,
                 engines,

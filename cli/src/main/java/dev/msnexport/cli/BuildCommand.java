@@ -13,6 +13,7 @@ import dev.msnexport.verifier.backend.TrtBackend;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -26,11 +27,7 @@ import picocli.CommandLine.Option;
           + "cuBLAS/cuDNN tactic sources are never enabled."
     })
 final class BuildCommand implements Callable<Integer> {
-  @Option(
-      names = "--model",
-      required = true,
-      description = "Export directory (the --out of 'export').")
-  Path model;
+  @Mixin ModelDirOption modelDir;
 
   @Option(
       names = "--profile",
@@ -89,6 +86,7 @@ final class BuildCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Path model = modelDir.model;
     ExportedModel m = ExportedModel.open(model);
     Profile p = Defaults.profile(profile, m, Errors::warn);
     Precision prec =

@@ -116,7 +116,7 @@ final class VerifyCommand implements Callable<Integer> {
         .check(spec.commandLine());
     health.validate();
     VerifyRequest q =
-        VerifyRequest.of(o.model, o.backends)
+        VerifyRequest.of(o.model(), o.backends)
             .withProfile(o.profile)
             .withInputs(batch == null ? Defaults.VERIFY_BATCH : batch, seed)
             .withOpen(o.openOptions(trt.settings(), markOutputs))
