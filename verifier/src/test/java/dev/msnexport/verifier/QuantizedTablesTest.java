@@ -74,12 +74,7 @@ class QuantizedTablesTest {
     try {
       VerifyReport r =
           Verifier.run(
-              out.toString(),
-              p.name(),
-              golden.cliName(),
-              backends,
-              in,
-              3,
+              new Verifier.Subject(out.toString(), p.name(), golden.cliName(), backends, in, 3),
               new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()));
       GoldenModel.Result last = ((GoldenBackend) backends.get(0)).lastResult();
       HostTensor tokens = Inputs.tokens(in, c.config());
