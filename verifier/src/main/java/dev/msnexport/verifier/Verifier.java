@@ -193,17 +193,19 @@ public final class Verifier {
       pass = false; // nothing was compared: never report a pass
     }
     return new VerifyReport(
-            VerifyReport.SCHEMA,
-            MsnOnnxExporter.toolVersion(),
-            s.modelLabel(),
-            s.profile(),
-            s.valuesDtype(),
-            batch,
-            s.seed(),
-            pass,
-            runs,
-            comparisons)
-        .withMarkedOutputs(markedResults);
+        VerifyReport.SCHEMA,
+        MsnOnnxExporter.toolVersion(),
+        s.modelLabel(),
+        s.profile(),
+        s.valuesDtype(),
+        batch,
+        s.seed(),
+        pass,
+        runs,
+        comparisons,
+        markedResults,
+        null,
+        null);
   }
 
   private static Map<String, HostTensor> without(

@@ -142,7 +142,19 @@ class QuantizedTablesTest {
       assertFalse(bad.pass());
       VerifyReport r =
           new VerifyReport(
-                  VerifyReport.SCHEMA, "t", "m", "tiny", "int8", 2, 1, true, List.of(), List.of())
+                  VerifyReport.SCHEMA,
+                  "t",
+                  "m",
+                  "tiny",
+                  "int8",
+                  2,
+                  1,
+                  true,
+                  List.of(),
+                  List.of(),
+                  null,
+                  null,
+                  null)
               .withQuantization(bad);
       assertFalse(r.pass(), "a quantization report over its bound fails verify");
       GoldenModel.Result none = new GoldenModel.Result(q.outputs(), q.retrieval(), Map.of());

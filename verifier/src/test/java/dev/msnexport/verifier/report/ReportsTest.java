@@ -99,7 +99,10 @@ class ReportsTest {
             new VerifyReport.Comparison(
                 "ort-reference", "golden", true, List.of(ok), List.of(same)),
             new VerifyReport.Comparison(
-                "ort-custom", "golden", false, List.of(ok, bad), List.of(diff))));
+                "ort-custom", "golden", false, List.of(ok, bad), List.of(diff))),
+        null,
+        null,
+        null);
   }
 
   static long[] samples(long seed, int n, double scale) {
