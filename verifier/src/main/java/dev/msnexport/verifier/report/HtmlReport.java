@@ -165,23 +165,15 @@ public final class HtmlReport {
       b.append(
           "<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
               + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
-      for (dev.msnexport.verifier.health.MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(
-            f(
-                "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
-                l.layer(),
-                l.slotsUsed(),
-                l.slots(),
-                100 * l.fractionUsed(),
-                100 * l.uniformFractionUsed(),
-                l.entropyNormalized(),
-                100 * l.top1PercentShare(),
-                l.warnings().isEmpty()
-                    ? "none"
-                    : "<span class=bad>WARNING</span> <span class=wrap>"
-                        + esc(String.join("; ", l.warnings()))
-                        + "</span>"));
-      }
+      HealthRows.append(
+          b,
+          "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
+          HealthRows.of(
+              r.memory_health(),
+              w ->
+                  "<span class=bad>WARNING</span> <span class=wrap>"
+                      + esc(String.join("; ", w))
+                      + "</span>"));
       b.append("</table>");
     }
     b.append("<h2>Absolute-error histograms</h2><div class=plots>");
@@ -293,22 +285,13 @@ public final class HtmlReport {
       b.append(
           "<table><tr><th class=l>backend</th><th>batch</th><th>precision</th><th>timed</th><th>MB</th><th>GFLOP</th><th>floor us</th>"
               + "<th>floor us (reuse)</th><th>p50 x</th><th>p99 x</th></tr>");
-      for (FloorRow x : r.floors()) {
-        b.append(
-            f(
-                "<tr><td class=l>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>"
-                    + "<td>%.2f</td></tr>",
-                esc(x.backend()),
-                x.batch(),
-                x.precision(),
-                x.timed(),
-                x.work().bytes() / 1e6,
-                x.work().flops() / 1e9,
-                x.floor_us(),
-                x.floor_reuse_us(),
-                x.p50_multiple(),
-                x.p99_multiple()));
-      }
+      // the HTML table leaves out bytes us and flops us (cells 7 and 8)
+      BenchRows.append(
+          b,
+          "<tr><td class=l>%1$s</td><td>%2$d</td><td>%3$s</td><td>%4$s</td><td>%5$.1f</td><td>%6$.2f</td><td>%9$.1f</td>"
+              + "<td>%10$.1f</td><td>%11$.2f</td><td>%12$.2f</td></tr>",
+          BenchRows.floors(r),
+          HtmlParts::esc);
       b.append("</table>");
       r.floors().stream()
           .map(FloorRow::ceilings)

@@ -3,7 +3,6 @@ package dev.msnexport.verifier.report;
 import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
-import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
@@ -159,21 +158,10 @@ public final class MarkdownReport {
       b.append(
           "| layer | slots used | of | fraction | uniform draws would cover | entropy (of log n) | top 1% share | warnings |\n");
       b.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-      for (MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(
-            f(
-                "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
-                l.layer(),
-                l.slotsUsed(),
-                l.slots(),
-                100 * l.fractionUsed(),
-                100 * l.uniformFractionUsed(),
-                l.entropyNormalized(),
-                100 * l.top1PercentShare(),
-                l.warnings().isEmpty()
-                    ? "none"
-                    : "**WARNING**: " + cell(String.join("; ", l.warnings()))));
-      }
+      HealthRows.append(
+          b,
+          "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
+          HealthRows.of(r.memory_health(), w -> "**WARNING**: " + cell(String.join("; ", w))));
     }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
@@ -283,23 +271,11 @@ public final class MarkdownReport {
           "| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
       b.append(
           "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-      for (FloorRow x : r.floors()) {
-        b.append(
-            f(
-                "| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
-                x.backend(),
-                x.batch(),
-                x.precision(),
-                x.timed(),
-                x.work().bytes() / 1e6,
-                x.work().flops() / 1e9,
-                x.bytes_us(),
-                x.flops_us(),
-                x.floor_us(),
-                x.floor_reuse_us(),
-                x.p50_multiple(),
-                x.p99_multiple()));
-      }
+      BenchRows.append(
+          b,
+          "| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
+          BenchRows.floors(r),
+          t -> t);
       r.floors().stream()
           .map(FloorRow::ceilings)
           .distinct()
