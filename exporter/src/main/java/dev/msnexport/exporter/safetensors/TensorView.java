@@ -137,12 +137,8 @@ public final class TensorView {
       case F64 -> (float) s.getDouble(o);
       case F16 -> DType.halfToFloat(s.getShort(o));
       case BF16 -> DType.bf16ToFloat(s.getShort(o));
-      case I64 -> s.getLong(o);
-      case I32 -> s.getInt(o);
-      case I16 -> s.getShort(o);
-      case I8 -> s.get(o);
-      case U8, BOOL -> s.get(o) & 0xff;
       case F8_E4M3 -> DType.e4m3ToFloat(s.get(o));
+      default -> getLong(i); // the integer types
     };
   }
 
