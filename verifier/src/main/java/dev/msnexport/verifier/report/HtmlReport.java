@@ -9,7 +9,6 @@ import static dev.msnexport.verifier.report.HtmlParts.p;
 import static dev.msnexport.verifier.report.HtmlParts.skippedNote;
 import static dev.msnexport.verifier.report.HtmlParts.tail;
 
-import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
@@ -95,33 +94,20 @@ public final class HtmlReport {
     b.append(
         "<h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
             + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol applied</th><th>min atol to pass</th><th>result</th></tr>");
-    for (VerifyReport.Comparison c : r.comparisons()) {
-      for (OutputComparison o : c.outputs()) {
-        boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
-        b.append(
-            f(
-                "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
-                    + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>",
-                esc(c.candidate()),
-                esc(c.reference()),
-                esc(o.name()),
-                o.max_abs(),
-                o.mean_abs(),
-                o.p99_abs(),
-                o.max_rel(),
-                o.cosine(),
-                o.atol(),
-                o.rtol(),
-                up ? " (raised)" : "",
-                o.min_atol_to_pass(),
+    VerifyRows.append(
+        b,
+        "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
+            + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>",
+        VerifyRows.outputs(
+            r,
+            HtmlParts::esc,
+            o ->
                 (o.pass()
                         ? "<span class=ok>pass</span>"
                         : f(
                             "<span class=bad>FAIL</span> %d/%d",
                             o.failing_elements(), o.elements()))
                     + esc(MarkdownReport.tieExempt(o))));
-      }
-    }
     b.append("</table>");
     if (r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty())) {
       b.append(
@@ -165,10 +151,10 @@ public final class HtmlReport {
       b.append(
           "<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
               + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
-      HealthRows.append(
+      VerifyRows.append(
           b,
           "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
-          HealthRows.of(
+          VerifyRows.memoryHealth(
               r.memory_health(),
               w ->
                   "<span class=bad>WARNING</span> <span class=wrap>"
