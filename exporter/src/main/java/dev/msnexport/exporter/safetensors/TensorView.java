@@ -1,5 +1,6 @@
 package dev.msnexport.exporter.safetensors;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.progress.CountingChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -97,6 +98,15 @@ public final class TensorView {
 
   public DType dtype() {
     return dtype;
+  }
+
+  /**
+   * Bad input "WHERE: tensor 'NAME' has dtype D" then {@code rule} (what the reader accepts);
+   * {@code name} is the tensor's name where it is read (a name map may rename it).
+   */
+  public BadInputException wrongDtype(String where, String name, String rule) {
+    return new BadInputException(
+        where + ": tensor '" + name + "' has dtype " + dtype.safetensorsName() + rule);
   }
 
   public long[] shape() {
