@@ -9,7 +9,6 @@ import static dev.msnexport.verifier.report.HtmlParts.p;
 import static dev.msnexport.verifier.report.HtmlParts.skippedNote;
 import static dev.msnexport.verifier.report.HtmlParts.tail;
 
-import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
@@ -116,28 +115,19 @@ public final class HtmlReport {
               + "diverge: its later layers (<em>downstream of a tie</em>) and outputs (<em>tie-exempt</em>) are left out of the checks.</p>"
               + "<table><tr><th class=l>candidate</th><th>reference</th><th>layer</th><th>queries</th><th>identical</th>"
               + "<th>tie (set changed)</th><th>mismatched</th><th>downstream of a tie</th><th>result</th></tr>");
-      for (VerifyReport.Comparison c : r.comparisons()) {
-        for (RetrievalComparison rc : c.retrieval()) {
-          b.append(
-              f(
-                  "<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
-                      + "<td class=l>%s</td></tr>",
-                  esc(c.candidate()),
-                  esc(c.reference()),
-                  rc.layer(),
-                  rc.queries(),
-                  rc.identical_queries(),
-                  rc.tie_queries(),
-                  rc.set_changing_tie_queries(),
-                  rc.mismatched_queries(),
-                  rc.downstream_queries(),
+      VerifyRows.append(
+          b,
+          "<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
+              + "<td class=l>%s</td></tr>",
+          VerifyRows.retrieval(
+              r,
+              HtmlParts::esc,
+              rc ->
                   rc.pass()
                       ? "<span class=ok>pass</span>"
                       : "<span class=bad>FAIL</span> <span class=wrap>"
                           + esc(rc.first_mismatch())
                           + "</span>"));
-        }
-      }
       b.append("</table>");
     }
     if (r.memory_health() != null) {

@@ -1,7 +1,6 @@
 package dev.msnexport.verifier.report;
 
 import dev.msnexport.parity.OutputComparison;
-import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.FloorRow;
@@ -89,23 +88,11 @@ public final class MarkdownReport {
       b.append(
           "| candidate | reference | layer | queries | identical | tie (set changed) | mismatched | downstream of a tie | result |\n");
       b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-      for (VerifyReport.Comparison c : r.comparisons()) {
-        for (RetrievalComparison rc : c.retrieval()) {
-          b.append(
-              f(
-                  "| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n",
-                  c.candidate(),
-                  c.reference(),
-                  rc.layer(),
-                  rc.queries(),
-                  rc.identical_queries(),
-                  rc.tie_queries(),
-                  rc.set_changing_tie_queries(),
-                  rc.mismatched_queries(),
-                  rc.downstream_queries(),
-                  rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
-        }
-      }
+      VerifyRows.append(
+          b,
+          "| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n",
+          VerifyRows.retrieval(
+              r, t -> t, rc -> rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
     }
     if (r.marked_outputs() != null) {
       b.append("\n## Marked outputs\n\n");

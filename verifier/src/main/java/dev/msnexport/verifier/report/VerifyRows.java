@@ -1,6 +1,7 @@
 package dev.msnexport.verifier.report;
 
 import dev.msnexport.parity.OutputComparison;
+import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
 import java.util.ArrayList;
@@ -66,6 +67,34 @@ final class VerifyRows {
               up ? " (raised)" : "",
               o.min_atol_to_pass(),
               verdict.apply(o)
+            });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * One row per retrieval layer of each comparison: candidate and reference (through {@code text}),
+   * layer, queries, identical, tie, set-changing tie, mismatched and downstream queries, then the
+   * verdict through {@code verdict}.
+   */
+  static List<Object[]> retrieval(
+      VerifyReport r, UnaryOperator<String> text, Function<RetrievalComparison, String> verdict) {
+    List<Object[]> rows = new ArrayList<>();
+    for (VerifyReport.Comparison c : r.comparisons()) {
+      for (RetrievalComparison rc : c.retrieval()) {
+        rows.add(
+            new Object[] {
+              text.apply(c.candidate()),
+              text.apply(c.reference()),
+              rc.layer(),
+              rc.queries(),
+              rc.identical_queries(),
+              rc.tie_queries(),
+              rc.set_changing_tie_queries(),
+              rc.mismatched_queries(),
+              rc.downstream_queries(),
+              verdict.apply(rc)
             });
       }
     }
