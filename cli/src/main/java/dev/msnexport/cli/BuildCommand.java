@@ -11,6 +11,7 @@ import dev.msnexport.verifier.Defaults;
 import dev.msnexport.verifier.ExportedModel;
 import dev.msnexport.verifier.backend.TrtBackend;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -114,16 +115,17 @@ final class BuildCommand implements Callable<Integer> {
     try {
       EngineBuilder.build(
           new EngineBuilder.Request(
-                  onnx,
-                  graph.name(),
-                  prec,
-                  p.name(),
-                  p.batch(),
-                  timingCache,
-                  plan,
-                  progressSeconds,
-                  optimizationLevel)
-              .withPrecisionPolicy(TrtBackend.FP16_POLICY),
+              onnx,
+              graph.name(),
+              prec,
+              p.name(),
+              p.batch(),
+              timingCache,
+              plan,
+              progressSeconds,
+              optimizationLevel,
+              List.of(),
+              TrtBackend.FP16_POLICY),
           System.out);
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BadInputException(e.getMessage(), e);

@@ -64,23 +64,11 @@ public record RetrievalComparison(
     double score(int query, long slot);
   }
 
-  public static RetrievalComparison of(
-      int layer,
-      int k,
-      long[] candSlots,
-      double[] candWeights,
-      long[] refSlots,
-      double[] refWeights,
-      SlotScores scores,
-      double tieEpsilon) {
-    return of(
-        layer, k, candSlots, candWeights, refSlots, refWeights, scores, tieEpsilon, null, null);
-  }
-
   /**
-   * As above. {@code downstream[q]} (may be null) marks queries downstream of a tie: skipped.
-   * {@code setChangingTies[q]} (may be null) is set for every query whose slots differ by ties only
-   * and whose slot set differs from the reference's.
+   * Compares layer {@code layer}'s top-{@code k} slots and weights, candidate against reference;
+   * {@code scores} (may be null) classifies ties. {@code downstream[q]} (may be null) marks queries
+   * downstream of a tie: skipped. {@code setChangingTies[q]} (may be null) is set for every query
+   * whose slots differ by ties only and whose slot set differs from the reference's.
    */
   public static RetrievalComparison of(
       int layer,

@@ -111,7 +111,7 @@ class StatisticsTest {
     long[] ref = {5, 1, 3, 2};
     long[] cand = {7, 1, 9, 2};
     double[] w = {0.5, 0.5, 0.5, 0.5};
-    RetrievalComparison r = RetrievalComparison.of(0, 2, cand, w, ref, w, scores, 1e-6);
+    RetrievalComparison r = RetrievalComparison.of(0, 2, cand, w, ref, w, scores, 1e-6, null, null);
     assertEquals(0, r.identical_queries());
     assertEquals(1, r.tie_queries());
     assertEquals(1, r.mismatched_queries());
@@ -121,7 +121,8 @@ class StatisticsTest {
     assertTrue(r.first_mismatch().contains("query 1"), r.first_mismatch());
 
     RetrievalComparison onlyTie =
-        RetrievalComparison.of(0, 2, new long[] {7, 1}, w, new long[] {5, 1}, w, scores, 1e-6);
+        RetrievalComparison.of(
+            0, 2, new long[] {7, 1}, w, new long[] {5, 1}, w, scores, 1e-6, null, null);
     assertTrue(onlyTie.pass());
     // without reference scores: slot 7 replaces slot 1 at the boundary with the same weight (a tie)
     RetrievalComparison byWeights =
@@ -133,7 +134,9 @@ class StatisticsTest {
             new long[] {5, 1},
             new double[] {0.6, 0.4},
             null,
-            1e-6);
+            1e-6,
+            null,
+            null);
     assertTrue(byWeights.pass());
     assertEquals(1, byWeights.set_changing_tie_queries());
     assertEquals("weights", byWeights.score_source());
@@ -148,7 +151,9 @@ class StatisticsTest {
             new long[] {5, 1},
             new double[] {0.6, 0.4},
             null,
-            1e-6);
+            1e-6,
+            null,
+            null);
     assertFalse(byWeightsBad.pass());
     assertEquals(
         Math.log(0.4 / 0.6) - Math.log(0.1 / 0.9), byWeightsBad.min_tie_epsilon_to_pass(), 1e-12);
@@ -162,7 +167,9 @@ class StatisticsTest {
             new long[] {5, 1},
             new double[] {0.6, 0.4},
             null,
-            1e-6);
+            1e-6,
+            null,
+            null);
     assertFalse(claimsTop.pass());
   }
 
@@ -183,7 +190,7 @@ class StatisticsTest {
     double[] w = {0.4, 0.3, 0.2, 0.1};
     RetrievalComparison reorder =
         RetrievalComparison.of(
-            0, 4, new long[] {1, 2, 4, 3}, w, new long[] {1, 2, 3, 4}, w, s, 0.02);
+            0, 4, new long[] {1, 2, 4, 3}, w, new long[] {1, 2, 3, 4}, w, s, 0.02, null, null);
     assertTrue(reorder.pass());
     assertEquals(1, reorder.tie_queries());
     assertEquals(0, reorder.set_changing_tie_queries());
@@ -192,12 +199,12 @@ class StatisticsTest {
     RetrievalComparison.SlotScores s6 = (q, slot) -> slot == 6 ? 8.995 : s.score(q, slot);
     RetrievalComparison inserted =
         RetrievalComparison.of(
-            0, 4, new long[] {1, 2, 6, 3}, w, new long[] {1, 2, 3, 4}, w, s6, 0.02);
+            0, 4, new long[] {1, 2, 6, 3}, w, new long[] {1, 2, 3, 4}, w, s6, 0.02, null, null);
     assertTrue(inserted.pass(), inserted.toString());
     assertEquals(1, inserted.set_changing_tie_queries());
     RetrievalComparison dropped =
         RetrievalComparison.of(
-            0, 4, new long[] {1, 2, 4, 5}, w, new long[] {1, 2, 3, 4}, w, s, 0.02);
+            0, 4, new long[] {1, 2, 4, 5}, w, new long[] {1, 2, 3, 4}, w, s, 0.02, null, null);
     assertFalse(dropped.pass());
     assertEquals(
         1.0, dropped.min_tie_epsilon_to_pass(), 1e-9); // slot 3 (8) left out for slot 5 (7)

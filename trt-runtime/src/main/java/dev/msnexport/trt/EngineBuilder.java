@@ -46,8 +46,8 @@ public final class EngineBuilder {
    * @param optimizationLevel TensorRT's builder optimization level 0..5 (lower builds faster, e.g.
    *     in tests); -1: TensorRT's default (3)
    * @param extraOutputs intermediate tensors (ONNX node output names) to mark as network outputs
-   *     too ({@code verify --mark-outputs}); empty by default. The sidecar does not record them:
-   *     such a plan must not be cached where a normal plan is looked for.
+   *     too ({@code verify --mark-outputs}); null or empty for none. The sidecar does not record
+   *     them: such a plan must not be cached where a normal plan is looked for.
    * @param precisionPolicy how fp16 builds keep what must stay float32 (the graph owner's decision;
    *     needed for fp16, ignored for fp32)
    */
@@ -65,82 +65,6 @@ public final class EngineBuilder {
       PrecisionPolicy precisionPolicy) {
     public Request {
       extraOutputs = extraOutputs == null ? List.of() : List.copyOf(extraOutputs);
-    }
-
-    public Request(
-        Path onnx,
-        String graph,
-        Precision precision,
-        String profileName,
-        Profile.BatchShapes batch,
-        Path timingCache,
-        Path out,
-        int progressSeconds,
-        int optimizationLevel,
-        List<String> extraOutputs) {
-      this(
-          onnx,
-          graph,
-          precision,
-          profileName,
-          batch,
-          timingCache,
-          out,
-          progressSeconds,
-          optimizationLevel,
-          extraOutputs,
-          null);
-    }
-
-    /** The same request with {@code policy} deciding the fp16 precisions. */
-    public Request withPrecisionPolicy(PrecisionPolicy policy) {
-      return new Request(
-          onnx,
-          graph,
-          precision,
-          profileName,
-          batch,
-          timingCache,
-          out,
-          progressSeconds,
-          optimizationLevel,
-          extraOutputs,
-          policy);
-    }
-
-    public Request(
-        Path onnx,
-        String graph,
-        Precision precision,
-        String profileName,
-        Profile.BatchShapes batch,
-        Path timingCache,
-        Path out,
-        int progressSeconds,
-        int optimizationLevel) {
-      this(
-          onnx,
-          graph,
-          precision,
-          profileName,
-          batch,
-          timingCache,
-          out,
-          progressSeconds,
-          optimizationLevel,
-          List.of());
-    }
-
-    public Request(
-        Path onnx,
-        String graph,
-        Precision precision,
-        String profileName,
-        Profile.BatchShapes batch,
-        Path timingCache,
-        Path out,
-        int progressSeconds) {
-      this(onnx, graph, precision, profileName, batch, timingCache, out, progressSeconds, -1);
     }
   }
 
@@ -221,7 +145,7 @@ public final class EngineBuilder {
     }
     if (r.precision() == Precision.FP16 && r.precisionPolicy() == null) {
       throw new IllegalArgumentException(
-          "an fp16 build needs the graph's PrecisionPolicy (Request.withPrecisionPolicy)");
+          "an fp16 build needs the graph's PrecisionPolicy (Request.precisionPolicy)");
     }
   }
 

@@ -34,7 +34,7 @@ public final class PluginLibrary {
   /** Where the library comes from and its SHA-256 (of the bytes TensorRT loads). */
   public record Located(String source, String sha256) {}
 
-  private static volatile Located located;
+  private static final Lazy<Located> LOCATED = new Lazy<>(PluginLibrary::doLocate);
   private static volatile Path loadedPath;
 
   // Kept for the life of the process: the registry owns the creators, unloading is never needed.
@@ -45,17 +45,7 @@ public final class PluginLibrary {
 
   /** The library's origin and SHA-256; fails with a clear message if the jar lacks it. */
   public static Located locate() {
-    Located l = located;
-    if (l == null) {
-      synchronized (PluginLibrary.class) {
-        l = located;
-        if (l == null) {
-          l = doLocate();
-          located = l;
-        }
-      }
-    }
-    return l;
+    return LOCATED.get();
   }
 
   private static Located doLocate() {

@@ -37,7 +37,7 @@ public final class TensorRt {
   /** The NVIDIA driver's CUDA library, which the driver installs (never part of a distribution). */
   static final String DRIVER_LIBRARY = "libcuda.so.1";
 
-  private static volatile Status status;
+  private static final Lazy<Status> STATUS = new Lazy<>(TensorRt::probe);
 
   private TensorRt() {}
 
@@ -66,17 +66,7 @@ public final class TensorRt {
   }
 
   public static Status status() {
-    Status s = status;
-    if (s == null) {
-      synchronized (TensorRt.class) {
-        s = status;
-        if (s == null) {
-          s = probe();
-          status = s;
-        }
-      }
-    }
-    return s;
+    return STATUS.get();
   }
 
   private static Status probe() {

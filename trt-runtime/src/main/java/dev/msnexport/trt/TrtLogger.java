@@ -14,7 +14,7 @@ import org.bytedeco.tensorrt.nvinfer.ILogger;
  */
 public final class TrtLogger extends ILogger {
   private static final int KEEP = 20;
-  private static volatile TrtLogger instance;
+  private static final Lazy<TrtLogger> INSTANCE = new Lazy<>(TrtLogger::new);
 
   private final boolean verbose = Boolean.getBoolean("msn.trt.verbose");
   private final Deque<String> errors = new ArrayDeque<>();
@@ -26,17 +26,7 @@ public final class TrtLogger extends ILogger {
    * first).
    */
   public static TrtLogger get() {
-    TrtLogger l = instance;
-    if (l == null) {
-      synchronized (TrtLogger.class) {
-        l = instance;
-        if (l == null) {
-          l = new TrtLogger();
-          instance = l;
-        }
-      }
-    }
-    return l;
+    return INSTANCE.get();
   }
 
   @Override

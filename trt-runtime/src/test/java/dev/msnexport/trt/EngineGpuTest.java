@@ -99,16 +99,17 @@ class EngineGpuTest {
     if (!Files.exists(plan)) {
       EngineBuilder.build(
           new EngineBuilder.Request(
-                  out.resolve("model." + graph + ".onnx"),
-                  graph,
-                  precision,
-                  profile,
-                  p.batch(),
-                  timingCache,
-                  plan,
-                  0,
-                  OPT_LEVEL)
-              .withPrecisionPolicy(FP16_POLICY),
+              out.resolve("model." + graph + ".onnx"),
+              graph,
+              precision,
+              profile,
+              p.batch(),
+              timingCache,
+              plan,
+              0,
+              OPT_LEVEL,
+              List.of(),
+              FP16_POLICY),
           log);
     }
     return plan;

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
@@ -68,16 +69,17 @@ class FusedLayerGpuTest {
     Path plan = out.resolve("engine.fused." + precision + ".plan");
     EngineBuilder.build(
         new EngineBuilder.Request(
-                custom,
-                EngineBuilder.CUSTOM,
-                prec,
-                profile,
-                p.batch(),
-                dir.resolve("timing.cache"),
-                plan,
-                0,
-                EngineGpuTest.OPT_LEVEL)
-            .withPrecisionPolicy(EngineGpuTest.FP16_POLICY),
+            custom,
+            EngineBuilder.CUSTOM,
+            prec,
+            profile,
+            p.batch(),
+            dir.resolve("timing.cache"),
+            plan,
+            0,
+            EngineGpuTest.OPT_LEVEL,
+            List.of(),
+            EngineGpuTest.FP16_POLICY),
         log);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     try (TrtEngine e = TrtEngine.load(plan, custom)) {

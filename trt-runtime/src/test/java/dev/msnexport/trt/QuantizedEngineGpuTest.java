@@ -15,6 +15,7 @@ import dev.msnexport.profiles.Profiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,7 +81,9 @@ class QuantizedEngineGpuTest {
             timingCache,
             plan,
             0,
-            EngineGpuTest.OPT_LEVEL),
+            EngineGpuTest.OPT_LEVEL,
+            List.of(),
+            null),
         System.out);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32);
     try (TrtEngine e = TrtEngine.load(plan, onnx)) {

@@ -11,6 +11,7 @@ import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,7 +61,10 @@ class TensorRtUnavailableTest {
             new Profile.BatchShapes(1, 2, 4),
             null,
             dir.resolve("e.plan"),
-            0);
+            0,
+            -1,
+            List.of(),
+            null);
     assertTrue(
         assertThrows(TensorRtUnavailableException.class, () -> EngineBuilder.build(req, System.out))
             .getMessage()

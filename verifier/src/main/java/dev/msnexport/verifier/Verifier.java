@@ -77,6 +77,11 @@ public final class Verifier {
   public interface PairTolerances {
     Tolerances of(String candidate, String reference);
 
+    /** Every pair at {@code tol}. */
+    static PairTolerances same(Tolerances tol) {
+      return (c, r) -> tol;
+    }
+
     /**
      * Each pair at the tolerances of the lower precision of its two backends: a backend's precision
      * is {@code precisionOf} (by backend name; {@code fallback} for one not there), a pair's is the
@@ -93,69 +98,41 @@ public final class Verifier {
     }
   }
 
-  public static VerifyReport run(
+  /**
+   * What one verification runs: {@code backends} on {@code inputs} (generated from {@code seed}),
+   * recorded in the report with the model's label, the profile's name and the values dtype.
+   */
+  public record Subject(
       String modelLabel,
       String profile,
       String valuesDtype,
       List<Backend> backends,
       Map<String, HostTensor> inputs,
-      long seed,
-      Tolerances tol) {
-    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, null);
+      long seed) {}
+
+  /** Every pair of backends at {@code tol}. */
+  public static VerifyReport run(Subject s, Tolerances tol) {
+    return run(s, PairTolerances.same(tol), null, List.of());
   }
 
   /**
-   * As above; when {@code outputs} is not null, every backend that ran puts its outputs there (by
-   * backend name, in run order), e.g. to save them as a golden file.
+   * Each pair of backends at its own tolerances ({@code tol}). Before any value is compared, the
+   * two backends' outputs must agree as a set with their shapes and dtypes: an output that one
+   * lacks or gives otherwise fails the comparison ({@code output_set}), and the rest is compared.
+   * Backend names must be distinct (else IllegalArgumentException). When {@code outputs} is not
+   * null, every backend that ran puts its outputs there (by backend name, in run order), e.g. to
+   * save them as a golden file. {@code marked} names intermediate tensors that backends were asked
+   * to output too ({@code verify --mark-outputs}). They are compared apart, between every two
+   * backends that produce them, and reported under {@code marked_outputs} (null when none were
+   * marked); they never change the verdict.
    */
   public static VerifyReport run(
-      String modelLabel,
-      String profile,
-      String valuesDtype,
-      List<Backend> backends,
-      Map<String, HostTensor> inputs,
-      long seed,
-      Tolerances tol,
-      Map<String, Map<String, HostTensor>> outputs) {
-    return run(modelLabel, profile, valuesDtype, backends, inputs, seed, tol, outputs, List.of());
-  }
-
-  /**
-   * As above; {@code marked} names intermediate tensors that backends were asked to output too
-   * ({@code verify --mark-outputs}). They are compared apart, between every two backends that
-   * produce them, and reported under {@code marked_outputs} (null when none were marked); they
-   * never change the verdict.
-   */
-  public static VerifyReport run(
-      String modelLabel,
-      String profile,
-      String valuesDtype,
-      List<Backend> backends,
-      Map<String, HostTensor> inputs,
-      long seed,
-      Tolerances tol,
-      Map<String, Map<String, HostTensor>> outputs,
-      List<String> marked) {
-    return run(
-        modelLabel, profile, valuesDtype, backends, inputs, seed, (c, r) -> tol, outputs, marked);
-  }
-
-  /**
-   * As above, each pair of backends at its own tolerances ({@code tol}). Before any value is
-   * compared, the two backends' outputs must agree as a set with their shapes and dtypes: an output
-   * that one lacks or gives otherwise fails the comparison ({@code output_set}), and the rest is
-   * compared. Backend names must be distinct (else IllegalArgumentException).
-   */
-  public static VerifyReport run(
-      String modelLabel,
-      String profile,
-      String valuesDtype,
-      List<Backend> backends,
-      Map<String, HostTensor> inputs,
-      long seed,
+      Subject s,
       PairTolerances tol,
       Map<String, Map<String, HostTensor>> outputs,
       List<String> marked) {
+    List<Backend> backends = s.backends();
+    Map<String, HostTensor> inputs = s.inputs();
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (Backend b : backends) {
       if (!seen.add(b.name())) {
@@ -216,17 +193,19 @@ public final class Verifier {
       pass = false; // nothing was compared: never report a pass
     }
     return new VerifyReport(
-            VerifyReport.SCHEMA,
-            MsnOnnxExporter.toolVersion(),
-            modelLabel,
-            profile,
-            valuesDtype,
-            batch,
-            seed,
-            pass,
-            runs,
-            comparisons)
-        .withMarkedOutputs(markedResults);
+        VerifyReport.SCHEMA,
+        MsnOnnxExporter.toolVersion(),
+        s.modelLabel(),
+        s.profile(),
+        s.valuesDtype(),
+        batch,
+        s.seed(),
+        pass,
+        runs,
+        comparisons,
+        markedResults,
+        null,
+        null);
   }
 
   private static Map<String, HostTensor> without(

@@ -54,44 +54,9 @@ public record VerifyReport(
   public static final java.util.Set<String> READABLE =
       java.util.Set.of("msn-export.verify/1", "msn-export.verify/2", SCHEMA);
 
-  /** A report without memory health, as the comparisons alone give it. */
-  public VerifyReport(
-      String schema,
-      String tool_version,
-      String model,
-      String profile,
-      String values_dtype,
-      int batch,
-      long seed,
-      boolean pass,
-      List<BackendRun> backends,
-      List<Comparison> comparisons) {
-    this(
-        schema,
-        tool_version,
-        model,
-        profile,
-        values_dtype,
-        batch,
-        seed,
-        pass,
-        backends,
-        comparisons,
-        null,
-        null,
-        null);
-  }
-
   /** The same report with the memory health of the checkpoint (null: none). */
   public VerifyReport withMemoryHealth(MemoryHealth.Report health) {
     return with(pass, marked_outputs, health, quantization);
-  }
-
-  /**
-   * The same report with the comparisons of marked intermediate tensors (null: none were marked).
-   */
-  public VerifyReport withMarkedOutputs(List<MarkedOutput> marked) {
-    return with(pass, marked, memory_health, quantization);
   }
 
   /**

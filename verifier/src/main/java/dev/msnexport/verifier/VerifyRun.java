@@ -67,12 +67,8 @@ public final class VerifyRun {
       Map<String, Map<String, HostTensor>> outputs = new LinkedHashMap<>();
       VerifyReport r =
           Verifier.run(
-              q.model().toString(),
-              profile.name(),
-              m.valuesDtype(),
-              all,
-              inputs,
-              q.seed(),
+              new Verifier.Subject(
+                  q.model().toString(), profile.name(), m.valuesDtype(), all, inputs, q.seed()),
               tols,
               outputs,
               marks);

@@ -110,12 +110,13 @@ class FusedMsnLayerExportTest {
     try {
       VerifyReport r =
           Verifier.run(
-              fused.toString(),
-              p.name(),
-              precision,
-              backends,
-              Inputs.random(p.model(), 8, 5),
-              3,
+              new Verifier.Subject(
+                  fused.toString(),
+                  p.name(),
+                  precision,
+                  backends,
+                  Inputs.random(p.model(), 8, 5),
+                  3),
               new Verifier.Tolerances(p.tolerance(precision), Map.of(), Map.of()));
       int compared = 0;
       for (VerifyReport.Comparison cmp : r.comparisons()) {

@@ -81,13 +81,10 @@ class MarkOutputsTest {
             new OrtBackend(
                 OrtBackend.CUSTOM, out.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1, marks));
         return Verifier.run(
-            out.toString(),
-            "tiny",
-            "fp32",
-            backends,
-            Inputs.random(p.model(), 6, 11),
-            11,
-            new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()),
+            new Verifier.Subject(
+                out.toString(), "tiny", "fp32", backends, Inputs.random(p.model(), 6, 11), 11),
+            Verifier.PairTolerances.same(
+                new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of())),
             null,
             marks);
       } finally {
@@ -296,13 +293,10 @@ class MarkOutputsTest {
     b.put("x:0", HostTensor.ofFloats("x:0", new long[] {2, 3}, new double[] {0, 1, 2, 3, 9, 5}));
     VerifyReport r =
         Verifier.run(
-            "m",
-            "tiny",
-            "fp32",
-            List.of(new Fixed("a", a), new Fixed("b", b)),
-            inputs,
-            0,
-            new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()),
+            new Verifier.Subject(
+                "m", "tiny", "fp32", List.of(new Fixed("a", a), new Fixed("b", b)), inputs, 0),
+            Verifier.PairTolerances.same(
+                new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of())),
             null,
             List.of("x:0"));
     assertTrue(r.pass(), "a marked tensor far off leaves the verdict alone");

@@ -131,12 +131,8 @@ class MixedPrecisionTest {
       try {
         VerifyReport r =
             Verifier.run(
-                out.toString(),
-                "small",
-                "fp16",
-                backends,
-                Inputs.random(p.model(), 32, 6),
-                6,
+                new Verifier.Subject(
+                    out.toString(), "small", "fp16", backends, Inputs.random(p.model(), 32, 6), 6),
                 new Verifier.Tolerances(p.tolerance("fp16"), Map.of(), Map.of()));
         for (VerifyReport.Comparison cmp : r.comparisons()) {
           for (OutputComparison o : cmp.outputs()) {

@@ -74,12 +74,13 @@ class OutputSetTest {
    */
   static VerifyReport verify(Map<String, HostTensor> cand, Map<String, HostTensor> ref) {
     return Verifier.run(
-        "m",
-        "tiny",
-        "fp32",
-        List.of(new Fixed("ref", ref), new Fixed("cand", cand)),
-        Inputs.random(TINY.model(), 2, 0),
-        0,
+        new Verifier.Subject(
+            "m",
+            "tiny",
+            "fp32",
+            List.of(new Fixed("ref", ref), new Fixed("cand", cand)),
+            Inputs.random(TINY.model(), 2, 0),
+            0),
         FP32);
   }
 
@@ -143,12 +144,13 @@ class OutputSetTest {
             IllegalArgumentException.class,
             () ->
                 Verifier.run(
-                    "m",
-                    "tiny",
-                    "fp32",
-                    List.of(new Fixed("a", outputs()), new Fixed("a", outputs())),
-                    Inputs.random(TINY.model(), 2, 0),
-                    0,
+                    new Verifier.Subject(
+                        "m",
+                        "tiny",
+                        "fp32",
+                        List.of(new Fixed("a", outputs()), new Fixed("a", outputs())),
+                        Inputs.random(TINY.model(), 2, 0),
+                        0),
                     FP32));
     assertTrue(e.getMessage().contains("a is listed twice"), e.getMessage());
   }
@@ -169,12 +171,13 @@ class OutputSetTest {
             "fp32");
     VerifyReport r =
         Verifier.run(
-            "m",
-            "tiny",
-            "fp32",
-            List.of(new Fixed("a", a), new Fixed("b", b), new Fixed("c", c)),
-            Inputs.random(TINY.model(), 2, 0),
-            0,
+            new Verifier.Subject(
+                "m",
+                "tiny",
+                "fp32",
+                List.of(new Fixed("a", a), new Fixed("b", b), new Fixed("c", c)),
+                Inputs.random(TINY.model(), 2, 0),
+                0),
             tol,
             null,
             List.of());
@@ -390,12 +393,8 @@ class OutputSetTest {
                 OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1)) {
       VerifyReport r =
           Verifier.run(
-              "m",
-              "tiny",
-              "fp32",
-              List.of(golden, ort),
-              Inputs.random(TINY.model(), 3, 0),
-              0,
+              new Verifier.Subject(
+                  "m", "tiny", "fp32", List.of(golden, ort), Inputs.random(TINY.model(), 3, 0), 0),
               FP32);
       assertTrue(r.pass(), r.comparisons().get(0).output_set().toString());
       assertEquals(
@@ -409,12 +408,8 @@ class OutputSetTest {
                 OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1)) {
       VerifyReport r =
           Verifier.run(
-              "m",
-              "tiny",
-              "fp32",
-              List.of(golden, ort),
-              Inputs.random(TINY.model(), 3, 0),
-              0,
+              new Verifier.Subject(
+                  "m", "tiny", "fp32", List.of(golden, ort), Inputs.random(TINY.model(), 3, 0), 0),
               FP32);
       assertFalse(
           r.pass(), "golden's retrieval outputs that the graph lacks are never skipped silently");

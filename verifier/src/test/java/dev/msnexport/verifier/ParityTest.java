@@ -56,12 +56,13 @@ class ParityTest {
               });
         }
         return Verifier.run(
-            out.toString(),
-            profileName,
-            valuesDtype.cliName(),
-            backends,
-            Inputs.random(p.model(), batch, seed + 100),
-            seed,
+            new Verifier.Subject(
+                out.toString(),
+                profileName,
+                valuesDtype.cliName(),
+                backends,
+                Inputs.random(p.model(), batch, seed + 100),
+                seed),
             new Verifier.Tolerances(p.tolerance(valuesDtype.cliName()), Map.of(), Map.of()));
       } finally {
         backends.forEach(Backend::close);

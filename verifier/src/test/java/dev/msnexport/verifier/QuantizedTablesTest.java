@@ -74,12 +74,7 @@ class QuantizedTablesTest {
     try {
       VerifyReport r =
           Verifier.run(
-              out.toString(),
-              p.name(),
-              golden.cliName(),
-              backends,
-              in,
-              3,
+              new Verifier.Subject(out.toString(), p.name(), golden.cliName(), backends, in, 3),
               new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()));
       GoldenModel.Result last = ((GoldenBackend) backends.get(0)).lastResult();
       HostTensor tokens = Inputs.tokens(in, c.config());
@@ -147,7 +142,19 @@ class QuantizedTablesTest {
       assertFalse(bad.pass());
       VerifyReport r =
           new VerifyReport(
-                  VerifyReport.SCHEMA, "t", "m", "tiny", "int8", 2, 1, true, List.of(), List.of())
+                  VerifyReport.SCHEMA,
+                  "t",
+                  "m",
+                  "tiny",
+                  "int8",
+                  2,
+                  1,
+                  true,
+                  List.of(),
+                  List.of(),
+                  null,
+                  null,
+                  null)
               .withQuantization(bad);
       assertFalse(r.pass(), "a quantization report over its bound fails verify");
       GoldenModel.Result none = new GoldenModel.Result(q.outputs(), q.retrieval(), Map.of());

@@ -99,12 +99,13 @@ class ScoringSplitKTest {
         try {
           VerifyReport r =
               Verifier.run(
-                  out.toString(),
-                  p.name(),
-                  "fp32",
-                  backends,
-                  Inputs.random(p.model(), 8, 3),
-                  3,
+                  new Verifier.Subject(
+                      out.toString(),
+                      p.name(),
+                      "fp32",
+                      backends,
+                      Inputs.random(p.model(), 8, 3),
+                      3),
                   new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()));
           for (VerifyReport.Comparison cmp : r.comparisons()) {
             for (OutputComparison o : cmp.outputs()) {

@@ -194,12 +194,13 @@ class TrainedCheckpointTest {
                   OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1)) {
         var report =
             Verifier.run(
-                out.toString(),
-                "small",
-                "fp32",
-                java.util.List.of(golden, ort),
-                dev.msnexport.verifier.backend.Inputs.random(c.config(), 8, 3),
-                3,
+                new Verifier.Subject(
+                    out.toString(),
+                    "small",
+                    "fp32",
+                    java.util.List.of(golden, ort),
+                    dev.msnexport.verifier.backend.Inputs.random(c.config(), 8, 3),
+                    3),
                 new Verifier.Tolerances(
                     Profiles.load("small").tolerance("fp32"), Map.of(), Map.of()));
         // half-precision weights are exact in float32, so the fp32 tolerance holds

@@ -105,13 +105,7 @@ public final class Checkpoint implements AutoCloseable {
         continue;
       }
       if (!t.dtype().isFloating()) {
-        throw new BadInputException(
-            where
-                + ": tensor '"
-                + e.getKey()
-                + "' has dtype "
-                + t.dtype().safetensorsName()
-                + ", expected a floating type (F32, F16, BF16, F64)");
+        throw t.wrongDtype(where, e.getKey(), ", expected a floating type (F32, F16, BF16, F64)");
       }
       if (!Arrays.equals(t.shape(), e.getValue())) {
         throw new BadInputException(

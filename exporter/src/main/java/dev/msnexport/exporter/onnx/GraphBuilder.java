@@ -206,35 +206,27 @@ final class GraphBuilder {
   }
 
   static AttributeProto attrInt(String name, long v) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.INT)
-        .setI(v)
-        .build();
+    return attr(name, AttributeProto.AttributeType.INT).setI(v).build();
   }
 
   static AttributeProto attrFloat(String name, float v) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.FLOAT)
-        .setF(v)
-        .build();
+    return attr(name, AttributeProto.AttributeType.FLOAT).setF(v).build();
   }
 
   static AttributeProto attrString(String name, String v) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.STRING)
-        .setS(ByteString.copyFromUtf8(v))
-        .build();
+    return attr(name, AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(v)).build();
   }
 
   static AttributeProto attrInts(String name, long... v) {
-    AttributeProto.Builder a =
-        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    AttributeProto.Builder a = attr(name, AttributeProto.AttributeType.INTS);
     for (long x : v) {
       a.addInts(x);
     }
     return a.build();
+  }
+
+  /** An attribute named {@code name} of type {@code type}, its value still to set. */
+  private static AttributeProto.Builder attr(String name, AttributeProto.AttributeType type) {
+    return AttributeProto.newBuilder().setName(name).setType(type);
   }
 }

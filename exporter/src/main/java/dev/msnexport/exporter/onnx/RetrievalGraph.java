@@ -70,15 +70,7 @@ public final class RetrievalGraph {
                         g.scalarInt64(s.S()))),
                 g.op("Unsqueeze", List.of(sortedB[1], g.int64s(-2)))));
     grid = g.op("Reshape", List.of(grid, g.int64s(0, 0, (long) s.k() * s.k())));
-    String[] top =
-        g.ops(
-            "TopK",
-            "",
-            List.of(cand, kk),
-            2,
-            attrInt("axis", -1),
-            attrInt("largest", 1),
-            attrInt("sorted", 1));
+    String[] top = topK(g, cand, kk, true);
     String slots = g.op("GatherElements", List.of(grid, top[1]), attrInt("axis", -1));
     String w = g.op("Softmax", List.of(top[0]), attrInt("axis", -1));
     String rows = s.perToken() ? g.op("Add", List.of(slots, tokenOffsets(g, s))) : slots;
@@ -102,31 +94,30 @@ public final class RetrievalGraph {
     return new String[] {v, slots, w};
   }
 
+  /**
+   * ONNX TopK over the last axis, sorted: the {@code kk} largest ({@code largest}) or smallest
+   * elements of {@code input}, as {values, indices}.
+   */
+  private static String[] topK(GraphBuilder g, String input, String kk, boolean largest) {
+    return g.ops(
+        "TopK",
+        "",
+        List.of(input, kk),
+        2,
+        attrInt("axis", -1),
+        attrInt("largest", largest ? 1 : 0),
+        attrInt("sorted", 1));
+  }
+
   /** Top-k of the last axis, then re-ordered by ascending index: {values, indices}. */
   private static String[] topkByIndex(GraphBuilder g, String scores, String kk) {
-    String[] top =
-        g.ops(
-            "TopK",
-            "",
-            List.of(scores, kk),
-            2,
-            attrInt("axis", -1),
-            attrInt("largest", 1),
-            attrInt("sorted", 1));
+    String[] top = topK(g, scores, kk, true);
     String idxF =
         g.op(
             "Cast",
             List.of(top[1]),
             attrInt("to", TensorProto.DataType.FLOAT_VALUE)); // exact: index < S <= 2^24
-    String[] order =
-        g.ops(
-            "TopK",
-            "",
-            List.of(idxF, kk),
-            2,
-            attrInt("axis", -1),
-            attrInt("largest", 0),
-            attrInt("sorted", 1));
+    String[] order = topK(g, idxF, kk, false);
     String vals = g.op("GatherElements", List.of(top[0], order[1]), attrInt("axis", -1));
     String idx = g.op("GatherElements", List.of(top[1], order[1]), attrInt("axis", -1));
     return new String[] {vals, idx};

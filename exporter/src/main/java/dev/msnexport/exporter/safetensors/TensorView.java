@@ -1,5 +1,6 @@
 package dev.msnexport.exporter.safetensors;
 
+import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.progress.CountingChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -99,6 +100,15 @@ public final class TensorView {
     return dtype;
   }
 
+  /**
+   * Bad input "WHERE: tensor 'NAME' has dtype D" then {@code rule} (what the reader accepts);
+   * {@code name} is the tensor's name where it is read (a name map may rename it).
+   */
+  public BadInputException wrongDtype(String where, String name, String rule) {
+    return new BadInputException(
+        where + ": tensor '" + name + "' has dtype " + dtype.safetensorsName() + rule);
+  }
+
   public long[] shape() {
     return shape.clone();
   }
@@ -137,12 +147,8 @@ public final class TensorView {
       case F64 -> (float) s.getDouble(o);
       case F16 -> DType.halfToFloat(s.getShort(o));
       case BF16 -> DType.bf16ToFloat(s.getShort(o));
-      case I64 -> s.getLong(o);
-      case I32 -> s.getInt(o);
-      case I16 -> s.getShort(o);
-      case I8 -> s.get(o);
-      case U8, BOOL -> s.get(o) & 0xff;
       case F8_E4M3 -> DType.e4m3ToFloat(s.get(o));
+      default -> getLong(i); // the integer types
     };
   }
 

@@ -192,7 +192,7 @@ public final class OrtBackend implements Backend {
       for (String inputName : session.getInputNames()) {
         HostTensor t = inputs.get(inputName);
         if (t == null) {
-          throw new BadInputException(name + ": input '" + inputName + "' is missing");
+          throw badInput(inputName, "is missing");
         }
         NodeInfo info = session.getInputInfo().get(inputName);
         long[] want = ((TensorInfo) info.getInfo()).getShape();
@@ -202,11 +202,9 @@ public final class OrtBackend implements Backend {
           ok = want[i] < 0 || want[i] == have[i];
         }
         if (!ok) {
-          throw new BadInputException(
-              name
-                  + ": input '"
-                  + inputName
-                  + "' has shape "
+          throw badInput(
+              inputName,
+              "has shape "
                   + java.util.Arrays.toString(have)
                   + ", the model expects "
                   + java.util.Arrays.toString(want)
@@ -215,22 +213,18 @@ public final class OrtBackend implements Backend {
         // An empty dimension crashes some ONNX Runtime kernels (SIGFPE in the JVM): refuse it here.
         for (long d : have) {
           if (d < 1) {
-            throw new BadInputException(
-                name
-                    + ": input '"
-                    + inputName
-                    + "' has shape "
+            throw badInput(
+                inputName,
+                "has shape "
                     + java.util.Arrays.toString(have)
                     + ": every dimension must be at least 1");
           }
         }
         boolean wantsInteger = ((TensorInfo) info.getInfo()).type == OnnxJavaType.INT64;
         if (t.isInteger() != wantsInteger) {
-          throw new BadInputException(
-              name
-                  + ": input '"
-                  + inputName
-                  + "' is "
+          throw badInput(
+              inputName,
+              "is "
                   + t.dtype()
                   + ", the model expects "
                   + ((TensorInfo) info.getInfo())
@@ -321,5 +315,10 @@ public final class OrtBackend implements Backend {
     } finally {
       options.close();
     }
+  }
+
+  /** Bad input naming this backend and the input: "NAME: input 'INPUT' WHAT". */
+  private BadInputException badInput(String inputName, String what) {
+    return new BadInputException(name + ": input '" + inputName + "' " + what);
   }
 }

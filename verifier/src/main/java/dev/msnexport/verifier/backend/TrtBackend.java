@@ -191,17 +191,17 @@ public final class TrtBackend implements Backend, GpuTimed {
       PrintStream log) {
     EngineBuilder.build(
         new EngineBuilder.Request(
-                onnx,
-                o.graph(),
-                o.precision(),
-                profile.name(),
-                profile.batch(),
-                o.timingCache(),
-                plan,
-                10,
-                -1,
-                extraOutputs)
-            .withPrecisionPolicy(FP16_POLICY),
+            onnx,
+            o.graph(),
+            o.precision(),
+            profile.name(),
+            profile.batch(),
+            o.timingCache(),
+            plan,
+            10,
+            -1,
+            extraOutputs,
+            FP16_POLICY),
         log);
   }
 

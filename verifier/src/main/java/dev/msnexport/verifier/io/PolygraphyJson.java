@@ -127,13 +127,7 @@ public final class PolygraphyJson {
     if (!outs.isObject() || outs.isEmpty()) {
       throw new BadInputException(where + ": runner '" + runner + "' iteration 0 has no 'outputs'");
     }
-    Map<String, HostTensor> outputs = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = outs.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      outputs.put(
-          e.getKey(),
-          decodeArray(e.getKey(), e.getValue(), where + ": output '" + e.getKey() + "'"));
-    }
+    Map<String, HostTensor> outputs = decodeAll(outs, where + ": output");
     Path inputsPath = inputsPathFor(path);
     if (!Files.exists(inputsPath)) {
       throw new BadInputException(
@@ -159,14 +153,20 @@ public final class PolygraphyJson {
     if (!feed.isObject() || feed.isEmpty()) {
       throw new BadInputException(where + ": expected a list of feed dicts [{input_name: array}]");
     }
-    Map<String, HostTensor> inputs = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = feed.fields(); it.hasNext(); ) {
+    return decodeAll(feed, where + ": input");
+  }
+
+  /**
+   * Every array of {@code object} by name, in file order; errors name each as {@code what 'NAME'}.
+   */
+  private static Map<String, HostTensor> decodeAll(JsonNode object, String what) {
+    Map<String, HostTensor> tensors = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      inputs.put(
-          e.getKey(),
-          decodeArray(e.getKey(), e.getValue(), where + ": input '" + e.getKey() + "'"));
+      tensors.put(
+          e.getKey(), decodeArray(e.getKey(), e.getValue(), what + " '" + e.getKey() + "'"));
     }
-    return inputs;
+    return tensors;
   }
 
   private static JsonNode readTree(Path path, String where) {

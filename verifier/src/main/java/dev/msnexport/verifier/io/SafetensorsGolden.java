@@ -115,13 +115,7 @@ public final class SafetensorsGolden {
         yield HostTensor.ofInts(name, v.shape(), out);
       }
       default ->
-          throw new BadInputException(
-              where
-                  + ": tensor '"
-                  + v.name()
-                  + "' has dtype "
-                  + v.dtype().safetensorsName()
-                  + "; golden files hold F32, F64, F16, BF16 or I64");
+          throw v.wrongDtype(where, v.name(), "; golden files hold F32, F64, F16, BF16 or I64");
     };
   }
 }

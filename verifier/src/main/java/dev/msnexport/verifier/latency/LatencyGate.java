@@ -73,25 +73,12 @@ public final class LatencyGate {
 
   /**
    * p99 against the same backend and batch in a saved baseline; fails above {@code 1 +
-   * maxRegression}.
-   */
-  public static GateResult regression(
-      String backend,
-      int batch,
-      long[] candidateNs,
-      long[] baselineNs,
-      double maxRegression,
-      Settings s) {
-    return regression(backend, batch, candidateNs, baselineNs, maxRegression, 1.0, null, s);
-  }
-
-  /**
-   * As {@link #regression(String, int, long[], long[], double, Settings)}, with the baseline scaled
-   * by {@code drift}: how much slower this machine ran now than when the baseline was measured,
-   * seen on the run's other backends ({@link #drift}). A whole machine that runs 1.45x slower for a
-   * while is then no regression of one backend; a regression of every backend alike goes unseen too
-   * (turn the correction off for that: {@code bench --no-drift-correction}). {@code driftNote}
-   * (null: none) says where the drift came from.
+   * maxRegression}, with the baseline scaled by {@code drift} (1.0: none): how much slower this
+   * machine ran now than when the baseline was measured, seen on the run's other backends ({@link
+   * #drift}). A whole machine that runs 1.45x slower for a while is then no regression of one
+   * backend; a regression of every backend alike goes unseen too (turn the correction off for that:
+   * {@code bench --no-drift-correction}). {@code driftNote} (null: none) says where the drift came
+   * from.
    */
   public static GateResult regression(
       String backend,

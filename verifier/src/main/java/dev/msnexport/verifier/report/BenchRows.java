@@ -2,6 +2,7 @@ package dev.msnexport.verifier.report;
 
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
+import dev.msnexport.verifier.latency.FloorRow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -54,6 +55,32 @@ final class BenchRows {
         var g = x.gpu_ms();
         rows.add(new Object[] {x.backend(), x.batch(), g.p50(), g.p90(), g.p99(), g.max()});
       }
+    }
+    return rows;
+  }
+
+  /**
+   * The roofline floors: backend, batch, precision, timed, MB, GFLOP, bytes us, flops us, floor us,
+   * floor us (reuse), p50 multiple, p99 multiple.
+   */
+  static List<Object[]> floors(BenchReport r) {
+    List<Object[]> rows = new ArrayList<>();
+    for (FloorRow x : r.floors()) {
+      rows.add(
+          new Object[] {
+            x.backend(),
+            x.batch(),
+            x.precision(),
+            x.timed(),
+            x.work().bytes() / 1e6,
+            x.work().flops() / 1e9,
+            x.bytes_us(),
+            x.flops_us(),
+            x.floor_us(),
+            x.floor_reuse_us(),
+            x.p50_multiple(),
+            x.p99_multiple()
+          });
     }
     return rows;
   }

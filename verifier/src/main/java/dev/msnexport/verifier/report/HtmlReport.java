@@ -9,8 +9,6 @@ import static dev.msnexport.verifier.report.HtmlParts.p;
 import static dev.msnexport.verifier.report.HtmlParts.skippedNote;
 import static dev.msnexport.verifier.report.HtmlParts.tail;
 
-import dev.msnexport.parity.OutputComparison;
-import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
@@ -95,33 +93,20 @@ public final class HtmlReport {
     b.append(
         "<h2>Outputs</h2><table><tr><th class=l>candidate</th><th>reference</th><th>output</th><th>max abs</th><th>mean abs</th>"
             + "<th>p99 abs</th><th>max rel</th><th>cosine</th><th>atol / rtol applied</th><th>min atol to pass</th><th>result</th></tr>");
-    for (VerifyReport.Comparison c : r.comparisons()) {
-      for (OutputComparison o : c.outputs()) {
-        boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
-        b.append(
-            f(
-                "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
-                    + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>",
-                esc(c.candidate()),
-                esc(c.reference()),
-                esc(o.name()),
-                o.max_abs(),
-                o.mean_abs(),
-                o.p99_abs(),
-                o.max_rel(),
-                o.cosine(),
-                o.atol(),
-                o.rtol(),
-                up ? " (raised)" : "",
-                o.min_atol_to_pass(),
+    VerifyRows.append(
+        b,
+        "<tr><td class=l>%s</td><td class=l>%s</td><td class=l>%s</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.2e</td><td>%.9f</td>"
+            + "<td>%.2e / %.2e%s</td><td>%.2e</td><td class=l>%s</td></tr>",
+        VerifyRows.outputs(
+            r,
+            HtmlParts::esc,
+            o ->
                 (o.pass()
                         ? "<span class=ok>pass</span>"
                         : f(
                             "<span class=bad>FAIL</span> %d/%d",
                             o.failing_elements(), o.elements()))
                     + esc(MarkdownReport.tieExempt(o))));
-      }
-    }
     b.append("</table>");
     if (r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty())) {
       b.append(
@@ -130,28 +115,19 @@ public final class HtmlReport {
               + "diverge: its later layers (<em>downstream of a tie</em>) and outputs (<em>tie-exempt</em>) are left out of the checks.</p>"
               + "<table><tr><th class=l>candidate</th><th>reference</th><th>layer</th><th>queries</th><th>identical</th>"
               + "<th>tie (set changed)</th><th>mismatched</th><th>downstream of a tie</th><th>result</th></tr>");
-      for (VerifyReport.Comparison c : r.comparisons()) {
-        for (RetrievalComparison rc : c.retrieval()) {
-          b.append(
-              f(
-                  "<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
-                      + "<td class=l>%s</td></tr>",
-                  esc(c.candidate()),
-                  esc(c.reference()),
-                  rc.layer(),
-                  rc.queries(),
-                  rc.identical_queries(),
-                  rc.tie_queries(),
-                  rc.set_changing_tie_queries(),
-                  rc.mismatched_queries(),
-                  rc.downstream_queries(),
+      VerifyRows.append(
+          b,
+          "<tr><td class=l>%s</td><td class=l>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d (%d)</td><td>%d</td><td>%d</td>"
+              + "<td class=l>%s</td></tr>",
+          VerifyRows.retrieval(
+              r,
+              HtmlParts::esc,
+              rc ->
                   rc.pass()
                       ? "<span class=ok>pass</span>"
                       : "<span class=bad>FAIL</span> <span class=wrap>"
                           + esc(rc.first_mismatch())
                           + "</span>"));
-        }
-      }
       b.append("</table>");
     }
     if (r.memory_health() != null) {
@@ -165,23 +141,15 @@ public final class HtmlReport {
       b.append(
           "<table><tr><th>layer</th><th>slots used</th><th>of</th><th>fraction</th><th>uniform draws would cover</th>"
               + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
-      for (dev.msnexport.verifier.health.MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(
-            f(
-                "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
-                l.layer(),
-                l.slotsUsed(),
-                l.slots(),
-                100 * l.fractionUsed(),
-                100 * l.uniformFractionUsed(),
-                l.entropyNormalized(),
-                100 * l.top1PercentShare(),
-                l.warnings().isEmpty()
-                    ? "none"
-                    : "<span class=bad>WARNING</span> <span class=wrap>"
-                        + esc(String.join("; ", l.warnings()))
-                        + "</span>"));
-      }
+      VerifyRows.append(
+          b,
+          "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
+          VerifyRows.memoryHealth(
+              r.memory_health(),
+              w ->
+                  "<span class=bad>WARNING</span> <span class=wrap>"
+                      + esc(String.join("; ", w))
+                      + "</span>"));
       b.append("</table>");
     }
     b.append("<h2>Absolute-error histograms</h2><div class=plots>");
@@ -293,22 +261,13 @@ public final class HtmlReport {
       b.append(
           "<table><tr><th class=l>backend</th><th>batch</th><th>precision</th><th>timed</th><th>MB</th><th>GFLOP</th><th>floor us</th>"
               + "<th>floor us (reuse)</th><th>p50 x</th><th>p99 x</th></tr>");
-      for (FloorRow x : r.floors()) {
-        b.append(
-            f(
-                "<tr><td class=l>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%.1f</td><td>%.2f</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>"
-                    + "<td>%.2f</td></tr>",
-                esc(x.backend()),
-                x.batch(),
-                x.precision(),
-                x.timed(),
-                x.work().bytes() / 1e6,
-                x.work().flops() / 1e9,
-                x.floor_us(),
-                x.floor_reuse_us(),
-                x.p50_multiple(),
-                x.p99_multiple()));
-      }
+      // the HTML table leaves out bytes us and flops us (cells 7 and 8)
+      BenchRows.append(
+          b,
+          "<tr><td class=l>%1$s</td><td>%2$d</td><td>%3$s</td><td>%4$s</td><td>%5$.1f</td><td>%6$.2f</td><td>%9$.1f</td>"
+              + "<td>%10$.1f</td><td>%11$.2f</td><td>%12$.2f</td></tr>",
+          BenchRows.floors(r),
+          HtmlParts::esc);
       b.append("</table>");
       r.floors().stream()
           .map(FloorRow::ceilings)

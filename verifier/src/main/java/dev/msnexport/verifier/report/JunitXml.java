@@ -37,7 +37,12 @@ public final class JunitXml {
       double seconds,
       String outcome,
       String message,
-      String detail) {}
+      String detail) {
+    /** A comparison's case: it passes or fails, taking no time of its own. */
+    static Case check(String classname, String name, boolean pass, String message, String detail) {
+      return new Case(classname, name, 0, pass ? "pass" : "failure", message, detail);
+    }
+  }
 
   record Suite(String name, List<Case> cases) {}
 
@@ -62,11 +67,10 @@ public final class JunitXml {
       if (c.output_set() != null) {
         for (VerifyReport.OutputSetMismatch x : c.output_set()) {
           cases.add(
-              new Case(
+              Case.check(
                   cls,
                   "output " + x.output(),
-                  0,
-                  "failure",
+                  false,
                   x.message(c.candidate(), c.reference()),
                   x.message(c.candidate(), c.reference())
                       + ": an output must be given alike by both backends"));
@@ -95,11 +99,10 @@ public final class JunitXml {
                     ? ""
                     : "; " + c.tolerances().raisedNote(o.name()));
         cases.add(
-            new Case(
+            Case.check(
                 cls,
                 "output " + o.name(),
-                0,
-                o.pass() ? "pass" : "failure",
+                o.pass(),
                 o.name()
                     + ": "
                     + o.failing_elements()
@@ -125,11 +128,10 @@ public final class JunitXml {
                     rc.score_source())
                 + tolerances;
         cases.add(
-            new Case(
+            Case.check(
                 cls,
                 "retrieval layer " + rc.layer(),
-                0,
-                rc.pass() ? "pass" : "failure",
+                rc.pass(),
                 "layer "
                     + rc.layer()
                     + ": "

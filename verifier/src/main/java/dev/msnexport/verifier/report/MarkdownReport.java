@@ -1,9 +1,7 @@
 package dev.msnexport.verifier.report;
 
 import dev.msnexport.parity.OutputComparison;
-import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
-import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
@@ -68,27 +66,16 @@ public final class MarkdownReport {
     b.append(
         "| candidate | reference | output | max abs | p99 abs | max rel | cosine | atol / rtol applied | min atol to pass | result |\n");
     b.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-    for (VerifyReport.Comparison c : r.comparisons()) {
-      for (OutputComparison o : c.outputs()) {
-        boolean up = c.tolerances() != null && c.tolerances().raisedNote(o.name()) != null;
-        b.append(
-            f(
-                "| %s | %s | %s | %.2e | %.2e | %.2e | %.9f | %.2e / %.2e%s | %.2e | %s |%n",
-                c.candidate(),
-                c.reference(),
-                o.name(),
-                o.max_abs(),
-                o.p99_abs(),
-                o.max_rel(),
-                o.cosine(),
-                o.atol(),
-                o.rtol(),
-                up ? " (raised)" : "",
-                o.min_atol_to_pass(),
+    // the Markdown table leaves out mean abs (cell 5)
+    VerifyRows.append(
+        b,
+        "| %1$s | %2$s | %3$s | %4$.2e | %6$.2e | %7$.2e | %8$.9f | %9$.2e / %10$.2e%11$s | %12$.2e | %13$s |%n",
+        VerifyRows.outputs(
+            r,
+            t -> t,
+            o ->
                 (o.pass() ? "pass" : "**FAIL** (" + o.failing_elements() + "/" + o.elements() + ")")
                     + tieExempt(o)));
-      }
-    }
     boolean anyRetrieval = r.comparisons().stream().anyMatch(c -> !c.retrieval().isEmpty());
     if (anyRetrieval) {
       b.append("\n## Retrieval\n\n");
@@ -101,23 +88,11 @@ public final class MarkdownReport {
       b.append(
           "| candidate | reference | layer | queries | identical | tie (set changed) | mismatched | downstream of a tie | result |\n");
       b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-      for (VerifyReport.Comparison c : r.comparisons()) {
-        for (RetrievalComparison rc : c.retrieval()) {
-          b.append(
-              f(
-                  "| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n",
-                  c.candidate(),
-                  c.reference(),
-                  rc.layer(),
-                  rc.queries(),
-                  rc.identical_queries(),
-                  rc.tie_queries(),
-                  rc.set_changing_tie_queries(),
-                  rc.mismatched_queries(),
-                  rc.downstream_queries(),
-                  rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
-        }
-      }
+      VerifyRows.append(
+          b,
+          "| %s | %s | %d | %d | %d | %d (%d) | %d | %d | %s |%n",
+          VerifyRows.retrieval(
+              r, t -> t, rc -> rc.pass() ? "pass" : "**FAIL**: " + cell(rc.first_mismatch())));
     }
     if (r.marked_outputs() != null) {
       b.append("\n## Marked outputs\n\n");
@@ -159,21 +134,11 @@ public final class MarkdownReport {
       b.append(
           "| layer | slots used | of | fraction | uniform draws would cover | entropy (of log n) | top 1% share | warnings |\n");
       b.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-      for (MemoryHealth.Layer l : r.memory_health().layers()) {
-        b.append(
-            f(
-                "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
-                l.layer(),
-                l.slotsUsed(),
-                l.slots(),
-                100 * l.fractionUsed(),
-                100 * l.uniformFractionUsed(),
-                l.entropyNormalized(),
-                100 * l.top1PercentShare(),
-                l.warnings().isEmpty()
-                    ? "none"
-                    : "**WARNING**: " + cell(String.join("; ", l.warnings()))));
-      }
+      VerifyRows.append(
+          b,
+          "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
+          VerifyRows.memoryHealth(
+              r.memory_health(), w -> "**WARNING**: " + cell(String.join("; ", w))));
     }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {
@@ -283,23 +248,11 @@ public final class MarkdownReport {
           "| backend | batch | precision | timed | MB | GFLOP | bytes us | flops us | floor us | floor us (reuse) | p50 x | p99 x |\n");
       b.append(
           "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-      for (FloorRow x : r.floors()) {
-        b.append(
-            f(
-                "| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
-                x.backend(),
-                x.batch(),
-                x.precision(),
-                x.timed(),
-                x.work().bytes() / 1e6,
-                x.work().flops() / 1e9,
-                x.bytes_us(),
-                x.flops_us(),
-                x.floor_us(),
-                x.floor_reuse_us(),
-                x.p50_multiple(),
-                x.p99_multiple()));
-      }
+      BenchRows.append(
+          b,
+          "| %s | %d | %s | %s | %.1f | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |%n",
+          BenchRows.floors(r),
+          t -> t);
       r.floors().stream()
           .map(FloorRow::ceilings)
           .distinct()

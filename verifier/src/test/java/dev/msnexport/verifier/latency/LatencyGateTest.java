@@ -40,7 +40,7 @@ class LatencyGateTest {
     // at 2,000 samples
     long[] base = latencies(1, N, 200, 1.0);
     long[] slow = latencies(2, N, 200, 1.5);
-    GateResult reg = LatencyGate.regression("ort-custom", 64, slow, base, 0.10, S);
+    GateResult reg = LatencyGate.regression("ort-custom", 64, slow, base, 0.10, 1.0, null, S);
     assertEquals("fail", reg.verdict(), reg.message());
     assertFalse(reg.pass());
     assertTrue(
@@ -61,7 +61,7 @@ class LatencyGateTest {
       if (LatencyGate.ratio("ort-custom", "ort-reference", 1, a, b, 1.10, s).pass()) {
         ratioPasses++;
       }
-      if (LatencyGate.regression("ort-custom", 1, a, b, 0.10, s).pass()) {
+      if (LatencyGate.regression("ort-custom", 1, a, b, 0.10, 1.0, null, s).pass()) {
         regressionPasses++;
       }
     }
@@ -92,7 +92,7 @@ class LatencyGateTest {
     long[] same = scaled(base, 1.303);
     for (GateResult g :
         List.of(
-            LatencyGate.regression("ort-custom", 8, same, base, 0.10, S),
+            LatencyGate.regression("ort-custom", 8, same, base, 0.10, 1.0, null, S),
             LatencyGate.ratio("ort-custom", "ort-reference", 8, same, base, 1.10, S))) {
       assertEquals("fail", g.verdict(), g.message());
       assertFalse(g.pass());
@@ -102,7 +102,7 @@ class LatencyGateTest {
     }
     // independent samples, same distribution scaled by 1.303: the median ratio is well above 1.10,
     // yet uncertain
-    GateResult g = LatencyGate.regression("ort-custom", 8, cand, base, 0.10, S);
+    GateResult g = LatencyGate.regression("ort-custom", 8, cand, base, 0.10, 1.0, null, S);
     assertEquals("fail", g.verdict(), g.message());
     assertTrue(g.ratio() > 1.10 && g.ci_low() < 1.10, g.message());
   }
@@ -113,10 +113,10 @@ class LatencyGateTest {
     Arrays.fill(ref, 1000);
     long[] atLimit = scaled(ref, 1.1);
     long[] above = scaled(ref, 1.101);
-    GateResult at = LatencyGate.regression("ort-custom", 1, atLimit, ref, 0.10, S);
+    GateResult at = LatencyGate.regression("ort-custom", 1, atLimit, ref, 0.10, 1.0, null, S);
     assertEquals(1.10, at.ratio());
     assertEquals("pass", at.verdict(), at.message());
-    GateResult over = LatencyGate.regression("ort-custom", 1, above, ref, 0.10, S);
+    GateResult over = LatencyGate.regression("ort-custom", 1, above, ref, 0.10, 1.0, null, S);
     assertEquals("fail", over.verdict(), over.message());
     assertEquals(
         "fail", LatencyGate.ratio("ort-custom", "ort-reference", 1, above, ref, 1.10, S).verdict());
@@ -130,7 +130,8 @@ class LatencyGateTest {
     // 5% slower, 60 samples: the median ratio 1.05 is within 1.10, the upper end of its interval is
     // not
     long[] base = latencies(41, 60, 200, 1.0);
-    GateResult g = LatencyGate.regression("ort-custom", 1, scaled(base, 1.05), base, 0.10, S);
+    GateResult g =
+        LatencyGate.regression("ort-custom", 1, scaled(base, 1.05), base, 0.10, 1.0, null, S);
     assertEquals("suspect", g.verdict(), g.message());
     assertTrue(g.pass());
     assertTrue(g.ratio() <= 1.10 && g.ci_high() > 1.10, g.message());
@@ -138,7 +139,8 @@ class LatencyGateTest {
     long[] many = latencies(42, N, 200, 1.0);
     assertEquals(
         "pass",
-        LatencyGate.regression("ort-custom", 1, scaled(many, 1.05), many, 0.10, S).verdict());
+        LatencyGate.regression("ort-custom", 1, scaled(many, 1.05), many, 0.10, 1.0, null, S)
+            .verdict());
   }
 
   @Test
@@ -203,12 +205,12 @@ class LatencyGateTest {
     Arrays.sort(baseSorted);
     assertTrue(
         Percentiles.median(sorted) > 2 * Percentiles.median(baseSorted), "the plain median moved");
-    GateResult g = LatencyGate.regression("ort-custom", 8, noisy, base, 0.10, S);
+    GateResult g = LatencyGate.regression("ort-custom", 8, noisy, base, 0.10, 1.0, null, S);
     assertTrue(g.pass() && g.ratio() < 1.05, g.message());
     assertEquals("suspect", g.verdict(), g.message());
     GateResult slow =
         LatencyGate.regression(
-            "ort-custom", 8, disturbed(quiet(74, 1.2), 0.60, 3, 75), base, 0.10, S);
+            "ort-custom", 8, disturbed(quiet(74, 1.2), 0.60, 3, 75), base, 0.10, 1.0, null, S);
     assertEquals("fail", slow.verdict(), slow.message());
   }
 
@@ -238,7 +240,7 @@ class LatencyGateTest {
     for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, -1}) {
       assertThrows(
           IllegalArgumentException.class,
-          () -> LatencyGate.regression("ort-custom", 1, a, a, bad, S),
+          () -> LatencyGate.regression("ort-custom", 1, a, a, bad, 1.0, null, S),
           "" + bad);
     }
   }

@@ -25,11 +25,12 @@ class LimitGuardTest {
     }
     assertThrows(
         IllegalArgumentException.class,
-        () -> LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.NaN, s));
+        () -> LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.NaN, 1.0, null, s));
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            LatencyGate.regression("ort-custom", 1, SAMPLES, SAMPLES, Double.POSITIVE_INFINITY, s));
+            LatencyGate.regression(
+                "ort-custom", 1, SAMPLES, SAMPLES, Double.POSITIVE_INFINITY, 1.0, null, s));
   }
 
   @Test

@@ -71,7 +71,9 @@ class ReportsTest {
             new long[] {1, 2},
             new double[] {0.5, 0.5},
             null,
-            1e-4);
+            1e-4,
+            null,
+            null);
     RetrievalComparison diff =
         RetrievalComparison.of(
             0,
@@ -81,7 +83,9 @@ class ReportsTest {
             new long[] {1, 2},
             new double[] {0.5, 0.5},
             null,
-            1e-4);
+            1e-4,
+            null,
+            null);
     return new VerifyReport(
         VerifyReport.SCHEMA,
         "test",
@@ -99,7 +103,10 @@ class ReportsTest {
             new VerifyReport.Comparison(
                 "ort-reference", "golden", true, List.of(ok), List.of(same)),
             new VerifyReport.Comparison(
-                "ort-custom", "golden", false, List.of(ok, bad), List.of(diff))));
+                "ort-custom", "golden", false, List.of(ok, bad), List.of(diff))),
+        null,
+        null,
+        null);
   }
 
   static long[] samples(long seed, int n, double scale) {

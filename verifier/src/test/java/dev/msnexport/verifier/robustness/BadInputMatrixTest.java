@@ -232,7 +232,9 @@ class BadInputMatrixTest {
         Backend ort = open(OrtBackend.REFERENCE)) {
       Verifier.Tolerances tol =
           new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of());
-      VerifyReport r = Verifier.run("model", PROFILE, "fp32", List.of(golden, ort), huge, 1, tol);
+      VerifyReport r =
+          Verifier.run(
+              new Verifier.Subject("model", PROFILE, "fp32", List.of(golden, ort), huge, 1), tol);
       assertTrue(!r.pass(), "float32 overflow is caught by parity");
       for (VerifyReport.BackendRun run : r.backends()) {
         assertEquals(
@@ -244,7 +246,9 @@ class BadInputMatrixTest {
       if (nativeOpsPresent()) {
         try (Backend custom = open(OrtBackend.CUSTOM)) {
           VerifyReport same =
-              Verifier.run("model", PROFILE, "fp32", List.of(ort, custom), huge, 1, tol);
+              Verifier.run(
+                  new Verifier.Subject("model", PROFILE, "fp32", List.of(ort, custom), huge, 1),
+                  tol);
           assertTrue(same.pass(), () -> "the float32 backends agree: " + Profiles.toJson(same));
         }
       }
@@ -281,12 +285,7 @@ class BadInputMatrixTest {
       }
       VerifyReport r =
           Verifier.run(
-              "model",
-              PROFILE,
-              "fp32",
-              pair,
-              in,
-              3,
+              new Verifier.Subject("model", PROFILE, "fp32", pair, in, 3),
               new Verifier.Tolerances(profile.tolerance("fp32"), Map.of(), Map.of()));
       assertTrue(r.pass(), () -> Profiles.toJson(r));
     }
