@@ -19,6 +19,8 @@ import dev.msnexport.verifier.backend.OrtBackend;
 import dev.msnexport.verifier.golden.GatherError;
 import dev.msnexport.verifier.golden.GoldenModel;
 import dev.msnexport.verifier.quant.QuantizationReport;
+import dev.msnexport.verifier.report.HtmlReport;
+import dev.msnexport.verifier.report.MarkdownReport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -157,6 +159,16 @@ class QuantizedTablesTest {
                   null)
               .withQuantization(bad);
       assertFalse(r.pass(), "a quantization report over its bound fails verify");
+      String md = MarkdownReport.verify(r);
+      assertTrue(md.contains("## Quantization (int8 value tables): **FAIL**"), md);
+      assertTrue(md.contains("| 0 | 10 | 3.000e-01 | 2.000e-01 | 1.500 | 1 |"), md);
+      String html = HtmlReport.verify(r);
+      assertTrue(
+          html.contains("<h2>Quantization (int8 value tables): <span class=bad>FAIL</span>"));
+      assertTrue(
+          html.contains(
+              "<tr><td>0</td><td>10</td><td>3.000e-01</td><td>2.000e-01</td><td>1.500</td><td>1</td></tr>"),
+          html);
       GoldenModel.Result none = new GoldenModel.Result(q.outputs(), q.retrieval(), Map.of());
       assertFalse(
           QuantizationReport.of(c, DType.I8, none, tokens, 2).pass(),

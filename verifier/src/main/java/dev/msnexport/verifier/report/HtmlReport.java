@@ -14,6 +14,7 @@ import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
+import dev.msnexport.verifier.quant.QuantizationReport;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -143,7 +144,7 @@ public final class HtmlReport {
               + "<th>entropy (of log n)</th><th>top 1% share</th><th class=l>warnings</th></tr>");
       VerifyRows.append(
           b,
-          "<tr><td>%d</td><td>%d</td><td>%d</td><td>%.1f%%</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
+          "<tr><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%.1f%%</td><td>%.3f</td><td>%.1f%%</td><td class=l>%s</td></tr>",
           VerifyRows.memoryHealth(
               r.memory_health(),
               w ->
@@ -151,6 +152,36 @@ public final class HtmlReport {
                       + esc(String.join("; ", w))
                       + "</span>"));
       b.append("</table>");
+    }
+    if (r.quantization() != null) {
+      QuantizationReport q = r.quantization();
+      b.append("<h2>Quantization (")
+          .append(esc(q.values_dtype()))
+          .append(" value tables): ")
+          .append(q.pass() ? "<span class=ok>PASS</span>" : "<span class=bad>FAIL</span>")
+          .append("</h2>")
+          .append(
+              p(
+                  "meta",
+                  "Gathered vectors against the checkpoint's rows, within the rounding bound of"
+                      + " docs/model-contract.md."));
+      b.append(
+          "<table><tr><th>layer</th><th>elements</th><th>max abs error</th><th>max bound</th>"
+              + "<th>max error / bound</th><th>over bound</th></tr>");
+      VerifyRows.append(
+          b,
+          "<tr><td>%d</td><td>%d</td><td>%.3e</td><td>%.3e</td><td>%.3f</td><td>%d</td></tr>",
+          VerifyRows.quantization(q));
+      b.append("</table>");
+      q.task_max_abs_error()
+          .forEach(
+              (t, e) ->
+                  b.append(
+                      p(
+                          "meta",
+                          f(
+                              "Task %s: max abs change %.3e (quantized vs checkpoint tables).",
+                              esc(t), e))));
     }
     b.append("<h2>Absolute-error histograms</h2><div class=plots>");
     for (VerifyReport.Comparison c : r.comparisons()) {

@@ -6,6 +6,7 @@ import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.FloorRow;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LayerProfile;
+import dev.msnexport.verifier.quant.QuantizationReport;
 import java.util.List;
 import java.util.Locale;
 
@@ -136,9 +137,29 @@ public final class MarkdownReport {
       b.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
       VerifyRows.append(
           b,
-          "| %d | %d | %d | %.1f%% | %.1f%% | %.3f | %.1f%% | %s |%n",
+          "| %d | %d | %d | %s | %.1f%% | %.3f | %.1f%% | %s |%n",
           VerifyRows.memoryHealth(
               r.memory_health(), w -> "**WARNING**: " + cell(String.join("; ", w))));
+    }
+    if (r.quantization() != null) {
+      QuantizationReport q = r.quantization();
+      b.append("\n## Quantization (")
+          .append(q.values_dtype())
+          .append(" value tables): ")
+          .append(q.pass() ? "PASS" : "**FAIL**")
+          .append(
+              "\n\nGathered vectors against the checkpoint's rows, within the rounding bound of docs/model-contract.md.\n\n");
+      b.append(
+          "| layer | elements | max abs error | max bound | max error / bound | over bound |\n");
+      b.append("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      VerifyRows.append(b, "| %d | %d | %.3e | %.3e | %.3f | %d |%n", VerifyRows.quantization(q));
+      q.task_max_abs_error()
+          .forEach(
+              (t, e) ->
+                  b.append(
+                      f(
+                          "%nTask %s: max abs change %.3e (quantized vs checkpoint tables).%n",
+                          t, e)));
     }
     b.append("\n## Absolute-error histograms\n");
     for (VerifyReport.Comparison c : r.comparisons()) {

@@ -4,6 +4,7 @@ import dev.msnexport.parity.OutputComparison;
 import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
+import dev.msnexport.verifier.quant.QuantizationReport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,11 +32,48 @@ final class VerifyRows {
             l.layer(),
             l.slotsUsed(),
             l.slots(),
-            100 * l.fractionUsed(),
+            fraction(l),
             100 * l.uniformFractionUsed(),
             l.entropyNormalized(),
             100 * l.top1PercentShare(),
             l.warnings().isEmpty() ? "none" : warnings.apply(l.warnings())
+          });
+    }
+    return rows;
+  }
+
+  /**
+   * The fraction of slots used, in percent: exact, or for a sampled count ("~") with its 95%
+   * interval (the JSON report's fraction_used_low/high).
+   */
+  static String fraction(MemoryHealth.Layer l) {
+    if (l.method() == null || "exact".equals(l.method())) {
+      return String.format(Locale.ROOT, "%.1f%%", 100 * l.fractionUsed());
+    }
+    return String.format(
+        Locale.ROOT,
+        "~%.1f%% (95%%: %.2f-%.2f%%, %d slots sampled)",
+        100 * l.fractionUsed(),
+        100 * l.fractionUsedLow(),
+        100 * l.fractionUsedHigh(),
+        l.slotsCounted());
+  }
+
+  /**
+   * One row per MSN layer of an int8/fp8 export's quantization check: layer, gathered elements, max
+   * |v_q - v|, max bound, max error / bound, elements over their bound.
+   */
+  static List<Object[]> quantization(QuantizationReport q) {
+    List<Object[]> rows = new ArrayList<>();
+    for (QuantizationReport.Layer l : q.layers()) {
+      rows.add(
+          new Object[] {
+            l.layer(),
+            l.elements(),
+            l.max_abs_error(),
+            l.max_bound(),
+            l.max_error_over_bound(),
+            l.over_bound()
           });
     }
     return rows;
