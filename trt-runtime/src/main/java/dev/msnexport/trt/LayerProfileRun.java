@@ -39,10 +39,7 @@ final class LayerProfileRun {
         bind(profiled, io);
         profiled.setProfiler(p.asTensorRt());
         // As trtexec's --dumpProfile: enqueue does not emit the profile itself; after each run is
-        // complete the context reports it explicitly (reportToProfiler). Known defect: on the H100
-        // with TensorRT 10.6, setProfiler above receives a null pointer through JavaCPP (TensorRT
-        // logs "(profiler) != nullptr"), so no layer is ever reported and the check below fails
-        // loudly; the fix is to set the profiler from our JNI shim (docs/performance.md).
+        // complete the context reports it explicitly (reportToProfiler).
         profiled.setEnqueueEmitsProfile(false);
         boolean reported = true;
         for (int i = 0; i <= runs; i++) {

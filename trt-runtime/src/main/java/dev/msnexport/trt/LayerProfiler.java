@@ -62,13 +62,28 @@ public final class LayerProfiler implements AutoCloseable {
 
   /** The object as TensorRT's interface, for {@code IExecutionContext.setProfiler}. */
   public IProfiler asTensorRt() {
-    long address = live();
-    return new IProfiler(
-        new Pointer() {
-          {
-            this.address = address;
-          }
-        });
+    return new IProfiler(pointerTo(live()));
+  }
+
+  /** The native object's address, as {@link #asTensorRt()} hands it to TensorRT. */
+  long address() {
+    return live();
+  }
+
+  /** A plain pointer at a native address (the IProfiler wrapper itself needs TensorRT loaded). */
+  static Pointer pointerTo(long nativeAddress) {
+    return new NativeAddress(nativeAddress);
+  }
+
+  /**
+   * A pointer at a given native address. A named class, not an anonymous one: inside an anonymous
+   * {@code Pointer} subclass the name {@code address} means the inherited field, which shadows any
+   * local variable of that name; that once handed TensorRT a null profiler.
+   */
+  private static final class NativeAddress extends Pointer {
+    NativeAddress(long nativeAddress) {
+      this.address = nativeAddress;
+    }
   }
 
   /** Reports one layer time through the interface, as TensorRT does (for tests). */

@@ -1,6 +1,7 @@
 package dev.msnexport.trt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -32,6 +33,16 @@ class LayerProfilerTest {
       assertEquals(0, p.dropped());
       p.reset();
       assertTrue(p.layers().isEmpty());
+    }
+  }
+
+  @Test
+  void tensorRtReceivesTheNativeObjectsAddress() {
+    assumeTrue(LayerProfiler.isPackaged(), "built without the JDK's jni.h");
+    try (LayerProfiler p = new LayerProfiler()) {
+      assertNotEquals(0L, p.address());
+      // what asTensorRt() wraps (constructing the IProfiler wrapper itself loads TensorRT)
+      assertEquals(p.address(), LayerProfiler.pointerTo(p.address()).address());
     }
   }
 
