@@ -21,6 +21,10 @@
 #            against CPU references and timed (needs nvcc and CMake on the GPU machine)
 #   layers   the layer profile end to end: EngineGpuTest's profiler test, FusedLayerGpuTest, and
 #            bench --layer-profile of paper's fp32 plugin engine at batch 1 and 512
+#   tactics  paper's plugin engines built with the profile's opt batch set to each of $OPT_BATCHES
+#            (default "1 64 512") in $TACTIC_PRECISIONS (default "fp16 fp32"), plus an int8-table
+#            export's fp16 engine, timed side by side by bench (CUDA graph replay) at 1,64,512,2048,
+#            with the layer profile: how much TensorRT's kernel choice at opt matters per batch
 #   pytorch  bench/pytorch/serve_latency.py on $PYTORCH_PROFILE (default paper): PyTorch serving the
 #            same model (eager and CUDA-graph replay; $PYTORCH_MODES), the peer of bench's figures
 #
@@ -151,6 +155,42 @@ step_layers() {
     --backends trt --batch 1,512 --iterations 100 --warmup-ms 200 --layer-profile --layer-profile-runs 10 --max-p99-ratio 0 \
     --report-dir "$OUT/paper-layers"
   grep -E '^layer profile|^ +[0-9.]+ ms|^floor|paper.plan|^  trt' "$log" | head -60 >>"$SUMMARY"
+}
+
+step_tactics() {
+  local log=$OUT/tactics.log P=$WORK/paper engines=() prec opt prof
+  [[ -f $P/ck/config.json ]] || run "tactics: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
+  [[ -f $P/model/manifest.json ]] || run "tactics: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  for opt in ${OPT_BATCHES:-1 64 512}; do
+    prof=$WORK/paper-opt$opt.json
+    python3 - "$opt" "$prof" <<'PY'
+import json, sys
+p = json.load(open("profiles/src/main/resources/profiles/paper.json"))
+p["name"] = "paper-opt" + sys.argv[1]
+p["batch"]["opt"] = int(sys.argv[1])
+json.dump(p, open(sys.argv[2], "w"))
+PY
+    for prec in ${TACTIC_PRECISIONS:-fp16 fp32}; do
+      run "tactics: build paper custom $prec, opt batch $opt" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" \
+        --profile "$prof" --precision "$prec" --timing-cache "$WORK/timing-paper.cache" --out "$P/model/opt$opt.$prec.plan" \
+        && engines+=(--engine "$P/model/opt$opt.$prec.plan")
+    done
+  done
+  if [[ -n ${TACTIC_INT8:-1} ]]; then
+    run "tactics: export paper --values-dtype int8" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/int8" \
+      --profile paper --values-dtype int8 \
+      && run "tactics: build paper int8 tables, fp16" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/int8" --profile paper \
+        --precision fp16 --timing-cache "$WORK/timing-paper.cache" \
+      && run "tactics: verify paper int8 golden,trt:fp16 (batch 16)" "$log" newer dev.msnexport.cli.MsnExport verify --model "$P/int8" \
+        --backends golden,trt:fp16 --batch 16 \
+      && engines+=(--engine "$P/int8/engine.custom.fp16.paper.plan")
+  fi
+  grep -E 'wrote|^verify |quantiz' "$log" | head -20 >>"$SUMMARY"
+  ((${#engines[@]})) || return
+  run "tactics: bench side by side at 1,64,512,2048 (--layer-profile)" "$log" newer dev.msnexport.cli.MsnExport bench --model "$P/model" \
+    "${engines[@]}" --batch 1,64,512,2048 --iterations "${LATENCY_ITERATIONS:-200}" --warmup-ms 300 --rounds 2 --max-p99-ratio 0 \
+    --layer-profile --layer-profile-runs 10 --report-dir "$OUT/tactics"
+  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|engine|opt|int8|layer profile|^ +[0-9.]+ ms|gpu' | head -200 >>"$SUMMARY"
 }
 
 step_pytorch() {
