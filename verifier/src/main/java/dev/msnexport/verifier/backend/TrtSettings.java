@@ -62,15 +62,21 @@ public record TrtSettings(
 
   /**
    * The precision of one backend, the key of the profile's tolerance entry for it: the values'
-   * dtype when not fp32 (every backend computes with those tables), else fp16 for a TensorRT
-   * backend that runs in fp16, else fp32. A comparison uses the lower of its two backends'.
+   * dtype when it is fp16 or bf16 (every backend computes with those rounded tables), else fp16 for
+   * a TensorRT backend that runs in fp16, else fp32. Quantized tables (int8, fp8) do not loosen
+   * anything by themselves: every backend, the golden model included, reads the same dequantized
+   * values, so what differs between two backends is their arithmetic. A comparison uses the lower
+   * of its two backends'.
    */
   public String toleranceKey(BackendSpec spec, ExportedModel m, Profile profile) {
-    if (!"fp32".equals(m.valuesDtype())) {
-      return m.valuesDtype();
+    String values = m.valuesDtype();
+    if (!"fp32".equals(values) && !QUANTIZED.contains(values)) {
+      return values;
     }
     return spec.isTrt() && resolve(spec, profile).precision() == BackendSpec.Precision.FP16
         ? "fp16"
-        : m.valuesDtype();
+        : "fp32";
   }
+
+  private static final java.util.Set<String> QUANTIZED = java.util.Set.of("int8", "fp8");
 }

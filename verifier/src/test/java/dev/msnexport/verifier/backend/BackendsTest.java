@@ -32,18 +32,19 @@ class BackendsTest {
   @TempDir Path tmp;
 
   ExportedModel export(String profile) {
+    return export(profile, dev.msnexport.exporter.safetensors.DType.F32, "m");
+  }
+
+  ExportedModel export(
+      String profile, dev.msnexport.exporter.safetensors.DType values, String dir) {
     Path ck = tmp.resolve("ck");
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), ck, 5);
-    Path out = tmp.resolve("m");
+    Path out = tmp.resolve(dir);
     try (Checkpoint c = Checkpoint.open(ck, null)) {
       MsnOnnxExporter.export(
           c,
           out,
-          new MsnOnnxExporter.Options(
-              dev.msnexport.exporter.safetensors.DType.F32,
-              MsnOnnxExporter.ExternalData.AUTO,
-              true,
-              profile));
+          new MsnOnnxExporter.Options(values, MsnOnnxExporter.ExternalData.AUTO, true, profile));
     }
     return ExportedModel.open(out);
   }
@@ -127,6 +128,24 @@ class BackendsTest {
     assertEquals("fp32", t.toleranceKey(BackendSpec.parse("trt:fp32"), m, fp16));
     assertEquals("fp32", t.toleranceKey(BackendSpec.ORT_CUSTOM, m, fp16));
     assertEquals("fp32", t.toleranceKey(BackendSpec.GOLDEN, m, fp16));
+  }
+
+  @Test
+  void quantizedTablesTakeTheToleranceOfEachBackendsArithmetic() {
+    Profile fp16 = withPrecision(Profiles.load("tiny"), "fp16");
+    TrtSettings t = TrtSettings.DEFAULTS;
+    for (var dtype :
+        List.of(
+            dev.msnexport.exporter.safetensors.DType.I8,
+            dev.msnexport.exporter.safetensors.DType.F8_E4M3)) {
+      ExportedModel q = export("tiny", dtype, "q-" + dtype);
+      assertEquals("fp16", t.toleranceKey(BackendSpec.TRT, q, fp16), dtype + ": trt in fp16");
+      assertEquals("fp32", t.toleranceKey(BackendSpec.parse("trt:fp32"), q, fp16), dtype.name());
+      assertEquals("fp32", t.toleranceKey(BackendSpec.ORT_CUSTOM, q, fp16), dtype.name());
+      assertEquals("fp32", t.toleranceKey(BackendSpec.GOLDEN, q, fp16), dtype.name());
+    }
+    ExportedModel half = export("tiny", dev.msnexport.exporter.safetensors.DType.F16, "half");
+    assertEquals("fp16", t.toleranceKey(BackendSpec.ORT_CUSTOM, half, fp16), "fp16 tables");
   }
 
   @Test
