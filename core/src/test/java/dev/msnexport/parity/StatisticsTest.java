@@ -98,6 +98,15 @@ class StatisticsTest {
     assertEquals(5, Stats.percentileSorted(v, 100), 0);
   }
 
+  /**
+   * Layer 0, k = 2, without reference scores (ranked by weights) against the reference slots 5 and
+   * 1 weighted 0.6 and 0.4.
+   */
+  private static RetrievalComparison versusFiveAndOne(long[] slots, double... weights) {
+    return RetrievalComparison.of(
+        0, 2, slots, weights, new long[] {5, 1}, new double[] {0.6, 0.4}, null, 1e-6, null, null);
+  }
+
   @Test
   void tiesAreTiesAndMismatchesAreNot() {
     // two queries, k = 2. Scores: query 0 slots 5 and 7 tie; query 1 slot 9 is far worse than 3.
@@ -125,51 +134,18 @@ class StatisticsTest {
             0, 2, new long[] {7, 1}, w, new long[] {5, 1}, w, scores, 1e-6, null, null);
     assertTrue(onlyTie.pass());
     // without reference scores: slot 7 replaces slot 1 at the boundary with the same weight (a tie)
-    RetrievalComparison byWeights =
-        RetrievalComparison.of(
-            0,
-            2,
-            new long[] {5, 7},
-            new double[] {0.6, 0.4},
-            new long[] {5, 1},
-            new double[] {0.6, 0.4},
-            null,
-            1e-6,
-            null,
-            null);
+    RetrievalComparison byWeights = versusFiveAndOne(new long[] {5, 7}, 0.6, 0.4);
     assertTrue(byWeights.pass());
     assertEquals(1, byWeights.set_changing_tie_queries());
     assertEquals("weights", byWeights.score_source());
     // ... with a far smaller weight than the slot it replaced: ln(0.4/0.6) - ln(0.1/0.9) = 1.79
     // apart
-    RetrievalComparison byWeightsBad =
-        RetrievalComparison.of(
-            0,
-            2,
-            new long[] {5, 7},
-            new double[] {0.9, 0.1},
-            new long[] {5, 1},
-            new double[] {0.6, 0.4},
-            null,
-            1e-6,
-            null,
-            null);
+    RetrievalComparison byWeightsBad = versusFiveAndOne(new long[] {5, 7}, 0.9, 0.1);
     assertFalse(byWeightsBad.pass());
     assertEquals(
         Math.log(0.4 / 0.6) - Math.log(0.1 / 0.9), byWeightsBad.min_tie_epsilon_to_pass(), 1e-12);
     // ... or ranked first although the reference left it out below slot 1
-    RetrievalComparison claimsTop =
-        RetrievalComparison.of(
-            0,
-            2,
-            new long[] {7, 5},
-            new double[] {0.6, 0.4},
-            new long[] {5, 1},
-            new double[] {0.6, 0.4},
-            null,
-            1e-6,
-            null,
-            null);
+    RetrievalComparison claimsTop = versusFiveAndOne(new long[] {7, 5}, 0.6, 0.4);
     assertFalse(claimsTop.pass());
   }
 

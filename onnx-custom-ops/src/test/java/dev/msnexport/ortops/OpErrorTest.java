@@ -15,9 +15,13 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Bad graphs and bad inputs end in an OrtException that names the node (and the tensor), never in a
@@ -26,7 +30,32 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class OpErrorTest {
   @RegisterExtension static final OpTestSupport.ClassRunner ORT = new OpTestSupport.ClassRunner();
 
-  private static void assertMentions(Exception e, String... parts) {
+  /** Feeds for one run; made inside the test, where the runner is open. */
+  @FunctionalInterface
+  interface Feeds {
+    Map<String, OnnxTensor> make() throws OrtException;
+  }
+
+  /**
+   * One bad graph or bad feed: the node's name, its graph, the feeds (null where the session must
+   * already be refused) and the parts the error message must mention.
+   */
+  record BadCase(String node, byte[] graph, Feeds feeds, List<String> mentions) {
+    static BadCase atRun(String node, byte[] graph, Feeds feeds, String... mentions) {
+      return new BadCase(node, graph, feeds, List.of(mentions));
+    }
+
+    static BadCase atLoad(String node, byte[] graph, String... mentions) {
+      return new BadCase(node, graph, null, List.of(mentions));
+    }
+
+    @Override
+    public String toString() {
+      return node;
+    }
+  }
+
+  private static void assertMentions(Exception e, List<String> parts) {
     String msg = e.getMessage();
     for (String p : parts) {
       assertTrue(msg.contains(p), () -> "message should mention '" + p + "': " + msg);
@@ -41,228 +70,190 @@ class OpErrorTest {
     }
   }
 
-  // ---- SparseGather
-  // -------------------------------------------------------------------------------
-
-  private static OrtException gatherFails(
-      OrtSession s, OnnxTensor values, OnnxTensor indices, OnnxTensor weights) {
-    return runFails(s, Map.of("v", values, "i", indices, "w", weights));
+  private static byte[] gather(String node) {
+    return OnnxGraphs.sparseGather(node, FLOAT, INT64, FLOAT);
   }
 
-  private static OrtSession gather(String node) throws OrtException {
-    return ORT.get().session(node, OnnxGraphs.sparseGather(node, FLOAT, INT64, FLOAT));
+  private static byte[] pkmK(String node, int scoreType, long k) {
+    return OnnxGraphs.pkm(node, scoreType, withPluginAttrs(intAttr("k", k)));
   }
 
-  private static Map<String, OnnxTensor> gatherInputs(long[] idx) throws OrtException {
-    return Map.of(
-        "v", OrtRunner.floats(new float[10 * 4], 10, 4),
-        "i", OrtRunner.longs(idx, 1, idx.length),
-        "w", OrtRunner.floats(new float[idx.length], 1, idx.length));
+  /** Ten rows of width four, the given indices and zero weights. */
+  private static Feeds gatherFeeds(long... idx) {
+    return () ->
+        Map.of(
+            "v", OrtRunner.floats(new float[10 * 4], 10, 4),
+            "i", OrtRunner.longs(idx, 1, idx.length),
+            "w", OrtRunner.floats(new float[idx.length], 1, idx.length));
   }
 
-  @Test
-  void negativeIndexIsAnErrorNamingNodeAndPosition() throws OrtException {
-    OrtSession s = gather("sg_negative");
-    OrtException e = runFails(s, gatherInputs(new long[] {0, 1, 2, -1}));
-    assertMentions(e, "msn.SparseGather", "sg_negative", "'indices'", "-1", "[0, 3]", "M = 10");
+  /** values, indices and weights as the named tensors v, i and w. */
+  private static Feeds feeds(OrtTensorMaker v, OrtTensorMaker i, OrtTensorMaker w) {
+    return () -> Map.of("v", v.make(), "i", i.make(), "w", w.make());
   }
 
-  @Test
-  void indexEqualToRowCountIsAnError() throws OrtException {
-    OrtSession s = gather("sg_past_end");
-    OrtException e = runFails(s, gatherInputs(new long[] {9, 10}));
-    assertMentions(e, "sg_past_end", "holds 10", "[0, 1]", "[0, M)");
+  /** Row and column scores as the named tensors r and c. */
+  private static Feeds scores(OrtTensorMaker r, OrtTensorMaker c) {
+    return () -> Map.of("r", r.make(), "c", c.make());
+  }
+
+  @FunctionalInterface
+  interface OrtTensorMaker {
+    OnnxTensor make() throws OrtException;
+  }
+
+  private static OrtTensorMaker zeros(int count, long... shape) {
+    return () -> OrtRunner.floats(new float[count], shape);
+  }
+
+  private static OrtTensorMaker ones(long... shape) {
+    return () -> OrtRunner.floats(new float[] {1}, shape);
+  }
+
+  private static OrtTensorMaker firstIndex() {
+    return () -> OrtRunner.longs(new long[] {0}, 1, 1);
+  }
+
+  static Stream<BadCase> runTimeErrors() {
+    float[] nanCols = new float[3 * 4];
+    nanCols[2 * 4 + 1] = Float.NaN;
+    return Stream.of(
+        // ---- SparseGather
+        BadCase.atRun(
+            "sg_negative",
+            gather("sg_negative"),
+            gatherFeeds(0, 1, 2, -1),
+            "msn.SparseGather",
+            "sg_negative",
+            "'indices'",
+            "-1",
+            "[0, 3]",
+            "M = 10"),
+        BadCase.atRun(
+            "sg_past_end",
+            gather("sg_past_end"),
+            gatherFeeds(9, 10),
+            "sg_past_end",
+            "holds 10",
+            "[0, 1]",
+            "[0, M)"),
+        BadCase.atRun(
+            "sg_int_values",
+            OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT),
+            feeds(() -> OrtRunner.ints(new int[8], 2, 4), firstIndex(), ones(1, 1)),
+            "sg_int_values",
+            "'values'",
+            "int32",
+            "float32, float16 or bfloat16"),
+        BadCase.atRun(
+            "sg_int_indices",
+            OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT),
+            feeds(zeros(8, 2, 4), () -> OrtRunner.ints(new int[] {0}, 1, 1), ones(1, 1)),
+            "sg_int_indices",
+            "'indices'",
+            "int32",
+            "expected int64"),
+        BadCase.atRun(
+            "sg_double_w",
+            OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE),
+            feeds(zeros(8, 2, 4), firstIndex(), () -> OrtRunner.doubles(new double[] {1}, 1, 1)),
+            "sg_double_w",
+            "'weights'",
+            "float64"),
+        BadCase.atRun(
+            "sg_shapes",
+            gather("sg_shapes"),
+            feeds(
+                zeros(8, 2, 4),
+                () -> OrtRunner.longs(new long[] {0, 1}, 1, 2),
+                () -> OrtRunner.floats(new float[] {1, 1}, 2, 1)),
+            "sg_shapes",
+            "'weights'",
+            "[2, 1]",
+            "[1, 2]"),
+        BadCase.atRun(
+            "sg_rank",
+            gather("sg_rank"),
+            feeds(zeros(8, 2, 2, 2), firstIndex(), ones(1, 1)),
+            "sg_rank",
+            "'values'",
+            "rank 2",
+            "[2, 2, 2]"),
+        // ---- PKMRetrieval
+        BadCase.atRun(
+            "pkm_big_k",
+            pkmK("pkm_big_k", FLOAT, 9),
+            scores(zeros(16, 2, 8), zeros(16, 2, 8)),
+            "msn.PKMRetrieval",
+            "pkm_big_k",
+            "k = 9",
+            "S = 8"),
+        BadCase.atRun(
+            "pkm_rank",
+            OnnxGraphs.pkmAnyRank("pkm_rank", 2),
+            scores(zeros(8, 2, 1, 4), zeros(8, 2, 1, 4)),
+            "pkm_rank",
+            "'row_scores'",
+            "rank 2",
+            "[2, 1, 4]"),
+        BadCase.atRun(
+            "pkm_mismatch",
+            OnnxGraphs.pkmAnyRank("pkm_mismatch", 2),
+            scores(zeros(8, 2, 4), zeros(6, 2, 3)),
+            "pkm_mismatch",
+            "[2, 4]",
+            "[2, 3]",
+            "same shape"),
+        BadCase.atRun(
+            "pkm_nan",
+            pkmK("pkm_nan", FLOAT, 2),
+            scores(zeros(12, 3, 4), () -> OrtRunner.floats(nanCols, 3, 4)),
+            "pkm_nan",
+            "'col_scores'",
+            "NaN",
+            "[2, 1]"));
+  }
+
+  static Stream<BadCase> loadTimeErrors() {
+    return Stream.of(
+        // k below one is refused when the session is created
+        BadCase.atLoad("pkm_zero_k", pkmK("pkm_zero_k", FLOAT, 0), "pkm_zero_k", "k = 0", ">= 1"),
+        // so is a missing k
+        BadCase.atLoad(
+            "pkm_no_k", OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs()), "pkm_no_k", "'k'"),
+        // the loader refuses an unsupported score type, naming the node
+        BadCase.atLoad("pkm_double", pkmK("pkm_double", DOUBLE, 2), "pkm_double"),
+        // and mixed score types
+        BadCase.atLoad(
+            "pkm_mixed",
+            OnnxGraphs.pkm("pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2))),
+            "pkm_mixed"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("runTimeErrors")
+  void badFeedIsAnErrorNamingTheNode(BadCase c) throws OrtException {
+    OrtSession s = ORT.get().session(c.node(), c.graph());
+    assertMentions(runFails(s, c.feeds().make()), c.mentions());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("loadTimeErrors")
+  void badGraphIsRejectedWhenTheSessionIsCreated(BadCase c) {
+    OrtException e =
+        assertThrows(OrtException.class, () -> ORT.get().newSession(c.graph()).close());
+    assertMentions(e, c.mentions());
   }
 
   @Test
   void sessionKeepsWorkingAfterAnIndexError() throws OrtException {
-    OrtSession s = gather("sg_recovers");
-    runFails(s, gatherInputs(new long[] {Long.MAX_VALUE}));
-    Map<String, OnnxTensor> ok = gatherInputs(new long[] {9, 0});
+    OrtSession s = ORT.get().session("sg_recovers", gather("sg_recovers"));
+    runFails(s, gatherFeeds(Long.MAX_VALUE).make());
+    Map<String, OnnxTensor> ok = gatherFeeds(9, 0).make();
     try (OrtSession.Result r = s.run(ok)) {
       assertArrayEquals(new float[4], OrtRunner.readFloats((OnnxTensor) r.get(0)));
     } finally {
       ok.values().forEach(OnnxValue::close);
     }
-  }
-
-  @Test
-  void wrongValueTypeIsAnError() throws OrtException {
-    OrtSession s =
-        ORT.get()
-            .session(
-                "sg_int_values", OnnxGraphs.sparseGather("sg_int_values", INT32, INT64, FLOAT));
-    OrtException e =
-        gatherFails(
-            s,
-            OrtRunner.ints(new int[8], 2, 4),
-            OrtRunner.longs(new long[] {0}, 1, 1),
-            OrtRunner.floats(new float[] {1}, 1, 1));
-    assertMentions(e, "sg_int_values", "'values'", "int32", "float32, float16 or bfloat16");
-  }
-
-  @Test
-  void wrongIndexTypeIsAnError() throws OrtException {
-    OrtSession s =
-        ORT.get()
-            .session(
-                "sg_int_indices", OnnxGraphs.sparseGather("sg_int_indices", FLOAT, INT32, FLOAT));
-    OrtException e =
-        gatherFails(
-            s,
-            OrtRunner.floats(new float[8], 2, 4),
-            OrtRunner.ints(new int[] {0}, 1, 1),
-            OrtRunner.floats(new float[] {1}, 1, 1));
-    assertMentions(e, "sg_int_indices", "'indices'", "int32", "expected int64");
-  }
-
-  @Test
-  void wrongWeightTypeIsAnError() throws OrtException {
-    OrtSession s =
-        ORT.get()
-            .session("sg_double_w", OnnxGraphs.sparseGather("sg_double_w", FLOAT, INT64, DOUBLE));
-    OrtException e =
-        gatherFails(
-            s,
-            OrtRunner.floats(new float[8], 2, 4),
-            OrtRunner.longs(new long[] {0}, 1, 1),
-            OrtRunner.doubles(new double[] {1}, 1, 1));
-    assertMentions(e, "sg_double_w", "'weights'", "float64");
-  }
-
-  @Test
-  void weightShapeMustMatchIndices() throws OrtException {
-    OrtSession s = gather("sg_shapes");
-    OrtException e =
-        gatherFails(
-            s,
-            OrtRunner.floats(new float[8], 2, 4),
-            OrtRunner.longs(new long[] {0, 1}, 1, 2),
-            OrtRunner.floats(new float[] {1, 1}, 2, 1));
-    assertMentions(e, "sg_shapes", "'weights'", "[2, 1]", "[1, 2]");
-  }
-
-  @Test
-  void valuesMustBeRankTwo() throws OrtException {
-    OrtSession s = gather("sg_rank");
-    OrtException e =
-        gatherFails(
-            s,
-            OrtRunner.floats(new float[8], 2, 2, 2),
-            OrtRunner.longs(new long[] {0}, 1, 1),
-            OrtRunner.floats(new float[] {1}, 1, 1));
-    assertMentions(e, "sg_rank", "'values'", "rank 2", "[2, 2, 2]");
-  }
-
-  // ---- PKMRetrieval
-  // -------------------------------------------------------------------------------
-
-  @Test
-  void kLargerThanSIsAnErrorAtRunTime() throws OrtException {
-    OrtSession s =
-        ORT.get()
-            .session(
-                "pkm_big_k", OnnxGraphs.pkm("pkm_big_k", FLOAT, withPluginAttrs(intAttr("k", 9))));
-    OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "r",
-                OrtRunner.floats(new float[16], 2, 8),
-                "c",
-                OrtRunner.floats(new float[16], 2, 8)));
-    assertMentions(e, "msn.PKMRetrieval", "pkm_big_k", "k = 9", "S = 8");
-  }
-
-  @Test
-  void kBelowOneIsRejectedWhenTheSessionIsCreated() {
-    OrtException e =
-        assertThrows(
-            OrtException.class,
-            () ->
-                ORT.get()
-                    .newSession(
-                        OnnxGraphs.pkm("pkm_zero_k", FLOAT, withPluginAttrs(intAttr("k", 0))))
-                    .close());
-    assertMentions(e, "pkm_zero_k", "k = 0", ">= 1");
-  }
-
-  @Test
-  void missingKIsRejectedWhenTheSessionIsCreated() {
-    OrtException e =
-        assertThrows(
-            OrtException.class,
-            () ->
-                ORT.get().newSession(OnnxGraphs.pkm("pkm_no_k", FLOAT, withPluginAttrs())).close());
-    assertMentions(e, "pkm_no_k", "'k'");
-  }
-
-  @Test
-  void scoresMustBeRankTwo() throws OrtException {
-    OrtSession s = ORT.get().session("pkm_rank", OnnxGraphs.pkmAnyRank("pkm_rank", 2));
-    OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "r",
-                OrtRunner.floats(new float[8], 2, 1, 4),
-                "c",
-                OrtRunner.floats(new float[8], 2, 1, 4)));
-    assertMentions(e, "pkm_rank", "'row_scores'", "rank 2", "[2, 1, 4]");
-  }
-
-  @Test
-  void scoreShapesMustMatch() throws OrtException {
-    OrtSession s = ORT.get().session("pkm_mismatch", OnnxGraphs.pkmAnyRank("pkm_mismatch", 2));
-    OrtException e =
-        runFails(
-            s,
-            Map.of(
-                "r",
-                OrtRunner.floats(new float[8], 2, 4),
-                "c",
-                OrtRunner.floats(new float[6], 2, 3)));
-    assertMentions(e, "pkm_mismatch", "[2, 4]", "[2, 3]", "same shape");
-  }
-
-  @Test
-  void nanScoreIsAnErrorNamingThePosition() throws OrtException {
-    OrtSession s =
-        ORT.get()
-            .session("pkm_nan", OnnxGraphs.pkm("pkm_nan", FLOAT, withPluginAttrs(intAttr("k", 2))));
-    float[] cols = new float[3 * 4];
-    cols[2 * 4 + 1] = Float.NaN;
-    OrtException e =
-        runFails(
-            s,
-            Map.of("r", OrtRunner.floats(new float[12], 3, 4), "c", OrtRunner.floats(cols, 3, 4)));
-    assertMentions(e, "pkm_nan", "'col_scores'", "NaN", "[2, 1]");
-  }
-
-  @Test
-  void unsupportedScoreTypeIsRejectedByTheLoaderNamingTheNode() {
-    OrtException e =
-        assertThrows(
-            OrtException.class,
-            () ->
-                ORT.get()
-                    .newSession(
-                        OnnxGraphs.pkm("pkm_double", DOUBLE, withPluginAttrs(intAttr("k", 2))))
-                    .close());
-    assertMentions(e, "pkm_double");
-  }
-
-  @Test
-  void mixedScoreTypesAreRejectedByTheLoaderNamingTheNode() {
-    OrtException e =
-        assertThrows(
-            OrtException.class,
-            () ->
-                ORT.get()
-                    .newSession(
-                        OnnxGraphs.pkm(
-                            "pkm_mixed", FLOAT, FLOAT16, withPluginAttrs(intAttr("k", 2))))
-                    .close());
-    assertMentions(e, "pkm_mixed");
   }
 }

@@ -95,10 +95,15 @@ class PkmRetrievalOpTest {
   @ParameterizedTest(name = "S={0} k={1} N={2} seed={3}")
   @MethodSource("float32Cases")
   void float32MatchesContract(int s, int k, int n, long seed) throws OrtException {
-    Random rnd = new Random(seed * 1_000_003L + s * 31L + k);
+    float32AgainstContract(ORT.get(), new Random(seed * 1_000_003L + s * 31L + k), s, k, n);
+  }
+
+  /** Gaussian float32 scores of n queries over S x S slots, top k, against the contract. */
+  private static void float32AgainstContract(OrtRunner runner, Random rnd, int s, int k, int n)
+      throws OrtException {
     float[] rows = OpTestSupport.gaussian(rnd, n * s, 1.0);
     float[] cols = OpTestSupport.gaussian(rnd, n * s, 1.0);
-    Output out = run(ORT.get(), FLOAT, k, rows, cols, n, s);
+    Output out = run(runner, FLOAT, k, rows, cols, n, s);
     assertMatchesContract(out, rows, cols, n, s, k, 1e-6);
   }
 
@@ -247,15 +252,8 @@ class PkmRetrievalOpTest {
   /** One intra-op thread (no ParallelFor fan-out) gives the same answer as the reference. */
   @Test
   void singleThreadMatchesContract() throws OrtException {
-    int s = 256;
-    int k = 32;
-    int n = 300;
-    Random rnd = new Random(99);
-    float[] rows = OpTestSupport.gaussian(rnd, n * s, 1.0);
-    float[] cols = OpTestSupport.gaussian(rnd, n * s, 1.0);
     try (OrtRunner single = new OrtRunner(1)) {
-      Output out = run(single, FLOAT, k, rows, cols, n, s);
-      assertMatchesContract(out, rows, cols, n, s, k, 1e-6);
+      float32AgainstContract(single, new Random(99), 256, 32, 300); // S, k, N
     }
   }
 

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.LongFunction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -136,17 +137,15 @@ class EngineGpuTest {
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     Path model = exports.get(profile);
     try (TrtEngine e = TrtEngine.load(plan, model.resolve("model." + graph + ".onnx"))) {
-      for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
-        Map<String, HostTensor> in = randomTokens(p, batch, 1000 + batch);
-        e.poisonOutputs(0xff);
-        Map<String, HostTensor> got = e.infer(in);
-        Map<String, HostTensor> want =
-            ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
-        String where =
-            String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch);
-        EngineParity.check(where, want, got, tols, log);
-        log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", where, e.lastGpuMillis());
-      }
+      checkBatchesAgainstReference(
+          e,
+          p,
+          model,
+          1000,
+          tols,
+          batch ->
+              String.format(Locale.ROOT, "%s %s %s batch %d", profile, graph, precision, batch),
+          log);
     }
   }
 
@@ -268,6 +267,35 @@ class EngineGpuTest {
     BadInputException replaced =
         assertThrows(BadInputException.class, () -> TrtEngine.load(copy, null));
     assertTrue(replaced.getMessage().contains("was replaced"), replaced.getMessage());
+  }
+
+  /**
+   * Runs the engine at the profile's smallest batch, at 5 and at its largest on random tokens (seed
+   * {@code seedBase + batch}), its outputs poisoned first so that nothing stale passes, and checks
+   * each run against ONNX Runtime on the reference graph of {@code export}; logs the GPU time of
+   * each run that passed.
+   *
+   * @param where names the check of one batch
+   */
+  static void checkBatchesAgainstReference(
+      TrtEngine e,
+      Profile p,
+      Path export,
+      long seedBase,
+      ParityTolerances tols,
+      LongFunction<String> where,
+      PrintStream log)
+      throws OrtException {
+    for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
+      Map<String, HostTensor> in = randomTokens(p, batch, seedBase + batch);
+      e.poisonOutputs(0xff);
+      Map<String, HostTensor> got = e.infer(in);
+      Map<String, HostTensor> want =
+          ortReference(export.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
+      String at = where.apply(batch);
+      EngineParity.check(at, want, got, tols, log);
+      log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", at, e.lastGpuMillis());
+    }
   }
 
   static Map<String, HostTensor> randomTokens(Profile p, long batch, long seed) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtException;
-import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.FusedMsnLayer;
@@ -21,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,17 +81,14 @@ class FusedLayerGpuTest {
         log);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     try (TrtEngine e = TrtEngine.load(plan, custom)) {
-      for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
-        Map<String, HostTensor> in = EngineGpuTest.randomTokens(p, batch, 2000 + batch);
-        e.poisonOutputs(0xff);
-        Map<String, HostTensor> got = e.infer(in);
-        Map<String, HostTensor> want =
-            EngineGpuTest.ortReference(out.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
-        String where =
-            String.format(Locale.ROOT, "%s fused %s batch %d", profile, precision, batch);
-        EngineParity.check(where, want, got, tols, log);
-        log.printf(Locale.ROOT, "%s: ok (gpu %.3f ms)%n", where, e.lastGpuMillis());
-      }
+      EngineGpuTest.checkBatchesAgainstReference(
+          e,
+          p,
+          out,
+          2000,
+          tols,
+          batch -> String.format(Locale.ROOT, "%s fused %s batch %d", profile, precision, batch),
+          log);
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OrtException;
-import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
@@ -87,16 +85,14 @@ class QuantizedEngineGpuTest {
         System.out);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance("fp32"), Precision.FP32);
     try (TrtEngine e = TrtEngine.load(plan, onnx)) {
-      for (long batch : new long[] {p.batch().min(), 5, p.batch().max()}) {
-        Map<String, HostTensor> in = EngineGpuTest.randomTokens(p, batch, 2000 + batch);
-        e.poisonOutputs(0xff);
-        Map<String, HostTensor> got = e.infer(in);
-        Map<String, HostTensor> want =
-            EngineGpuTest.ortReference(model.resolve(MsnOnnxExporter.REFERENCE_FILE), in);
-        String where =
-            String.format(Locale.ROOT, "%s %s custom fp32 batch %d", profile, dtype, batch);
-        EngineParity.check(where, want, got, tols, System.out);
-      }
+      EngineGpuTest.checkBatchesAgainstReference(
+          e,
+          p,
+          model,
+          2000,
+          tols,
+          batch -> String.format(Locale.ROOT, "%s %s custom fp32 batch %d", profile, dtype, batch),
+          System.out);
     }
   }
 }

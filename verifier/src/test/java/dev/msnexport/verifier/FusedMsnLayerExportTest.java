@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.FusedMsnLayer;
@@ -38,22 +36,8 @@ class FusedMsnLayerExportTest {
 
   /** A built-in profile, optionally with per-token memory, another gate and fp16/bf16 tables. */
   private Profile profile(String base, boolean perToken, String gate) throws Exception {
-    ObjectNode json = (ObjectNode) Profiles.JSON.readTree(Profiles.toJson(Profiles.load(base)));
-    json.put("name", base + "-fused-test");
-    ObjectNode model = (ObjectNode) json.get("model");
-    model.put("per_token_memory", perToken);
-    model.put("gate", gate);
-    Path file = tmp.resolve(base + ".json");
-    Files.writeString(file, Profiles.JSON.writeValueAsString(json));
-    return Profiles.read(file);
-  }
-
-  private static long count(Path onnx, String opType) throws Exception {
-    ModelProto m = ModelProto.parseFrom(Files.readAllBytes(onnx));
-    return m.getGraph().getNodeList().stream()
-        .map(NodeProto::getOpType)
-        .filter(opType::equals)
-        .count();
+    return ExportedGraphs.profileVariant(
+        tmp, base, base + "-fused-test", Map.of("per_token_memory", perToken, "gate", gate));
   }
 
   private static MsnOnnxExporter.Options options(DType values, boolean fused) {
@@ -81,10 +65,11 @@ class FusedMsnLayerExportTest {
       MsnOnnxExporter.export(c, plain, options(values, false));
       int layers = p.model().msnLayers().size();
       Path fusedCustom = fused.resolve(MsnOnnxExporter.CUSTOM_FILE);
-      assertEquals(layers, count(fusedCustom, FusedMsnLayer.OP));
-      assertEquals(0, count(fusedCustom, "PKMRetrieval"));
-      assertEquals(0, count(fusedCustom, "SparseGather"));
-      assertEquals(0, count(plain.resolve(MsnOnnxExporter.CUSTOM_FILE), FusedMsnLayer.OP));
+      assertEquals(layers, ExportedGraphs.count(fusedCustom, FusedMsnLayer.OP));
+      assertEquals(0, ExportedGraphs.count(fusedCustom, "PKMRetrieval"));
+      assertEquals(0, ExportedGraphs.count(fusedCustom, "SparseGather"));
+      assertEquals(
+          0, ExportedGraphs.count(plain.resolve(MsnOnnxExporter.CUSTOM_FILE), FusedMsnLayer.OP));
       assertEquals(
           ModelProto.parseFrom(Files.readAllBytes(plain.resolve(MsnOnnxExporter.REFERENCE_FILE)))
               .getGraph(),

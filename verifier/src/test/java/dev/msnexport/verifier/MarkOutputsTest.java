@@ -25,6 +25,7 @@ import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.Inputs;
 import dev.msnexport.verifier.backend.OrtBackend;
+import dev.msnexport.verifier.report.ReportKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,35 +145,9 @@ class MarkOutputsTest {
         new long[] {6, 4, 8}, q.comparison().shape(), "the row query [B, T, dk] of tiny");
 
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(r));
-    List<String> keys = new ArrayList<>();
-    j.fieldNames().forEachRemaining(keys::add);
+    assertEquals(ReportKeys.pinned("verify", "marked_outputs"), ReportKeys.of(j));
     assertEquals(
-        List.of(
-            "schema",
-            "tool_version",
-            "model",
-            "profile",
-            "values_dtype",
-            "batch",
-            "seed",
-            "pass",
-            "backends",
-            "comparisons",
-            "marked_outputs"),
-        keys);
-    List<String> markedKeys = new ArrayList<>();
-    j.get("marked_outputs").get(0).fieldNames().forEachRemaining(markedKeys::add);
-    assertEquals(
-        List.of(
-            "name",
-            "candidate",
-            "reference",
-            "skipped",
-            "max_abs_at",
-            "candidate_value",
-            "reference_value",
-            "comparison"),
-        markedKeys);
+        ReportKeys.pinned("verify.marked_outputs"), ReportKeys.of(j.get("marked_outputs").get(0)));
     // and it reads back strictly (compare reads verify reports)
     VerifyReport back = Profiles.JSON.readValue(j.toString(), VerifyReport.class);
     assertEquals(6, back.marked_outputs().size());

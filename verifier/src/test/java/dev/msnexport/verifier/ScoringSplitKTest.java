@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
@@ -37,22 +34,7 @@ class ScoringSplitKTest {
 
   /** small, widened so that both scoring reductions (K = D = 256, K = dk = 256) are split. */
   private Profile wide() throws Exception {
-    ObjectNode json = (ObjectNode) Profiles.JSON.readTree(Profiles.toJson(Profiles.load("small")));
-    json.put("name", "small-wide");
-    ObjectNode model = (ObjectNode) json.get("model");
-    model.put("D", 256);
-    model.put("dk", 256);
-    Path file = tmp.resolve("small-wide.json");
-    Files.writeString(file, Profiles.JSON.writeValueAsString(json));
-    return Profiles.read(file);
-  }
-
-  private static long count(Path onnx, String opType) throws Exception {
-    ModelProto m = ModelProto.parseFrom(Files.readAllBytes(onnx));
-    return m.getGraph().getNodeList().stream()
-        .map(NodeProto::getOpType)
-        .filter(opType::equals)
-        .count();
+    return ExportedGraphs.profileVariant(tmp, "small", "small-wide", Map.of("D", 256, "dk", 256));
   }
 
   @Test
@@ -77,11 +59,11 @@ class ScoringSplitKTest {
       for (String f : List.of(MsnOnnxExporter.CUSTOM_FILE, MsnOnnxExporter.REFERENCE_FILE)) {
         // per MSN layer: the query projection and the two key products; the reference graph has no
         // other ReduceSum
-        long base = count(plain.resolve(f), "ReduceSum");
-        assertEquals(base + 3L * msnLayers, count(split.resolve(f), "ReduceSum"), f);
+        long base = ExportedGraphs.count(plain.resolve(f), "ReduceSum");
+        assertEquals(base + 3L * msnLayers, ExportedGraphs.count(split.resolve(f), "ReduceSum"), f);
         assertEquals(
-            count(plain.resolve(f), "MatMul"),
-            count(split.resolve(f), "MatMul"),
+            ExportedGraphs.count(plain.resolve(f), "MatMul"),
+            ExportedGraphs.count(split.resolve(f), "MatMul"),
             f + ": one (batched) MatMul per product");
       }
       assertTrue(

@@ -42,6 +42,13 @@ class TieExemptionTest {
     return outputs(new double[] {0.25, 0.5}, REF_SLOTS0, REF_W0, REF_SLOTS1, REF_W1);
   }
 
+  /** The candidate's outputs compared with {@link #reference()} under {@link #TOL}. */
+  static VerifyReport.Comparison compareWithReference(
+      double[] click, long[] slots0, double[] w0, long[] slots1, double[] w1) {
+    return Verifier.compare(
+        "cand", outputs(click, slots0, w0, slots1, w1), "ref", reference(), null, TOL);
+  }
+
   static OutputComparison output(VerifyReport.Comparison c, String name) {
     return c.outputs().stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow();
   }
@@ -56,13 +63,7 @@ class TieExemptionTest {
     long[] slots1 = {11, 12, 13, 14, 25, 26, 27, 28};
     double[] w1 = {0.8, 0.2, 0.6, 0.4, 0.95, 0.05, 0.55, 0.45};
     VerifyReport.Comparison c =
-        Verifier.compare(
-            "cand",
-            outputs(new double[] {0.25, 0.6}, slots0, REF_W0, slots1, w1),
-            "ref",
-            reference(),
-            null,
-            TOL);
+        compareWithReference(new double[] {0.25, 0.6}, slots0, REF_W0, slots1, w1);
     assertTrue(c.pass(), c.toString());
     RetrievalComparison l0 = c.retrieval().get(0);
     RetrievalComparison l1 = c.retrieval().get(1);
@@ -85,13 +86,7 @@ class TieExemptionTest {
     // match
     long[] slots0 = {1, 2, 3, 4, 6, 5, 7, 8};
     VerifyReport.Comparison c =
-        Verifier.compare(
-            "cand",
-            outputs(new double[] {0.25, 0.6}, slots0, REF_W0, REF_SLOTS1, REF_W1),
-            "ref",
-            reference(),
-            null,
-            TOL);
+        compareWithReference(new double[] {0.25, 0.6}, slots0, REF_W0, REF_SLOTS1, REF_W1);
     assertFalse(c.pass());
     assertEquals(1, c.retrieval().get(0).tie_queries());
     assertEquals(0, c.retrieval().get(0).set_changing_tie_queries());
@@ -104,13 +99,7 @@ class TieExemptionTest {
   void errorInASampleWithoutTiesStillFails() {
     long[] slots0 = {1, 2, 3, 4, 5, 9, 7, 8}; // sample 1 diverges, but the error is in sample 0
     VerifyReport.Comparison c =
-        Verifier.compare(
-            "cand",
-            outputs(new double[] {0.35, 0.5}, slots0, REF_W0, REF_SLOTS1, REF_W1),
-            "ref",
-            reference(),
-            null,
-            TOL);
+        compareWithReference(new double[] {0.35, 0.5}, slots0, REF_W0, REF_SLOTS1, REF_W1);
     assertFalse(c.pass());
     assertEquals(0, output(c, "click").worst_index());
   }
@@ -122,13 +111,7 @@ class TieExemptionTest {
     w0[5] = 0.1;
     long[] slots0 = {1, 2, 3, 4, 9, 6, 7, 8};
     VerifyReport.Comparison c =
-        Verifier.compare(
-            "cand",
-            outputs(new double[] {0.25, 0.6}, slots0, w0, REF_SLOTS1, REF_W1),
-            "ref",
-            reference(),
-            null,
-            TOL);
+        compareWithReference(new double[] {0.25, 0.6}, slots0, w0, REF_SLOTS1, REF_W1);
     assertFalse(c.pass());
     assertEquals(1, c.retrieval().get(0).mismatched_queries());
     assertEquals(0, c.retrieval().get(1).downstream_queries());

@@ -29,40 +29,16 @@ class BaselineDriftTest {
   }
 
   static BenchResult result(String backend, long[] ns) {
-    LatencyStats st = LatencyStats.ofNanos(ns);
-    return new BenchResult(
-        backend, 64, true, ns.length, 0, 64_000 / st.mean(), st, null, ns, null, "");
+    return BenchFixtures.result(backend, 64, ns);
   }
 
   static BenchReport report(List<BenchResult> results) {
-    return new BenchReport(
-        BenchReport.SCHEMA,
-        "test",
-        "m",
-        "tiny",
-        "fp32",
-        "2026-01-01T00:00:00Z",
-        BenchReport.Host.current(),
-        new BenchReport.Settings(
-            results.stream().map(BenchResult::backend).toList(),
-            List.of(64),
-            0,
-            2000,
-            null,
-            20,
-            0,
-            0,
-            "trtexec",
-            500,
-            0.95,
-            null,
-            0.1,
-            null),
+    return BenchFixtures.report(
+        BenchFixtures.settings(
+            results.stream().map(BenchResult::backend).toList(), List.of(64), 0, 2000, null, null),
         true,
         results,
-        List.of(),
-        List.of(),
-        null);
+        List.of());
   }
 
   /**

@@ -125,6 +125,28 @@ class LatencyBenchmarkTest {
 
   static final List<String> QUIET = new ArrayList<>();
 
+  /** Benchmarks the fakes on the fake clock, one token per sample, logging nowhere. */
+  static List<BenchResult> bench(
+      FakeClock clock, List<Backend> backends, List<Integer> batches, LatencyBenchmark.Plan plan) {
+    return LatencyBenchmark.run(
+        backends, batches, LatencyBenchmarkTest::inputs, plan, clock, QUIET::add);
+  }
+
+  /**
+   * ort-reference and ort-custom fakes of 50 us a run, the custom one {@code slowdown} times
+   * slower: 2000 runs each at batch 64 in 20 rounds.
+   */
+  static List<BenchResult> referenceAndCustom(
+      FakeClock clock, long referenceSeed, long customSeed, double slowdown) {
+    return bench(
+        clock,
+        List.of(
+            new FakeBackend("ort-reference", clock, referenceSeed, 50_000, 1, QUIET, true),
+            new FakeBackend("ort-custom", clock, customSeed, 50_000, slowdown, QUIET, true)),
+        List.of(64),
+        new LatencyBenchmark.Plan(0, 2000, 0, 20));
+  }
+
   @Test
   void roundRobinBlocksWithRotatingStart() throws Exception {
     FakeClock clock = new FakeClock();
@@ -133,13 +155,7 @@ class LatencyBenchmarkTest {
     FakeBackend b = new FakeBackend("b", clock, 2, 1000, 1, log, true);
     // 10 runs each in 5 rounds: blocks of 2, the starting backend alternating; no warm-up
     List<BenchResult> r =
-        LatencyBenchmark.run(
-            List.of(a, b),
-            List.of(4),
-            LatencyBenchmarkTest::inputs,
-            new LatencyBenchmark.Plan(0, 10, 0, 5),
-            clock,
-            QUIET::add);
+        bench(clock, List.of(a, b), List.of(4), new LatencyBenchmark.Plan(0, 10, 0, 5));
     assertEquals(
         String.join("", List.of("aabb", "bbaa", "aabb", "bbaa", "aabb")), String.join("", log));
     assertEquals(2, r.size());
@@ -178,13 +194,7 @@ class LatencyBenchmarkTest {
           }
         };
     List<BenchResult> r =
-        LatencyBenchmark.run(
-            List.of(a),
-            List.of(1, 2),
-            LatencyBenchmarkTest::inputs,
-            new LatencyBenchmark.Plan(1, 0, 0.010, 4),
-            clock,
-            QUIET::add);
+        bench(clock, List.of(a), List.of(1, 2), new LatencyBenchmark.Plan(1, 0, 0.010, 4));
     assertEquals(2, r.size());
     assertEquals(100, r.get(0).iterations());
     assertEquals(0.010, r.get(0).measured_s(), 1e-12);
@@ -199,13 +209,7 @@ class LatencyBenchmarkTest {
     FakeBackend plain = new FakeBackend("plain", clock, 1, 1000, 1, log, false);
     FakeGpuBackend gpu = new FakeGpuBackend("gpu", clock, 2, log);
     List<BenchResult> r =
-        LatencyBenchmark.run(
-            List.of(plain, gpu),
-            List.of(8),
-            LatencyBenchmarkTest::inputs,
-            new LatencyBenchmark.Plan(0, 7, 0, 3),
-            clock,
-            QUIET::add);
+        bench(clock, List.of(plain, gpu), List.of(8), new LatencyBenchmark.Plan(0, 7, 0, 3));
     assertFalse(r.get(0).prepared());
     assertEquals(7, plain.infers);
     assertEquals(7, r.get(0).iterations());
@@ -217,6 +221,19 @@ class LatencyBenchmarkTest {
     assertEquals(r.get(1).host_ms().p50() / 2, r.get(1).gpu_ms().p50(), 1e-12);
   }
 
+  /** The ratio gate of {@link #referenceAndCustom}'s results: ort-custom over ort-reference. */
+  static GateResult customOverReference(
+      List<BenchResult> r, double limit, LatencyGate.Settings settings) {
+    return LatencyGate.ratio(
+        "ort-custom",
+        "ort-reference",
+        64,
+        r.get(1).samples_ns(),
+        r.get(0).samples_ns(),
+        limit,
+        settings);
+  }
+
   /**
    * End to end through the benchmark: a backend 30% slower fails the ratio gate, an equal one
    * passes 20 of 20 a 1.10 limit.
@@ -225,48 +242,14 @@ class LatencyBenchmarkTest {
   void gatesOnBenchmarkedFakes() {
     LatencyGate.Settings s = LatencyGate.Settings.defaults();
     FakeClock clock = new FakeClock();
-    List<BenchResult> slow =
-        LatencyBenchmark.run(
-            List.of(
-                new FakeBackend("ort-reference", clock, 1, 50_000, 1, QUIET, true),
-                new FakeBackend("ort-custom", clock, 2, 50_000, 1.3, QUIET, true)),
-            List.of(64),
-            LatencyBenchmarkTest::inputs,
-            new LatencyBenchmark.Plan(0, 2000, 0, 20),
-            clock,
-            QUIET::add);
-    GateResult g =
-        LatencyGate.ratio(
-            "ort-custom",
-            "ort-reference",
-            64,
-            slow.get(1).samples_ns(),
-            slow.get(0).samples_ns(),
-            1.0,
-            s);
+    List<BenchResult> slow = referenceAndCustom(clock, 1, 2, 1.3);
+    GateResult g = customOverReference(slow, 1.0, s);
     assertEquals("fail", g.verdict(), g.message());
 
     int passes = 0;
     for (int trial = 0; trial < 20; trial++) {
-      List<BenchResult> eq =
-          LatencyBenchmark.run(
-              List.of(
-                  new FakeBackend("ort-reference", clock, 1000 + trial, 50_000, 1, QUIET, true),
-                  new FakeBackend("ort-custom", clock, 2000 + trial, 50_000, 1, QUIET, true)),
-              List.of(64),
-              LatencyBenchmarkTest::inputs,
-              new LatencyBenchmark.Plan(0, 2000, 0, 20),
-              clock,
-              QUIET::add);
-      if (LatencyGate.ratio(
-              "ort-custom",
-              "ort-reference",
-              64,
-              eq.get(1).samples_ns(),
-              eq.get(0).samples_ns(),
-              1.10,
-              new LatencyGate.Settings(2000, 0.95, trial))
-          .pass()) {
+      List<BenchResult> eq = referenceAndCustom(clock, 1000 + trial, 2000 + trial, 1);
+      if (customOverReference(eq, 1.10, new LatencyGate.Settings(2000, 0.95, trial)).pass()) {
         passes++;
       }
     }

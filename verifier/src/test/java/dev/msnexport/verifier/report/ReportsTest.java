@@ -10,18 +10,17 @@ import dev.msnexport.parity.RetrievalComparison;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.VerifyReport;
 import dev.msnexport.verifier.health.MemoryHealth;
+import dev.msnexport.verifier.latency.BenchFixtures;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyGate;
-import dev.msnexport.verifier.latency.LatencyStats;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
@@ -41,51 +40,27 @@ import org.w3c.dom.NodeList;
 class ReportsTest {
   @TempDir Path tmp;
 
+  /** An output of shape [3, 1] compared with the reference 0.5, 0.25, 0.125. */
+  static OutputComparison output(String name, double... candidate) {
+    return OutputComparison.of(
+        name, new long[] {3, 1}, candidate, new double[] {0.5, 0.25, 0.125}, 1e-5, 1e-5);
+  }
+
+  /** Retrieval layer 0, k = 2, against the reference slots 1 and 2 weighted 0.5 each. */
+  static RetrievalComparison layer0(long[] slots, double... weights) {
+    return RetrievalComparison.of(
+        0, 2, slots, weights, new long[] {1, 2}, new double[] {0.5, 0.5}, null, 1e-4, null, null);
+  }
+
   /**
    * Two comparisons: one passes, one has a failing output and a mismatched retrieval layer; one
    * backend errored.
    */
   static VerifyReport verifyReport() {
-    OutputComparison ok =
-        OutputComparison.of(
-            "click",
-            new long[] {3, 1},
-            new double[] {0.5, 0.25, 0.125},
-            new double[] {0.5, 0.25, 0.125},
-            1e-5,
-            1e-5);
-    OutputComparison bad =
-        OutputComparison.of(
-            "finish <&\"'>",
-            new long[] {3, 1},
-            new double[] {0.5, 0.3, 0.125},
-            new double[] {0.5, 0.25, 0.125},
-            1e-5,
-            1e-5);
-    RetrievalComparison same =
-        RetrievalComparison.of(
-            0,
-            2,
-            new long[] {1, 2},
-            new double[] {0.5, 0.5},
-            new long[] {1, 2},
-            new double[] {0.5, 0.5},
-            null,
-            1e-4,
-            null,
-            null);
-    RetrievalComparison diff =
-        RetrievalComparison.of(
-            0,
-            2,
-            new long[] {1, 3},
-            new double[] {0.9, 0.1},
-            new long[] {1, 2},
-            new double[] {0.5, 0.5},
-            null,
-            1e-4,
-            null,
-            null);
+    OutputComparison ok = output("click", 0.5, 0.25, 0.125);
+    OutputComparison bad = output("finish <&\"'>", 0.5, 0.3, 0.125);
+    RetrievalComparison same = layer0(new long[] {1, 2}, 0.5, 0.5);
+    RetrievalComparison diff = layer0(new long[] {1, 3}, 0.9, 0.1);
     return new VerifyReport(
         VerifyReport.SCHEMA,
         "test",
@@ -118,19 +93,14 @@ class ReportsTest {
     return s;
   }
 
-  static BenchResult result(String backend, int batch, long[] s) {
-    LatencyStats st = LatencyStats.ofNanos(s);
-    return new BenchResult(
-        backend, batch, true, s.length, 0, batch * 1000 / st.mean(), st, null, s, null, "");
-  }
-
   static BenchReport benchReport() {
     List<BenchResult> results = new ArrayList<>();
     List<GateResult> gates = new ArrayList<>();
     LatencyGate.Settings gs = new LatencyGate.Settings(500, 0.95, 0);
     for (int batch : new int[] {1, 64}) {
-      BenchResult ref = result("ort-reference", batch, samples(batch, 1000, 1));
-      BenchResult cand = result("ort-custom", batch, samples(batch + 7, 1000, batch == 64 ? 2 : 1));
+      BenchResult ref = BenchFixtures.result("ort-reference", batch, samples(batch, 1000, 1));
+      BenchResult cand =
+          BenchFixtures.result("ort-custom", batch, samples(batch + 7, 1000, batch == 64 ? 2 : 1));
       results.add(ref);
       results.add(cand);
       gates.add(
@@ -147,34 +117,12 @@ class ReportsTest {
             1.1,
             "the baseline has no result for ort-custom at batch 512"));
     boolean pass = gates.stream().allMatch(GateResult::pass);
-    return new BenchReport(
-        BenchReport.SCHEMA,
-        "test",
-        "m",
-        "tiny",
-        "fp32",
-        "2026-01-01T00:00:00Z",
-        BenchReport.Host.current(),
-        new BenchReport.Settings(
-            List.of("ort-reference", "ort-custom"),
-            List.of(1, 64),
-            500,
-            null,
-            2.0,
-            20,
-            0,
-            0,
-            "trtexec",
-            500,
-            0.95,
-            1.0,
-            0.1,
-            null),
+    return BenchFixtures.report(
+        BenchFixtures.settings(
+            List.of("ort-reference", "ort-custom"), List.of(1, 64), 500, null, 2.0, 1.0),
         pass,
         results,
-        gates,
-        List.of(),
-        null);
+        gates);
   }
 
   static Document parseXml(String xml) throws Exception {
@@ -333,96 +281,20 @@ class ReportsTest {
   }
 
   static List<String> keys(JsonNode n) {
-    List<String> k = new ArrayList<>();
-    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-      k.add(it.next());
-    }
-    return k;
+    return ReportKeys.of(n);
   }
 
   @Test
   void benchJsonSchemaHasStableKeys() throws Exception {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(benchReport()));
-    assertEquals(
-        List.of(
-            "schema",
-            "tool_version",
-            "model",
-            "profile",
-            "values_dtype",
-            "created",
-            "host",
-            "settings",
-            "pass",
-            "results",
-            "gates",
-            "floors",
-            "layer_profiles"),
-        keys(j));
+    assertEquals(ReportKeys.pinned("bench"), keys(j));
     assertEquals("msn-export.bench/1", j.get("schema").asText());
-    assertEquals(List.of("os", "arch", "cpus", "java"), keys(j.get("host")));
+    assertEquals(ReportKeys.pinned("bench.host"), keys(j.get("host")));
+    assertEquals(ReportKeys.pinned("bench.settings"), keys(j.get("settings")));
+    assertEquals(ReportKeys.pinned("bench.results"), keys(j.get("results").get(0)));
     assertEquals(
-        List.of(
-            "backends",
-            "batches",
-            "warmup_ms",
-            "iterations",
-            "duration_s",
-            "rounds",
-            "threads",
-            "seed",
-            "percentile_rule",
-            "bootstrap_resamples",
-            "confidence",
-            "max_p99_ratio",
-            "max_p99_regression",
-            "baseline"),
-        keys(j.get("settings")));
-    assertEquals(
-        List.of(
-            "backend",
-            "batch",
-            "prepared",
-            "iterations",
-            "measured_s",
-            "throughput_samples_per_s",
-            "host_ms",
-            "gpu_ms",
-            "samples_ns",
-            "gpu_samples_ms",
-            "hdr_histogram"),
-        keys(j.get("results").get(0)));
-    assertEquals(
-        List.of("count", "min", "mean", "p50", "p90", "p95", "p99", "p99_9", "max", "stddev"),
-        keys(j.get("results").get(0).get("host_ms")));
-    assertEquals(
-        List.of(
-            "name",
-            "kind",
-            "candidate",
-            "reference",
-            "batch",
-            "limit",
-            "candidate_p99_ms",
-            "reference_p99_ms",
-            "ratio",
-            "ci_low",
-            "ci_high",
-            "confidence",
-            "resamples",
-            "candidate_samples",
-            "reference_samples",
-            "verdict",
-            "pass",
-            "message",
-            "statistic",
-            "candidate_ms",
-            "reference_ms",
-            "p99_ratio",
-            "p99_ci_low",
-            "p99_ci_high",
-            "machine_drift"),
-        keys(j.get("gates").get(0)));
+        ReportKeys.pinned("bench.results.host_ms"), keys(j.get("results").get(0).get("host_ms")));
+    assertEquals(ReportKeys.pinned("bench.gates"), keys(j.get("gates").get(0)));
     // and it reads back strictly (the baseline path)
     Path f = tmp.resolve("b.json");
     Files.writeString(f, Profiles.toJson(benchReport()));
@@ -434,65 +306,13 @@ class ReportsTest {
   @Test
   void verifyJsonSchemaHasStableKeys() throws Exception {
     JsonNode j = Profiles.JSON.readTree(Profiles.toJson(verifyReport()));
+    assertEquals(ReportKeys.pinned("verify"), keys(j));
+    assertEquals(ReportKeys.pinned("verify.comparisons"), keys(j.get("comparisons").get(0)));
     assertEquals(
-        List.of(
-            "schema",
-            "tool_version",
-            "model",
-            "profile",
-            "values_dtype",
-            "batch",
-            "seed",
-            "pass",
-            "backends",
-            "comparisons"),
-        keys(j));
-    assertEquals(
-        List.of(
-            "candidate", "reference", "pass", "tolerances", "output_set", "outputs", "retrieval"),
-        keys(j.get("comparisons").get(0)));
-    assertEquals(
-        List.of(
-            "name",
-            "shape",
-            "elements",
-            "pass",
-            "atol",
-            "rtol",
-            "max_abs",
-            "mean_abs",
-            "median_abs",
-            "p99_abs",
-            "max_rel",
-            "mean_rel",
-            "median_rel",
-            "p99_rel",
-            "cosine",
-            "non_finite",
-            "failing_elements",
-            "worst_index",
-            "min_atol_to_pass",
-            "min_rtol_to_pass",
-            "tie_exempt_elements",
-            "tie_exempt_max_abs",
-            "histogram"),
+        ReportKeys.pinned("verify.outputs"),
         keys(j.get("comparisons").get(0).get("outputs").get(0)));
     assertEquals(
-        List.of(
-            "layer",
-            "queries",
-            "k",
-            "identical_queries",
-            "tie_queries",
-            "mismatched_queries",
-            "downstream_queries",
-            "identical_fraction",
-            "set_changing_tie_queries",
-            "tie_epsilon",
-            "min_tie_epsilon_to_pass",
-            "score_source",
-            "pass",
-            "first_mismatch"),
+        ReportKeys.pinned("verify.retrieval"),
         keys(j.get("comparisons").get(0).get("retrieval").get(0)));
   }
 
@@ -504,44 +324,13 @@ class ReportsTest {
             Profiles.toJson(
                 verifyReport()
                     .withMemoryHealth(new MemoryHealth.Report(100, 7, List.of(collapsed)))));
-    assertEquals(
-        List.of(
-            "schema",
-            "tool_version",
-            "model",
-            "profile",
-            "values_dtype",
-            "batch",
-            "seed",
-            "pass",
-            "backends",
-            "comparisons",
-            "memory_health"),
-        keys(j));
+    assertEquals(ReportKeys.pinned("verify", "memory_health"), keys(j));
     JsonNode h = j.get("memory_health");
-    assertEquals(List.of("samples", "seed", "collapsed", "layers"), keys(h));
+    assertEquals(ReportKeys.pinned("verify.memory_health"), keys(h));
     assertEquals(100, h.get("samples").asInt());
     assertTrue(h.get("collapsed").asBoolean());
     JsonNode l = h.get("layers").get(0);
-    assertEquals(
-        List.of(
-            "layer",
-            "slots",
-            "draws",
-            "slots_used",
-            "fraction_used",
-            "uniform_fraction_used",
-            "entropy_nats",
-            "entropy_normalized",
-            "top1_percent_slots",
-            "top1_percent_share",
-            "warnings",
-            "method",
-            "slots_counted",
-            "fraction_used_low",
-            "fraction_used_high",
-            "collapsed"),
-        keys(l));
+    assertEquals(ReportKeys.pinned("verify.memory_health.layers"), keys(l));
     assertEquals(2, l.get("slots_used").asInt());
     assertEquals(0.9, l.get("top1_percent_share").asDouble(), 1e-12);
     assertTrue(

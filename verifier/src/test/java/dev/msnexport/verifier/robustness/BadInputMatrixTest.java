@@ -90,6 +90,22 @@ class BadInputMatrixTest {
     return MsnOrtOps.class.getResource(MsnOrtOps.RESOURCE) != null;
   }
 
+  /** Skips an op-level test of ort-custom where the native ops library is not in the jar. */
+  static void assumeCustomOps() {
+    assumeTrue(
+        nativeOpsPresent(),
+        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+  }
+
+  /** SparseGather's feeds: one query of the given indices and weights. */
+  static Map<String, HostTensor> gatherFeeds(long[] indices, float... weights) {
+    return Map.of(
+        "indices",
+        HostTensor.ofInts("indices", new long[] {1, indices.length}, indices),
+        "weights",
+        HostTensor.ofFloats("weights", new long[] {1, weights.length}, weights));
+  }
+
   /** Opens a backend, or skips the test with the reason the backend cannot exist here. */
   static Backend open(String name) {
     switch (name) {
@@ -295,9 +311,7 @@ class BadInputMatrixTest {
 
   @Test
   void kAboveSInTheCustomOpIsABackendErrorNamingKAndS() throws IOException {
-    assumeTrue(
-        nativeOpsPresent(),
-        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeCustomOps();
     Path g = HandMadeGraphs.pkmRetrieval(tmp, 4, 5);
     try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
       Map<String, HostTensor> in =
@@ -314,9 +328,7 @@ class BadInputMatrixTest {
 
   @Test
   void kBelowOneInTheCustomOpFailsWhenTheModelIsLoaded() throws IOException {
-    assumeTrue(
-        nativeOpsPresent(),
-        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeCustomOps();
     Path g = HandMadeGraphs.pkmRetrieval(tmp, 4, 0);
     BackendException e =
         assertThrows(
@@ -352,24 +364,12 @@ class BadInputMatrixTest {
   @ParameterizedTest(name = "index {0}")
   @ValueSource(longs = {8, -1, Long.MAX_VALUE, Long.MIN_VALUE})
   void sparseGatherIndexOutsideTheTableIsABackendErrorNamingIt(long index) throws IOException {
-    assumeTrue(
-        nativeOpsPresent(),
-        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeCustomOps();
     Path g = HandMadeGraphs.sparseGather(tmp, 8, 4);
     try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
-      Map<String, HostTensor> ok =
-          Map.of(
-              "indices",
-              HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, 7}),
-              "weights",
-              HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
+      Map<String, HostTensor> ok = gatherFeeds(new long[] {3, 7}, 0.5f, 0.25f);
       assertEquals(0.5 * 3 + 0.25 * 7, b.infer(ok).get("out").floats()[0], 1e-6);
-      Map<String, HostTensor> bad =
-          Map.of(
-              "indices",
-              HostTensor.ofInts("indices", new long[] {1, 2}, new long[] {3, index}),
-              "weights",
-              HostTensor.ofFloats("weights", new long[] {1, 2}, new float[] {0.5f, 0.25f}));
+      Map<String, HostTensor> bad = gatherFeeds(new long[] {3, index}, 0.5f, 0.25f);
       BackendException e = assertThrows(BackendException.class, () -> b.infer(bad));
       assertTrue(
           e.getMessage().contains("indices") && e.getMessage().contains(Long.toString(index)),
@@ -400,17 +400,10 @@ class BadInputMatrixTest {
   @MethodSource("badQuantizedTables")
   void aBadQuantizedTableIsABackendErrorNamingTheTensor(
       String name, int type, byte[] codes, float[] scales, String names) throws IOException {
-    assumeTrue(
-        nativeOpsPresent(),
-        "ort-custom: " + MsnOrtOps.RESOURCE + " is not in the onnx-custom-ops jar");
+    assumeCustomOps();
     Path g = HandMadeGraphs.quantizedSparseGather(tmp, "q-" + name, type, 4, 2, codes, scales);
     try (Backend b = new OrtBackend(OrtBackend.CUSTOM, g, true, 1)) {
-      Map<String, HostTensor> in =
-          Map.of(
-              "indices",
-              HostTensor.ofInts("indices", new long[] {1, 1}, new long[] {0}),
-              "weights",
-              HostTensor.ofFloats("weights", new long[] {1, 1}, new float[] {1f}));
+      Map<String, HostTensor> in = gatherFeeds(new long[] {0}, 1f);
       BackendException e = assertThrows(BackendException.class, () -> b.infer(in));
       assertTrue(e.getMessage().contains(names), e.getMessage());
     }

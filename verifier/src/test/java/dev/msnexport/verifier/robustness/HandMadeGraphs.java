@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Single-op ONNX graphs for the bad-input matrix: the custom ops with attributes or inputs that an
@@ -31,60 +32,31 @@ final class HandMadeGraphs {
    * attribute k.
    */
   static Path pkmRetrieval(Path dir, int s, long k) throws IOException {
-    NodeProto node =
-        NodeProto.newBuilder()
-            .setOpType("PKMRetrieval")
-            .setDomain("msn")
-            .setName("retrieval")
-            .addInput("row_scores")
-            .addInput("col_scores")
-            .addOutput("weights")
-            .addOutput("indices")
-            .addAttribute(
-                AttributeProto.newBuilder()
-                    .setName("k")
-                    .setType(AttributeProto.AttributeType.INT)
-                    .setI(k))
-            .build();
-    GraphProto g =
-        GraphProto.newBuilder()
-            .setName("pkm_k" + k)
-            .addNode(node)
+    NodeProto.Builder node =
+        node("msn", "PKMRetrieval", "retrieval", List.of("row_scores", "col_scores"))
+            .addAllOutput(topKOutputs("weights"))
+            .addAttribute(intAttr("k", k));
+    GraphProto.Builder g =
+        graph("pkm_k" + k, node)
             .addInput(value("row_scores", FLOAT, "N", s))
-            .addInput(value("col_scores", FLOAT, "N", s))
-            .addOutput(value("weights", FLOAT, "N", k))
-            .addOutput(value("indices", INT64, "N", k))
-            .build();
-    return write(dir.resolve("pkm-s" + s + "-k" + k + ".onnx"), g, true);
+            .addInput(value("col_scores", FLOAT, "N", s));
+    addTopKOutputs(g, "weights", k);
+    return write(dir.resolve("pkm-s" + s + "-k" + k + ".onnx"), g.build(), true);
   }
 
   /** The reference graph's first retrieval stage: {@code TopK(scores [N, s], k)}. */
   static Path topK(Path dir, int s, long k) throws IOException {
-    NodeProto node =
-        NodeProto.newBuilder()
-            .setOpType("TopK")
-            .setName("topk")
-            .addInput("scores")
-            .addInput("k")
-            .addOutput("values")
-            .addOutput("indices")
-            .addAttribute(
-                AttributeProto.newBuilder()
-                    .setName("axis")
-                    .setType(AttributeProto.AttributeType.INT)
-                    .setI(-1))
-            .build();
-    GraphProto g =
-        GraphProto.newBuilder()
-            .setName("topk_k" + k)
-            .addNode(node)
+    NodeProto.Builder node =
+        node("", "TopK", "topk", List.of("scores", "k"))
+            .addAllOutput(topKOutputs("values"))
+            .addAttribute(intAttr("axis", -1));
+    GraphProto.Builder g =
+        graph("topk_k" + k, node)
             .addInitializer(
                 TensorProto.newBuilder().setName("k").setDataType(INT64).addDims(1).addInt64Data(k))
-            .addInput(value("scores", FLOAT, "N", s))
-            .addOutput(value("values", FLOAT, "N", k))
-            .addOutput(value("indices", INT64, "N", k))
-            .build();
-    return write(dir.resolve("topk-s" + s + "-k" + k + ".onnx"), g, false);
+            .addInput(value("scores", FLOAT, "N", s));
+    addTopKOutputs(g, "values", k);
+    return write(dir.resolve("topk-s" + s + "-k" + k + ".onnx"), g.build(), false);
   }
 
   /**
@@ -92,11 +64,8 @@ final class HandMadeGraphs {
    * d]}.
    */
   static Path sparseGather(Path dir, int m, int d) throws IOException {
-    NodeProto node = sparseGatherNode().build();
     GraphProto g =
-        GraphProto.newBuilder()
-            .setName("sparse_gather")
-            .addNode(node)
+        graph("sparse_gather", sparseGatherNode())
             .addInitializer(table("values", m, d))
             .addInput(value("indices", INT64, "N", "K"))
             .addInput(value("weights", FLOAT, "N", "K"))
@@ -117,13 +86,7 @@ final class HandMadeGraphs {
     GraphProto.Builder g =
         GraphProto.newBuilder()
             .setName("quantized_sparse_gather")
-            .addInitializer(
-                TensorProto.newBuilder()
-                    .setName("values")
-                    .setDataType(valueType)
-                    .addDims(m)
-                    .addDims(d)
-                    .setRawData(ByteString.copyFrom(codes)))
+            .addInitializer(rawTensor("values", valueType, codes, m, d))
             .addInput(value("indices", INT64, "N", "K"))
             .addInput(value("weights", FLOAT, "N", "K"))
             .addOutput(value("out", FLOAT, "N", d));
@@ -132,12 +95,7 @@ final class HandMadeGraphs {
       for (float f : scales) {
         b.putFloat(f);
       }
-      g.addInitializer(
-          TensorProto.newBuilder()
-              .setName("scales")
-              .setDataType(FLOAT)
-              .addDims(scales.length)
-              .setRawData(ByteString.copyFrom(b.array())));
+      g.addInitializer(rawTensor("scales", FLOAT, b.array(), scales.length));
       node.addInput("scales");
     }
     return write(dir.resolve(name + ".onnx"), g.addNode(node).build(), true);
@@ -145,14 +103,41 @@ final class HandMadeGraphs {
 
   /** {@code msn::SparseGather(values, indices, weights) -> out}, node name {@code gather}. */
   private static NodeProto.Builder sparseGatherNode() {
-    return NodeProto.newBuilder()
-        .setOpType("SparseGather")
-        .setDomain("msn")
-        .setName("gather")
-        .addInput("values")
-        .addInput("indices")
-        .addInput("weights")
+    return node("msn", "SparseGather", "gather", List.of("values", "indices", "weights"))
         .addOutput("out");
+  }
+
+  /** A node of the standard domain ("") or another one, with its inputs. */
+  private static NodeProto.Builder node(
+      String domain, String opType, String name, List<String> inputs) {
+    NodeProto.Builder b = NodeProto.newBuilder().setOpType(opType).setName(name);
+    if (!domain.isEmpty()) {
+      b.setDomain(domain);
+    }
+    return b.addAllInput(inputs);
+  }
+
+  private static AttributeProto intAttr(String name, long value) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.INT)
+        .setI(value)
+        .build();
+  }
+
+  /** A top-k stage's outputs: the chosen values (or weights), then their indices. */
+  private static List<String> topKOutputs(String values) {
+    return List.of(values, "indices");
+  }
+
+  /** The graph outputs of a top-k stage: {@code values} [N, k] float32, indices [N, k] int64. */
+  private static void addTopKOutputs(GraphProto.Builder g, String values, long k) {
+    g.addOutput(value(values, FLOAT, "N", k)).addOutput(value("indices", INT64, "N", k));
+  }
+
+  /** A graph of one node. */
+  private static GraphProto.Builder graph(String name, NodeProto.Builder node) {
+    return GraphProto.newBuilder().setName(name).addNode(node);
   }
 
   /**
@@ -160,23 +145,12 @@ final class HandMadeGraphs {
    * -> [N, K, d]}.
    */
   static Path gather(Path dir, int m, int d) throws IOException {
-    NodeProto node =
-        NodeProto.newBuilder()
-            .setOpType("Gather")
-            .setName("gather")
-            .addInput("values")
-            .addInput("indices")
+    NodeProto.Builder node =
+        node("", "Gather", "gather", List.of("values", "indices"))
             .addOutput("out")
-            .addAttribute(
-                AttributeProto.newBuilder()
-                    .setName("axis")
-                    .setType(AttributeProto.AttributeType.INT)
-                    .setI(0))
-            .build();
+            .addAttribute(intAttr("axis", 0));
     GraphProto g =
-        GraphProto.newBuilder()
-            .setName("gather")
-            .addNode(node)
+        graph("gather", node)
             .addInitializer(table("values", m, d))
             .addInput(value("indices", INT64, "N", "K"))
             .addOutput(value("out", FLOAT, "N", "K", d))
@@ -192,13 +166,16 @@ final class HandMadeGraphs {
         b.putFloat(r);
       }
     }
-    return TensorProto.newBuilder()
-        .setName(name)
-        .setDataType(FLOAT)
-        .addDims(m)
-        .addDims(d)
-        .setRawData(ByteString.copyFrom(b.array()))
-        .build();
+    return rawTensor(name, FLOAT, b.array(), m, d);
+  }
+
+  /** A constant tensor of ONNX type {@code type} from its little-endian bytes. */
+  private static TensorProto rawTensor(String name, int type, byte[] raw, long... dims) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    return t.setRawData(ByteString.copyFrom(raw)).build();
   }
 
   private static ValueInfoProto value(String name, int elemType, Object... dims) {
