@@ -26,7 +26,7 @@
 #            export's fp16 engine, timed side by side by bench (CUDA graph replay) at 1,64,512,2048,
 #            with the layer profile: how much TensorRT's kernel choice at opt matters per batch
 #   pytorch  bench/pytorch/serve_latency.py on $PYTORCH_PROFILE (default paper): PyTorch serving the
-#            same model (eager and CUDA-graph replay; $PYTORCH_MODES), the peer of bench's figures
+#            same model (eager, CUDA-graph replay and torch.compile reduce-overhead; $PYTORCH_MODES), the peer of bench's figures
 #
 # $FINAL (default .gpu-carry/final) holds the split's MANIFEST, SHA256SUMS, zstd-bin/ and
 # gpu-dist-split.sh, the JDK as jre.tar.zst, jars/ and python/ (examples/python's scripts).
@@ -195,8 +195,8 @@ PY
 
 step_pytorch() {
   local log=$OUT/pytorch.log prof=profiles/src/main/resources/profiles/${PYTORCH_PROFILE:-paper}.json
-  run "pytorch: serve_latency.py ${PYTORCH_PROFILE:-paper} (${PYTORCH_MODES:-eager,cudagraph})" "$log" python3 -B bench/pytorch/serve_latency.py \
-    --profile "$prof" --batches 1,64,512,2048 --precisions fp32,fp16 --modes "${PYTORCH_MODES:-eager,cudagraph}" \
+  run "pytorch: serve_latency.py ${PYTORCH_PROFILE:-paper} (${PYTORCH_MODES:-eager,cudagraph,compile})" "$log" python3 -B bench/pytorch/serve_latency.py \
+    --profile "$prof" --batches 1,64,512,2048 --precisions fp32,fp16 --modes "${PYTORCH_MODES:-eager,cudagraph,compile}" \
     --iters "${PYTORCH_ITERS:-200}" --json "$OUT/pytorch.json"
   grep -E '^\||^#|batch' "$log" | head -40 >>"$SUMMARY"
 }
