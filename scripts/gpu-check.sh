@@ -21,8 +21,10 @@
 #           for another model (exit 4)
 #   paper-parity  paper's plugin engine and reference-graph engine against the float64 golden model,
 #           ONNX Runtime and each other at --atol 1e-4 (batch 4)
-#   paper-perf  paper's plugin, fused (export --fuse-msn-layer) and reference engines, fp32 and fp16,
-#           side by side in one bench (floors, layer profiles), the fused ones verified first
+#   paper-perf  paper's plugin, fused (export --fuse-msn-layer; PAPER_FUSED=0 skips them) and reference
+#           engines, fp32 and fp16, side by side in one bench (floors, layer profiles), the fused ones
+#           verified first; PAPER_QUANT="int8 fp8" adds those exports' fp16 engines, verified against
+#           the golden model on the dequantized tables
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
@@ -228,16 +230,29 @@ step_paper() {
 step_paper_perf() {
   local log=$OUT/paper-perf.log m=$WORK/paper/model f=$WORK/paper-fused/fused engines=() prec g
   export_model paper "$log" || return
-  [[ -f $f/manifest.json ]] || run "export paper --fuse-msn-layer" "$log" msn export --checkpoint "$WORK/paper/ck" --out "$f" \
-    --profile paper --fuse-msn-layer
+  if [[ ${PAPER_FUSED:-1} == 1 && ! -f $f/manifest.json ]]; then
+    run "export paper --fuse-msn-layer" "$log" msn export --checkpoint "$WORK/paper/ck" --out "$f" --profile paper --fuse-msn-layer
+  fi
   for prec in ${PAPER_PRECISIONS:-fp32 fp16}; do
     for g in custom reference; do
       run "build paper $g $prec" "$log" msn build --model "$m" --graph $g --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
         --progress-seconds 30 && engines+=(--engine "$m/engine.$g.$prec.paper.plan")
     done
+    [[ ${PAPER_FUSED:-1} == 1 ]] || continue
     run "build paper fused $prec" "$log" msn build --model "$f" --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
       --progress-seconds 30 && engines+=(--engine "$f/engine.custom.$prec.paper.plan")
     run "verify paper fused ort-reference,trt:$prec (batch 16)" "$log" msn verify --model "$f" --backends ort-reference,trt:$prec --batch 16
+  done
+  # quantized value tables (issue 16): each export's fp16 plugin engine, verified against the golden model on the
+  # dequantized tables, then timed beside the others
+  local q
+  for q in ${PAPER_QUANT:-}; do
+    [[ -f $WORK/paper-$q/manifest.json ]] || run "export paper --values-dtype $q" "$log" msn export --checkpoint "$WORK/paper/ck" \
+      --out "$WORK/paper-$q" --profile paper --values-dtype "$q" || continue
+    run "build paper $q tables, fp16" "$log" msn build --model "$WORK/paper-$q" --precision fp16 --timing-cache "$WORK/timing-paper.cache" \
+      --progress-seconds 30 || continue
+    run "verify paper $q golden,trt:fp16 (batch 16)" "$log" msn verify --model "$WORK/paper-$q" --backends golden,trt:fp16 --batch 16 \
+      && engines+=(--engine "$WORK/paper-$q/engine.custom.fp16.paper.plan")
   done
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
   ((${#engines[@]})) || return
