@@ -251,7 +251,7 @@ step_paper_perf() {
       --out "$WORK/paper-$q" --profile paper --values-dtype "$q" || continue
     run "build paper $q tables, fp16" "$log" msn build --model "$WORK/paper-$q" --precision fp16 --timing-cache "$WORK/timing-paper.cache" \
       --progress-seconds 30 || continue
-    run "verify paper $q golden,trt:fp16 (batch 16)" "$log" msn verify --model "$WORK/paper-$q" --backends golden,trt:fp16 --batch 16 \
+    run "verify paper $q golden,trt:fp32,trt:fp16 (batch 16)" "$log" msn verify --model "$WORK/paper-$q" --backends golden,trt:fp32,trt:fp16 --batch 16 \
       && engines+=(--engine "$WORK/paper-$q/engine.custom.fp16.paper.plan")
   done
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
