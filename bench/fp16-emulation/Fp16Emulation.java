@@ -281,18 +281,12 @@ public final class Fp16Emulation {
     int D = c.D();
     int h = c.tokenChunk();
     double[] out = new double[x.length];
-    for (int b = 0; b < batch; b++) {
-      for (int t = 0; t < T; t++) {
-        for (int j = 0; j < T; j++) {
-          for (int e = 0; e < h; e++) {
-            double mixed = x[(b * T + j) * D + t * h + e];
-            if (m.mix16) {
-              mixed = f16(mixed);
-            }
-            out[(b * T + t) * D + j * h + e] = rb.applyAsDouble(x[(b * T + t) * D + j * h + e] + mixed);
-          }
-        }
-      }
+    // element i is x[b, t, j*h + e]; its mixed partner is x[b, j, t*h + e]
+    for (int i = 0; i < out.length; i++) {
+      int j = i % D / h;
+      int t = i / D % T;
+      double mixed = x[i - (t * D + j * h) + j * D + t * h];
+      out[i] = rb.applyAsDouble(x[i] + (m.mix16 ? f16(mixed) : mixed));
     }
     normRows(out, batch * T, D, p + "mix_norm", m.ln16 ? Fp16Emulation::f16 : rb);
     return out;
@@ -309,11 +303,7 @@ public final class Fp16Emulation {
 
   private Layer memory(double[] x, int batch, int l, Mode m, java.util.function.DoubleUnaryOperator rb, Layer ref) {
     String p = "blocks." + l + ".msn.";
-    int T = c.T();
-    int D = c.D();
-    int dk = c.dk();
-    int S = c.S();
-    int k = c.k();
+    int T = c.T(), D = c.D(), dk = c.dk(), S = c.S(), k = c.k();
     double[] kr64 = keys64(p, "row");
     double[] kc64 = keys64(p, "col");
     java.util.function.DoubleUnaryOperator rk = m.exact ? (v -> v) : m.smm16 ? Fp16Emulation::f16 : Fp16Emulation::f32;
@@ -373,11 +363,11 @@ public final class Fp16Emulation {
       int[] tj = TopK.select(colScores, n * S, S, k);
       long[] candSlot = new long[k * k];
       double[] candScore = new double[k * k];
-      for (int i = 0; i < k; i++) {
-        for (int j = 0; j < k; j++) {
-          candSlot[i * k + j] = (long) ti[i] * S + tj[j];
-          candScore[i * k + j] = rc.applyAsDouble(rowScores[n * S + ti[i]] + colScores[n * S + tj[j]]);
-        }
+      for (int ij = 0; ij < k * k; ij++) { // candidate (i, j) = row slot ti[i], column slot tj[j]
+        int i = ij / k;
+        int j = ij % k;
+        candSlot[ij] = (long) ti[i] * S + tj[j];
+        candScore[ij] = rc.applyAsDouble(rowScores[n * S + ti[i]] + colScores[n * S + tj[j]]);
       }
       int[] best = TopK.selectBySlot(candScore, candSlot, k);
       double max = Double.NEGATIVE_INFINITY;

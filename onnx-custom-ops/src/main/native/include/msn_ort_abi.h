@@ -35,15 +35,9 @@ struct OrtValue;
 struct OrtTensorTypeAndShapeInfo;
 struct OrtShapeInferContext;
 
-// OrtErrorCode is a C enum (int-sized); 0 = ORT_OK, 1 = ORT_FAIL, 2 = ORT_INVALID_ARGUMENT.
+// OrtErrorCode is a C enum (int-sized); only the codes we return or check are listed.
 enum OrtErrorCode : int {
-  ORT_OK = 0,
-  ORT_FAIL = 1,
-  ORT_INVALID_ARGUMENT = 2,
-  // 6 = ORT_RUNTIME_EXCEPTION.
-  ORT_RUNTIME_EXCEPTION = 6,
-  // 10 = ORT_INVALID_GRAPH.
-  ORT_INVALID_GRAPH = 10,
+  ORT_OK = 0, ORT_FAIL = 1, ORT_INVALID_ARGUMENT = 2, ORT_RUNTIME_EXCEPTION = 6, ORT_INVALID_GRAPH = 10,
 };
 
 // ONNXTensorElementDataType is a C enum whose values are onnx.TensorProto.DataType numbers.

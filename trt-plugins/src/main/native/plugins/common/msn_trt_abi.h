@@ -41,16 +41,8 @@ using CudaStream = CUstream_st*;
 
 // DataType, the whole list as of TensorRT 10.6 (0..9).
 enum class DataType : int32_t {
-    kFLOAT = 0,
-    kHALF = 1,
-    kINT8 = 2,
-    kINT32 = 3,
-    kBOOL = 4,
-    kUINT8 = 5,
-    kFP8 = 6,
-    kBF16 = 7,
-    kINT64 = 8,
-    kINT4 = 9,
+    kFLOAT = 0, kHALF = 1, kINT8 = 2, kINT32 = 3, kBOOL = 4,
+    kUINT8 = 5, kFP8 = 6, kBF16 = 7, kINT64 = 8, kINT4 = 9,
 };
 
 // TensorFormat: only row-major linear memory is used (and accepted) here.
@@ -59,19 +51,9 @@ enum class TensorFormat : int32_t { kLINEAR = 0 };
 // PluginFieldType, the whole list (0..12). The ONNX parser hands an INT attribute over as
 // kINT32 with length 1 and a FLOAT attribute as kFLOAT32 with length 1.
 enum class PluginFieldType : int32_t {
-    kFLOAT16 = 0,
-    kFLOAT32 = 1,
-    kFLOAT64 = 2,
-    kINT8 = 3,
-    kINT16 = 4,
-    kINT32 = 5,
-    kCHAR = 6,
-    kDIMS = 7,
-    kUNKNOWN = 8,
-    kBF16 = 9,
-    kINT64 = 10,
-    kFP8 = 11,
-    kINT4 = 12,
+    kFLOAT16 = 0, kFLOAT32 = 1, kFLOAT64 = 2, kINT8 = 3, kINT16 = 4,
+    kINT32 = 5, kCHAR = 6, kDIMS = 7, kUNKNOWN = 8, kBF16 = 9,
+    kINT64 = 10, kFP8 = 11, kINT4 = 12,
 };
 
 enum class TensorRTPhase : int32_t { kBUILD = 0, kRUNTIME = 1 };

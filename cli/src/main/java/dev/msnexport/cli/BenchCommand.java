@@ -50,12 +50,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Mixin BenchTimingOptions timing;
 
-  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the inputs and of the bootstrap (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Option(
       names = "--report-dir",
@@ -108,11 +103,11 @@ final class BenchCommand implements Callable<Integer> {
                 batches,
                 allowBatchOutsideProfile,
                 timing.plan(),
-                seed,
+                seed.value(),
                 !timing.noCudaGraph,
                 timing.layerProfile ? timing.layerProfileRuns : 0,
                 !g.noConfirm,
-                g.limits(seed),
+                g.limits(seed.value()),
                 g.baseline,
                 g.updateBaseline),
             System.out,

@@ -20,14 +20,6 @@ final class BenchGateOptions {
 
   @Range(min = 0, max = OptionRanges.MAX_RATIO)
   @Option(
-      names = "--max-p99-regression",
-      paramLabel = "R",
-      description =
-          "Fail when the median of block minima grew by more than R against the baseline (default: the profile's, else 0.10).")
-  Double maxP99Regression;
-
-  @Range(min = 0, max = OptionRanges.MAX_RATIO)
-  @Option(
       names = "--max-p99-ratio",
       paramLabel = "R",
       description =
@@ -35,7 +27,7 @@ final class BenchGateOptions {
               + "block minima exceeds R (default: the profile's max_p99_ratio; 0 turns the gate off).")
   Double maxP99Ratio;
 
-  @Mixin BootstrapOptions bootstrap;
+  @Mixin RegressionGateOptions regression;
 
   @Option(
       names = "--no-confirm",
@@ -44,17 +36,12 @@ final class BenchGateOptions {
               + "every backend at that batch: it fails only if it fails again, else it is suspect (flagged, exit 0).")
   boolean noConfirm;
 
-  @Option(
-      names = "--no-drift-correction",
-      description =
-          "Gate against --baseline as measured. By default each backend's baseline is first scaled by how much slower "
-              + "the run's other backends ran than in the baseline (the machine's drift), so a machine that is slower as a whole "
-              + "raises no alarm; a regression of every backend alike then goes unseen, which this option catches.")
-  boolean noDriftCorrection;
-
   /** The limits (null: the profile's) and bootstrap of the gates; {@code seed} seeds it. */
   BenchRequest.Limits limits(long seed) {
     return new BenchRequest.Limits(
-        maxP99Ratio, maxP99Regression, !noDriftCorrection, bootstrap.settings(seed));
+        maxP99Ratio,
+        regression.maxP99Regression,
+        !regression.noDriftCorrection,
+        regression.bootstrap.settings(seed));
   }
 }

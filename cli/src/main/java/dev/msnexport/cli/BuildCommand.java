@@ -75,12 +75,12 @@ final class BuildCommand implements Callable<Integer> {
               + "(3) (default: ${DEFAULT-VALUE}).")
   int optimizationLevel;
 
-  @Range(min = 0, max = 86_400)
   @Option(
       names = "--progress-seconds",
       defaultValue = "10",
       description =
           "Print an elapsed-time line this often while TensorRT builds; 0: never (default: ${DEFAULT-VALUE}).")
+  @Range(min = 0, max = 86_400)
   int progressSeconds;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

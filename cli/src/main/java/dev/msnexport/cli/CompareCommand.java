@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -31,29 +30,9 @@ final class CompareCommand implements Callable<Integer> {
       description = "The later result (candidate), of the same kind.")
   Path b;
 
-  @Option(
-      names = "--no-drift-correction",
-      description =
-          "Gate B against A as measured, without scaling A by the machine's drift "
-              + "seen on B's other backends (see bench --no-drift-correction).")
-  boolean noDriftCorrection;
+  @Mixin RegressionGateOptions regression;
 
-  @Range(min = 0, max = OptionRanges.MAX_RATIO)
-  @Option(
-      names = "--max-p99-regression",
-      paramLabel = "R",
-      description =
-          "Bench: fail when B's median of block minima exceeds A's by more than R (default: B's profile's, else 0.10).")
-  Double maxP99Regression;
-
-  @Mixin BootstrapOptions bootstrap;
-
-  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the bootstrap (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Override
   public Integer call() {
@@ -75,12 +54,13 @@ final class CompareCommand implements Callable<Integer> {
     if (sa.equals(BenchReport.SCHEMA)) {
       BenchReport ra = BenchReport.read(a);
       BenchReport rb = BenchReport.read(b);
-      double regression =
-          maxP99Regression != null
-              ? maxP99Regression
+      RegressionGateOptions g = regression;
+      double limit =
+          g.maxP99Regression != null
+              ? g.maxP99Regression
               : Defaults.maxP99RegressionOfSaved(rb.profile());
       return CompareSummary.bench(
-          a, b, ra, rb, regression, bootstrap.settings(seed), !noDriftCorrection);
+          a, b, ra, rb, limit, g.bootstrap.settings(seed.value()), !g.noDriftCorrection);
     }
     if (VerifyReport.READABLE.contains(sa)) {
       return CompareSummary.verify(

@@ -31,10 +31,7 @@ final class ExportCommand implements Callable<Integer> {
               + " quantized per row with float32 scales.")
   Choices.ValuesDtype valuesDtype;
 
-  @Option(
-      names = "--quiet",
-      description = "No progress bar on standard error (drawn only when it is a terminal).")
-  boolean quiet;
+  @Mixin QuietOption quiet;
 
   @Option(
       names = "--profile",
@@ -58,7 +55,7 @@ final class ExportCommand implements Callable<Integer> {
         .check(spec.commandLine());
     Choices.ValuesDtype dt =
         valuesDtype != null ? valuesDtype : ValuesDtypeDefault.of(profile, checkpoint);
-    ExportRun.run(checkpoint, nameMap.read(), out, graph.options(dt, profile), quiet);
+    ExportRun.run(checkpoint, nameMap.read(), out, graph.options(dt, profile), quiet.quiet);
     return ExitCodes.OK;
   }
 }

@@ -9,34 +9,28 @@ import dev.msnexport.profiles.Profiles;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
     name = "init",
-    mixinStandardHelpOptions = true,
     description =
-        "Write a deterministic synthetic checkpoint (config.json + model.safetensors) for a profile.")
+        "Write a deterministic synthetic checkpoint (config.json + model.safetensors) for a profile.",
+    mixinStandardHelpOptions = true)
 final class InitCommand implements Callable<Integer> {
   @Option(
       names = "--profile",
       required = true,
+      completionCandidates = Choices.ProfileNames.class,
       description = "Built-in profile name or profile file.")
   String profile;
 
   @Option(names = "--out", required = true, description = "Checkpoint directory to write.")
   Path out;
 
-  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Random seed (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Mixin SeedOption seed;
 
-  @Option(
-      names = "--quiet",
-      description = "No progress bar on standard error (drawn only when it is a terminal).")
-  boolean quiet;
+  @Mixin QuietOption quiet;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -48,14 +42,14 @@ final class InitCommand implements Callable<Integer> {
         .check(spec.commandLine());
     Profile p = Profiles.load(profile);
     long t0 = System.nanoTime();
-    long bytes = write(p, out, seed, quiet);
+    long bytes = write(p, out, seed.value(), quiet.quiet);
     double s = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
         "wrote %s checkpoint to %s (seed %d, value tables %s) in %.1f s (%.0f MB/s, peak heap %.0f"
             + " MiB of %.0f MiB)%n",
         p.name(),
         out,
-        seed,
+        seed.value(),
         p.defaultValuesDtype(),
         s,
         bytes / 1e6 / Math.max(s, 1e-9),

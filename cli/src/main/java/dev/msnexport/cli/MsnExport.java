@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
     name = "msn-export",
     mixinStandardHelpOptions = true,
     versionProvider = MsnExport.Version.class,
+    resourceBundle = "dev.msnexport.cli.HelpTexts",
     description =
         "Export MSN recommendation models to ONNX and TensorRT, and verify parity and latency.",
     subcommands = {

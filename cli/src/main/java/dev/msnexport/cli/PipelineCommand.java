@@ -28,6 +28,12 @@ import picocli.CommandLine.Spec;
         "The main job: init a synthetic checkpoint (unless --checkpoint), export both graphs, verify them against the golden "
             + "model, write DIR/verify.json.")
 final class PipelineCommand implements Callable<Integer> {
+  @Mixin NameMapOption nameMap;
+
+  @Mixin MemoryHealthOptions health;
+
+  @Mixin SeedOption seed;
+
   @Option(
       names = "--profile",
       defaultValue = "tiny",
@@ -43,17 +49,6 @@ final class PipelineCommand implements Callable<Integer> {
 
   @Option(names = "--checkpoint", description = "Use this checkpoint instead of a synthetic one.")
   Path checkpoint;
-
-  @Mixin NameMapOption nameMap;
-
-  @Mixin MemoryHealthOptions health;
-
-  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the synthetic checkpoint and the inputs (default: ${DEFAULT-VALUE}).")
-  long seed;
 
   @Range(min = 1, max = OptionRanges.MAX_BATCH)
   @Option(
@@ -107,7 +102,7 @@ final class PipelineCommand implements Callable<Integer> {
     NameMap names = nameMap.read();
     Profile p = Profiles.load(profile);
     AtomicFiles.ensureWritableDirectory(out, "output directory");
-    Path ckpt = checkpoint != null ? checkpoint : InitCommand.synthetic(p, out, seed);
+    Path ckpt = checkpoint != null ? checkpoint : InitCommand.synthetic(p, out, seed.value());
     Path model = out.resolve("model");
     System.out.print("export: ");
     ExportRun.run(
@@ -124,7 +119,7 @@ final class PipelineCommand implements Callable<Integer> {
         VerifyRun.run(
             VerifyRequest.of(model, backends)
                 .withProfile(profile)
-                .withInputs(batch, seed)
+                .withInputs(batch, seed.value())
                 .withOpen(
                     new Backends.Options(
                         ckpt, names, 0, TrtSettings.DEFAULTS, markOutputs, System.out))

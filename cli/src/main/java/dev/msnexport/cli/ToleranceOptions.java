@@ -17,12 +17,12 @@ final class ToleranceOptions {
       description = "Absolute tolerance, for all outputs or one.")
   List<String> atol = new ArrayList<>();
 
-  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
   @Option(
       names = "--rtol",
       split = ",",
       paramLabel = "[OUTPUT:]VALUE",
       description = "Relative tolerance, for all outputs or one.")
+  @Range(min = 0, max = OptionRanges.MAX_TOLERANCE, keyed = true)
   List<String> rtol = new ArrayList<>();
 
   Map<String, Double> atol() {

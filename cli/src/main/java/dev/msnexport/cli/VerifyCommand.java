@@ -38,12 +38,7 @@ final class VerifyCommand implements Callable<Integer> {
           "Batch size of the random inputs (default: 8; not with --golden, whose inputs fix it).")
   Integer batch;
 
-  @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE)
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Mixin MemoryHealthOptions health;
 
@@ -118,7 +113,7 @@ final class VerifyCommand implements Callable<Integer> {
     VerifyRequest q =
         VerifyRequest.of(o.model(), o.backends)
             .withProfile(o.profile)
-            .withInputs(batch == null ? Defaults.VERIFY_BATCH : batch, seed)
+            .withInputs(batch == null ? Defaults.VERIFY_BATCH : batch, seed.value())
             .withOpen(o.openOptions(trt.settings(), markOutputs))
             .withTolerances(tolerances.atol(), tolerances.rtol())
             .withGolden(golden, saveGolden)

@@ -5,8 +5,6 @@ package dev.msnexport.trt;
  * messages (from {@link TrtLogger}) or the CUDA error string.
  */
 public class TrtException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
-
   public TrtException(String message) {
     super(message);
   }

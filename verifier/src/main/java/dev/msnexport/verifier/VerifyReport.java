@@ -15,21 +15,6 @@ import java.util.List;
  * was not asked for) are optional and never affect {@code pass}; {@code quantization} (int8/fp8
  * exports only) fails the report when a gathered vector exceeds its rounding bound.
  */
-@JsonPropertyOrder({
-  "schema",
-  "tool_version",
-  "model",
-  "profile",
-  "values_dtype",
-  "batch",
-  "seed",
-  "pass",
-  "backends",
-  "comparisons",
-  "marked_outputs",
-  "memory_health",
-  "quantization"
-})
 public record VerifyReport(
     String schema,
     String tool_version,
@@ -43,7 +28,8 @@ public record VerifyReport(
     List<Comparison> comparisons,
     @JsonInclude(JsonInclude.Include.NON_NULL) List<MarkedOutput> marked_outputs,
     @JsonInclude(JsonInclude.Include.NON_NULL) MemoryHealth.Report memory_health,
-    @JsonInclude(JsonInclude.Include.NON_NULL) QuantizationReport quantization) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) QuantizationReport quantization)
+    implements ResultHeader {
   public static final String SCHEMA = "msn-export.verify/3";
 
   /**

@@ -91,9 +91,7 @@ final class GraphBuilder {
 
   String int64Tensor(long[] dims, long[] values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-    for (long v : values) {
-      b.putLong(v);
-    }
+    b.asLongBuffer().put(values); // the view writes in b's (little-endian) order
     return constant(TensorProto.DataType.INT64_VALUE, dims, b.array());
   }
 
@@ -104,9 +102,7 @@ final class GraphBuilder {
 
   String floatTensor(long[] dims, float[] values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      b.putFloat(v);
-    }
+    b.asFloatBuffer().put(values);
     return constant(TensorProto.DataType.FLOAT_VALUE, dims, b.array());
   }
 

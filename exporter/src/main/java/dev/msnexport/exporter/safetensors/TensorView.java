@@ -166,12 +166,12 @@ public final class TensorView {
     ByteBuffer s = seg(b);
     int o = off(b);
     return switch (dtype) {
+      case F32, F64, F16, BF16, F8_E4M3 -> (long) getDouble(i);
       case I64 -> s.getLong(o);
       case I32 -> s.getInt(o);
       case I16 -> s.getShort(o);
       case I8 -> s.get(o);
       case U8, BOOL -> s.get(o) & 0xff;
-      default -> (long) getDouble(i);
     };
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
 import dev.msnexport.profiles.Profiles;
+import dev.msnexport.verifier.ResultHeader;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -11,21 +12,6 @@ import java.util.List;
  * The result of {@code msn-export bench}; its JSON form (schema {@value #SCHEMA}) is documented in
  * verifier/README.md and doubles as the baseline file of the regression gate. Keys are stable.
  */
-@JsonPropertyOrder({
-  "schema",
-  "tool_version",
-  "model",
-  "profile",
-  "values_dtype",
-  "created",
-  "host",
-  "settings",
-  "pass",
-  "results",
-  "gates",
-  "floors",
-  "layer_profiles"
-})
 public record BenchReport(
     String schema,
     String tool_version,
@@ -39,7 +25,8 @@ public record BenchReport(
     List<BenchResult> results,
     List<GateResult> gates,
     List<FloorRow> floors,
-    List<LayerProfile> layer_profiles) {
+    List<LayerProfile> layer_profiles)
+    implements ResultHeader {
   public static final String SCHEMA = "msn-export.bench/1";
 
   /** The machine the figures come from: compare baselines from the same kind of machine only. */

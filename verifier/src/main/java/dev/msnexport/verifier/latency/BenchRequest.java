@@ -41,9 +41,9 @@ public record BenchRequest(
     Path baseline,
     boolean updateBaseline) {
   public BenchRequest {
+    batches = batches == null ? null : List.copyOf(batches); // null: the profile's
     backends = List.copyOf(backends);
     engines = List.copyOf(engines);
-    batches = batches == null ? null : List.copyOf(batches);
   }
 
   /**

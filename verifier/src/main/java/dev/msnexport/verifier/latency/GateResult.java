@@ -77,46 +77,11 @@ public record GateResult(
   public static final String BASELINE_REGRESSION = "baseline_regression";
   public static final String REFERENCE_RATIO = "reference_ratio";
 
-  /** This gate with another verdict and message ({@code pass} follows: only {@code fail} fails). */
-  public GateResult with(String newVerdict, String newMessage) {
-    return new GateResult(
-        name,
-        kind,
-        candidate,
-        reference,
-        batch,
-        limit,
-        candidate_p99_ms,
-        reference_p99_ms,
-        ratio,
-        ci_low,
-        ci_high,
-        confidence,
-        resamples,
-        candidate_samples,
-        reference_samples,
-        newVerdict,
-        !newVerdict.equals("fail"),
-        newMessage,
-        statistic,
-        candidate_ms,
-        reference_ms,
-        p99_ratio,
-        p99_ci_low,
-        p99_ci_high,
-        machine_drift);
-  }
-
+  /** A gate with nothing to compare: {@code why} says what is missing. */
   public static GateResult skipped(
-      String name,
-      String kind,
-      String candidate,
-      String reference,
-      int batch,
-      double limit,
-      String why) {
+      String name, String kind, String cand, String ref, int batch, double limit, String why) {
     return new GateResult(
-        name, kind, candidate, reference, batch, limit, null, null, null, null, null, 0, 0, 0, 0,
-        "skipped", true, why, null, null, null, null, null, null, null);
+        name, kind, cand, ref, batch, limit, null, null, null, null, null, 0, 0, 0, 0, "skipped",
+        true, why, null, null, null, null, null, null, null);
   }
 }

@@ -115,32 +115,7 @@ public final class LatencyGate {
     if (driftNote == null || g.verdict().equals("skipped")) {
       return g;
     }
-    return new GateResult(
-        g.name(),
-        g.kind(),
-        g.candidate(),
-        g.reference(),
-        g.batch(),
-        g.limit(),
-        g.candidate_p99_ms(),
-        g.reference_p99_ms(),
-        g.ratio(),
-        g.ci_low(),
-        g.ci_high(),
-        g.confidence(),
-        g.resamples(),
-        g.candidate_samples(),
-        g.reference_samples(),
-        g.verdict(),
-        g.pass(),
-        g.message() + "; " + driftNote,
-        g.statistic(),
-        g.candidate_ms(),
-        g.reference_ms(),
-        g.p99_ratio(),
-        g.p99_ci_low(),
-        g.p99_ci_high(),
-        drift);
+    return copy(g, g.verdict(), g.message() + "; " + driftNote, drift);
   }
 
   /** The typical time of one run, as the gates see it: the median of the block minima (ns). */
@@ -315,24 +290,17 @@ public final class LatencyGate {
               : second.stream().filter(x -> x.name().equals(g.name())).findFirst().orElse(null);
       if (again == null) {
         out.add(g);
-      } else if (!again.pass()) {
-        out.add(
-            again.with(
-                "fail",
-                String.format(
-                    Locale.ROOT,
-                    "confirmed by a second run (first run: ratio %.3f): %s",
-                    g.ratio(),
-                    again.message())));
       } else {
+        String format =
+            again.pass()
+                ? "failed in the first run (ratio %.3f), not in a second run: %s"
+                : "confirmed by a second run (first run: ratio %.3f): %s";
         out.add(
-            again.with(
-                "suspect",
-                String.format(
-                    Locale.ROOT,
-                    "failed in the first run (ratio %.3f), not in a second run: %s",
-                    g.ratio(),
-                    again.message())));
+            copy(
+                again,
+                again.pass() ? "suspect" : "fail",
+                String.format(Locale.ROOT, format, g.ratio(), again.message()),
+                again.machine_drift()));
       }
     }
     return out;
@@ -352,5 +320,38 @@ public final class LatencyGate {
       out[b] = m;
     }
     return out;
+  }
+
+  /**
+   * {@code g} with another verdict, message and machine drift ({@code pass} follows the verdict:
+   * only {@code fail} fails); every figure is kept.
+   */
+  private static GateResult copy(GateResult g, String verdict, String message, Double drift) {
+    return new GateResult(
+        g.name(),
+        g.kind(),
+        g.candidate(),
+        g.reference(),
+        g.batch(),
+        g.limit(),
+        g.candidate_p99_ms(),
+        g.reference_p99_ms(),
+        g.ratio(),
+        g.ci_low(),
+        g.ci_high(),
+        g.confidence(),
+        g.resamples(),
+        g.candidate_samples(),
+        g.reference_samples(),
+        verdict,
+        !verdict.equals("fail"),
+        message,
+        g.statistic(),
+        g.candidate_ms(),
+        g.reference_ms(),
+        g.p99_ratio(),
+        g.p99_ci_low(),
+        g.p99_ci_high(),
+        drift);
   }
 }

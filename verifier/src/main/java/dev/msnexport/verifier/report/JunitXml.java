@@ -30,6 +30,16 @@ import org.w3c.dom.Element;
 public final class JunitXml {
   private JunitXml() {}
 
+  /** The figures of an output comparison, in a case's detail. */
+  private static final String OUTPUT_FIGURES =
+      "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, failing %d of %d (atol"
+          + " %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)";
+
+  /** The figures of a retrieval layer's comparison, in a case's detail. */
+  private static final String RETRIEVAL_FIGURES =
+      "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a tie"
+          + " (tie_epsilon %.1e, largest gap %.3e, scores from %s)";
+
   /** A test case before it becomes XML. */
   record Case(
       String classname,
@@ -78,10 +88,8 @@ public final class JunitXml {
       }
       for (OutputComparison o : c.outputs()) {
         String figures =
-            String.format(
-                    Locale.ROOT,
-                    "max_abs %.3e, max_rel %.3e, p99_abs %.3e, cosine %.9f, non_finite %d, "
-                        + "failing %d of %d (atol %.1e, rtol %.1e; min atol to pass %.3e, min rtol to pass %.3e)",
+            MarkdownReport.f(
+                    OUTPUT_FIGURES,
                     o.max_abs(),
                     o.max_rel(),
                     o.p99_abs(),
@@ -113,10 +121,8 @@ public final class JunitXml {
       }
       for (RetrievalComparison rc : c.retrieval()) {
         String figures =
-            String.format(
-                    Locale.ROOT,
-                    "%d/%d queries identical, %d tie (%d change the set), %d mismatched, %d downstream of a"
-                        + " tie (tie_epsilon %.1e, largest gap %.3e, scores from %s)",
+            MarkdownReport.f(
+                    RETRIEVAL_FIGURES,
                     rc.identical_queries(),
                     rc.queries(),
                     rc.tie_queries(),
