@@ -109,7 +109,8 @@ class EngineGpuTest {
               0,
               OPT_LEVEL,
               List.of(),
-              FP16_POLICY),
+              FP16_POLICY,
+              QuantizedTables.NONE),
           log);
     }
     return plan;
