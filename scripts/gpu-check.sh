@@ -11,7 +11,7 @@
 #   bash .device-stage/trt-stage install && eval "$(bash .device-stage/trt-stage env)" \
 #     && bash scripts/gpu-check.sh [STEP...]
 #
-# Steps (default: tests verify paper; also paper-parity):
+# Steps (default: tests verify paper; also paper-parity, paper-perf, xl):
 #   tests   JUnit tests of trt-runtime (dev.msnexport.trt.*): engines for tiny and small, fp32 and
 #           fp16, custom and reference graph, against ONNX Runtime's reference graph; sidecar
 #           refusal; timing with and without CUDA graphs; and the verifier's bad-input matrix
@@ -28,6 +28,10 @@
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
+#   xl      issue 16's 4M-slot profile, made here: init (all cores), export (fp16 tables), the fp16
+#           plugin engine, verify against the golden model (batch 2), bench at batch 1, 64, 512 with
+#           the floor model; each step's wall time and the peak disk use (about 40 GB: checkpoint,
+#           export and plan together; needs 45 GB free); about 8 minutes on 16 cores
 #
 # Needs on the class path (MSN_TRT_JARS, from trt-stage env): the staged JavaCPP/TensorRT/CUDA
 # jars plus the extras given to `trt-stage prepare --extra DIR`: the cli's runtime dependencies
@@ -262,6 +266,46 @@ step_paper_perf() {
   grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|layer profile|^ +[0-9.]+ ms|%|gpu' | head -150 >>"$SUMMARY"
 }
 
+# xl: issue 16's profile (2 MSN layers of 4,194,304 slots, fp16 tables of 6.4 GB each) on one GPU, from a
+# checkpoint made here (the 64 GB disk holds checkpoint 13 GB + export 13 GB + fp16 plan about 13 GB at once,
+# not twice). init draws on every core; verify runs golden,trt:fp16 only: the golden model from the checkpoint
+# and the engine, as the CPU verify of xl ran golden,ort-custom (docs/performance.md: ONNX Runtime's graphs
+# are not run at this scale). The checkpoint goes once verify is done, the rest at the end (XL_KEEP=1 keeps
+# it). Disk use of $WORK/xl is sampled every 2 s; its peak goes to the summary with each step's wall time.
+# XL_PROFILE (default xl) and XL_NEED_GB (default 45) run the same step on another built-in profile, e.g. small
+# for a dry run of the script.
+step_xl() {
+  local p=${XL_PROFILE:-xl} need_gb=${XL_NEED_GB:-45}
+  local log=$OUT/xl.log d=$WORK/xl t0=$SECONDS avail sampler peak_kb=0
+  local ck=$WORK/xl/ck m=$WORK/xl/model plan=$WORK/xl/model/engine.custom.fp16.$p.plan
+  rm -rf "$d" "$d.du" && mkdir -p "$d" || { note "FAIL  xl: cannot create $d"; failed=$((failed + 1)); return; }
+  avail=$(df -Pk "$d" | awk 'NR == 2 {print int($4 / 1048576)}')
+  if ((avail < need_gb)); then
+    note "FAIL  xl: ${avail} GB free under $d, needs about $need_gb GB (checkpoint + export + plan)"
+    failed=$((failed + 1)); return
+  fi
+  (while :; do du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du"; sleep 2; done) &
+  sampler=$!
+  run "init $p (seed 0, $(nproc) threads)" "$log" msn init --profile "$p" --out "$ck" --seed 0 &&
+    run "export $p (the profile's value tables)" "$log" msn export --checkpoint "$ck" --out "$m" --profile "$p" &&
+    run "build $p custom fp16" "$log" msn build --model "$m" --precision fp16 --timing-cache "$WORK/timing-xl.cache" \
+      --progress-seconds 30 &&
+    run "verify $p golden,trt:fp16 (batch 2)" "$log" msn verify --model "$m" --backends golden,trt:fp16 --batch 2
+  local ok=$?
+  du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du" # checkpoint + export + plan: the peak, whatever the sampling
+  rm -rf "$ck"                                 # bench needs the export and the plan only
+  ((ok == 0)) && run "bench $p fp16 engine, batch 1, 64, 512 (floor model)" "$log" msn bench --model "$m" --engine "$plan" \
+    --batch 1,64,512 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --report-dir "$OUT/xl-bench"
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+  du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du"
+  peak_kb=$(sort -n "$d.du" 2>/dev/null | tail -1)
+  grep -E '^wrote |^exported|^build: wrote|^verify |^  (trt|golden)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
+  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|^ +[0-9.]+ ms|%|gpu' | head -60 >>"$SUMMARY"
+  note "xl ($p): $((SECONDS - t0)) s in all; peak disk use of $d $(awk -v k="${peak_kb:-0}" 'BEGIN {printf "%.1f GB", k * 1024 / 1e9}')"
+  [[ ${XL_KEEP:-0} == 1 ]] || rm -rf "$d"
+  rm -f "$d.du"
+}
+
 note "gpu-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"
 note "plugin library SHA-256: $(python3 -c 'import glob, hashlib, zipfile; z = zipfile.ZipFile((glob.glob("'"$FIRST"'/trt-plugins-*.jar") + glob.glob("'"$JARS"'/trt-plugins-*.jar"))[0]); \
 print(hashlib.sha256(z.read("native/linux-x86_64/libmsn_trt_plugins.so")).hexdigest())' 2>&1 | tail -1)"
@@ -275,6 +319,7 @@ for s in "${steps[@]}"; do
     paper) step_paper ;;
     paper-parity) step_paper_parity ;;
     paper-perf) step_paper_perf ;;
+    xl) step_xl ;;
     *) note "unknown step $s"; failed=$((failed + 1)) ;;
   esac
 done

@@ -9,8 +9,13 @@
 // the stage-2 candidate scores are float32 sums, as the op contract defines them).
 // Timing: CUDA events around single launches after a warm-up, the L2 cache flushed (by reading a
 // large buffer) before every timed launch, inputs rotated over several sets, medians reported;
-// a device-to-device cudaMemcpy measured in the same run is the bandwidth yardstick.
-// Exit status: 0 when every check passed, 1 when one failed, 2 on a CUDA error.
+// a device-to-device cudaMemcpy measured in the same run is the bandwidth yardstick. SparseGather
+// is timed over fp32, fp16, int8 and fp8 (E4M3FN, per-row float32 scales) tables, each row as a
+// fraction of the copy bandwidth over the bytes it actually reads and writes; an int8/fp8 table
+// that does not fit is skipped with a message, and one whose launch fails is a failure printed in
+// its row (the other rows still run).
+// Exit status: 0 when every check (and every int8/fp8 timing launch) passed, 1 when one failed, 2
+// on a CUDA error.
 #include "../msn_kernels.h"
 
 #include <cuda_bf16.h>
@@ -90,10 +95,13 @@ const char* typeName(msn_dtype t) {
     case MSN_BFLOAT16: return "bf16";
     case MSN_INT32: return "i32";
     case MSN_INT64: return "i64";
+    case MSN_INT8: return "int8";
+    case MSN_FLOAT8_E4M3: return "fp8";
     }
     return "?";
 }
 size_t typeSize(msn_dtype t) {
+    if (t == MSN_INT8 || t == MSN_FLOAT8_E4M3) return 1;
     return (t == MSN_FLOAT32 || t == MSN_INT32) ? 4 : (t == MSN_INT64 ? 8 : 2);
 }
 
@@ -693,18 +701,133 @@ std::vector<std::unique_ptr<DevBuf>> randomIndexSets(int sets, int64_t nMax, int
     return idx;
 }
 
-// The median time in ms (5 warm-up, 40 timed launches) of msn_sparse_gather with int64 indices,
-// fp32 weights and fp32 out on n rows, launch i using index set i % idx.size() and weights
-// weightsOf(i); exits 2 when a launch fails.
+// The median time in ms (5 warm-up, 40 timed launches) of msn_sparse_gather_scaled with int64
+// indices, fp32 weights and fp32 out on n rows (scales null for a floating-point table), launch i
+// using index set i % idx.size() and weights weightsOf(i). When a launch returns an error status,
+// *status holds it and the result is NaN (the caller reports it and goes on).
+double gatherMedianMs(Timer& timer, const void* values, msn_dtype vt, const float* scales, int64_t m, int D,
+                      const std::vector<std::unique_ptr<DevBuf>>& idx, const std::function<void*(int)>& weightsOf,
+                      int64_t n, int K, DevBuf& out, int* status) {
+    const size_t sets = idx.size();
+    *status = MSN_OK;
+    const double ms = timer.median([&](int i) {
+        if (*status != MSN_OK) return;   // an empty interval: the result is discarded below
+        *status = msn_sparse_gather_scaled(values, vt, scales, m, D, idx[i % sets]->p, MSN_INT64, weightsOf(i),
+                                           MSN_FLOAT32, n, K, out.p, MSN_FLOAT32, nullptr, 0);
+    }, 5, 40);
+    return *status == MSN_OK ? ms : std::nan("");
+}
+
+// As above for a floating-point table; exits 2 when a launch fails.
 double gatherMedianMs(Timer& timer, const DevBuf& values, msn_dtype vt, int64_t m, int D,
                       const std::vector<std::unique_ptr<DevBuf>>& idx, const std::function<void*(int)>& weightsOf,
                       int64_t n, int K, DevBuf& out) {
-    const size_t sets = idx.size();
-    return timer.median([&](int i) {
-        const int st = msn_sparse_gather(values.p, vt, m, D, idx[i % sets]->p, MSN_INT64, weightsOf(i), MSN_FLOAT32,
-                                         n, K, out.p, MSN_FLOAT32, nullptr, 0);
-        if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
-    }, 5, 40);
+    int st = MSN_OK;
+    const double ms = gatherMedianMs(timer, values.p, vt, nullptr, m, D, idx, weightsOf, n, K, out, &st);
+    if (st != MSN_OK) { std::printf("gather launch failed: %s\n", msn_status_string(st)); std::exit(2); }
+    return ms;
+}
+
+// Pseudo-random int8 codes in [-127, 127] or E4M3FN codes without the NaN codes, and positive
+// per-row scales in (0, 0.01], written on the device.
+__global__ void fillCodesHashed(unsigned char* codes, size_t n, bool fp8, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t x = (uint32_t)i * 0x9E3779B1u ^ (uint32_t)(i >> 32) * 0x85EBCA6Bu ^ seed;
+        x ^= x >> 16; x *= 0x85EBCA6Bu; x ^= x >> 13; x *= 0xC2B2AE35u; x ^= x >> 16;
+        unsigned c = x & 0xffu;
+        if (fp8 ? (c & 0x7fu) == 0x7fu : c == 0x80u) c ^= 1u;
+        codes[i] = (unsigned char)c;
+    }
+}
+__global__ void fillScalesHashed(float* scales, size_t n, uint32_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t x = (uint32_t)i * 0x9E3779B1u ^ seed;
+        x ^= x >> 16; x *= 0x85EBCA6Bu; x ^= x >> 13; x *= 0xC2B2AE35u; x ^= x >> 16;
+        scales[i] = ((float)(x >> 8) + 1.0f) * (0.01f / 16777216.0f);
+    }
+}
+
+// A device buffer that may fail to allocate (a big table where memory may not allow it): p is null
+// then, and the CUDA error is cleared so later work goes on.
+struct MaybeDevBuf {
+    void* p = nullptr;
+    explicit MaybeDevBuf(size_t b) {
+        if (cudaMalloc(&p, b) != cudaSuccess) {
+            p = nullptr;
+            cudaGetLastError();
+        }
+    }
+    ~MaybeDevBuf() { cudaFree(p); }
+    MaybeDevBuf(const MaybeDevBuf&) = delete;
+    MaybeDevBuf& operator=(const MaybeDevBuf&) = delete;
+};
+
+// One SparseGather timing table's setting: M rows of D, K per query, the index sets and weights,
+// the output, the copy yardstick, the CSV row prefix, and whether rows print the read/written MB.
+struct GatherTable {
+    Timer& timer;
+    double copyBw;
+    FILE* csv;
+    const char* csvName;
+    int64_t M;
+    int D, K;
+    const std::vector<std::unique_ptr<DevBuf>>& idx;
+    std::function<void*(int)> weightsOf;
+    DevBuf& out;
+    bool bytesColumns;
+};
+
+// Timing rows of the int8 and fp8 (E4M3FN) tables in the format of t's floating-point rows: codes
+// of D bytes per row and a float32 scale per row, random on the device. Bytes actually read: per
+// query and slot a row (D bytes), its scale (4), its index (8) and weight (4); written: the output
+// row (D * 4). A table that does not fit on the device is skipped and said so; a launch returning
+// an error status is a failure, printed in its row, and the other rows go on.
+void quantizedGatherRows(const GatherTable& t, const std::vector<int64_t>& nList) {
+    for (msn_dtype vt : {MSN_INT8, MSN_FLOAT8_E4M3}) {
+        MaybeDevBuf codes((size_t)t.M * t.D), scales((size_t)t.M * 4);
+        if (!codes.p || !scales.p) {
+            size_t freeB = 0, totalB = 0;
+            cudaMemGetInfo(&freeB, &totalB);
+            std::printf("%-6s skipped: cannot allocate the %.2f GB table and %.1f MB of scales (%.2f GB free)\n",
+                        typeName(vt), (double)t.M * t.D / 1e9, t.M * 4 / 1e6, freeB / 1e9);
+            if (t.csv) std::fprintf(t.csv, "%s,values=%s,skipped=no_memory\n", t.csvName, typeName(vt));
+            continue;
+        }
+        fillCodesHashed<<<4096, 256>>>(static_cast<unsigned char*>(codes.p), (size_t)t.M * t.D,
+                                       vt == MSN_FLOAT8_E4M3, vt == MSN_INT8 ? 31u : 37u);
+        fillScalesHashed<<<1024, 256>>>(static_cast<float*>(scales.p), (size_t)t.M, 41u);
+        CK(cudaGetLastError());
+        CK(cudaDeviceSynchronize());
+        for (int64_t n : nList) {
+            int st = MSN_OK;
+            const double ms = gatherMedianMs(t.timer, codes.p, vt, static_cast<const float*>(scales.p), t.M, t.D,
+                                             t.idx, t.weightsOf, n, t.K, t.out, &st);
+            if (st != MSN_OK) {
+                ++gFailures;
+                std::printf("%-6s %7lld FAIL: msn_sparse_gather_scaled returned %s\n", typeName(vt), (long long)n,
+                            msn_status_string(st));
+                if (t.csv) std::fprintf(t.csv, "%s,values=%s,N=%lld,status=%s\n", t.csvName, typeName(vt),
+                                        (long long)n, msn_status_string(st));
+                continue;
+            }
+            const double read = (double)n * t.K * ((double)t.D + 4 + 8 + 4);
+            const double written = (double)n * t.D * 4;
+            const double bw = (read + written) / (ms * 1e-3);
+            if (t.bytesColumns) {
+                std::printf("%-6s %7lld %10.1f %12.1f %12.1f %10.1f %7.1f%%\n", typeName(vt), (long long)n, ms * 1e3,
+                            read / 1e6, written / 1e6, bw / 1e9, 100.0 * bw / t.copyBw);
+                if (t.csv) std::fprintf(t.csv, "%s,values=%s,N=%lld,us=%.2f,read_MB=%.1f,written_MB=%.1f,GBps=%.2f,"
+                                        "pct_copy=%.1f\n", t.csvName, typeName(vt), (long long)n, ms * 1e3, read / 1e6,
+                                        written / 1e6, bw / 1e9, 100.0 * bw / t.copyBw);
+            } else {
+                std::printf("%-6s %7lld %10.1f %10.1f %7.1f%%\n", typeName(vt), (long long)n, ms * 1e3, bw / 1e9,
+                            100.0 * bw / t.copyBw);
+                if (t.csv) std::fprintf(t.csv, "%s,values=%s,N=%lld,us=%.2f,GBps=%.2f,pct_copy=%.1f\n", t.csvName,
+                                        typeName(vt), (long long)n, ms * 1e3, bw / 1e9, 100.0 * bw / t.copyBw);
+            }
+        }
+        std::fflush(stdout);
+    }
 }
 
 void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
@@ -732,21 +855,21 @@ void timingSuite(FILE* csv) {
                 "bytes = N*K*D*sizeof(value) + N*D*4 + N*K*(8+4); L2 flushed before each launch\n",
                 (long long)M, S, K, D);
     std::printf("%-6s %7s %10s %10s %8s\n", "values", "N", "time_us", "GB/s", "%copy");
+    const int64_t nMax = nList[4];
+    const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, M, 100);
+    std::vector<std::unique_ptr<DevBuf>> wts;
+    for (int t = 0; t < sets; ++t) {
+        wts.emplace_back(new DevBuf(nMax * K * 4));
+        fillRandomDevice(wts.back()->p, (size_t)nMax * K, 4, 200 + t, [&](void* h, size_t i, Rng& r) {
+            static_cast<float*>(h)[i] = (float)r.uniform();
+        });
+    }
+    DevBuf out(nMax * D * 4);
     for (msn_dtype vt : {MSN_FLOAT32, MSN_FLOAT16}) {
         const size_t vsz = typeSize(vt);
         DevBuf values(M * D * vsz);
         fillRandomDevice(values.p, (size_t)M * D, vsz, 11,
                          [&](void* h, size_t i, Rng& r) { roundTo(vt, (float)r.normal(), h, i); });
-        const int64_t nMax = nList[4];
-        const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, M, 100);
-        std::vector<std::unique_ptr<DevBuf>> wts;
-        for (int t = 0; t < sets; ++t) {
-            wts.emplace_back(new DevBuf(nMax * K * 4));
-            fillRandomDevice(wts.back()->p, (size_t)nMax * K, 4, 200 + t, [&](void* h, size_t i, Rng& r) {
-                static_cast<float*>(h)[i] = (float)r.uniform();
-            });
-        }
-        DevBuf out(nMax * D * 4);
         for (int64_t n : nList) {
             const double ms =
                 gatherMedianMs(timer, values, vt, M, D, idx, [&](int i) { return wts[i % sets]->p; }, n, K, out);
@@ -758,6 +881,10 @@ void timingSuite(FILE* csv) {
                                   (long long)n, ms * 1e3, bw / 1e9, 100.0 * bw / copyBw);
         }
     }
+    std::printf("int8/fp8: D-byte codes + a float32 scale per row: bytes = N*K*(D+4) + N*D*4 + N*K*(8+4)\n");
+    quantizedGatherRows({timer, copyBw, csv, "gather", M, D, K, idx, [&](int i) { return wts[i % sets]->p; }, out,
+                         false},
+                        std::vector<int64_t>(nList, nList + 5));
 
     // The same gather over a table 16x larger (M = 2^20 rows): almost no row is read twice, so
     // nearly every byte comes from DRAM rather than L2.
@@ -787,6 +914,9 @@ void timingSuite(FILE* csv) {
                                       typeName(vt), (long long)n, ms * 1e3, bw / 1e9, 100.0 * bw / copyBw);
             }
         }
+        quantizedGatherRows({timer, copyBw, csv, "gather-noreuse", bigM, D, K, idx, [&](int) { return wts.p; }, out,
+                             false},
+                            {16384, 65536});
     }
 
     // The xl profile's table: M = 2048^2 = 4,194,304 fp16 rows of D = 768 (6.4 GB), N up to 65,536
@@ -800,23 +930,31 @@ void timingSuite(FILE* csv) {
                     "%copy");
         const int64_t nMax = 65536;
         const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, xlM, 700);
-        DevBuf wts(nMax * K * 4), out(nMax * D * 4), values(xlM * D * 2);
+        DevBuf wts(nMax * K * 4), out(nMax * D * 4);
         fillHashed<float><<<1024, 256>>>(wts.as<float>(), (size_t)nMax * K, 78u);
-        fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)xlM * D, 6u);
-        CK(cudaGetLastError());
-        CK(cudaDeviceSynchronize());
-        for (int64_t n : {(int64_t)1024, (int64_t)8192, (int64_t)16384, (int64_t)65536}) {
-            const double ms =
-                gatherMedianMs(timer, values, MSN_FLOAT16, xlM, D, idx, [&](int) { return wts.p; }, n, K, out);
-            const double read = (double)n * K * D * 2 + (double)n * K * 12;
-            const double written = (double)n * D * 4;
-            const double bw = (read + written) / (ms * 1e-3);
-            std::printf("%-6s %7lld %10.1f %12.1f %12.1f %10.1f %7.1f%%\n", "f16", (long long)n, ms * 1e3, read / 1e6,
-                        written / 1e6, bw / 1e9, 100.0 * bw / copyBw);
-            if (csv) std::fprintf(csv, "gather-xl,values=f16,N=%lld,us=%.2f,read_MB=%.1f,written_MB=%.1f,GBps=%.2f,"
-                                  "pct_copy=%.1f\n", (long long)n, ms * 1e3, read / 1e6, written / 1e6, bw / 1e9,
-                                  100.0 * bw / copyBw);
+        const std::vector<int64_t> xlN = {1024, 8192, 16384, 65536};
+        {   // the fp16 table is freed before the int8/fp8 ones are allocated
+            DevBuf values(xlM * D * 2);
+            fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)xlM * D, 6u);
+            CK(cudaGetLastError());
+            CK(cudaDeviceSynchronize());
+            for (int64_t n : xlN) {
+                const double ms =
+                    gatherMedianMs(timer, values, MSN_FLOAT16, xlM, D, idx, [&](int) { return wts.p; }, n, K, out);
+                const double read = (double)n * K * D * 2 + (double)n * K * 12;
+                const double written = (double)n * D * 4;
+                const double bw = (read + written) / (ms * 1e-3);
+                std::printf("%-6s %7lld %10.1f %12.1f %12.1f %10.1f %7.1f%%\n", "f16", (long long)n, ms * 1e3,
+                            read / 1e6, written / 1e6, bw / 1e9, 100.0 * bw / copyBw);
+                if (csv) std::fprintf(csv, "gather-xl,values=f16,N=%lld,us=%.2f,read_MB=%.1f,written_MB=%.1f,GBps=%.2f,"
+                                      "pct_copy=%.1f\n", (long long)n, ms * 1e3, read / 1e6, written / 1e6, bw / 1e9,
+                                      100.0 * bw / copyBw);
+            }
         }
+        std::printf("int8/fp8 xl tables: M=%lld rows of %d code bytes (%.1f GB) + float32 scales (%.1f MB); read = "
+                    "N*K*(D+4+8+4)\n", (long long)xlM, D, (double)xlM * D / 1e9, xlM * 4 / 1e6);
+        quantizedGatherRows({timer, copyBw, csv, "gather-xl", xlM, D, K, idx, [&](int) { return wts.p; }, out, true},
+                            xlN);
     }
 
     }   // !gPkmOnly

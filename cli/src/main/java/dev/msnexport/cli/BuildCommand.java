@@ -125,7 +125,8 @@ final class BuildCommand implements Callable<Integer> {
               progressSeconds,
               optimizationLevel,
               List.of(),
-              TrtBackend.FP16_POLICY),
+              TrtBackend.FP16_POLICY,
+              TrtBackend.quantizedTables(m)),
           System.out);
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BadInputException(e.getMessage(), e);

@@ -32,6 +32,14 @@ final class InitCommand implements Callable<Integer> {
 
   @Mixin QuietOption quiet;
 
+  @Range(min = 1, max = 4096)
+  @Option(
+      names = "--threads",
+      description =
+          "Threads drawing the tensors (default: the available processors, ${DEFAULT-VALUE} here);"
+              + " the checkpoint is the same whatever the number.")
+  int threads = Runtime.getRuntime().availableProcessors();
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -42,17 +50,19 @@ final class InitCommand implements Callable<Integer> {
         .check(spec.commandLine());
     Profile p = Profiles.load(profile);
     long t0 = System.nanoTime();
-    long bytes = write(p, out, seed.value(), quiet.quiet);
+    long bytes = write(p, out, seed.value(), threads, quiet.quiet);
     double s = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
-        "wrote %s checkpoint to %s (seed %d, value tables %s) in %.1f s (%.0f MB/s, peak heap %.0f"
-            + " MiB of %.0f MiB)%n",
+        "wrote %s checkpoint to %s (seed %d, value tables %s) in %.1f s (%.0f MB/s, %d thread%s,"
+            + " peak heap %.0f MiB of %.0f MiB)%n",
         p.name(),
         out,
         seed.value(),
         p.defaultValuesDtype(),
         s,
         bytes / 1e6 / Math.max(s, 1e-9),
+        threads,
+        threads == 1 ? "" : "s",
         ExportRun.peakHeapBytes() / 1048576.0,
         Runtime.getRuntime().maxMemory() / 1048576.0);
     return ExitCodes.OK;
@@ -60,13 +70,14 @@ final class InitCommand implements Callable<Integer> {
 
   /**
    * The synthetic checkpoint of {@code p} in {@code out}, value tables in the profile's {@code
-   * values_dtype}; a progress bar on standard error unless quiet. Returns the tensor bytes written.
+   * values_dtype}, drawn on {@code threads} threads; a progress bar on standard error unless quiet.
+   * Returns the tensor bytes written.
    */
-  static long write(Profile p, Path out, long seed, boolean quiet) {
+  static long write(Profile p, Path out, long seed, int threads, boolean quiet) {
     DType values = DType.parseFloat(p.defaultValuesDtype());
     long bytes = SyntheticCheckpoint.bytes(p.model(), DType.F32, values);
     try (Progress bar = Progress.onStderr("init " + p.name(), bytes, quiet)) {
-      SyntheticCheckpoint.write(p.model(), out, seed, DType.F32, values, bar);
+      SyntheticCheckpoint.write(p.model(), out, seed, DType.F32, values, bar, threads);
     }
     return bytes;
   }
@@ -78,7 +89,7 @@ final class InitCommand implements Callable<Integer> {
   static Path synthetic(Profile p, Path workDir, long seed) {
     Path ckpt = workDir.resolve("checkpoint");
     long t0 = System.nanoTime();
-    write(p, ckpt, seed, false);
+    write(p, ckpt, seed, Runtime.getRuntime().availableProcessors(), false);
     System.out.printf(
         "init: %s checkpoint (seed %d) -> %s in %.1f s%n",
         p.name(), seed, ckpt, (System.nanoTime() - t0) / 1e9);

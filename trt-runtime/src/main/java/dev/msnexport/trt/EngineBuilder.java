@@ -50,6 +50,8 @@ public final class EngineBuilder {
    *     them: such a plan must not be cached where a normal plan is looked for.
    * @param precisionPolicy how fp16 builds keep what must stay float32 (the graph owner's decision;
    *     needed for fp16, ignored for fp32)
+   * @param quantizedTables whether the graph's value tables are int8/fp8 (the export's owner
+   *     decides it; this module reads no export file); null: {@link QuantizedTables#NONE}
    */
   public record Request(
       Path onnx,
@@ -62,9 +64,11 @@ public final class EngineBuilder {
       int progressSeconds,
       int optimizationLevel,
       List<String> extraOutputs,
-      PrecisionPolicy precisionPolicy) {
+      PrecisionPolicy precisionPolicy,
+      QuantizedTables quantizedTables) {
     public Request {
       extraOutputs = extraOutputs == null ? List.of() : List.copyOf(extraOutputs);
+      quantizedTables = quantizedTables == null ? QuantizedTables.NONE : quantizedTables;
     }
   }
 
@@ -108,7 +112,7 @@ public final class EngineBuilder {
     try (AtomicFiles.Batch scratch = new AtomicFiles.Batch()) {
       Path variant = stronglyTypedVariant(r, scratch);
       // int8/fp8 value tables (QuantizedTables): strongly typed at any precision
-      boolean quantized = QuantizedTables.in(r.onnx());
+      boolean quantized = r.quantizedTables().present();
       boolean stronglyTyped = variant != null || quantized;
       INetworkDefinition network =
           NetworkFromOnnx.parse(

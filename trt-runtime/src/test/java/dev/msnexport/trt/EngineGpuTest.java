@@ -110,7 +110,8 @@ class EngineGpuTest {
               0,
               OPT_LEVEL,
               List.of(),
-              FP16_POLICY),
+              FP16_POLICY,
+              QuantizedTables.NONE),
           log);
     }
     return plan;

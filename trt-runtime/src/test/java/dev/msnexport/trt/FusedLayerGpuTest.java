@@ -77,7 +77,8 @@ class FusedLayerGpuTest {
             0,
             EngineGpuTest.OPT_LEVEL,
             List.of(),
-            EngineGpuTest.FP16_POLICY),
+            EngineGpuTest.FP16_POLICY,
+            QuantizedTables.NONE),
         log);
     ParityTolerances tols = EngineParity.tolerances(p.tolerance(precision), prec);
     try (TrtEngine e = TrtEngine.load(plan, custom)) {

@@ -4,49 +4,42 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.exporter.ExportManifest;
-import dev.msnexport.exporter.quant.RowQuantizer;
-import dev.msnexport.exporter.safetensors.DType;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.msnexport.profiles.Profile;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Which exports TensorRT builds strongly typed for their quantized tables. */
+/**
+ * The build request carries the caller's word on int8/fp8 tables; a request that says nothing is
+ * one of floating-point tables (which manifests say what is TrtBackendQuantizedTablesTest's).
+ */
 class QuantizedTablesTest {
-  @TempDir Path dir;
-
-  private Path model(String manifest) throws IOException {
-    if (manifest != null) {
-      Files.writeString(dir.resolve("manifest.json"), manifest);
-    }
-    return dir.resolve("model.custom.onnx");
+  private static EngineBuilder.Request request(QuantizedTables q) {
+    return new EngineBuilder.Request(
+        Path.of("model.custom.onnx"),
+        EngineBuilder.CUSTOM,
+        Precision.FP32,
+        "tiny",
+        new Profile.BatchShapes(1, 2, 4),
+        null,
+        Path.of("e.plan"),
+        0,
+        -1,
+        List.of(),
+        null,
+        q);
   }
 
   @Test
-  void theExportersNamesAreTheOnesRead() {
-    assertEquals(ExportManifest.FILE, QuantizedTables.MANIFEST);
-    java.util.Set<String> quantized = new java.util.HashSet<>();
-    for (DType d : DType.values()) {
-      if (RowQuantizer.isQuantized(d)) {
-        quantized.add(d.cliName());
-      }
-    }
-    assertEquals(quantized, QuantizedTables.QUANTIZED);
+  void int8AndFp8TablesAreQuantized() {
+    assertTrue(request(new QuantizedTables("int8")).quantizedTables().present());
+    assertTrue(request(new QuantizedTables("fp8")).quantizedTables().present());
+    assertEquals("fp8", request(new QuantizedTables("fp8")).quantizedTables().dtype());
   }
 
   @Test
-  void int8AndFp8ExportsAreQuantized() throws IOException {
-    assertTrue(QuantizedTables.in(model("{\"values_dtype\": \"int8\"}")));
-    assertTrue(QuantizedTables.in(model("{\"values_dtype\": \"fp8\"}")));
-  }
-
-  @Test
-  void floatTablesNoManifestOrAnUnreadableOneAreNot() throws IOException {
-    assertFalse(QuantizedTables.in(model(null)));
-    assertFalse(QuantizedTables.in(model("{\"values_dtype\": \"fp16\"}")));
-    assertFalse(QuantizedTables.in(model("{\"values_dtype\": \"int4\"}")));
-    assertFalse(QuantizedTables.in(model("not json")));
+  void floatTablesOrNoWordAreNot() {
+    assertFalse(request(QuantizedTables.NONE).quantizedTables().present());
+    assertEquals(QuantizedTables.NONE, request(null).quantizedTables());
   }
 }

@@ -64,7 +64,8 @@ class TensorRtUnavailableTest {
             0,
             -1,
             List.of(),
-            null);
+            null,
+            QuantizedTables.NONE);
     assertTrue(
         assertThrows(TensorRtUnavailableException.class, () -> EngineBuilder.build(req, System.out))
             .getMessage()

@@ -20,11 +20,20 @@ import java.util.SplittableRandom;
  * Writes a deterministic synthetic checkpoint for a config: every tensor of the contract, with
  * realistic scales (LayerNorm weights near 1, Xavier-uniform matrices, unit-normal keys and
  * values). Each tensor draws from its own stream seeded by (seed, name), so a tensor's values do
- * not depend on which other tensors exist. Streamed: the 2 GiB table of {@code large} never sits in
- * memory.
+ * not depend on which other tensors exist; a tensor of more than {@link #STREAM_ELEMENTS} elements
+ * draws each run of that many from a stream of its own (the first from the tensor's stream), so the
+ * runs are drawn in parallel, and the file is the same whatever the number of threads. Every tensor
+ * of tiny, small and paper fits one run: their checkpoints are the ones drawn sequentially.
+ * Streamed: the 13 GB of tables of {@code xl} never sit in memory.
  */
 public final class SyntheticCheckpoint {
   private static final int CHUNK = 1 << 16;
+
+  /**
+   * Elements drawn from one random stream (2^26: paper's 50 M-element table is one stream, xl's 3.2
+   * G-element tables are 48 streams each).
+   */
+  public static final long STREAM_ELEMENTS = 1L << 26;
 
   private SyntheticCheckpoint() {}
 
@@ -41,10 +50,41 @@ public final class SyntheticCheckpoint {
    * The value tables ({@code *.values}) in {@code valuesDtype}, every other tensor in {@code
    * dtype}; bytes written are reported to {@code progress}. A table's values are drawn in float32
    * and rounded once, so an fp16 table holds the fp16 rounding of the float32 table of the same
-   * seed.
+   * seed. One thread.
    */
   public static void write(
       ModelConfig config, Path dir, long seed, DType dtype, DType valuesDtype, Progress progress) {
+    write(config, dir, seed, dtype, valuesDtype, progress, 1);
+  }
+
+  /**
+   * As {@link #write(ModelConfig, Path, long, DType, DType, Progress)}, drawing on up to {@code
+   * threads} threads; the same files whatever {@code threads}.
+   */
+  public static void write(
+      ModelConfig config,
+      Path dir,
+      long seed,
+      DType dtype,
+      DType valuesDtype,
+      Progress progress,
+      int threads) {
+    write(config, dir, seed, new Draw(dtype, valuesDtype, STREAM_ELEMENTS, threads), progress);
+  }
+
+  /**
+   * How tensors are drawn: their storage types, the elements per random stream, the threads.
+   * Package-private for tests, which use short streams.
+   */
+  record Draw(DType dtype, DType valuesDtype, long streamElements, int threads) {
+    DType of(String name) {
+      return name.endsWith(".values") ? valuesDtype : dtype;
+    }
+  }
+
+  static void write(ModelConfig config, Path dir, long seed, Draw draw, Progress progress) {
+    DType dtype = draw.dtype();
+    DType valuesDtype = draw.valuesDtype();
     AtomicFiles.ensureWritableDirectory(dir, "checkpoint directory");
     String where = "checkpoint " + dir;
     config.validate(where); // sizes in 64-bit arithmetic, before anything is written
@@ -53,7 +93,7 @@ public final class SyntheticCheckpoint {
         bytes(config, dtype, valuesDtype),
         where + " (" + config.largestTerm(where) + " as float32)");
     try (OutputLock lock = OutputLock.acquire(dir, "checkpoint directory")) {
-      writeLocked(config, dir, seed, dtype, valuesDtype, progress);
+      writeLocked(config, dir, seed, draw, progress);
     }
   }
 
@@ -68,33 +108,62 @@ public final class SyntheticCheckpoint {
   }
 
   private static void writeLocked(
-      ModelConfig config, Path dir, long seed, DType dtype, DType valuesDtype, Progress progress) {
+      ModelConfig config, Path dir, long seed, Draw draw, Progress progress) {
     SafetensorsWriter w = new SafetensorsWriter();
     for (Map.Entry<String, long[]> e : TensorLayout.expected(config).entrySet()) {
       String name = e.getKey();
       long[] shape = e.getValue();
-      DType as = name.endsWith(".values") ? valuesDtype : dtype;
+      DType as = draw.of(name);
       Init init = initFor(name, shape);
-      w.add(name, as, shape, out -> writeSamples(out, init, mix(seed, name), shape, as));
+      long streamSeed = mix(seed, name);
+      long n = TensorView.numel(shape);
+      long per = draw.streamElements();
+      w.addPieces(
+          name,
+          as,
+          shape,
+          per * as.size(),
+          (piece, out) -> {
+            long start = piece * per;
+            writeSamples(
+                out, init, streamOf(streamSeed, piece), start, Math.min(per, n - start), as);
+          });
     }
     // config.json last: a directory with config.json always has its weights beside it
     w.write(
         dir.resolve(Checkpoint.WEIGHTS_FILE),
         Map.of("format", "pt", "generator", "msn-export init", "seed", Long.toString(seed)),
-        progress);
+        progress,
+        draw.threads());
     AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), Profiles.toJson(config) + "\n");
   }
 
-  /** Draws a tensor's values from its own stream, {@link #CHUNK} at a time, in {@code dtype}. */
+  /**
+   * The random stream of a tensor's run {@code run}: run 0 is the tensor's own stream, run r > 0 a
+   * stream seeded by a splitmix64 hash of (tensor seed, r).
+   */
+  static SplittableRandom streamOf(long streamSeed, long run) {
+    if (run == 0) {
+      return new SplittableRandom(streamSeed);
+    }
+    long z = streamSeed + run * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return new SplittableRandom(z ^ (z >>> 31));
+  }
+
+  /**
+   * Draws {@code count} values, elements {@code start..} of a tensor, from {@code rnd}, {@link
+   * #CHUNK} at a time, in {@code dtype}.
+   */
   private static void writeSamples(
-      WritableByteChannel out, Init init, long streamSeed, long[] shape, DType dtype)
+      WritableByteChannel out, Init init, SplittableRandom rnd, long start, long count, DType dtype)
       throws IOException {
-    SplittableRandom rnd = new SplittableRandom(streamSeed);
-    long n = TensorView.numel(shape);
     ByteBuffer buf = ByteBuffer.allocate(CHUNK * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
-    for (long i = 0; i < n; ) {
+    long end = start + count;
+    for (long i = start; i < end; ) {
       buf.clear();
-      int m = (int) Math.min(CHUNK, n - i);
+      int m = (int) Math.min(CHUNK, end - i);
       for (int j = 0; j < m; j++) {
         float v = init.sample(rnd, i + j);
         switch (dtype) {

@@ -10,6 +10,7 @@ import java.util.function.LongSupplier;
  * A one-line progress bar of bytes written: {@code label [#####.....] 3.2/13.0 GB 25% 410 MB/s},
  * redrawn in place ({@code \r}) at most every {@link #REDRAW_NANOS}. {@link #onStderr} draws only
  * when standard error is a terminal, so logs and pipes stay clean; {@link #NONE} draws nothing.
+ * Several threads may report to one bar.
  */
 public class Progress implements AutoCloseable {
   /** Draws nothing (not a terminal, {@code --quiet}, tests). */
@@ -64,7 +65,7 @@ public class Progress implements AutoCloseable {
   }
 
   /** Records {@code bytes} more done and redraws when the last drawing is old enough. */
-  public void advance(long bytes) {
+  public synchronized void advance(long bytes) {
     if (out == null) {
       return;
     }
@@ -96,7 +97,7 @@ public class Progress implements AutoCloseable {
 
   /** Draws the final state and ends the line. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (out != null) {
       out.print("\r" + line(clock.getAsLong()) + System.lineSeparator());
       out.flush();

@@ -2,7 +2,6 @@ package dev.msnexport.exporter.safetensors;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.common.AtomicFiles;
-import dev.msnexport.exporter.progress.CountingChannel;
 import dev.msnexport.exporter.progress.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,11 +14,18 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Writes safetensors files by streaming: the header is computed from the tensor specs first, then
- * each tensor's bytes are produced in order by its {@link Source}, so a multi-GiB checkpoint is
- * never held in memory. The file appears atomically (temporary sibling, then rename).
+ * each tensor's bytes are produced by its {@link Source}, so a multi-GiB checkpoint is never held
+ * in memory. Every source writes at its own place in the file, so several may run at once ({@link
+ * #write(Path, Map, Progress, int)}): a tensor added with {@link #addPieces} is cut into pieces
+ * written concurrently, and the file's bytes do not depend on how many threads wrote them. The file
+ * appears atomically (temporary sibling, then rename).
  */
 public final class SafetensorsWriter {
   /** Produces exactly {@code numel * dtype.size()} little-endian bytes. */
@@ -28,16 +34,60 @@ public final class SafetensorsWriter {
     void writeTo(WritableByteChannel out) throws IOException;
   }
 
+  /**
+   * Produces piece {@code piece} of a tensor's bytes: bytes {@code [piece * pieceBytes, min(size,
+   * (piece + 1) * pieceBytes))} of its little-endian data, independently of the other pieces (they
+   * may be written at the same time, by other threads, in any order).
+   */
+  @FunctionalInterface
+  public interface PieceSource {
+    void writePiece(long piece, WritableByteChannel out) throws IOException;
+  }
+
   public record Spec(String name, DType dtype, long[] shape, Source source) {
     public long byteSize() {
       return TensorView.numel(shape) * dtype.size();
     }
   }
 
-  private final List<Spec> specs = new ArrayList<>();
+  /** A tensor and how its bytes are produced: in pieces of {@code pieceBytes} (one: the whole). */
+  private record Entry(Spec spec, long pieceBytes, PieceSource pieces) {
+    long count() {
+      return Math.max(1, (spec.byteSize() + pieceBytes - 1) / pieceBytes);
+    }
+  }
+
+  private final List<Entry> entries = new ArrayList<>();
 
   public SafetensorsWriter add(String name, DType dtype, long[] shape, Source source) {
-    specs.add(new Spec(name, dtype, shape.clone(), source));
+    Spec s = new Spec(name, dtype, shape.clone(), source);
+    entries.add(new Entry(s, Math.max(1, s.byteSize()), (piece, out) -> source.writeTo(out)));
+    return this;
+  }
+
+  /**
+   * Adds a tensor whose bytes are produced in pieces of {@code pieceBytes} (a positive multiple of
+   * the element size), which {@link #write(Path, Map, Progress, int)} may write concurrently.
+   */
+  public SafetensorsWriter addPieces(
+      String name, DType dtype, long[] shape, long pieceBytes, PieceSource pieces) {
+    if (pieceBytes <= 0 || pieceBytes % dtype.size() != 0) {
+      throw new IllegalArgumentException(
+          name + ": piece of " + pieceBytes + " bytes is not a positive multiple of " + dtype);
+    }
+    Entry[] self = new Entry[1];
+    Spec s =
+        new Spec(
+            name,
+            dtype,
+            shape.clone(),
+            out -> {
+              for (long p = 0; p < self[0].count(); p++) {
+                pieces.writePiece(p, out);
+              }
+            });
+    self[0] = new Entry(s, pieceBytes, pieces);
+    entries.add(self[0]);
     return this;
   }
 
@@ -56,10 +106,21 @@ public final class SafetensorsWriter {
 
   /** As {@link #write(Path, Map)}, reporting the tensor bytes written to {@code progress}. */
   public void write(Path file, Map<String, String> metadata, Progress progress) {
-    AtomicFiles.write(file, tmp -> writeTo(tmp, metadata, progress));
+    write(file, metadata, progress, 1);
   }
 
-  private void writeTo(Path tmp, Map<String, String> metadata, Progress progress)
+  /**
+   * As {@link #write(Path, Map, Progress)}, with up to {@code threads} tensors or pieces written at
+   * once; the same bytes whatever {@code threads}.
+   */
+  public void write(Path file, Map<String, String> metadata, Progress progress, int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    AtomicFiles.write(file, tmp -> writeTo(tmp, metadata, progress, threads));
+  }
+
+  private void writeTo(Path tmp, Map<String, String> metadata, Progress progress, int threads)
       throws IOException {
     ObjectNode header = SafetensorsFile.json().createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
@@ -68,7 +129,8 @@ public final class SafetensorsWriter {
       new java.util.TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
-    for (Spec s : specs) {
+    for (Entry e : entries) {
+      Spec s = e.spec();
       long end = offset + s.byteSize();
       header.set(s.name(), SafetensorsFile.headerEntry(s.dtype(), s.shape(), offset, end));
       offset = end;
@@ -86,22 +148,113 @@ public final class SafetensorsWriter {
       while (head.hasRemaining()) {
         ch.write(head);
       }
-      WritableByteChannel counted = CountingChannel.of(ch, progress);
-      for (Spec s : specs) {
-        long before = ch.position();
-        s.source().writeTo(counted);
-        long wrote = ch.position() - before;
-        if (wrote != s.byteSize()) {
-          throw new IllegalStateException(
-              "tensor "
-                  + s.name()
-                  + ": source wrote "
-                  + wrote
-                  + " bytes, expected "
-                  + s.byteSize());
+      List<PieceWrite> work = new ArrayList<>();
+      long at = ch.position();
+      for (Entry e : entries) {
+        long size = e.spec().byteSize();
+        for (long p = 0; p < e.count(); p++) {
+          long start = p * e.pieceBytes();
+          long length = Math.min(e.pieceBytes(), size - start);
+          work.add(new PieceWrite(e, p, at + start, Math.max(0, length), ch, progress));
         }
+        at += size;
       }
+      run(work, threads);
       ch.force(false);
+    }
+  }
+
+  /** One piece of one tensor, written at its place in the file. */
+  private record PieceWrite(
+      Entry entry, long piece, long position, long length, FileChannel ch, Progress progress) {
+    Void call() throws IOException {
+      PositionedChannel out = new PositionedChannel(ch, position, progress);
+      entry.pieces().writePiece(piece, out);
+      long wrote = out.position - position;
+      if (wrote != length) {
+        throw new IllegalStateException(
+            "tensor "
+                + entry.spec().name()
+                + ": source wrote "
+                + wrote
+                + " bytes, expected "
+                + length
+                + (entry.count() > 1 ? " (piece " + piece + ")" : ""));
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Runs the writes, in order on this thread or on {@code threads} threads; the first error wins.
+   */
+  private static void run(List<PieceWrite> work, int threads) throws IOException {
+    if (threads == 1 || work.size() < 2) {
+      for (PieceWrite w : work) {
+        w.call();
+      }
+      return;
+    }
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.min(threads, work.size()),
+            r -> {
+              Thread t = new Thread(r, "safetensors-writer");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      List<Future<Void>> done = new ArrayList<>();
+      for (PieceWrite w : work) {
+        done.add(pool.submit(w::call));
+      }
+      for (Future<Void> f : done) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while writing tensors");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Writes at a moving position of a shared file channel (thread-safe), reporting each write. */
+  private static final class PositionedChannel implements WritableByteChannel {
+    private final FileChannel ch;
+    private final Progress progress;
+    private long position;
+
+    PositionedChannel(FileChannel ch, long position, Progress progress) {
+      this.ch = ch;
+      this.position = position;
+      this.progress = progress;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      int n = ch.write(src, position);
+      position += n;
+      progress.advance(n);
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return ch.isOpen();
+    }
+
+    @Override
+    public void close() {
+      // the shared channel is closed by its owner
     }
   }
 

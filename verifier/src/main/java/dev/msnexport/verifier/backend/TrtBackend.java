@@ -4,6 +4,8 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.OnnxTensors;
+import dev.msnexport.exporter.quant.RowQuantizer;
+import dev.msnexport.exporter.safetensors.DType;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
@@ -11,6 +13,7 @@ import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.GpuCeilings;
 import dev.msnexport.trt.Precision;
 import dev.msnexport.trt.PrecisionPolicy;
+import dev.msnexport.trt.QuantizedTables;
 import dev.msnexport.trt.TensorRt;
 import dev.msnexport.trt.TensorRtUnavailableException;
 import dev.msnexport.trt.TrtEngine;
@@ -45,6 +48,18 @@ public final class TrtBackend implements Backend, GpuTimed {
    */
   public static final PrecisionPolicy FP16_POLICY =
       new PrecisionPolicy(Fp16Policy::stronglyTypedVariant, Fp16Policy::inFloat32Scope);
+
+  /**
+   * The export's value tables as TensorRT builds take them: int8/fp8 ({@link
+   * RowQuantizer#isQuantized}) when the manifest's {@code values_dtype} says so, else none.
+   */
+  public static QuantizedTables quantizedTables(ExportedModel m) {
+    if (m.valuesDtype() == null) {
+      return QuantizedTables.NONE;
+    }
+    DType d = DType.parseValues(m.valuesDtype());
+    return RowQuantizer.isQuantized(d) ? new QuantizedTables(d.cliName()) : QuantizedTables.NONE;
+  }
 
   /**
    * @param engine a plan to load instead of building (null: build or reuse the cached one)
@@ -171,7 +186,7 @@ public final class TrtBackend implements Backend, GpuTimed {
           log.println(name + ": rebuilding " + plan.getFileName() + ": " + stale.getMessage());
         }
       }
-      build(onnx, profile, o, plan, List.of(), log);
+      build(onnx, quantizedTables(m), profile, o, plan, List.of(), log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BackendException(e.getMessage(), e);
@@ -184,6 +199,7 @@ public final class TrtBackend implements Backend, GpuTimed {
   /** Builds {@code plan} from {@code onnx} as the options ask, {@code extraOutputs} marked. */
   private static void build(
       Path onnx,
+      QuantizedTables quantized,
       Profile profile,
       Options o,
       Path plan,
@@ -201,7 +217,8 @@ public final class TrtBackend implements Backend, GpuTimed {
             10,
             -1,
             extraOutputs,
-            FP16_POLICY),
+            FP16_POLICY,
+            quantized),
         log);
   }
 
@@ -226,7 +243,7 @@ public final class TrtBackend implements Backend, GpuTimed {
               + " marked output(s) "
               + o.markOutputs()
               + " (temporary, not cached)");
-      build(onnx, profile, o, plan, o.markOutputs(), log);
+      build(onnx, quantizedTables(m), profile, o, plan, o.markOutputs(), log);
       return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
     } finally { // loaded engines live in memory; best effort, so as not to hide a build error
       for (Path p : List.of(EngineMetadata.sidecarOf(plan), plan, dir)) {
