@@ -1,5 +1,6 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,15 +19,7 @@ class BenchEngineCliTest {
   @TempDir Path tmp;
 
   private Path export() {
-    Path ck = tmp.resolve("ck");
-    Path model = tmp.resolve("m");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        0,
-        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString())
-            .code());
-    return model;
+    return CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "", "");
   }
 
   @Test
@@ -34,15 +27,7 @@ class BenchEngineCliTest {
     Path model = export();
     Path plan = model.resolve("engine.custom.fp32.tiny.plan");
     Files.write(plan, new byte[] {1});
-    VerifierCliTest.Run r =
-        VerifierCliTest.run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--engine",
-            plan.toString(),
-            "--engine",
-            plan.toString());
+    CliRun r = cli("bench --model {} --engine {} --engine {}", model, plan, plan);
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("given twice"), r.err());
   }
@@ -52,25 +37,14 @@ class BenchEngineCliTest {
     Path model = export();
     Path reports = tmp.resolve("bench");
     Path missing = tmp.resolve("nope.plan");
-    VerifierCliTest.Run r =
-        VerifierCliTest.run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--engine",
-            missing.toString(),
-            "--iterations",
-            "5",
-            "--report-dir",
-            reports.toString());
+    CliRun r =
+        cli("bench --model {} --engine {} --iterations 5 --report-dir {}", model, missing, reports);
     assertEquals(4, r.code(), r.err());
     assertTrue(r.err().contains(missing.toString()), r.err());
     assertTrue(!Files.exists(reports.resolve("report.json")), "nothing reported");
     Path plan = model.resolve("engine.custom.fp32.tiny.plan");
     Files.write(plan, new byte[] {1});
-    r =
-        VerifierCliTest.run(
-            "bench", "--model", model.toString(), "--engine", plan.toString(), "--iterations", "5");
+    r = cli("bench --model {} --engine {} --iterations 5", model, plan);
     assertEquals(4, r.code(), r.err()); // no TensorRT here; with TensorRT, the missing sidecar
   }
 }

@@ -1,5 +1,6 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,39 +22,13 @@ class BenchFloorCliTest {
 
   @Test
   void benchReportsTheFloorOfEveryBackendAndBatch() throws Exception {
-    Path ck = tmp.resolve("ck");
-    Path model = tmp.resolve("m");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        0,
-        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString())
-            .code());
+    Path model = CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "", "");
     Path reports = tmp.resolve("bench");
-    VerifierCliTest.Run r =
-        VerifierCliTest.run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--batch",
-            "1,8",
-            "--iterations",
-            "20",
-            "--warmup-ms",
-            "0",
-            "--rounds",
-            "2",
-            "--resamples",
-            "100",
-            "--threads",
-            "1",
-            "--max-p99-ratio",
-            "0",
-            "--report-dir",
-            reports.toString(),
-            "--layer-profile",
-            "--layer-profile-runs",
-            "3");
+    CliRun r =
+        cli(
+            "bench --model {} --batch 1,8 --iterations 20 --warmup-ms 0 --rounds 2 --resamples 100 --threads 1 --max-p99-ratio 0 --report-dir {} --layer-profile --layer-profile-runs 3",
+            model,
+            reports);
     assertEquals(0, r.code(), r.err());
     // ONNX Runtime has no per-layer profiler of ours: an empty list, never a made-up one
     assertEquals(

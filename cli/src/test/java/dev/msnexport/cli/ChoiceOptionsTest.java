@@ -1,10 +1,11 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.cli.CliTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ class ChoiceOptionsTest {
     for (String[] c : cases) {
       String[] args =
           c[0].replace("CK", tmp.resolve("ck").toString()).replace("OUT", model).split(" ");
-      Run r = CliTest.run(args);
+      CliRun r = run(args);
       assertEquals(ExitCodes.USAGE, r.code(), c[0] + ": " + r.err());
       assertTrue(r.err().contains(c[1]) && r.err().contains(c[2]), c[0] + ": " + r.err());
     }
@@ -62,19 +63,12 @@ class ChoiceOptionsTest {
   @Test
   void choicesAreAcceptedInAnyCase() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(
-        ExitCodes.OK, CliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    Run r =
-        CliTest.run(
-            "export",
-            "--checkpoint",
-            ck.toString(),
-            "--out",
-            tmp.resolve("m").toString(),
-            "--values-dtype",
-            "FP16",
-            "--external-data",
-            "Always");
+    assertEquals(ExitCodes.OK, cli("init --profile tiny --out {}", ck).code());
+    CliRun r =
+        cli(
+            "export --checkpoint {} --out {} --values-dtype FP16 --external-data Always",
+            ck,
+            tmp.resolve("m"));
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(
         Files.exists(tmp.resolve("m/model.data")), "--external-data Always wrote external data");
@@ -115,34 +109,27 @@ class ChoiceOptionsTest {
     // --backends is parsed into backend specs: an unknown backend is a usage error (exit 2) that
     // names it and lists the accepted forms; a profile stays free text (a file may be named)
     Path ck = tmp.resolve("ck");
-    CliTest.run("init", "--profile", "tiny", "--out", ck.toString());
-    Run r =
-        CliTest.run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString());
+    cli("init --profile tiny --out {}", ck);
+    CliRun r = cli("export --checkpoint {} --out {}", ck, tmp.resolve("m"));
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    r =
-        CliTest.run(
-            "verify", "--model", tmp.resolve("m").toString(), "--backends", "golden,ort-nope");
+    r = cli("verify --model {} --backends golden,ort-nope", tmp.resolve("m"));
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("ort-nope"), r.err());
     assertTrue(r.err().contains("trt[:fp32|fp16][:custom|reference]"), r.err());
-    r =
-        CliTest.run(
-            "bench", "--model", tmp.resolve("m").toString(), "--backends", "ort-custom,trt:fp8");
+    r = cli("bench --model {} --backends ort-custom,trt:fp8", tmp.resolve("m"));
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("unknown option 'fp8'"), r.err());
-    r =
-        CliTest.run(
-            "verify", "--model", tmp.resolve("m").toString(), "--profile", "no-such-profile");
+    r = cli("verify --model {} --profile no-such-profile", tmp.resolve("m"));
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains("no-such-profile"), r.err());
   }
 
   @Test
   void typosGetSuggestions() {
-    Run r = CliTest.run("export", "--checkpoint", "x", "--out", "y", "--values-dtyp", "fp16");
+    CliRun r = cli("export --checkpoint x --out y --values-dtyp fp16");
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(r.err().contains("--values-dtype"), "suggests the option: " + r.err());
-    r = CliTest.run("verfy");
+    r = cli("verfy");
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(
         r.err().contains("Did you mean") && r.err().contains("verify"),

@@ -1,13 +1,13 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.profiles.Profiles;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -24,20 +24,10 @@ import picocli.CommandLine;
 class CliTest {
   @TempDir Path tmp;
 
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cl = MsnExport.commandLine();
-    StringWriter err = new StringWriter();
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, err.toString());
-  }
-
   @Test
   void pipelineOnTheDefaultProfilePasses() throws Exception {
     Path out = tmp.resolve("out");
-    Run r = run("pipeline", "--out", out.toString(), "--backends", "golden,ort-reference");
+    CliRun r = cli("pipeline --out {} --backends golden,ort-reference", out);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(Files.size(out.resolve("model/model.custom.onnx")) > 0);
     assertTrue(Files.size(out.resolve("model/model.reference.onnx")) > 0);
@@ -85,47 +75,31 @@ class CliTest {
   void initExportVerifyInspect() {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
-    assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "4").code());
-    assertEquals(
-        0,
-        run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                model.toString(),
-                "--values-dtype",
-                "fp16")
-            .code());
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--batch",
-            "3",
-            "--report",
-            tmp.resolve("r.json").toString());
+    assertEquals(0, cli("init --profile tiny --out {} --seed 4", ck).code());
+    assertEquals(0, cli("export --checkpoint {} --out {} --values-dtype fp16", ck, model).code());
+    CliRun v =
+        cli(
+            "verify --model {} --backends golden,ort-reference --batch 3 --report {}",
+            model,
+            tmp.resolve("r.json"));
     assertEquals(0, v.code(), v.err());
     assertTrue(Files.exists(tmp.resolve("r.json")));
-    assertEquals(0, run("inspect", ck.toString()).code());
-    assertEquals(0, run("inspect", model.toString()).code());
-    assertEquals(0, run("inspect", model.resolve("model.custom.onnx").toString()).code());
-    assertEquals(0, run("profiles").code());
-    assertEquals(0, run("profiles", "paper").code());
+    assertEquals(0, cli("inspect {}", ck).code());
+    assertEquals(0, cli("inspect {}", model).code());
+    assertEquals(0, cli("inspect {}", model.resolve("model.custom.onnx")).code());
+    assertEquals(0, cli("profiles").code());
+    assertEquals(0, cli("profiles paper").code());
   }
 
   @Test
   void inspectOfAnEnginePlanNamesWhatIsMissing() throws Exception {
-    Run none = run("inspect", tmp.resolve("nothing.plan").toString());
+    CliRun none = cli("inspect {}", tmp.resolve("nothing.plan"));
     assertEquals(ExitCodes.BAD_INPUT, none.code(), none.err());
     assertTrue(
         none.err().contains("nothing.plan") && none.err().contains("does not exist"), none.err());
     Path plan = tmp.resolve("bare.plan");
     Files.write(plan, new byte[] {1, 2, 3});
-    Run bare = run("inspect", plan.toString());
+    CliRun bare = cli("inspect {}", plan);
     assertEquals(ExitCodes.BAD_INPUT, bare.code(), bare.err());
     assertTrue(bare.err().contains("sidecar"), bare.err());
     assertFalse(bare.err().contains("internal error"), bare.err());
@@ -133,52 +107,32 @@ class CliTest {
 
   @Test
   void aTighterToleranceFailsWithExitCodeOne() {
-    Path ck = tmp.resolve("ck");
-    Path model = tmp.resolve("m");
-    run("init", "--profile", "tiny", "--out", ck.toString());
-    run(
-        "export",
-        "--checkpoint",
-        ck.toString(),
-        "--out",
-        model.toString(),
-        "--values-dtype",
-        "bf16");
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--atol",
-            "click:0",
-            "--rtol",
-            "0");
+    Path model = CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "", "--values-dtype bf16");
+    CliRun v =
+        cli("verify --model {} --backends golden,ort-reference --atol click:0 --rtol 0", model);
     assertEquals(ExitCodes.PARITY_FAILURE, v.code());
   }
 
   @Test
   void usageErrorsExitTwo() {
     assertEquals(ExitCodes.USAGE, run().code());
-    assertEquals(ExitCodes.USAGE, run("export").code());
-    assertEquals(ExitCodes.USAGE, run("frobnicate").code());
-    assertEquals(
-        ExitCodes.USAGE, run("init", "--profile", "tiny", "--out", "x", "--seed", "many").code());
+    assertEquals(ExitCodes.USAGE, cli("export").code());
+    assertEquals(ExitCodes.USAGE, cli("frobnicate").code());
+    assertEquals(ExitCodes.USAGE, cli("init --profile tiny --out x --seed many").code());
   }
 
   @Test
   void badInputExitsFourAndNamesTheCulprit() throws Exception {
-    Run r = run("init", "--profile", "nope", "--out", tmp.resolve("x").toString());
+    CliRun r = cli("init --profile nope --out {}", tmp.resolve("x"));
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("'nope'"), r.err());
 
     Path ck = tmp.resolve("ck");
-    run("init", "--profile", "tiny", "--out", ck.toString());
+    cli("init --profile tiny --out {}", ck);
     Path st = ck.resolve("model.safetensors");
     byte[] all = Files.readAllBytes(st);
     Files.write(st, java.util.Arrays.copyOf(all, all.length / 2));
-    r = run("export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString());
+    r = cli("export --checkpoint {} --out {}", ck, tmp.resolve("m"));
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("model.safetensors") && r.err().contains("truncated"), r.err());
     assertFalse(Files.exists(tmp.resolve("m/model.custom.onnx")), "nothing half-written");
@@ -186,7 +140,7 @@ class CliTest {
     // an unknown --values-dtype is a usage error (exit 2) since it is a choice option:
     // ChoiceOptionsTest
 
-    r = run("verify", "--model", tmp.resolve("missing").toString());
+    r = cli("verify --model {}", tmp.resolve("missing"));
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("missing"), r.err());
   }
@@ -194,12 +148,12 @@ class CliTest {
   @Test
   void unwritableOutputDirectoryIsAClearErrorAndLeavesNothing() throws Exception {
     Path ck = tmp.resolve("ck");
-    run("init", "--profile", "tiny", "--out", ck.toString());
+    cli("init --profile tiny --out {}", ck);
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    Run r = run("export", "--checkpoint", ck.toString(), "--out", file.resolve("sub").toString());
+    CliRun r = cli("export --checkpoint {} --out {}", ck, file.resolve("sub"));
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains(file.resolve("sub").toString()), r.err());
-    r = run("init", "--profile", "tiny", "--out", file.toString());
+    r = cli("init --profile tiny --out {}", file);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains(file.toString()), r.err());
   }
@@ -208,15 +162,15 @@ class CliTest {
   void aFailedExportKeepsThePreviousModelIntact() throws Exception {
     Path ck = tmp.resolve("ck");
     Path model = tmp.resolve("m");
-    run("init", "--profile", "tiny", "--out", ck.toString());
-    assertEquals(0, run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    cli("init --profile tiny --out {}", ck);
+    assertEquals(0, cli("export --checkpoint {} --out {}", ck, model).code());
     byte[] before = Files.readAllBytes(model.resolve("model.reference.onnx"));
     // corrupt one weight: NaN in the checkpoint
     Path st = ck.resolve("model.safetensors");
     byte[] all = Files.readAllBytes(st);
     ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).putFloat(all.length - 4, Float.NaN);
     Files.write(st, all);
-    Run r = run("export", "--checkpoint", ck.toString(), "--out", model.toString());
+    CliRun r = cli("export --checkpoint {} --out {}", ck, model);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("NaN"), r.err());
     assertTrue(

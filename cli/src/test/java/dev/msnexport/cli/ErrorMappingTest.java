@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.cli.ImportCliTest.Run;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
 import java.io.PrintWriter;
@@ -33,18 +32,9 @@ class ErrorMappingTest {
   static void smallExport() {
     Path ck = tmp.resolve("ck");
     small = tmp.resolve("small");
-    assertEquals(0, ImportCliTest.run("init", "--profile", "small", "--out", ck.toString()).code());
+    assertEquals(0, CliRun.cli("init --profile small --out {}", ck).code());
     assertEquals(
-        0,
-        ImportCliTest.run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                small.toString(),
-                "--profile",
-                "small")
-            .code());
+        0, CliRun.cli("export --checkpoint {} --out {} --profile small", ck, small).code());
   }
 
   private static String report(Throwable t, boolean verbose, int expectedCode) {
@@ -81,19 +71,18 @@ class ErrorMappingTest {
         Errors.report(new BadInputException("x"), new PrintWriter(new StringWriter()), false));
   }
 
+  /** A loader that runs out of heap. */
+  static java.util.function.Supplier<Object> outOfHeap() {
+    return () -> {
+      throw new OutOfMemoryError("Java heap space");
+    };
+  }
+
   @Test
   void runningOutOfMemoryWhileLoadingAnInputIsBadInputNamingIt() {
     Path f = Path.of("/data/config.json");
     BadInputException e =
-        assertThrows(
-            BadInputException.class,
-            () ->
-                InputFiles.load(
-                    f,
-                    "config file",
-                    () -> {
-                      throw new OutOfMemoryError("Java heap space");
-                    }));
+        assertThrows(BadInputException.class, () -> InputFiles.load(f, "config file", outOfHeap()));
     assertTrue(
         e.getMessage().contains("config file /data/config.json is too large to load"),
         e.getMessage());
@@ -103,9 +92,9 @@ class ErrorMappingTest {
 
   @Test
   void verboseIsAnOptionOfEveryCommand() {
-    Run r = ImportCliTest.run("profiles", "--verbose");
+    CliRun r = CliRun.cli("profiles --verbose");
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    r = ImportCliTest.run("inspect", "--verbose", tmp.resolve("missing").toString());
+    r = CliRun.cli("inspect --verbose {}", tmp.resolve("missing"));
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
   }
 
@@ -135,17 +124,10 @@ class ErrorMappingTest {
   void verifyOutOfHeapExits70WithAHintNever1() throws Exception {
     // the case: small at batch 512 in a 24 MiB heap (the golden model's activations do not
     // fit)
-    String[] verify = {
-      "verify",
-      "--model",
-      small.toString(),
-      "--batch",
-      "512",
-      "--backends",
-      "golden,ort-reference",
-      "--health-samples",
-      "0"
-    };
+    String[] verify =
+        CliRun.args(
+            "verify --model {} --batch 512 --backends golden,ort-reference --health-samples 0",
+            small);
     Proc p = cli("24m", Map.of(), verify);
     assertEquals(ExitCodes.INTERNAL, p.code(), p.err());
     assertTrue(

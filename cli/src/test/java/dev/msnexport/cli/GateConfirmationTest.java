@@ -1,14 +1,12 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.msnexport.verifier.latency.GateResult;
 import dev.msnexport.verifier.latency.LatencyGate;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -66,55 +64,22 @@ class GateConfirmationTest {
         unconfirmed.message());
   }
 
+  /** bench with a limit no run can meet: no run is 100x faster than the reference graph. */
+  static final String UNMEETABLE =
+      "bench --model {} --batch 8 --iterations 20 --warmup-ms 0 --rounds 2 --resamples 100"
+          + " --threads 1 --max-p99-ratio 0.01";
+
   @Test
   void benchConfirmsAFailureWithASecondRun() {
-    Path ck = tmp.resolve("ck");
-    Path model = tmp.resolve("m");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        0,
-        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", model.toString())
-            .code());
-    String[] common = {
-      "bench",
-      "--model",
-      model.toString(),
-      "--batch",
-      "8",
-      "--iterations",
-      "20",
-      "--warmup-ms",
-      "0",
-      "--rounds",
-      "2",
-      "--resamples",
-      "100",
-      "--threads",
-      "1",
-      "--max-p99-ratio",
-      "0.01"
-    }; // no run is 100x faster than the reference graph
-    PrintStream old = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int confirmedCode;
-    int firstRunCode;
-    String confirmedOut;
-    try {
-      confirmedCode = VerifierCliTest.run(common).code();
-      confirmedOut = out.toString(StandardCharsets.UTF_8);
-      out.reset();
-      firstRunCode = VerifierCliTest.run(VerifierCliTest.cat(common, "--no-confirm")).code();
-    } finally {
-      System.setOut(old);
-    }
-    assertEquals(ExitCodes.LATENCY_GATE, confirmedCode, confirmedOut);
+    Path model = CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "", "");
+    CliRun confirmed = cli(UNMEETABLE, model);
+    assertEquals(ExitCodes.LATENCY_GATE, confirmed.code(), confirmed.out());
     assertTrue(
-        confirmedOut.contains("timing every backend there once more")
-            && confirmedOut.contains("confirmed by a second run"),
-        confirmedOut);
-    assertEquals(ExitCodes.LATENCY_GATE, firstRunCode);
-    assertFalse(out.toString(StandardCharsets.UTF_8).contains("once more"));
+        confirmed.out().contains("timing every backend there once more")
+            && confirmed.out().contains("confirmed by a second run"),
+        confirmed.out());
+    CliRun firstRun = cli(UNMEETABLE + " --no-confirm", model);
+    assertEquals(ExitCodes.LATENCY_GATE, firstRun.code());
+    assertFalse(firstRun.out().contains("once more"));
   }
 }

@@ -1,5 +1,8 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cat;
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,18 +15,12 @@ import dev.msnexport.exporter.safetensors.SafetensorsFile;
 import dev.msnexport.exporter.safetensors.SafetensorsWriter;
 import dev.msnexport.exporter.safetensors.TensorView;
 import dev.msnexport.profiles.Profiles;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Bringing trained weights in: memory health in inspect and verify, --name-map on export, inspect,
@@ -34,23 +31,6 @@ class ImportCliTest {
 
   static final Path TRAINED =
       Path.of("..", "verifier", "src", "test", "resources", "fixtures", "small-trained");
-
-  record Run(int code, String out, String err) {}
-
-  static synchronized Run run(String... args) {
-    CommandLine cl = MsnExport.commandLine();
-    StringWriter err = new StringWriter();
-    cl.setErr(new PrintWriter(err, true));
-    PrintStream saved = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      int code = cl.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(saved);
-    }
-  }
 
   /**
    * Copies a checkpoint with every tensor renamed and its keys optionally replaced by copies of key
@@ -80,7 +60,7 @@ class ImportCliTest {
 
   @Test
   void inspectPrintsMemoryHealthOfTheTrainedCheckpoint() {
-    Run r = run("inspect", TRAINED.toString());
+    CliRun r = cli("inspect {}", TRAINED);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(r.out().contains("memory health (256 random samples, seed 0"), r.out());
     assertTrue(
@@ -88,7 +68,7 @@ class ImportCliTest {
         r.out());
     assertTrue(r.out().contains("of log n), top 1% (41 slots) take"), r.out());
     assertFalse(r.out().contains("WARNING"), r.out());
-    Run skipped = run("inspect", TRAINED.toString(), "--health-samples", "0");
+    CliRun skipped = cli("inspect {} --health-samples 0", TRAINED);
     assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
     assertFalse(skipped.out().contains("memory health"), skipped.out());
   }
@@ -100,28 +80,15 @@ class ImportCliTest {
   @Test
   void verifyGoldenOfTheTrainedCheckpointMatchesPyTorch() throws Exception {
     Path model = tmp.resolve("model");
-    Run e =
-        run(
-            "export",
-            "--checkpoint",
-            TRAINED.toString(),
-            "--out",
-            model.toString(),
-            "--profile",
-            "small");
+    CliRun e = cli("export --checkpoint {} --out {} --profile small", TRAINED, model);
     assertEquals(ExitCodes.OK, e.code(), e.err());
     Path report = tmp.resolve("verify.json");
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            TRAINED.resolve("golden.safetensors").toString(),
-            "--backends",
-            "golden,ort-reference,ort-custom",
-            "--report",
-            report.toString());
+    CliRun v =
+        cli(
+            "verify --model {} --golden {} --backends golden,ort-reference,ort-custom --report {}",
+            model,
+            TRAINED.resolve("golden.safetensors"),
+            report);
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     JsonNode r = Profiles.JSON.readTree(Files.readString(report));
     int againstPyTorch = 0;
@@ -150,28 +117,11 @@ class ImportCliTest {
   @Test
   void verifyReportsMemoryHealthOnTheConsoleAndInTheReport() throws Exception {
     Path model = tmp.resolve("model");
-    assertEquals(
-        ExitCodes.OK,
-        run(
-                "export",
-                "--checkpoint",
-                TRAINED.toString(),
-                "--out",
-                model.toString(),
-                "--profile",
-                "small")
-            .code());
+    cli("export --checkpoint {} --out {} --profile small", TRAINED, model).ok();
     // no golden backend: the health comes from the checkpoint the manifest names
     Path report = tmp.resolve("verify.json");
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference,ort-custom",
-            "--report",
-            report.toString());
+    CliRun v =
+        cli("verify --model {} --backends ort-reference,ort-custom --report {}", model, report);
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     assertTrue(v.out().contains("memory health (256 random samples, seed 0"), v.out());
     assertTrue(v.out().contains("of log n), top 1% (41 slots) take"), v.out());
@@ -181,21 +131,15 @@ class ImportCliTest {
     assertEquals(2, h.get("layers").size());
     assertEquals(41, h.get("layers").get(1).get("top1_percent_slots").asInt());
 
-    Run skipped =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference,ort-custom",
-            "--report",
-            report.toString(),
-            "--health-samples",
-            "0");
+    CliRun skipped =
+        cli(
+            "verify --model {} --backends ort-reference,ort-custom --report {} --health-samples 0",
+            model,
+            report);
     assertEquals(ExitCodes.OK, skipped.code(), skipped.err());
     assertFalse(skipped.out().contains("memory health"), skipped.out());
     assertFalse(Profiles.JSON.readTree(Files.readString(report)).has("memory_health"));
-    Run negative = run("verify", "--model", model.toString(), "--health-samples", "-1");
+    CliRun negative = cli("verify --model {} --health-samples -1", model);
     assertEquals(
         ExitCodes.USAGE,
         negative.code(),
@@ -211,29 +155,13 @@ class ImportCliTest {
     SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
     Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
     Path model = tmp.resolve("model");
-    assertEquals(
-        ExitCodes.OK,
-        run(
-                "export",
-                "--checkpoint",
-                collapsed.toString(),
-                "--out",
-                model.toString(),
-                "--profile",
-                "small")
-            .code());
+    cli("export --checkpoint {} --out {} --profile small", collapsed, model).ok();
     Path report = tmp.resolve("verify.json");
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--health-samples",
-            "32",
-            "--report",
-            report.toString());
+    CliRun v =
+        cli(
+            "verify --model {} --backends golden,ort-reference --health-samples 32 --report {}",
+            model,
+            report);
     assertTrue(v.out().contains("WARNING: layer 0: retrieval looks collapsed"), v.out());
     assertTrue(v.out().contains("slots used 16 of 4,096"), v.out());
     JsonNode h = Profiles.JSON.readTree(Files.readString(report)).get("memory_health");
@@ -255,7 +183,7 @@ class ImportCliTest {
     Path src = tmp.resolve("src");
     SyntheticCheckpoint.write(Profiles.load("small").model(), src, 2);
     Path collapsed = rewrite(src, tmp.resolve("collapsed"), n -> n, true);
-    Run r = run("inspect", collapsed.toString(), "--health-samples", "32");
+    CliRun r = cli("inspect {} --health-samples 32", collapsed);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertTrue(r.out().contains("WARNING: layer 0: retrieval looks collapsed"), r.out());
     assertTrue(r.out().contains("WARNING: layer 1: retrieval looks collapsed"), r.out());
@@ -291,78 +219,41 @@ class ImportCliTest {
     Path foreign = foreignCheckpoint();
     Path map = foreignNameMap();
     Path model = tmp.resolve("m");
-    Run e =
-        run(
-            "export",
-            "--checkpoint",
-            foreign.toString(),
-            "--out",
-            model.toString(),
-            "--name-map",
-            map.toString());
+    CliRun e = cli("export --checkpoint {} --out {} --name-map {}", foreign, model, map);
     assertEquals(ExitCodes.OK, e.code(), e.err());
 
     // the golden backend opens the export's (foreign) checkpoint: without the map its names are not
     // the contract's
-    Run plain = run("verify", "--model", model.toString(), "--backends", "golden,ort-custom");
+    CliRun plain = cli("verify --model {} --backends golden,ort-custom", model);
     assertEquals(ExitCodes.BAD_INPUT, plain.code(), plain.out());
     assertTrue(plain.err().contains("missing tensors"), plain.err());
-    Run v =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-custom",
-            "--name-map",
-            map.toString());
+    CliRun v = cli("verify --model {} --backends golden,ort-custom --name-map {}", model, map);
     assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
     assertTrue(v.out().contains("ort-custom     vs golden         pass"), v.out());
-    String[] bench = {
-      "bench",
-      "--model",
-      model.toString(),
-      "--backends",
-      "golden,ort-custom",
-      "--batch",
-      "8",
-      "--iterations",
-      "2",
-      "--warmup-ms",
-      "0",
-      "--rounds",
-      "1"
-    };
-    Run benchPlain = run(bench);
+    String[] bench =
+        CliRun.args(
+            "bench --model {} --backends golden,ort-custom --batch 8 --iterations 2 --warmup-ms 0 --rounds 1",
+            model);
+    CliRun benchPlain = run(bench);
     assertEquals(ExitCodes.BAD_INPUT, benchPlain.code(), benchPlain.out());
     assertTrue(benchPlain.err().contains("missing tensors"), benchPlain.err());
-    Run benchMapped = run(VerifierCliTest.cat(bench, "--name-map", map.toString()));
+    CliRun benchMapped = run(cat(bench, "--name-map {}", map));
     assertEquals(ExitCodes.OK, benchMapped.code(), benchMapped.out() + benchMapped.err());
 
     Path out = tmp.resolve("pipeline");
-    Run p =
-        run(
-            "pipeline",
-            "--checkpoint",
-            foreign.toString(),
-            "--name-map",
-            map.toString(),
-            "--out",
-            out.toString());
+    CliRun p = cli("pipeline --checkpoint {} --name-map {} --out {}", foreign, map, out);
     assertEquals(ExitCodes.OK, p.code(), p.out() + p.err());
     assertTrue(
         Profiles.JSON
             .readTree(Files.readString(out.resolve("verify.json")))
             .get("pass")
             .asBoolean());
-    Run unmapped =
-        run("pipeline", "--checkpoint", foreign.toString(), "--out", tmp.resolve("p2").toString());
+    CliRun unmapped = cli("pipeline --checkpoint {} --out {}", foreign, tmp.resolve("p2"));
     assertEquals(ExitCodes.BAD_INPUT, unmapped.code(), unmapped.out());
     assertTrue(unmapped.err().contains("missing tensors"), unmapped.err());
 
     // a synthetic checkpoint has the contract's names: a map there is a mistake on the command line
-    Run synthetic =
-        run("pipeline", "--name-map", map.toString(), "--out", tmp.resolve("p3").toString());
+    CliRun synthetic = cli("pipeline --name-map {} --out {}", map, tmp.resolve("p3"));
     assertEquals(ExitCodes.USAGE, synthetic.code(), synthetic.out());
     assertTrue(synthetic.err().contains("--name-map needs --checkpoint"), synthetic.err());
   }
@@ -372,24 +263,15 @@ class ImportCliTest {
     Path src = tmp.resolve("src");
     Path foreign = foreignCheckpoint();
     Path map = foreignNameMap();
-    Run plain =
-        run("export", "--checkpoint", foreign.toString(), "--out", tmp.resolve("x").toString());
+    CliRun plain = cli("export --checkpoint {} --out {}", foreign, tmp.resolve("x"));
     assertEquals(ExitCodes.BAD_INPUT, plain.code());
     assertTrue(plain.err().contains("missing tensors"), plain.err());
 
-    Run ok =
-        run(
-            "export",
-            "--checkpoint",
-            foreign.toString(),
-            "--out",
-            tmp.resolve("m").toString(),
-            "--name-map",
-            map.toString());
+    CliRun ok =
+        cli("export --checkpoint {} --out {} --name-map {}", foreign, tmp.resolve("m"), map);
     assertEquals(ExitCodes.OK, ok.code(), ok.err());
     assertTrue(Files.size(tmp.resolve("m").resolve("model.reference.onnx")) > 0);
-    Run inspect =
-        run("inspect", foreign.toString(), "--name-map", map.toString(), "--health-samples", "8");
+    CliRun inspect = cli("inspect {} --name-map {} --health-samples 8", foreign, map);
     assertEquals(ExitCodes.OK, inspect.code(), inspect.err());
     assertTrue(inspect.out().contains("memory health (8 random samples"), inspect.out());
 
@@ -397,15 +279,7 @@ class ImportCliTest {
     Path bad = tmp.resolve("bad.json");
     Files.writeString(
         bad, "{\"rules\": [{\"pattern\": \"\\\\.(weight|bias)$\", \"replacement\": \".weight\"}]}");
-    Run clash =
-        run(
-            "export",
-            "--checkpoint",
-            src.toString(),
-            "--out",
-            tmp.resolve("y").toString(),
-            "--name-map",
-            bad.toString());
+    CliRun clash = cli("export --checkpoint {} --out {} --name-map {}", src, tmp.resolve("y"), bad);
     assertEquals(ExitCodes.BAD_INPUT, clash.code());
     assertTrue(clash.err().contains("both map to 'blocks.0.mix_norm.weight'"), clash.err());
     assertTrue(clash.err().contains("'blocks.0.mix_norm.bias' (by rule 1"), clash.err());
@@ -415,15 +289,8 @@ class ImportCliTest {
     Path partial = tmp.resolve("partial.json");
     Files.writeString(
         partial, "{\"rules\": [{\"pattern\": \"^model\\\\.\", \"replacement\": \"\"}]}");
-    Run left =
-        run(
-            "export",
-            "--checkpoint",
-            foreign.toString(),
-            "--out",
-            tmp.resolve("z").toString(),
-            "--name-map",
-            partial.toString());
+    CliRun left =
+        cli("export --checkpoint {} --out {} --name-map {}", foreign, tmp.resolve("z"), partial);
     assertEquals(ExitCodes.BAD_INPUT, left.code());
     assertTrue(left.err().contains("left unmapped"), left.err());
     assertTrue(

@@ -1,10 +1,11 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.cli.ImportCliTest.Run;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Only regular files are opened as inputs ({@code InputFiles}): a FIFO or a device in place of any
@@ -30,29 +33,7 @@ class InputFileHygieneTest {
   @BeforeAll
   static void tinyExport() {
     ck = tmp.resolve("ck");
-    model = tmp.resolve("model");
-    tinyExport(ck, model);
-  }
-
-  /**
-   * A synthetic tiny checkpoint in {@code ck} exported to {@code model} (shared by the CLI-edge
-   * tests).
-   */
-  static void tinyExport(Path ck, Path model) {
-    assertEquals(
-        ExitCodes.OK,
-        ImportCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        ExitCodes.OK,
-        ImportCliTest.run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                model.toString(),
-                "--profile",
-                "tiny")
-            .code());
+    model = CliRun.tinyExport(ck, tmp.resolve("model"), "", "--profile tiny");
   }
 
   static Path fifo(Path p) throws Exception {
@@ -79,10 +60,10 @@ class InputFileHygieneTest {
   /**
    * Runs the CLI with a time box: a hang on a special file fails the test instead of blocking it.
    */
-  static Run refused(String what, Path file, String... args) {
-    Run r =
-        assertTimeoutPreemptively(
-            Duration.ofSeconds(60), () -> ImportCliTest.run(args), "hangs on " + file);
+  static CliRun refused(String what, Path file, String command, Object... values) {
+    String[] args = CliRun.args(command, values);
+    CliRun r =
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run(args), "hangs on " + file);
     assertEquals(ExitCodes.BAD_INPUT, r.code(), String.join(" ", args) + ": " + r.err());
     assertTrue(
         r.err().contains(file.toString()) && r.err().contains(what),
@@ -93,135 +74,70 @@ class InputFileHygieneTest {
   @Test
   void aFifoAsACheckpointFileIsRefused() throws Exception {
     Path weights = copy(ck, tmp.resolve("fifo-weights"));
-    fifo(weights.resolve(Checkpoint.WEIGHTS_FILE));
-    refused(
-        "is a FIFO (named pipe), not a regular file",
-        weights.resolve(Checkpoint.WEIGHTS_FILE),
-        "inspect",
-        weights.toString());
-    refused(
-        "FIFO",
-        weights.resolve(Checkpoint.WEIGHTS_FILE),
-        "export",
-        "--checkpoint",
-        weights.toString(),
-        "--out",
-        tmp.resolve("fifo-weights-out").toString());
+    Path fifo = fifo(weights.resolve(Checkpoint.WEIGHTS_FILE));
+    refused("is a FIFO (named pipe), not a regular file", fifo, "inspect {}", weights);
+    Path out = tmp.resolve("fifo-weights-out");
+    refused("FIFO", fifo, "export --checkpoint {} --out {}", weights, out);
     Path config = copy(ck, tmp.resolve("fifo-config"));
     fifo(config.resolve(Checkpoint.CONFIG_FILE));
-    refused("FIFO", config.resolve(Checkpoint.CONFIG_FILE), "inspect", config.toString());
+    refused("FIFO", config.resolve(Checkpoint.CONFIG_FILE), "inspect {}", config);
   }
 
   @Test
   void aFifoAsTheManifestsCheckpointIsRefused() throws Exception {
     Path own = copy(ck, tmp.resolve("own-ck"));
     Path ex = tmp.resolve("own-ex");
-    assertEquals(
-        ExitCodes.OK,
-        ImportCliTest.run("export", "--checkpoint", own.toString(), "--out", ex.toString()).code());
-    fifo(own.resolve(Checkpoint.WEIGHTS_FILE));
+    assertEquals(ExitCodes.OK, cli("export --checkpoint {} --out {}", own, ex).code());
+    Path fifo = fifo(own.resolve(Checkpoint.WEIGHTS_FILE));
     refused(
-        "FIFO",
-        own.resolve(Checkpoint.WEIGHTS_FILE),
-        "verify",
-        "--model",
-        ex.toString(),
-        "--backends",
-        "golden,ort-reference",
-        "--health-samples",
-        "0");
+        "FIFO", fifo, "verify --model {} --backends golden,ort-reference --health-samples 0", ex);
   }
 
   @Test
-  void aFifoAsAnExportFileIsRefused() throws Exception {
+  void aFifoAsAnOnnxFileIsRefused() throws Exception {
     Path onnx = fifo(tmp.resolve("inspect/fifo.onnx"));
-    refused("FIFO", onnx, "inspect", onnx.toString());
-    Path ex = copy(model, tmp.resolve("fifo-manifest"));
-    fifo(ex.resolve(MsnOnnxExporter.MANIFEST_FILE));
-    refused("FIFO", ex.resolve(MsnOnnxExporter.MANIFEST_FILE), "verify", "--model", ex.toString());
-    Path graph = copy(model, tmp.resolve("fifo-graph"));
-    fifo(graph.resolve(MsnOnnxExporter.CUSTOM_FILE));
-    refused(
-        "ONNX model",
-        graph.resolve(MsnOnnxExporter.CUSTOM_FILE),
-        "verify",
-        "--model",
-        graph.toString(),
-        "--backends",
-        "ort-reference,ort-custom",
-        "--health-samples",
-        "0");
-    Path data = copy(model, tmp.resolve("fifo-data"));
-    fifo(data.resolve(MsnOnnxExporter.DATA_FILE));
-    refused(
-        "external data",
-        data.resolve(MsnOnnxExporter.DATA_FILE),
-        "verify",
-        "--model",
-        data.toString(),
-        "--backends",
-        "golden,ort-reference",
-        "--health-samples",
-        "0");
+    refused("FIFO", onnx, "inspect {}", onnx);
+  }
+
+  /** A copy of the export with one file a FIFO: verify names it ({@code what} says as what). */
+  @ParameterizedTest(name = "a FIFO as the export''s {0} is refused: {1}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          manifest.json     | FIFO          | verify --model {}
+          model.custom.onnx | ONNX model    | verify --model {} --backends ort-reference,ort-custom --health-samples 0
+          model.data        | external data | verify --model {} --backends golden,ort-reference --health-samples 0
+          """)
+  void aFifoAsAnExportFileIsRefused(String file, String what, String command) throws Exception {
+    Path ex = copy(model, tmp.resolve("fifo-" + file));
+    fifo(ex.resolve(file));
+    refused(what, ex.resolve(file), command, ex);
   }
 
   @Test
   void aFifoOrADeviceAsAnyOtherInputIsRefused() throws Exception {
     Path map = fifo(tmp.resolve("others/map.json"));
-    refused("FIFO", map, "inspect", ck.toString(), "--name-map", map.toString());
-    refused(
-        "is a character device",
-        Path.of("/dev/zero"),
-        "inspect",
-        ck.toString(),
-        "--name-map",
-        "/dev/zero");
+    refused("FIFO", map, "inspect {} --name-map {}", ck, map);
+    refused("is a character device", Path.of("/dev/zero"), "inspect {} --name-map /dev/zero", ck);
     Path golden = fifo(tmp.resolve("others/golden.safetensors"));
-    refused(
-        "FIFO",
-        golden,
-        "verify",
-        "--model",
-        model.toString(),
-        "--golden",
-        golden.toString(),
-        "--health-samples",
-        "0");
+    refused("FIFO", golden, "verify --model {} --golden {} --health-samples 0", model, golden);
     Path goldenJson = fifo(tmp.resolve("others/golden.json"));
     refused(
-        "FIFO",
-        goldenJson,
-        "verify",
-        "--model",
-        model.toString(),
-        "--golden",
-        goldenJson.toString(),
-        "--health-samples",
-        "0");
+        "FIFO", goldenJson, "verify --model {} --golden {} --health-samples 0", model, goldenJson);
     Path baseline = fifo(tmp.resolve("others/baseline.json"));
-    refused(
-        "FIFO",
-        baseline,
-        "bench",
-        "--model",
-        model.toString(),
-        "--baseline",
-        baseline.toString(),
-        "--iterations",
-        "1");
+    refused("FIFO", baseline, "bench --model {} --baseline {} --iterations 1", model, baseline);
     Path a = VerifierCliTest.benchFile(tmp, "a.json", 1.0);
-    refused("FIFO", baseline, "compare", a.toString(), baseline.toString());
+    refused("FIFO", baseline, "compare {} {}", a, baseline);
     Path profile = fifo(tmp.resolve("others/profile.json"));
     refused(
         "profile file " + profile + " is a FIFO",
         profile,
-        "init",
-        "--profile",
-        profile.toString(),
-        "--out",
-        tmp.resolve("others/init").toString());
+        "init --profile {} --out {}",
+        profile,
+        tmp.resolve("others/init"));
     Path plan = fifo(tmp.resolve("others/engine.plan"));
-    refused("FIFO", plan, "inspect", plan.toString());
+    refused("FIFO", plan, "inspect {}", plan);
   }
 
   static Path sparse(Path p, long size) throws IOException {
@@ -237,33 +153,31 @@ class InputFileHygieneTest {
     // the issue's case: truncate -s 3G config.json
     Path big = copy(ck, tmp.resolve("big-config"));
     sparse(big.resolve(Checkpoint.CONFIG_FILE), 3L << 30);
-    Run r =
+    CliRun r =
         refused(
             "has 3,221,225,472 bytes, more than the 16,777,216 bytes (16 MiB)",
             big.resolve(Checkpoint.CONFIG_FILE),
-            "inspect",
-            big.toString());
+            "inspect {}",
+            big);
     assertTrue(r.err().startsWith("msn-export: error: config file"), r.err());
     Path ex = copy(model, tmp.resolve("big-manifest"));
     refused(
         "(16 MiB)",
         sparse(ex.resolve(MsnOnnxExporter.MANIFEST_FILE), 17L << 20),
-        "verify",
-        "--model",
-        ex.toString());
+        "verify --model {}",
+        ex);
     refused(
         "(16 MiB)",
         sparse(tmp.resolve("big/map.json"), 20L << 20),
-        "inspect",
-        ck.toString(),
-        "--name-map",
-        tmp.resolve("big/map.json").toString());
+        "inspect {} --name-map {}",
+        ck,
+        tmp.resolve("big/map.json"));
     Path report = sparse(tmp.resolve("big/report.json"), 600L << 20);
     refused(
         "(512 MiB)",
         report,
-        "compare",
-        report.toString(),
-        VerifierCliTest.benchFile(tmp, "b.json", 1.0).toString());
+        "compare {} {}",
+        report,
+        VerifierCliTest.benchFile(tmp, "b.json", 1.0));
   }
 }

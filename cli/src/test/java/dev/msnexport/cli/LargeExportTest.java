@@ -8,9 +8,6 @@ import dev.msnexport.profiles.Profiles;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,21 +22,7 @@ class LargeExportTest {
   @TempDir Path tmp;
 
   private static String runChild(Path log, String... args) throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g",
-                "-cp",
-                System.getProperty("java.class.path"),
-                MsnExport.class.getName()));
-    cmd.addAll(List.of(args));
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(15, TimeUnit.MINUTES), "child timed out: " + String.join(" ", args));
-    String out = Files.readString(log);
-    assertEquals(0, p.exitValue(), String.join(" ", args) + " failed:\n" + out);
-    return out;
+    return ChildJvm.runWithHeap(log, "-Xmx1g", 15, args).ok();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,16 +23,16 @@ class MarkOutputsCliTest {
   Path ck;
   Path model;
 
-  static ImportCliTest.Run run(String... args) {
-    return ImportCliTest.run(args);
-  }
-
   @BeforeEach
   void tinyModel() {
     ck = tmp.resolve("ck");
     model = tmp.resolve("m");
-    assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "4").code());
-    assertEquals(0, run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    CliRun.tinyExport(ck, model, "--seed 4", "");
+  }
+
+  /** Asserts that a line of {@code out} contains every one of {@code parts}. */
+  static void assertLineWithAll(String out, String... parts) {
+    assertTrue(out.lines().anyMatch(l -> Stream.of(parts).allMatch(l::contains)), out);
   }
 
   static List<String> listing(Path dir) throws Exception {
@@ -42,34 +43,17 @@ class MarkOutputsCliTest {
 
   @Test
   void inspectListsTheTensorsVerifyTakes() {
-    ImportCliTest.Run r =
-        run("inspect", model.resolve("model.custom.onnx").toString(), "--tensors");
+    CliRun r = cli("inspect {} --tensors", model.resolve("model.custom.onnx"));
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("tensors: "), r.out());
-    assertTrue(
-        r.out()
-            .lines()
-            .anyMatch(
-                l ->
-                    l.contains(FFN_NORM_0)
-                        && l.contains("float")
-                        && l.contains("LayerNormalization")
-                        && l.contains("blocks.0.ffn/LayerNormalization_1")),
-        r.out());
-    assertTrue(
-        r.out()
-            .lines()
-            .anyMatch(
-                l ->
-                    l.contains("blocks.0.msn/PKMRetrieval_1:1")
-                        && l.contains("int64")
-                        && l.contains("msn::PKMRetrieval")),
-        r.out());
-    r = run("inspect", model.toString(), "--tensors"); // an export directory: both graphs
+    assertLineWithAll(
+        r.out(), FFN_NORM_0, "float", "LayerNormalization", "blocks.0.ffn/LayerNormalization_1");
+    assertLineWithAll(r.out(), "blocks.0.msn/PKMRetrieval_1:1", "int64", "msn::PKMRetrieval");
+    r = cli("inspect {} --tensors", model); // an export directory: both graphs
     assertEquals(0, r.code(), r.err());
     assertEquals(2, r.out().lines().filter(l -> l.contains("tensors: ")).count(), r.out());
     assertTrue(r.out().contains("blocks.0.msn/TopK_1:1"), "the reference graph's TopK");
-    r = run("inspect", ck.toString(), "--tensors");
+    r = cli("inspect {} --tensors", ck);
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(r.err().contains("--tensors"), r.err());
   }
@@ -79,37 +63,20 @@ class MarkOutputsCliTest {
     List<String> before = listing(model);
     Path report = tmp.resolve("r.json");
     Path reports = tmp.resolve("reports");
-    ImportCliTest.Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--batch",
-            "4",
-            "--health-samples",
-            "0",
-            "--mark-outputs",
+    CliRun r =
+        cli(
+            "verify --model {} --batch 4 --health-samples 0 --mark-outputs {} --report {} --report-dir {}",
+            model,
             FFN_NORM_0 + "," + QUERY_NORM_1,
-            "--report",
-            report.toString(),
-            "--report-dir",
-            reports.toString());
+            report,
+            reports);
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals(before, listing(model), "no temporary graph left in the export");
     assertTrue(
         r.out().contains("marked output " + FFN_NORM_0 + ": golden does not produce it, skipped"),
         r.out());
-    assertTrue(
-        r.out()
-            .lines()
-            .anyMatch(
-                l ->
-                    l.contains("ort-custom")
-                        && l.contains("ort-reference")
-                        && l.contains(QUERY_NORM_1)
-                        && l.contains("max_abs")
-                        && l.contains("within atol/rtol")),
-        r.out());
+    assertLineWithAll(
+        r.out(), "ort-custom", "ort-reference", QUERY_NORM_1, "max_abs", "within atol/rtol");
     JsonNode j = Profiles.JSON.readTree(Files.readString(report));
     assertTrue(j.get("pass").asBoolean());
     JsonNode marked = j.get("marked_outputs");
@@ -135,15 +102,9 @@ class MarkOutputsCliTest {
     assertTrue(Files.readString(reports.resolve("report.md")).contains("## Marked outputs"));
     // the same through pipeline
     r =
-        run(
-            "pipeline",
-            "--out",
-            tmp.resolve("p").toString(),
-            "--batch",
-            "2",
-            "--health-samples",
-            "0",
-            "--mark-outputs",
+        cli(
+            "pipeline --out {} --batch 2 --health-samples 0 --mark-outputs {}",
+            tmp.resolve("p"),
             FFN_NORM_0);
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals(
@@ -157,27 +118,17 @@ class MarkOutputsCliTest {
   @Test
   void unknownTensorIsBadInputNamingItAndTheFile() throws Exception {
     List<String> before = listing(model);
-    ImportCliTest.Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--mark-outputs",
-            FFN_NORM_0 + ",blocks.0.ffn/Nope_7:0");
+    CliRun r =
+        cli("verify --model {} --mark-outputs {}", model, FFN_NORM_0 + ",blocks.0.ffn/Nope_7:0");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
     assertTrue(
         r.err().contains("'blocks.0.ffn/Nope_7:0'") && r.err().contains("model.reference.onnx"),
         r.err());
     // a name of the reference graph only: the message says so
     r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference,ort-custom",
-            "--mark-outputs",
-            "blocks.0.msn/TopK_1:1");
+        cli(
+            "verify --model {} --backends ort-reference,ort-custom --mark-outputs blocks.0.msn/TopK_1:1",
+            model);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(
         r.err().contains("model.custom.onnx")
@@ -186,16 +137,9 @@ class MarkOutputsCliTest {
         r.err());
     // with only the reference graph it works, int64 and all
     r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--health-samples",
-            "0",
-            "--mark-outputs",
-            "blocks.0.msn/TopK_1:1");
+        cli(
+            "verify --model {} --backends golden,ort-reference --health-samples 0 --mark-outputs blocks.0.msn/TopK_1:1",
+            model);
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals(before, listing(model));
   }
@@ -203,16 +147,11 @@ class MarkOutputsCliTest {
   @Test
   void aPrebuiltEngineCannotHaveMarkedOutputs() {
     // refused before TensorRT is looked for: the same answer with and without a GPU
-    ImportCliTest.Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-custom,trt",
-            "--engine",
-            tmp.resolve("engine.plan").toString(),
-            "--mark-outputs",
+    CliRun r =
+        cli(
+            "verify --model {} --backends ort-custom,trt --engine {} --mark-outputs {}",
+            model,
+            tmp.resolve("engine.plan"),
             FFN_NORM_0);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("--engine") && r.err().contains("--mark-outputs"), r.err());

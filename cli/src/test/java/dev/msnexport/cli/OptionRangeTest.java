@@ -1,19 +1,18 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.cli.ImportCliTest.Run;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -100,116 +99,49 @@ class OptionRangeTest {
     assertTrue(checked >= 25, "numeric options found: " + checked);
   }
 
-  static Stream<Arguments> outOfRange() {
-    String m = "/nonexistent/model";
-    return Stream.of(
-        // the issue's cases
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--max-p99-ratio", "NaN"},
-            "--max-p99-ratio",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--max-p99-regression", "NaN"},
-            "--max-p99-regression",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--iterations", "2147483647"},
-            "--iterations",
-            "1..10000000"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--health-samples", "2000000000"},
-            "--health-samples",
-            "0..100000"),
-        Arguments.of(
-            new String[] {"inspect", m, "--health-samples", "2000000000"},
-            "--health-samples",
-            "0..100000"),
-        Arguments.of(
-            new String[] {"pipeline", "--health-samples", "-1"}, "--health-samples", "0..100000"),
-        // the other counts and limits
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--max-p99-ratio", "Infinity"},
-            "--max-p99-ratio",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--max-p99-regression", "-0.1"},
-            "--max-p99-regression",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--batch", "1,0"}, "--batch", "1..1048576"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--batch", "0"}, "--batch", "1..1048576"),
-        Arguments.of(new String[] {"pipeline", "--batch", "-8"}, "--batch", "1..1048576"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--warmup-ms", "NaN"},
-            "--warmup-ms",
-            "0..3600000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--warmup-ms", "-1"}, "--warmup-ms", "0..3600000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--duration-s", "0"},
-            "--duration-s",
-            "more than 0 and at most 86400"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--duration-s", "Infinity"},
-            "--duration-s",
-            "more than 0 and at most 86400"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--iterations", "0"},
-            "--iterations",
-            "1..10000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--rounds", "0"}, "--rounds", "1..1000000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--resamples", "0"}, "--resamples", "1..100000"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--confidence", "1"},
-            "--confidence",
-            "more than 0 and less than 1"),
-        Arguments.of(
-            new String[] {"bench", "--model", m, "--threads", "-1"}, "--threads", "0..1024"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--threads", "100000"}, "--threads", "0..1024"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--atol", "NaN"}, "--atol", "0..1000000"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--atol", "click:-1e-4"}, "--atol", "0..1000000"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--rtol", "click:Infinity"},
-            "--rtol",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"verify", "--model", m, "--rtol", "click:x"}, "--rtol", "0..1000000"),
-        Arguments.of(
-            new String[] {"export", "--checkpoint", m, "--out", m, "--scoring-split-k", "0"},
-            "--scoring-split-k",
-            "1..64"),
-        Arguments.of(
-            new String[] {"build", "--model", m, "--optimization-level", "6"},
-            "--optimization-level",
-            "-1..5"),
-        Arguments.of(
-            new String[] {"build", "--model", m, "--progress-seconds", "-1"},
-            "--progress-seconds",
-            "0..86400"),
-        Arguments.of(
-            new String[] {"compare", "a.json", "b.json", "--confidence", "NaN"},
-            "--confidence",
-            "more than 0 and less than 1"),
-        Arguments.of(
-            new String[] {"compare", "a.json", "b.json", "--max-p99-regression", "NaN"},
-            "--max-p99-regression",
-            "0..1000000"),
-        Arguments.of(
-            new String[] {"compare", "a.json", "b.json", "--resamples", "-5"},
-            "--resamples",
-            "1..100000"));
-  }
-
-  @ParameterizedTest
-  @MethodSource("outOfRange")
-  void outOfRangeIsAUsageErrorNamingOptionAndRange(String[] args, String option, String range) {
-    Run r = ImportCliTest.run(args);
+  /** Command line (the export does not exist), option, accepted range as the message says it. */
+  @ParameterizedTest(name = "{0}: usage error naming {1} and {2}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          # the issue's cases
+          bench --model /nonexistent/model --max-p99-ratio NaN | --max-p99-ratio | 0..1000000
+          bench --model /nonexistent/model --max-p99-regression NaN | --max-p99-regression | 0..1000000
+          bench --model /nonexistent/model --iterations 2147483647 | --iterations | 1..10000000
+          verify --model /nonexistent/model --health-samples 2000000000 | --health-samples | 0..100000
+          inspect /nonexistent/model --health-samples 2000000000 | --health-samples | 0..100000
+          pipeline --health-samples -1 | --health-samples | 0..100000
+          # the other counts and limits
+          bench --model /nonexistent/model --max-p99-ratio Infinity | --max-p99-ratio | 0..1000000
+          bench --model /nonexistent/model --max-p99-regression -0.1 | --max-p99-regression | 0..1000000
+          bench --model /nonexistent/model --batch 1,0 | --batch | 1..1048576
+          verify --model /nonexistent/model --batch 0 | --batch | 1..1048576
+          pipeline --batch -8 | --batch | 1..1048576
+          bench --model /nonexistent/model --warmup-ms NaN | --warmup-ms | 0..3600000
+          bench --model /nonexistent/model --warmup-ms -1 | --warmup-ms | 0..3600000
+          bench --model /nonexistent/model --duration-s 0 | --duration-s | more than 0 and at most 86400
+          bench --model /nonexistent/model --duration-s Infinity | --duration-s | more than 0 and at most 86400
+          bench --model /nonexistent/model --iterations 0 | --iterations | 1..10000000
+          bench --model /nonexistent/model --rounds 0 | --rounds | 1..1000000
+          bench --model /nonexistent/model --resamples 0 | --resamples | 1..100000
+          bench --model /nonexistent/model --confidence 1 | --confidence | more than 0 and less than 1
+          bench --model /nonexistent/model --threads -1 | --threads | 0..1024
+          verify --model /nonexistent/model --threads 100000 | --threads | 0..1024
+          verify --model /nonexistent/model --atol NaN | --atol | 0..1000000
+          verify --model /nonexistent/model --atol click:-1e-4 | --atol | 0..1000000
+          verify --model /nonexistent/model --rtol click:Infinity | --rtol | 0..1000000
+          verify --model /nonexistent/model --rtol click:x | --rtol | 0..1000000
+          export --checkpoint /nonexistent/model --out /nonexistent/model --scoring-split-k 0 | --scoring-split-k | 1..64
+          build --model /nonexistent/model --optimization-level 6 | --optimization-level | -1..5
+          build --model /nonexistent/model --progress-seconds -1 | --progress-seconds | 0..86400
+          compare a.json b.json --confidence NaN | --confidence | more than 0 and less than 1
+          compare a.json b.json --max-p99-regression NaN | --max-p99-regression | 0..1000000
+          compare a.json b.json --resamples -5 | --resamples | 1..100000
+          """)
+  void outOfRangeIsAUsageErrorNamingOptionAndRange(String command, String option, String range) {
+    String[] args = command.split(" ");
+    CliRun r = run(args);
     assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
     assertTrue(r.err().contains("'" + option + "'"), r.err());
     assertTrue(r.err().contains(range), r.err());
@@ -218,10 +150,10 @@ class OptionRangeTest {
 
   @Test
   void overflowingIntegersAreUsageErrorsToo() {
-    Run r = ImportCliTest.run("bench", "--model", "/nonexistent", "--iterations", "99999999999");
+    CliRun r = cli("bench --model /nonexistent --iterations 99999999999");
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("--iterations"), r.err());
-    r = ImportCliTest.run("verify", "--model", "/nonexistent", "--seed", "99999999999999999999");
+    r = cli("verify --model /nonexistent --seed 99999999999999999999");
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("--seed"), r.err());
   }
@@ -229,33 +161,11 @@ class OptionRangeTest {
   @Test
   void valuesAtTheEdgesOfTheirRangePassTheCheck() {
     // in range: the command goes on and fails only on the missing export (exit 4)
-    Run r =
-        ImportCliTest.run(
-            "bench", "--model", "/nonexistent", "--duration-s", "86400", "--confidence", "0.999");
+    CliRun r = cli("bench --model /nonexistent --duration-s 86400 --confidence 0.999");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-    r =
-        ImportCliTest.run(
-            "bench",
-            "--model",
-            "/nonexistent",
-            "--iterations",
-            "10000000",
-            "--max-p99-ratio",
-            "0",
-            "--threads",
-            "1024");
+    r = cli("bench --model /nonexistent --iterations 10000000 --max-p99-ratio 0 --threads 1024");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
-    r =
-        ImportCliTest.run(
-            "verify",
-            "--model",
-            "/nonexistent",
-            "--atol",
-            "click:0,1e6",
-            "--rtol",
-            "0",
-            "--batch",
-            "1048576");
+    r = cli("verify --model /nonexistent --atol click:0,1e6 --rtol 0 --batch 1048576");
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains("does not exist"), r.err());
   }

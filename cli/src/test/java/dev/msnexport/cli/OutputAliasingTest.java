@@ -1,11 +1,12 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.msnexport.cli.ImportCliTest.Run;
 import dev.msnexport.common.Sha256;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
@@ -25,15 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OutputAliasingTest {
   @TempDir static Path tmp;
-  static Path ck;
-  static Path model;
 
-  @BeforeAll
-  static void tinyExport() {
-    ck = tmp.resolve("ck");
-    model = tmp.resolve("model");
-    InputFileHygieneTest.tinyExport(ck, model);
-  }
+  /** The inputs no refused command may touch: a tiny checkpoint and its export. */
+  static Path ck;
+
+  static Path model;
 
   /** Every file under the two input directories with its SHA-256. */
   static TreeMap<String, String> inputs() throws Exception {
@@ -50,9 +47,16 @@ class OutputAliasingTest {
     return m;
   }
 
-  static void refused(String out, String in, String... args) throws Exception {
+  @BeforeAll
+  static void tinyExport() {
+    ck = tmp.resolve("ck");
+    model = CliRun.tinyExport(ck, tmp.resolve("model"), "", "--profile tiny");
+  }
+
+  static void refused(String out, String in, String command, Object... values) throws Exception {
+    String[] args = CliRun.args(command, values);
     TreeMap<String, String> before = inputs();
-    Run r = ImportCliTest.run(args);
+    CliRun r = run(args);
     assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
     assertTrue(
         r.err().contains(out + " ") && r.err().contains(" " + in + " "),
@@ -64,85 +68,31 @@ class OutputAliasingTest {
   @Test
   void verifyOutputsNeverOverwriteItsInputs() throws Exception {
     String m = model.toString();
+    Path manifest = model.resolve(MsnOnnxExporter.MANIFEST_FILE);
+    String verify = "verify --model {} ";
     // the cases
-    refused(
-        "--report",
-        "--model",
-        "verify",
-        "--model",
-        m,
-        "--report",
-        model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
-    refused(
-        "--save-golden",
-        "the export's checkpoint",
-        "verify",
-        "--model",
-        m,
-        "--save-golden",
-        ck.resolve(Checkpoint.WEIGHTS_FILE).toString());
+    refused("--report", "--model", verify + "--report {}", m, manifest);
+    Path weights = ck.resolve(Checkpoint.WEIGHTS_FILE);
+    refused("--save-golden", "the export's checkpoint", verify + "--save-golden {}", m, weights);
+    Path config = ck.resolve(Checkpoint.CONFIG_FILE);
     refused(
         "--save-golden",
         "--checkpoint",
-        "verify",
-        "--model",
+        verify + "--checkpoint {} --save-golden {}",
         m,
-        "--checkpoint",
-        ck.toString(),
-        "--save-golden",
-        ck.resolve(Checkpoint.CONFIG_FILE).toString());
-    refused("--report-dir", "--model", "verify", "--model", m, "--report-dir", m);
-    refused(
-        "--report-dir",
-        "--model",
-        "verify",
-        "--model",
-        m,
-        "--report-dir",
-        model.resolve("reports").toString());
-    refused(
-        "--report-dir",
-        "--model",
-        "verify",
-        "--model",
-        m,
-        "--report-dir",
-        model.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+        ck,
+        config);
+    refused("--report-dir", "--model", verify + "--report-dir {}", m, m);
+    refused("--report-dir", "--model", verify + "--report-dir {}", m, model.resolve("reports"));
+    refused("--report-dir", "--model", verify + "--report-dir {}", m, manifest);
     // a golden file replayed and saved onto itself, or its Polygraphy inputs file
     Path golden = tmp.resolve("g/golden.json");
-    assertEquals(
-        ExitCodes.OK,
-        ImportCliTest.run(
-                "verify",
-                "--model",
-                m,
-                "--backends",
-                "golden,ort-reference",
-                "--save-golden",
-                golden.toString(),
-                "--health-samples",
-                "0")
-            .code());
+    String save = verify + "--backends golden,ort-reference --save-golden {} --health-samples 0";
+    assertEquals(ExitCodes.OK, cli(save, m, golden).code());
     refused(
-        "--save-golden",
-        "--golden",
-        "verify",
-        "--model",
-        m,
-        "--golden",
-        golden.toString(),
-        "--save-golden",
-        golden.toString());
-    refused(
-        "--report",
-        "--golden",
-        "verify",
-        "--model",
-        m,
-        "--golden",
-        golden.toString(),
-        "--report",
-        tmp.resolve("g/golden.inputs.json").toString());
+        "--save-golden", "--golden", verify + "--golden {} --save-golden {}", m, golden, golden);
+    Path inputs = tmp.resolve("g/golden.inputs.json");
+    refused("--report", "--golden", verify + "--golden {} --report {}", m, golden, inputs);
   }
 
   @Test
@@ -151,130 +101,52 @@ class OutputAliasingTest {
     refused(
         "--report",
         "--model",
-        "verify",
-        "--model",
-        model.toString(),
-        "--report",
-        link.resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
+        "verify --model {} --report {}",
+        model,
+        link.resolve(MsnOnnxExporter.MANIFEST_FILE));
     refused(
         "--report",
         "--model",
-        "verify",
-        "--model",
-        link.toString(),
-        "--report",
+        "verify --model {} --report {}",
+        link,
         model.resolve("..").resolve("model").resolve(MsnOnnxExporter.MANIFEST_FILE).toString());
   }
 
   @Test
   void otherCommandsOutputsNeverOverwriteTheirInputs() throws Exception {
+    refused("--out", "--checkpoint", "export --checkpoint {} --out {}", ck, ck);
+    refused("--out", "--checkpoint", "export --checkpoint {} --out {}", ck, ck.resolve("onnx"));
+    refused("--out", "--checkpoint", "pipeline --checkpoint {} --out {}", ck, ck);
     refused(
-        "--out", "--checkpoint", "export", "--checkpoint", ck.toString(), "--out", ck.toString());
-    refused(
-        "--out",
-        "--checkpoint",
-        "export",
-        "--checkpoint",
-        ck.toString(),
-        "--out",
-        ck.resolve("onnx").toString());
-    refused(
-        "--out", "--checkpoint", "pipeline", "--checkpoint", ck.toString(), "--out", ck.toString());
-    refused(
-        "--report-dir",
-        "--model",
-        "bench",
-        "--model",
-        model.toString(),
-        "--report-dir",
-        model.toString(),
-        "--iterations",
-        "1");
+        "--report-dir", "--model", "bench --model {} --report-dir {} --iterations 1", model, model);
     refused(
         "--report-dir",
         "the export's checkpoint",
-        "bench",
-        "--model",
-        model.toString(),
-        "--report-dir",
-        ck.toString(),
-        "--iterations",
-        "1");
-    refused(
-        "--baseline",
-        "--model",
-        "bench",
-        "--model",
-        model.toString(),
-        "--baseline",
-        model.resolve("manifest.json").toString(),
-        "--update-baseline",
-        "--iterations",
-        "1");
-    refused(
-        "--out",
-        "--model",
-        "build",
-        "--model",
-        model.toString(),
-        "--profile",
-        "tiny",
-        "--out",
-        model.resolve(MsnOnnxExporter.CUSTOM_FILE).toString());
-    refused(
-        "--out",
-        "--model",
-        "build",
-        "--model",
-        model.toString(),
-        "--profile",
-        "tiny",
-        "--out",
-        model.toString());
+        "bench --model {} --report-dir {} --iterations 1",
+        model,
+        ck);
+    String baseline = "bench --model {} --baseline {} --update-baseline --iterations 1";
+    refused("--baseline", "--model", baseline, model, model.resolve("manifest.json"));
+    String build = "build --model {} --profile tiny --out {}";
+    refused("--out", "--model", build, model, model.resolve(MsnOnnxExporter.CUSTOM_FILE));
+    refused("--out", "--model", build, model, model);
     Path profile = tmp.resolve("p/config.json");
     Files.createDirectories(profile.getParent());
-    Files.writeString(profile, ImportCliTest.run("profiles", "tiny").out());
-    refused(
-        "--out",
-        "--profile",
-        "init",
-        "--profile",
-        profile.toString(),
-        "--out",
-        profile.getParent().toString());
+    Files.writeString(profile, cli("profiles tiny").out());
+    refused("--out", "--profile", "init --profile {} --out {}", profile, profile.getParent());
   }
 
   @Test
   void outputsBesideTheirInputsAreFine() throws Exception {
     Path reports = tmp.resolve("fine/reports");
-    Run r =
-        ImportCliTest.run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--report",
-            tmp.resolve("fine/verify.json").toString(),
-            "--report-dir",
-            reports.toString(),
-            "--health-samples",
-            "0");
-    assertEquals(ExitCodes.OK, r.code(), r.err());
+    String verify = "verify --model {} --backends golden,ort-reference --report {} --report-dir {}";
+    cli(verify + " --health-samples 0", model, tmp.resolve("fine/verify.json"), reports).ok();
     assertTrue(Files.isRegularFile(reports.resolve("report.json")));
     // pipeline writes OUT/model and OUT/verify.json: a checkpoint of its own in OUT/checkpoint is
     // no clash
     Path out = tmp.resolve("fine/pipe");
     Path own = InputFileHygieneTest.copy(ck, out.resolve("checkpoint"));
-    r =
-        ImportCliTest.run(
-            "pipeline",
-            "--checkpoint",
-            own.toString(),
-            "--out",
-            out.toString(),
-            "--health-samples",
-            "0");
+    CliRun r = cli("pipeline --checkpoint {} --out {} --health-samples 0", own, out);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     assertFalse(r.err().contains("overwrite"), r.err());
     List<String> names = new ArrayList<>();

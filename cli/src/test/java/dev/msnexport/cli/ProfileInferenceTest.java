@@ -1,14 +1,13 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.msnexport.profiles.Profiles;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -29,65 +28,36 @@ class ProfileInferenceTest {
   @Test
   void aBuiltInModelRecordsItsProfile() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "small", "--out", ck.toString()).code());
-    assertEquals(
-        0,
-        VerifierCliTest.run(
-                "export", "--checkpoint", ck.toString(), "--out", tmp.resolve("m").toString())
-            .code());
+    assertEquals(0, cli("init --profile small --out {}", ck).code());
+    assertEquals(0, cli("export --checkpoint {} --out {}", ck, tmp.resolve("m")).code());
     assertEquals("small", manifest(tmp.resolve("m")).get("profile").asText());
     // --profile still wins
     assertEquals(
-        0,
-        VerifierCliTest.run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                tmp.resolve("p").toString(),
-                "--profile",
-                "tiny")
-            .code());
+        0, cli("export --checkpoint {} --out {} --profile tiny", ck, tmp.resolve("p")).code());
     assertEquals("tiny", manifest(tmp.resolve("p")).get("profile").asText());
   }
 
-  @Test
-  void anotherModelRecordsNoneAndVerifyWarnsOfTheFallback() throws Exception {
+  /** A tiny export of another model (same tensors, another score_scale): it records no profile. */
+  Path anotherModelsExport() throws Exception {
     Path ck = tmp.resolve("ck");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    assertEquals(0, cli("init --profile tiny --out {}", ck).code());
     ObjectNode config =
         (ObjectNode) Profiles.JSON.readTree(Files.readString(ck.resolve("config.json")));
     config.put("score_scale", 0.5); // same tensors, another model
     Files.writeString(ck.resolve("config.json"), Profiles.toJson(config));
     Path m = tmp.resolve("m");
-    assertEquals(
-        0,
-        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", m.toString()).code());
+    assertEquals(0, cli("export --checkpoint {} --out {}", ck, m).code());
+    return m;
+  }
+
+  @Test
+  void anotherModelRecordsNoneAndVerifyWarnsOfTheFallback() throws Exception {
+    Path m = anotherModelsExport();
     assertTrue(manifest(m).get("profile").isNull());
-    PrintStream old = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      assertEquals(
-          0,
-          VerifierCliTest.run(
-                  "verify",
-                  "--model",
-                  m.toString(),
-                  "--backends",
-                  "golden,ort-reference",
-                  "--batch",
-                  "2")
-              .code());
-    } finally {
-      System.setErr(old);
-    }
+    CliRun r = exec("verify --model {} --backends golden,ort-reference --batch 2", m);
+    assertEquals(0, r.code());
     assertTrue(
-        err.toString(StandardCharsets.UTF_8)
-            .contains("records no profile and --profile is not given: using tiny's"),
-        err.toString());
+        r.err().contains("records no profile and --profile is not given: using tiny's"), r.err());
   }
 
   /**
@@ -96,32 +66,12 @@ class ProfileInferenceTest {
    */
   @Test
   void buildFallsBackToTinyAsVerifyDoes() throws Exception {
-    Path ck = tmp.resolve("ck");
-    assertEquals(
-        0, VerifierCliTest.run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    ObjectNode config =
-        (ObjectNode) Profiles.JSON.readTree(Files.readString(ck.resolve("config.json")));
-    config.put("score_scale", 0.5);
-    Files.writeString(ck.resolve("config.json"), Profiles.toJson(config));
-    Path m = tmp.resolve("m");
-    assertEquals(
-        0,
-        VerifierCliTest.run("export", "--checkpoint", ck.toString(), "--out", m.toString()).code());
-    PrintStream old = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code =
-          VerifierCliTest.run(
-                  "build", "--model", m.toString(), "--out", tmp.resolve("e.plan").toString())
-              .code();
-    } finally {
-      System.setErr(old);
-    }
+    Path m = anotherModelsExport();
+    CliRun r = exec("build --model {} --out {}", m, tmp.resolve("e.plan"));
+    int code = r.code();
     // without a GPU the build itself then stops at TensorRT (exit 4); with one it builds
     assertTrue(code == 0 || code == 4, "exit " + code);
-    String e = err.toString(StandardCharsets.UTF_8);
+    String e = r.err();
     assertTrue(e.contains("records no profile and --profile is not given: using tiny's"), e);
     assertTrue(!e.contains("names no profile"), e);
   }

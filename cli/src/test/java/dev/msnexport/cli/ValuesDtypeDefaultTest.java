@@ -1,5 +1,7 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,12 +31,12 @@ class ValuesDtypeDefaultTest {
   }
 
   private String exportedDtype(Path ck, Path out, String... extra) throws Exception {
-    String[] args = {"export", "--checkpoint", ck.toString(), "--out", out.toString(), "--quiet"};
+    String[] args = CliRun.args("export --checkpoint {} --out {} --quiet", ck, out);
     String[] all =
         java.util.stream.Stream.concat(
                 java.util.Arrays.stream(args), java.util.Arrays.stream(extra))
             .toArray(String[]::new);
-    CliTest.Run r = CliTest.run(all);
+    CliRun r = run(all);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     JsonNode m = Profiles.JSON.readTree(Files.readString(out.resolve("manifest.json")));
     return m.get("values_dtype").asText();
@@ -44,8 +46,7 @@ class ValuesDtypeDefaultTest {
   void theProfilesValuesDtypeIsTheDefaultOfInitAndExport() throws Exception {
     Path profile = halfTiny();
     Path ck = tmp.resolve("ck");
-    CliTest.Run r =
-        CliTest.run("init", "--profile", profile.toString(), "--out", ck.toString(), "--quiet");
+    CliRun r = cli("init --profile {} --out {} --quiet", profile, ck);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     try (Checkpoint c = Checkpoint.open(ck, null)) {
       assertEquals(DType.F16, c.tensor("blocks.0.msn.values").dtype());

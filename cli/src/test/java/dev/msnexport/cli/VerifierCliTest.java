@@ -1,5 +1,8 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cat;
+import static dev.msnexport.cli.CliRun.cli;
+import static dev.msnexport.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +11,6 @@ import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.latency.BenchReport;
 import dev.msnexport.verifier.latency.BenchResult;
 import dev.msnexport.verifier.latency.LatencyStats;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,28 +20,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
-import picocli.CommandLine;
 
 /** verify's golden files and report directory, bench, and compare, as a user runs them. */
 class VerifierCliTest {
   @TempDir Path tmp;
   Path model;
 
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cl = MsnExport.commandLine();
-    StringWriter err = new StringWriter();
-    cl.setErr(new PrintWriter(err, true));
-    return new Run(cl.execute(args), err.toString());
-  }
-
   @BeforeEach
   void tinyModel() {
-    Path ck = tmp.resolve("ck");
-    model = tmp.resolve("m");
-    assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "3").code());
-    assertEquals(0, run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    model = CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "--seed 3", "");
   }
 
   static JsonNode json(Path p) throws Exception {
@@ -54,31 +42,20 @@ class VerifierCliTest {
   @Test
   void goldenFilesInBothFormatsRoundTripThroughVerify() throws Exception {
     Path st = tmp.resolve("g.safetensors");
-    Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--batch",
-            "5",
-            "--save-golden",
-            st.toString());
+    CliRun r =
+        cli(
+            "verify --model {} --backends golden,ort-reference --batch 5 --save-golden {}",
+            model,
+            st);
     assertEquals(0, r.code(), r.err());
 
     Path reports = tmp.resolve("reports");
     r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            st.toString(),
-            "--backends",
-            "ort-reference,ort-custom",
-            "--report-dir",
-            reports.toString());
+        cli(
+            "verify --model {} --golden {} --backends ort-reference,ort-custom --report-dir {}",
+            model,
+            st,
+            reports);
     assertEquals(0, r.code(), r.err());
     JsonNode report = json(reports.resolve("report.json"));
     assertEquals("golden-file", report.get("backends").get(0).get("name").asText());
@@ -92,29 +69,16 @@ class VerifierCliTest {
     // convert to Polygraphy's form by replaying, then compare the custom-op graph with it
     Path pj = tmp.resolve("poly.json");
     r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            st.toString(),
-            "--backends",
-            "ort-reference",
-            "--save-golden",
-            pj.toString());
+        cli(
+            "verify --model {} --golden {} --backends ort-reference --save-golden {}",
+            model,
+            st,
+            pj);
     assertEquals(0, r.code(), r.err());
     assertTrue(Files.isRegularFile(tmp.resolve("poly.inputs.json")));
     assertEquals(
         "golden", json(pj).get("lst").get(0).get(0).asText(), "a replayed file keeps its producer");
-    r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            pj.toString(),
-            "--backends",
-            "ort-custom");
+    r = cli("verify --model {} --golden {} --backends ort-custom", model, pj);
     assertEquals(0, r.code(), r.err());
   }
 
@@ -132,27 +96,13 @@ class VerifierCliTest {
         Files.isRegularFile(fixture.resolve("golden.safetensors")), "fixture not in this tree");
     Path trained = tmp.resolve("trained");
     assertEquals(
-        0,
-        run(
-                "export",
-                "--checkpoint",
-                fixture.toString(),
-                "--out",
-                trained.toString(),
-                "--profile",
-                "small")
-            .code());
-    Run r =
-        run(
-            "verify",
-            "--model",
-            trained.toString(),
-            "--golden",
-            fixture.resolve("golden.safetensors").toString(),
-            "--backends",
-            "ort-custom",
-            "--report",
-            tmp.resolve("t.json").toString());
+        0, cli("export --checkpoint {} --out {} --profile small", fixture, trained).code());
+    CliRun r =
+        cli(
+            "verify --model {} --golden {} --backends ort-custom --report {}",
+            trained,
+            fixture.resolve("golden.safetensors"),
+            tmp.resolve("t.json"));
     assertEquals(0, r.code(), r.err());
     JsonNode j = json(tmp.resolve("t.json"));
     assertEquals("golden-file", j.get("comparisons").get(0).get("reference").asText());
@@ -162,33 +112,17 @@ class VerifierCliTest {
 
   @Test
   void goldenFileOfAnotherModelIsBadInput() {
-    Path ck = tmp.resolve("ck-small");
-    Path small = tmp.resolve("m-small");
-    run("init", "--profile", "small", "--out", ck.toString());
-    run("export", "--checkpoint", ck.toString(), "--out", small.toString());
+    Path small =
+        CliRun.initAndExport("small", tmp.resolve("ck-small"), tmp.resolve("m-small"), "", "");
     Path g = tmp.resolve("small.safetensors");
     assertEquals(
         0,
-        run(
-                "verify",
-                "--model",
-                small.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                "2",
-                "--save-golden",
-                g.toString())
+        cli(
+                "verify --model {} --backends golden,ort-reference --batch 2 --save-golden {}",
+                small,
+                g)
             .code());
-    Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            g.toString(),
-            "--backends",
-            "ort-reference");
+    CliRun r = cli("verify --model {} --golden {} --backends ort-reference", model, g);
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("tokens") && r.err().contains("shape"), r.err());
   }
@@ -197,25 +131,12 @@ class VerifierCliTest {
   void benchWritesReportsAndBaselineOnPurposeOnly() throws Exception {
     Path base = tmp.resolve("baseline.json");
     Path reports = tmp.resolve("bench");
-    String[] common = {
-      "bench",
-      "--model",
-      model.toString(),
-      "--batch",
-      "1,4",
-      "--iterations",
-      "30",
-      "--warmup-ms",
-      "0",
-      "--rounds",
-      "3",
-      "--resamples",
-      "200",
-      "--threads",
-      "1"
-    };
+    String[] common =
+        CliRun.args(
+            "bench --model {} --batch 1,4 --iterations 30 --warmup-ms 0 --rounds 3 --resamples 200 --threads 1",
+            model);
     // no baseline yet: an error, and nothing is written implicitly
-    Run r = run(cat(common, "--baseline", base.toString()));
+    CliRun r = run(cat(common, "--baseline {}", base));
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains("--update-baseline"), r.err());
     assertTrue(Files.notExists(base));
@@ -225,13 +146,9 @@ class VerifierCliTest {
         run(
             cat(
                 common,
-                "--max-p99-ratio",
-                "0",
-                "--baseline",
-                base.toString(),
-                "--update-baseline",
-                "--report-dir",
-                reports.toString()));
+                "--max-p99-ratio 0 --baseline {} --update-baseline --report-dir {}",
+                base,
+                reports));
     assertEquals(0, r.code(), r.err());
     BenchReport b = BenchReport.read(base);
     assertEquals(4, b.results().size());
@@ -247,14 +164,9 @@ class VerifierCliTest {
         run(
             cat(
                 common,
-                "--max-p99-ratio",
-                "0",
-                "--baseline",
-                base.toString(),
-                "--max-p99-regression",
-                "1000",
-                "--report-dir",
-                reports.toString()));
+                "--max-p99-ratio 0 --baseline {} --max-p99-regression 1000 --report-dir {}",
+                base,
+                reports));
     assertEquals(0, r.code(), r.err());
     JsonNode j = json(reports.resolve("report.json"));
     assertEquals(4, j.get("gates").size());
@@ -272,92 +184,41 @@ class VerifierCliTest {
 
   @Test
   void benchUsageErrors() {
+    assertEquals(ExitCodes.USAGE, cli("bench --model {} --update-baseline", model).code());
     assertEquals(
-        ExitCodes.USAGE, run("bench", "--model", model.toString(), "--update-baseline").code());
-    assertEquals(
-        ExitCodes.USAGE,
-        run("bench", "--model", model.toString(), "--iterations", "5", "--duration-s", "1").code());
+        ExitCodes.USAGE, cli("bench --model {} --iterations 5 --duration-s 1", model).code());
     // an unknown backend is a usage error since --backends is parsed into backend specs
     assertEquals(
-        ExitCodes.USAGE,
-        run("bench", "--model", model.toString(), "--backends", "nope", "--iterations", "1")
-            .code());
+        ExitCodes.USAGE, cli("bench --model {} --backends nope --iterations 1", model).code());
   }
 
   @Test
   void benchRefusesBatchesOutsideTheProfileUnlessAllowed() {
     // tiny serves batch 1..64
-    Run over =
-        run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--batch",
-            "8,65",
-            "--iterations",
-            "1",
-            "--warmup-ms",
-            "0");
+    CliRun over = cli("bench --model {} --batch 8,65 --iterations 1 --warmup-ms 0", model);
     assertEquals(ExitCodes.BAD_INPUT, over.code(), over.err());
     assertTrue(
         over.err().contains("--batch 65 is outside the batch range 1..64 of profile 'tiny'"),
         over.err());
     assertTrue(over.err().contains("--allow-batch-outside-profile"), over.err());
-    Run small =
-        run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--profile",
-            "small",
-            "--batch",
-            "513",
-            "--iterations",
-            "1");
+    CliRun small = cli("bench --model {} --profile small --batch 513 --iterations 1", model);
     assertEquals(ExitCodes.BAD_INPUT, small.code(), small.err());
     assertTrue(small.err().contains("1..512 of profile 'small'"), small.err());
-    Run zero =
-        run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--batch",
-            "0",
-            "--iterations",
-            "1",
-            "--allow-batch-outside-profile");
+    CliRun zero =
+        cli("bench --model {} --batch 0 --iterations 1 --allow-batch-outside-profile", model);
     assertEquals(
         ExitCodes.USAGE,
         zero.code(),
         "never a batch below 1 (range-checked at parse time): " + zero.err());
 
     Path reports = tmp.resolve("outside");
-    Run allowed =
-        run(
-            "bench",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference",
-            "--batch",
-            "65",
-            "--iterations",
-            "3",
-            "--warmup-ms",
-            "0",
-            "--rounds",
-            "1",
-            "--allow-batch-outside-profile",
-            "--report-dir",
-            reports.toString());
+    CliRun allowed =
+        cli(
+            "bench --model {} --backends ort-reference --batch 65 --iterations 3 --warmup-ms 0 --rounds 1 --allow-batch-outside-profile --report-dir {}",
+            model,
+            reports);
     assertEquals(ExitCodes.OK, allowed.code(), allowed.err());
     assertTrue(Files.isRegularFile(reports.resolve("report.json")));
-  }
-
-  static String[] cat(String[] a, String... b) {
-    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, out, a.length, b.length);
-    return out;
   }
 
   static Path benchFile(Path dir, String name, double scale) throws Exception {
@@ -367,6 +228,17 @@ class VerifierCliTest {
       s[i] = Math.round(100_000 * scale * Math.exp(0.3 * r.nextGaussian()));
     }
     LatencyStats st = LatencyStats.ofNanos(s);
+    // ort-custom at batch 8, iterations 3000, rounds 20, resamples 2000, confidence 0.95, limit 0.1
+    List<String> backends = List.of("ort-custom");
+    BenchReport.Settings settings =
+        new BenchReport.Settings(
+            backends, List.of(8), 0, 3000, null, 20, 0, 0, "trtexec", 2000, 0.95, null, 0.1, null);
+    List<BenchResult> results =
+        List.of(
+            new BenchResult(
+                backends.get(0), 8, true, s.length, 0, 8000 / st.mean(), st, null, s, null, ""));
+    BenchReport.Host host = BenchReport.Host.current();
+    String at = "2026-01-01T00:00:00Z";
     BenchReport b =
         new BenchReport(
             BenchReport.SCHEMA,
@@ -374,27 +246,11 @@ class VerifierCliTest {
             "m",
             "tiny",
             "fp32",
-            "2026-01-01T00:00:00Z",
-            BenchReport.Host.current(),
-            new BenchReport.Settings(
-                List.of("ort-custom"),
-                List.of(8),
-                0,
-                3000,
-                null,
-                20,
-                0,
-                0,
-                "trtexec",
-                2000,
-                0.95,
-                null,
-                0.1,
-                null),
+            at,
+            host,
+            settings,
             true,
-            List.of(
-                new BenchResult(
-                    "ort-custom", 8, true, s.length, 0, 8000 / st.mean(), st, null, s, null, "")),
+            results,
             List.of(),
             List.of(),
             null);
@@ -408,10 +264,9 @@ class VerifierCliTest {
     Path a = benchFile(tmp, "a.json", 1.0);
     Path same = benchFile(tmp, "same.json", 1.0);
     Path slow = benchFile(tmp, "slow.json", 1.5);
-    assertEquals(0, run("compare", a.toString(), same.toString()).code());
-    assertEquals(ExitCodes.LATENCY_GATE, run("compare", a.toString(), slow.toString()).code());
-    assertEquals(
-        0, run("compare", a.toString(), slow.toString(), "--max-p99-regression", "2").code());
+    assertEquals(0, cli("compare {} {}", a, same).code());
+    assertEquals(ExitCodes.LATENCY_GATE, cli("compare {} {}", a, slow).code());
+    assertEquals(0, cli("compare {} {} --max-p99-regression 2", a, slow).code());
   }
 
   @Test
@@ -420,32 +275,16 @@ class VerifierCliTest {
     Path bad = tmp.resolve("bad.json");
     assertEquals(
         0,
-        run(
-                "verify",
-                "--model",
-                model.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--report",
-                good.toString())
-            .code());
+        cli("verify --model {} --backends golden,ort-reference --report {}", model, good).code());
     assertEquals(
         ExitCodes.PARITY_FAILURE,
-        run(
-                "verify",
-                "--model",
-                model.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--atol",
-                "0",
-                "--rtol",
-                "0",
-                "--report",
-                bad.toString())
+        cli(
+                "verify --model {} --backends golden,ort-reference --atol 0 --rtol 0 --report {}",
+                model,
+                bad)
             .code());
-    assertEquals(0, run("compare", bad.toString(), good.toString()).code());
-    assertEquals(ExitCodes.PARITY_FAILURE, run("compare", good.toString(), bad.toString()).code());
+    assertEquals(0, cli("compare {} {}", bad, good).code());
+    assertEquals(ExitCodes.PARITY_FAILURE, cli("compare {} {}", good, bad).code());
     // a verify/1 report (before the tie bookkeeping keys) still compares with a /3 one
     Path old = tmp.resolve("old.json");
     Files.writeString(
@@ -459,8 +298,8 @@ class VerifierCliTest {
     assertTrue(
         Files.readString(old).contains("verify/1")
             && !Files.readString(old).contains("downstream_queries"));
-    assertEquals(0, run("compare", old.toString(), good.toString()).code());
-    Run r = run("compare", good.toString(), benchFile(tmp, "x.json", 1).toString());
+    assertEquals(0, cli("compare {} {}", old, good).code());
+    CliRun r = cli("compare {} {}", good, benchFile(tmp, "x.json", 1));
     assertEquals(ExitCodes.BAD_INPUT, r.code());
     assertTrue(r.err().contains("not the same kind"), r.err());
   }

@@ -1,5 +1,6 @@
 package dev.msnexport.cli;
 
+import static dev.msnexport.cli.CliRun.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,11 +16,6 @@ import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.io.GoldenFile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -28,7 +24,6 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * verify never passes what it did not compare, as a user runs it: a missing, extra or misshaped
@@ -38,41 +33,6 @@ import picocli.CommandLine;
 class VerifyTrustCliTest {
   @TempDir Path tmp;
   Path model;
-
-  /** Exit code, stderr and stdout of one command. */
-  record Run(int code, String err, String out) {}
-
-  static Run run(String... args) {
-    CommandLine cl = MsnExport.commandLine();
-    StringWriter err = new StringWriter();
-    cl.setErr(new PrintWriter(err, true));
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      return new Run(cl.execute(args), err.toString(), out.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-    }
-  }
-
-  @BeforeEach
-  void tinyModel() {
-    Path ck = tmp.resolve("ck");
-    model = tmp.resolve("m");
-    assertEquals(0, run("init", "--profile", "tiny", "--out", ck.toString(), "--seed", "4").code());
-    assertEquals(
-        0,
-        run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                model.toString(),
-                "--external-data",
-                "never")
-            .code());
-  }
 
   /** Rewrites the graph in {@code file} with {@code edit} applied to it. */
   static void editGraph(Path file, Consumer<GraphProto.Builder> edit) throws Exception {
@@ -91,11 +51,18 @@ class VerifyTrustCliTest {
     throw new AssertionError("no output " + name);
   }
 
+  /** A tiny export (seed 4, graphs without external data) that a test may edit. */
+  @BeforeEach
+  void tinyModel() {
+    model =
+        CliRun.tinyExport(tmp.resolve("ck"), tmp.resolve("m"), "--seed 4", "--external-data never");
+  }
+
   @Test
   void anOutputRemovedFromOneGraphFailsNamingItAndBothBackends() throws Exception {
     editGraph(model.resolve("model.custom.onnx"), g -> g.removeOutput(outputIndex(g, "click")));
     Path reports = tmp.resolve("reports");
-    Run r = run("verify", "--model", model.toString(), "--report-dir", reports.toString());
+    CliRun r = cli("verify --model {} --report-dir {}", model, reports);
     assertEquals(ExitCodes.PARITY_FAILURE, r.code(), r.out() + r.err());
     assertTrue(
         r.out().contains("FAIL output click: ort-custom gives absent, golden gives float [8, 1]"),
@@ -155,7 +122,7 @@ class VerifyTrustCliTest {
           vi.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE);
           g.setOutput(i, vi);
         });
-    Run r = run("verify", "--model", model.toString());
+    CliRun r = cli("verify --model {}", model);
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
     assertTrue(
         r.err().contains(custom.toString())
@@ -173,14 +140,7 @@ class VerifyTrustCliTest {
     if (!Files.exists(g)) {
       assertEquals(
           0,
-          run(
-                  "verify",
-                  "--model",
-                  model.toString(),
-                  "--backends",
-                  "golden,ort-reference",
-                  "--save-golden",
-                  g.toString())
+          cli("verify --model {} --backends golden,ort-reference --save-golden {}", model, g)
               .code());
     }
     GoldenFile gf = GoldenFile.read(g);
@@ -192,15 +152,7 @@ class VerifyTrustCliTest {
   }
 
   void assertGoldenBadInput(Path golden, String... expected) {
-    Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            golden.toString(),
-            "--backends",
-            "ort-custom");
+    CliRun r = cli("verify --model {} --golden {} --backends ort-custom", model, golden);
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
     assertTrue(r.err().contains(golden.toString()), r.err());
     for (String s : expected) {
@@ -219,14 +171,10 @@ class VerifyTrustCliTest {
   void aGoldenFileLackingOrMisshapingAnOutputIsBadInput() throws Exception {
     assertEquals(
         0,
-        run(
-                "verify",
-                "--model",
-                model.toString(),
-                "--golden",
-                goldenWith("same.safetensors", o -> {}).toString(),
-                "--backends",
-                "ort-custom")
+        cli(
+                "verify --model {} --golden {} --backends ort-custom",
+                model,
+                goldenWith("same.safetensors", o -> {}))
             .code(),
         "the unedited file passes");
     assertGoldenBadInput(
@@ -258,15 +206,15 @@ class VerifyTrustCliTest {
 
   @Test
   void backendsMustBeDistinctAndAtLeastTwo() {
-    Run r = run("verify", "--model", model.toString(), "--backends", "golden,golden");
+    CliRun r = cli("verify --model {} --backends golden,golden", model);
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("'golden' is listed twice"), r.err());
-    r = run("verify", "--model", model.toString(), "--backends", "golden,ort-reference,golden");
+    r = cli("verify --model {} --backends golden,ort-reference,golden", model);
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
-    r = run("verify", "--model", model.toString(), "--backends", "ort-custom");
+    r = cli("verify --model {} --backends ort-custom", model);
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains("nothing to compare"), r.err());
-    r = run("pipeline", "--out", tmp.resolve("p").toString(), "--backends", "golden");
+    r = cli("pipeline --out {} --backends golden", tmp.resolve("p"));
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(
         r.err().contains("nothing to compare") && Files.notExists(tmp.resolve("p")), r.err());
@@ -275,17 +223,7 @@ class VerifyTrustCliTest {
   @Test
   void goldenWithAnExplicitBatchIsAUsageError() {
     Path g = goldenWith("g2.safetensors", o -> {});
-    Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--golden",
-            g.toString(),
-            "--backends",
-            "ort-custom",
-            "--batch",
-            "8");
+    CliRun r = cli("verify --model {} --golden {} --backends ort-custom --batch 8", model, g);
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(
         r.err().contains("--batch") && r.err().contains("golden file's inputs fix the batch"),
@@ -295,15 +233,7 @@ class VerifyTrustCliTest {
   @Test
   void consoleAndEveryReportSayWhichTolerancesApplied() throws Exception {
     Path reports = tmp.resolve("reports");
-    Run r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--rtol",
-            "1e-5",
-            "--report-dir",
-            reports.toString());
+    CliRun r = cli("verify --model {} --rtol 1e-5 --report-dir {}", model, reports);
     assertEquals(0, r.code(), r.out() + r.err());
     // tiny's fp32 tolerances: atol 1e-5, tie_epsilon 1e-4; the weights' rtol is raised to 2 *
     // tie_epsilon
@@ -344,16 +274,7 @@ class VerifyTrustCliTest {
   void compareStillReadsAVerify2Report() throws Exception {
     Path now = tmp.resolve("now.json");
     assertEquals(
-        0,
-        run(
-                "verify",
-                "--model",
-                model.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--report",
-                now.toString())
-            .code());
+        0, cli("verify --model {} --backends golden,ort-reference --report {}", model, now).code());
     ObjectNode old = (ObjectNode) Profiles.JSON.readTree(Files.readString(now));
     old.put("schema", "msn-export.verify/2");
     old.get("comparisons")
@@ -361,8 +282,8 @@ class VerifyTrustCliTest {
     Path v2 = tmp.resolve("v2.json");
     Files.writeString(v2, Profiles.JSON.writeValueAsString(old));
     assertFalse(Files.readString(v2).contains("output_set"));
-    Run r = run("compare", v2.toString(), now.toString());
+    CliRun r = cli("compare {} {}", v2, now);
     assertEquals(0, r.code(), r.err());
-    assertEquals(0, run("compare", now.toString(), v2.toString()).code());
+    assertEquals(0, cli("compare {} {}", now, v2).code());
   }
 }

@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.msnexport.profiles.Profiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -27,25 +24,12 @@ class XlExportTest {
   @TempDir Path tmp;
 
   static String runChild(Path log, String heap, String... args) throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                heap,
-                "-cp",
-                System.getProperty("java.class.path"),
-                MsnExport.class.getName()));
-    cmd.addAll(List.of(args));
     long t0 = System.nanoTime();
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(40, TimeUnit.MINUTES), "child timed out: " + String.join(" ", args));
-    String out = Files.readString(log);
+    ChildJvm.Ended e = ChildJvm.runWithHeap(log, heap, 40, args);
     System.out.printf(
         "[xl] %s %s: exit %d, wall %.1f s%n%s%n",
-        heap, args[0], p.exitValue(), (System.nanoTime() - t0) / 1e9, out);
-    assertEquals(0, p.exitValue(), String.join(" ", args) + " failed:\n" + out);
-    return out;
+        heap, args[0], e.code(), (System.nanoTime() - t0) / 1e9, e.out());
+    return e.ok();
   }
 
   @Test

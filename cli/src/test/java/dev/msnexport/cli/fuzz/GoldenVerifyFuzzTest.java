@@ -1,18 +1,15 @@
 package dev.msnexport.cli.fuzz;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.msnexport.cli.CliRun.exec;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.msnexport.cli.CliRun;
 import dev.msnexport.cli.ExitCodes;
-import dev.msnexport.cli.MsnExport;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -34,15 +31,12 @@ class GoldenVerifyFuzzTest {
     try {
       Path dir = Files.createTempDirectory("msn-fuzz-golden-verify");
       dir.toFile().deleteOnExit();
-      quietly("init", "--profile", "tiny", "--out", dir.resolve("ck").toString());
-      quietly(
-          "export",
-          "--checkpoint",
-          dir.resolve("ck").toString(),
-          "--out",
-          dir.resolve("model").toString(),
-          "--profile",
-          "tiny");
+      exec("init --profile tiny --out {}", dir.resolve("ck")).ok();
+      exec(
+              "export --checkpoint {} --out {} --profile tiny",
+              dir.resolve("ck"),
+              dir.resolve("model"))
+          .ok();
       // the inputs that Polygraphy's results file points to (the seeds' own)
       try (InputStream in =
           GoldenVerifyFuzzTest.class.getResourceAsStream("golden-tiny-batch2.inputs.json")) {
@@ -54,53 +48,12 @@ class GoldenVerifyFuzzTest {
     }
   }
 
-  private static void quietly(String... args) {
-    Result r = cli(args);
-    assertEquals(ExitCodes.OK, r.code(), r.err());
-  }
-
-  record Result(int code, String err) {}
-
-  private static Result cli(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try (PrintStream sink =
-            new PrintStream(OutputStreamSink.INSTANCE, false, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(errBytes, true, StandardCharsets.UTF_8)) {
-      System.setOut(sink);
-      System.setErr(e);
-      return new Result(MsnExport.execute(args), errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
-
-  /** Discards what the command prints. */
-  private static final class OutputStreamSink extends java.io.OutputStream {
-    static final OutputStreamSink INSTANCE = new OutputStreamSink();
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b, int off, int len) {}
-  }
-
   private static void replay(Path golden) {
-    Result r =
-        cli(
-            "verify",
-            "--model",
-            MODEL.toString(),
-            "--backends",
-            "golden",
-            "--golden",
-            golden.toString(),
-            "--health-samples",
-            "0",
-            "--verbose");
+    CliRun r =
+        exec(
+            "verify --model {} --backends golden --golden {} --health-samples 0 --verbose",
+            MODEL,
+            golden);
     if (r.code() == ExitCodes.BAD_INPUT) {
       assertTrue(
           r.err().contains(golden.toString()), "the message names the golden file: " + r.err());
@@ -112,33 +65,7 @@ class GoldenVerifyFuzzTest {
   }
 
   @FuzzTest
-  @DictionaryEntries({
-    "\"__metadata__\"",
-    "\"format\"",
-    "\"msn-export.golden/1\"",
-    "\"inputs.tokens\"",
-    "\"outputs.click\"",
-    "\"outputs.finish\"",
-    "\"outputs.retrieval.0.slots\"",
-    "\"outputs.retrieval.0.weights\"",
-    "\"dtype\"",
-    "\"shape\"",
-    "\"data_offsets\"",
-    "\"F32\"",
-    "\"F64\"",
-    "\"I64\"",
-    "\"polygraphy_class\"",
-    "\"RunResults\"",
-    "\"lst\"",
-    "\"IterationResult\"",
-    "\"outputs\"",
-    "\"ndarray\"",
-    "\"array\"",
-    "\u0093NUMPY",
-    "'shape'",
-    "'<f4'",
-    "'<i8'"
-  })
+  @DictionaryFile(resourcePath = "golden-verify.dict")
   void goldenFile(byte[] data) throws IOException {
     Files.write(SAFETENSORS, data);
     replay(SAFETENSORS);

@@ -1,26 +1,25 @@
 package dev.msnexport.cli.robustness;
 
+import static dev.msnexport.cli.ChildJvm.tempLargerThan;
+import static dev.msnexport.cli.CliRun.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.msnexport.cli.ChildJvm;
+import dev.msnexport.cli.CliRun;
 import dev.msnexport.cli.ExitCodes;
-import dev.msnexport.cli.MsnExport;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -119,57 +118,18 @@ class AtomicOutputsTest {
     }
   }
 
-  static Process child(Path log, String... args) throws IOException {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                MsnExport.class.getName()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-  }
-
   /**
-   * Polls {@code dir} until {@code trigger} holds for one of its file names, then kills the child
+   * Waits until {@code trigger} holds for one of the files of {@code dir}, then kills the child
    * with SIGKILL. Returns true if it was killed, false if it finished first.
    */
   static boolean killWhen(Process p, Path dir, Predicate<Path> trigger) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-    while (p.isAlive() && System.nanoTime() < deadline) {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> s = Files.list(dir)) {
-          if (s.anyMatch(trigger)) {
-            p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no finally
-            assertTrue(p.waitFor(1, TimeUnit.MINUTES));
-            return true;
-          }
-        } catch (java.nio.file.NoSuchFileException raced) {
-          // a temporary file was renamed while listing
-        }
-      }
-      Thread.sleep(1);
+    if (ChildJvm.waitFor(p, dir, trigger)) {
+      p.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no finally
+      assertTrue(p.waitFor(1, TimeUnit.MINUTES));
+      return true;
     }
     assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child still running");
     return false;
-  }
-
-  static Predicate<Path> temp(String target) {
-    return p ->
-        p.getFileName().toString().startsWith("." + target + ".")
-            && p.getFileName().toString().endsWith(".tmp");
-  }
-
-  static Predicate<Path> tempLargerThan(String target, long bytes) {
-    return p -> {
-      try {
-        return temp(target).test(p) && Files.size(p) > bytes;
-      } catch (IOException e) {
-        return false;
-      }
-    };
   }
 
   /**
@@ -215,13 +175,8 @@ class AtomicOutputsTest {
     // 1. a fresh directory, killed while the first graph is being written: nothing visible
     Path fresh = tmp.resolve("fresh");
     Process p =
-        child(
-            tmp.resolve("fresh.log"),
-            "export",
-            "--checkpoint",
-            ckNew.toString(),
-            "--out",
-            fresh.toString());
+        ChildJvm.start(
+            tmp.resolve("fresh.log"), null, "export --checkpoint {} --out {}", ckNew, fresh);
     assertTrue(
         killWhen(p, fresh, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)),
         "killed while writing");
@@ -239,13 +194,12 @@ class AtomicOutputsTest {
     for (String[] m : moments) {
       resetToOldExport(out);
       p =
-          child(
+          ChildJvm.start(
               tmp.resolve("kill-" + m[0] + ".log"),
-              "export",
-              "--checkpoint",
-              ckNew.toString(),
-              "--out",
-              out.toString());
+              null,
+              "export --checkpoint {} --out {}",
+              ckNew,
+              out);
       boolean killed = killWhen(p, out, tempLargerThan(m[0], Long.parseLong(m[1])));
       assertOldOrNewNeverPartial(out, "killed while writing " + m[0]);
       if (killed && visible(out).equals(oldFiles)) {
@@ -257,13 +211,8 @@ class AtomicOutputsTest {
 
     // 3. the next export completes, and deletes the leftovers of the killed ones
     p =
-        child(
-            tmp.resolve("complete.log"),
-            "export",
-            "--checkpoint",
-            ckNew.toString(),
-            "--out",
-            out.toString());
+        ChildJvm.start(
+            tmp.resolve("complete.log"), null, "export --checkpoint {} --out {}", ckNew, out);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("complete.log")));
     assertEquals(newFiles, visible(out));
@@ -275,29 +224,23 @@ class AtomicOutputsTest {
     Path out = tmp.resolve("external");
     Files.createDirectories(out);
     Process p =
-        child(
+        ChildJvm.start(
             tmp.resolve("external.log"),
-            "export",
-            "--checkpoint",
-            ckNew.toString(),
-            "--out",
-            out.toString(),
-            "--external-data",
-            "always");
+            null,
+            "export --checkpoint {} --out {} --external-data always",
+            ckNew,
+            out);
     assertTrue(
         killWhen(p, out, tempLargerThan(MsnOnnxExporter.DATA_FILE, 16 << 20)),
         "killed while writing model.data");
     assertEquals(Map.of(), visible(out));
     p =
-        child(
+        ChildJvm.start(
             tmp.resolve("external2.log"),
-            "export",
-            "--checkpoint",
-            ckNew.toString(),
-            "--out",
-            out.toString(),
-            "--external-data",
-            "always");
+            null,
+            "export --checkpoint {} --out {} --external-data always",
+            ckNew,
+            out);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("external2.log")));
     assertTrue(Files.size(out.resolve(MsnOnnxExporter.DATA_FILE)) > (64 << 20));
@@ -308,90 +251,60 @@ class AtomicOutputsTest {
   void aKilledInitLeavesNoCheckpointThatLooksComplete() throws Exception {
     Path ck = tmp.resolve("ck-killed");
     Process p =
-        child(
+        ChildJvm.start(
             tmp.resolve("init.log"),
-            "init",
-            "--profile",
-            tmp.resolve("medium.json").toString(),
-            "--out",
-            ck.toString(),
-            "--seed",
-            "2");
+            null,
+            "init --profile {} --out {} --seed 2",
+            tmp.resolve("medium.json"),
+            ck);
     assertTrue(
         killWhen(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)),
         "killed while writing the weights");
     assertEquals(Map.of(), visible(ck), "neither weights nor config.json: not a checkpoint");
     p =
-        child(
+        ChildJvm.start(
             tmp.resolve("init2.log"),
-            "init",
-            "--profile",
-            tmp.resolve("medium.json").toString(),
-            "--out",
-            ck.toString(),
-            "--seed",
-            "2");
+            null,
+            "init --profile {} --out {} --seed 2",
+            tmp.resolve("medium.json"),
+            ck);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("init2.log")));
     assertEquals(visible(ckNew), visible(ck), "the same seed gives the same bytes in another JVM");
     assertEquals(List.of(), hidden(ck));
   }
 
-  /** Exit code and stderr of an in-process run. */
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setErr(ps);
-      return new Run(MsnExport.execute(args), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(saved);
-    }
-  }
-
   @Test
   void aFullDiskIsExitCodeFourAndLeavesNothing() throws Exception {
     Path mnt = Files.createDirectories(tmp.resolve("full"));
     assumeTrue(
-        Tmpfs.mount(mnt, "1m"),
+        ChildJvm.command("mount -t tmpfs -o size=1m tmpfs {}", mnt),
         "mounting a 1 MiB tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)");
     try {
       Path out = mnt.resolve("model");
-      Run r = run("export", "--checkpoint", ckOld.toString(), "--out", out.toString());
+      CliRun r = exec("export --checkpoint {} --out {}", ckOld, out);
       assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
       assertTrue(
           r.err().contains(out.toString()) && r.err().contains("No space left on device"), r.err());
       assertEquals(Map.of(), visible(out));
       assertEquals(List.of(), hidden(out), "temporary files are deleted when a write fails");
     } finally {
-      Tmpfs.unmount(mnt);
+      ChildJvm.command("umount {}", mnt); // as root
     }
   }
 
   @Test
   void anOutputUnderARegularFileOrOntoADirectoryIsExitCodeFour() throws Exception {
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    Run r = run("init", "--profile", "tiny", "--out", file.resolve("ck").toString());
+    CliRun r = exec("init --profile tiny --out {}", file.resolve("ck"));
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains(file.toString()), r.err());
     Path ck = tmp.resolve("ck-tiny");
     Path model = tmp.resolve("model-tiny");
-    assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    assertEquals(ExitCodes.OK, exec("init --profile tiny --out {}", ck).code());
+    assertEquals(ExitCodes.OK, exec("export --checkpoint {} --out {}", ck, model).code());
     Path reportDir = Files.createDirectories(tmp.resolve("report-is-a-directory"));
-    r =
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--report",
-            reportDir.toString());
+    r = exec("verify --model {} --backends golden,ort-reference --report {}", model, reportDir);
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     assertTrue(r.err().contains(reportDir.toString()), r.err());
     assertEquals(
@@ -399,28 +312,5 @@ class AtomicOutputsTest {
         hidden(tmp.resolve("report-is-a-directory").getParent()).stream()
             .filter(n -> n.endsWith(".tmp"))
             .toList());
-  }
-
-  /** mount/umount through the command line, as root. */
-  static final class Tmpfs {
-    static boolean mount(Path dir, String size) throws InterruptedException {
-      try {
-        Process p =
-            new ProcessBuilder(
-                    "mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
-                .redirectErrorStream(true)
-                .start();
-        return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-      } catch (IOException e) {
-        return false;
-      }
-    }
-
-    static void unmount(Path dir) throws IOException, InterruptedException {
-      new ProcessBuilder("umount", dir.toString())
-          .redirectErrorStream(true)
-          .start()
-          .waitFor(30, TimeUnit.SECONDS);
-    }
   }
 }

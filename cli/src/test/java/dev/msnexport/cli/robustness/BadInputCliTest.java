@@ -1,17 +1,15 @@
 package dev.msnexport.cli.robustness;
 
+import static dev.msnexport.cli.CliRun.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.msnexport.cli.CliRun;
 import dev.msnexport.cli.ExitCodes;
-import dev.msnexport.cli.MsnExport;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.io.GoldenFile;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,20 +25,7 @@ class BadInputCliTest {
   @TempDir static Path tmp;
   static Path model;
 
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setErr(ps);
-      return new Run(MsnExport.execute(args), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(saved);
-    }
-  }
-
-  static void assertBadInput(Run r, String... named) {
+  static void assertBadInput(CliRun r, String... named) {
     assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
     for (String s : named) {
       assertTrue(r.err().contains(s), "'" + s + "' in: " + r.err());
@@ -51,39 +36,22 @@ class BadInputCliTest {
   static void tinyExport() {
     Path ck = tmp.resolve("ck");
     model = tmp.resolve("model");
-    assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ck.toString()).code());
+    assertEquals(ExitCodes.OK, exec("init --profile tiny --out {}", ck).code());
     assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ck.toString(), "--out", model.toString(), "--profile", "tiny")
-            .code());
+        ExitCodes.OK, exec("export --checkpoint {} --out {} --profile tiny", ck, model).code());
   }
 
   @Test
   void aBatchAboveTheProfileMaxIsRefusedForEveryBackend() {
     int max = Profiles.load("tiny").batch().max();
     assertBadInput(
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "golden,ort-reference",
-            "--batch",
-            Integer.toString(max + 1)),
+        exec("verify --model {} --backends golden,ort-reference --batch {}", model, max + 1),
         "--batch " + (max + 1),
         "batch.max " + max,
         "'tiny'");
     assertEquals(
         ExitCodes.OK,
-        run(
-                "verify",
-                "--model",
-                model.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                Integer.toString(max))
-            .code());
+        exec("verify --model {} --backends golden,ort-reference --batch {}", model, max).code());
   }
 
   static Path golden(String name, long[] shape, float fill) {
@@ -111,39 +79,18 @@ class BadInputCliTest {
   void goldenInputsThatAreNanInfiniteOrEmptyAreRefused() {
     Path nan = golden("nan.safetensors", new long[] {2, 4, 16}, Float.NaN);
     assertBadInput(
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference",
-            "--golden",
-            nan.toString()),
+        exec("verify --model {} --backends ort-reference --golden {}", model, nan),
         "'tokens'",
         "NaN",
         "[1, 3, 15]");
     Path inf = golden("inf.safetensors", new long[] {1, 4, 16}, Float.NEGATIVE_INFINITY);
     assertBadInput(
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference",
-            "--golden",
-            inf.toString()),
+        exec("verify --model {} --backends ort-reference --golden {}", model, inf),
         "'tokens'",
         "-Infinity");
     Path empty = golden("empty.safetensors", new long[] {0, 4, 16}, 0f);
     assertBadInput(
-        run(
-            "verify",
-            "--model",
-            model.toString(),
-            "--backends",
-            "ort-reference",
-            "--golden",
-            empty.toString()),
+        exec("verify --model {} --backends ort-reference --golden {}", model, empty),
         "'tokens'",
         "[0, 4, 16]");
   }
@@ -155,10 +102,10 @@ class BadInputCliTest {
       Files.copy(model.resolve(f), copy.resolve(f));
     }
     assertBadInput(
-        run("verify", "--model", copy.toString(), "--backends", "golden,ort-reference"),
+        exec("verify --model {} --backends golden,ort-reference", copy),
         copy.toString(),
         "manifest.json");
-    assertBadInput(run("inspect", copy.toString()), copy.toString());
+    assertBadInput(exec("inspect {}", copy), copy.toString());
   }
 
   @Test
@@ -167,7 +114,7 @@ class BadInputCliTest {
         Path.of("src/test/resources/dev/msnexport/cli/fuzz/OnnxInspectFuzzTestInputs/describeOnnx");
     Path onnx =
         Files.copy(corpus.resolve("bad-external-length-not-a-number"), tmp.resolve("bad.onnx"));
-    assertBadInput(run("inspect", onnx.toString()), onnx.toString(), "'values'", "32 bytes");
+    assertBadInput(exec("inspect {}", onnx), onnx.toString(), "'values'", "32 bytes");
   }
 
   @Test
@@ -177,17 +124,16 @@ class BadInputCliTest {
             tmp.resolve("null-model.json"),
             "{\"name\": \"x\", \"model\": null, \"batch\": {\"min\": 1, \"opt\": 1, \"max\": 1}, \"tolerances\": {\"fp32\": "
                 + "{\"atol\": 0, \"rtol\": 0}}}");
-    assertBadInput(run("profiles", nullModel.toString()), nullModel.toString(), "field 'model'");
+    assertBadInput(exec("profiles {}", nullModel), nullModel.toString(), "field 'model'");
     Path minimal =
         Files.writeString(
             tmp.resolve("minimal.json"),
             "{\"name\": \"minimal\", \"model\": {\"T\": 2, \"D\": 4, \"L\": 1, \"msn_layers\": [0], \"S\": 2, \"k\": 1, \"dk\": 2,"
                 + " \"ffn_mult\": 1, \"head_hidden\": 2, \"tasks\": [\"click\"]}, \"batch\": {\"min\": 1, \"opt\": 1, \"max\": 1},"
                 + " \"tolerances\": {\"fp32\": {\"atol\": 0, \"rtol\": 0}}}");
-    assertEquals(ExitCodes.OK, run("profiles", minimal.toString()).code());
+    assertEquals(ExitCodes.OK, exec("profiles {}", minimal).code());
     assertEquals(
         ExitCodes.OK,
-        run("init", "--profile", minimal.toString(), "--out", tmp.resolve("ck-minimal").toString())
-            .code());
+        exec("init --profile {} --out {}", minimal, tmp.resolve("ck-minimal")).code());
   }
 }

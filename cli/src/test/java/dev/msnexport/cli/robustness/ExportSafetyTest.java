@@ -1,7 +1,9 @@
 package dev.msnexport.cli.robustness;
 
+import static dev.msnexport.cli.ChildJvm.tempLargerThan;
+import static dev.msnexport.cli.ChildJvm.waitFor;
+import static dev.msnexport.cli.CliRun.exec;
 import static dev.msnexport.cli.robustness.BadInputCliTest.assertBadInput;
-import static dev.msnexport.cli.robustness.BadInputCliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,9 +12,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.msnexport.cli.ChildJvm;
+import dev.msnexport.cli.CliRun;
 import dev.msnexport.cli.ExitCodes;
-import dev.msnexport.cli.MsnExport;
-import dev.msnexport.cli.robustness.BadInputCliTest.Run;
 import dev.msnexport.common.OutputLock;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
@@ -25,10 +27,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,7 +56,7 @@ class ExportSafetyTest {
     ckMedium = tmp.resolve("ck-medium");
     SyntheticCheckpoint.write(Profiles.read(mediumProfile).model(), ckMedium, 1);
     ckTiny = tmp.resolve("ck-tiny");
-    assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ckTiny.toString()).code());
+    assertEquals(ExitCodes.OK, exec("init --profile tiny --out {}", ckTiny).code());
   }
 
   /** Every entry of {@code dir} (hidden ones included), sorted; empty if it does not exist. */
@@ -98,13 +98,11 @@ class ExportSafetyTest {
     };
     for (Object[] c : cases) {
       Path out = tmp.resolve("init-" + c[0] + "-" + c[1]);
-      Run r =
-          run(
-              "init",
-              "--profile",
+      CliRun r =
+          exec(
+              "init --profile {} --out {}",
               tinyWith((String) c[0], Profiles.JSON.valueToTree(c[1])).toString(),
-              "--out",
-              out.toString());
+              out);
       assertBadInput(r, (String) c[2], (String) c[3]);
       assertEquals(List.of(), entries(out), c[0] + "=" + c[1] + ": nothing written");
     }
@@ -122,7 +120,7 @@ class ExportSafetyTest {
     Files.writeString(ck.resolve(Checkpoint.CONFIG_FILE), config.toString());
     Path out = tmp.resolve("model-ffn30");
     assertBadInput(
-        run("export", "--checkpoint", ck.toString(), "--out", out.toString()),
+        exec("export --checkpoint {} --out {}", ck, out),
         ck.resolve("config.json").toString(),
         "ffn_mult",
         "bytes");
@@ -137,13 +135,11 @@ class ExportSafetyTest {
     assumeTrue(
         Files.getFileStore(out).getUsableSpace() < need,
         "this disk has 128 GiB free: the free-space case cannot occur");
-    Run r =
-        run(
-            "init",
-            "--profile",
+    CliRun r =
+        exec(
+            "init --profile {} --out {}",
             tinyWith("S", Profiles.JSON.valueToTree(1 << 15)).toString(),
-            "--out",
-            out.toString());
+            out);
     assertBadInput(
         r,
         out.toString(),
@@ -156,53 +152,19 @@ class ExportSafetyTest {
 
   // ---- 2. shutdown hook -----------------------------------------------------------------------
 
-  static Process child(Path log, String signalToReset, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    if (signalToReset != null) {
-      // a JVM started with SIGINT ignored (a background job of a script or of Maven) keeps it
-      // ignored
-      cmd.addAll(List.of("env", "--default-signal=" + signalToReset));
-    }
-    cmd.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx512m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            MsnExport.class.getName()));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-  }
-
   /**
-   * Waits until a file of {@code dir} satisfies {@code trigger}; false if the child ended first.
+   * A child JVM exporting the medium checkpoint into {@code out} (log: OUT.log), once its first
+   * graph's temporary file has more than {@code bytes}.
    */
-  static boolean waitFor(Process p, Path dir, Predicate<Path> trigger) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-    while (p.isAlive() && System.nanoTime() < deadline) {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> s = Files.list(dir)) {
-          if (s.anyMatch(trigger)) {
-            return true;
-          }
-        } catch (java.nio.file.NoSuchFileException raced) {
-          // renamed while listing
-        }
-      }
-      Thread.sleep(1);
-    }
-    return false;
-  }
-
-  static Predicate<Path> tempLargerThan(String target, long bytes) {
-    return p -> {
-      String f = p.getFileName().toString();
-      try {
-        return f.startsWith("." + target + ".") && f.endsWith(".tmp") && Files.size(p) > bytes;
-      } catch (IOException e) {
-        return false;
-      }
-    };
+  static Process exportWritingItsFirstGraph(Path out, String signalToReset, long bytes)
+      throws Exception {
+    Path log = out.resolveSibling(out.getFileName() + ".log");
+    Process p =
+        ChildJvm.start(log, signalToReset, "export --checkpoint {} --out {}", ckMedium, out);
+    assertTrue(
+        waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, bytes)),
+        "the child was writing its first graph");
+    return p;
   }
 
   static void signal(Process p, String sig) throws Exception {
@@ -216,18 +178,7 @@ class ExportSafetyTest {
   void sigtermAndSigintDuringExportAndInitLeaveNoTemporaryFile() throws Exception {
     for (String sig : List.of("TERM", "INT")) {
       Path out = tmp.resolve("signal-export-" + sig);
-      Process p =
-          child(
-              tmp.resolve("signal-export-" + sig + ".log"),
-              sig,
-              "export",
-              "--checkpoint",
-              ckMedium.toString(),
-              "--out",
-              out.toString());
-      assertTrue(
-          waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)),
-          "the child was writing its first graph");
+      Process p = exportWritingItsFirstGraph(out, sig, 1 << 20);
       assertFalse(hidden(out).isEmpty(), "temporary files and the lock exist while it writes");
       signal(p, sig);
       assertNotEquals(0, p.exitValue(), "interrupted, not finished");
@@ -238,14 +189,12 @@ class ExportSafetyTest {
 
       Path ck = tmp.resolve("signal-init-" + sig);
       p =
-          child(
+          ChildJvm.start(
               tmp.resolve("signal-init-" + sig + ".log"),
               sig,
-              "init",
-              "--profile",
-              mediumProfile.toString(),
-              "--out",
-              ck.toString());
+              "init --profile {} --out {}",
+              mediumProfile,
+              ck);
       assertTrue(
           waitFor(p, ck, tempLargerThan(Checkpoint.WEIGHTS_FILE, 1 << 20)),
           "the child was writing the weights");
@@ -263,22 +212,10 @@ class ExportSafetyTest {
   @Test
   void aSecondWriterIntoOneDirectoryIsRefusedAndTheFirstCompletesUnmixed() throws Exception {
     Path out = tmp.resolve("concurrent");
-    Process p =
-        child(
-            tmp.resolve("concurrent.log"),
-            null,
-            "export",
-            "--checkpoint",
-            ckMedium.toString(),
-            "--out",
-            out.toString());
-    assertTrue(
-        waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 0)),
-        "the first export is writing");
-    Run second = run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString());
+    Process p = exportWritingItsFirstGraph(out, null, 0); // the first export
+    CliRun second = exec("export --checkpoint {} --out {}", ckTiny, out);
     assertBadInput(second, out.toString(), "in use", "pid " + p.pid());
-    Run init =
-        run("init", "--profile", "tiny", "--out", out.toString()); // any writer of the directory
+    CliRun init = exec("init --profile tiny --out {}", out); // any writer of the directory
     assertBadInput(init, out.toString(), "pid " + p.pid());
     assertTrue(p.waitFor(5, TimeUnit.MINUTES));
     assertEquals(ExitCodes.OK, p.exitValue(), Files.readString(tmp.resolve("concurrent.log")));
@@ -291,36 +228,17 @@ class ExportSafetyTest {
     assertEquals(List.of(), hidden(out), "the lock file is removed when the export is done");
     assertEquals(
         ExitCodes.OK,
-        run(
-                "verify",
-                "--model",
-                out.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                "2")
-            .code());
+        exec("verify --model {} --backends golden,ort-reference --batch 2", out).code());
   }
 
   @Test
   void aLockLeftByAKilledRunIsTakenOver() throws Exception {
     Path out = tmp.resolve("stale");
-    Process p =
-        child(
-            tmp.resolve("stale.log"),
-            null,
-            "export",
-            "--checkpoint",
-            ckMedium.toString(),
-            "--out",
-            out.toString());
-    assertTrue(waitFor(p, out, tempLargerThan(MsnOnnxExporter.CUSTOM_FILE, 1 << 20)));
+    Process p = exportWritingItsFirstGraph(out, null, 1 << 20);
     p.destroyForcibly(); // SIGKILL: no hook runs, the lock file stays, the kernel drops the lock
     assertTrue(p.waitFor(1, TimeUnit.MINUTES));
     assertTrue(Files.exists(out.resolve(OutputLock.FILE)), "SIGKILL leaves the lock file");
-    assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(ExitCodes.OK, exec("export --checkpoint {} --out {}", ckTiny, out).code());
     assertEquals(
         List.of(),
         hidden(out),
@@ -332,7 +250,7 @@ class ExportSafetyTest {
     Path out = Files.createDirectories(tmp.resolve("held"));
     try (OutputLock held = OutputLock.acquire(out, "output directory")) {
       assertBadInput(
-          run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()),
+          exec("export --checkpoint {} --out {}", ckTiny, out),
           out.toString(),
           "pid " + ProcessHandle.current().pid());
     }
@@ -340,9 +258,7 @@ class ExportSafetyTest {
         List.of(),
         entries(out),
         "refused before anything was written; the released lock leaves no file");
-    assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(ExitCodes.OK, exec("export --checkpoint {} --out {}", ckTiny, out).code());
   }
 
   // ---- 4. failed commit -----------------------------------------------------------------------
@@ -350,21 +266,11 @@ class ExportSafetyTest {
   @Test
   void aCommitThatCannotReplaceATargetLeavesThePreviousExportLoadable() throws IOException {
     Path out = tmp.resolve("commit");
-    assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ckTiny.toString(), "--out", out.toString()).code());
+    assertEquals(ExitCodes.OK, exec("export --checkpoint {} --out {}", ckTiny, out).code());
     String manifest = Files.readString(out.resolve(MsnOnnxExporter.MANIFEST_FILE));
     Files.createDirectories(
         out.resolve(MsnOnnxExporter.DATA_FILE).resolve("x")); // model.data is a directory
-    Run r =
-        run(
-            "export",
-            "--checkpoint",
-            ckTiny.toString(),
-            "--out",
-            out.toString(),
-            "--external-data",
-            "always");
+    CliRun r = exec("export --checkpoint {} --out {} --external-data always", ckTiny, out);
     assertBadInput(r, out.resolve(MsnOnnxExporter.DATA_FILE).toString(), "directory");
     assertEquals(
         manifest,
@@ -373,15 +279,7 @@ class ExportSafetyTest {
     assertEquals(List.of(), hidden(out));
     assertEquals(
         ExitCodes.OK,
-        run(
-                "verify",
-                "--model",
-                out.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                "2")
-            .code(),
+        exec("verify --model {} --backends golden,ort-reference --batch 2", out).code(),
         "the previous export still loads and verifies");
   }
 
@@ -392,18 +290,13 @@ class ExportSafetyTest {
     Path ck = tmp.resolve("ck-tokens");
     assertEquals(
         ExitCodes.OK,
-        run(
-                "init",
-                "--profile",
+        exec(
+                "init --profile {} --out {}",
                 tinyWith("tasks", Profiles.JSON.valueToTree(List.of("click", "tokens"))).toString(),
-                "--out",
-                ck.toString())
+                ck)
             .code());
     Path out = tmp.resolve("model-tokens");
-    assertBadInput(
-        run("export", "--checkpoint", ck.toString(), "--out", out.toString()),
-        "'tokens'",
-        "graph input");
+    assertBadInput(exec("export --checkpoint {} --out {}", ck, out), "'tokens'", "graph input");
     assertEquals(List.of(), entries(out));
   }
 
@@ -435,12 +328,8 @@ class ExportSafetyTest {
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), ck64, 0, DType.F64);
     patch(ck64.resolve(Checkpoint.WEIGHTS_FILE), "blocks.1.ffn.w2", 37, 1e300);
     Path out = tmp.resolve("model-f64");
-    assertBadInput(
-        run("export", "--checkpoint", ck64.toString(), "--out", out.toString()),
-        "blocks.1.ffn.w2",
-        "1.0E300",
-        "flat index 37",
-        "fp32");
+    CliRun r = exec("export --checkpoint {} --out {}", ck64, out);
+    assertBadInput(r, "blocks.1.ffn.w2", "1.0E300", "flat index 37", "fp32");
     assertEquals(List.of(), entries(out));
 
     // 1e6 is a float32 but not an fp16: +Inf in an fp16 value table
@@ -448,31 +337,12 @@ class ExportSafetyTest {
     SyntheticCheckpoint.write(Profiles.load("tiny").model(), ck, 0);
     patch(ck.resolve(Checkpoint.WEIGHTS_FILE), "blocks.0.msn.values", 1000, 1e6);
     out = tmp.resolve("model-fp16");
-    assertBadInput(
-        run(
-            "export",
-            "--checkpoint",
-            ck.toString(),
-            "--out",
-            out.toString(),
-            "--values-dtype",
-            "fp16"),
-        "blocks.0.msn.values",
-        "1000000.0",
-        "flat index 1000",
-        "fp16");
+    r = exec("export --checkpoint {} --out {} --values-dtype fp16", ck, out);
+    assertBadInput(r, "blocks.0.msn.values", "1000000.0", "flat index 1000", "fp16");
     assertEquals(List.of(), entries(out));
     assertEquals(
         ExitCodes.OK,
-        run(
-                "export",
-                "--checkpoint",
-                ck.toString(),
-                "--out",
-                out.toString(),
-                "--values-dtype",
-                "bf16")
-            .code(),
+        exec("export --checkpoint {} --out {} --values-dtype bf16", ck, out).code(),
         "bf16 holds 1e6");
   }
 
@@ -483,10 +353,8 @@ class ExportSafetyTest {
     Path before = Files.createDirectories(tmp.resolve("pair-before"));
     Path ck = before.resolve("checkpoint");
     Path model = before.resolve("exports").resolve("model");
-    assertEquals(ExitCodes.OK, run("init", "--profile", "tiny", "--out", ck.toString()).code());
-    assertEquals(
-        ExitCodes.OK,
-        run("export", "--checkpoint", ck.toString(), "--out", model.toString()).code());
+    assertEquals(ExitCodes.OK, exec("init --profile tiny --out {}", ck).code());
+    assertEquals(ExitCodes.OK, exec("export --checkpoint {} --out {}", ck, model).code());
     JsonNode manifest =
         Profiles.JSON.readTree(model.resolve(MsnOnnxExporter.MANIFEST_FILE).toFile());
     assertEquals("../../checkpoint", manifest.get("checkpoint").asText());
@@ -499,15 +367,7 @@ class ExportSafetyTest {
     Path moved = after.resolve("exports").resolve("model");
     assertEquals(
         ExitCodes.OK,
-        run(
-                "verify",
-                "--model",
-                moved.toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                "2")
-            .code(),
+        exec("verify --model {} --backends golden,ort-reference --batch 2", moved).code(),
         "the moved export finds its moved checkpoint");
 
     // an older manifest with an absolute path is still read as it is
@@ -519,14 +379,9 @@ class ExportSafetyTest {
     Files.move(after.resolve("exports"), elsewhere);
     assertEquals(
         ExitCodes.OK,
-        run(
-                "verify",
-                "--model",
-                elsewhere.resolve("model").toString(),
-                "--backends",
-                "golden,ort-reference",
-                "--batch",
-                "2")
+        exec(
+                "verify --model {} --backends golden,ort-reference --batch 2",
+                elsewhere.resolve("model"))
             .code());
   }
 }
