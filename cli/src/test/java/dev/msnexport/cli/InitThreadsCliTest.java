@@ -16,17 +16,7 @@ class InitThreadsCliTest {
 
   private Path init(int threads) {
     Path out = tmp.resolve("ck" + threads);
-    CliTest.Run r =
-        CliTest.run(
-            "init",
-            "--profile",
-            "small",
-            "--out",
-            out.toString(),
-            "--seed",
-            "3",
-            "--threads",
-            Integer.toString(threads));
+    CliRun r = CliRun.cli("init --profile small --out {} --seed 3 --threads {}", out, threads);
     assertEquals(ExitCodes.OK, r.code(), r.err());
     return out;
   }
@@ -42,9 +32,7 @@ class InitThreadsCliTest {
 
   @Test
   void noThreadsIsAUsageError() {
-    CliTest.Run r =
-        CliTest.run(
-            "init", "--profile", "tiny", "--out", tmp.resolve("x").toString(), "--threads", "0");
+    CliRun r = CliRun.cli("init --profile tiny --out {} --threads 0", tmp.resolve("x"));
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(r.err().contains("--threads"), r.err());
   }
