@@ -4,6 +4,7 @@ import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.OnnxTensors;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
@@ -280,6 +281,20 @@ public final class TrtBackend implements Backend, GpuTimed {
    */
   public void replayCudaGraph(boolean on) {
     this.cudaGraph = on;
+  }
+
+  /**
+   * The batch bucket the last run used, as TensorRT's context reports it: "batch 5 ran on
+   * optimization profile 1 of batch 2..8 (opt 8)".
+   */
+  public String lastBucket() {
+    int i = engine.activeBucket();
+    return "batch "
+        + engine.lastBatch()
+        + " ran on optimization profile "
+        + i
+        + " of batch "
+        + BatchBuckets.describe(engine.buckets().get(i));
   }
 
   /** How {@link #runPrepared} runs: "CUDA graph replay", or plain launches and why. */
