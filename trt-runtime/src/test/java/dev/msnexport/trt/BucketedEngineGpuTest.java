@@ -106,10 +106,10 @@ class BucketedEngineGpuTest {
             log);
         log.printf(
             Locale.ROOT,
-            "%s: ok on optimization profile %d (gpu %.3f ms)%n",
+            "%s: ok (gpu %.3f ms, optimization profile %d)%n",
             at,
-            e.activeBucket(),
-            e.lastGpuMillis());
+            e.lastGpuMillis(),
+            e.activeBucket());
       }
       BadInputException above =
           assertThrows(
