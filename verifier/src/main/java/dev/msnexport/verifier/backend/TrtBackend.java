@@ -165,6 +165,7 @@ public final class TrtBackend implements Backend, GpuTimed {
               : Files.createTempDirectory("msn-trt-").resolve(file);
       if (Files.isRegularFile(plan)) {
         try {
+          requireBuckets(plan, profile);
           TrtEngine e = TrtEngine.load(plan, onnx);
           log.println("trt: using cached engine " + plan);
           return new TrtBackend(name, m.config(), e);
@@ -179,6 +180,23 @@ public final class TrtBackend implements Backend, GpuTimed {
     } catch (IOException e) {
       throw new BackendException(
           name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses (so that it is rebuilt) a cached plan whose batch buckets are not the ones the profile
+   * asks for now (say one built before the profile had {@code opt_batches}).
+   */
+  private static void requireBuckets(Path plan, Profile profile) {
+    List<Profile.BatchShapes> built = EngineMetadata.read(plan).buckets();
+    if (!built.equals(profile.batch().buckets())) {
+      throw new BadInputException(
+          "it was built with batch buckets "
+              + BatchBuckets.describe(built)
+              + ", profile '"
+              + profile.name()
+              + "' asks for "
+              + BatchBuckets.describe(profile.batch().buckets()));
     }
   }
 
