@@ -397,6 +397,7 @@ class VerifierCliTest {
                     "ort-custom", 8, true, s.length, 0, 8000 / st.mean(), st, null, s, null, "")),
             List.of(),
             List.of(),
+            null,
             null);
     Path p = dir.resolve(name);
     Files.writeString(p, Profiles.toJson(b));

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.onnxruntime.OrtException;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
-import dev.msnexport.exporter.checkpoint.Checkpoint;
-import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
@@ -46,33 +44,16 @@ class BucketedEngineGpuTest {
     assumeTrue(TensorRt.isAvailable(), () -> "no GPU/TensorRT: " + TensorRt.status().reason());
     assumeTrue(PluginLibrary.isPackaged(), "the plugin library is not built");
     Path dir = Files.createTempDirectory("msn-trt-buckets-test-");
-    Path ck = dir.resolve("ck");
-    SyntheticCheckpoint.write(small.model(), ck, 7);
-    export = dir.resolve("small");
-    try (Checkpoint c = Checkpoint.open(ck)) {
-      MsnOnnxExporter.export(
-          c,
-          export,
-          new MsnOnnxExporter.Options(
-              MsnOnnxExporter.Options.defaults().valuesDtype(),
-              MsnOnnxExporter.ExternalData.AUTO,
-              true,
-              "small"));
-    }
+    export = EngineGpuTest.exportSynthetic("small", dir);
     plan = dir.resolve("engine.custom.fp32.buckets.plan");
-    EngineBuilder.build(
-        new EngineBuilder.Request(
-            export.resolve(MsnOnnxExporter.CUSTOM_FILE),
-            EngineBuilder.CUSTOM,
-            Precision.FP32,
-            "small",
-            BUCKETED,
-            dir.resolve("timing.cache"),
-            plan,
-            0,
-            EngineGpuTest.OPT_LEVEL,
-            List.of(),
-            EngineGpuTest.FP16_POLICY),
+    EngineGpuTest.buildPlan(
+        export.resolve(MsnOnnxExporter.CUSTOM_FILE),
+        EngineBuilder.CUSTOM,
+        Precision.FP32,
+        "small",
+        BUCKETED,
+        dir.resolve("timing.cache"),
+        plan,
         log);
   }
 

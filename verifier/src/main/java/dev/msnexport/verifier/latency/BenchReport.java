@@ -44,41 +44,6 @@ public record BenchReport(
     List<BucketRow> buckets) {
   public static final String SCHEMA = "msn-export.bench/1";
 
-  @com.fasterxml.jackson.annotation.JsonCreator
-  public BenchReport {}
-
-  /** As the canonical constructor, without buckets (no TensorRT engine timed). */
-  public BenchReport(
-      String schema,
-      String tool_version,
-      String model,
-      String profile,
-      String values_dtype,
-      String created,
-      Host host,
-      Settings settings,
-      boolean pass,
-      List<BenchResult> results,
-      List<GateResult> gates,
-      List<FloorRow> floors,
-      List<LayerProfile> layer_profiles) {
-    this(
-        schema,
-        tool_version,
-        model,
-        profile,
-        values_dtype,
-        created,
-        host,
-        settings,
-        pass,
-        results,
-        gates,
-        floors,
-        layer_profiles,
-        null);
-  }
-
   /** The machine the figures come from: compare baselines from the same kind of machine only. */
   @JsonPropertyOrder({"os", "arch", "cpus", "java"})
   public record Host(String os, String arch, int cpus, String java) {
