@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * instead of the profile's {@code batch.opt_batches} (a picocli mixin).
  */
 final class OptBatchesOption {
-  @Range(min = 1, max = Integer.MAX_VALUE)
+  @Range(min = 1, max = OptionRanges.MAX_BATCH)
   @Option(
       names = "--opt-batches",
       split = ",",
