@@ -159,7 +159,8 @@ export_model() { # PROFILE -> $WORK/PROFILE/model
 
 step_tests() {
   local log=$OUT/tests.log classes=()
-  for c in EngineGpuTest FusedLayerGpuTest QuantizedEngineGpuTest EngineMetadataTest HalfTest TimingTest TensorRtUnavailableTest; do
+  for c in EngineGpuTest BucketedEngineGpuTest FusedLayerGpuTest QuantizedEngineGpuTest EngineMetadataTest EngineBucketsTest HalfTest TimingTest \
+    TensorRtUnavailableTest; do
     classes+=(--select-class "dev.msnexport.trt.$c")
   done
   classes+=(--select-class dev.msnexport.verifier.robustness.BadInputMatrixTest)
@@ -263,7 +264,7 @@ step_paper_perf() {
   run "bench paper: plugin, fused and reference engines side by side (CUDA graph replay, --layer-profile)" "$log" \
     msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 \
     --layer-profile --layer-profile-runs 10 --report-dir "$OUT/paper-perf"
-  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|layer profile|^ +[0-9.]+ ms|%|gpu' | head -150 >>"$SUMMARY"
+  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|layer profile|optimization profile|^ +[0-9.]+ ms|%|gpu' | head -150 >>"$SUMMARY"
 }
 
 # xl: issue 16's profile (2 MSN layers of 4,194,304 slots, fp16 tables of 6.4 GB each) on one GPU, from a

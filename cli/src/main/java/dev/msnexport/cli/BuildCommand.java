@@ -22,13 +22,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Compile an exported graph into a TensorRT engine plan with our plugins (PKMRetrieval, SparseGather), for the "
-          + "profile's batch range, and write PLAN plus its sidecar PLAN.json (TensorRT version, GPU, precision, graph, batch shapes, "
+          + "profile's batch range (one optimization profile per batch bucket, --opt-batches), and write PLAN plus its sidecar PLAN.json (TensorRT version, GPU, precision, graph, batch shapes, "
           + "SHA-256 of the ONNX file and of the plugin library). Plans are loaded only when their sidecar matches.",
       "Needs an NVIDIA GPU and TensorRT 10.6 (exit 4 with 'TensorRT is not available on this machine: ...' otherwise). "
           + "cuBLAS/cuDNN tactic sources are never enabled."
     })
 final class BuildCommand implements Callable<Integer> {
   @Mixin ModelDirOption modelDir;
+
+  @Mixin OptBatchesOption optBatches;
 
   @Option(
       names = "--profile",
@@ -90,6 +92,7 @@ final class BuildCommand implements Callable<Integer> {
     Path model = modelDir.model;
     ExportedModel m = ExportedModel.open(model);
     Profile p = Defaults.profile(profile, m, Errors::warn);
+    Profile.BatchShapes batch = optBatches.apply(p.batch(), spec.commandLine());
     Precision prec =
         Precision.parse(Defaults.precision(precision == null ? null : precision.spec(), p).label());
     Path onnx =
@@ -119,7 +122,7 @@ final class BuildCommand implements Callable<Integer> {
               graph.name(),
               prec,
               p.name(),
-              p.batch(),
+              batch,
               timingCache,
               plan,
               progressSeconds,

@@ -2,6 +2,7 @@ package dev.msnexport.cli;
 
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.exporter.onnx.Fp16Policy;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.trt.EngineLayers;
 import dev.msnexport.trt.EngineMetadata;
 import dev.msnexport.trt.TensorRtUnavailableException;
@@ -37,6 +38,13 @@ final class EngineInspection {
         m.tensorRtVersion(),
         m.gpu().name(),
         m.gpu().computeCapability());
+    if (m.buckets().size() > 1) {
+      out.println(
+          "  "
+              + m.buckets().size()
+              + " optimization profiles (batch buckets), min..max (opt): "
+              + BatchBuckets.describe(m.buckets()));
+    }
     try (TrtEngine e = TrtEngine.load(plan, null)) {
       out.printf(
           Locale.ROOT,

@@ -253,6 +253,7 @@ class VerifierCliTest {
             results,
             List.of(),
             List.of(),
+            null,
             null);
     Path p = dir.resolve(name);
     Files.writeString(p, Profiles.toJson(b));

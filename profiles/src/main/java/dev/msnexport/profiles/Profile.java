@@ -1,9 +1,13 @@
 package dev.msnexport.profiles;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.parity.Tolerance;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,12 +34,50 @@ public record Profile(
     @JsonProperty(value = "tolerances", required = true) Map<String, Tolerance> tolerances,
     @JsonProperty("latency") LatencyBudget latency) {
 
-  /** Batch sizes for the optimization profile of an engine: smallest, tuned-for and largest. */
-  @JsonPropertyOrder({"min", "opt", "max"})
+  /**
+   * Batch sizes for the optimization profiles of an engine: smallest, tuned-for and largest, and
+   * optionally {@code opt_batches}, one optimization profile (bucket) per listed batch ({@link
+   * BatchBuckets}): TensorRT picks kernels for a profile's opt shape, so an engine with one bucket
+   * per batch regime runs each batch with kernels chosen for it.
+   *
+   * @param optBatches strictly increasing batch sizes within [min, max]; empty: one profile (min,
+   *     opt, max)
+   */
+  @JsonPropertyOrder({"min", "opt", "max", "opt_batches"})
   public record BatchShapes(
       @JsonProperty(value = "min", required = true) int min,
       @JsonProperty(value = "opt", required = true) int opt,
-      @JsonProperty(value = "max", required = true) int max) {}
+      @JsonProperty(value = "max", required = true) int max,
+      @JsonProperty("opt_batches")
+          @JsonInclude(JsonInclude.Include.NON_EMPTY)
+          @JsonDeserialize(contentUsing = BatchBuckets.StrictInt.class)
+          List<Integer> optBatches) {
+    @JsonCreator
+    public BatchShapes {
+      // nulls kept (not List.copyOf) so that validation can name them
+      optBatches =
+          optBatches == null
+              ? List.of()
+              : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(optBatches));
+    }
+
+    /** One optimization profile (min, opt, max), without buckets. */
+    public BatchShapes(int min, int opt, int max) {
+      this(min, opt, max, List.of());
+    }
+
+    /** The same range with {@code opt} batches (null or empty: one profile). */
+    public BatchShapes withOptBatches(List<Integer> batches) {
+      return new BatchShapes(min, opt, max, batches);
+    }
+
+    /**
+     * The optimization profiles an engine of these shapes gets, in order ({@link BatchBuckets}).
+     */
+    public List<BatchShapes> buckets() {
+      return BatchBuckets.of(this);
+    }
+  }
 
   /**
    * Latency gates: {@code max_p99_ratio} bounds p99(candidate) / p99(reference graph) measured in
@@ -80,6 +122,7 @@ public record Profile(
       throw new BadInputException(
           where + ": field 'batch' must satisfy 1 <= min <= opt <= max, got " + batch);
     }
+    BatchBuckets.validate(batch, where);
     if (precision != null && !precision.equals("fp32") && !precision.equals("fp16")) {
       throw new BadInputException(
           where + ": field 'precision' is '" + precision + "', expected fp32 or fp16");

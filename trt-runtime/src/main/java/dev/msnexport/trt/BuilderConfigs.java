@@ -1,11 +1,13 @@
 package dev.msnexport.trt;
 
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.profiles.Profile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
 import org.bytedeco.javacpp.BytePointer;
@@ -17,7 +19,7 @@ import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
 import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 
 /**
- * The builder configuration steps: the optimization profile of the batch shapes, the precision
+ * The builder configuration steps: the optimization profiles of the batch buckets, the precision
  * (weakly typed fp16 with float32 pins; strongly typed networks need no flag), strict float32 (TF32
  * off), layer detail kept, the optimization level, TensorRT's own tactic sources only, and a timing
  * cache.
@@ -25,17 +27,26 @@ import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 final class BuilderConfigs {
   private BuilderConfigs() {}
 
-  /** A config with one optimization profile for {@code b}; returns the first input's info. */
-  static EngineMetadata.InputInfo addBatchProfile(
+  /**
+   * One optimization profile per batch bucket of {@code b} ({@link BatchBuckets}; one for the whole
+   * range without {@code opt_batches}), added in bucket order so that profile index i is bucket i;
+   * returns the first input's info.
+   */
+  static EngineMetadata.InputInfo addBatchProfiles(
       IBuilder builder, IBuilderConfig config, INetworkDefinition network, Profile.BatchShapes b) {
-    IOptimizationProfile profile = builder.createOptimizationProfile(); // owned by the builder
-    EngineMetadata.InputInfo input = BatchProfile.apply(network, profile, b);
-    if (config.addOptimizationProfile(profile) < 0) {
-      throw new TrtException(
-          "the optimization profile for batch "
-              + b
-              + " is invalid"
-              + TrtLogger.get().describeErrors());
+    EngineMetadata.InputInfo input = null;
+    List<Profile.BatchShapes> buckets = b.buckets();
+    for (int i = 0; i < buckets.size(); i++) {
+      IOptimizationProfile profile = builder.createOptimizationProfile(); // owned by the builder
+      input = BatchProfile.apply(network, profile, buckets.get(i));
+      // IBuilderConfig::addOptimizationProfile returns the new profile's index, -1 when invalid
+      if (config.addOptimizationProfile(profile) != i) {
+        throw new TrtException(
+            "the optimization profile for batch "
+                + BatchBuckets.describe(buckets.get(i))
+                + " is invalid"
+                + TrtLogger.get().describeErrors());
+      }
     }
     return input;
   }

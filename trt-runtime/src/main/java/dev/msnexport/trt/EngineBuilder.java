@@ -2,6 +2,7 @@ package dev.msnexport.trt;
 
 import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.profiles.Profile;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,11 +21,12 @@ import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
  * the spirit of Polygraphy's loaders): loads our plugin library (custom graph, {@link
  * PluginLibrary}), parses the ONNX file by path so external data resolves ({@link NetworkFromOnnx};
  * for fp16, the strongly typed variant the graph's {@link PrecisionPolicy} writes, or the original
- * with its float32 pins, {@link Float32Pins}), gives every input one optimization profile whose
- * batch dimension spans the deployment profile's min/opt/max ({@link BatchProfile}), configures the
- * build ({@link BuilderConfigs}), builds, and writes {@code PLAN} and its sidecar {@code PLAN.json}
- * together and atomically ({@link PlanWriter}). Only TensorRT's own kernels are used: the cuBLAS,
- * cuBLASLt and cuDNN tactic sources stay off, so TensorRT never calls into those libraries.
+ * with its float32 pins, {@link Float32Pins}), gives every input one optimization profile per batch
+ * bucket of the deployment profile ({@link BatchProfile}, {@link BuilderConfigs#addBatchProfiles}:
+ * one for min/opt/max, or one per {@code opt_batches} entry), configures the build ({@link
+ * BuilderConfigs}), builds, and writes {@code PLAN} and its sidecar {@code PLAN.json} together and
+ * atomically ({@link PlanWriter}). Only TensorRT's own kernels are used: the cuBLAS, cuBLASLt and
+ * cuDNN tactic sources stay off, so TensorRT never calls into those libraries.
  */
 public final class EngineBuilder {
   /**
@@ -39,7 +41,7 @@ public final class EngineBuilder {
    * @param onnx the ONNX file to build from
    * @param graph {@link #CUSTOM} or {@link #REFERENCE} (recorded; custom loads the plugins)
    * @param profileName recorded in the sidecar
-   * @param batch the optimization profile's batch range
+   * @param batch the optimization profiles' batch range and buckets ({@code opt_batches})
    * @param timingCache loaded when it exists and saved after the build (may be null)
    * @param out the plan file; the sidecar goes to {@code out + ".json"}
    * @param progressSeconds interval of the progress line (0: none)
@@ -147,6 +149,10 @@ public final class EngineBuilder {
     if (b.min() < 1 || b.opt() < b.min() || b.max() < b.opt()) {
       throw new BadInputException("batch shapes must satisfy 1 <= min <= opt <= max, got " + b);
     }
+    String opt = BatchBuckets.problem(b.min(), b.max(), b.optBatches());
+    if (opt != null) {
+      throw new BadInputException("batch opt_batches " + opt);
+    }
     if (r.precision() == Precision.FP16 && r.precisionPolicy() == null) {
       throw new IllegalArgumentException(
           "an fp16 build needs the graph's PrecisionPolicy (Request.precisionPolicy)");
@@ -172,7 +178,7 @@ public final class EngineBuilder {
     IHostMemory plan = null;
     try {
       EngineMetadata.InputInfo input =
-          BuilderConfigs.addBatchProfile(builder, config, network, r.batch());
+          BuilderConfigs.addBatchProfiles(builder, config, network, r.batch());
       precision(r, config, network, c, log);
       BuilderConfigs.common(config, r.optimizationLevel());
       cacheIn = BuilderConfigs.timingCache(config, r.timingCache());
@@ -257,5 +263,14 @@ public final class EngineBuilder {
         TensorRt.gpu().name(),
         TensorRt.gpu().computeCapability(),
         cacheLoaded ? ", timing cache " + r.timingCache() : "");
+    List<Profile.BatchShapes> buckets = b.buckets();
+    log.printf(
+        Locale.ROOT,
+        "build: %d optimization profile(s), batch min..max (opt) %s%s%n",
+        buckets.size(),
+        BatchBuckets.describe(buckets),
+        buckets.size() > 1
+            ? ": the runner picks one by batch; build time and loaded contexts grow with their number"
+            : "");
   }
 }

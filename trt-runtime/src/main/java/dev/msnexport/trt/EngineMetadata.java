@@ -1,5 +1,6 @@
 package dev.msnexport.trt;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -8,6 +9,7 @@ import dev.msnexport.common.AtomicFiles;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.InputFiles;
 import dev.msnexport.common.Sha256;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.profiles.Profiles;
 import java.io.IOException;
@@ -18,9 +20,9 @@ import java.util.List;
 /**
  * The sidecar {@code PLAN.json} written next to every engine plan by {@code msn-export build}: what
  * the plan was built from (ONNX file and plugin library, by SHA-256), for which TensorRT and GPU,
- * with which precision, graph and batch range. A plan is only loaded when its sidecar matches what
- * the caller is about to run ({@link #check}); TensorRT itself would happily run a stale plan
- * against a changed model or plugin library.
+ * with which precision, graph, batch range and batch buckets (optimization profiles). A plan is
+ * only loaded when its sidecar matches what the caller is about to run ({@link #check}); TensorRT
+ * itself would happily run a stale plan against a changed model or plugin library.
  */
 @JsonPropertyOrder({
   "schema",
@@ -32,6 +34,7 @@ import java.util.List;
   "graph",
   "profile",
   "batch",
+  "buckets",
   "input",
   "onnx",
   "plugin_library",
@@ -50,12 +53,62 @@ public record EngineMetadata(
     @JsonProperty(value = "graph", required = true) String graph,
     @JsonProperty("profile") String profile,
     @JsonProperty(value = "batch", required = true) Profile.BatchShapes batch,
+    @JsonProperty("buckets") List<Profile.BatchShapes> buckets,
     @JsonProperty(value = "input", required = true) InputInfo input,
     @JsonProperty(value = "onnx", required = true) OnnxInfo onnx,
     @JsonProperty("plugin_library") PluginInfo pluginLibrary,
     @JsonProperty(value = "plan_sha256", required = true) String planSha256,
     @JsonProperty("plan_bytes") long planBytes,
     @JsonProperty("build_seconds") double buildSeconds) {
+
+  /**
+   * {@code buckets}: the plan's optimization profiles in index order, one {min, opt, max} each
+   * ({@link BatchBuckets}); a sidecar without them (written before buckets existed) describes one
+   * profile, its {@code batch}.
+   */
+  @JsonCreator
+  public EngineMetadata {
+    buckets =
+        buckets == null || buckets.isEmpty()
+            ? (batch == null ? List.of() : batch.buckets())
+            : List.copyOf(buckets);
+  }
+
+  /** As the canonical constructor, with the buckets of {@code batch}. */
+  public EngineMetadata(
+      String schema,
+      String toolVersion,
+      String created,
+      String tensorRtVersion,
+      GpuInfo gpu,
+      String precision,
+      String graph,
+      String profile,
+      Profile.BatchShapes batch,
+      InputInfo input,
+      OnnxInfo onnx,
+      PluginInfo pluginLibrary,
+      String planSha256,
+      long planBytes,
+      double buildSeconds) {
+    this(
+        schema,
+        toolVersion,
+        created,
+        tensorRtVersion,
+        gpu,
+        precision,
+        graph,
+        profile,
+        batch,
+        null,
+        input,
+        onnx,
+        pluginLibrary,
+        planSha256,
+        planBytes,
+        buildSeconds);
+  }
 
   public static final String SCHEMA = "msn-export.engine/1";
   public static final String SUFFIX = ".json";
@@ -157,6 +210,16 @@ public record EngineMetadata(
               + "', expected custom or reference");
     }
     Precision.parse(m.precision());
+    for (Profile.BatchShapes b : m.buckets()) {
+      if (b == null || b.min() < 1 || b.opt() < b.min() || b.max() < b.opt()) {
+        throw new BadInputException(
+            "engine sidecar "
+                + side
+                + ": field 'buckets' holds "
+                + b
+                + ", expected 1 <= min <= opt <= max");
+      }
+    }
     return m;
   }
 
@@ -191,6 +254,26 @@ public record EngineMetadata(
     }
     checkOnnx(what, e.onnx());
     checkBuildPlace(what, e);
+  }
+
+  /**
+   * The index of the bucket (optimization profile) that runs {@code batch}: the one with the
+   * smallest max that holds it ({@link BatchBuckets#indexFor}); a batch outside every bucket is
+   * refused (BadInputException, exit 4), naming the buckets.
+   */
+  public int bucketFor(Path plan, long batch) {
+    int i = BatchBuckets.indexFor(buckets, batch);
+    if (i < 0) {
+      throw new BadInputException(
+          "engine "
+              + plan.getFileName()
+              + ": batch "
+              + batch
+              + " is outside its optimization profiles, batch min..max (opt) "
+              + BatchBuckets.describe(buckets)
+              + " (rebuild with a profile whose batch covers it)");
+    }
+    return i;
   }
 
   /** The ONNX file (and its external data) the plan was built from, unless {@code file} is null. */

@@ -17,10 +17,12 @@ import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 
 /**
- * The IO buffers of one execution context: per IO tensor a device buffer and a pinned host staging
- * buffer, both sized for the profile's largest shapes (so no call allocates), bound to the context
- * once. Stages host tensors in (shape and type checked against the engine) and reads outputs back.
- * {@link #free} releases device then host buffers.
+ * The IO buffers of an engine: per IO tensor a device buffer and a pinned host staging buffer, both
+ * sized for the largest shapes of all optimization profiles (so no call allocates), bound once to
+ * every execution context that uses them (one per profile, {@link ProfileContexts}: TensorRT 10's
+ * tensor names are the same for every profile). Shapes are set and read on the context in use
+ * ({@link #use}). Stages host tensors in (shape and type checked against the engine) and reads
+ * outputs back. {@link #free} releases device then host buffers.
  */
 final class IoBuffers {
   /** An IO tensor's buffers. */
@@ -47,7 +49,7 @@ final class IoBuffers {
   }
 
   private final Path plan;
-  private final IExecutionContext context;
+  private IExecutionContext context;
   private final CUstream_st stream;
   final List<Slot> slots = new ArrayList<>();
 
@@ -59,7 +61,8 @@ final class IoBuffers {
 
   /**
    * Allocates buffers for every IO tensor of {@code engine} and binds them to the context (inputs
-   * at their largest shapes); on failure, {@link #free} frees what was allocated.
+   * at their largest shapes: the context must be on the profile that holds them); on failure,
+   * {@link #free} frees what was allocated.
    */
   void allocate(ICudaEngine engine) {
     for (int i = 0; i < engine.getNbIOTensors(); i++) {
@@ -81,14 +84,47 @@ final class IoBuffers {
               engine.getTensorDataType(name).intern(),
               dims(engine.getTensorShape(name)));
       if (input) {
-        s.minShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMIN));
-        s.maxShape = dims(engine.getProfileShape(name, 0, nvinfer.OptProfileSelector.kMAX));
+        s.minShape = profileShape(engine, name, nvinfer.OptProfileSelector.kMIN);
+        s.maxShape = profileShape(engine, name, nvinfer.OptProfileSelector.kMAX);
         setShape(s, s.maxShape);
       }
       slots.add(s);
     }
     for (Slot s : slots) {
       bind(s);
+    }
+  }
+
+  /** The smallest (kMIN) or largest (kMAX) shape of input {@code name} over all profiles. */
+  private static long[] profileShape(
+      ICudaEngine engine, String name, nvinfer.OptProfileSelector sel) {
+    long[] out = null;
+    boolean min = sel == nvinfer.OptProfileSelector.kMIN;
+    for (int p = 0; p < engine.getNbOptimizationProfiles(); p++) {
+      long[] d = dims(engine.getProfileShape(name, p, sel));
+      if (out == null) {
+        out = d;
+      } else {
+        for (int i = 0; i < Math.min(out.length, d.length); i++) {
+          out[i] = min ? Math.min(out[i], d[i]) : Math.max(out[i], d[i]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Runs on {@code c} from now on: shapes are set and read there (its buffers bound). */
+  void use(IExecutionContext c) {
+    context = c;
+  }
+
+  /** Binds every buffer to {@code c}, a context of another profile. */
+  void bindAddresses(IExecutionContext c) {
+    for (Slot s : slots) {
+      if (!c.setTensorAddress(s.name, s.device)) {
+        throw new TrtException(
+            "setTensorAddress('" + s.name + "') failed" + TrtLogger.get().describeErrors());
+      }
     }
   }
 
@@ -234,7 +270,7 @@ final class IoBuffers {
               + Arrays.toString(shape)
               + ", the engine accepts "
               + range
-              + "] (its optimization profile; rebuild with a profile whose batch covers it)");
+              + "] (its optimization profiles; rebuild with a profile whose batch covers it)");
     }
   }
 

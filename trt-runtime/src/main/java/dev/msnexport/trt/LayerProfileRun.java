@@ -10,10 +10,11 @@ import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 
 /**
  * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
- * --separateProfileRun}) on an engine's prepared buffers, on a second execution context that
- * carries the profiler and is deleted afterwards: TensorRT 10 refuses {@code setProfiler(null)}, so
- * a profiler set on the timing context could never be taken off again, and timing runs never carry
- * its overhead.
+ * --separateProfileRun}) on an engine's prepared buffers, on a second execution context (on the
+ * optimization profile the prepared batch runs on, {@link ProfileContexts#create}) that carries the
+ * profiler and is deleted afterwards: TensorRT 10 refuses {@code setProfiler(null)}, so a profiler
+ * set on the timing context could never be taken off again, and timing runs never carry its
+ * overhead.
  */
 final class LayerProfileRun {
   private LayerProfileRun() {}
@@ -22,19 +23,15 @@ final class LayerProfileRun {
    * {@code runs} plain launches after one warm-up, each waited for; layers in execution order.
    *
    * @param io the prepared buffers (inputs at their current shapes)
+   * @param profile the optimization profile the prepared inputs run on (the timing context's)
    */
   static List<LayerProfiler.Layer> run(
-      Path plan, ICudaEngine engine, IoBuffers io, CUstream_st stream, int runs) {
+      Path plan, ICudaEngine engine, IoBuffers io, CUstream_st stream, int runs, int profile) {
     TrtLogger logger = TrtLogger.get();
     logger.clearErrors();
     try (LayerProfiler p = new LayerProfiler()) {
-      IExecutionContext profiled = TrtObjects.own(engine.createExecutionContext());
-      if (profiled == null || profiled.isNull()) {
-        throw new TrtException(
-            "createExecutionContext failed for the layer profile of "
-                + plan
-                + logger.describeErrors());
-      }
+      IExecutionContext profiled =
+          ProfileContexts.create(plan, engine, profile, stream, " for the layer profile");
       try {
         bind(profiled, io);
         profiled.setProfiler(p.asTensorRt());

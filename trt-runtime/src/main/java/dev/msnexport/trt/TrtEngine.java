@@ -3,6 +3,7 @@ package dev.msnexport.trt;
 import dev.msnexport.common.BadInputException;
 import dev.msnexport.common.HostTensor;
 import dev.msnexport.common.Percentiles;
+import dev.msnexport.profiles.Profile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,19 +14,20 @@ import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IEngineInspector;
-import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
 /**
- * A deserialized TensorRT engine with everything needed to run it: one execution context, one CUDA
- * stream, its IO buffers ({@link IoBuffers}: device buffers and pinned host staging buffers sized
- * for the profile's largest shapes, so no call allocates) and its timer ({@link EngineTimer}: CUDA
- * events, CUDA-graph capture and replay). Plans are loaded only through their sidecar ({@link
- * PlanLoader}, {@link EngineMetadata#check}); layer profiles run on a context of their own ({@link
+ * A deserialized TensorRT engine with everything needed to run it: one execution context per
+ * optimization profile (batch bucket), created on first use; each batch runs on the context of the
+ * bucket with the smallest max that holds it ({@link ProfileContexts}); one CUDA stream, its IO
+ * buffers ({@link IoBuffers}: device buffers and pinned host staging buffers sized for the
+ * profile's largest shapes, so no call allocates) and its timer ({@link EngineTimer}: CUDA events,
+ * CUDA-graph capture and replay). Plans are loaded only through their sidecar ({@link PlanLoader},
+ * {@link EngineMetadata#check}); layer profiles run on a context of their own ({@link
  * LayerProfileRun}).
  *
  * <p>One owner, one thread: not thread-safe. {@link #close()} frees, in this order, a captured CUDA
- * graph, the execution context, the engine, the runtime (TensorRT requires each to go before the
+ * graph, the execution contexts, the engine, the runtime (TensorRT requires each to go before the
  * object that created it), then the device buffers, the pinned host buffers, the events and the
  * stream.
  */
@@ -67,7 +69,7 @@ public final class TrtEngine implements AutoCloseable {
   private final EngineMetadata metadata;
   private IRuntime runtime;
   private ICudaEngine engine;
-  private IExecutionContext context;
+  private ProfileContexts contexts;
   private CUstream_st stream;
   private EngineTimer timer;
   private IoBuffers io;
@@ -107,7 +109,7 @@ public final class TrtEngine implements AutoCloseable {
     Cuda.check(
         cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking),
         "cudaStreamCreateWithFlags");
-    timer = new EngineTimer(stream, () -> context.enqueueV3(stream), this::launch);
+    timer = new EngineTimer(stream, () -> contexts.active().enqueueV3(stream), this::launch);
     runtime = TrtObjects.own(nvinfer.createInferRuntime(logger));
     if (runtime == null || runtime.isNull()) {
       throw new TrtException("createInferRuntime failed" + logger.describeErrors());
@@ -116,12 +118,47 @@ public final class TrtEngine implements AutoCloseable {
     if (engine == null || engine.isNull()) {
       throw new TrtException("TensorRT could not deserialize " + plan + logger.describeErrors());
     }
-    context = TrtObjects.own(engine.createExecutionContext());
-    if (context == null || context.isNull()) {
-      throw new TrtException("createExecutionContext failed for " + plan + logger.describeErrors());
-    }
-    io = new IoBuffers(plan, context, stream);
+    contexts = new ProfileContexts(plan, engine, stream, metadata.buckets());
+    io = new IoBuffers(plan, contexts.start(), stream);
     io.allocate(engine);
+  }
+
+  /** Switches to the context of the bucket that runs the batch of {@code inputs}. */
+  private void selectFor(Map<String, HostTensor> inputs) {
+    HostTensor t = inputs.get(io.firstInput().name);
+    // a batch outside every bucket's range is left to staging, which refuses it naming the range
+    if (t != null && t.shape().length > 0) {
+      long batch = t.shape()[0];
+      if (batch >= minBatch() && batch <= maxBatch()) {
+        contexts.select(bucketFor(batch), io);
+      }
+    }
+  }
+
+  /** The engine's optimization profiles as batch buckets, in profile index order. */
+  public List<Profile.BatchShapes> buckets() {
+    checkOpen();
+    return contexts.buckets();
+  }
+
+  /**
+   * The index of the bucket (optimization profile) that runs {@code batch}: the smallest max that
+   * holds it; a batch outside every bucket is refused (BadInputException).
+   */
+  public int bucketFor(long batch) {
+    return metadata.bucketFor(plan, batch);
+  }
+
+  /** The batch (dimension 0 of the first input) staged last. */
+  public long lastBatch() {
+    checkOpen();
+    return io.firstInput().shape[0];
+  }
+
+  /** The optimization profile the last run used, as TensorRT's context reports it. */
+  public int activeBucket() {
+    checkOpen();
+    return contexts.active().getOptimizationProfile();
   }
 
   /**
@@ -141,7 +178,7 @@ public final class TrtEngine implements AutoCloseable {
       throw new TrtException(
           "createEngineInspector failed for " + plan + TrtLogger.get().describeErrors());
     }
-    inspector.setExecutionContext(context);
+    inspector.setExecutionContext(contexts.active());
     String json = inspector.getEngineInformation(nvinfer.LayerInformationFormat.kJSON);
     return EngineLayers.parse(json == null ? "" : json);
   }
@@ -213,6 +250,7 @@ public final class TrtEngine implements AutoCloseable {
   public Map<String, HostTensor> infer(Map<String, HostTensor> inputs) {
     checkOpen();
     timer.releaseReplay();
+    selectFor(inputs);
     io.stage(inputs);
     prepared = false;
     timer.recordStart();
@@ -243,6 +281,7 @@ public final class TrtEngine implements AutoCloseable {
   public void prepare(Map<String, HostTensor> inputs, boolean cudaGraph) {
     checkOpen();
     timer.releaseReplay();
+    selectFor(inputs);
     io.stage(inputs);
     launch();
     Cuda.check(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
@@ -275,16 +314,16 @@ public final class TrtEngine implements AutoCloseable {
   /**
    * TensorRT's time of every layer ({@code IProfiler}, as trtexec's {@code --dumpProfile
    * --separateProfileRun}): {@code runs} plain launches on the prepared inputs, each waited for,
-   * after one warm-up, on a second execution context that carries the profiler and is deleted
-   * afterwards ({@link LayerProfileRun}), so timing runs never carry its overhead. Layers come in
-   * execution order.
+   * after one warm-up, on a second execution context on the same optimization profile that carries
+   * the profiler and is deleted afterwards ({@link LayerProfileRun}), so timing runs never carry
+   * its overhead. Layers come in execution order.
    */
   public List<LayerProfiler.Layer> profileLayers(int runs) {
     checkPrepared();
     if (runs < 1) {
       throw new IllegalArgumentException("runs must be >= 1");
     }
-    return LayerProfileRun.run(plan, engine, io, stream, runs);
+    return LayerProfileRun.run(plan, engine, io, stream, runs, contexts.activeIndex());
   }
 
   /**
@@ -302,7 +341,7 @@ public final class TrtEngine implements AutoCloseable {
   }
 
   private void launch() {
-    if (!context.enqueueV3(stream)) {
+    if (!contexts.active().enqueueV3(stream)) {
       throw new TrtException(
           "enqueueV3 failed for engine " + plan.getFileName() + TrtLogger.get().describeErrors());
     }
@@ -335,7 +374,9 @@ public final class TrtEngine implements AutoCloseable {
       timer.releaseReplay();
     }
     if (!inspected) {
-      TrtObjects.delete(context);
+      if (contexts != null) {
+        contexts.close();
+      }
       TrtObjects.delete(engine);
       TrtObjects.delete(runtime);
     }

@@ -75,22 +75,53 @@ class EngineGpuTest {
             "msn-trt-gpu-test-"); // @TempDir fields are injected only per test method
     timingCache = dir.resolve("timing.cache");
     for (String name : List.of("tiny", "small")) {
-      Profile p = Profiles.load(name);
-      Path ck = dir.resolve(name + "-ck");
-      SyntheticCheckpoint.write(p.model(), ck, 7);
-      Path out = dir.resolve(name);
-      try (Checkpoint c = Checkpoint.open(ck)) {
-        MsnOnnxExporter.export(
-            c,
-            out,
-            new MsnOnnxExporter.Options(
-                MsnOnnxExporter.Options.defaults().valuesDtype(),
-                MsnOnnxExporter.ExternalData.AUTO,
-                true,
-                name));
-      }
-      exports.put(name, out);
+      exports.put(name, exportSynthetic(name, dir));
     }
+  }
+
+  /** Exports a synthetic checkpoint (seed 7) of built-in profile {@code name} to DIR/name. */
+  static Path exportSynthetic(String name, Path dir) throws java.io.IOException {
+    Path ck = dir.resolve(name + "-ck");
+    SyntheticCheckpoint.write(Profiles.load(name).model(), ck, 7);
+    Path out = dir.resolve(name);
+    try (Checkpoint c = Checkpoint.open(ck)) {
+      MsnOnnxExporter.export(
+          c,
+          out,
+          new MsnOnnxExporter.Options(
+              MsnOnnxExporter.Options.defaults().valuesDtype(),
+              MsnOnnxExporter.ExternalData.AUTO,
+              true,
+              name));
+    }
+    return out;
+  }
+
+  /** Builds {@code plan} from {@code onnx} at the tests' optimization level, quietly. */
+  static void buildPlan(
+      Path onnx,
+      String graph,
+      Precision precision,
+      String profile,
+      Profile.BatchShapes batch,
+      Path timingCache,
+      Path plan,
+      PrintStream log) {
+    EngineBuilder.build(
+        new EngineBuilder.Request(
+            onnx,
+            graph,
+            precision,
+            profile,
+            batch,
+            timingCache,
+            plan,
+            0,
+            OPT_LEVEL,
+            List.of(),
+            FP16_POLICY,
+            QuantizedTables.NONE),
+        log);
   }
 
   Path build(String profile, String graph, Precision precision) {
@@ -98,20 +129,14 @@ class EngineGpuTest {
     Path out = exports.get(profile);
     Path plan = out.resolve("engine." + graph + "." + precision.label() + ".plan");
     if (!Files.exists(plan)) {
-      EngineBuilder.build(
-          new EngineBuilder.Request(
-              out.resolve("model." + graph + ".onnx"),
-              graph,
-              precision,
-              profile,
-              p.batch(),
-              timingCache,
-              plan,
-              0,
-              OPT_LEVEL,
-              List.of(),
-              FP16_POLICY,
-              QuantizedTables.NONE),
+      buildPlan(
+          out.resolve("model." + graph + ".onnx"),
+          graph,
+          precision,
+          profile,
+          p.batch(),
+          timingCache,
+          plan,
           log);
     }
     return plan;

@@ -9,6 +9,7 @@ import dev.msnexport.verifier.backend.BackendException;
 import dev.msnexport.verifier.backend.BackendSpec;
 import dev.msnexport.verifier.backend.Backends;
 import dev.msnexport.verifier.backend.Inputs;
+import dev.msnexport.verifier.backend.TrtBackend;
 import dev.msnexport.verifier.health.MemoryHealth;
 import dev.msnexport.verifier.io.GoldenFile;
 import dev.msnexport.verifier.io.GoldenFileBackend;
@@ -72,6 +73,13 @@ public final class VerifyRun {
               tols,
               outputs,
               marks);
+      if (open.log() != null) { // which batch bucket (optimization profile) each engine ran
+        for (Backend b : opened.backends()) {
+          if (b instanceof TrtBackend t) {
+            open.log().println(t.name() + ": " + t.lastBucket());
+          }
+        }
+      }
       if (q.saveGolden() != null) {
         saveGolden(q, inputs, outputs, g, m.checkpointSha256());
       }

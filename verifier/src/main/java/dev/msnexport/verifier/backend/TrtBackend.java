@@ -6,6 +6,7 @@ import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.OnnxTensors;
 import dev.msnexport.exporter.quant.RowQuantizer;
 import dev.msnexport.exporter.safetensors.DType;
+import dev.msnexport.profiles.BatchBuckets;
 import dev.msnexport.profiles.ModelConfig;
 import dev.msnexport.profiles.Profile;
 import dev.msnexport.trt.EngineBuilder;
@@ -179,6 +180,7 @@ public final class TrtBackend implements Backend, GpuTimed {
               : Files.createTempDirectory("msn-trt-").resolve(file);
       if (Files.isRegularFile(plan)) {
         try {
+          requireBuckets(plan, profile);
           TrtEngine e = TrtEngine.load(plan, onnx);
           log.println("trt: using cached engine " + plan);
           return new TrtBackend(name, m.config(), e);
@@ -193,6 +195,23 @@ public final class TrtBackend implements Backend, GpuTimed {
     } catch (IOException e) {
       throw new BackendException(
           name + ": cannot create or delete a temporary engine directory: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses (so that it is rebuilt) a cached plan whose batch buckets are not the ones the profile
+   * asks for now (say one built before the profile had {@code opt_batches}).
+   */
+  private static void requireBuckets(Path plan, Profile profile) {
+    List<Profile.BatchShapes> built = EngineMetadata.read(plan).buckets();
+    if (!built.equals(profile.batch().buckets())) {
+      throw new BadInputException(
+          "it was built with batch buckets "
+              + BatchBuckets.describe(built)
+              + ", profile '"
+              + profile.name()
+              + "' asks for "
+              + BatchBuckets.describe(profile.batch().buckets()));
     }
   }
 
@@ -297,6 +316,20 @@ public final class TrtBackend implements Backend, GpuTimed {
    */
   public void replayCudaGraph(boolean on) {
     this.cudaGraph = on;
+  }
+
+  /**
+   * The batch bucket the last run used, as TensorRT's context reports it: "batch 5 ran on
+   * optimization profile 1 of batch 2..8 (opt 8)".
+   */
+  public String lastBucket() {
+    int i = engine.activeBucket();
+    return "batch "
+        + engine.lastBatch()
+        + " ran on optimization profile "
+        + i
+        + " of batch "
+        + BatchBuckets.describe(engine.buckets().get(i));
   }
 
   /** How {@link #runPrepared} runs: "CUDA graph replay", or plain launches and why. */

@@ -25,7 +25,8 @@ public record BenchReport(
     List<BenchResult> results,
     List<GateResult> gates,
     List<FloorRow> floors,
-    List<LayerProfile> layer_profiles)
+    List<LayerProfile> layer_profiles,
+    List<BucketRow> buckets)
     implements ResultHeader {
   public static final String SCHEMA = "msn-export.bench/1";
 

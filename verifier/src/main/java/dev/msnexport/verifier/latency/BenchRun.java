@@ -66,6 +66,7 @@ public final class BenchRun {
     List<GateResult> gates;
     List<FloorRow> floors;
     List<LayerProfile> profiles = new ArrayList<>();
+    List<BucketRow> buckets;
     try (Backends.Opened opened = Backends.open(q.backends(), m, p, q.open());
         PlanEngines planned = PlanEngines.open(m, p, q.engines(), out)) {
       List<Backend> backends = new ArrayList<>(opened.backends());
@@ -85,6 +86,8 @@ public final class BenchRun {
               out.println("  " + t.name() + ": " + t.runMode());
             }
           });
+      buckets = BucketRow.of(backends, sizes);
+      buckets.forEach(row -> out.println("  " + row.line()));
       Map<String, Backend> byName = new LinkedHashMap<>();
       backends.forEach(b -> byName.put(b.name(), b));
       floors =
@@ -127,7 +130,8 @@ public final class BenchRun {
         results,
         gates,
         floors,
-        q.layerProfileRuns() > 0 ? profiles : null);
+        q.layerProfileRuns() > 0 ? profiles : null,
+        buckets.isEmpty() ? null : buckets);
   }
 
   private static BenchReport.Settings settings(
@@ -188,6 +192,7 @@ public final class BenchRun {
       int runs,
       PrintStream out) {
     List<LayerProfile> profiles = new ArrayList<>();
+    List<BucketRow> buckets;
     Set<String> without = new LinkedHashSet<>();
     for (int batch : sizes) {
       for (Backend b : backends) {

@@ -73,6 +73,7 @@ public final class BenchFixtures {
         results,
         gates,
         List.of(),
+        null,
         null);
   }
 }
