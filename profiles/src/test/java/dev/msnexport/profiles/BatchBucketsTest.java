@@ -64,9 +64,9 @@ class BatchBucketsTest {
   }
 
   @Test
-  void paperHasFourBucketsAndTinyOne() {
-    assertEquals(List.of(1, 64, 512, 2048), Profiles.load("paper").batch().optBatches());
-    assertEquals(4, Profiles.load("paper").batch().buckets().size());
+  void paperHasThreeBucketsAndTinyOne() {
+    assertEquals(List.of(1, 64, 512), Profiles.load("paper").batch().optBatches());
+    assertEquals(3, Profiles.load("paper").batch().buckets().size());
     assertEquals(1, Profiles.load("tiny").batch().buckets().size());
     for (String name : Profiles.BUILT_IN) {
       Profile.BatchShapes b = Profiles.load(name).batch();
