@@ -7,12 +7,19 @@
 
 namespace msn {
 
-// Whether the small-N launch shapes (SparseGather's block per row slab, PKMRetrieval's split
-// halves) may be used. MSN_KERNELS_SMALL_N=0 turns them off, so that the test harness can compare
-// both paths (bit for bit, and in time) on the same inputs; read at every launch.
-inline bool smallNPathsEnabled() {
+// How the kernels choose between their wide launch shapes and the small-N ones (SparseGather's
+// block per row slab, PKMRetrieval's split halves), from MSN_KERNELS_SMALL_N, read at every launch
+// so that the test harness can compare the paths (bit for bit, and in time) on the same inputs:
+// unset (or any other value) = by N and the SM count, "0" = wide paths only, "1" = small-N paths
+// wherever the launch allows them (for measurements).
+enum class SmallN { Auto, Off, Always };
+inline SmallN smallNMode() {
     const char* v = getenv("MSN_KERNELS_SMALL_N");
-    return !(v && v[0] == '0' && v[1] == '\0');
+    if (v && v[0] != '\0' && v[1] == '\0') {
+        if (v[0] == '0') return SmallN::Off;
+        if (v[0] == '1') return SmallN::Always;
+    }
+    return SmallN::Auto;
 }
 
 inline bool isAligned(const void* p, unsigned bytes) {

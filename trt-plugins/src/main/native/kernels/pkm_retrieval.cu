@@ -111,10 +111,12 @@ cudaError_t launchPkm(const void* rows, const void* cols, int64_t n, int s, int 
     cudaError_t err = cudaGetDevice(&device);
     if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
     if (err != cudaSuccess) return err;
-    if (2 * n <= (int64_t)sms * 16 && smallNPathsEnabled()) {
+    const SmallN mode = smallNMode();
+    if (mode == SmallN::Always || (mode == SmallN::Auto && 2 * n <= (int64_t)sms * 16)) {
         // Small N: the one-warp path would leave each SM sub-partition at most a few warps, each
         // working through both halves and stage 2 in turn; the split path halves that chain.
-        pkmRetrievalSplitKernel<T, E1, KMAX><<<(unsigned)n, kPairThreads, 0, stream>>>(
+        const int64_t cap = (int64_t)sms * 32;   // forced at large N: the rest loop
+        pkmRetrievalSplitKernel<T, E1, KMAX><<<(unsigned)(n < cap ? n : cap), kPairThreads, 0, stream>>>(
             static_cast<const T*>(rows), static_cast<const T*>(cols), n, s, k, vecOk, w, w16, idx, i32);
         return cudaGetLastError();
     }

@@ -138,6 +138,24 @@ __device__ __forceinline__ void storeOut(void* out, bool out16, bool outVec, int
     }
 }
 
+// Entry `at` of a row's indices and weights: returns the value row, or -1 for an index outside
+// [0, m) (never read; sets the error flag), and sets w to the weight (times the row's scale for a
+// quantized table: w * scale, then times the codes).
+__device__ __forceinline__ int64_t loadEntry(const void* __restrict__ indices, int idx32,
+                                             const void* __restrict__ weights, int w16,
+                                             const float* __restrict__ scales, int64_t m,
+                                             int32_t* __restrict__ errorFlag, int64_t at, float& w) {
+    int64_t idx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at] : static_cast<const int64_t*>(indices)[at];
+    w = w16 ? __half2float(static_cast<const __half*>(weights)[at]) : static_cast<const float*>(weights)[at];
+    if (idx < 0 || idx >= m) {
+        if (errorFlag) atomicOr(errorFlag, 1);
+        idx = -1;
+    } else if (scales) {
+        w *= __ldg(scales + idx);
+    }
+    return idx;
+}
+
 template <typename VT, int VEC>
 __global__ void __launch_bounds__(kThreads)
 sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scales, int64_t m, int64_t d,
@@ -161,19 +179,8 @@ sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scal
         // Lane j holds entry j0 + j of this row; a bad index becomes -1 (skipped).
         int64_t myIdx = -1;
         float myW = 0.0f;
-        if (j0 + lane < k) {
-            const int64_t at = row * k + j0 + lane;
-            myIdx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at]
-                          : static_cast<const int64_t*>(indices)[at];
-            myW = w16 ? __half2float(static_cast<const __half*>(weights)[at])
-                      : static_cast<const float*>(weights)[at];
-            if (myIdx < 0 || myIdx >= m) {
-                if (errorFlag) atomicOr(errorFlag, 1);
-                myIdx = -1;
-            } else if (scales) {
-                myW *= __ldg(scales + myIdx);   // quantized table: w * scale, then times the codes
-            }
-        }
+        if (j0 + lane < k)
+            myIdx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + lane, myW);
         const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
         for (int j = 0; j < cnt; j += kRowsInFlight) {
             int64_t r[kRowsInFlight];
@@ -252,19 +259,7 @@ sparseGatherSmallKernel(const VT* __restrict__ values, const float* __restrict__
         if (t < kRows) {
             int64_t idx = -1;
             float w = 0.0f;
-            if (t < cnt) {
-                const int64_t at = row * k + j0 + t;
-                idx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at]
-                            : static_cast<const int64_t*>(indices)[at];
-                w = w16 ? __half2float(static_cast<const __half*>(weights)[at])
-                        : static_cast<const float*>(weights)[at];
-                if (idx < 0 || idx >= m) {
-                    if (errorFlag) atomicOr(errorFlag, 1);
-                    idx = -1;
-                } else if (scales) {
-                    w *= __ldg(scales + idx);   // as the warp path: w * scale, then times the codes
-                }
-            }
+            if (t < cnt) idx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + t, w);
             rowOf[t] = idx;
             weightOf[t] = w;
         }
@@ -325,7 +320,10 @@ cudaError_t launchGather(const void* values, const float* scales, int64_t m, int
     if (err != cudaSuccess) return err;
     const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
     const int64_t targetWarps = (int64_t)sms * 16;
-    if (n * chunks < targetWarps && smallNPathsEnabled()) {
+    const SmallN mode = smallNMode();
+    const bool small = mode == SmallN::Always ? n * chunks <= 0x7fffffffLL
+                                              : mode == SmallN::Auto && n * chunks < targetWarps;
+    if (small) {
         // Small N: even one warp per 32-chunk slab leaves the GPU short of warps, and each warp
         // would wait out k / kRowsInFlight memory latencies in turn. One slab per chunk.
         static_assert(smallCols<VEC>() == 32 * VEC, "a small-N slab is one chunk");

@@ -120,13 +120,18 @@ int gCases = 0;
 bool gPkmOnly = false;   // --pkm-only
 bool verbose() { return gFailures <= 20; }   // details for the first failures only
 
-// Runs f with the kernels' small-N launch shapes on (the default) or off (MSN_KERNELS_SMALL_N=0:
-// the wide paths at every N), then restores the variable as it was.
-void withSmallNPaths(bool on, const std::function<void()>& f) {
+// The kernels' choice of launch shapes (MSN_KERNELS_SMALL_N): by N and the SM count, the wide
+// paths only, or the small-N paths wherever they can launch.
+enum class Paths { Auto, Wide, Small };
+const Paths kBothPaths[2] = {Paths::Small, Paths::Wide};
+const char* pathsName(Paths p) { return p == Paths::Auto ? "auto" : (p == Paths::Wide ? "wide" : "small"); }
+
+// Runs f with MSN_KERNELS_SMALL_N set for `paths`, then restores the variable as it was.
+void withPaths(Paths paths, const std::function<void()>& f) {
     const char* was = std::getenv("MSN_KERNELS_SMALL_N");
     const std::string saved = was ? was : "";
-    if (on) unsetenv("MSN_KERNELS_SMALL_N");
-    else setenv("MSN_KERNELS_SMALL_N", "0", 1);
+    if (paths == Paths::Auto) unsetenv("MSN_KERNELS_SMALL_N");
+    else setenv("MSN_KERNELS_SMALL_N", paths == Paths::Wide ? "0" : "1", 1);
     f();
     if (was) setenv("MSN_KERNELS_SMALL_N", saved.c_str(), 1);
     else unsetenv("MSN_KERNELS_SMALL_N");
@@ -340,7 +345,7 @@ void pkmPathsAgree(int64_t n, int s, int k, msn_dtype t, Scores mode) {
         const msn_dtype it = wt == MSN_FLOAT32 ? MSN_INT64 : MSN_INT32;
         std::vector<unsigned char> got[2];
         for (int path = 0; path < 2; ++path)
-            withSmallNPaths(path == 0, [&] {
+            withPaths(kBothPaths[path], [&] {
                 CK(cudaMemset(dW.p, 0xFF, dW.bytes));
                 CK(cudaMemset(dI.p, 0xFF, dI.bytes));
                 st[path] |= msn_pkm_retrieval(dR.p, dC.p, t, n, s, k, dW.p, wt, dI.p, it, 0);
@@ -362,8 +367,8 @@ void pkmPathsAgree(int64_t n, int s, int k, msn_dtype t, Scores mode) {
 // Small N (the paper engine's batch 1 to 64: 16 queries per sample): the contract's reference on
 // both paths, and both paths bit for bit.
 void pkmSmallNSuite() {
-    for (bool on : {true, false})
-        withSmallNPaths(on, [] {
+    for (Paths paths : kBothPaths)
+        withPaths(paths, [] {
             for (msn_dtype t : {MSN_FLOAT32, MSN_FLOAT16}) {
                 for (int64_t n : {1, 16, 64}) {
                     runPkmCase({n, 256, 32, t, Scores::Normal});
@@ -371,7 +376,7 @@ void pkmSmallNSuite() {
                 }
                 runPkmCase({16, 33, 5, t, Scores::Normal});     // scalar loads
                 runPkmCase({16, 2048, 64, t, Scores::Ties});    // tiled stage 1
-                runPkmCase({4096, 256, 32, t, Scores::Normal});
+                runPkmCase({10000, 256, 32, t, Scores::Normal});   // more queries than split blocks
             }
         });
     for (msn_dtype t : {MSN_FLOAT32, MSN_FLOAT16})
@@ -384,6 +389,7 @@ void pkmSmallNSuite() {
         pkmPathsAgree(16, 1024, 64, t, Scores::Ties);
         pkmPathsAgree(16, 3000, 33, t, Scores::Normal);
         pkmPathsAgree(7, 8, 8, t, Scores::Ties);
+        pkmPathsAgree(10000, 256, 32, t, Scores::Normal);
     }
 }
 
@@ -668,7 +674,7 @@ void sgPathsAgree(int64_t n, int64_t m, int64_t d, int64_t k, msn_dtype vt, msn_
     int st[2] = {MSN_OK, MSN_OK};
     int32_t flag[2] = {0, 0};
     for (int path = 0; path < 2; ++path)
-        withSmallNPaths(path == 0, [&] {
+        withPaths(kBothPaths[path], [&] {
             CK(cudaMemset(dO.p, 0xFF, dO.bytes));
             CK(cudaMemset(dErr.p, 0, 4));
             st[path] = msn_sparse_gather_scaled(dV.p, vt, quantized ? dS.as<float>() : nullptr, m, d, dI.p, it, dW.p,
@@ -687,10 +693,10 @@ void sgPathsAgree(int64_t n, int64_t m, int64_t d, int64_t k, msn_dtype vt, msn_
     }
 }
 
-// Small N (the paper engine's batch 1 to 64: 16 queries per sample), against the CPU reference and
-// path against path; odd shapes: k not a multiple of the rows per pass (32, or 16 for one-byte
-// codes), d not a multiple of the vector width or of the slab.
-void sgSmallNSuite() {
+// Small N (the paper engine's batch 1 to 64: 16 queries per sample) against the CPU references;
+// odd shapes: k not a multiple of the rows per pass (32, or 16 for one-byte codes), d not a
+// multiple of the vector width or of the slab.
+void sgSmallNReferenceCases() {
     const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, I64 = MSN_INT64, I32 = MSN_INT32;
     for (msn_dtype vt : {F32, F16, MSN_BFLOAT16}) {
         for (int64_t n : {1, 16, 64}) {
@@ -702,17 +708,25 @@ void sgSmallNSuite() {
         runSgCase({16, 5000, 768, 32, vt, I64, F32, F32, 1});          // misaligned values
         runSgCase({16, 5000, 768, 33, vt, I32, F16, F32, 0, true});    // bad indices
         runSgCase({1, 5000, 770, 47, vt, I64, F32, F16, 0, true});
+        runSgCase({3000, 5000, 768, 32, vt, I64, F32, F32});   // large N (small-N path only when forced)
     }
     for (msn_dtype vt : {MSN_INT8, MSN_FLOAT8_E4M3}) {
         runSgQuantCase(vt, 16, 5000, 768, 33, 0);
         runSgQuantCase(vt, 1, 3000, 100, 17, 0);
         runSgQuantCase(vt, 64, 2000, 768, 32, 3);
     }
+}
+
+// The small-N cases on both paths, and both paths bit for bit.
+void sgSmallNSuite() {
+    const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, I64 = MSN_INT64, I32 = MSN_INT32;
+    for (Paths paths : kBothPaths) withPaths(paths, sgSmallNReferenceCases);
     for (msn_dtype vt : {F32, F16, MSN_BFLOAT16, MSN_INT8, MSN_FLOAT8_E4M3}) {
         for (int64_t n : {1, 16, 64}) sgPathsAgree(n, 5000, 768, 32, vt, I64, F32, F32, false);
         sgPathsAgree(16, 3000, 770, 33, vt, I32, F16, F16, false);
         sgPathsAgree(16, 3000, 1000, 47, vt, I64, F32, F16, true);
         sgPathsAgree(7, 3000, 4100, 100, vt, I64, F16, F32, true);
+        sgPathsAgree(3000, 5000, 768, 32, vt, I32, F32, F16, false);
     }
 }
 
@@ -1038,50 +1052,48 @@ void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv) {
 
 // The paper engine's shapes at batch 1 and 64 (N = 16 and 1,024 queries; S = 256, k = 32,
 // D = 768, M = S*S): SparseGather (fp32 and fp16 values) and PKMRetrieval (fp32 and fp16 scores),
-// bytes, %copy and floor as in the tables above, each with the default dispatch and with the wide
-// paths only (MSN_KERNELS_SMALL_N=0, the kernels before the small-N paths).
+// bytes, %copy and floor as in the tables above, each with the kernels' own choice of launch shape
+// (auto), the wide paths only (the kernels before the small-N paths) and the small-N paths forced.
 void smallNTiming(Timer& timer, double copyBw, FILE* csv) {
     const int S = 256, K = 32, D = 768, sets = 4;
     const int64_t M = (int64_t)S * S, nMax = 1024;
-    std::printf("\nSmall N (paper shapes, S=%d, K=%d, D=%d): default dispatch vs wide paths only "
-                "(MSN_KERNELS_SMALL_N=0); gather bytes and pkm floor as above\n", S, K, D);
-    std::printf("%-6s %-6s %7s %-8s %10s %10s\n", "kernel", "type", "N", "paths", "time_us", "%copy|x");
-    auto row = [&](const char* kernel, msn_dtype t, int64_t n, bool on, double ms, double bytes, bool floorRatio) {
-        const double figure = floorRatio ? ms / (bytes / copyBw * 1e3) : 100.0 * bytes / (ms * 1e-3) / copyBw;
-        std::printf("%-6s %-6s %7lld %-8s %10.1f %9.*f%s\n", kernel, typeName(t), (long long)n, on ? "default" : "wide",
-                    ms * 1e3, floorRatio ? 2 : 1, figure, floorRatio ? "x" : "%");
+    std::printf("\nSmall N (paper shapes, S=%d, K=%d, D=%d), by launch shape (MSN_KERNELS_SMALL_N: auto = "
+                "unset, wide = 0, small = 1); gather bytes and pkm floor as above\n", S, K, D);
+    std::printf("%-6s %-6s %7s %-6s %10s %10s\n", "kernel", "type", "N", "paths", "time_us", "%copy|x");
+    auto row = [&](const char* kernel, msn_dtype t, int64_t n, Paths paths, double ms, double bytes, bool floor) {
+        const double figure = floor ? ms / (bytes / copyBw * 1e3) : 100.0 * bytes / (ms * 1e-3) / copyBw;
+        std::printf("%-6s %-6s %7lld %-6s %10.1f %9.*f%s\n", kernel, typeName(t), (long long)n, pathsName(paths),
+                    ms * 1e3, floor ? 2 : 1, figure, floor ? "x" : "%");
         if (csv) std::fprintf(csv, "%s-smalln,type=%s,N=%lld,paths=%s,us=%.2f,%s=%.3f\n", kernel, typeName(t),
-                              (long long)n, on ? "default" : "wide", ms * 1e3, floorRatio ? "ratio" : "pct_copy",
-                              figure);
+                              (long long)n, pathsName(paths), ms * 1e3, floor ? "ratio" : "pct_copy", figure);
     };
+    const Paths all[3] = {Paths::Auto, Paths::Wide, Paths::Small};
     if (!gPkmOnly) {
         const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, M, 1100);
-        DevBuf wts(nMax * K * 4), out(nMax * D * 4);
+        DevBuf wts(nMax * K * 4), out(nMax * D * 4), values(M * D * 4);   // values: fp32, or fp16 in the first half
         fillHashed<float><<<256, 256>>>(wts.as<float>(), (size_t)nMax * K, 79u);
         for (msn_dtype vt : {MSN_FLOAT32, MSN_FLOAT16}) {
-            const size_t vsz = typeSize(vt);
-            DevBuf values(M * D * vsz);
             if (vt == MSN_FLOAT32) fillHashed<float><<<4096, 256>>>(values.as<float>(), (size_t)M * D, 9u);
             else fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)M * D, 9u);
-            CK(cudaGetLastError());
-            CK(cudaDeviceSynchronize());
+            CK(cudaDeviceSynchronize());   // also reports a failed fill
             for (int64_t n : {(int64_t)16, nMax})
-                for (bool on : {true, false}) {
+                for (Paths paths : all) {
                     double ms = 0.0;
-                    withSmallNPaths(on, [&] {
+                    withPaths(paths, [&] {
                         ms = gatherMedianMs(timer, values, vt, M, D, idx, [&](int) { return wts.p; }, n, K, out);
                     });
-                    row("gather", vt, n, on, ms, (double)n * K * D * vsz + (double)n * D * 4 + (double)n * K * 12, false);
+                    const double bytes = (double)n * K * D * typeSize(vt) + (double)n * D * 4 + (double)n * K * 12;
+                    row("gather", vt, n, paths, ms, bytes, false);
                 }
         }
     }
     for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
         PkmTimingInputs in(sets, nMax, S, K, st, 1300);
         for (int64_t n : {(int64_t)16, nMax})
-            for (bool on : {true, false}) {
+            for (Paths paths : all) {
                 double ms = 0.0;
-                withSmallNPaths(on, [&] { ms = in.medianMs(timer, st, n, S, K, 5, 40); });
-                row("pkm", st, n, on, ms, 2.0 * n * S * typeSize(st) + (double)n * K * 12, true);
+                withPaths(paths, [&] { ms = in.medianMs(timer, st, n, S, K, 5, 40); });
+                row("pkm", st, n, paths, ms, 2.0 * n * S * typeSize(st) + (double)n * K * 12, true);
             }
     }
 }
