@@ -94,7 +94,8 @@ pkmRetrievalSplitKernel(const T* __restrict__ rows, const T* __restrict__ cols, 
                                          warp == 0 ? scratch[0].a : scratch[0].b, lane);
         __syncthreads();   // both halves' top k (and, the first time, the pair table) are written
         if (warp == 0) {
-            const LaneResult res = finishQuery<KMAX>(s, k, scratch[0], pairTable, pairView<KMAX>(pairTable, lane), lane);
+            const LaneResult res =
+                finishQuery<KMAX>(s, k, scratch[0], pairTable, pairView<KMAX>(pairTable, lane), lane);
             const int64_t rowBase = q * k;
             if (lane < k) storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + res.r0, res.w0, res.slot0);
             if (KMAX > 32 && lane + 32 < k)

@@ -3,8 +3,9 @@
 //   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]
 //
 // --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
-// MSN_KERNELS_SMALL_N=0 in the environment: the kernels' wide paths at every N (the harness
-// itself switches it to compare the small-N paths with the wide ones).
+// MSN_KERNELS_SMALL_N in the environment: 0 = the kernels' wide paths at every N, 1 = their
+// small-N paths at every N, unset = chosen by N (the harness itself sets it where it checks or
+// times both paths, and restores it after).
 //
 // Correctness: fresh random inputs for every case, outputs poisoned with 0xFF bytes before every
 // launch, results compared with a CPU reference (double precision where arithmetic is involved;
