@@ -6,11 +6,12 @@
 // each) before using any of them.
 // Rows whose index is outside [0, m) are skipped (never read) and counted as an error.
 //
-// Few rows (too few warps to fill the GPU even at one 32-chunk column slab per warp): that path
-// walks k in serial rounds of kRowsInFlight rows, one memory latency each. The small-N path
-// instead gives one block a (row, column slab): its 8 warps load up to 32 of the row's k value
-// rows at once into shared memory (one latency per 32 rows), then each column is summed over
-// j = 0, 1, ..., k-1 with the same fmaf chain as the warp path, so both paths give the same bits.
+// Few rows (too few warps to fill the GPU even at one 32-chunk column slab per warp) and k > 2:
+// that path walks k in serial rounds of kRowsInFlight rows, one memory latency each. The small-N
+// path instead gives one block a (row, column slab): its 8 warps load up to 32 of the row's k
+// value rows (16 for one-byte codes) at once into shared memory, one latency per pass, then each
+// column is summed over j = 0, 1, ..., k-1 with the same fmaf chain as the warp path, so both
+// paths give the same bits. MSN_KERNELS_SMALL_N (msn_kernels_internal.cuh) can force either.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
@@ -321,11 +322,13 @@ cudaError_t launchGather(const void* values, const float* scales, int64_t m, int
     const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
     const int64_t targetWarps = (int64_t)sms * 16;
     const SmallN mode = smallNMode();
-    const bool small = mode == SmallN::Always ? n * chunks <= 0x7fffffffLL
-                                              : mode == SmallN::Auto && n * chunks < targetWarps;
+    const bool small = mode == SmallN::Always
+                           ? n * chunks <= 0x7fffffffLL
+                           : mode == SmallN::Auto && k > kRowsInFlight && n * chunks < targetWarps;
     if (small) {
         // Small N: even one warp per 32-chunk slab leaves the GPU short of warps, and each warp
-        // would wait out k / kRowsInFlight memory latencies in turn. One slab per chunk.
+        // would wait out k / kRowsInFlight memory latencies in turn (k <= kRowsInFlight: one
+        // round, nothing to gain). One slab per chunk.
         static_assert(smallCols<VEC>() == 32 * VEC, "a small-N slab is one chunk");
         sparseGatherSmallKernel<VT, VEC><<<(unsigned)(n * chunks), kThreads, 0, stream>>>(
             static_cast<const VT*>(values), scales, m, d, indices, idx32, weights, w16, k, out, out16, errorFlag,
