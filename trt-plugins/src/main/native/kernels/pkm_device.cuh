@@ -394,20 +394,24 @@ struct LaneResult {
     int64_t slot0, slot1;
 };
 
-// Both stages and the softmax for one query whose s row and column scores are at rows/cols (global
-// memory, or any memory when vecOk is false: the 16-byte streaming loads are global-only). The
-// whole warp calls it; ws must have zeroed bins (as it is left).
-template <typename T, int E1, int KMAX>
-__device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, const T* __restrict__ cols, int s,
-                                                    int k, bool vecOk, WarpScratch& ws, const PairTable& pt,
-                                                    int lane) {
+// What a lane reads of the pair table before stage 2: the pair count and its corner columns.
+struct PairView {
+    int npairs, cj0, cj1;
+};
+template <int KMAX> __device__ __forceinline__ PairView pairView(const PairTable& pt, int lane) {
+    return PairView{pt.total, pt.cornerJ[lane], KMAX > 32 ? pt.cornerJ[lane + 32] : -1};
+}
+
+// Stage 2 and the softmax for one query whose stage-1 results (rank order) are in ws.a (rows) and
+// ws.b (columns). The whole warp calls it; ws must have zeroed bins (as it is left).
+template <int KMAX>
+__device__ __forceinline__ LaneResult finishQuery(int s, int k, WarpScratch& ws, const PairTable& pt,
+                                                  const PairView& pv, int lane) {
     constexpr int E2 = (pairCount(KMAX) + 31) / 32;
-    static_assert(E1 <= 32 && E2 <= 32, "per-lane masks are 32 bits");
-    const int npairs = pt.total;
-    const int cj0 = pt.cornerJ[lane];
-    const int cj1 = KMAX > 32 ? pt.cornerJ[lane + 32] : -1;
-    selectHalfTiled<T, E1, KMAX>(rows, s, k, vecOk, ws, ws.a, lane);
-    selectHalfTiled<T, E1, KMAX>(cols, s, k, vecOk, ws, ws.b, lane);
+    static_assert(E2 <= 32, "per-lane masks are 32 bits");
+    const int npairs = pv.npairs;
+    const int cj0 = pv.cj0;
+    const int cj1 = pv.cj1;
 
     // Stage 2: the pruned candidates, scored a_i + b_j in float32.
     // Pre-filter: for every divisor p of k, the p x (k/p) rank rectangle holds k candidates,
@@ -453,6 +457,20 @@ __device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, 
     res.slot1 = (int64_t)(kSlotMask - (l1 & kSlotMask));
     __syncwarp();
     return res;
+}
+
+// Both stages and the softmax for one query whose s row and column scores are at rows/cols (global
+// memory, or any memory when vecOk is false: the 16-byte streaming loads are global-only). The
+// whole warp calls it; ws must have zeroed bins (as it is left).
+template <typename T, int E1, int KMAX>
+__device__ __forceinline__ LaneResult retrieveQuery(const T* __restrict__ rows, const T* __restrict__ cols, int s,
+                                                    int k, bool vecOk, WarpScratch& ws, const PairTable& pt,
+                                                    int lane) {
+    static_assert(E1 <= 32, "per-lane masks are 32 bits");
+    const PairView pv = pairView<KMAX>(pt, lane);
+    selectHalfTiled<T, E1, KMAX>(rows, s, k, vecOk, ws, ws.a, lane);
+    selectHalfTiled<T, E1, KMAX>(cols, s, k, vecOk, ws, ws.b, lane);
+    return finishQuery<KMAX>(s, k, ws, pt, pv, lane);
 }
 
 } // namespace pkm

@@ -16,6 +16,12 @@
 // top-k's idea (radix select, then filter) sized for one warp: k <= 64, and stage 1 over tiles of
 // 1024 scores (32 keys per lane in registers); S > 1024 (up to 4096) selects tile by tile and
 // merges each tile's top k into the running top k (ranks by counting; indices are global there).
+//
+// Small N (too few queries to give every SM sub-partition several warps): one block of three warps
+// per query. Warps 0 and 1 select the row and the column half at the same time (the same
+// selectHalfTiled, each on its own scratch; warp 1 writes its top k into warp 0's b) while warp 2
+// builds the pair table; after a barrier warp 0 runs stage 2 and the softmax (finishQuery). The
+// code per half and per stage is the one-warp path's, so the outputs are the same bits.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 #include "pkm_device.cuh"
@@ -63,6 +69,42 @@ pkmRetrievalKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64
     }
 }
 
+constexpr int kPairThreads = 96;   // small-N path: row-half warp, column-half warp, pair-table warp
+
+template <typename T, int E1, int KMAX>
+__global__ void __launch_bounds__(kPairThreads)
+pkmRetrievalSplitKernel(const T* __restrict__ rows, const T* __restrict__ cols, int64_t n, int s, int k,
+                        int vecOk, void* __restrict__ weights, int w16, void* __restrict__ indices, int i32) {
+    __shared__ WarpScratch scratch[2];
+    __shared__ PairTable pairTable;
+
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    if (warp == 2) {
+        buildPairTable(pairTable, k, lane);
+    } else {
+        scratch[warp].bins[lane] = 0u;
+        scratch[warp].bins[32 + lane] = 0u;
+        __syncwarp();   // the warp's own selects are the only users of its bins
+    }
+    // q is the same for the whole block, so every thread reaches both barriers.
+    for (int64_t q = blockIdx.x; q < n; q += gridDim.x) {
+        if (warp < 2)
+            selectHalfTiled<T, E1, KMAX>((warp == 0 ? rows : cols) + q * s, s, k, vecOk != 0, scratch[warp],
+                                         warp == 0 ? scratch[0].a : scratch[0].b, lane);
+        __syncthreads();   // both halves' top k (and, the first time, the pair table) are written
+        if (warp == 0) {
+            const LaneResult res =
+                finishQuery<KMAX>(s, k, scratch[0], pairTable, pairView<KMAX>(pairTable, lane), lane);
+            const int64_t rowBase = q * k;
+            if (lane < k) storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + res.r0, res.w0, res.slot0);
+            if (KMAX > 32 && lane + 32 < k)
+                storeOutput(weights, w16 != 0, indices, i32 != 0, rowBase + res.r1, res.w1, res.slot1);
+        }
+        __syncthreads();   // stage 2 has read a and b before the next query's selects overwrite them
+    }
+}
+
 template <typename T, int E1, int KMAX>
 cudaError_t launchPkm(const void* rows, const void* cols, int64_t n, int s, int k, int vecOk,
                       void* w, int w16, void* idx, int i32, cudaStream_t stream) {
@@ -70,6 +112,15 @@ cudaError_t launchPkm(const void* rows, const void* cols, int64_t n, int s, int 
     cudaError_t err = cudaGetDevice(&device);
     if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
     if (err != cudaSuccess) return err;
+    const SmallN mode = smallNMode();
+    if (mode == SmallN::Always || (mode == SmallN::Auto && 2 * n <= (int64_t)sms * 16)) {
+        // Small N: the one-warp path would leave each SM sub-partition at most a few warps, each
+        // working through both halves and stage 2 in turn; the split path halves that chain.
+        const int64_t cap = (int64_t)sms * 32;   // forced at large N: the rest loop
+        pkmRetrievalSplitKernel<T, E1, KMAX><<<(unsigned)(n < cap ? n : cap), kPairThreads, 0, stream>>>(
+            static_cast<const T*>(rows), static_cast<const T*>(cols), n, s, k, vecOk, w, w16, idx, i32);
+        return cudaGetLastError();
+    }
     const int64_t wanted = (n + kWarps - 1) / kWarps;
     const int64_t cap = (int64_t)sms * 8;   // enough resident blocks; the rest loop
     const unsigned grid = (unsigned)(wanted < cap ? wanted : cap);

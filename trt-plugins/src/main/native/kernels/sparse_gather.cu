@@ -5,6 +5,13 @@
 // and every lane issues 16-byte loads for its part of both value rows (up to 1024 columns
 // each) before using any of them.
 // Rows whose index is outside [0, m) are skipped (never read) and counted as an error.
+//
+// Few rows (too few warps to fill the GPU even at one 32-chunk column slab per warp) and k > 2:
+// that path walks k in serial rounds of kRowsInFlight rows, one memory latency each. The small-N
+// path instead gives one block a (row, column slab): its 8 warps load up to 32 of the row's k
+// value rows (16 for one-byte codes) at once into shared memory, one latency per pass, then each
+// column is summed over j = 0, 1, ..., k-1 with the same fmaf chain as the warp path, so both
+// paths give the same bits. MSN_KERNELS_SMALL_N (msn_kernels_internal.cuh) can force either.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
@@ -132,6 +139,24 @@ __device__ __forceinline__ void storeOut(void* out, bool out16, bool outVec, int
     }
 }
 
+// Entry `at` of a row's indices and weights: returns the value row, or -1 for an index outside
+// [0, m) (never read; sets the error flag), and sets w to the weight (times the row's scale for a
+// quantized table: w * scale, then times the codes).
+__device__ __forceinline__ int64_t loadEntry(const void* __restrict__ indices, int idx32,
+                                             const void* __restrict__ weights, int w16,
+                                             const float* __restrict__ scales, int64_t m,
+                                             int32_t* __restrict__ errorFlag, int64_t at, float& w) {
+    int64_t idx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at] : static_cast<const int64_t*>(indices)[at];
+    w = w16 ? __half2float(static_cast<const __half*>(weights)[at]) : static_cast<const float*>(weights)[at];
+    if (idx < 0 || idx >= m) {
+        if (errorFlag) atomicOr(errorFlag, 1);
+        idx = -1;
+    } else if (scales) {
+        w *= __ldg(scales + idx);
+    }
+    return idx;
+}
+
 template <typename VT, int VEC>
 __global__ void __launch_bounds__(kThreads)
 sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scales, int64_t m, int64_t d,
@@ -155,19 +180,8 @@ sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scal
         // Lane j holds entry j0 + j of this row; a bad index becomes -1 (skipped).
         int64_t myIdx = -1;
         float myW = 0.0f;
-        if (j0 + lane < k) {
-            const int64_t at = row * k + j0 + lane;
-            myIdx = idx32 ? (int64_t) static_cast<const int32_t*>(indices)[at]
-                          : static_cast<const int64_t*>(indices)[at];
-            myW = w16 ? __half2float(static_cast<const __half*>(weights)[at])
-                      : static_cast<const float*>(weights)[at];
-            if (myIdx < 0 || myIdx >= m) {
-                if (errorFlag) atomicOr(errorFlag, 1);
-                myIdx = -1;
-            } else if (scales) {
-                myW *= __ldg(scales + myIdx);   // quantized table: w * scale, then times the codes
-            }
-        }
+        if (j0 + lane < k)
+            myIdx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + lane, myW);
         const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
         for (int j = 0; j < cnt; j += kRowsInFlight) {
             int64_t r[kRowsInFlight];
@@ -209,6 +223,94 @@ sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scal
     }
 }
 
+// The small-N path (see the top): block b owns row b / slabs and the slab of 32 chunks (32 * VEC
+// columns) number b % slabs. Per pass of up to kSmallRows(VEC) entries j of the row: threads
+// 0..rows-1 load index and weight j (a bad index: error flag, row skipped), then warp w loads
+// chunk `lane` of rows w, w + 8, ... (all loads issued before any is stored), converts them to
+// float into shared memory, and thread t sums columns t, t + 256, ... over the pass's entries in
+// order. Every thread of a block runs the same passes, so the barriers are never divergent.
+template <int VEC> __host__ __device__ constexpr int smallRows() { return VEC >= 16 ? 16 : 32; }
+template <int VEC> __host__ __device__ constexpr int smallCols() { return 32 * VEC; }
+
+template <typename VT, int VEC>
+__global__ void __launch_bounds__(kThreads)
+sparseGatherSmallKernel(const VT* __restrict__ values, const float* __restrict__ scales, int64_t m, int64_t d,
+                        const void* __restrict__ indices, int idx32, const void* __restrict__ weights, int w16,
+                        int64_t k, void* __restrict__ out, int out16, int32_t* __restrict__ errorFlag,
+                        int64_t slabs) {
+    constexpr int kRows = smallRows<VEC>();
+    constexpr int kCols = smallCols<VEC>();
+    constexpr int kLoads = kRows / kWarps;                        // value loads per thread and pass
+    constexpr int kAcc = (kCols + kThreads - 1) / kThreads;       // columns summed per thread
+    __shared__ __align__(16) float tile[kRows][kCols];   // 16-byte rows: kCols is a multiple of 4 or VEC is 1
+    __shared__ int64_t rowOf[kRows];
+    __shared__ float weightOf[kRows];
+
+    const int t = threadIdx.x;
+    const int lane = t & 31, warp = t >> 5;
+    const int64_t row = (int64_t)blockIdx.x / slabs;
+    const int64_t slabCol = ((int64_t)blockIdx.x - row * slabs) * kCols;
+
+    float acc[kAcc];
+#pragma unroll
+    for (int a = 0; a < kAcc; ++a) acc[a] = 0.0f;
+
+    for (int64_t j0 = 0; j0 < k; j0 += kRows) {
+        const int cnt = (int)((k - j0) < kRows ? (k - j0) : kRows);
+        if (t < kRows) {
+            int64_t idx = -1;
+            float w = 0.0f;
+            if (t < cnt) idx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + t, w);
+            rowOf[t] = idx;
+            weightOf[t] = w;
+        }
+        __syncthreads();
+        const int64_t col = slabCol + (int64_t)lane * VEC;
+        float vals[kLoads][VEC];
+#pragma unroll
+        for (int l = 0; l < kLoads; ++l) {
+            const int64_t r = rowOf[warp + kWarps * l];   // -1: bad index, or past the pass's entries
+            if (r >= 0 && col < d) {
+                loadValues<VT, VEC>(values + r * d + col, vals[l]);
+            } else {
+#pragma unroll
+                for (int v = 0; v < VEC; ++v) vals[l][v] = 0.0f;
+            }
+        }
+#pragma unroll
+        for (int l = 0; l < kLoads; ++l) {
+            float* dst = &tile[warp + kWarps * l][lane * VEC];
+            if constexpr (VEC % 4 == 0) {
+#pragma unroll
+                for (int v = 0; v < VEC; v += 4)
+                    *reinterpret_cast<float4*>(dst + v) =
+                        make_float4(vals[l][v], vals[l][v + 1], vals[l][v + 2], vals[l][v + 3]);
+            } else {
+#pragma unroll
+                for (int v = 0; v < VEC; ++v) dst[v] = vals[l][v];
+            }
+        }
+        __syncthreads();
+#pragma unroll
+        for (int a = 0; a < kAcc; ++a) {
+            const int x = t + a * kThreads;
+            if (x < kCols)
+                for (int j = 0; j < cnt; ++j) acc[a] = fmaf(weightOf[j], tile[j][x], acc[a]);
+        }
+        __syncthreads();   // the next pass overwrites rowOf, weightOf and tile
+    }
+
+#pragma unroll
+    for (int a = 0; a < kAcc; ++a) {
+        const int x = t + a * kThreads;
+        const int64_t c = slabCol + x;
+        if (x < kCols && c < d) {
+            if (out16) static_cast<__half*>(out)[row * d + c] = __float2half_rn(acc[a]);
+            else static_cast<float*>(out)[row * d + c] = acc[a];
+        }
+    }
+}
+
 template <typename VT, int VEC>
 cudaError_t launchGather(const void* values, const float* scales, int64_t m, int64_t d, const void* indices, int idx32,
                          const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
@@ -218,11 +320,25 @@ cudaError_t launchGather(const void* values, const float* scales, int64_t m, int
     if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
     if (err != cudaSuccess) return err;
     const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
+    const int64_t targetWarps = (int64_t)sms * 16;
+    const SmallN mode = smallNMode();
+    const bool small = mode == SmallN::Always
+                           ? n * chunks <= 0x7fffffffLL
+                           : mode == SmallN::Auto && k > kRowsInFlight && n * chunks < targetWarps;
+    if (small) {
+        // Small N: even one warp per 32-chunk slab leaves the GPU short of warps, and each warp
+        // would wait out k / kRowsInFlight memory latencies in turn (k <= kRowsInFlight: one
+        // round, nothing to gain). One slab per chunk.
+        static_assert(smallCols<VEC>() == 32 * VEC, "a small-N slab is one chunk");
+        sparseGatherSmallKernel<VT, VEC><<<(unsigned)(n * chunks), kThreads, 0, stream>>>(
+            static_cast<const VT*>(values), scales, m, d, indices, idx32, weights, w16, k, out, out16, errorFlag,
+            chunks);
+        return cudaGetLastError();
+    }
     constexpr int kMaxChunks = maxChunks<VEC>();
     int nch = (int)(chunks < kMaxChunks ? chunks : kMaxChunks);
     int64_t slabs = (chunks + nch - 1) / nch;
     // Few rows: split each row's columns over more warps so that the GPU fills up.
-    const int64_t targetWarps = (int64_t)sms * 16;
     while (nch > 1 && n * slabs < targetWarps) {
         nch = (nch + 1) / 2;
         slabs = (chunks + nch - 1) / nch;

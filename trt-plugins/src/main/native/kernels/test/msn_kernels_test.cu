@@ -3,6 +3,9 @@
 //   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]
 //
 // --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
+// MSN_KERNELS_SMALL_N in the environment: 0 = the kernels' wide paths at every N, 1 = their
+// small-N paths at every N, unset = chosen by N (the harness itself sets it where it checks or
+// times both paths, and restores it after).
 //
 // Correctness: fresh random inputs for every case, outputs poisoned with 0xFF bytes before every
 // launch, results compared with a CPU reference (double precision where arithmetic is involved;
@@ -125,6 +128,23 @@ int gFailures = 0;
 int gCases = 0;
 bool gPkmOnly = false;   // --pkm-only
 bool verbose() { return gFailures <= 20; }   // details for the first failures only
+
+// The kernels' choice of launch shapes (MSN_KERNELS_SMALL_N): by N and the SM count, the wide
+// paths only, or the small-N paths wherever they can launch.
+enum class Paths { Auto, Wide, Small };
+const Paths kBothPaths[2] = {Paths::Small, Paths::Wide};
+const char* pathsName(Paths p) { return p == Paths::Auto ? "auto" : (p == Paths::Wide ? "wide" : "small"); }
+
+// Runs f with MSN_KERNELS_SMALL_N set for `paths`, then restores the variable as it was.
+void withPaths(Paths paths, const std::function<void()>& f) {
+    const char* was = std::getenv("MSN_KERNELS_SMALL_N");
+    const std::string saved = was ? was : "";
+    if (paths == Paths::Auto) unsetenv("MSN_KERNELS_SMALL_N");
+    else setenv("MSN_KERNELS_SMALL_N", paths == Paths::Wide ? "0" : "1", 1);
+    f();
+    if (was) setenv("MSN_KERNELS_SMALL_N", saved.c_str(), 1);
+    else unsetenv("MSN_KERNELS_SMALL_N");
+}
 
 // ------------------------------------------------------------------------------------------
 // PKMRetrieval
@@ -308,6 +328,80 @@ void expectPkmStatus(int64_t n, int s, int k, msn_dtype st, msn_dtype wt, msn_dt
     }
 }
 
+// Host scores for n queries of s per half, as runPkmCase draws them (Normal or Ties), rounded to t.
+std::vector<unsigned char> randomPkmScores(int64_t n, int s, msn_dtype t, Scores mode, uint64_t seed) {
+    std::vector<unsigned char> raw((size_t)n * s * typeSize(t));
+    Rng r(seed);
+    for (size_t i = 0; i < (size_t)n * s; ++i) {
+        const float f = mode == Scores::Ties ? 0.5f * (float)((int)(r.uniform() * 7.0) - 3) : (float)(1.5 * r.normal());
+        roundTo(t, f, raw.data(), i);
+    }
+    return raw;
+}
+
+// The small-N path (split halves) and the wide path (one warp per query) give the same bytes:
+// weights and indices of both output types, on the same inputs.
+void pkmPathsAgree(int64_t n, int s, int k, msn_dtype t, Scores mode) {
+    ++gCases;
+    const std::vector<unsigned char> rows = randomPkmScores(n, s, t, mode, freshSeed());
+    const std::vector<unsigned char> cols = randomPkmScores(n, s, t, mode, freshSeed());
+    DevBuf dR(rows.size()), dC(cols.size()), dW(n * k * 4), dI(n * k * 8);
+    CK(cudaMemcpy(dR.p, rows.data(), rows.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dC.p, cols.data(), cols.size(), cudaMemcpyHostToDevice));
+    bool same = true;
+    int st[2] = {MSN_OK, MSN_OK};
+    for (msn_dtype wt : {MSN_FLOAT32, MSN_FLOAT16}) {
+        const msn_dtype it = wt == MSN_FLOAT32 ? MSN_INT64 : MSN_INT32;
+        std::vector<unsigned char> got[2];
+        for (int path = 0; path < 2; ++path)
+            withPaths(kBothPaths[path], [&] {
+                CK(cudaMemset(dW.p, 0xFF, dW.bytes));
+                CK(cudaMemset(dI.p, 0xFF, dI.bytes));
+                st[path] |= msn_pkm_retrieval(dR.p, dC.p, t, n, s, k, dW.p, wt, dI.p, it, 0);
+                CK(cudaDeviceSynchronize());
+                got[path].resize(n * k * (typeSize(wt) + typeSize(it)));
+                CK(cudaMemcpy(got[path].data(), dW.p, n * k * typeSize(wt), cudaMemcpyDeviceToHost));
+                CK(cudaMemcpy(got[path].data() + n * k * typeSize(wt), dI.p, n * k * typeSize(it),
+                              cudaMemcpyDeviceToHost));
+            });
+        same = same && got[0] == got[1];
+    }
+    if (!same || st[0] != MSN_OK || st[1] != MSN_OK) {
+        ++gFailures;
+        std::printf("FAIL pkm small-N vs wide path n=%lld s=%d k=%d scores=%s/%s: status %d/%d, outputs %s\n",
+                    (long long)n, s, k, typeName(t), scoresName(mode), st[0], st[1], same ? "equal" : "differ");
+    }
+}
+
+// Small N (the paper engine's batch 1 to 64: 16 queries per sample): the contract's reference on
+// both paths, and both paths bit for bit.
+void pkmSmallNSuite() {
+    for (Paths paths : kBothPaths)
+        withPaths(paths, [] {
+            for (msn_dtype t : {MSN_FLOAT32, MSN_FLOAT16}) {
+                for (int64_t n : {1, 16, 64}) {
+                    runPkmCase({n, 256, 32, t, Scores::Normal});
+                    runPkmCase({n, 256, 32, t, Scores::Ties});
+                }
+                runPkmCase({16, 33, 5, t, Scores::Normal});     // scalar loads
+                runPkmCase({16, 2048, 64, t, Scores::Ties});    // tiled stage 1
+                runPkmCase({10000, 256, 32, t, Scores::Normal});   // more queries than split blocks
+            }
+        });
+    for (msn_dtype t : {MSN_FLOAT32, MSN_FLOAT16})
+        for (int64_t n : {1, 16, 64, 1000}) {
+            pkmPathsAgree(n, 256, 32, t, Scores::Normal);
+            pkmPathsAgree(n, 256, 32, t, Scores::Ties);
+        }
+    for (msn_dtype t : {MSN_FLOAT32, MSN_FLOAT16}) {
+        pkmPathsAgree(16, 33, 5, t, Scores::Normal);
+        pkmPathsAgree(16, 1024, 64, t, Scores::Ties);
+        pkmPathsAgree(16, 3000, 33, t, Scores::Normal);
+        pkmPathsAgree(7, 8, 8, t, Scores::Ties);
+        pkmPathsAgree(10000, 256, 32, t, Scores::Normal);
+    }
+}
+
 void pkmSuite(bool quick) {
     const int sList[6] = {8, 64, 256, 1024, 2048, 4096};   // S > 1024: stage 1 in tiles of 1024
     const int kList[4] = {4, 16, 32, 64};
@@ -361,6 +455,7 @@ void pkmSuite(bool quick) {
     expectPkmStatus(4, 8, 4, MSN_FLOAT32, MSN_INT32, MSN_INT64, MSN_ERR_UNSUPPORTED);
     expectPkmStatus(-1, 8, 4, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_ERR_INVALID_ARGUMENT);
     expectPkmStatus(0, 8, 4, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64, MSN_OK);
+    pkmSmallNSuite();
 }
 
 // ------------------------------------------------------------------------------------------
@@ -553,6 +648,97 @@ void sgQuantSuite() {
     }
 }
 
+// The small-N path (a block per row slab) and the wide path (a warp per row or slab) give the same
+// bytes and the same error flag on the same inputs: random rows of any value type (codes with
+// scales for int8/fp8), 5% bad indices when badIndices.
+void sgPathsAgree(int64_t n, int64_t m, int64_t d, int64_t k, msn_dtype vt, msn_dtype it, msn_dtype wt, msn_dtype ot,
+                  bool badIndices) {
+    ++gCases;
+    const bool quantized = vt == MSN_INT8 || vt == MSN_FLOAT8_E4M3;
+    const size_t vsz = quantized ? 1 : typeSize(vt);
+    Rng g(freshSeed());
+    std::vector<unsigned char> vals((size_t)(m * d) * vsz), idx((size_t)(n * k) * typeSize(it)),
+        w((size_t)(n * k) * typeSize(wt));
+    std::vector<float> scales((size_t)m);
+    for (size_t i = 0; i < (size_t)(m * d); ++i) {
+        if (quantized)   // int8 codes in [-127, 127]; E4M3 codes of either sign, never the NaN code
+            vals[i] = (unsigned char)(vt == MSN_INT8 ? (unsigned)((int)(g.next() % 255) - 127) & 0xffu
+                                                     : (unsigned)(g.next() % 0x7f) | (unsigned)(g.next() & 0x80));
+        else roundTo(vt, (float)g.normal(), vals.data(), i);
+    }
+    for (float& x : scales) x = (float)(std::fabs(g.normal()) * 0.01);
+    for (size_t e = 0; e < (size_t)(n * k); ++e) {
+        int64_t v = (int64_t)(g.next() % (uint64_t)m);
+        if (badIndices && g.uniform() < 0.05) v = (g.next() & 1) ? -1 : m;
+        if (it == MSN_INT64) reinterpret_cast<int64_t*>(idx.data())[e] = v;
+        else reinterpret_cast<int32_t*>(idx.data())[e] = (int32_t)v;
+        roundTo(wt, (float)(g.normal() * 0.3), w.data(), e);
+    }
+    DevBuf dV(vals.size()), dS(scales.size() * 4), dI(idx.size()), dW(w.size()), dO((size_t)(n * d) * 4), dErr(4);
+    CK(cudaMemcpy(dV.p, vals.data(), vals.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dS.p, scales.data(), dS.bytes, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dI.p, idx.data(), idx.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dW.p, w.data(), w.size(), cudaMemcpyHostToDevice));
+    std::vector<unsigned char> got[2];
+    int st[2] = {MSN_OK, MSN_OK};
+    int32_t flag[2] = {0, 0};
+    for (int path = 0; path < 2; ++path)
+        withPaths(kBothPaths[path], [&] {
+            CK(cudaMemset(dO.p, 0xFF, dO.bytes));
+            CK(cudaMemset(dErr.p, 0, 4));
+            st[path] = msn_sparse_gather_scaled(dV.p, vt, quantized ? dS.as<float>() : nullptr, m, d, dI.p, it, dW.p,
+                                                wt, n, k, dO.p, ot, dErr.as<int32_t>(), 0);
+            CK(cudaDeviceSynchronize());
+            got[path].resize((size_t)(n * d) * typeSize(ot));
+            CK(cudaMemcpy(got[path].data(), dO.p, got[path].size(), cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(&flag[path], dErr.p, 4, cudaMemcpyDeviceToHost));
+        });
+    if (st[0] != MSN_OK || st[1] != MSN_OK || got[0] != got[1] || flag[0] != flag[1]) {
+        ++gFailures;
+        std::printf("FAIL gather small-N vs wide path n=%lld m=%lld d=%lld k=%lld values=%d idx=%s w=%s out=%s%s: "
+                    "status %d/%d, outputs %s, error flags %d/%d\n", (long long)n, (long long)m, (long long)d,
+                    (long long)k, (int)vt, typeName(it), typeName(wt), typeName(ot), badIndices ? " bad-indices" : "",
+                    st[0], st[1], got[0] == got[1] ? "equal" : "differ", flag[0], flag[1]);
+    }
+}
+
+// Small N (the paper engine's batch 1 to 64: 16 queries per sample) against the CPU references;
+// odd shapes: k not a multiple of the rows per pass (32, or 16 for one-byte codes), d not a
+// multiple of the vector width or of the slab.
+void sgSmallNReferenceCases() {
+    const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, I64 = MSN_INT64, I32 = MSN_INT32;
+    for (msn_dtype vt : {F32, F16, MSN_BFLOAT16}) {
+        for (int64_t n : {1, 16, 64}) {
+            runSgCase({n, 65536, 768, 32, vt, I64, F32, F32});
+            runSgCase({n, 4096, 768, 32, vt, I32, F16, F16});
+        }
+        for (int64_t k : {1, 17, 33, 47, 100}) runSgCase({16, 3000, 768, k, vt, I64, F32, F32});
+        for (int64_t d : {1, 3, 100, 770, 1000, 4100}) runSgCase({16, 3000, d, 33, vt, I64, F32, F16});
+        runSgCase({16, 5000, 768, 32, vt, I64, F32, F32, 1});          // misaligned values
+        runSgCase({16, 5000, 768, 33, vt, I32, F16, F32, 0, true});    // bad indices
+        runSgCase({1, 5000, 770, 47, vt, I64, F32, F16, 0, true});
+        runSgCase({3000, 5000, 768, 32, vt, I64, F32, F32});   // large N (small-N path only when forced)
+    }
+    for (msn_dtype vt : {MSN_INT8, MSN_FLOAT8_E4M3}) {
+        runSgQuantCase(vt, 16, 5000, 768, 33, 0);
+        runSgQuantCase(vt, 1, 3000, 100, 17, 0);
+        runSgQuantCase(vt, 64, 2000, 768, 32, 3);
+    }
+}
+
+// The small-N cases on both paths, and both paths bit for bit.
+void sgSmallNSuite() {
+    const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, I64 = MSN_INT64, I32 = MSN_INT32;
+    for (Paths paths : kBothPaths) withPaths(paths, sgSmallNReferenceCases);
+    for (msn_dtype vt : {F32, F16, MSN_BFLOAT16, MSN_INT8, MSN_FLOAT8_E4M3}) {
+        for (int64_t n : {1, 16, 64}) sgPathsAgree(n, 5000, 768, 32, vt, I64, F32, F32, false);
+        sgPathsAgree(16, 3000, 770, 33, vt, I32, F16, F16, false);
+        sgPathsAgree(16, 3000, 1000, 47, vt, I64, F32, F16, true);
+        sgPathsAgree(7, 3000, 4100, 100, vt, I64, F16, F32, true);
+        sgPathsAgree(3000, 5000, 768, 32, vt, I32, F32, F16, false);
+    }
+}
+
 void sgSuite(bool quick) {
     const msn_dtype F32 = MSN_FLOAT32, F16 = MSN_FLOAT16, BF16 = MSN_BFLOAT16, I64 = MSN_INT64,
                     I32 = MSN_INT32;
@@ -584,6 +770,7 @@ void sgSuite(bool quick) {
         std::printf("FAIL gather status checks: %d %d %d\n", a, b, d);
     }
     sgQuantSuite();
+    sgSmallNSuite();
 }
 
 #include "msn_layer_cases.cuh"
@@ -831,6 +1018,7 @@ void quantizedGatherRows(const GatherTable& t, const std::vector<int64_t>& nList
 }
 
 void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
+void smallNTiming(Timer& timer, double copyBw, FILE* csv);
 
 void timingSuite(FILE* csv) {
     Timer timer;
@@ -976,6 +1164,7 @@ void timingSuite(FILE* csv) {
         }
     }
     pkmLargeSTiming(timer, copyBw, csv);
+    smallNTiming(timer, copyBw, csv);
 }
 
 // PKMRetrieval at the xl profile's S = 2048 and at S = 4096 (stage 1 in tiles of 1024), k = 32.
@@ -998,6 +1187,54 @@ void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv) {
                                       typeName(st), S, (long long)n, ms * 1e3, floorMs * 1e3, ms / floorMs);
             }
         }
+}
+
+// The paper engine's shapes at batch 1 and 64 (N = 16 and 1,024 queries; S = 256, k = 32,
+// D = 768, M = S*S): SparseGather (fp32 and fp16 values) and PKMRetrieval (fp32 and fp16 scores),
+// bytes, %copy and floor as in the tables above, each with the kernels' own choice of launch shape
+// (auto), the wide paths only (the kernels before the small-N paths) and the small-N paths forced.
+void smallNTiming(Timer& timer, double copyBw, FILE* csv) {
+    const int S = 256, K = 32, D = 768, sets = 4;
+    const int64_t M = (int64_t)S * S, nMax = 1024;
+    std::printf("\nSmall N (paper shapes, S=%d, K=%d, D=%d), by launch shape (MSN_KERNELS_SMALL_N: auto = "
+                "unset, wide = 0, small = 1); gather bytes and pkm floor as above\n", S, K, D);
+    std::printf("%-6s %-6s %7s %-6s %10s %10s\n", "kernel", "type", "N", "paths", "time_us", "%copy|x");
+    auto row = [&](const char* kernel, msn_dtype t, int64_t n, Paths paths, double ms, double bytes, bool floor) {
+        const double figure = floor ? ms / (bytes / copyBw * 1e3) : 100.0 * bytes / (ms * 1e-3) / copyBw;
+        std::printf("%-6s %-6s %7lld %-6s %10.1f %9.*f%s\n", kernel, typeName(t), (long long)n, pathsName(paths),
+                    ms * 1e3, floor ? 2 : 1, figure, floor ? "x" : "%");
+        if (csv) std::fprintf(csv, "%s-smalln,type=%s,N=%lld,paths=%s,us=%.2f,%s=%.3f\n", kernel, typeName(t),
+                              (long long)n, pathsName(paths), ms * 1e3, floor ? "ratio" : "pct_copy", figure);
+    };
+    const Paths all[3] = {Paths::Auto, Paths::Wide, Paths::Small};
+    if (!gPkmOnly) {
+        const std::vector<std::unique_ptr<DevBuf>> idx = randomIndexSets(sets, nMax, K, M, 1100);
+        DevBuf wts(nMax * K * 4), out(nMax * D * 4), values(M * D * 4);   // values: fp32, or fp16 in the first half
+        fillHashed<float><<<256, 256>>>(wts.as<float>(), (size_t)nMax * K, 79u);
+        for (msn_dtype vt : {MSN_FLOAT32, MSN_FLOAT16}) {
+            if (vt == MSN_FLOAT32) fillHashed<float><<<4096, 256>>>(values.as<float>(), (size_t)M * D, 9u);
+            else fillHashed<__half><<<4096, 256>>>(values.as<__half>(), (size_t)M * D, 9u);
+            CK(cudaDeviceSynchronize());   // also reports a failed fill
+            for (int64_t n : {(int64_t)16, nMax})
+                for (Paths paths : all) {
+                    double ms = 0.0;
+                    withPaths(paths, [&] {
+                        ms = gatherMedianMs(timer, values, vt, M, D, idx, [&](int) { return wts.p; }, n, K, out);
+                    });
+                    const double bytes = (double)n * K * D * typeSize(vt) + (double)n * D * 4 + (double)n * K * 12;
+                    row("gather", vt, n, paths, ms, bytes, false);
+                }
+        }
+    }
+    for (msn_dtype st : {MSN_FLOAT32, MSN_FLOAT16}) {
+        PkmTimingInputs in(sets, nMax, S, K, st, 1300);
+        for (int64_t n : {(int64_t)16, nMax})
+            for (Paths paths : all) {
+                double ms = 0.0;
+                withPaths(paths, [&] { ms = in.medianMs(timer, st, n, S, K, 5, 40); });
+                row("pkm", st, n, paths, ms, 2.0 * n * S * typeSize(st) + (double)n * K * 12, true);
+            }
+    }
 }
 
 // A few launches of the timed configurations, for a profiler (ncu) to pick up; no checks.
