@@ -196,7 +196,8 @@ PY
 step_pytorch() {
   local log=$OUT/pytorch.log prof=profiles/src/main/resources/profiles/${PYTORCH_PROFILE:-paper}.json
   run "pytorch: serve_latency.py ${PYTORCH_PROFILE:-paper} (${PYTORCH_MODES:-eager,cudagraph,compile})" "$log" python3 -B bench/pytorch/serve_latency.py \
-    --profile "$prof" --batches 1,64,512,2048 --precisions fp32,fp16 --modes "${PYTORCH_MODES:-eager,cudagraph,compile}" \
+    --profile "$prof" --batches "${PYTORCH_BATCHES:-1,64,512,2048}" --precisions "${PYTORCH_PRECISIONS:-fp32,fp16}" \
+    --modes "${PYTORCH_MODES:-eager,cudagraph,compile}" \
     --iters "${PYTORCH_ITERS:-200}" --json "$OUT/pytorch.json"
   grep -E '^\||^#|batch' "$log" | head -40 >>"$SUMMARY"
 }
