@@ -64,10 +64,12 @@ class BatchBucketsTest {
   }
 
   @Test
-  void paperHasThreeBucketsAndTinyOne() {
-    assertEquals(List.of(1, 64, 512), Profiles.load("paper").batch().optBatches());
-    assertEquals(3, Profiles.load("paper").batch().buckets().size());
-    assertEquals(1, Profiles.load("tiny").batch().buckets().size());
+  void builtInProfilesHaveOneBucket() {
+    // paper's [1, 64, 512] built in fp16 but not in fp32 (TensorRT 10.6's Myelin failed on the
+    // batch-1 profile: docs/performance.md), so no built-in profile lists buckets
+    for (String name : Profiles.BUILT_IN) {
+      assertEquals(1, Profiles.load(name).batch().buckets().size(), name);
+    }
     for (String name : Profiles.BUILT_IN) {
       Profile.BatchShapes b = Profiles.load(name).batch();
       List<Profile.BatchShapes> buckets = b.buckets();
@@ -81,7 +83,15 @@ class BatchBucketsTest {
 
   @Test
   void optBatchesRoundTripAndAreLeftOutWhenEmpty() {
-    Profile paper = Profiles.load("paper");
+    String plain = Profiles.toJson(Profiles.load("paper"));
+    assertTrue(plain.contains("\"max\" : 2048"), plain);
+    Profile paper =
+        Profiles.parse(
+            plain.replace("\"max\" : 2048", "\"max\" : 2048, \"opt_batches\" : [ 1, 64, 512 ]"),
+            "test",
+            Profile.class);
+    assertEquals(List.of(1, 64, 512), paper.batch().optBatches());
+    assertEquals(3, paper.batch().buckets().size());
     String json = Profiles.toJson(paper);
     assertTrue(json.contains("\"opt_batches\""), json);
     assertEquals(paper, Profiles.parse(json, "test", Profile.class));
