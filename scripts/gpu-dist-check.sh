@@ -25,6 +25,9 @@
 #            (default "1 64 512") in $TACTIC_PRECISIONS (default "fp16 fp32"), plus an int8-table
 #            export's fp16 engine, timed side by side by bench (CUDA graph replay) at 1,64,512,2048,
 #            with the layer profile: how much TensorRT's kernel choice at opt matters per batch
+#   buckets  paper's plugin engine built with `--opt-batches $BUCKET_OPTS` (default 2,64,512: a first
+#            bucket 1..2, not a static 1..1) in $BUCKET_PRECISIONS (default "fp32 fp16"), timed side by
+#            side at $BUCKET_BATCHES (default 1,64,512)
 #   pytorch  bench/pytorch/serve_latency.py on $PYTORCH_PROFILE (default paper): PyTorch serving the
 #            same model (eager, CUDA-graph replay and torch.compile reduce-overhead; $PYTORCH_MODES), the peer of bench's figures
 #
@@ -191,6 +194,22 @@ PY
     "${engines[@]}" --batch 1,64,512,2048 --iterations "${LATENCY_ITERATIONS:-200}" --warmup-ms 300 --rounds 2 --max-p99-ratio 0 \
     --layer-profile --layer-profile-runs 10 --report-dir "$OUT/tactics"
   grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|engine|opt|int8|layer profile|^ +[0-9.]+ ms|gpu' | head -200 >>"$SUMMARY"
+}
+
+step_buckets() {
+  local log=$OUT/buckets.log P=$WORK/paper engines=() prec opts=${BUCKET_OPTS:-2,64,512}
+  [[ -f $P/ck/config.json ]] || run "buckets: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
+  [[ -f $P/model/manifest.json ]] || run "buckets: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  for prec in ${BUCKET_PRECISIONS:-fp32 fp16}; do
+    run "buckets: build paper custom $prec --opt-batches $opts" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" \
+      --precision "$prec" --opt-batches "$opts" --timing-cache "$WORK/timing-paper.cache" --out "$P/model/buckets.$prec.plan" \
+      && engines+=(--engine "$P/model/buckets.$prec.plan")
+  done
+  grep -E 'wrote|optimization profile|Exception|rror' "$log" | head -20 >>"$SUMMARY"
+  ((${#engines[@]})) || return
+  run "buckets: bench at ${BUCKET_BATCHES:-1,64,512}" "$log" newer dev.msnexport.cli.MsnExport bench --model "$P/model" "${engines[@]}" \
+    --batch "${BUCKET_BATCHES:-1,64,512}" --iterations 100 --warmup-ms 300 --rounds 2 --max-p99-ratio 0 --report-dir "$OUT/buckets"
+  grep -vE '^(=== |Picked up|NOTE)' "$log" | grep -E 'batch|floor|profile' | head -60 >>"$SUMMARY"
 }
 
 step_pytorch() {
