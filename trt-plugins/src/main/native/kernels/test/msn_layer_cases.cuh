@@ -90,21 +90,12 @@ void runLayerCase(const LayerCase& c) {
     CK(cudaMemset(dy.p, 0xFF, dy.bytes));
     CK(cudaMemset(dw.p, 0xFF, dw.bytes));
     CK(cudaMemset(di.p, 0xFF, di.bytes));
-    msn_layer_params p{};
-    p.d = c.d;
-    p.dk = c.dk;
-    p.s = c.s;
-    p.k = c.k;
-    p.tokens = c.tokens;
-    p.per_token = c.perToken;
-    p.gate = c.gate;
-    p.epsilon = 1e-5f;
     const float* f[8];
     for (int i = 0; i < 8; ++i) f[i] = dp[i]->as<float>();
-    p.wq = f[0], p.bq = f[1], p.ln_row_w = f[2], p.ln_row_b = f[3], p.ln_col_w = f[4], p.ln_col_b = f[5];
-    p.k_row = f[6], p.k_col = f[7];
-    p.values = dv.p;
-    p.value_type = c.valueType;
+    // every field, in msn_layer_params' declaration order: d, dk, s, k, tokens, per_token, gate,
+    // epsilon, wq, bq, the four LayerNorm vectors, k_row, k_col, values, value_type
+    const msn_layer_params p{c.d, c.dk, c.s, c.k, c.tokens, c.perToken, c.gate, 1e-5f, f[0], f[1],
+                             f[2], f[3], f[4], f[5], f[6], f[7], dv.p, c.valueType};
     const int st = msn_layer(&p, c.n, dx.p, c.xType, dy.p, dw.as<float>(), di.as<int64_t>(), 0);
     CK(cudaDeviceSynchronize());
     char label[200];
