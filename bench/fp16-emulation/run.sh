@@ -11,5 +11,5 @@ jar=$root/cli/target/msn-export.jar
 CP=$jar:$(ls "$root"/cli/target/lib/*.jar | tr '\n' ':')
 build=$(mktemp -d "${TMPDIR:-/tmp}/fp16-emulation.XXXXXX")
 trap 'rm -rf "$build"' EXIT
-javac -d "$build" -cp "$CP" "$here/Fp16Emulation.java"
+javac -d "$build" -cp "$CP" "$here"/*.java
 java -Xmx${HEAP:-12g} -cp "$build:$CP" Fp16Emulation "$@"
