@@ -1,5 +1,9 @@
 package dev.msnexport.verifier;
 
+import static dev.msnexport.verifier.OutputSetFixtures.floats;
+import static dev.msnexport.verifier.OutputSetFixtures.outputs;
+import static dev.msnexport.verifier.OutputSetFixtures.tinyOutputs;
+import static dev.msnexport.verifier.OutputSetFixtures.tokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -41,32 +45,6 @@ class OutputSetTest {
       new Verifier.Tolerances(TINY.tolerance("fp32"), Map.of(), Map.of(), "fp32");
 
   @TempDir Path tmp;
-
-  static HostTensor floats(String name, long[] shape, double v) {
-    int n = 1;
-    for (long d : shape) {
-      n *= (int) d;
-    }
-    double[] x = new double[n];
-    java.util.Arrays.fill(x, v);
-    return HostTensor.ofFloats(name, shape, x);
-  }
-
-  /**
-   * click [2, 1] and layer 0's slots and weights [2, 4, 2]: what a tiny-like model gives at batch
-   * 2.
-   */
-  static Map<String, HostTensor> outputs() {
-    Map<String, HostTensor> m = new LinkedHashMap<>();
-    long[] r = {2, 4, 2};
-    m.put(
-        "retrieval.0.slots",
-        HostTensor.ofInts(
-            "retrieval.0.slots", r, new long[] {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3}));
-    m.put("retrieval.0.weights", floats("retrieval.0.weights", r, 0.5));
-    m.put("click", floats("click", new long[] {2, 1}, 0.25));
-    return m;
-  }
 
   /**
    * Candidate {@code cand} (backend "cand") against reference {@code ref} (backend "ref", listed
@@ -235,29 +213,6 @@ class OutputSetTest {
         new Verifier.Tolerances(
             TINY.tolerance("fp32"), Map.of(), Map.of("retrieval.0.weights", 1e-6), "fp32");
     assertTrue(byName.applied(List.of("retrieval.0.weights", "click")).raised_rtol().isEmpty());
-  }
-
-  static Map<String, HostTensor> tokens(int batch) {
-    return Inputs.random(TINY.model(), batch, 1);
-  }
-
-  /**
-   * The outputs of a tiny export at batch 2 (with retrieval outputs), as a golden file holds them.
-   */
-  static Map<String, HostTensor> tinyOutputs(long batch) {
-    Map<String, HostTensor> m = new LinkedHashMap<>();
-    OutputSet.of(TINY.model(), true, batch)
-        .forEach(
-            (name, e) ->
-                m.put(
-                    name,
-                    e.integer()
-                        ? HostTensor.ofInts(
-                            name,
-                            e.shape(),
-                            new long[(int) (e.shape()[0] * e.shape()[1] * e.shape()[2])])
-                        : floats(name, e.shape(), 0.5)));
-    return m;
   }
 
   Map<String, HostTensor> checkGolden(
