@@ -21,8 +21,8 @@
 #            against CPU references and timed (needs nvcc and CMake on the GPU machine)
 #   layers   the layer profile end to end: EngineGpuTest's profiler test, FusedLayerGpuTest, and
 #            bench --layer-profile of paper's fp32 plugin engine at batch 1 and 512
-#   tactics  paper's plugin engines built with the profile's opt batch set to each of $OPT_BATCHES
-#            (default "1 64 512") in $TACTIC_PRECISIONS (default "fp16 fp32"), plus an int8-table
+#   tactics  paper's plugin engines built with one optimization profile tuned at each of $OPT_BATCHES
+#            (default "1 64 512"; `build --opt-batches N`) in $TACTIC_PRECISIONS (default "fp16 fp32"), plus an int8-table
 #            export's fp16 engine, timed side by side by bench (CUDA graph replay) at 1,64,512,2048,
 #            with the layer profile: how much TensorRT's kernel choice at opt matters per batch
 #   buckets  paper's plugin engine built with `--opt-batches $BUCKET_OPTS` (default 2,64,512: a first
@@ -160,23 +160,26 @@ step_layers() {
   grep -E '^layer profile|^ +[0-9.]+ ms|^floor|paper.plan|^  trt' "$log" | head -60 >>"$SUMMARY"
 }
 
+# paper's checkpoint and export in $WORK/paper (made once per host), for the steps below
+paper_export() { # LOG STEP
+  local P=$WORK/paper
+  [[ -f $P/ck/config.json ]] || run "$2: init paper" "$1" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
+  [[ -f $P/model/manifest.json ]] || run "$2: export paper" "$1" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" \
+    --out "$P/model" --profile paper
+}
+
+# paper's plugin engine of PREC with `build --opt-batches LIST` (one N: a single profile min..max tuned at N)
+opt_engine() { # LOG STEP PREC LIST PLAN
+  run "$2: build paper custom $3 --opt-batches $4" "$1" newer dev.msnexport.cli.MsnExport build --model "$WORK/paper/model" \
+    --precision "$3" --opt-batches "$4" --timing-cache "$WORK/timing-paper.cache" --out "$5"
+}
+
 step_tactics() {
-  local log=$OUT/tactics.log P=$WORK/paper engines=() prec opt prof
-  [[ -f $P/ck/config.json ]] || run "tactics: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
-  [[ -f $P/model/manifest.json ]] || run "tactics: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  local log=$OUT/tactics.log P=$WORK/paper engines=() prec opt
+  paper_export "$log" tactics
   for opt in ${OPT_BATCHES:-1 64 512}; do
-    prof=$WORK/paper-opt$opt.json
-    python3 - "$opt" "$prof" <<'PY'
-import json, sys
-p = json.load(open("profiles/src/main/resources/profiles/paper.json"))
-p["name"] = "paper-opt" + sys.argv[1]
-p["batch"]["opt"] = int(sys.argv[1])
-json.dump(p, open(sys.argv[2], "w"))
-PY
     for prec in ${TACTIC_PRECISIONS:-fp16 fp32}; do
-      run "tactics: build paper custom $prec, opt batch $opt" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" \
-        --profile "$prof" --precision "$prec" --timing-cache "$WORK/timing-paper.cache" --out "$P/model/opt$opt.$prec.plan" \
-        && engines+=(--engine "$P/model/opt$opt.$prec.plan")
+      opt_engine "$log" tactics "$prec" "$opt" "$P/model/opt$opt.$prec.plan" && engines+=(--engine "$P/model/opt$opt.$prec.plan")
     done
   done
   if [[ -n ${TACTIC_INT8:-1} ]]; then
@@ -198,12 +201,9 @@ PY
 
 step_buckets() {
   local log=$OUT/buckets.log P=$WORK/paper engines=() prec opts=${BUCKET_OPTS:-2,64,512}
-  [[ -f $P/ck/config.json ]] || run "buckets: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
-  [[ -f $P/model/manifest.json ]] || run "buckets: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  paper_export "$log" buckets
   for prec in ${BUCKET_PRECISIONS:-fp32 fp16}; do
-    run "buckets: build paper custom $prec --opt-batches $opts" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" \
-      --precision "$prec" --opt-batches "$opts" --timing-cache "$WORK/timing-paper.cache" --out "$P/model/buckets.$prec.plan" \
-      && engines+=(--engine "$P/model/buckets.$prec.plan")
+    opt_engine "$log" buckets "$prec" "$opts" "$P/model/buckets.$prec.plan" && engines+=(--engine "$P/model/buckets.$prec.plan")
   done
   grep -E 'wrote|optimization profile|Exception|rror' "$log" | head -20 >>"$SUMMARY"
   ((${#engines[@]})) || return

@@ -70,13 +70,11 @@ public record TrtSettings(
    */
   public String toleranceKey(BackendSpec spec, ExportedModel m, Profile profile) {
     String values = m.valuesDtype();
-    if (!"fp32".equals(values) && !QUANTIZED.contains(values)) {
+    if (!"fp32".equals(values) && !TrtBackend.quantizedTables(m).present()) {
       return values;
     }
     return spec.isTrt() && resolve(spec, profile).precision() == BackendSpec.Precision.FP16
         ? "fp16"
         : "fp32";
   }
-
-  private static final java.util.Set<String> QUANTIZED = java.util.Set.of("int8", "fp8");
 }
