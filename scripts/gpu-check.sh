@@ -24,14 +24,17 @@
 #   paper-perf  paper's plugin, fused (export --fuse-msn-layer; PAPER_FUSED=0 skips them) and reference
 #           engines, fp32 and fp16, side by side in one bench (floors, layer profiles), the fused ones
 #           verified first; PAPER_QUANT="int8 fp8" adds those exports' fp16 engines, verified against
-#           the golden model on the dequantized tables
+#           the golden model on the dequantized tables; PAPER_REUSE=1 takes the plans an earlier call on
+#           the same machine built (and verified) instead of building them again, PAPER_BENCH=0 builds and
+#           verifies only: one call builds, the next times them beside PyTorch (a call's time is limited)
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
 #   xl      issue 16's 4M-slot profile, made here: init (all cores), export (fp16 tables), the fp16
 #           plugin engine, verify against the golden model (batch 2), bench at batch 1, 64, 512 with
 #           the floor model; each step's wall time and the peak disk use (about 40 GB: checkpoint,
-#           export and plan together; needs 45 GB free); about 8 minutes on 16 cores
+#           export and plan together; needs 45 GB free); about 8 minutes on 16 cores. XL_STAGES (default
+#           "make build verify bench") runs some of them, the rest in a later call on the same machine
 #
 # Needs on the class path (MSN_TRT_JARS, from trt-stage env): the staged JavaCPP/TensorRT/CUDA
 # jars plus the extras given to `trt-stage prepare --extra DIR`: the cli's runtime dependencies
@@ -157,6 +160,13 @@ export_model() { # PROFILE -> $WORK/PROFILE/model
     java -cp '$CP' dev.msnexport.cli.MsnExport export --checkpoint '$WORK/$p/ck' --out '$WORK/$p/model' --profile $p"
 }
 
+# reused PLAN: with PAPER_REUSE=1, a plan that an earlier paper-perf call on this machine built (and, where it
+# verifies them, verified: the .ok marker) is used again instead of being built and verified anew
+reused() {
+  [[ ${PAPER_REUSE:-0} == 1 && -f $1 && -f $1.ok ]] || return 1
+  note "reuse $1 (built and checked by an earlier call here)"
+}
+
 step_tests() {
   local log=$OUT/tests.log classes=()
   for c in EngineGpuTest BucketedEngineGpuTest FusedLayerGpuTest QuantizedEngineGpuTest EngineMetadataTest EngineBucketsTest HalfTest TimingTest \
@@ -240,13 +250,16 @@ step_paper_perf() {
   fi
   for prec in ${PAPER_PRECISIONS:-fp32 fp16}; do
     for g in custom reference; do
+      reused "$m/engine.$g.$prec.paper.plan" && { engines+=(--engine "$m/engine.$g.$prec.paper.plan"); continue; }
       run "build paper $g $prec" "$log" msn build --model "$m" --graph $g --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
-        --progress-seconds 30 && engines+=(--engine "$m/engine.$g.$prec.paper.plan")
+        --progress-seconds 30 && touch "$m/engine.$g.$prec.paper.plan.ok" && engines+=(--engine "$m/engine.$g.$prec.paper.plan")
     done
     [[ ${PAPER_FUSED:-1} == 1 ]] || continue
+    reused "$f/engine.custom.$prec.paper.plan" && { engines+=(--engine "$f/engine.custom.$prec.paper.plan"); continue; }
     run "build paper fused $prec" "$log" msn build --model "$f" --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
       --progress-seconds 30 && engines+=(--engine "$f/engine.custom.$prec.paper.plan")
-    run "verify paper fused ort-reference,trt:$prec (batch 16)" "$log" msn verify --model "$f" --backends ort-reference,trt:$prec --batch 16
+    run "verify paper fused ort-reference,trt:$prec (batch 16)" "$log" msn verify --model "$f" --backends ort-reference,trt:$prec --batch 16 \
+      && touch "$f/engine.custom.$prec.paper.plan.ok"
   done
   # quantized value tables (issue 16): each export's fp16 plugin engine, verified against the golden model on the
   # dequantized tables, then timed beside the others
@@ -254,13 +267,14 @@ step_paper_perf() {
   for q in ${PAPER_QUANT:-}; do
     [[ -f $WORK/paper-$q/manifest.json ]] || run "export paper --values-dtype $q" "$log" msn export --checkpoint "$WORK/paper/ck" \
       --out "$WORK/paper-$q" --profile paper --values-dtype "$q" || continue
+    reused "$WORK/paper-$q/engine.custom.fp16.paper.plan" && { engines+=(--engine "$WORK/paper-$q/engine.custom.fp16.paper.plan"); continue; }
     run "build paper $q tables, fp16" "$log" msn build --model "$WORK/paper-$q" --precision fp16 --timing-cache "$WORK/timing-paper.cache" \
       --progress-seconds 30 || continue
     run "verify paper $q golden,trt:fp32,trt:fp16 (batch 16)" "$log" msn verify --model "$WORK/paper-$q" --backends golden,trt:fp32,trt:fp16 --batch 16 \
-      && engines+=(--engine "$WORK/paper-$q/engine.custom.fp16.paper.plan")
+      && touch "$WORK/paper-$q/engine.custom.fp16.paper.plan.ok" && engines+=(--engine "$WORK/paper-$q/engine.custom.fp16.paper.plan")
   done
   grep -E '^verify |^  (trt|ort)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
-  ((${#engines[@]})) || return
+  ((${#engines[@]})) && [[ ${PAPER_BENCH:-1} == 1 ]] || return
   run "bench paper: plugin, fused and reference engines side by side (CUDA graph replay, --layer-profile)" "$log" \
     msn bench --model "$m" "${engines[@]}" --batch 1,64,512,2048 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 \
     --layer-profile --layer-profile-runs 10 --report-dir "$OUT/paper-perf"
@@ -276,35 +290,51 @@ step_paper_perf() {
 # XL_PROFILE (default xl) and XL_NEED_GB (default 45) run the same step on another built-in profile, e.g. small
 # for a dry run of the script.
 step_xl() {
-  local p=${XL_PROFILE:-xl} need_gb=${XL_NEED_GB:-45}
-  local log=$OUT/xl.log d=$WORK/xl t0=$SECONDS avail sampler peak_kb=0
+  local p=${XL_PROFILE:-xl} need_gb=${XL_NEED_GB:-45} stages=" ${XL_STAGES:-make build verify bench} "
+  local log=$OUT/xl.log d=$WORK/xl t0=$SECONDS avail sampler peak_kb=0 ok=0 paper_plan
   local ck=$WORK/xl/ck m=$WORK/xl/model plan=$WORK/xl/model/engine.custom.fp16.$p.plan
-  rm -rf "$d" "$d.du" && mkdir -p "$d" || { note "FAIL  xl: cannot create $d"; failed=$((failed + 1)); return; }
-  avail=$(df -Pk "$d" | awk 'NR == 2 {print int($4 / 1048576)}')
-  if ((avail < need_gb)); then
-    note "FAIL  xl: ${avail} GB free under $d, needs about $need_gb GB (checkpoint + export + plan)"
-    failed=$((failed + 1)); return
+  if [[ $stages == *" make "* ]]; then
+    rm -rf "$d" "$d.du" && mkdir -p "$d" || { note "FAIL  xl: cannot create $d"; failed=$((failed + 1)); return; }
+    avail=$(df -Pk "$d" | awk 'NR == 2 {print int($4 / 1048576)}')
+    if ((avail < need_gb)); then
+      note "FAIL  xl: ${avail} GB free under $d, needs about $need_gb GB (checkpoint + export + plan)"
+      failed=$((failed + 1)); return
+    fi
+  elif [[ ! -d $d ]]; then
+    note "FAIL  xl: no $d (run XL_STAGES with make first, on this machine)"; failed=$((failed + 1)); return
   fi
   (while :; do du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du"; sleep 2; done) &
   sampler=$!
-  run "init $p (seed 0, $(nproc) threads)" "$log" msn init --profile "$p" --out "$ck" --seed 0 &&
-    run "export $p (the profile's value tables)" "$log" msn export --checkpoint "$ck" --out "$m" --profile "$p" &&
+  if [[ $stages == *" make "* ]]; then
+    run "init $p (seed 0, $(nproc) threads)" "$log" msn init --profile "$p" --out "$ck" --seed 0 &&
+      run "export $p (the profile's value tables)" "$log" msn export --checkpoint "$ck" --out "$m" --profile "$p" || ok=1
+  fi
+  if ((ok == 0)) && [[ $stages == *" build "* ]]; then
     run "build $p custom fp16" "$log" msn build --model "$m" --precision fp16 --timing-cache "$WORK/timing-xl.cache" \
-      --progress-seconds 30 &&
-    run "verify $p golden,trt:fp16 (batch 2)" "$log" msn verify --model "$m" --backends golden,trt:fp16 --batch 2
-  local ok=$?
-  du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du" # checkpoint + export + plan: the peak, whatever the sampling
-  rm -rf "$ck"                                 # bench needs the export and the plan only
-  ((ok == 0)) && run "bench $p fp16 engine, batch 1, 64, 512 (floor model)" "$log" msn bench --model "$m" --engine "$plan" \
-    --batch 1,64,512 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --report-dir "$OUT/xl-bench"
+      --progress-seconds 30 || ok=1
+  fi
+  if ((ok == 0)) && [[ $stages == *" verify "* ]]; then
+    run "verify $p golden,trt:fp16 (batch 2)" "$log" msn verify --model "$m" --backends golden,trt:fp16 --batch 2 || ok=1
+    du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du" # checkpoint + export + plan: the peak, whatever the sampling
+    rm -rf "$ck"                                 # bench needs the export and the plan only
+  fi
+  if ((ok == 0)) && [[ $stages == *" bench "* ]]; then
+    # paper's fp16 plugin engine beside it when paper-perf built one on this machine: same inputs, 64x fewer slots
+    paper_plan=$WORK/paper/model/engine.custom.fp16.paper.plan
+    local beside=() what="bench $p fp16 engine, batch 1, 64, 512 (floor model)"
+    [[ -f $paper_plan ]] && beside=(--engine "$paper_plan") && what="bench $p fp16 engine beside paper's, batch 1, 64, 512 (floor model)"
+    run "$what" "$log" msn bench --model "$m" --engine "$plan" \
+      "${beside[@]}" --batch 1,64,512 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --max-p99-ratio 0 \
+      --report-dir "$OUT/xl-bench"
+  fi
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
   du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du"
   peak_kb=$(sort -n "$d.du" 2>/dev/null | tail -1)
   grep -E '^wrote |^exported|^build: wrote|^verify |^  (trt|golden)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
   grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|^ +[0-9.]+ ms|%|gpu' | head -60 >>"$SUMMARY"
-  note "xl ($p): $((SECONDS - t0)) s in all; peak disk use of $d $(awk -v k="${peak_kb:-0}" 'BEGIN {printf "%.1f GB", k * 1024 / 1e9}')"
-  [[ ${XL_KEEP:-0} == 1 ]] || rm -rf "$d"
-  rm -f "$d.du"
+  note "xl ($p, stages${stages% }): $((SECONDS - t0)) s; peak disk use of $d so far $(awk -v k="${peak_kb:-0}" 'BEGIN {printf "%.1f GB", k * 1024 / 1e9}')"
+  # the folder goes once bench has run (or a stage failed), unless XL_KEEP=1
+  if [[ ${XL_KEEP:-0} != 1 ]] && { [[ $stages == *" bench "* ]] || ((ok != 0)); }; then rm -rf "$d" "$d.du"; fi
 }
 
 note "gpu-check $(date -u +%FT%TZ): $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null)"

@@ -41,6 +41,14 @@ public interface Backend extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The model and value-table dtype this backend runs, for the floor model; null: those of the
+   * export that {@code bench} was given.
+   */
+  default FloorModel.Subject floorSubject() {
+    return null;
+  }
+
   /** The precision whose bytes and peak the floor model counts: {@code fp32} or {@code fp16}. */
   default String floorPrecision() {
     return "fp32";

@@ -92,13 +92,21 @@ public final class TrtBackend implements Backend, GpuTimed {
 
   private final String name;
   private final ModelConfig config;
+  private final String valuesDtype;
   private final TrtEngine engine;
   private boolean cudaGraph = true;
 
-  private TrtBackend(String name, ModelConfig config, TrtEngine engine) {
+  private TrtBackend(String name, ExportedModel m, TrtEngine engine) {
     this.name = name;
-    this.config = config;
+    this.config = m.config();
+    this.valuesDtype = m.valuesDtype();
     this.engine = engine;
+  }
+
+  /** The export this engine was loaded for: its model and value tables set its floor. */
+  @Override
+  public FloorModel.Subject floorSubject() {
+    return new FloorModel.Subject(config, valuesDtype);
   }
 
   /**
@@ -169,8 +177,7 @@ public final class TrtBackend implements Backend, GpuTimed {
       }
       if (o.engine() != null) {
         EngineMetadata meta = EngineMetadata.read(o.engine());
-        return new TrtBackend(
-            name, m.config(), TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
+        return new TrtBackend(name, m, TrtEngine.load(o.engine(), onnxFor(m, meta.graph())));
       }
       Path onnx = onnxFor(m, o.graph());
       String file = Defaults.planFile(o.graph(), o.precision().label(), profile.name());
@@ -183,13 +190,13 @@ public final class TrtBackend implements Backend, GpuTimed {
           requireBuckets(plan, profile);
           TrtEngine e = TrtEngine.load(plan, onnx);
           log.println("trt: using cached engine " + plan);
-          return new TrtBackend(name, m.config(), e);
+          return new TrtBackend(name, m, e);
         } catch (BadInputException stale) {
           log.println(name + ": rebuilding " + plan.getFileName() + ": " + stale.getMessage());
         }
       }
       build(onnx, quantizedTables(m), profile, o, plan, List.of(), log);
-      return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
+      return new TrtBackend(name, m, TrtEngine.load(plan, onnx));
     } catch (TensorRtUnavailableException | TrtException e) {
       throw new BackendException(e.getMessage(), e);
     } catch (IOException e) {
@@ -263,7 +270,7 @@ public final class TrtBackend implements Backend, GpuTimed {
               + o.markOutputs()
               + " (temporary, not cached)");
       build(onnx, quantizedTables(m), profile, o, plan, o.markOutputs(), log);
-      return new TrtBackend(name, m.config(), TrtEngine.load(plan, onnx));
+      return new TrtBackend(name, m, TrtEngine.load(plan, onnx));
     } finally { // loaded engines live in memory; best effort, so as not to hide a build error
       for (Path p : List.of(EngineMetadata.sidecarOf(plan), plan, dir)) {
         try {

@@ -19,6 +19,12 @@ import dev.msnexport.profiles.ModelConfig;
 public final class FloorModel {
   private FloorModel() {}
 
+  /**
+   * The model a backend runs and the dtype of its value tables, when they are not {@code bench
+   * --model}'s: an engine of another export timed beside it ({@code --engine}) has its own floor.
+   */
+  public record Subject(ModelConfig config, String valuesDtype) {}
+
   /** Bytes of one element of the weights and of the value table, for the engine's precision. */
   public record DataBytes(int weight, int value) {
     public static DataBytes of(String precision, String valuesDtype) {

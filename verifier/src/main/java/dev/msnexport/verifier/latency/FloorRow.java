@@ -57,7 +57,9 @@ public record FloorRow(
 
   /**
    * The floor of every result whose backend has ceilings; a backend whose ceilings cannot be
-   * measured is left out with one line on {@code warn}.
+   * measured is left out with one line on {@code warn}. Each backend's floor counts the model it
+   * runs ({@link Backend#floorSubject}), else {@code m} with {@code valuesDtype}: the export that
+   * {@code bench} was given.
    */
   public static List<FloorRow> of(
       ModelConfig m,
@@ -82,8 +84,13 @@ public record FloorRow(
         continue;
       }
       String precision = b.floorPrecision();
+      FloorModel.Subject own = b.floorSubject();
       FloorModel.Floor f =
-          FloorModel.floor(m, r.batch(), FloorModel.DataBytes.of(precision, valuesDtype), c);
+          FloorModel.floor(
+              own == null ? m : own.config(),
+              r.batch(),
+              FloorModel.DataBytes.of(precision, own == null ? valuesDtype : own.valuesDtype()),
+              c);
       LatencyStats t = r.gpu_ms() != null ? r.gpu_ms() : r.host_ms();
       double p50 = t.p50() * 1e3;
       double p99 = t.p99() * 1e3;
