@@ -26,7 +26,8 @@
 #           verified first; PAPER_QUANT="int8 fp8" adds those exports' fp16 engines, verified against
 #           the golden model on the dequantized tables; PAPER_REUSE=1 takes the plans an earlier call on
 #           the same machine built (and verified) instead of building them again, PAPER_BENCH=0 builds and
-#           verifies only: one call builds, the next times them beside PyTorch (a call's time is limited)
+#           verifies only: one call builds, the next times them beside PyTorch (a call's time is limited);
+#           PAPER_GRAPHS=custom leaves out the reference-graph engines
 #   paper   the paper profile: build the plugin engine and TensorRT's compile of the reference
 #           graph (fp32), verify, then both side by side at batch 1, 64, 512, 2048 (p50/p99 GPU
 #           time, plain launches and CUDA graph replay)
@@ -249,7 +250,7 @@ step_paper_perf() {
     run "export paper --fuse-msn-layer" "$log" msn export --checkpoint "$WORK/paper/ck" --out "$f" --profile paper --fuse-msn-layer
   fi
   for prec in ${PAPER_PRECISIONS:-fp32 fp16}; do
-    for g in custom reference; do
+    for g in ${PAPER_GRAPHS:-custom reference}; do
       reused "$m/engine.$g.$prec.paper.plan" && { engines+=(--engine "$m/engine.$g.$prec.paper.plan"); continue; }
       run "build paper $g $prec" "$log" msn build --model "$m" --graph $g --precision "$prec" --timing-cache "$WORK/timing-paper.cache" \
         --progress-seconds 30 && touch "$m/engine.$g.$prec.paper.plan.ok" && engines+=(--engine "$m/engine.$g.$prec.paper.plan")

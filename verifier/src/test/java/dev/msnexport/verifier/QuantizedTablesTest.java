@@ -15,7 +15,6 @@ import dev.msnexport.profiles.Profiles;
 import dev.msnexport.verifier.backend.Backend;
 import dev.msnexport.verifier.backend.GoldenBackend;
 import dev.msnexport.verifier.backend.Inputs;
-import dev.msnexport.verifier.backend.OrtBackend;
 import dev.msnexport.verifier.golden.GatherError;
 import dev.msnexport.verifier.golden.GoldenModel;
 import dev.msnexport.verifier.quant.QuantizationReport;
@@ -37,20 +36,7 @@ class QuantizedTablesTest {
   @TempDir Path tmp;
 
   private static ModelConfig perToken(ModelConfig c) {
-    return new ModelConfig(
-        c.T(),
-        c.D(),
-        c.L(),
-        c.msnLayers(),
-        c.S(),
-        c.k(),
-        c.dk(),
-        c.scoreScale(),
-        c.gate(),
-        c.ffnMult(),
-        c.headHidden(),
-        c.tasks(),
-        true);
+    return ExportedGraphs.variant(c, c.S(), true);
   }
 
   private Path export(ModelConfig config, DType as, String profile) {
@@ -67,17 +53,9 @@ class QuantizedTablesTest {
 
   private VerifyReport verify(Checkpoint c, DType golden, Profile p, Map<String, HostTensor> in) {
     Path out = tmp.resolve("out");
-    List<Backend> backends =
-        List.of(
-            new GoldenBackend(c, true, golden),
-            new OrtBackend(
-                OrtBackend.REFERENCE, out.resolve(MsnOnnxExporter.REFERENCE_FILE), false, 1),
-            new OrtBackend(OrtBackend.CUSTOM, out.resolve(MsnOnnxExporter.CUSTOM_FILE), true, 1));
+    List<Backend> backends = ExportedGraphs.goldenAndOrt(c, golden, out);
     try {
-      VerifyReport r =
-          Verifier.run(
-              new Verifier.Subject(out.toString(), p.name(), golden.cliName(), backends, in, 3),
-              new Verifier.Tolerances(p.tolerance("fp32"), Map.of(), Map.of()));
+      VerifyReport r = ExportedGraphs.atFp32(out, p, golden, backends, in);
       GoldenModel.Result last = ((GoldenBackend) backends.get(0)).lastResult();
       HostTensor tokens = Inputs.tokens(in, c.config());
       return golden == DType.F32

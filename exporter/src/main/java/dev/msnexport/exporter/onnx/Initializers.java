@@ -182,6 +182,21 @@ final class Initializers {
     return new String[] {shared(g, name, k -> valueTable(k, ckpt.tensor(name))), null};
   }
 
+  /**
+   * The custom graph's value table of MSN layer {@code l}: the table and its scales, or, past
+   * {@code maxElements} elements, their shards ({@link TableShards}).
+   */
+  TableShards.Table valueShards(GraphBuilder g, int l, long maxElements) {
+    String name = "blocks." + l + ".msn.values";
+    if (RowQuantizer.isQuantized(valuesDtype)) {
+      TensorProto[] q =
+          QuantizedValues.of(weights, store, ckpt, name, c.valueRows(), c.D(), valuesDtype);
+      return TableShards.add(g, q[0], q[1], maxElements);
+    }
+    return TableShards.add(
+        g, weights.computeIfAbsent(name, k -> valueTable(k, ckpt.tensor(name))), null, maxElements);
+  }
+
   /** The value table {@code v} streamed to the store in the storage type. */
   private TensorProto valueTable(String key, TensorView v) {
     long rows = c.valueRows();

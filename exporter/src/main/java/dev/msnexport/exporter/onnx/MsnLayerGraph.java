@@ -84,8 +84,8 @@ final class MsnLayerGraph {
     String flat = g.int64s(-1, c.S());
     String a = g.op("Reshape", List.of(ab[0], flat));
     String b = g.op("Reshape", List.of(ab[1], flat));
-    String[] table = w.values(g, l, true);
-    String[] r = RetrievalGraph.custom(g, a, b, table[0], table[1], retrievalShape());
+    TableShards.Table table = w.valueShards(g, l, opts.tableShardElements());
+    String[] r = RetrievalGraph.custom(g, a, b, table, retrievalShape());
     String v = g.op("Reshape", List.of(r[0], g.int64s(-1, c.T(), c.D())));
     if (!opts.retrievalOutputs()) {
       return new String[] {v, null, null};

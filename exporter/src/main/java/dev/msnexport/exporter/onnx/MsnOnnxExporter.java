@@ -58,6 +58,8 @@ public final class MsnOnnxExporter {
    * @param profile profile name recorded in the metadata (may be null)
    * @param fuseMsnLayer the custom graph computes each MSN layer with one {@code msn::MsnLayer}
    *     node ({@link FusedMsnLayer}) instead of the projection/scoring/retrieval/gather/gate chain
+   * @param tableShardElements the custom graph splits a value table of more elements into row
+   *     shards ({@link TableShards}; default TensorRT's limit, {@link TableShards#MAX_ELEMENTS})
    */
   public record Options(
       DType valuesDtype,
@@ -65,7 +67,25 @@ public final class MsnOnnxExporter {
       boolean retrievalOutputs,
       String profile,
       int scoringSplitK,
-      boolean fuseMsnLayer) {
+      boolean fuseMsnLayer,
+      long tableShardElements) {
+    public Options(
+        DType valuesDtype,
+        ExternalData externalData,
+        boolean retrievalOutputs,
+        String profile,
+        int scoringSplitK,
+        boolean fuseMsnLayer) {
+      this(
+          valuesDtype,
+          externalData,
+          retrievalOutputs,
+          profile,
+          scoringSplitK,
+          fuseMsnLayer,
+          TableShards.MAX_ELEMENTS);
+    }
+
     public Options(
         DType valuesDtype,
         ExternalData externalData,
@@ -143,7 +163,8 @@ public final class MsnOnnxExporter {
                 opts.retrievalOutputs(),
                 Profiles.builtInFor(ckpt.config()).orElse(null),
                 opts.scoringSplitK(),
-                opts.fuseMsnLayer());
+                opts.fuseMsnLayer(),
+                opts.tableShardElements());
   }
 
   public static Result export(Checkpoint ckpt, Path outDir, Options opts) {

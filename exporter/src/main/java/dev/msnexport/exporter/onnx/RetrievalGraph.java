@@ -129,6 +129,16 @@ public final class RetrievalGraph {
    */
   static String[] custom(
       GraphBuilder g, String a, String b, String values, String scales, Shape s) {
+    return custom(g, a, b, TableShards.Table.whole(values, scales, s.slots()), s);
+  }
+
+  /**
+   * As {@link #custom(GraphBuilder, String, String, String, String, Shape)}, on a table that may be
+   * split into row shards ({@link TableShards}): one SparseGather per shard, each on the slots of
+   * its rows (shifted to the shard's first row; the other slots read its row 0 with weight 0), and
+   * their sum.
+   */
+  static String[] custom(GraphBuilder g, String a, String b, TableShards.Table table, Shape s) {
     String[] r = CustomOpNode.emit(g, OpTable.PKM_RETRIEVAL, List.of(a, b), Map.of("k", s.k()));
     String w = r[0];
     String slots = r[1];
@@ -140,9 +150,47 @@ public final class RetrievalGraph {
               "Reshape",
               List.of(g.op("Add", List.of(rows, tokenOffsets(g, s))), g.int64s(-1, s.k())));
     }
-    List<String> in = scales == null ? List.of(values, rows, w) : List.of(values, rows, w, scales);
-    String v = CustomOpNode.emit(g, OpTable.SPARSE_GATHER, in, Map.of())[0];
+    if (!table.sharded()) {
+      return new String[] {gather(g, table, 0, rows, w), slots, w};
+    }
+    String v = null;
+    String zero = g.op("Sub", List.of(w, w)); // zeros of w's type, whatever the precision variant
+    int last = table.values().size() - 1;
+    for (int i = 0; i <= last; i++) {
+      long first = i * table.rowsPerShard();
+      String local = i == 0 ? rows : g.op("Sub", List.of(rows, g.scalarInt64(first)));
+      String inShard = null;
+      if (i > 0) {
+        inShard = g.op("GreaterOrEqual", List.of(local, g.scalarInt64(0)));
+      }
+      if (i < last) {
+        String below = g.op("Less", List.of(local, g.scalarInt64(table.rowsPerShard())));
+        inShard = inShard == null ? below : g.op("And", List.of(inShard, below));
+      }
+      // rows outside the shard are clamped into it (read, then weighted 0)
+      String idx = local;
+      if (i > 0) {
+        idx = g.op("Max", List.of(idx, g.scalarInt64(0)));
+      }
+      if (i < last) {
+        idx = g.op("Min", List.of(idx, g.scalarInt64(table.rowsPerShard() - 1)));
+      }
+      String wi = g.op("Where", List.of(inShard, w, zero));
+      String part = gather(g, table, i, idx, wi);
+      v = v == null ? part : g.op("Add", List.of(v, part));
+    }
     return new String[] {v, slots, w};
+  }
+
+  /** SparseGather of shard {@code i} of {@code table}. */
+  private static String gather(
+      GraphBuilder g, TableShards.Table table, int i, String rows, String w) {
+    String values = table.values().get(i);
+    List<String> in =
+        table.scales() == null
+            ? List.of(values, rows, w)
+            : List.of(values, rows, w, table.scales().get(i));
+    return CustomOpNode.emit(g, OpTable.SPARSE_GATHER, in, Map.of())[0];
   }
 
   /** [1, T, 1] int64: t*n, the row offset of token t's table in a per-token memory. */
