@@ -1,8 +1,9 @@
 // Test and timing harness for the MSN kernels (PKMRetrieval, SparseGather, MsnLayer). Needs a GPU.
 //
-//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]
+//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--profile] [--csv FILE]
 //
 // --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
+// --gather-only: checks and timings of SparseGather only (plus the yardstick and the small-N table).
 // MSN_KERNELS_SMALL_N in the environment: 0 = the kernels' wide paths at every N, 1 = their
 // small-N paths at every N, unset = chosen by N (the harness itself sets it where it checks or
 // times both paths, and restores it after).
@@ -126,7 +127,8 @@ float roundTo(msn_dtype t, float f, void* dst, size_t i) {
 
 int gFailures = 0;
 int gCases = 0;
-bool gPkmOnly = false;   // --pkm-only
+bool gPkmOnly = false;      // --pkm-only
+bool gGatherOnly = false;   // --gather-only
 bool verbose() { return gFailures <= 20; }   // details for the first failures only
 
 // The kernels' choice of launch shapes (MSN_KERNELS_SMALL_N): by N and the SM count, the wide
@@ -1146,6 +1148,10 @@ void timingSuite(FILE* csv) {
     }
 
     }   // !gPkmOnly
+    if (gGatherOnly) {
+        smallNTiming(timer, copyBw, csv);
+        return;
+    }
 
     std::printf("\nPKMRetrieval: S=%d, k=%d, fp32 weights, int64 indices; floor = (2*N*S*sizeof(score) + "
                 "N*k*12) bytes at the copy bandwidth; L2 flushed before each launch\n", S, K);
@@ -1267,9 +1273,10 @@ int main(int argc, char** argv) {
         else if (a == "--timing-only") checks = false;
         else if (a == "--profile") { profileOnly = true; }
         else if (a == "--pkm-only") gPkmOnly = true;
+        else if (a == "--gather-only") gGatherOnly = true;
         else if (a == "--csv" && i + 1 < argc) csvPath = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--pkm-only] [--profile] [--csv FILE]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--profile] [--csv FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -1289,11 +1296,13 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (checks) {
-        pkmSuite(quick);
-        std::printf("PKMRetrieval checks done: %d cases so far, %d failures\n", gCases, gFailures);
-        std::fflush(stdout);
+        if (!gGatherOnly) {
+            pkmSuite(quick);
+            std::printf("PKMRetrieval checks done: %d cases so far, %d failures\n", gCases, gFailures);
+            std::fflush(stdout);
+        }
         if (!gPkmOnly) sgSuite(quick);
-        if (!gPkmOnly) layerSuite(quick);
+        if (!gPkmOnly && !gGatherOnly) layerSuite(quick);
         std::printf("all checks: %d cases, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
     }
