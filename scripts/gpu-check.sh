@@ -33,7 +33,7 @@
 #           time, plain launches and CUDA graph replay)
 #   xl      issue 16's 4M-slot profile, made here: init (all cores), export (fp16 tables), the fp16
 #           plugin engine, verify against the golden model (batch 2), bench at batch 1, 64, 512 with
-#           the floor model; each step's wall time and the peak disk use (about 40 GB: checkpoint,
+#           the floor model and the layer profile; each step's wall time and the peak disk use (about 40 GB: checkpoint,
 #           export and plan together; needs 45 GB free); about 8 minutes on 16 cores. XL_STAGES (default
 #           "make build verify bench") runs some of them, the rest in a later call on the same machine
 #
@@ -326,13 +326,13 @@ step_xl() {
     [[ -f $paper_plan ]] && beside=(--engine "$paper_plan") && what="bench $p fp16 engine beside paper's, batch 1, 64, 512 (floor model)"
     run "$what" "$log" msn bench --model "$m" --engine "$plan" \
       "${beside[@]}" --batch 1,64,512 --iterations "$LATENCY_ITERATIONS" --warmup-ms 500 --rounds 2 --max-p99-ratio 0 \
-      --report-dir "$OUT/xl-bench"
+      --layer-profile --layer-profile-runs 10 --report-dir "$OUT/xl-bench"
   fi
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
   du -sk "$d" 2>/dev/null | cut -f1 >>"$d.du"
   peak_kb=$(sort -n "$d.du" 2>/dev/null | tail -1)
   grep -E '^wrote |^exported|^build: wrote|^verify |^  (trt|golden)|^    (click|finish|retrieval)' "$log" | awk '!seen[$0]++' >>"$SUMMARY"
-  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|^ +[0-9.]+ ms|%|gpu' | head -60 >>"$SUMMARY"
+  grep -vE '^(=== |Picked up)' "$log" | grep -E 'floor|ceiling|engine\.|layer profile|^ +[0-9.]+ ms|%|gpu' | head -160 >>"$SUMMARY"
   note "xl ($p, stages${stages% }): $((SECONDS - t0)) s; peak disk use of $d so far $(awk -v k="${peak_kb:-0}" 'BEGIN {printf "%.1f GB", k * 1024 / 1e9}')"
   # the folder goes once bench has run (or a stage failed), unless XL_KEEP=1
   if [[ ${XL_KEEP:-0} != 1 ]] && { [[ $stages == *" bench "* ]] || ((ok != 0)); }; then rm -rf "$d" "$d.du"; fi

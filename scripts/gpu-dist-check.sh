@@ -151,8 +151,7 @@ step_layers() {
     execute --class-path "$CP" --select-method dev.msnexport.trt.EngineGpuTest#layerProfilerReceivesEveryLayerOfEveryRun \
     --select-class dev.msnexport.trt.FusedLayerGpuTest --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
   grep -E '✔|✘|tests (successful|failed)' "$log" | head -20 >>"$SUMMARY"
-  run "layers: init paper" "$log" newer dev.msnexport.cli.MsnExport init --profile paper --out "$P/ck"
-  run "layers: export paper" "$log" newer dev.msnexport.cli.MsnExport export --checkpoint "$P/ck" --out "$P/model" --profile paper
+  paper_export "$log" layers
   run "layers: build paper" "$log" newer dev.msnexport.cli.MsnExport build --model "$P/model" --profile paper
   run "layers: bench paper trt --layer-profile (batch 1, 512)" "$log" newer dev.msnexport.cli.MsnExport bench --model "$P/model" \
     --backends trt --batch 1,512 --iterations 100 --warmup-ms 200 --layer-profile --layer-profile-runs 10 --max-p99-ratio 0 \
