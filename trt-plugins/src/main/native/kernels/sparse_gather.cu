@@ -158,6 +158,39 @@ __device__ __forceinline__ int64_t loadEntry(const void* __restrict__ indices, i
     return idx;
 }
 
+// The wide paths' shared steps: lane j's entry j0 + j of row `row` (index, weight times scale;
+// -1 past k or for a bad index), and entries j .. j + ROWS - 1 broadcast to every lane (-1 from cnt on).
+__device__ __forceinline__ int64_t laneEntry(const void* __restrict__ indices, int idx32,
+                                             const void* __restrict__ weights, int w16,
+                                             const float* __restrict__ scales, int64_t m,
+                                             int32_t* __restrict__ errorFlag, int64_t row, int64_t k, int64_t j0,
+                                             int lane, float& w) {
+    int64_t idx = -1;
+    w = 0.0f;
+    if (j0 + lane < k) idx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + lane, w);
+    return idx;
+}
+
+// Zeros of a warp's accumulators.
+template <int C, int V>
+__device__ __forceinline__ void zero(float (&acc)[C][V]) {
+#pragma unroll
+    for (int c = 0; c < C; ++c)
+#pragma unroll
+        for (int v = 0; v < V; ++v) acc[c][v] = 0.0f;
+}
+
+template <int ROWS>
+__device__ __forceinline__ void broadcastEntries(int64_t myIdx, float myW, int j, int cnt, int64_t (&r)[ROWS],
+                                                 float (&w)[ROWS]) {
+#pragma unroll
+    for (int u = 0; u < ROWS; ++u) {
+        r[u] = __shfl_sync(kFull, myIdx, (j + u) & 31);
+        w[u] = __shfl_sync(kFull, myW, (j + u) & 31);
+        if (j + u >= cnt) r[u] = -1;
+    }
+}
+
 template <typename VT, int VEC>
 __global__ void __launch_bounds__(kThreads)
 sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scales, int64_t m, int64_t d,
@@ -172,27 +205,17 @@ sparseGatherKernel(const VT* __restrict__ values, const float* __restrict__ scal
     const int64_t col0 = (item - row * slabs) * (int64_t)nch * 32 * VEC + (int64_t)lane * VEC;
 
     float acc[kMaxChunks][VEC];
-#pragma unroll
-    for (int c = 0; c < kMaxChunks; ++c)
-#pragma unroll
-        for (int v = 0; v < VEC; ++v) acc[c][v] = 0.0f;
+    zero(acc);
 
     for (int64_t j0 = 0; j0 < k; j0 += 32) {
         // Lane j holds entry j0 + j of this row; a bad index becomes -1 (skipped).
-        int64_t myIdx = -1;
-        float myW = 0.0f;
-        if (j0 + lane < k)
-            myIdx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + lane, myW);
+        float myW;
+        const int64_t myIdx = laneEntry(indices, idx32, weights, w16, scales, m, errorFlag, row, k, j0, lane, myW);
         const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
         for (int j = 0; j < cnt; j += kRowsInFlight) {
             int64_t r[kRowsInFlight];
             float w[kRowsInFlight];
-#pragma unroll
-            for (int u = 0; u < kRowsInFlight; ++u) {
-                r[u] = __shfl_sync(kFull, myIdx, (j + u) & 31);
-                w[u] = __shfl_sync(kFull, myW, (j + u) & 31);
-                if (j + u >= cnt) r[u] = -1;
-            }
+            broadcastEntries(myIdx, myW, j, cnt, r, w);
             float vals[kRowsInFlight][kMaxChunks][VEC];
 #pragma unroll
             for (int u = 0; u < kRowsInFlight; ++u) {
@@ -266,26 +289,16 @@ sparseGatherCodesKernel(const VT* __restrict__ values, const float* __restrict__
     const int64_t col0 = (item - row * slabs) * (int64_t)nch * 32 * kCodeVec + (int64_t)lane * kCodeVec;
 
     float acc[NCH][kCodeVec];
-#pragma unroll
-    for (int c = 0; c < NCH; ++c)
-#pragma unroll
-        for (int v = 0; v < kCodeVec; ++v) acc[c][v] = 0.0f;
+    zero(acc);
 
     for (int64_t j0 = 0; j0 < k; j0 += 32) {
-        int64_t myIdx = -1;
-        float myW = 0.0f;
-        if (j0 + lane < k)
-            myIdx = loadEntry(indices, idx32, weights, w16, scales, m, errorFlag, row * k + j0 + lane, myW);
+        float myW;
+        const int64_t myIdx = laneEntry(indices, idx32, weights, w16, scales, m, errorFlag, row, k, j0, lane, myW);
         const int cnt = (int)((k - j0) < 32 ? (k - j0) : 32);
         for (int j = 0; j < cnt; j += kCodeRows) {
             int64_t r[kCodeRows];
             float w[kCodeRows];
-#pragma unroll
-            for (int u = 0; u < kCodeRows; ++u) {
-                r[u] = __shfl_sync(kFull, myIdx, (j + u) & 31);
-                w[u] = __shfl_sync(kFull, myW, (j + u) & 31);
-                if (j + u >= cnt) r[u] = -1;
-            }
+            broadcastEntries(myIdx, myW, j, cnt, r, w);
             uint2 raw[kCodeRows][NCH];   // code 0 decodes to +0, what a skipped row adds
 #pragma unroll
             for (int u = 0; u < kCodeRows; ++u)
