@@ -31,11 +31,7 @@ class TableShardsViewTest {
   @Test
   void anExternalShardPointsAtItsRowsOfTheSameFile() {
     TensorProto t =
-        TensorProto.newBuilder()
-            .setName("blocks.0.msn.values")
-            .setDataType(DType.F16.onnxCode())
-            .addDims(1000)
-            .addDims(8)
+        table("blocks.0.msn.values", DType.F16, 1000, 8)
             .setDataLocation(TensorProto.DataLocation.EXTERNAL)
             .addExternalData(entry("location", "model.data"))
             .addExternalData(entry("offset", "640"))
@@ -58,19 +54,20 @@ class TableShardsViewTest {
     for (int i = 0; i < bytes.length; i++) {
       bytes[i] = (byte) i;
     }
-    TensorProto t =
-        TensorProto.newBuilder()
-            .setName("v")
-            .setDataType(DType.I8.onnxCode())
-            .addDims(6)
-            .addDims(4)
-            .setRawData(ByteString.copyFrom(bytes))
-            .build();
+    TensorProto t = table("v", DType.I8, 6, 4).setRawData(ByteString.copyFrom(bytes)).build();
     TensorProto v = TableShards.view(t, "v.shard1", 4, 2);
     assertEquals(2, v.getDims(0));
     assertEquals(ByteString.copyFrom(bytes, 16, 8), v.getRawData());
     assertThrows(IllegalArgumentException.class, () -> TableShards.view(t, "x", 5, 2));
     assertThrows(IllegalArgumentException.class, () -> TableShards.view(t, "x", 0, 0));
+  }
+
+  private static TensorProto.Builder table(String name, DType dtype, long rows, long cols) {
+    return TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(dtype.onnxCode())
+        .addDims(rows)
+        .addDims(cols);
   }
 
   private static StringStringEntryProto entry(String k, String v) {
