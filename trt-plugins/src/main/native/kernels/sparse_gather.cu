@@ -416,6 +416,15 @@ sparseGatherSmallKernel(const VT* __restrict__ values, const float* __restrict__
     }
 }
 
+// Whether the gather of these sizes takes the small-N path (VEC elements per load).
+template <int VEC>
+bool smallNPath(int64_t d, int64_t n, int64_t k, int sms) {
+    const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
+    const SmallN mode = smallNMode();
+    return mode == SmallN::Always ? n * chunks <= 0x7fffffffLL
+                                  : mode == SmallN::Auto && k > kRowsInFlight && n * chunks < (int64_t)sms * 16;
+}
+
 template <typename VT, int VEC>
 cudaError_t launchGather(const void* values, const float* scales, int64_t m, int64_t d, const void* indices, int idx32,
                          const void* weights, int w16, int64_t n, int64_t k, void* out, int out16,
@@ -426,11 +435,7 @@ cudaError_t launchGather(const void* values, const float* scales, int64_t m, int
     if (err != cudaSuccess) return err;
     const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
     const int64_t targetWarps = (int64_t)sms * 16;
-    const SmallN mode = smallNMode();
-    const bool small = mode == SmallN::Always
-                           ? n * chunks <= 0x7fffffffLL
-                           : mode == SmallN::Auto && k > kRowsInFlight && n * chunks < targetWarps;
-    if (small) {
+    if (smallNPath<VEC>(d, n, k, sms)) {
         // Small N: even one warp per 32-chunk slab leaves the GPU short of warps, and each warp
         // would wait out k / kRowsInFlight memory latencies in turn (k <= kRowsInFlight: one
         // round, nothing to gain). One slab per chunk.
@@ -454,15 +459,6 @@ cudaError_t launchGather(const void* values, const float* scales, int64_t m, int
         static_cast<const VT*>(values), scales, m, d, indices, idx32, weights, w16, n, k, out, out16, outVec,
         errorFlag, nch, slabs);
     return cudaGetLastError();
-}
-
-// Whether launchGather<VT, VEC> takes the small-N path for these sizes.
-template <int VEC>
-bool smallNPath(int64_t d, int64_t n, int64_t k, int sms) {
-    const int64_t chunks = (d + 32 * VEC - 1) / (32 * VEC);
-    const SmallN mode = smallNMode();
-    return mode == SmallN::Always ? n * chunks <= 0x7fffffffLL
-                                  : mode == SmallN::Auto && k > kRowsInFlight && n * chunks < (int64_t)sms * 16;
 }
 
 // One-byte codes: sparseGatherCodesKernel where it applies (the wide path, D a multiple of 8 and

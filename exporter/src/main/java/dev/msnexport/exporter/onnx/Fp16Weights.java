@@ -1,6 +1,5 @@
 package dev.msnexport.exporter.onnx;
 
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import dev.msnexport.common.BadInputException;
@@ -84,18 +83,10 @@ final class Fp16Weights {
   }
 
   private ByteBuffer external(TensorProto t, long n) {
-    String location = null;
-    long offset = 0;
-    long length = -1;
-    for (StringStringEntryProto e : t.getExternalDataList()) {
-      switch (e.getKey()) {
-        case "location" -> location = e.getValue();
-        case "offset" -> offset = Long.parseLong(e.getValue());
-        case "length" -> length = Long.parseLong(e.getValue());
-        default -> {}
-      }
-    }
-    long bytes = length >= 0 ? length : 4 * n;
+    TensorStore.External at = TensorStore.External.of(t);
+    String location = at.location();
+    long offset = at.offset();
+    long bytes = at.length() >= 0 ? at.length() : 4 * n;
     if (location == null || bytes != 4 * n) {
       throw new BadInputException(
           "initializer '" + t.getName() + "': external data without location or of wrong length");

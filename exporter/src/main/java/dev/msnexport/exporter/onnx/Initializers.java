@@ -171,15 +171,13 @@ final class Initializers {
    * it).
    */
   String[] values(GraphBuilder g, int l, boolean custom) {
-    String name = "blocks." + l + ".msn.values";
-    if (RowQuantizer.isQuantized(valuesDtype)) {
-      TensorProto[] q =
-          QuantizedValues.of(weights, store, ckpt, name, c.valueRows(), c.D(), valuesDtype);
-      g.initializer(custom ? q[0] : QuantizedTable.referenceView(q[0]));
-      g.initializer(q[1]);
-      return new String[] {q[0].getName(), q[1].getName()};
+    TensorProto[] t = table(l);
+    g.initializer(custom ? t[0] : QuantizedTable.referenceView(t[0]));
+    if (t[1] == null) {
+      return new String[] {t[0].getName(), null};
     }
-    return new String[] {shared(g, name, k -> valueTable(k, ckpt.tensor(name))), null};
+    g.initializer(t[1]);
+    return new String[] {t[0].getName(), t[1].getName()};
   }
 
   /**
@@ -187,14 +185,21 @@ final class Initializers {
    * {@code maxElements} elements, their shards ({@link TableShards}).
    */
   TableShards.Table valueShards(GraphBuilder g, int l, long maxElements) {
+    TensorProto[] t = table(l);
+    return TableShards.add(g, t[0], t[1], maxElements);
+  }
+
+  /**
+   * {table, scales} of MSN layer {@code l}, made once for both graphs (scales null: not quantized).
+   */
+  private TensorProto[] table(int l) {
     String name = "blocks." + l + ".msn.values";
     if (RowQuantizer.isQuantized(valuesDtype)) {
-      TensorProto[] q =
-          QuantizedValues.of(weights, store, ckpt, name, c.valueRows(), c.D(), valuesDtype);
-      return TableShards.add(g, q[0], q[1], maxElements);
+      return QuantizedValues.of(weights, store, ckpt, name, c.valueRows(), c.D(), valuesDtype);
     }
-    return TableShards.add(
-        g, weights.computeIfAbsent(name, k -> valueTable(k, ckpt.tensor(name))), null, maxElements);
+    return new TensorProto[] {
+      weights.computeIfAbsent(name, k -> valueTable(k, ckpt.tensor(name))), null
+    };
   }
 
   /** The value table {@code v} streamed to the store in the storage type. */

@@ -1,6 +1,5 @@
 package dev.msnexport.exporter.onnx;
 
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.msnexport.exporter.safetensors.DType;
 import java.util.ArrayList;
@@ -82,22 +81,12 @@ final class TableShards {
     }
     TensorProto.Builder b = t.toBuilder().setName(name).setDims(0, rows);
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-      long offset = 0;
-      String location = null;
-      for (StringStringEntryProto e : t.getExternalDataList()) {
-        if (e.getKey().equals("offset")) {
-          offset = Long.parseLong(e.getValue());
-        } else if (e.getKey().equals("location")) {
-          location = e.getValue();
-        }
-      }
-      if (location == null) {
+      TensorStore.External at = TensorStore.External.of(t);
+      if (at.location() == null) {
         throw new IllegalArgumentException(t.getName() + ": external data without a location");
       }
-      b.clearExternalData()
-          .addExternalData(entry("location", location))
-          .addExternalData(entry("offset", Long.toString(offset + first * rowBytes)))
-          .addExternalData(entry("length", Long.toString(rows * rowBytes)));
+      new TensorStore.External(at.location(), at.offset() + first * rowBytes, rows * rowBytes)
+          .applyTo(b);
     } else if (t.hasRawData()) {
       b.setRawData(
           t.getRawData()
@@ -141,9 +130,5 @@ final class TableShards {
       }
     }
     return new Table(v, s, per);
-  }
-
-  private static StringStringEntryProto entry(String k, String v) {
-    return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
   }
 }

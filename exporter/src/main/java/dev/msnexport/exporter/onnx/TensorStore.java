@@ -69,6 +69,37 @@ final class TensorStore implements AutoCloseable {
     return embeddedBytes;
   }
 
+  /**
+   * Where an external tensor's bytes lie (ONNX external data: a file relative to the model, the
+   * offset in it and the length; -1 when the entry is missing).
+   */
+  record External(String location, long offset, long length) {
+    /** The external-data entries of {@code t} (location null when it has none). */
+    static External of(TensorProto t) {
+      String location = null;
+      long offset = 0;
+      long length = -1;
+      for (StringStringEntryProto e : t.getExternalDataList()) {
+        switch (e.getKey()) {
+          case "location" -> location = e.getValue();
+          case "offset" -> offset = Long.parseLong(e.getValue());
+          case "length" -> length = Long.parseLong(e.getValue());
+          default -> {}
+        }
+      }
+      return new External(location, offset, length);
+    }
+
+    /** {@code t} pointing at these bytes (its earlier external-data entries replaced). */
+    TensorProto.Builder applyTo(TensorProto.Builder t) {
+      return t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
+          .clearExternalData()
+          .addExternalData(entry("location", location))
+          .addExternalData(entry("offset", Long.toString(offset)))
+          .addExternalData(entry("length", Long.toString(length)));
+    }
+  }
+
   TensorProto add(
       String name, DType dtype, long[] dims, SafetensorsWriter.Source source, long byteSize) {
     TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dtype.onnxCode());
@@ -89,10 +120,7 @@ final class TensorStore implements AutoCloseable {
               name + ": wrote " + written + " bytes, expected " + byteSize);
         }
         externalBytes += byteSize;
-        t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
-            .addExternalData(entry("location", location))
-            .addExternalData(entry("offset", Long.toString(offset)))
-            .addExternalData(entry("length", Long.toString(byteSize)));
+        new External(location, offset, byteSize).applyTo(t);
       } else {
         ByteString.Output out = ByteString.newOutput((int) byteSize);
         source.writeTo(Channels.newChannel(out));
