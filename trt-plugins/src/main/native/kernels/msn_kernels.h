@@ -76,13 +76,11 @@ int msn_sparse_gather_scaled(const void* values, msn_dtype value_type, const flo
                              int32_t* error_flag, cudaStream_t stream);
 
 // MsnLayer (one whole memory layer, docs/model-contract.md "msn.MsnLayer"): per query r,
-//   q = Wq x_r + bq (float32 accumulation); q_row = LN(q[0:dk]), q_col = LN(q[dk:2dk]) (biased variance,
+//   q = Wq x_r + bq (float32-accurate); q_row = LN(q[0:dk]), q_col = LN(q[dk:2dk]) (biased variance,
 //   epsilon); a = K_row q_row, b = K_col q_col; (w, slots) = PKMRetrieval(a, b) as msn_pkm_retrieval;
 //   v = sum_m w_m values[slot_m + (per_token ? (r mod tokens) * s*s : 0)]; y_r = x_r * gate(v).
-// Limits: 1 <= k <= min(s, MSN_PKM_MAX_K), s <= MSN_PKM_MAX_S, the shared memory of
-// MSN_LAYER_QUERIES_PER_BLOCK * (d + 2*dk + 2*s) floats must fit the device's per-block opt-in limit.
-#define MSN_LAYER_QUERIES_PER_BLOCK 4
-
+// Limits: 1 <= k <= min(s, MSN_PKM_MAX_K), s <= MSN_PKM_MAX_S, d <= 2^30. The products run on the
+// tensor cores (TF32 head/tail splits, float32 accumulation: kernels/msn_layer.cu), so sm_80 or newer.
 typedef enum msn_gate { MSN_GATE_TANH = 0, MSN_GATE_SIGMOID = 1, MSN_GATE_IDENTITY = 2 } msn_gate;
 
 typedef struct msn_layer_params {
@@ -106,14 +104,17 @@ typedef struct msn_layer_params {
     msn_dtype value_type;   // FLOAT32, FLOAT16 or BFLOAT16
 } msn_layer_params;
 
-// Returns MSN_OK when msn_layer supports these sizes and types (no device query: the shared-memory
-// limit is checked by msn_layer itself).
+// Returns MSN_OK when msn_layer supports these sizes and types.
 int msn_layer_check(const msn_layer_params* p, msn_dtype x_type);
 
+// Bytes of device workspace msn_layer needs for any batch of up to n queries (0 when p is refused).
+size_t msn_layer_workspace_size(const msn_layer_params* p, int64_t n);
 // x [n, d] (x_type: FLOAT32 or FLOAT16) -> y [n, d] (x_type), weights [n, k] float32, indices [n, k]
-// int64 (slots in [0, s*s), without the per-token offset). NaN scores are not supported.
+// int64 (slots in [0, s*s), without the per-token offset). workspace: device memory of at least
+// msn_layer_workspace_size(p, n) bytes, 16-byte aligned, not used by anything else until the stream
+// has run the layer. NaN scores are not supported.
 int msn_layer(const msn_layer_params* p, int64_t n, const void* x, msn_dtype x_type, void* y, float* weights,
-              int64_t* indices, cudaStream_t stream);
+              int64_t* indices, void* workspace, size_t workspace_bytes, cudaStream_t stream);
 
 // A short English name of a status code.
 const char* msn_status_string(int status);

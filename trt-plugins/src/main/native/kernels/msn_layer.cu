@@ -1,22 +1,29 @@
-// MsnLayer: one whole memory layer per query, so that the query, the 2*s scores and the k*k
-// candidates never leave the chip.
+// MsnLayer: one whole memory layer, as a short pipeline of kernels on the caller's stream, with the
+// intermediate tensors in a workspace the caller provides (msn_layer_workspace_size):
+//   1. projection partials P[c] = X Wq^T over the c-th slice of D (float32-accurate products on the
+//      tensor cores, below); one slice for large N, up to kMaxSplits for small N so that the GPU has
+//      enough blocks;
+//   2. q = sum_c P[c] + bq, LayerNorm of each half (one warp per query half, float32, two passes),
+//      written over P[0];
+//   3. scores a = q_row K_row^T, b = q_col K_col^T (the same product kernel, both halves in one
+//      launch);
+//   4. PKMRetrieval on (a, b) into the op's weights and indices (pkm_retrieval.cu);
+//   5. v = SparseGather of the kept rows (sparse_gather.cu; per-token offsets added first), then
+//      y = x * gate(v).
 //
-// One block of MSN_LAYER_QUERIES_PER_BLOCK warps handles that many queries at a time (grid-stride
-// over query groups), everything in shared memory:
-//   1. the x rows, widened to float32;
-//   2. projection: warp w computes outputs o = w, w + W, ... of all the block's queries, its lanes
-//      striding over d (coalesced reads of the Wq row, reused for every query of the block), float32
-//      partial sums per lane, then a warp tree sum; + bq;
-//   3. LayerNorm of each half (warp w: query w; two passes: mean, then biased variance);
-//   4. scores: thread t computes key rows t, t + blockDim, ... of both halves for all the block's
-//      queries (each K row read once per block), float32, into shared memory;
-//   5. retrieval: warp w runs the PKM retrieval of query w on its shared scores (pkm_device.cuh, the
-//      code of msn_pkm_retrieval);
-//   6. read and gate: the block's threads stride over (query, column): v = sum_m w_m V[row_m, col]
-//      (float32, in rank order), y = x * gate(v), stored in the type of x.
+// The products (steps 1 and 3) run on the tensor cores at float32 accuracy: each float32 operand is
+// split into a TF32 head and tail, a = a_hi + a_lo with a_hi = tf32(a), a_lo = tf32(a - a_hi), and
+// a*b = a_lo*b_hi + a_hi*b_lo + a_hi*b_hi (the a_lo*b_lo term, ~2^-22 relative, is dropped) with
+// mma.sync m16n8k8 TF32 into float32 accumulators. Each 32-wide slice of K is accumulated in fresh
+// accumulators and then added (IEEE float32 add) into the running sums, so the tensor cores'
+// internal accumulation only ever spans 12 MMAs; the running sum over K is a chain of K/32 adds.
+// Two kernels compute it: float32 operands with 16-byte rows copy their tiles by cp.async four
+// stages deep (paper's shapes); anything else (float16 x, odd widths) stages tiles in registers.
+// Measured on an H100 (docs/performance.md, ninth GPU session) both reach about 40 TFLOP/s of
+// float32-accurate work at N = 32,768, limited by the per-fragment TF32 splits and fragment loads,
+// not by global memory; SCORING_NOTES.md has what would go faster.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
-#include "pkm_device.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -25,32 +32,353 @@
 namespace msn {
 namespace {
 
-using namespace pkm;
+// ---- float32-accurate products on TF32 tensor cores -----------------------------------------------
+// C[m, j] = sum_{i in slice} A[m, i] * B[j, i]: A [m, lda] float32 or float16 rows, B [n, ldb] float32
+// rows (both K-contiguous), C float32 [m, ldc]. Grid: x over 64-row tiles of m, y over 128-column
+// tiles of n, z over (half h, K slice c) = h * splits + c. 8 warps, each a 32 x 32 tile.
+constexpr int kBM = 64, kBN = 128, kBK = 32, kPad = 36, kGemmThreads = 256;
+constexpr int kMaxSplits = 8;
+constexpr int kTargetBlocks = 264;   // about two blocks per SM of an H100; fixed, so that the workspace
+                                     // size depends on N only
+constexpr size_t kGemmSmem = 2u * (kBM + kBN) * kPad * sizeof(float);   // 55,296 bytes
 
-constexpr int kQ = MSN_LAYER_QUERIES_PER_BLOCK;   // queries per block = warps per block
-constexpr int kLayerThreads = kQ * 32;
-
-// Device-side copy of the parameters (passed by value).
-struct LayerArgs {
-    msn_layer_params p;
-    int64_t n;
-    const void* x;
-    int xHalf;
-    void* y;
-    float* weights;
-    int64_t* indices;
+struct GemmArgs {
+    const void* a[2];
+    const float* b[2];
+    float* c;
+    int64_t m, lda, ldb, ldc, cStride;
+    int n, k, splits, kPerSplit;
+    int vecA, vecB;   // rows may be read 16 bytes at a time
 };
 
-__device__ __forceinline__ float loadX(const void* x, int half, int64_t at) {
-    return half ? __half2float(static_cast<const __half*>(x)[at]) : static_cast<const float*>(x)[at];
+__device__ __forceinline__ uint32_t toTf32(float x) {
+    uint32_t r;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+    return r;
 }
 
-__device__ __forceinline__ float loadValue(const void* v, msn_dtype t, int64_t at) {
-    switch (t) {
-    case MSN_FLOAT16: return __half2float(static_cast<const __half*>(v)[at]);
-    case MSN_BFLOAT16: return __bfloat162float(static_cast<const __nv_bfloat16*>(v)[at]);
-    default: return static_cast<const float*>(v)[at];
+__device__ __forceinline__ void splitTf32(float x, uint32_t& hi, uint32_t& lo) {
+    hi = toTf32(x);
+    lo = toTf32(x - __uint_as_float(hi));
+}
+
+__device__ __forceinline__ void mmaTf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// E consecutive elements of a row from column col (zero past kEnd or past the last row).
+template <int E, bool HALF>
+__device__ __forceinline__ void loadRow(const void* base, int64_t row, int64_t ld, bool rowOk, int col, int kEnd,
+                                        bool vec, float (&r)[E]) {
+    if (!rowOk) {
+#pragma unroll
+        for (int i = 0; i < E; ++i) r[i] = 0.0f;
+        return;
     }
+    if (HALF) {
+        const __half* p = static_cast<const __half*>(base) + row * ld + col;
+        if (vec && col + E <= kEnd) {
+#pragma unroll
+            for (int v = 0; v < E / 8; ++v) {
+                const uint4 u = reinterpret_cast<const uint4*>(p)[v];
+                const __half2* h = reinterpret_cast<const __half2*>(&u);
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    const float2 f = __half22float2(h[j]);
+                    r[v * 8 + 2 * j] = f.x;
+                    r[v * 8 + 2 * j + 1] = f.y;
+                }
+            }
+            return;
+        }
+#pragma unroll
+        for (int i = 0; i < E; ++i) r[i] = col + i < kEnd ? __half2float(p[i]) : 0.0f;
+    } else {
+        const float* p = static_cast<const float*>(base) + row * ld + col;
+        if (vec && col + E <= kEnd) {
+#pragma unroll
+            for (int v = 0; v < E / 4; ++v) {
+                const float4 u = reinterpret_cast<const float4*>(p)[v];
+                r[4 * v] = u.x;
+                r[4 * v + 1] = u.y;
+                r[4 * v + 2] = u.z;
+                r[4 * v + 3] = u.w;
+            }
+            return;
+        }
+#pragma unroll
+        for (int i = 0; i < E; ++i) r[i] = col + i < kEnd ? p[i] : 0.0f;
+    }
+}
+
+template <int E>
+__device__ __forceinline__ void storeRow(float* s, const float (&r)[E]) {
+#pragma unroll
+    for (int v = 0; v < E / 4; ++v)
+        reinterpret_cast<float4*>(s)[v] = make_float4(r[4 * v], r[4 * v + 1], r[4 * v + 2], r[4 * v + 3]);
+}
+
+// A warp's 32 x 32 tile of accumulators: 2 x 4 MMA tiles of 4 floats per thread.
+__device__ __forceinline__ void zeroTile(float (&t)[2][4][4]) {
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) t[i][j][e] = 0.0f;
+}
+
+// One 32-wide K tile from shared memory into this warp's 32 x 32 tile of fresh accumulators, then
+// into the running sums (see the top of the file).
+__device__ __forceinline__ void mmaTile(const float* as, const float* bs, float (&acc)[2][4][4], int wm, int wn, int gq,
+                                        int tq) {
+    float part[2][4][4];
+    zeroTile(part);
+#pragma unroll
+    for (int kk = 0; kk < kBK; kk += 8) {
+        uint32_t ah[2][4], al[2][4], bh[4][2], bl[4][2];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+            const float* r0 = as + (wm + mt * 16 + gq) * kPad + kk + tq;
+            splitTf32(r0[0], ah[mt][0], al[mt][0]);
+            splitTf32(r0[8 * kPad], ah[mt][1], al[mt][1]);
+            splitTf32(r0[4], ah[mt][2], al[mt][2]);
+            splitTf32(r0[8 * kPad + 4], ah[mt][3], al[mt][3]);
+        }
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+            const float* c0 = bs + (wn + nt * 8 + gq) * kPad + kk + tq;
+            splitTf32(c0[0], bh[nt][0], bl[nt][0]);
+            splitTf32(c0[4], bh[nt][1], bl[nt][1]);
+        }
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt) {
+                mmaTf32(part[mt][nt], al[mt], bh[nt]);
+                mmaTf32(part[mt][nt], ah[mt], bl[nt]);
+                mmaTf32(part[mt][nt], ah[mt], bh[nt]);
+            }
+    }
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) acc[i][j][e] += part[i][j][e];
+}
+
+// This warp's 32 x 32 tile of C (fragment layout of mma m16n8k8: rows gq and gq + 8, columns 2tq, 2tq + 1).
+__device__ __forceinline__ void storeTile(const GemmArgs& g, int z, int64_t m0, int n0, const float (&acc)[2][4][4],
+                                          int wm, int wn, int gq, int tq) {
+    float* C = g.c + (int64_t)z * g.cStride;
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+            const int col = n0 + wn + nt * 8 + 2 * tq;
+#pragma unroll
+            for (int half = 0; half < 2; ++half) {
+                const int64_t row = m0 + wm + mt * 16 + gq + half * 8;
+                if (row >= g.m) continue;
+                float* out = C + row * g.ldc;
+                if (col < g.n) out[col] = acc[mt][nt][2 * half];
+                if (col + 1 < g.n) out[col + 1] = acc[mt][nt][2 * half + 1];
+            }
+        }
+}
+
+// Any shapes and alignments; A float32 or float16. Tiles pass through registers (one tile ahead).
+template <bool HALF_A>
+__global__ void __launch_bounds__(kGemmThreads, 2) tf32x3Gemm(GemmArgs g) {
+    extern __shared__ float4 gemmSmem[];
+    float* As = reinterpret_cast<float*>(gemmSmem);   // [2][kBM][kPad]
+    float* Bs = As + 2 * kBM * kPad;                  // [2][kBN][kPad]
+    const int z = blockIdx.z;
+    const int h = z / g.splits;
+    const int kBegin = (z - h * g.splits) * g.kPerSplit;
+    const int kEnd = min(g.k, kBegin + g.kPerSplit);
+    const void* A = h ? g.a[1] : g.a[0];   // (a dynamic index would copy the arrays to local memory)
+    const float* B = h ? g.b[1] : g.b[0];
+    const int64_t m0 = (int64_t)blockIdx.x * kBM;
+    const int n0 = blockIdx.y * kBN;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int gq = lane >> 2, tq = lane & 3;
+    const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
+    // this thread's share of a tile load: 8 elements of an A row, 16 of a B row
+    const int ra = tid >> 2, ca = (tid & 3) * 8, rb = tid >> 1, cb = (tid & 1) * 16;
+    const bool aOk = m0 + ra < g.m, bOk = n0 + rb < g.n;
+
+    float acc[2][4][4];
+    zeroTile(acc);
+
+    const int tiles = kEnd > kBegin ? (kEnd - kBegin + kBK - 1) / kBK : 0;
+    float pa[8], pb[16];
+    if (tiles > 0) {
+        loadRow<8, HALF_A>(A, m0 + ra, g.lda, aOk, kBegin + ca, kEnd, g.vecA, pa);
+        loadRow<16, false>(B, n0 + rb, g.ldb, bOk, kBegin + cb, kEnd, g.vecB, pb);
+        storeRow(As + ra * kPad + ca, pa);
+        storeRow(Bs + rb * kPad + cb, pb);
+    }
+    __syncthreads();
+    for (int t = 0; t < tiles; ++t) {
+        const int buf = t & 1;
+        if (t + 1 < tiles) {
+            const int k0 = kBegin + (t + 1) * kBK;
+            loadRow<8, HALF_A>(A, m0 + ra, g.lda, aOk, k0 + ca, kEnd, g.vecA, pa);
+            loadRow<16, false>(B, n0 + rb, g.ldb, bOk, k0 + cb, kEnd, g.vecB, pb);
+        }
+        mmaTile(As + buf * kBM * kPad, Bs + buf * kBN * kPad, acc, wm, wn, gq, tq);
+        if (t + 1 < tiles) {
+            storeRow(As + (buf ^ 1) * kBM * kPad + ra * kPad + ca, pa);
+            storeRow(Bs + (buf ^ 1) * kBN * kPad + rb * kPad + cb, pb);
+        }
+        __syncthreads();
+    }
+    storeTile(g, z, m0, n0, acc, wm, wn, gq, tq);
+}
+
+// float32 A and B with 16-byte rows and K a multiple of 4 (paper's shapes): tiles copied
+// global -> shared by cp.async, kStages deep, so that loads of later tiles overlap the products.
+constexpr int kStages = 4;
+constexpr size_t kAsyncSmem = (size_t)kStages * (kBM + kBN) * kPad * sizeof(float);   // 110,592 bytes
+
+__device__ __forceinline__ void cpAsync16(float* smem, const float* gmem, bool copy) {
+    const unsigned dst = (unsigned)__cvta_generic_to_shared(smem);
+    const int bytes = copy ? 16 : 0;   // 0: zero-fill, nothing read
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(bytes));
+}
+
+__global__ void __launch_bounds__(kGemmThreads, 2) tf32x3GemmAsync(GemmArgs g) {
+    extern __shared__ float4 gemmSmem[];
+    float* As = reinterpret_cast<float*>(gemmSmem);   // [kStages][kBM][kPad]
+    float* Bs = As + kStages * kBM * kPad;            // [kStages][kBN][kPad]
+    const int z = blockIdx.z;
+    const int h = z / g.splits;
+    const int kBegin = (z - h * g.splits) * g.kPerSplit;
+    const int kEnd = min(g.k, kBegin + g.kPerSplit);
+    const float* A = static_cast<const float*>(h ? g.a[1] : g.a[0]);
+    const float* B = h ? g.b[1] : g.b[0];
+    const int64_t m0 = (int64_t)blockIdx.x * kBM;
+    const int n0 = blockIdx.y * kBN;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int gq = lane >> 2, tq = lane & 3;
+    const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
+    const int tiles = kEnd > kBegin ? (kEnd - kBegin + kBK - 1) / kBK : 0;
+
+    // tile t -> stage t % kStages: A 64 rows x 8 chunks of 16 bytes, B 128 rows x 8
+    auto issue = [&](int t) {
+        float* as = As + (t % kStages) * kBM * kPad;
+        float* bs = Bs + (t % kStages) * kBN * kPad;
+        const int k0 = kBegin + t * kBK;
+#pragma unroll
+        for (int c = tid; c < kBM * 8; c += kGemmThreads) {
+            const int row = c >> 3, col = (c & 7) * 4;
+            const bool ok = m0 + row < g.m && k0 + col < kEnd;
+            cpAsync16(as + row * kPad + col, ok ? A + (m0 + row) * g.lda + k0 + col : A, ok);
+        }
+#pragma unroll
+        for (int c = tid; c < kBN * 8; c += kGemmThreads) {
+            const int row = c >> 3, col = (c & 7) * 4;
+            const bool ok = n0 + row < g.n && k0 + col < kEnd;
+            cpAsync16(bs + row * kPad + col, ok ? B + (int64_t)(n0 + row) * g.ldb + k0 + col : B, ok);
+        }
+    };
+
+    float acc[2][4][4];
+    zeroTile(acc);
+
+#pragma unroll
+    for (int t = 0; t < kStages - 1; ++t) {
+        if (t < tiles) issue(t);
+        asm volatile("cp.async.commit_group;");
+    }
+    for (int t = 0; t < tiles; ++t) {
+        asm volatile("cp.async.wait_group %0;" ::"n"(kStages - 2));   // tile t has landed
+        __syncthreads();   // ... for every thread, and every warp is done with tile t - 1's stage
+        if (t + kStages - 1 < tiles) issue(t + kStages - 1);
+        asm volatile("cp.async.commit_group;");
+        mmaTile(As + (t % kStages) * kBM * kPad, Bs + (t % kStages) * kBN * kPad, acc, wm, wn, gq, tq);
+    }
+    asm volatile("cp.async.wait_group 0;");
+    storeTile(g, z, m0, n0, acc, wm, wn, gq, tq);
+}
+
+__device__ __forceinline__ float warpSum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+template <bool HALF_A>
+cudaError_t launchGemm(const GemmArgs& g, int halves, cudaStream_t stream) {
+    const dim3 grid((unsigned)((g.m + kBM - 1) / kBM), (unsigned)((g.n + kBN - 1) / kBN), (unsigned)(halves * g.splits));
+    // The shared-memory opt-in is per device, so at every launch (cheap, and allowed while a stream
+    // is being captured).
+    if (!HALF_A && g.vecA && g.vecB && g.k % 4 == 0) {
+        const cudaError_t err =
+            cudaFuncSetAttribute(tf32x3GemmAsync, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kAsyncSmem);
+        if (err != cudaSuccess) return err;
+        tf32x3GemmAsync<<<grid, kGemmThreads, kAsyncSmem, stream>>>(g);
+        return cudaGetLastError();
+    }
+    const cudaError_t err =
+        cudaFuncSetAttribute(tf32x3Gemm<HALF_A>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kGemmSmem);
+    if (err != cudaSuccess) return err;
+    tf32x3Gemm<HALF_A><<<grid, kGemmThreads, kGemmSmem, stream>>>(g);
+    return cudaGetLastError();
+}
+
+// ---- step 2: q = sum of the partials + bq, LayerNorm of each half, over partial 0 ------------------
+
+struct QueryArgs {
+    float* part;          // [splits][n][2dk]; the normed query is written over partial 0
+    int64_t partStride;   // n * 2dk
+    int splits;
+    int64_t n;
+    int dk;
+    float epsilon;
+    const float* bq;
+    const float* gamma[2];
+    const float* beta[2];
+};
+
+__global__ void finishQueryKernel(QueryArgs a) {
+    const int lane = threadIdx.x & 31;
+    const int64_t w = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (w >= 2 * a.n) return;
+    const int64_t r = w >> 1;
+    const int h = (int)(w & 1);
+    float* q = a.part + r * 2 * a.dk + h * a.dk;
+    const float* bias = a.bq + h * a.dk;
+    float sum = 0.0f;
+    for (int i = lane; i < a.dk; i += 32) {
+        float v = q[i];
+        for (int c = 1; c < a.splits; ++c) v += q[c * a.partStride + i];
+        v += bias[i];
+        q[i] = v;
+        sum += v;
+    }
+    const float mean = warpSum(sum) / (float)a.dk;
+    float sq = 0.0f;
+    for (int i = lane; i < a.dk; i += 32) {
+        const float c = q[i] - mean;
+        sq = fmaf(c, c, sq);
+    }
+    const float inv = rsqrtf(warpSum(sq) / (float)a.dk + a.epsilon);
+    const float* gm = h ? a.gamma[1] : a.gamma[0];
+    const float* bt = h ? a.beta[1] : a.beta[0];
+    for (int i = lane; i < a.dk; i += 32) q[i] = (q[i] - mean) * inv * gm[i] + bt[i];
+}
+
+// ---- step 5: per-token offsets, and y = x * gate(v) ------------------------------------------------
+__global__ void offsetSlotsKernel(const int64_t* slots, int64_t* rows, int64_t total, int k, int tokens,
+                                  int64_t slotsPerTable) {
+    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x)
+        rows[e] = slots[e] + ((e / k) % tokens) * slotsPerTable;
 }
 
 __device__ __forceinline__ float activate(msn_gate g, float v) {
@@ -61,176 +389,70 @@ __device__ __forceinline__ float activate(msn_gate g, float v) {
     }
 }
 
-__device__ __forceinline__ float warpSum(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(kFull, v, o);
-    return v;
-}
-
-// Step 2: qs[qq][o] = Wq[o] . xs[qq] + bq[o] for the block's queries.
-__device__ void project(const msn_layer_params& p, const float* xs, float* qs, int warp, int lane) {
-    const int64_t d = p.d;
-    const int out = 2 * p.dk;
-    for (int o = warp; o < out; o += kQ) {
-        const float* w = p.wq + (int64_t)o * d;
-        float acc[kQ];
-#pragma unroll
-        for (int qq = 0; qq < kQ; ++qq) acc[qq] = 0.0f;
-        for (int64_t i = lane; i < d; i += 32) {
-            const float wi = w[i];
-#pragma unroll
-            for (int qq = 0; qq < kQ; ++qq) acc[qq] = fmaf(wi, xs[qq * d + i], acc[qq]);
-        }
-#pragma unroll
-        for (int qq = 0; qq < kQ; ++qq) {
-            const float sum = warpSum(acc[qq]);
-            if (lane == 0) qs[qq * out + o] = sum + p.bq[o];
+template <bool HALF>
+__global__ void gateKernel(const void* x, const float* v, void* y, int64_t total, msn_gate gate) {
+    for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
+        if (HALF) {
+            const float xv = __half2float(static_cast<const __half*>(x)[e]);
+            static_cast<__half*>(y)[e] = __float2half_rn(xv * activate(gate, v[e]));
+        } else {
+            static_cast<float*>(y)[e] = static_cast<const float*>(x)[e] * activate(gate, v[e]);
         }
     }
 }
 
-// Step 3: LayerNorm of q[0, dk) in place, one warp.
-__device__ void layerNorm(float* q, int dk, const float* gamma, const float* beta, float eps, int lane) {
-    float sum = 0.0f;
-    for (int i = lane; i < dk; i += 32) sum += q[i];
-    const float mean = warpSum(sum) / (float)dk;
-    float sq = 0.0f;
-    for (int i = lane; i < dk; i += 32) {
-        const float c = q[i] - mean;
-        sq = fmaf(c, c, sq);
-    }
-    const float inv = rsqrtf(warpSum(sq) / (float)dk + eps);
-    __syncwarp();
-    for (int i = lane; i < dk; i += 32) q[i] = (q[i] - mean) * inv * gamma[i] + beta[i];
-    __syncwarp();
+// ---- the plan: K slices and workspace layout, from the sizes alone ---------------------------------
+constexpr size_t kAlign = 256;
+
+size_t alignUp(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
+
+int projectionSplits(const msn_layer_params& p, int64_t n) {
+    const int64_t tiles = (n + kBM - 1) / kBM * ((2 * (int64_t)p.dk + kBN - 1) / kBN);
+    const int64_t kTiles = (p.d + kBK - 1) / kBK;
+    int64_t s = (kTargetBlocks + tiles - 1) / tiles;
+    if (s > kMaxSplits) s = kMaxSplits;
+    if (s > kTiles) s = kTiles;
+    return s < 1 ? 1 : (int)s;
 }
 
-// Step 4: sc[qq][h*s + j] = K_h[j] . q_h of query qq, for both halves h.
-__device__ void score(const msn_layer_params& p, const float* qs, float* sc) {
-    const int dk = p.dk, s = p.s;
-    for (int t = threadIdx.x; t < 2 * s; t += blockDim.x) {
-        const int h = t >= s ? 1 : 0;
-        const int j = t - h * s;
-        const float* key = (h ? p.k_col : p.k_row) + (int64_t)j * dk;
-        float acc[kQ];
-#pragma unroll
-        for (int qq = 0; qq < kQ; ++qq) acc[qq] = 0.0f;
-        for (int i = 0; i < dk; ++i) {
-            const float ki = key[i];
-#pragma unroll
-            for (int qq = 0; qq < kQ; ++qq) acc[qq] = fmaf(ki, qs[qq * 2 * dk + h * dk + i], acc[qq]);
-        }
-#pragma unroll
-        for (int qq = 0; qq < kQ; ++qq) sc[qq * 2 * s + t] = acc[qq];
-    }
+struct Plan {
+    int splits, kPerSplit;
+    size_t part, scores, v, rows, total;   // byte offsets into the workspace, and its size
+};
+
+Plan makePlan(const msn_layer_params& p, int64_t n) {
+    Plan pl;
+    pl.splits = projectionSplits(p, n);
+    const int64_t kTiles = (p.d + kBK - 1) / kBK;
+    pl.kPerSplit = (int)((kTiles + pl.splits - 1) / pl.splits * kBK);
+    pl.splits = (int)((p.d + pl.kPerSplit - 1) / pl.kPerSplit);   // no empty slice
+    size_t at = 0;
+    pl.part = at;
+    at += alignUp((size_t)pl.splits * (size_t)n * 2u * (size_t)p.dk * sizeof(float));
+    pl.scores = at;
+    at += alignUp(2u * (size_t)n * (size_t)p.s * sizeof(float));
+    pl.v = at;
+    at += alignUp((size_t)n * (size_t)p.d * sizeof(float));
+    pl.rows = at;
+    if (p.per_token) at += alignUp((size_t)n * (size_t)p.k * sizeof(int64_t));
+    pl.total = at;
+    return pl;
 }
 
-template <int E1, int KMAX>
-__global__ void __launch_bounds__(kLayerThreads) msnLayerKernel(LayerArgs a) {
-    extern __shared__ float smem[];
-    __shared__ WarpScratch scratch[kQ];
-    __shared__ PairTable pairTable;
-    __shared__ float keptW[kQ][MSN_PKM_MAX_K];
-    __shared__ int64_t keptRow[kQ][MSN_PKM_MAX_K];
-
-    const msn_layer_params& p = a.p;
-    const int64_t d = p.d;
-    const int dk = p.dk, s = p.s, k = p.k;
-    float* xs = smem;                 // [kQ][d]
-    float* qs = xs + kQ * d;          // [kQ][2dk]
-    float* sc = qs + kQ * 2 * dk;     // [kQ][2s]
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    WarpScratch& ws = startRetrievalBlock(scratch, pairTable, k, lane, warp);
-    const int64_t slotsPerTable = (int64_t)s * s;
-
-    for (int64_t q0 = (int64_t)blockIdx.x * kQ; q0 < a.n; q0 += (int64_t)gridDim.x * kQ) {
-        const int live = (int)(a.n - q0 < kQ ? a.n - q0 : kQ);
-        __syncthreads();   // the previous group is done with the shared buffers (and the pair table is built)
-        for (int64_t e = threadIdx.x; e < kQ * d; e += blockDim.x) {
-            const int qq = (int)(e / d);
-            xs[e] = qq < live ? loadX(a.x, a.xHalf, (q0 + qq) * d + (e - qq * d)) : 0.0f;
-        }
-        __syncthreads();
-        project(p, xs, qs, warp, lane);
-        __syncthreads();
-        layerNorm(qs + warp * 2 * dk, dk, p.ln_row_w, p.ln_row_b, p.epsilon, lane);
-        layerNorm(qs + warp * 2 * dk + dk, dk, p.ln_col_w, p.ln_col_b, p.epsilon, lane);
-        __syncthreads();
-        score(p, qs, sc);
-        __syncthreads();
-        if (warp < live) {
-            const int64_t q = q0 + warp;
-            const float* a0 = sc + warp * 2 * s;
-            const LaneResult res = retrieveQuery<float, E1, KMAX>(a0, a0 + s, s, k, false, ws, pairTable, lane);
-            const int64_t offset = p.per_token ? (q % p.tokens) * slotsPerTable : 0;
-            if (lane < k) {
-                keptW[warp][res.r0] = res.w0;
-                keptRow[warp][res.r0] = res.slot0 + offset;
-                a.weights[q * k + res.r0] = res.w0;
-                a.indices[q * k + res.r0] = res.slot0;
-            }
-            if (KMAX > 32 && lane + 32 < k) {
-                keptW[warp][res.r1] = res.w1;
-                keptRow[warp][res.r1] = res.slot1 + offset;
-                a.weights[q * k + res.r1] = res.w1;
-                a.indices[q * k + res.r1] = res.slot1;
-            }
-        }
-        __syncthreads();
-        for (int64_t e = threadIdx.x; e < (int64_t)live * d; e += blockDim.x) {
-            const int qq = (int)(e / d);
-            const int64_t col = e - qq * d;
-            float v = 0.0f;
-            for (int m = 0; m < k; ++m) v = fmaf(keptW[qq][m], loadValue(p.values, p.value_type, keptRow[qq][m] * d + col), v);
-            const float y = xs[e] * activate(p.gate, v);
-            const int64_t at = (q0 + qq) * d + col;
-            if (a.xHalf) static_cast<__half*>(a.y)[at] = __float2half_rn(y);
-            else static_cast<float*>(a.y)[at] = y;
-        }
-    }
+int elementwiseGrid(int64_t total) {
+    const int64_t blocks = (total + 255) / 256;
+    return (int)(blocks < 4096 ? (blocks < 1 ? 1 : blocks) : 4096);
 }
 
-size_t dynamicSharedBytes(const msn_layer_params& p) {
-    return sizeof(float) * (size_t)kQ * ((size_t)p.d + 2u * (size_t)p.dk + 2u * (size_t)p.s);
+bool rowsVectorizable(const void* base, int64_t ld, int elementBytes) {
+    return isAligned(base, 16) && (ld * elementBytes) % 16 == 0;
 }
 
-template <int E1, int KMAX>
-cudaError_t launchLayer(const LayerArgs& a, cudaStream_t stream) {
-    int device = 0, sms = 0, optin = 0;
-    cudaError_t err = cudaGetDevice(&device);
-    if (err == cudaSuccess) err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    if (err == cudaSuccess) err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (err != cudaSuccess) return err;
-    cudaFuncAttributes attrs;
-    err = cudaFuncGetAttributes(&attrs, msnLayerKernel<E1, KMAX>);
-    if (err != cudaSuccess) return err;
-    const size_t bytes = dynamicSharedBytes(a.p);
-    if (bytes + attrs.sharedSizeBytes > (size_t)optin) return cudaErrorInvalidConfiguration;
-    // Without the opt-in, static plus dynamic shared memory may not pass 48 KiB: the opt-in is
-    // needed as soon as their sum does (paper-like widths at S = 1024 need exactly 48 KiB dynamic).
-    if (bytes + attrs.sharedSizeBytes > 48u * 1024u) {
-        err = cudaFuncSetAttribute(msnLayerKernel<E1, KMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
-        if (err != cudaSuccess) return err;
-    }
-    const int64_t wanted = (a.n + kQ - 1) / kQ;
-    const int64_t cap = (int64_t)sms * 16;
-    const unsigned grid = (unsigned)(wanted < cap ? wanted : cap);
-    msnLayerKernel<E1, KMAX><<<grid, kLayerThreads, bytes, stream>>>(a);
-    return cudaGetLastError();
-}
-
-template <int E1>
-cudaError_t dispatchLayerK(const LayerArgs& a, cudaStream_t stream) {
-    if (a.p.k <= 16) return launchLayer<E1, 16>(a, stream);
-    if (a.p.k <= 32) return launchLayer<E1, 32>(a, stream);
-    return launchLayer<E1, 64>(a, stream);
-}
-
-cudaError_t dispatchLayer(const LayerArgs& a, cudaStream_t stream) {
-    if (a.p.s <= 64) return dispatchLayerK<2>(a, stream);
-    if (a.p.s <= 256) return dispatchLayerK<8>(a, stream);
-    return dispatchLayerK<32>(a, stream);
+// MSN_LAYER_STEPS = 1..4 stops msn_layer after that step (the harness times the steps this way);
+// unset, or anything else, runs the whole layer.
+int stepsToRun() {
+    const char* v = getenv("MSN_LAYER_STEPS");
+    return v && v[0] >= '1' && v[0] <= '4' && v[1] == '\0' ? v[0] - '0' : 5;
 }
 
 } // namespace
@@ -238,7 +460,8 @@ cudaError_t dispatchLayer(const LayerArgs& a, cudaStream_t stream) {
 
 extern "C" int msn_layer_check(const msn_layer_params* p, msn_dtype xType) {
     if (p == nullptr) return MSN_ERR_INVALID_ARGUMENT;
-    if (p->d < 1 || p->dk < 1 || p->tokens < 1 || (p->per_token != 0 && p->per_token != 1)) return MSN_ERR_UNSUPPORTED;
+    if (p->d < 1 || p->d > (1 << 30) || p->dk < 1 || p->tokens < 1 || (p->per_token != 0 && p->per_token != 1))
+        return MSN_ERR_UNSUPPORTED;
     if (msn_pkm_retrieval_check(p->s, p->k, MSN_FLOAT32, MSN_FLOAT32, MSN_INT64) != MSN_OK) return MSN_ERR_UNSUPPORTED;
     if (p->gate != MSN_GATE_TANH && p->gate != MSN_GATE_SIGMOID && p->gate != MSN_GATE_IDENTITY) return MSN_ERR_UNSUPPORTED;
     if (!(p->epsilon > 0.0f)) return MSN_ERR_UNSUPPORTED;
@@ -248,24 +471,111 @@ extern "C" int msn_layer_check(const msn_layer_params* p, msn_dtype xType) {
     return MSN_OK;
 }
 
+extern "C" size_t msn_layer_workspace_size(const msn_layer_params* p, int64_t n) {
+    if (p == nullptr || n <= 0 || msn_layer_check(p, MSN_FLOAT32) != MSN_OK) return 0;
+    // The K slices multiply as N shrinks, so a smaller N can need more: the most that any N up to n
+    // needs. Past kTargetBlocks 64-row tiles there is one slice and the need grows with N.
+    size_t most = msn::makePlan(*p, n).total;
+    const int64_t sliced = (int64_t)msn::kBM * msn::kTargetBlocks;
+    for (int64_t m = 1; m < n && m <= sliced; m = m < msn::kBM ? m + 1 : m + msn::kBM) {
+        const size_t t = msn::makePlan(*p, m).total;
+        if (t > most) most = t;
+    }
+    return most;
+}
+
 extern "C" int msn_layer(const msn_layer_params* p, int64_t n, const void* x, msn_dtype xType, void* y,
-                         float* weights, int64_t* indices, cudaStream_t stream) {
+                         float* weights, int64_t* indices, void* workspace, size_t workspace_bytes,
+                         cudaStream_t stream) {
     const int check = msn_layer_check(p, xType);
     if (check != MSN_OK) return check;
     if (n < 0) return MSN_ERR_INVALID_ARGUMENT;
     if (n == 0) return MSN_OK;
     if (!x || !y || !weights || !indices || !p->wq || !p->bq || !p->ln_row_w || !p->ln_row_b || !p->ln_col_w ||
-        !p->ln_col_b || !p->k_row || !p->k_col || !p->values)
+        !p->ln_col_b || !p->k_row || !p->k_col || !p->values || !workspace)
         return MSN_ERR_INVALID_ARGUMENT;
-    msn::LayerArgs a;
-    a.p = *p;
-    a.n = n;
-    a.x = x;
-    a.xHalf = xType == MSN_FLOAT16;
-    a.y = y;
-    a.weights = weights;
-    a.indices = indices;
-    const cudaError_t err = msn::dispatchLayer(a, stream);
-    if (err == cudaErrorInvalidConfiguration) return MSN_ERR_UNSUPPORTED;
-    return err == cudaSuccess ? MSN_OK : MSN_ERR_LAUNCH;
+    const msn::Plan pl = msn::makePlan(*p, n);
+    if (workspace_bytes < pl.total || !msn::isAligned(workspace, 16)) return MSN_ERR_INVALID_ARGUMENT;
+    char* ws = static_cast<char*>(workspace);
+    float* part = reinterpret_cast<float*>(ws + pl.part);
+    float* scores = reinterpret_cast<float*>(ws + pl.scores);
+    float* v = reinterpret_cast<float*>(ws + pl.v);
+    const bool half = xType == MSN_FLOAT16;
+    const int steps = msn::stepsToRun();
+    const int64_t qWidth = 2 * (int64_t)p->dk;
+
+    // 1. projection partials
+    msn::GemmArgs g{};
+    g.a[0] = g.a[1] = x;
+    g.b[0] = g.b[1] = p->wq;
+    g.c = part;
+    g.m = n;
+    g.lda = p->d;
+    g.ldb = p->d;
+    g.ldc = qWidth;
+    g.cStride = n * qWidth;
+    g.n = (int)qWidth;
+    g.k = (int)p->d;
+    g.splits = pl.splits;
+    g.kPerSplit = pl.kPerSplit;
+    g.vecA = msn::rowsVectorizable(x, p->d, half ? 2 : 4);
+    g.vecB = msn::rowsVectorizable(p->wq, p->d, 4);
+    cudaError_t err = half ? msn::launchGemm<true>(g, 1, stream) : msn::launchGemm<false>(g, 1, stream);
+    if (err != cudaSuccess) return MSN_ERR_LAUNCH;
+    if (steps == 1) return MSN_OK;
+
+    // 2. q, LayerNorms
+    msn::QueryArgs q{part, n * qWidth, pl.splits, n, p->dk, p->epsilon, p->bq,
+                     {p->ln_row_w, p->ln_col_w}, {p->ln_row_b, p->ln_col_b}};
+    const int64_t warps = 2 * n;
+    msn::finishQueryKernel<<<(unsigned)((warps * 32 + 255) / 256), 256, 0, stream>>>(q);
+    if (cudaGetLastError() != cudaSuccess) return MSN_ERR_LAUNCH;
+    if (steps == 2) return MSN_OK;
+
+    // 3. scores of both halves: a = scores[0:n], b = scores[n:2n]
+    msn::GemmArgs s{};
+    s.a[0] = part;
+    s.a[1] = part + p->dk;
+    s.b[0] = p->k_row;
+    s.b[1] = p->k_col;
+    s.c = scores;
+    s.m = n;
+    s.lda = qWidth;
+    s.ldb = p->dk;
+    s.ldc = p->s;
+    s.cStride = n * (int64_t)p->s;
+    s.n = p->s;
+    s.k = p->dk;
+    s.splits = 1;
+    s.kPerSplit = (p->dk + msn::kBK - 1) / msn::kBK * msn::kBK;
+    s.vecA = msn::rowsVectorizable(part, qWidth, 4) && msn::rowsVectorizable(part + p->dk, qWidth, 4);
+    s.vecB = msn::rowsVectorizable(p->k_row, p->dk, 4) && msn::rowsVectorizable(p->k_col, p->dk, 4);
+    err = msn::launchGemm<false>(s, 2, stream);
+    if (err != cudaSuccess) return MSN_ERR_LAUNCH;
+    if (steps == 3) return MSN_OK;
+
+    // 4. retrieval into the op's outputs
+    int st = msn_pkm_retrieval(scores, scores + n * (int64_t)p->s, MSN_FLOAT32, n, p->s, p->k, weights, MSN_FLOAT32,
+                               indices, MSN_INT64, stream);
+    if (st != MSN_OK || steps == 4) return st;
+
+    // 5. gather the kept rows (with each token's table offset), then the gate
+    const int64_t slotsPerTable = (int64_t)p->s * p->s;
+    const int64_t tableRows = slotsPerTable * (p->per_token ? p->tokens : 1);
+    const int64_t* rows = indices;
+    if (p->per_token) {
+        int64_t* shifted = reinterpret_cast<int64_t*>(ws + pl.rows);
+        const int64_t total = n * p->k;
+        msn::offsetSlotsKernel<<<msn::elementwiseGrid(total), 256, 0, stream>>>(indices, shifted, total, p->k,
+                                                                                p->tokens, slotsPerTable);
+        if (cudaGetLastError() != cudaSuccess) return MSN_ERR_LAUNCH;
+        rows = shifted;
+    }
+    st = msn_sparse_gather(p->values, p->value_type, tableRows, p->d, rows, MSN_INT64, weights, MSN_FLOAT32, n, p->k,
+                           v, MSN_FLOAT32, nullptr, stream);
+    if (st != MSN_OK) return st;
+    const int64_t total = n * p->d;
+    if (half) msn::gateKernel<true><<<msn::elementwiseGrid(total), 256, 0, stream>>>(x, v, y, total, p->gate);
+    else msn::gateKernel<false><<<msn::elementwiseGrid(total), 256, 0, stream>>>(x, v, y, total, p->gate);
+    return cudaGetLastError() == cudaSuccess ? MSN_OK : MSN_ERR_LAUNCH;
 }

@@ -1,6 +1,6 @@
 // Test and timing harness for the MSN kernels (PKMRetrieval, SparseGather, MsnLayer). Needs a GPU.
 //
-//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--profile] [--csv FILE]
+//   msn_kernels_test [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--layer-only] [--profile] [--csv FILE]
 //
 // --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
 // --gather-only: checks and timings of SparseGather only (plus the yardstick and the small-N table).
@@ -129,6 +129,7 @@ int gFailures = 0;
 int gCases = 0;
 bool gPkmOnly = false;      // --pkm-only
 bool gGatherOnly = false;   // --gather-only
+bool gLayerOnly = false;    // --layer-only: MsnLayer's checks and timings only
 bool verbose() { return gFailures <= 20; }   // details for the first failures only
 
 // The kernels' choice of launch shapes (MSN_KERNELS_SMALL_N): by N and the SM count, the wide
@@ -775,8 +776,6 @@ void sgSuite(bool quick) {
     sgSmallNSuite();
 }
 
-#include "msn_layer_cases.cuh"
-
 // ------------------------------------------------------------------------------------------
 // Timing
 // ------------------------------------------------------------------------------------------
@@ -1021,6 +1020,8 @@ void quantizedGatherRows(const GatherTable& t, const std::vector<int64_t>& nList
 
 void pkmLargeSTiming(Timer& timer, double copyBw, FILE* csv);
 void smallNTiming(Timer& timer, double copyBw, FILE* csv);
+
+#include "msn_layer_cases.cuh"   // (here: its timings use Timer and fillRandomDevice)
 
 void timingSuite(FILE* csv) {
     Timer timer;
@@ -1274,9 +1275,10 @@ int main(int argc, char** argv) {
         else if (a == "--profile") { profileOnly = true; }
         else if (a == "--pkm-only") gPkmOnly = true;
         else if (a == "--gather-only") gGatherOnly = true;
+        else if (a == "--layer-only") gLayerOnly = true;
         else if (a == "--csv" && i + 1 < argc) csvPath = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--profile] [--csv FILE]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--version] [--quick] [--no-timing] [--timing-only] [--pkm-only] [--gather-only] [--layer-only] [--profile] [--csv FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -1296,19 +1298,20 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (checks) {
-        if (!gGatherOnly) {
+        if (!gGatherOnly && !gLayerOnly) {
             pkmSuite(quick);
             std::printf("PKMRetrieval checks done: %d cases so far, %d failures\n", gCases, gFailures);
             std::fflush(stdout);
         }
-        if (!gPkmOnly) sgSuite(quick);
+        if (!gPkmOnly && !gLayerOnly) sgSuite(quick);
         if (!gPkmOnly && !gGatherOnly) layerSuite(quick);
         std::printf("all checks: %d cases, %d failures\n", gCases, gFailures);
         std::fflush(stdout);
     }
     if (timing) {
         FILE* csv = csvPath ? std::fopen(csvPath, "w") : nullptr;
-        timingSuite(csv);
+        if (!gLayerOnly) timingSuite(csv);
+        if (!gPkmOnly && !gGatherOnly) layerTiming(csv);
         if (csv) std::fclose(csv);
     }
     std::printf("%s\n", gFailures == 0 ? "RESULT: PASS" : "RESULT: FAIL");

@@ -96,7 +96,10 @@ void runLayerCase(const LayerCase& c) {
     // epsilon, wq, bq, the four LayerNorm vectors, k_row, k_col, values, value_type
     const msn_layer_params p{c.d, c.dk, c.s, c.k, c.tokens, c.perToken, c.gate, 1e-5f, f[0], f[1],
                              f[2], f[3], f[4], f[5], f[6], f[7], dv.p, c.valueType};
-    const int st = msn_layer(&p, c.n, dx.p, c.xType, dy.p, dw.as<float>(), di.as<int64_t>(), 0);
+    const size_t wsBytes = msn_layer_workspace_size(&p, c.n);
+    DevBuf ws(wsBytes > 0 ? wsBytes : 16);
+    CK(cudaMemset(ws.p, 0xFF, ws.bytes));   // NaN everywhere: nothing may be read before it is written
+    const int st = msn_layer(&p, c.n, dx.p, c.xType, dy.p, dw.as<float>(), di.as<int64_t>(), ws.p, wsBytes, 0);
     CK(cudaDeviceSynchronize());
     char label[200];
     std::snprintf(label, sizeof label, "MsnLayer n=%lld d=%d dk=%d s=%d k=%d T=%d per_token=%d gate=%d x=%s v=%s%s",
@@ -174,6 +177,10 @@ void layerSuite(bool quick) {
         // S = MSN_PKM_MAX_S with k = 64 (> 128 KiB of shared memory).
         {37, 16, 32, 2048, 32, 1, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, false},
         {21, 8, 16, MSN_PKM_MAX_S, 64, 1, 0, MSN_GATE_SIGMOID, MSN_FLOAT16, MSN_FLOAT16, true},
+        // paper's widths at a batch of 4 (N = 64: the projection in the most K slices), and a D past
+        // what the earlier one-block kernel's shared memory allowed, with an odd dk
+        {64, 768, 256, 256, 32, 16, 0, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT16, false},
+        {9, 16001, 21, 8, 8, 3, 1, MSN_GATE_TANH, MSN_FLOAT32, MSN_FLOAT32, false},
     };
     for (size_t i = 0; i < cases.size(); ++i)
         if (!quick || i < 5) runLayerCase(cases[i]);
@@ -197,20 +204,89 @@ void layerSuite(bool quick) {
         std::printf("FAIL MsnLayer: msn_layer_check accepted k > S, a bad gate, an int32 x or S > MSN_PKM_MAX_S, "
                     "or refused S = MSN_PKM_MAX_S\n");
     }
-    // Sizes that pass the check but whose shared memory (4*(D + 2dk + 2S) floats) fits no GPU are
-    // refused by msn_layer before anything is read (the pointers are never dereferenced).
+    // The workspace: sized for every N up to the one asked (smaller N split the projection over more
+    // slices of D), and a call with less, or none, is refused before anything is launched.
     ++gCases;
+    p.d = 768, p.dk = 256, p.s = 256, p.k = 32, p.tokens = 16;
+    size_t prev = 0;
+    bool grows = true;
+    for (int64_t n : {1, 4, 16, 64, 1000, 4096, 16896, 32768}) {
+        const size_t b = msn_layer_workspace_size(&p, n);
+        grows &= b >= prev && b >= (size_t)n * (2 * 256 + 2 * 256 + 768) * 4;
+        prev = b;
+    }
     DevBuf dummy(64);
-    p.d = 60000;
     const float* f = dummy.as<float>();
     p.wq = f, p.bq = f, p.ln_row_w = f, p.ln_row_b = f, p.ln_col_w = f, p.ln_col_b = f, p.k_row = f, p.k_col = f;
     p.values = f;
-    const int tooWide = msn_layer(&p, 1, f, MSN_FLOAT32, dummy.p, dummy.as<float>(), dummy.as<int64_t>(), 0);
-    if (tooWide != MSN_ERR_UNSUPPORTED) {
+    const size_t need = msn_layer_workspace_size(&p, 8);
+    const int tooSmall = msn_layer(&p, 8, f, MSN_FLOAT32, dummy.p, dummy.as<float>(), dummy.as<int64_t>(), dummy.p,
+                                   need / 2, 0);
+    const int none = msn_layer(&p, 8, f, MSN_FLOAT32, dummy.p, dummy.as<float>(), dummy.as<int64_t>(), nullptr, need, 0);
+    if (!grows || tooSmall != MSN_ERR_INVALID_ARGUMENT || none != MSN_ERR_INVALID_ARGUMENT ||
+        msn_layer_workspace_size(&p, 0) != 0) {
         ++gFailures;
-        std::printf("FAIL MsnLayer: D = 60000 at S = %d: status %s, expected the shared-memory refusal\n", p.s,
-                    msn_status_string(tooWide));
+        std::printf("FAIL MsnLayer workspace: sizes grow with N %d, a short workspace -> %s, none -> %s\n", grows,
+                    msn_status_string(tooSmall), msn_status_string(none));
     }
+}
+
+// Paper's widths (D = 768, dk = 256, S = 256, k = 32, float32 x, fp16 table): the whole layer and its
+// steps (MSN_LAYER_STEPS = 1..4 stops the pipeline after that step: projection, query LayerNorms,
+// scores, retrieval), median of 20 launches after 3, L2 not flushed (the weights stay in L2 between
+// inferences, as in an engine); the products as float32 TFLOP/s.
+void layerTiming(FILE* csv) {
+    const int d = 768, dk = 256, s = 256, k = 32;
+    const int64_t nMax = 32768;
+    Rng rng(7);
+    std::vector<float> hw((size_t)2 * dk * d), hk((size_t)s * dk);
+    for (auto& v : hw) v = (float)(rng.normal() / std::sqrt((double)d));
+    for (auto& v : hk) v = (float)rng.normal();
+    DevBuf wq(hw.size() * 4), bq(2 * dk * 4), ln(4 * dk * 4), kr(hk.size() * 4), kc(hk.size() * 4);
+    DevBuf vals((size_t)s * s * d * 2), x(nMax * d * 4), y(nMax * d * 4), w(nMax * k * 4), ix(nMax * k * 8);
+    CK(cudaMemcpy(wq.p, hw.data(), hw.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(kr.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(kc.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemset(bq.p, 0, bq.bytes));
+    std::vector<float> ones(4 * dk, 1.0f);
+    for (int i = dk; i < 2 * dk; ++i) ones[i] = 0.0f;
+    for (int i = 3 * dk; i < 4 * dk; ++i) ones[i] = 0.0f;
+    CK(cudaMemcpy(ln.p, ones.data(), ln.bytes, cudaMemcpyHostToDevice));
+    fillRandomDevice(x.p, (size_t)nMax * d, 4, 11, [](void* h, size_t i, Rng& r) { static_cast<float*>(h)[i] = (float)r.normal(); });
+    fillRandomDevice(vals.p, (size_t)s * s * d, 2, 12, [](void* h, size_t i, Rng& r) {
+        static_cast<__half*>(h)[i] = __float2half((float)r.normal());
+    });
+    const float* L = ln.as<float>();
+    const msn_layer_params p{d, dk, s, k, 16, 0, MSN_GATE_TANH, 1e-5f, wq.as<float>(), bq.as<float>(), L, L + dk,
+                             L + 2 * dk, L + 3 * dk, kr.as<float>(), kc.as<float>(), vals.p, MSN_FLOAT16};
+    const size_t wsBytes = msn_layer_workspace_size(&p, nMax);
+    DevBuf ws(wsBytes);
+    Timer timer;
+    std::printf("\nMsnLayer (paper: D=%d, dk=%d, S=%d, k=%d, float32 x, fp16 table), workspace %.1f MB at N=%lld;\n"
+                "us per launch by step (cumulative); projection and score products in float32 TFLOP/s\n",
+                d, dk, s, k, wsBytes / 1e6, (long long)nMax);
+    std::printf("%7s %9s %9s %9s %9s %9s %9s %9s\n", "N", "proj", "+LN", "+scores", "+retr", "whole", "proj_TF",
+                "score_TF");
+    for (int64_t n : {16, 1024, 8192, 32768}) {
+        double us[5];
+        for (int step = 1; step <= 5; ++step) {
+            char v[2] = {(char)('0' + step), 0};
+            if (step < 5) setenv("MSN_LAYER_STEPS", v, 1);
+            else unsetenv("MSN_LAYER_STEPS");
+            us[step - 1] = 1e3 * timer.median([&](int) {
+                if (msn_layer(&p, n, x.p, MSN_FLOAT32, y.p, w.as<float>(), ix.as<int64_t>(), ws.p, wsBytes, 0) != MSN_OK)
+                    std::exit(2);
+            }, 3, 20, false);
+        }
+        const double projTf = 2.0 * n * 2 * dk * d / (us[0] * 1e-6) / 1e12;
+        const double scoreTf = 2.0 * n * 2 * s * dk / ((us[2] - us[1]) * 1e-6) / 1e12;
+        std::printf("%7lld %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", (long long)n, us[0], us[1], us[2], us[3], us[4],
+                    projTf, scoreTf);
+        if (csv)
+            std::fprintf(csv, "msn_layer,n=%lld,proj_us=%.2f,ln_us=%.2f,scores_us=%.2f,retrieval_us=%.2f,whole_us=%.2f\n",
+                         (long long)n, us[0], us[1], us[2], us[3], us[4]);
+    }
+    unsetenv("MSN_LAYER_STEPS");
 }
 
 #endif // MSN_LAYER_CASES_CUH

@@ -151,17 +151,32 @@ int32_t MsnLayerPlugin::shapeChange(const PluginTensorDesc* in, const PluginTens
     return 0;
 }
 
-int32_t MsnLayerPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
-                               const void* const* inputs, void* const* outputs, void*, CudaStream stream) noexcept {
-    msn_layer_params p;
-    p.d = inputDesc[0].dims.d[1];
-    p.dk = (int32_t)(inputDesc[1].dims.d[0] / 2);
-    p.s = (int32_t)inputDesc[7].dims.d[0];
+msn_layer_params MsnLayerPlugin::params(const Dims64& x, const Dims64& wq, const Dims64& keys) const noexcept {
+    msn_layer_params p{};
+    p.d = x.d[1];
+    p.dk = (int32_t)(wq.d[0] / 2);
+    p.s = (int32_t)keys.d[0];
     p.k = mAttrs.k;
     p.tokens = mAttrs.tokens;
     p.per_token = mAttrs.perToken;
     p.gate = (msn_gate)mAttrs.gate;
     p.epsilon = mAttrs.epsilon;
+    p.value_type = MSN_FLOAT32;
+    return p;
+}
+
+// The pipeline's intermediate tensors (kernels/msn_layer.cu) for the profile's largest N.
+size_t MsnLayerPlugin::getWorkspaceSize(const DynamicPluginTensorDesc* in, int32_t nbInputs,
+                                        const DynamicPluginTensorDesc*, int32_t) const noexcept {
+    if (in == nullptr || nbInputs != kNbInputs) return 0;
+    const msn_layer_params p = params(in[0].max, in[1].max, in[7].max);
+    return msn_layer_workspace_size(&p, in[0].max.d[0]);
+}
+
+int32_t MsnLayerPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTensorDesc* outputDesc,
+                               const void* const* inputs, void* const* outputs, void* workspace,
+                               CudaStream stream) noexcept {
+    msn_layer_params p = params(inputDesc[0].dims, inputDesc[1].dims, inputDesc[7].dims);
     const float* f[9] = {};
     for (int i = 1; i < 9; ++i) f[i] = static_cast<const float*>(inputs[i]);
     p.wq = f[1];
@@ -180,13 +195,10 @@ int32_t MsnLayerPlugin::launch(const PluginTensorDesc* inputDesc, const PluginTe
         reportError(kName, "unsupported shape or type at enqueue");
         return -1;
     }
+    // TensorRT gives at least what getWorkspaceSize asked for the profile's largest N
+    const size_t workspaceBytes = msn_layer_workspace_size(&p, n);
     const int status = msn_layer(&p, n, inputs[0], xType, outputs[0], static_cast<float*>(outputs[1]),
-                                 static_cast<int64_t*>(outputs[2]), stream);
-    if (status == MSN_ERR_UNSUPPORTED && msn_layer_check(&p, xType) == MSN_OK) {
-        // the sizes pass; what does not fit is the block's shared memory
-        reportError(kName, "4*(D + 2dk + 2S) floats of shared memory per block exceed this GPU's limit");
-        return -1;
-    }
+                                 static_cast<int64_t*>(outputs[2]), workspace, workspaceBytes, stream);
     if (status != MSN_OK) {
         reportError(kName, msn_status_string(status));
         return -1;

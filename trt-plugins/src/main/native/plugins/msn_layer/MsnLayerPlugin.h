@@ -33,6 +33,8 @@ public:
     ~MsnLayerPlugin() noexcept override = default;
 
     // PluginV3OneBuild (the rest is PluginGlue's)
+    size_t getWorkspaceSize(const DynamicPluginTensorDesc* in, int32_t nbInputs, const DynamicPluginTensorDesc* out,
+                            int32_t nbOutputs) const noexcept override;
     const char* getTimingCacheID() noexcept override { return mMetadata; }
     const char* getMetadataString() noexcept override { return mMetadata; }
 
@@ -43,6 +45,8 @@ private:
     MSN_PLUGIN_GLUE_HOOKS(MsnLayerPlugin);
 
     bool checkShapes(const Dims64* in) const noexcept;
+    // The kernel's sizes and attributes (pointers null) from the input dims: x, Wq and K_row.
+    msn_layer_params params(const Dims64& x, const Dims64& wq, const Dims64& keys) const noexcept;
 
     MsnLayerAttrs mAttrs;
     char mGateName[16];

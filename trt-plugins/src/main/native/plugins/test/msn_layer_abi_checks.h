@@ -122,6 +122,17 @@ void testMsnLayer(void* creator) {
         CHECK((configureLayer(build, big) == 0) == (s <= MSN_PKM_MAX_S));
     }
 
+    // The workspace: the kernel pipeline's intermediate tensors for the profile's largest N (max dims).
+    std::vector<DynamicPluginTensorDesc> ws = layerIo(4 * 64);
+    ws[0].max = dims({1000, 16});
+    msn_layer_params lp{};
+    lp.d = 16, lp.dk = 8, lp.s = 8, lp.k = 4, lp.tokens = 4, lp.per_token = 1, lp.gate = MSN_GATE_SIGMOID;
+    lp.epsilon = 1e-5f, lp.value_type = MSN_FLOAT16;
+    const size_t want = msn_layer_workspace_size(&lp, 1000);
+    CHECK(want >= (size_t)1000 * (16 + 16 + 16) * 4);   // at least q, scores and v of 1000 queries
+    CHECK(call<size_t>(build, kBuildWorkspace, (const DynamicPluginTensorDesc*)ws.data(), 10,
+                       (const DynamicPluginTensorDesc*)ws.data() + 10, 3) == want);
+
     const PluginFieldCollection* ser = call<const PluginFieldCollection*>(runtime, kRtSerialize);
     CHECK(ser != nullptr && ser->nbFields == 5 && ser->fields[1].type == PluginFieldType::kCHAR &&
           ser->fields[1].length == 7 && std::strncmp(static_cast<const char*>(ser->fields[1].data), "sigmoid", 7) == 0);

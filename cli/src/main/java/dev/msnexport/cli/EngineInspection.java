@@ -76,7 +76,7 @@ final class EngineInspection {
         var leaks = info.halfIn(Fp16Policy::inFloat32Scope);
         out.printf(
             Locale.ROOT,
-            "  scoring path (blocks.{l}.msn/ but SparseGather), pinned to float32: %s%n",
+            "  scoring path (blocks.{l}.msn/ but the table readers SparseGather and MsnLayer), pinned to float32: %s%n",
             leaks.isEmpty() ? "all float32" : leaks.size() + " layer(s) touch fp16:");
         for (EngineLayers.Layer l : leaks) {
           out.printf(

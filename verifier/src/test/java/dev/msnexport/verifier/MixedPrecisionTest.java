@@ -116,6 +116,41 @@ class MixedPrecisionTest {
   }
 
   @Test
+  void fusedLayerReadsAnFp16TableAndEverythingElseInFloat32() throws Exception {
+    Path ck = tmp.resolve("ck");
+    SyntheticCheckpoint.write(Profiles.load("small").model(), ck, 7);
+    Path out = tmp.resolve("fused");
+    try (Checkpoint c = Checkpoint.open(ck)) {
+      MsnOnnxExporter.export(
+          c,
+          out,
+          new MsnOnnxExporter.Options(
+              DType.F32,
+              MsnOnnxExporter.ExternalData.NEVER,
+              true,
+              "small",
+              MsnOnnxExporter.DEFAULT_SCORING_SPLIT_K,
+              true));
+    }
+    ModelProto mixed =
+        MixedPrecision.fp16Variant(OnnxTensors.read(out.resolve(MsnOnnxExporter.CUSTOM_FILE)));
+    int layers = 0;
+    for (NodeProto n : mixed.getGraph().getNodeList()) {
+      if (!n.getOpType().equals("MsnLayer")) {
+        continue;
+      }
+      layers++;
+      for (int i = 0; i < n.getInputCount(); i++) {
+        assertEquals(
+            i == 9,
+            n.getInput(i).endsWith(".fp16"),
+            n.getName() + " input " + i + " " + n.getInput(i) + ": only the table (9) is fp16");
+      }
+    }
+    assertEquals(Profiles.load("small").model().L(), layers);
+  }
+
+  @Test
   void fp16VariantComputesTheModel() throws Exception {
     Profile p = Profiles.load("small");
     Path ck = exportSmall(6);

@@ -2,8 +2,10 @@ package dev.msnexport.exporter.onnx;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
 import dev.msnexport.common.AtomicFiles;
+import dev.msnexport.ops.OpSpec;
 import dev.msnexport.ops.OpTable;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -15,10 +17,11 @@ import java.util.Set;
  *
  * <p>Half precision: the per-token FFN's products, bias adds and GELU ({@code blocks.{l}.ffn/}, but
  * not the residual Add and LayerNorm that end the block) and the task heads ({@code
- * heads.{task}/}); SparseGather reads an fp16 copy of its value table. Float32: the residual
- * stream, token mixing, every LayerNorm, the MSN scoring path (query projection, key products,
- * PKMRetrieval, the softmax weights) and the gate: the retrieved slots hinge on score gaps that
- * half precision rounds away (scores of 10 to 100 with fp16's 1e-3 relative error swap neighbours).
+ * heads.{task}/}); SparseGather, and the fused MsnLayer, read an fp16 copy of the value table.
+ * Float32: the residual stream, token mixing, every LayerNorm, the MSN scoring path (query
+ * projection, key products, PKMRetrieval, the softmax weights) and the gate: the retrieved slots
+ * hinge on score gaps that half precision rounds away (scores of 10 to 100 with fp16's 1e-3
+ * relative error swap neighbours).
  */
 public final class Fp16Policy {
   private Fp16Policy() {}
@@ -38,25 +41,39 @@ public final class Fp16Policy {
 
   /**
    * Whether {@code input} of node {@code n} is read as an fp16 copy while the node itself stays
-   * float32 (SparseGather's value table).
+   * float32: the value table of SparseGather and of the fused MsnLayer (whose scoring path stays
+   * float32 inside the op).
    */
   public static boolean isHalfInputOnly(NodeProto n, int input) {
-    return n.getDomain().equals(MsnOnnxExporter.DOMAIN)
-        && n.getOpType().equals(OpTable.standard().op(OpTable.SPARSE_GATHER).name())
-        && input == 0;
+    if (!n.getDomain().equals(MsnOnnxExporter.DOMAIN)) {
+      return false;
+    }
+    for (String id : TABLE_READERS) {
+      OpSpec op = OpTable.standard().op(id);
+      if (n.getOpType().equals(op.name())) {
+        return input == op.inputIndex("values");
+      }
+    }
+    return false;
   }
+
+  /** The ops whose {@code values} input the fp16 variant gives an fp16 copy of the table. */
+  private static final List<String> TABLE_READERS =
+      List.of(OpTable.SPARSE_GATHER, OpTable.MSN_LAYER);
 
   /**
    * Whether a layer (a TensorRT network layer named after its ONNX node, or a fused engine layer
    * whose name lists its nodes) belongs to the MSN scoring path kept in float32: the node scope
-   * {@code blocks.{l}.msn/} but SparseGather. With the residual stream (LayerNorms and the residual
-   * Adds feeding them, found by layer type), what weakly typed fp16 builds pin to float32; {@code
-   * inspect PLAN} names the layers of this scope that touch half precision.
+   * {@code blocks.{l}.msn/} but SparseGather and MsnLayer (which read fp16 tables; MsnLayer's
+   * scoring inside the op is float32 whatever its table). With the residual stream (LayerNorms and
+   * the residual Adds feeding them, found by layer type), what weakly typed fp16 builds pin to
+   * float32; {@code inspect PLAN} names the layers of this scope that touch half precision.
    */
   public static boolean inFloat32Scope(String layerName) {
     return layerName != null
         && layerName.contains(".msn/")
-        && !layerName.contains(OpTable.standard().op(OpTable.SPARSE_GATHER).name());
+        && TABLE_READERS.stream()
+            .noneMatch(id -> layerName.contains(OpTable.standard().op(id).name()));
   }
 
   /**
