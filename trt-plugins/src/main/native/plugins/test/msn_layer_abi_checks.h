@@ -133,6 +133,31 @@ void testMsnLayer(void* creator) {
     CHECK(call<size_t>(build, kBuildWorkspace, (const DynamicPluginTensorDesc*)ws.data(), 10,
                        (const DynamicPluginTensorDesc*)ws.data() + 10, 3) == want);
 
+    // msn_layer_workspace_size at paper's widths: every N up to the one asked fits (smaller N split
+    // the projection over more slices of D), at least q, scores and v per query; msn_layer refuses a
+    // short or missing workspace before it launches anything (so no GPU is needed here).
+    msn_layer_params pp = lp;
+    pp.d = 768, pp.dk = 256, pp.s = 256, pp.k = 32, pp.tokens = 16, pp.per_token = 0;
+    size_t prev = 0;
+    for (int64_t n : {1, 4, 16, 64, 1000, 4096, 16896, 32768}) {
+        const size_t b = msn_layer_workspace_size(&pp, n);
+        CHECK(b >= prev && b >= (size_t)n * (2 * 256 + 2 * 256 + 768) * 4);
+        prev = b;
+    }
+    CHECK(msn_layer_workspace_size(&pp, 0) == 0);
+    pp.per_token = 1;   // plus the slots with their table offsets
+    CHECK(msn_layer_workspace_size(&pp, 32768) >= prev + (size_t)32768 * 32 * 8);
+    pp.per_token = 0;
+    alignas(16) static float dummy[16];
+    pp.wq = pp.bq = pp.ln_row_w = pp.ln_row_b = pp.ln_col_w = pp.ln_col_b = pp.k_row = pp.k_col = dummy;
+    pp.values = dummy;
+    const size_t need = msn_layer_workspace_size(&pp, 8);
+    int64_t slots[1];
+    CHECK(msn_layer(&pp, 8, dummy, MSN_FLOAT32, dummy, dummy, slots, dummy, need / 2, nullptr) ==
+          MSN_ERR_INVALID_ARGUMENT);
+    CHECK(msn_layer(&pp, 8, dummy, MSN_FLOAT32, dummy, dummy, slots, nullptr, need, nullptr) ==
+          MSN_ERR_INVALID_ARGUMENT);
+
     const PluginFieldCollection* ser = call<const PluginFieldCollection*>(runtime, kRtSerialize);
     CHECK(ser != nullptr && ser->nbFields == 5 && ser->fields[1].type == PluginFieldType::kCHAR &&
           ser->fields[1].length == 7 && std::strncmp(static_cast<const char*>(ser->fields[1].data), "sigmoid", 7) == 0);
