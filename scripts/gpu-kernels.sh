@@ -12,6 +12,8 @@
 #                    without it they are built here into trt-plugins/target/gpu-build
 #   OUT              folder for logs (default: trt-plugins/target/gpu-kernels)
 #   MSN_SANITIZE     0 skips the memcheck pass (default 1)
+#   MSN_NCU          1 adds an Nsight Compute profile of MsnLayer's product kernels (paper's widths,
+#                    N = 32,768 and 16) to $OUT/ncu-msn-layer.txt: throughput, pipe use, warp stalls
 # Exit status: 0 when every step passed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,5 +55,16 @@ if [ "${MSN_SANITIZE:-1}" != 0 ] && command -v compute-sanitizer >/dev/null; the
   timeout "${MSN_SANITIZE_TIMEOUT:-300}" compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$bin/msn_kernels_test" --quick >"$out/memcheck.log" 2>&1 || status=1
   grep -E "ERROR SUMMARY|RESULT|FAIL" "$out/memcheck.log" | tail -5
+fi
+if [ "${MSN_NCU:-0}" = 1 ]; then
+  if command -v ncu >/dev/null; then
+    echo "== ncu: MsnLayer's product kernels (full set, 4 launches)"
+    timeout "${MSN_NCU_TIMEOUT:-300}" ncu --set full -k regex:tf32x3Gemm -c 4 "$bin/msn_kernels_test" --profile --layer-only \
+      >"$out/ncu-msn-layer.txt" 2>&1 || status=1
+    grep -E "tf32x3Gemm|Duration|Compute \(SM\) Throughput|Memory Throughput|Issue Slots Busy|Achieved Occupancy" \
+      "$out/ncu-msn-layer.txt" | head -40
+  else
+    echo "MSN_NCU=1: ncu is not on PATH here"; status=1
+  fi
 fi
 exit $status

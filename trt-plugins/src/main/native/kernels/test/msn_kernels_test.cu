@@ -4,6 +4,10 @@
 //
 // --pkm-only: checks and timings of PKMRetrieval only (plus the copy yardstick), no SparseGather.
 // --gather-only: checks and timings of SparseGather only (plus the yardstick and the small-N table).
+// --layer-only: MsnLayer's checks and its timings by step at paper's widths (MSN_LAYER_STEPS).
+// --profile: a few launches and nothing else, for a profiler (ncu): PKMRetrieval and SparseGather
+// at N = 65,536 / 16,384, then MsnLayer at paper's widths (N = 32,768 and 16); with --layer-only
+// only MsnLayer, with --pkm-only or --gather-only no MsnLayer.
 // MSN_KERNELS_SMALL_N in the environment: 0 = the kernels' wide paths at every N, 1 = their
 // small-N paths at every N, unset = chosen by N (the harness itself sets it where it checks or
 // times both paths, and restores it after).
@@ -1294,7 +1298,8 @@ int main(int argc, char** argv) {
                 (drv % 1000) / 10, rt / 1000, (rt % 1000) / 10);
     std::fflush(stdout);
     if (profileOnly) {
-        profileRun();
+        if (!gLayerOnly) profileRun();
+        if (!gPkmOnly && !gGatherOnly) layerProfileRun();
         return 0;
     }
     if (checks) {

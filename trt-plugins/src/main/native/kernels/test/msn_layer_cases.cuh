@@ -211,32 +211,65 @@ void layerSuite(bool quick) {
 // steps (MSN_LAYER_STEPS = 1..4 stops the pipeline after that step: projection, query LayerNorms,
 // scores, retrieval), median of 20 launches after 3, L2 not flushed (the weights stay in L2 between
 // inferences, as in an engine); the products as float32 TFLOP/s.
-void layerTiming(FILE* csv) {
-    const int d = 768, dk = 256, s = 256, k = 32;
-    const int64_t nMax = 32768;
-    Rng rng(7);
-    std::vector<float> hw((size_t)2 * dk * d), hk((size_t)s * dk);
-    for (auto& v : hw) v = (float)(rng.normal() / std::sqrt((double)d));
-    for (auto& v : hk) v = (float)rng.normal();
-    DevBuf wq(hw.size() * 4), bq(2 * dk * 4), ln(4 * dk * 4), kr(hk.size() * 4), kc(hk.size() * 4);
-    DevBuf vals((size_t)s * s * d * 2), x(nMax * d * 4), y(nMax * d * 4), w(nMax * k * 4), ix(nMax * k * 8);
-    CK(cudaMemcpy(wq.p, hw.data(), hw.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(kr.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(kc.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemset(bq.p, 0, bq.bytes));
-    std::vector<float> ones(4 * dk, 1.0f);
-    for (int i = dk; i < 2 * dk; ++i) ones[i] = 0.0f;
-    for (int i = 3 * dk; i < 4 * dk; ++i) ones[i] = 0.0f;
-    CK(cudaMemcpy(ln.p, ones.data(), ln.bytes, cudaMemcpyHostToDevice));
-    fillRandomDevice(x.p, (size_t)nMax * d, 4, 11, [](void* h, size_t i, Rng& r) { static_cast<float*>(h)[i] = (float)r.normal(); });
-    fillRandomDevice(vals.p, (size_t)s * s * d, 2, 12, [](void* h, size_t i, Rng& r) {
-        static_cast<__half*>(h)[i] = __float2half((float)r.normal());
-    });
-    const float* L = ln.as<float>();
-    const msn_layer_params p{d, dk, s, k, 16, 0, MSN_GATE_TANH, 1e-5f, wq.as<float>(), bq.as<float>(), L, L + dk,
+// Paper's widths with random weights, device buffers for up to nMax queries.
+struct PaperLayer {
+    static constexpr int d = 768, dk = 256, s = 256, k = 32;
+    const int64_t nMax;
+    DevBuf wq, bq, ln, kr, kc, vals, x, y, w, ix;
+    msn_layer_params p{};
+    size_t wsBytes = 0;
+    std::unique_ptr<DevBuf> ws;
+
+    explicit PaperLayer(int64_t n)
+        : nMax(n), wq((size_t)2 * dk * d * 4), bq(2 * dk * 4), ln(4 * dk * 4), kr((size_t)s * dk * 4),
+          kc((size_t)s * dk * 4), vals((size_t)s * s * d * 2), x(n * d * 4), y(n * d * 4), w(n * k * 4),
+          ix(n * k * 8) {
+        Rng rng(7);
+        std::vector<float> hw((size_t)2 * dk * d), hk((size_t)s * dk);
+        for (auto& v : hw) v = (float)(rng.normal() / std::sqrt((double)d));
+        for (auto& v : hk) v = (float)rng.normal();
+        CK(cudaMemcpy(wq.p, hw.data(), hw.size() * 4, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(kr.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(kc.p, hk.data(), hk.size() * 4, cudaMemcpyHostToDevice));
+        CK(cudaMemset(bq.p, 0, bq.bytes));
+        std::vector<float> ones(4 * dk, 1.0f);   // LayerNorm weights 1, biases 0
+        for (int i = dk; i < 2 * dk; ++i) ones[i] = 0.0f;
+        for (int i = 3 * dk; i < 4 * dk; ++i) ones[i] = 0.0f;
+        CK(cudaMemcpy(ln.p, ones.data(), ln.bytes, cudaMemcpyHostToDevice));
+        fillRandomDevice(x.p, (size_t)n * d, 4, 11, [](void* h, size_t i, Rng& r) { static_cast<float*>(h)[i] = (float)r.normal(); });
+        fillRandomDevice(vals.p, (size_t)s * s * d, 2, 12, [](void* h, size_t i, Rng& r) {
+            static_cast<__half*>(h)[i] = __float2half((float)r.normal());
+        });
+        const float* L = ln.as<float>();
+        p = msn_layer_params{d, dk, s, k, 16, 0, MSN_GATE_TANH, 1e-5f, wq.as<float>(), bq.as<float>(), L, L + dk,
                              L + 2 * dk, L + 3 * dk, kr.as<float>(), kc.as<float>(), vals.p, MSN_FLOAT16};
-    const size_t wsBytes = msn_layer_workspace_size(&p, nMax);
-    DevBuf ws(wsBytes);
+        wsBytes = msn_layer_workspace_size(&p, n);
+        ws.reset(new DevBuf(wsBytes));
+    }
+
+    void run(int64_t n) {
+        if (msn_layer(&p, n, x.p, MSN_FLOAT32, y.p, w.as<float>(), ix.as<int64_t>(), ws->p, wsBytes, 0) != MSN_OK)
+            std::exit(2);
+    }
+};
+
+// --profile --layer-only: paper's layer at N = 32,768 and 16, three times each, for a profiler
+// (ncu -k regex:tf32x3Gemm, scripts/gpu-kernels.sh with MSN_NCU=1).
+void layerProfileRun() {
+    PaperLayer L(32768);
+    for (int i = 0; i < 3; ++i) {
+        L.run(32768);
+        L.run(16);
+    }
+    CK(cudaDeviceSynchronize());
+    std::printf("MsnLayer profile launches done\n");
+}
+
+void layerTiming(FILE* csv) {
+    const int d = PaperLayer::d, dk = PaperLayer::dk, s = PaperLayer::s, k = PaperLayer::k;
+    const int64_t nMax = 32768;
+    PaperLayer L(nMax);
+    const size_t wsBytes = L.wsBytes;
     Timer timer;
     std::printf("\nMsnLayer (paper: D=%d, dk=%d, S=%d, k=%d, float32 x, fp16 table), workspace %.1f MB at N=%lld;\n"
                 "us per launch by step (cumulative); projection and score products in float32 TFLOP/s\n",
@@ -250,8 +283,7 @@ void layerTiming(FILE* csv) {
             if (step < 5) setenv("MSN_LAYER_STEPS", v, 1);
             else unsetenv("MSN_LAYER_STEPS");
             us[step - 1] = 1e3 * timer.median([&](int) {
-                if (msn_layer(&p, n, x.p, MSN_FLOAT32, y.p, w.as<float>(), ix.as<int64_t>(), ws.p, wsBytes, 0) != MSN_OK)
-                    std::exit(2);
+                L.run(n);
             }, 3, 20, false);
         }
         const double projTf = 2.0 * n * 2 * dk * d / (us[0] * 1e-6) / 1e12;
