@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.msnexport.exporter.checkpoint.Checkpoint;
 import dev.msnexport.exporter.checkpoint.SyntheticCheckpoint;
+import dev.msnexport.exporter.onnx.Fp16Policy;
 import dev.msnexport.exporter.onnx.MixedPrecision;
 import dev.msnexport.exporter.onnx.MsnOnnxExporter;
 import dev.msnexport.exporter.onnx.OnnxTensors;
@@ -148,6 +149,11 @@ class MixedPrecisionTest {
       }
     }
     assertEquals(Profiles.load("small").model().L(), layers);
+    // inspect's float32-scope check: the table readers may touch fp16, the rest of the path not
+    assertFalse(Fp16Policy.inFloat32Scope("blocks.0.msn/MsnLayer_1"));
+    assertFalse(Fp16Policy.inFloat32Scope("blocks.1.msn/SparseGather_1"));
+    assertTrue(Fp16Policy.inFloat32Scope("blocks.0.msn/PKMRetrieval_1"));
+    assertTrue(Fp16Policy.inFloat32Scope("blocks.1.msn/MatMul_1"));
   }
 
   @Test
