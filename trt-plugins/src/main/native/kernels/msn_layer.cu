@@ -17,11 +17,11 @@
 // mma.sync m16n8k8 TF32 into float32 accumulators. Each 32-wide slice of K is accumulated in fresh
 // accumulators and then added (IEEE float32 add) into the running sums, so the tensor cores'
 // internal accumulation only ever spans 12 MMAs; the running sum over K is a chain of K/32 adds.
-// Two kernels compute it: float32 operands with 16-byte rows copy their tiles by cp.async four
-// stages deep (paper's shapes); anything else (float16 x, odd widths) stages tiles in registers.
-// Measured on an H100 (docs/performance.md, ninth GPU session) both reach about 40 TFLOP/s of
-// float32-accurate work at N = 32,768, limited by the per-fragment TF32 splits and fragment loads,
-// not by global memory; SCORING_NOTES.md has what would go faster.
+// Tiles pass from global to shared memory through registers, one tile ahead. Measured on an H100
+// (docs/performance.md, ninth GPU session) this reaches about 43 TFLOP/s of float32-accurate work
+// at N = 32,768, limited by the per-fragment TF32 splits and fragment loads, not by global memory:
+// a four-stage cp.async pipeline tried there was no faster (41 TFLOP/s) and is not kept;
+// SCORING_NOTES.md has what would go faster.
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
@@ -191,7 +191,7 @@ __device__ __forceinline__ void storeTile(const GemmArgs& g, int z, int64_t m0, 
         }
 }
 
-// Any shapes and alignments; A float32 or float16. Tiles pass through registers (one tile ahead).
+// Any shapes and alignments; A float32 or float16.
 template <bool HALF_A>
 __global__ void __launch_bounds__(kGemmThreads, 2) tf32x3Gemm(GemmArgs g) {
     extern __shared__ float4 gemmSmem[];
@@ -241,72 +241,6 @@ __global__ void __launch_bounds__(kGemmThreads, 2) tf32x3Gemm(GemmArgs g) {
     storeTile(g, z, m0, n0, acc, wm, wn, gq, tq);
 }
 
-// float32 A and B with 16-byte rows and K a multiple of 4 (paper's shapes): tiles copied
-// global -> shared by cp.async, kStages deep, so that loads of later tiles overlap the products.
-constexpr int kStages = 4;
-constexpr size_t kAsyncSmem = (size_t)kStages * (kBM + kBN) * kPad * sizeof(float);   // 110,592 bytes
-
-__device__ __forceinline__ void cpAsync16(float* smem, const float* gmem, bool copy) {
-    const unsigned dst = (unsigned)__cvta_generic_to_shared(smem);
-    const int bytes = copy ? 16 : 0;   // 0: zero-fill, nothing read
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(gmem), "r"(bytes));
-}
-
-__global__ void __launch_bounds__(kGemmThreads, 2) tf32x3GemmAsync(GemmArgs g) {
-    extern __shared__ float4 gemmSmem[];
-    float* As = reinterpret_cast<float*>(gemmSmem);   // [kStages][kBM][kPad]
-    float* Bs = As + kStages * kBM * kPad;            // [kStages][kBN][kPad]
-    const int z = blockIdx.z;
-    const int h = z / g.splits;
-    const int kBegin = (z - h * g.splits) * g.kPerSplit;
-    const int kEnd = min(g.k, kBegin + g.kPerSplit);
-    const float* A = static_cast<const float*>(h ? g.a[1] : g.a[0]);
-    const float* B = h ? g.b[1] : g.b[0];
-    const int64_t m0 = (int64_t)blockIdx.x * kBM;
-    const int n0 = blockIdx.y * kBN;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int gq = lane >> 2, tq = lane & 3;
-    const int wm = (warp & 1) * 32, wn = (warp >> 1) * 32;
-    const int tiles = kEnd > kBegin ? (kEnd - kBegin + kBK - 1) / kBK : 0;
-
-    // tile t -> stage t % kStages: A 64 rows x 8 chunks of 16 bytes, B 128 rows x 8
-    auto issue = [&](int t) {
-        float* as = As + (t % kStages) * kBM * kPad;
-        float* bs = Bs + (t % kStages) * kBN * kPad;
-        const int k0 = kBegin + t * kBK;
-#pragma unroll
-        for (int c = tid; c < kBM * 8; c += kGemmThreads) {
-            const int row = c >> 3, col = (c & 7) * 4;
-            const bool ok = m0 + row < g.m && k0 + col < kEnd;
-            cpAsync16(as + row * kPad + col, ok ? A + (m0 + row) * g.lda + k0 + col : A, ok);
-        }
-#pragma unroll
-        for (int c = tid; c < kBN * 8; c += kGemmThreads) {
-            const int row = c >> 3, col = (c & 7) * 4;
-            const bool ok = n0 + row < g.n && k0 + col < kEnd;
-            cpAsync16(bs + row * kPad + col, ok ? B + (int64_t)(n0 + row) * g.ldb + k0 + col : B, ok);
-        }
-    };
-
-    float acc[2][4][4];
-    zeroTile(acc);
-
-#pragma unroll
-    for (int t = 0; t < kStages - 1; ++t) {
-        if (t < tiles) issue(t);
-        asm volatile("cp.async.commit_group;");
-    }
-    for (int t = 0; t < tiles; ++t) {
-        asm volatile("cp.async.wait_group %0;" ::"n"(kStages - 2));   // tile t has landed
-        __syncthreads();   // ... for every thread, and every warp is done with tile t - 1's stage
-        if (t + kStages - 1 < tiles) issue(t + kStages - 1);
-        asm volatile("cp.async.commit_group;");
-        mmaTile(As + (t % kStages) * kBM * kPad, Bs + (t % kStages) * kBN * kPad, acc, wm, wn, gq, tq);
-    }
-    asm volatile("cp.async.wait_group 0;");
-    storeTile(g, z, m0, n0, acc, wm, wn, gq, tq);
-}
-
 __device__ __forceinline__ float warpSum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -318,13 +252,6 @@ cudaError_t launchGemm(const GemmArgs& g, int halves, cudaStream_t stream) {
     const dim3 grid((unsigned)((g.m + kBM - 1) / kBM), (unsigned)((g.n + kBN - 1) / kBN), (unsigned)(halves * g.splits));
     // The shared-memory opt-in is per device, so at every launch (cheap, and allowed while a stream
     // is being captured).
-    if (!HALF_A && g.vecA && g.vecB && g.k % 4 == 0) {
-        const cudaError_t err =
-            cudaFuncSetAttribute(tf32x3GemmAsync, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kAsyncSmem);
-        if (err != cudaSuccess) return err;
-        tf32x3GemmAsync<<<grid, kGemmThreads, kAsyncSmem, stream>>>(g);
-        return cudaGetLastError();
-    }
     const cudaError_t err =
         cudaFuncSetAttribute(tf32x3Gemm<HALF_A>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kGemmSmem);
     if (err != cudaSuccess) return err;
