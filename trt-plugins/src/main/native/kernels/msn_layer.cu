@@ -18,10 +18,11 @@
 // accumulators and then added (IEEE float32 add) into the running sums, so the tensor cores'
 // internal accumulation only ever spans 12 MMAs; the running sum over K is a chain of K/32 adds.
 // Tiles pass from global to shared memory through registers, one tile ahead. Measured on an H100
-// (docs/performance.md, ninth GPU session) this reaches about 43 TFLOP/s of float32-accurate work
-// at N = 32,768, limited by the per-fragment TF32 splits and fragment loads, not by global memory:
-// a four-stage cp.async pipeline tried there was no faster (41 TFLOP/s) and is not kept;
-// SCORING_NOTES.md has what would go faster.
+// (docs/performance.md, ninth and tenth GPU sessions) this reaches about 43 TFLOP/s of
+// float32-accurate work at N = 32,768, bound by shared-memory fragment traffic, not by global
+// memory or the splits: a four-stage cp.async pipeline was no faster (41 TFLOP/s), and splitting
+// each tile once into head and tail arrays (twice the shared-memory bytes per MMA) was slower
+// (30.5 TFLOP/s); neither is kept. SCORING_NOTES.md has what would go faster (wgmma).
 #include "msn_kernels.h"
 #include "msn_kernels_internal.cuh"
 
